@@ -1,0 +1,159 @@
+/* hist.c - pure functions over soak_hist_t; see include/soak/hist.h. */
+#include "soak/hist.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void soak_hist_init(soak_hist_t *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = UINT64_MAX;
+}
+
+uint64_t soak_hist_bucket_low(unsigned i)
+{
+	if (i < SOAK_HIST_LINEAR)
+		return i;
+	unsigned j = i - SOAK_HIST_LINEAR;
+	unsigned e = SOAK_HIST_SUB_BITS + 1 + j / SOAK_HIST_SUB;
+	uint64_t m = j % SOAK_HIST_SUB;
+	return (SOAK_HIST_SUB + m) << (e - SOAK_HIST_SUB_BITS);
+}
+
+uint64_t soak_hist_bucket_high(unsigned i)
+{
+	if (i < SOAK_HIST_LINEAR)
+		return i;
+	unsigned e = SOAK_HIST_SUB_BITS + 1 + (i - SOAK_HIST_LINEAR) / SOAK_HIST_SUB;
+	return soak_hist_bucket_low(i) + (1ull << (e - SOAK_HIST_SUB_BITS)) - 1;
+}
+
+void soak_hist_merge(soak_hist_t *dst, const soak_hist_t *src)
+{
+	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++)
+		dst->b[i] += src->b[i];
+	dst->count += src->count;
+	dst->sum += src->sum;
+	if (src->count && src->max > dst->max)
+		dst->max = src->max;
+	if (src->count && src->min < dst->min)
+		dst->min = src->min;
+}
+
+void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t *before)
+{
+	soak_hist_init(out);
+	int lo = -1, hi = -1;
+	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++) {
+		/* A torn read can make a bucket look smaller than before: clamp at 0. */
+		uint64_t d = now->b[i] >= before->b[i] ? now->b[i] - before->b[i] : 0;
+		out->b[i] = d;
+		out->count += d;
+		if (d) {
+			if (lo < 0)
+				lo = (int)i;
+			hi = (int)i;
+		}
+	}
+	out->sum = now->sum >= before->sum ? now->sum - before->sum : 0;
+	if (out->count) {
+		out->min = soak_hist_bucket_low((unsigned)lo);
+		/* The exact max survives when it was set in this window. */
+		out->max = now->max > before->max ? now->max : soak_hist_bucket_high((unsigned)hi);
+		if (out->max < out->min)
+			out->max = soak_hist_bucket_high((unsigned)hi);
+	}
+}
+
+double soak_hist_quantile(const soak_hist_t *h, double q, int *ok)
+{
+	if (!h->count) {
+		if (ok)
+			*ok = 0;
+		return 0;
+	}
+	if (ok)
+		*ok = 1;
+	if (q >= 1.0)
+		return (double)h->max;
+	uint64_t rank = (uint64_t)ceil(q * (double)h->count);
+	if (rank < 1)
+		rank = 1;
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= rank) {
+			double mid = ((double)soak_hist_bucket_low(i) + (double)soak_hist_bucket_high(i)) / 2.0;
+			if (mid > (double)h->max)
+				mid = (double)h->max;
+			if (mid < (double)h->min)
+				mid = (double)h->min;
+			return mid;
+		}
+	}
+	return (double)h->max;
+}
+
+double soak_hist_mean(const soak_hist_t *h)
+{
+	return h->count ? (double)h->sum / (double)h->count : 0.0;
+}
+
+int soak_hist_encode(const soak_hist_t *h, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n = snprintf(buf, len, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+			 h->count, h->sum, h->count ? h->min : 0, h->max);
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	off = (size_t)n;
+	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++) {
+		if (!h->b[i])
+			continue;
+		n = snprintf(buf + off, len - off, " %u:%" PRIu64, i, h->b[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENOSPC;
+		off += (size_t)n;
+	}
+	return (int)off;
+}
+
+int soak_hist_decode(soak_hist_t *h, const char *text)
+{
+	soak_hist_init(h);
+	char *end;
+	uint64_t hdr[4];
+	const char *p = text;
+	for (int k = 0; k < 4; k++) {
+		errno = 0;
+		hdr[k] = strtoull(p, &end, 10);
+		if (end == p || errno)
+			return -EINVAL;
+		p = end;
+	}
+	h->count = hdr[0];
+	h->sum = hdr[1];
+	h->min = hdr[0] ? hdr[2] : UINT64_MAX;
+	h->max = hdr[3];
+	uint64_t total = 0;
+	while (*p == ' ') {
+		p++;
+		unsigned long i = strtoul(p, &end, 10);
+		if (end == p || *end != ':' || i >= SOAK_HIST_BUCKETS)
+			return -EINVAL;
+		p = end + 1;
+		uint64_t c = strtoull(p, &end, 10);
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		h->b[i] = c;
+		total += c;
+	}
+	if (*p != '\0' || total != h->count)
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,146 @@
+/*
+ * db.h - the only code that talks SQL. One SQLite file (WAL) holds runs,
+ * samples, events, per-run values, latency histograms and worker logs; the
+ * schema is versioned with PRAGMA user_version and documented in docs/schema.md.
+ *
+ * Writers: only the runner. Samples are written inside a transaction that
+ * soak_db_commit() closes (the runner calls it at least once a second), so a
+ * killed runner loses at most one second of samples.
+ *
+ * Unmeasured is not zero: a sample whose value could not be measured is stored
+ * as NULL (valid = false) and a metric unavailable for a whole run is recorded
+ * with its reason in run_metrics.
+ *
+ * All functions return 0 or a negative errno; errors also fill the db's last
+ * error text (soak_db_errmsg) with one line naming the problem.
+ */
+#ifndef SOAK_DB_H
+#define SOAK_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "soak/hist.h"
+
+#define SOAK_DB_SCHEMA_VERSION 1
+
+typedef struct soak_db soak_db_t;
+
+enum { SOAK_DB_READ = 0, SOAK_DB_WRITE = 1 };
+
+/* Opens (and for WRITE creates/migrates) the database. A file that is not a
+ * soak database, is corrupt, is newer than this build, or stays locked gets
+ * -EINVAL/-EBUSY/-EPROTO and a one-line message in err. */
+int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t errlen);
+void soak_db_close(soak_db_t *db);
+const char *soak_db_errmsg(const soak_db_t *db);
+
+/* A run record. Strings are heap copies owned by the record (soak_run_free).
+ * Numeric fields that are unknown/absent use has_* flags or NULL strings. */
+typedef struct {
+	int64_t id;
+	char *uuid;            /* stable id across hosts and merges */
+	char *label;
+	char *comparison_id;   /* set by `soakctl compare` */
+	char *host, *kernel, *suite_version, *git_rev;
+	char *cgroup_mode;     /* "v1", "hybrid", "v2", "none" */
+	char *cgroup_paths;    /* JSON object of the directories used */
+	bool has_memory_max, has_swap_max, has_cpu_max;
+	uint64_t memory_max, swap_max;   /* bytes */
+	double cpu_max_pct;              /* percent of one CPU */
+	char *allocator_name, *allocator_path, *allocator_env; /* env: "K=V K=V" */
+	bool has_allocator_file;
+	int64_t allocator_size, allocator_mtime;
+	char *allocator_sha256;
+	char *allocator_observed;        /* what the worker reported providing malloc */
+	char *workload, *workload_args;  /* args: JSON array of strings */
+	double duration_s, interval_s, warmup_s;
+	char *started_at, *ended_at;     /* ISO 8601 UTC */
+	char *status;                    /* running, ok, crashed, oom-killed, timed-out,
+	                                    interrupted, incomplete, failed,
+	                                    allocator-mismatch, verify-failed */
+	bool has_exit_code, has_signal;
+	int exit_code, signal;
+	char *message;
+	int64_t runner_pid, runner_starttime, worker_pid;
+} soak_run_t;
+
+void soak_run_free(soak_run_t *r);
+
+/* ---- writing (runner only) ---- */
+int soak_db_run_begin(soak_db_t *db, const soak_run_t *r, int64_t *ret_id);
+int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed);
+int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *exit_code,
+		    const int *signal, const char *message);
+/* Registers a metric name (idempotent) and returns its id. */
+int soak_db_metric(soak_db_t *db, const char *name, const char *unit, int kind,
+		   const char *desc, int64_t *ret_id);
+int soak_db_unavailable(soak_db_t *db, int64_t run, int64_t metric, const char *reason);
+int soak_db_sample(soak_db_t *db, int64_t run, int64_t metric, double t, double value, bool valid);
+int soak_db_event(soak_db_t *db, int64_t run, double t, const char *kind, const char *detail);
+/* Per-run scalars (final syscall totals, self-reported counters, cgroup peak...). */
+int soak_db_value(soak_db_t *db, int64_t run, const char *name, double value, bool valid,
+		  const char *reason);
+int soak_db_hist(soak_db_t *db, int64_t run, const char *name, double t, const soak_hist_t *h);
+int soak_db_log(soak_db_t *db, int64_t run, const char *stream, const char *data, size_t len,
+		bool truncated);
+/* Commits the open write transaction (if any). */
+int soak_db_commit(soak_db_t *db);
+
+/* Marks runs whose runner died (status 'running', runner pid gone or reused)
+ * as 'incomplete' and calls cleanup(run, cgroup_paths_json, arg) for each so
+ * the caller can remove the cgroups left behind. Returns how many were marked. */
+int soak_db_recover(soak_db_t *db, void (*cleanup)(const soak_run_t *r, void *arg), void *arg);
+
+/* ---- reading (reports) ---- */
+typedef struct {
+	const char *label;           /* runs with this label */
+	const char *comparison_id;   /* runs of one comparison */
+	bool latest;                 /* only the newest matching run */
+	const int64_t *ids;          /* explicit ids (n_ids > 0) */
+	size_t n_ids;
+} soak_run_filter_t;
+
+/* Runs matching the filter, oldest first. *ret is an array of n records;
+ * free with soak_runs_free. -ENOENT when an explicit id does not exist. */
+int soak_db_runs(soak_db_t *db, const soak_run_filter_t *f, soak_run_t **ret, size_t *n);
+void soak_runs_free(soak_run_t *runs, size_t n);
+
+typedef struct {
+	size_t n;
+	double *t;      /* seconds since run start */
+	double *v;      /* NAN where the sample was NULL (unmeasured) */
+} soak_series_t;
+
+/* All samples of one metric of a run with t >= t_from, in time order. A metric
+ * never sampled gives n = 0 (not an error). */
+int soak_db_series(soak_db_t *db, int64_t run, const char *metric, double t_from, soak_series_t *ret);
+void soak_series_free(soak_series_t *s);
+
+/* Reason a metric was unavailable for a run, or -ENOENT when it was available. */
+int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len);
+
+/* One per-run value; valid=false with a reason when it could not be measured. */
+typedef struct {
+	char *name;
+	bool valid;
+	double value;
+	char *reason;
+} soak_value_t;
+int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n);
+void soak_values_free(soak_value_t *v, size_t n);
+
+/* The histogram named `name` stored last at or before time t (t < 0: the last one). */
+int soak_db_get_hist(soak_db_t *db, int64_t run, const char *name, double t, soak_hist_t *ret,
+		     double *ret_t);
+
+typedef struct {
+	double t;
+	char *kind;
+	char *detail;
+} soak_event_t;
+int soak_db_events(soak_db_t *db, int64_t run, soak_event_t **ret, size_t *n);
+void soak_events_free(soak_event_t *e, size_t n);
+
+#endif

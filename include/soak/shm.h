@@ -1,0 +1,64 @@
+/*
+ * shm.h - the contract between the runner (soakctl) and the worker (soak-worker).
+ *
+ * The runner creates a memfd of sizeof(soak_shm_t), maps it, and passes it to the
+ * worker as an inherited file descriptor named by the environment variable
+ * SOAK_SHM_FD. The worker maps the same fd and writes its progress there; the
+ * runner only reads, except for `stop`, which it sets to ask the worker to finish.
+ *
+ * Why shared memory: the worker's hot loop must make no system call for
+ * bookkeeping. Counters are plain per-thread words that the owning thread stores
+ * with relaxed atomics; the runner loads them once per sampling interval.
+ */
+#ifndef SOAK_SHM_H
+#define SOAK_SHM_H
+
+#include <stdint.h>
+#include "soak/hist.h"
+
+#define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
+#define SOAK_SHM_VERSION    1
+#define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
+#define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
+#define SOAK_MAX_THREADS    64
+
+/* Worker life cycle, written by the worker (release store), read by the runner. */
+enum soak_worker_state {
+	SOAK_WS_INIT = 0,      /* mapped, parsing options */
+	SOAK_WS_READY = 1,     /* allocator identified (malloc_so/free_so valid), about to start */
+	SOAK_WS_RUNNING = 2,   /* measured operations under way */
+	SOAK_WS_DONE = 3,      /* stopped cleanly after `stop` or its own end */
+	SOAK_WS_VERIFY_FAILED = 4, /* a memory pattern check failed: allocator corrupted memory */
+	SOAK_WS_ERROR = 5,     /* bad options or setup failure; see message */
+};
+
+/* Worker exit codes (beyond 0 = ok) so the runner can classify without the shm. */
+#define SOAK_WORKER_EXIT_USAGE   2
+#define SOAK_WORKER_EXIT_VERIFY  3
+#define SOAK_WORKER_EXIT_NOSWAP  4  /* workload refused: needs swap and none is configured */
+#define SOAK_WORKER_EXIT_SETUP   5  /* other setup failure (message in shm) */
+
+/* One per worker thread, cache-line aligned so threads never share a line. */
+typedef struct {
+	_Alignas(64) uint64_t ops;   /* completed operations (relaxed store by owner) */
+	uint64_t bytes_live;         /* bytes the workload holds now, as it counts them */
+	uint32_t active;             /* 1 while the thread runs */
+	uint32_t _pad;
+	soak_hist_t lat;             /* per-op latency in ns, sampled 1 in latency_every */
+} soak_shm_thread_t;
+
+typedef struct {
+	uint64_t magic;              /* SOAK_SHM_MAGIC, set by the runner */
+	uint32_t version;            /* SOAK_SHM_VERSION, set by the runner */
+	uint32_t nthreads;           /* threads in use (set by the worker before READY) */
+	int32_t stop;                /* runner sets 1: finish the current op and exit 0 */
+	int32_t state;               /* enum soak_worker_state */
+	uint32_t latency_every;      /* 1 in N ops is timed (0 = timing off) */
+	uint32_t _pad;
+	char malloc_so[256];         /* dladdr() path of the object providing malloc */
+	char free_so[256];           /* same for free */
+	char message[256];           /* human text for ERROR / VERIFY_FAILED */
+	soak_shm_thread_t thr[SOAK_MAX_THREADS];
+} soak_shm_t;
+
+#endif
