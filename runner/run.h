@@ -1,0 +1,55 @@
+/*
+ * run.h - one soak run: options, and the runner that executes it.
+ * `soakctl run` parses options into soak_run_opts_t and calls soak_run_execute;
+ * `soakctl compare` does the same once per allocator and repeat.
+ */
+#ifndef SOAK_RUN_H
+#define SOAK_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+
+typedef struct {
+	const char *workload;        /* built-in workload name, or "exec" */
+	char **wl_argv;              /* workload options (after --), NULL-terminated */
+	int wl_argc;
+	const char *allocator;       /* "system", a registered name, a path, or NAME=PATH */
+	const char *config;          /* --config FILE (allocator registry), or NULL */
+	double duration_s;           /* default 60 */
+	double interval_s;           /* default 1, >= 0.01 */
+	double warmup_s;             /* default 0; excluded from statistics */
+	double grace_s;              /* stop request -> SIGKILL, default 5 */
+	bool has_memory_max, has_swap_max, has_cpu_max;
+	uint64_t memory_max, swap_max;
+	double cpu_max_pct;
+	bool no_cgroup;
+	const char *db_path;         /* default ./soak.db */
+	const char *label;
+	const char *comparison_id;   /* set by compare */
+	uint32_t latency_every;      /* time 1 in N ops; 0 = off */
+	bool repeat;                 /* exec workload: run the command back to back */
+	int verbose;                 /* -1 quiet, 0 normal, 1 verbose */
+	bool progress;               /* live progress line (only on a TTY) */
+} soak_run_opts_t;
+
+void soak_run_opts_init(soak_run_opts_t *o);
+
+/* Parses run options from argv[0..argc) (argv[0] is the first option, not the
+ * program name). Options not known are an error unless they are known to
+ * `extra` (a NULL-terminated list of long option names taking a value, which
+ * are skipped and left for the caller). Everything after "--" becomes the
+ * workload's argv. Prints one line naming the problem and returns -EINVAL. */
+int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra);
+
+/* Executes one run and records it in db. Returns 0 when the run was recorded
+ * (whatever its status; *ret_run_id set), or a negative errno for an
+ * environment/usage error that prevented the run (message already printed,
+ * nothing half-written). */
+int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id);
+
+/* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
+extern volatile int soak_run_interrupted;
+
+#endif

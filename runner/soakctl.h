@@ -1,0 +1,35 @@
+/*
+ * soakctl.h - the command table. Each subcommand lives in cmd-<name>.c and
+ * returns the process exit code: 0 ok / gate passed, 1 gate failed or
+ * regression found, 2 usage or environment error.
+ */
+#ifndef SOAKCTL_H
+#define SOAKCTL_H
+
+#define SOAK_EXIT_OK 0
+#define SOAK_EXIT_FAIL 1
+#define SOAK_EXIT_USAGE 2
+
+typedef struct {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);   /* argv[0] is the subcommand name */
+} soak_cmd_t;
+
+int soak_cmd_run(int argc, char **argv);
+int soak_cmd_report(int argc, char **argv);
+int soak_cmd_runs(int argc, char **argv);
+int soak_cmd_compare(int argc, char **argv);
+int soak_cmd_gate(int argc, char **argv);
+int soak_cmd_allocators(int argc, char **argv);
+int soak_cmd_workloads(int argc, char **argv);
+
+/* Prints "soakctl: <message>" to stderr (one line). */
+void soak_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Opens the database for a command, printing the error line on failure, and
+ * marking runs left 'running' by a dead runner as 'incomplete' (removing their
+ * cgroups). Returns NULL on error (exit 2). */
+struct soak_db;
+struct soak_db *soak_cli_open_db(const char *path, int mode);
+
+#endif
