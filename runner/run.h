@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "db.h"
 
@@ -35,6 +37,8 @@ typedef struct {
 } soak_run_opts_t;
 
 void soak_run_opts_init(soak_run_opts_t *o);
+/* Prints the run options table (for --help of run and compare). */
+void soak_run_opts_help(FILE *f);
 
 /* Parses run options from argv[0..argc) (argv[0] is the first option, not the
  * program name). Options not known are an error unless they are known to
@@ -50,6 +54,12 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
 int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id);
 
 /* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
+/* Path of the soak-worker binary: $SOAK_WORKER, else next to soakctl. */
+int soak_worker_path(char *buf, size_t len);
+
 extern volatile int soak_run_interrupted;
+
+/* Default sampling of per-op latency: 1 in N operations is timed. */
+#define SOAK_DEFAULT_LATENCY_EVERY 64
 
 #endif

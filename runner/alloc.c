@@ -1,0 +1,277 @@
+/* alloc.c - the allocator registry; see alloc.h. */
+#include "alloc.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const struct builtin {
+	const char *name;
+	const char *files[3];    /* candidate file names, first found wins */
+	const char *package;     /* Debian package that installs it */
+} builtins[] = {
+	{ "system", { NULL }, NULL },
+	{ "mimalloc", { "libmimalloc.so.2", "libmimalloc.so" }, "libmimalloc2.0" },
+	{ "jemalloc", { "libjemalloc.so.2", "libjemalloc.so" }, "libjemalloc2" },
+	{ "tcmalloc", { "libtcmalloc_minimal.so.4", "libtcmalloc.so.4" }, "libtcmalloc-minimal4" },
+};
+
+static const char *const libdirs[] = {
+#ifdef __x86_64__
+	"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+#elif defined(__aarch64__)
+	"/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu",
+#endif
+	"/usr/lib64", "/usr/lib", "/usr/local/lib",
+};
+
+static int check_library(const char *path, soak_alloc_t *a, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "allocator %s: cannot open %s: %s", a->name, path, strerror(errno));
+		return -ENOENT;
+	}
+	Elf64_Ehdr eh;
+	struct stat st;
+	ssize_t n = read(fd, &eh, sizeof(eh));
+	int r = fstat(fd, &st);
+	close(fd);
+	if (r < 0 || !S_ISREG(st.st_mode) || n != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_type != ET_DYN) {
+		snprintf(err, errlen, "allocator %s: %s is not an ELF shared library", a->name, path);
+		return -EINVAL;
+	}
+	if (!realpath(path, a->path))
+		snprintf(a->path, sizeof(a->path), "%s", path);
+	a->has_file = true;
+	a->size = st.st_size;
+	a->mtime = st.st_mtime;
+	return 0;
+}
+
+static int resolve_builtin(const struct builtin *b, soak_alloc_t *a, char *err, size_t errlen)
+{
+	snprintf(a->name, sizeof(a->name), "%s", b->name);
+	snprintf(a->source, sizeof(a->source), "built-in");
+	if (!b->files[0])
+		return 0;
+	for (size_t f = 0; f < 3 && b->files[f]; f++)
+		for (size_t d = 0; d < sizeof(libdirs) / sizeof(libdirs[0]); d++) {
+			char path[PATH_MAX];
+			snprintf(path, sizeof(path), "%s/%s", libdirs[d], b->files[f]);
+			if (access(path, R_OK) == 0)
+				return check_library(path, a, err, errlen);
+		}
+	snprintf(err, errlen, "allocator %s is not installed: apt-get install %s", b->name, b->package);
+	return -ENOENT;
+}
+
+struct ini_find {
+	const char *want;          /* name looked up, or NULL to list all */
+	soak_alloc_t found;
+	bool hit;
+	const char *file;
+	void (*fn)(const char *name, const soak_alloc_t *a, const char *err, void *arg);
+	void *arg;
+	char bad[256];
+};
+
+/* Sections [allocator.NAME] with keys path and env. */
+static int ini_cb(void *user, const char *section, const char *key, const char *value)
+{
+	struct ini_find *f = user;
+	if (strncmp(section, "allocator.", 10))
+		return 1;
+	const char *name = section + 10;
+	if (f->want && strcmp(name, f->want))
+		return 1;
+	if (strcmp(f->found.name, name)) {
+		memset(&f->found, 0, sizeof(f->found));
+		snprintf(f->found.name, sizeof(f->found.name), "%s", name);
+		snprintf(f->found.source, sizeof(f->found.source), "%s", f->file);
+	}
+	if (!strcmp(key, "path"))
+		snprintf(f->found.path, sizeof(f->found.path), "%s", value);
+	else if (!strcmp(key, "env"))
+		snprintf(f->found.env, sizeof(f->found.env), "%s", value);
+	else {
+		snprintf(f->bad, sizeof(f->bad), "%s: unknown key '%s' in [%s] (known: path, env)",
+			 f->file, key, section);
+		return 0;
+	}
+	f->hit = true;
+	return 1;
+}
+
+/* The INI files in lookup order; only existing ones. */
+static int config_files(const char *config, char files[3][PATH_MAX])
+{
+	int n = 0;
+	if (config)
+		snprintf(files[n++], PATH_MAX, "%s", config);
+	if (access("soak.ini", R_OK) == 0)
+		snprintf(files[n++], PATH_MAX, "soak.ini");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char p[PATH_MAX];
+	if (xdg && *xdg)
+		snprintf(p, sizeof(p), "%s/soak/soak.ini", xdg);
+	else
+		snprintf(p, sizeof(p), "%s/.config/soak/soak.ini", home ? home : "/");
+	if (access(p, R_OK) == 0)
+		snprintf(files[n++], PATH_MAX, "%s", p);
+	return n;
+}
+
+static int parse_ini(const char *file, struct ini_find *f, char *err, size_t errlen)
+{
+	f->file = file;
+	f->bad[0] = '\0';
+	int r = ini_parse(file, ini_cb, f);
+	if (r == -1) {
+		snprintf(err, errlen, "cannot read config %s: %s", file, strerror(errno));
+		return -ENOENT;
+	}
+	if (r != 0) {
+		if (f->bad[0])
+			snprintf(err, errlen, "%s", f->bad);
+		else
+			snprintf(err, errlen, "%s:%d: syntax error", file, r);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int from_config(const char *name, const char *config, soak_alloc_t *a, char *err, size_t errlen)
+{
+	char files[3][PATH_MAX];
+	int n = config_files(config, files);
+	if (config && access(config, R_OK) != 0) {
+		snprintf(err, errlen, "cannot read config %s: %s", config, strerror(errno));
+		return -ENOENT;
+	}
+	for (int i = 0; i < n; i++) {
+		struct ini_find f = { .want = name };
+		int r = parse_ini(files[i], &f, err, errlen);
+		if (r < 0)
+			return r;
+		if (!f.hit)
+			continue;
+		if (!f.found.path[0]) {
+			snprintf(err, errlen, "%s: [allocator.%s] has no path = line", files[i], name);
+			return -EINVAL;
+		}
+		*a = f.found;
+		return check_library(f.found.path, a, err, errlen);
+	}
+	return -ENOENT;
+}
+
+int soak_alloc_resolve(const char *spec, const char *config, soak_alloc_t *ret, char *err,
+		       size_t errlen)
+{
+	soak_alloc_t a = { 0 };
+	int r;
+	const char *eq = strchr(spec, '=');
+	if (eq) { /* NAME=PATH */
+		if (eq == spec || !eq[1]) {
+			snprintf(err, errlen, "--allocator %s: expected NAME=PATH", spec);
+			return -EINVAL;
+		}
+		snprintf(a.name, sizeof(a.name), "%.*s", (int)(eq - spec), spec);
+		snprintf(a.source, sizeof(a.source), "command line");
+		r = check_library(eq + 1, &a, err, errlen);
+	} else if (strchr(spec, '/')) { /* a path names itself */
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof(tmp), "%s", spec);
+		snprintf(a.name, sizeof(a.name), "%s", basename(tmp));
+		snprintf(a.source, sizeof(a.source), "command line");
+		r = check_library(spec, &a, err, errlen);
+	} else {
+		/* A user's registration overrides a built-in of the same name. */
+		r = from_config(spec, config, &a, err, errlen);
+		if (r == -ENOENT && !err[0]) {
+			for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+				if (!strcmp(builtins[i].name, spec)) {
+					r = resolve_builtin(&builtins[i], &a, err, errlen);
+					goto out;
+				}
+			snprintf(err, errlen, "unknown allocator '%s': use system, mimalloc, jemalloc, "
+				 "tcmalloc, a path to a .so, NAME=PATH, or register it in soak.ini "
+				 "([allocator.%s] path = ...)", spec, spec);
+			return -ENOENT;
+		}
+	}
+out:
+	if (r == 0)
+		*ret = a;
+	return r;
+}
+
+static void list_cb_noop(const char *n, const soak_alloc_t *a, const char *e, void *arg)
+{
+	(void)n, (void)a, (void)e, (void)arg;
+}
+
+int soak_alloc_each(const char *config,
+		    void (*fn)(const char *name, const soak_alloc_t *a, const char *err, void *arg),
+		    void *arg, char *err, size_t errlen)
+{
+	if (!fn)
+		fn = list_cb_noop;
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+		soak_alloc_t a = { 0 };
+		char why[512] = "";
+		resolve_builtin(&builtins[i], &a, why, sizeof(why));
+		fn(builtins[i].name, &a, why, arg);
+	}
+	char files[3][PATH_MAX];
+	if (config && access(config, R_OK) != 0) {
+		snprintf(err, errlen, "cannot read config %s: %s", config, strerror(errno));
+		return -ENOENT;
+	}
+	int n = config_files(config, files);
+	for (int i = 0; i < n; i++) {
+		/* Collect section names first, then resolve each one. */
+		FILE *fp = fopen(files[i], "re");
+		if (!fp)
+			continue;
+		char line[1024];
+		while (fgets(line, sizeof(line), fp)) {
+			char name[64];
+			if (sscanf(line, " [allocator.%63[^]]]", name) != 1)
+				continue;
+			soak_alloc_t a = { 0 };
+			char why[512] = "";
+			int r = from_config(name, files[i], &a, why, sizeof(why));
+			if (r == -ENOENT && !why[0])
+				snprintf(why, sizeof(why), "not found");
+			fn(name, &a, why, arg);
+		}
+		fclose(fp);
+	}
+	return 0;
+}
+
+bool soak_alloc_matches(const soak_alloc_t *a, const char *observed)
+{
+	if (!observed || !observed[0])
+		return false;
+	char real[PATH_MAX];
+	if (!realpath(observed, real))
+		snprintf(real, sizeof(real), "%s", observed);
+	if (!a->path[0]) {
+		/* system: malloc must come from the C library itself. */
+		const char *base = strrchr(real, '/');
+		base = base ? base + 1 : real;
+		return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
+	}
+	return !strcmp(real, a->path);
+}

@@ -1,0 +1,41 @@
+/*
+ * alloc.h - allocators by name. Built-in names (system, mimalloc, jemalloc,
+ * tcmalloc) resolve to where Debian's packages install them; users register
+ * more in an INI file ([allocator.NAME] path=..., env=...) found by --config,
+ * ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini; NAME=PATH registers one on
+ * the command line and a bare path (containing '/') names itself.
+ */
+#ifndef SOAK_ALLOC_H
+#define SOAK_ALLOC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	char name[64];
+	char path[PATH_MAX];     /* "" for system (no injection) */
+	char env[1024];          /* extra environment, "K=V K=V" */
+	char source[PATH_MAX];   /* "built-in", "command line" or the INI file */
+	bool has_file;
+	int64_t size, mtime;
+} soak_alloc_t;
+
+/* Resolves spec to an allocator whose library exists and is an ELF shared
+ * object. On failure err says what is missing and how to get it (e.g. the
+ * Debian package) and -ENOENT/-EINVAL is returned. */
+int soak_alloc_resolve(const char *spec, const char *config, soak_alloc_t *ret, char *err,
+		       size_t errlen);
+
+/* Calls fn for every known allocator (built-in and from the config files),
+ * resolved or not (err non-empty says why not). */
+int soak_alloc_each(const char *config,
+		    void (*fn)(const char *name, const soak_alloc_t *a, const char *err, void *arg),
+		    void *arg, char *err, size_t errlen);
+
+/* True when `observed` (the object that provided malloc in the worker) is the
+ * allocator requested. For system: the C library. */
+bool soak_alloc_matches(const soak_alloc_t *a, const char *observed);
+
+#endif

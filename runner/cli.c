@@ -1,0 +1,47 @@
+/* cli.c - helpers shared by the subcommands. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "db.h"
+#include "soakctl.h"
+
+void soak_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("soakctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* A runner that died left its cgroups (and maybe a worker, which PDEATHSIG
+ * normally killed) behind: kill and remove them. */
+static void remove_left_cgroups(const soak_run_t *r, void *arg)
+{
+	(void)arg;
+	if (r->cgroup_paths && soak_cg_destroy_json(r->cgroup_paths) < 0)
+		soak_err("run %lld: could not remove its cgroups %s", (long long)r->id, r->cgroup_paths);
+}
+
+struct soak_db *soak_cli_open_db(const char *path, int mode)
+{
+	char err[1024] = "";
+	soak_db_t *db = NULL;
+	int r = soak_db_open(path, mode, &db, err, sizeof(err));
+	if (r < 0) {
+		soak_err("%s", err[0] ? err : strerror(-r));
+		return NULL;
+	}
+	/* Only a writer may mark dead runs; readers still see them as they are
+	 * until the next write command, so reports open read-write when they can. */
+	if (mode == SOAK_DB_WRITE) {
+		int n = soak_db_recover(db, remove_left_cgroups, NULL);
+		if (n > 0)
+			fprintf(stderr, "soakctl: marked %d run(s) of a runner that died as incomplete\n", n);
+	}
+	return db;
+}

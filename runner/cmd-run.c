@@ -1,0 +1,256 @@
+/* cmd-run.c - `soakctl run`: options table, parser (shared with compare), command. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "soak/parse.h"
+#include "soakctl.h"
+
+enum opt_type { O_STR, O_DURATION, O_SIZE, O_PCT, O_U32, O_FLAG };
+
+/* One table drives parsing and --help. */
+static const struct run_opt {
+	const char *name;
+	char shrt;
+	enum opt_type type;
+	const char *arg;
+	const char *help;
+} run_opts[] = {
+	{ "workload", 'w', O_STR, "NAME", "built-in workload (soakctl workloads) or exec (default random_mixed)" },
+	{ "allocator", 'a', O_STR, "NAME|PATH", "system, mimalloc, jemalloc, tcmalloc, a registered name, a .so path, or NAME=PATH" },
+	{ "config", 0, O_STR, "FILE", "allocator registry INI (default ./soak.ini, $XDG_CONFIG_HOME/soak/soak.ini)" },
+	{ "duration", 'd', O_DURATION, "TIME", "how long to run: 90s, 5m, 1h (default 60s)" },
+	{ "interval", 'i', O_DURATION, "TIME", "sampling period, 10ms or more (default 1s)" },
+	{ "warmup", 0, O_DURATION, "TIME", "leading time excluded from statistics (default 0)" },
+	{ "grace", 0, O_DURATION, "TIME", "time the worker gets to stop before SIGKILL (default 5s)" },
+	{ "memory-max", 0, O_SIZE, "SIZE", "memory limit, like systemd MemoryMax= (64M, 1G)" },
+	{ "swap-max", 0, O_SIZE, "SIZE", "swap limit, like systemd MemorySwapMax= (0 = no swap)" },
+	{ "cpu-max", 0, O_PCT, "PCT", "CPU limit in percent of one CPU, like systemd CPUQuota= (50%, 200%)" },
+	{ "no-cgroup", 0, O_FLAG, NULL, "run without a cgroup (no limits; recorded as such)" },
+	{ "db", 0, O_STR, "FILE", "database file (default ./soak.db)" },
+	{ "label", 'l', O_STR, "TEXT", "label stored with the run (select it with report --label)" },
+	{ "latency-sample", 0, O_U32, "N", "time 1 in N operations (1 = every op, 0 = off; default 64)" },
+	{ "repeat", 0, O_FLAG, NULL, "exec: run the command back to back for the whole duration" },
+	{ "quiet", 'q', O_FLAG, NULL, "print only errors" },
+	{ "verbose", 'v', O_FLAG, NULL, "print more about what the runner does" },
+	{ "no-progress", 0, O_FLAG, NULL, "no live progress line" },
+};
+#define N_OPTS (sizeof(run_opts) / sizeof(run_opts[0]))
+
+void soak_run_opts_help(FILE *f)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s%c%s--%s %s", run_opts[i].shrt ? "-" : "",
+			 run_opts[i].shrt ? run_opts[i].shrt : ' ', run_opts[i].shrt ? "," : " ",
+			 run_opts[i].name, run_opts[i].arg ? run_opts[i].arg : "");
+		fprintf(f, "  %-32s %s\n", run_opts[i].shrt ? left : left + 2, run_opts[i].help);
+	}
+}
+
+static int set_opt(soak_run_opts_t *o, const struct run_opt *d, const char *v)
+{
+	double dv;
+	uint64_t u;
+	int r = 0;
+	const char *n = d->name;
+	switch (d->type) {
+	case O_DURATION:
+		if ((r = soak_parse_duration(v, &dv)) < 0)
+			break;
+		if (!strcmp(n, "duration"))
+			o->duration_s = dv;
+		else if (!strcmp(n, "interval"))
+			o->interval_s = dv;
+		else if (!strcmp(n, "warmup"))
+			o->warmup_s = dv;
+		else
+			o->grace_s = dv;
+		break;
+	case O_SIZE:
+		if ((r = soak_parse_size(v, &u)) < 0)
+			break;
+		if (!strcmp(n, "memory-max")) {
+			o->has_memory_max = u != UINT64_MAX;
+			o->memory_max = u;
+		} else {
+			o->has_swap_max = u != UINT64_MAX;
+			o->swap_max = u;
+		}
+		break;
+	case O_PCT:
+		if ((r = soak_parse_percent(v, &dv)) == 0) {
+			o->has_cpu_max = true;
+			o->cpu_max_pct = dv;
+		}
+		break;
+	case O_U32:
+		if ((r = soak_parse_u64(v, &u)) == 0 && u > UINT32_MAX)
+			r = -ERANGE;
+		if (!r)
+			o->latency_every = (uint32_t)u;
+		break;
+	case O_STR:
+		if (!*v) {
+			r = -EINVAL;
+			break;
+		}
+		if (!strcmp(n, "workload"))
+			o->workload = v;
+		else if (!strcmp(n, "allocator"))
+			o->allocator = v;
+		else if (!strcmp(n, "config"))
+			o->config = v;
+		else if (!strcmp(n, "db"))
+			o->db_path = v;
+		else
+			o->label = v;
+		break;
+	case O_FLAG:
+		if (!strcmp(n, "no-cgroup"))
+			o->no_cgroup = true;
+		else if (!strcmp(n, "repeat"))
+			o->repeat = true;
+		else if (!strcmp(n, "quiet"))
+			o->verbose = -1;
+		else if (!strcmp(n, "verbose"))
+			o->verbose = 1;
+		else
+			o->progress = false;
+		break;
+	}
+	if (r < 0)
+		soak_err("--%s %s: not a valid %s", n, v, d->arg ? d->arg : "value");
+	return r;
+}
+
+static const struct run_opt *find_opt(const char *arg, const char **val)
+{
+	*val = NULL;
+	if (arg[0] == '-' && arg[1] && arg[1] != '-' && !arg[2]) {
+		for (size_t i = 0; i < N_OPTS; i++)
+			if (run_opts[i].shrt == arg[1])
+				return &run_opts[i];
+		return NULL;
+	}
+	if (strncmp(arg, "--", 2))
+		return NULL;
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (strlen(run_opts[i].name) == len && !strncmp(run_opts[i].name, name, len)) {
+			if (eq)
+				*val = eq + 1;
+			return &run_opts[i];
+		}
+	return NULL;
+}
+
+static bool is_extra(const char *arg, const char *const *extra)
+{
+	if (!extra || strncmp(arg, "--", 2))
+		return false;
+	const char *eq = strchr(arg + 2, '=');
+	size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+	for (; *extra; extra++)
+		if (strlen(*extra) == len && !strncmp(*extra, arg + 2, len))
+			return true;
+	return false;
+}
+
+static int validate(const soak_run_opts_t *o)
+{
+	if (o->duration_s <= 0)
+		return soak_err("--duration must be more than 0"), -EINVAL;
+	if (o->interval_s < 0.01)
+		return soak_err("--interval must be at least 10ms"), -EINVAL;
+	if (o->interval_s > o->duration_s)
+		return soak_err("--interval (%gs) is longer than --duration (%gs)", o->interval_s, o->duration_s), -EINVAL;
+	if (o->warmup_s >= o->duration_s)
+		return soak_err("--warmup (%gs) must be shorter than --duration (%gs)", o->warmup_s, o->duration_s), -EINVAL;
+	if (o->no_cgroup && (o->has_memory_max || o->has_swap_max || o->has_cpu_max))
+		return soak_err("--no-cgroup cannot enforce --memory-max/--swap-max/--cpu-max: drop one"), -EINVAL;
+	if (o->repeat && strcmp(o->workload, "exec"))
+		return soak_err("--repeat applies to --workload exec only"), -EINVAL;
+	return 0;
+}
+
+int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			o->wl_argv = argv + i + 1;
+			o->wl_argc = argc - i - 1;
+			break;
+		}
+		if (is_extra(a, extra)) {
+			if (!strchr(a, '='))
+				i++;
+			continue;
+		}
+		const char *val;
+		const struct run_opt *d = find_opt(a, &val);
+		if (!d) {
+			if (a[0] == '-')
+				soak_err("unknown option %s (see --help)", a);
+			else
+				soak_err("unexpected argument '%s': workload options go after -- (soakctl run -w %s -- --ws 400)",
+					 a, o->workload);
+			return -EINVAL;
+		}
+		if (d->type == O_FLAG) {
+			if (val)
+				return soak_err("--%s takes no value", d->name), -EINVAL;
+		} else if (!val) {
+			if (i + 1 >= argc)
+				return soak_err("--%s needs a value (%s)", d->name, d->arg), -EINVAL;
+			val = argv[++i];
+		}
+		if (set_opt(o, d, val ? val : "") < 0)
+			return -EINVAL;
+	}
+	return validate(o);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: soakctl run [OPTIONS] [-- WORKLOAD-OPTIONS | -- CMD ARGS]\n\n"
+		   "Runs one soak: forks the workload under cgroup limits with the allocator\n"
+		   "injected, samples it every interval into the database, and records how it ended.\n\n"
+		   "Options:\n");
+	soak_run_opts_help(f);
+	fprintf(f, "\nExamples:\n"
+		   "  soakctl run -w random_mixed -a mimalloc -d 5m --warmup 30s -- --ws 400\n"
+		   "  soakctl run -w leak --memory-max 64M -d 30s\n"
+		   "  soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400\n"
+		   "\nExit codes: 0 run recorded (see its status), 2 usage or environment error.\n");
+}
+
+int soak_cmd_run(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return SOAK_EXIT_OK;
+		}
+	soak_run_opts_t o;
+	soak_run_opts_init(&o);
+	if (soak_run_parse_opts(argc - 1, argv + 1, &o, NULL) < 0)
+		return SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
+	if (!db)
+		return SOAK_EXIT_USAGE;
+	int64_t id = 0;
+	int r = soak_run_execute(db, &o, &id);
+	soak_db_close(db);
+	if (r < 0)
+		return SOAK_EXIT_USAGE;
+	if (o.verbose >= 0)
+		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
+		       o.db_path, id);
+	return SOAK_EXIT_OK;
+}
