@@ -143,4 +143,23 @@ typedef struct {
 int soak_db_events(soak_db_t *db, int64_t run, soak_event_t **ret, size_t *n);
 void soak_events_free(soak_event_t *e, size_t n);
 
+/* The log chunks of one run and stream ("stdout", "stderr"...) concatenated in
+ * write order, NUL-terminated (*ret is heap, free()); *ret_truncated is true
+ * when any chunk was stored truncated. No chunk gives an empty string. */
+int soak_db_log_read(soak_db_t *db, int64_t run, const char *stream, char **ret, size_t *ret_len,
+		     bool *ret_truncated);
+
+/* ---- helpers shared with the runner ---- */
+/* Timestamps as stored: ISO 8601 UTC with milliseconds, "2026-11-21T21:08:32.123Z". */
+#define SOAK_DB_TIME_LEN 25
+void soak_db_time_format(double epoch_s, char buf[SOAK_DB_TIME_LEN]);
+/* Parses soak_db_time_format output (the ".mmm" part is optional) into seconds
+ * since the epoch; -EINVAL otherwise. */
+int soak_db_time_parse(const char *s, double *ret);
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): what
+ * soak_db_recover compares with runs.runner_starttime to detect pid reuse, so
+ * the runner must record its own with this function. -ENOENT when PID does not
+ * exist (or is a zombie). */
+int soak_db_proc_starttime(int64_t pid, int64_t *ret);
+
 #endif

@@ -1,0 +1,89 @@
+/*
+ * db-internal.h - shared by the files of db/ only (names db_*, never exported
+ * through db.h).
+ *
+ * Transactions: every write goes through db_write_begin(), which opens one
+ * BEGIN IMMEDIATE transaction lazily; soak_db_commit() closes it. Run begin/end
+ * and recovery use db_durable_begin()/db_durable_end() instead: they commit
+ * whatever is pending, then write their change in a transaction of its own
+ * committed with synchronous=FULL, so a run record survives even a power loss.
+ */
+#ifndef SOAK_DB_INTERNAL_H
+#define SOAK_DB_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "db.h"
+
+#define DB_BUSY_TIMEOUT_MS 2000
+/* PRAGMA application_id: 'SOAK'. Marks a file as ours whatever its version. */
+#define DB_APPLICATION_ID 0x534f414b
+
+/* Cached statements, prepared on first use (a READ db never prepares writes). */
+typedef enum {
+	ST_RUN_INSERT,
+	ST_RUN_OBSERVED,
+	ST_RUN_END,
+	ST_RUN_EXISTS,
+	ST_METRIC_INSERT,
+	ST_METRIC_ID,
+	ST_UNAVAILABLE,
+	ST_SAMPLE,
+	ST_EVENT,
+	ST_VALUE,
+	ST_HIST,
+	ST_LOG,
+	ST__MAX
+} db_stmt_id_t;
+
+struct soak_db {
+	sqlite3 *sql;
+	char *path;
+	int mode;
+	bool in_tx;                  /* the lazy write transaction is open */
+	sqlite3_stmt *stmt[ST__MAX];
+	char *buf;                   /* soak_hist_encode scratch */
+	size_t buflen;
+	char err[512];
+};
+
+/* Sets db->err and returns r (negative errno). */
+int db_fail(soak_db_t *db, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same for an SQLite result code: "database PATH: WHAT: sqlite text"; returns
+ * the errno matching rc. */
+int db_sqlfail(soak_db_t *db, int rc, const char *what);
+int db_errno(int rc);
+
+/* A cached statement, reset and with bindings cleared; NULL (and *r set) on error. */
+sqlite3_stmt *db_stmt(soak_db_t *db, db_stmt_id_t id, int *r);
+/* Steps st once (a row or done are both success), then resets it. */
+int db_step_done(soak_db_t *db, sqlite3_stmt *st, const char *what);
+/* Prepares a one-off statement. */
+int db_prepare(soak_db_t *db, const char *sql, sqlite3_stmt **ret);
+int db_exec(soak_db_t *db, const char *sql, const char *what);
+
+/* -EROFS unless the db was opened for writing. */
+int db_check_writable(soak_db_t *db);
+/* Opens the lazy write transaction if needed. */
+int db_write_begin(soak_db_t *db);
+int db_durable_begin(soak_db_t *db);
+int db_durable_end(soak_db_t *db, bool commit);
+
+/* -ENOENT (with a message naming the run) when run does not exist. */
+int db_run_check(soak_db_t *db, int64_t run);
+/* Reads a run row: column 0 is id, the next ones follow db_run_columns(). */
+int db_run_read(sqlite3_stmt *st, soak_run_t *r);
+/* "uuid,label,...": every soak_run_t column but id, in table order; returns
+ * how many. */
+size_t db_run_columns(char *buf, size_t len);
+
+/* schema.c: checks the file, creates or migrates it (WRITE), no change on error. */
+int db_schema_open(soak_db_t *db);
+
+/* Random UUID v4, lowercase, 37 bytes with the NUL. */
+int db_uuid(char buf[37]);
+void db_now(char buf[SOAK_DB_TIME_LEN]);
+char *db_strdup(const char *s);
+
+#endif

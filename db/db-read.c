@@ -1,0 +1,305 @@
+/*
+ * db-read.c - what the reports read. One-off statements (reads are not hot);
+ * every function checks the run exists first so that a typo in a run id gives
+ * -ENOENT naming it rather than an empty result.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-internal.h"
+
+/* Grows *v (of elements of size sz) to hold at least n+1. */
+static int grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? 2 * *cap : 16;
+	void *nv = realloc(*v, nc * sz);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+static int read_start(soak_db_t *db, int64_t run, const char *sql, sqlite3_stmt **st)
+{
+	if (!db)
+		return -EINVAL;
+	int r = db_run_check(db, run);
+	if (r < 0)
+		return r;
+	if ((r = db_prepare(db, sql, st)) < 0)
+		return r;
+	sqlite3_bind_int64(*st, 1, run);
+	return 0;
+}
+
+static char *col_strdup(sqlite3_stmt *st, int k, bool *oom)
+{
+	const char *s = (const char *)sqlite3_column_text(st, k);
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+int soak_db_series(soak_db_t *db, int64_t run, const char *metric, double t_from, soak_series_t *ret)
+{
+	if (!metric || !ret)
+		return db ? db_fail(db, -EINVAL, "reading a series: no metric given") : -EINVAL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run,
+			   "SELECT s.t, s.value FROM samples s JOIN metrics m ON m.id = s.metric_id"
+			   " WHERE s.run_id = ?1 AND m.name = ?2 AND s.t >= ?3 ORDER BY s.t", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, t_from);
+	soak_series_t s = { 0 };
+	size_t cap = 0, capv = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow((void **)&s.t, &cap, s.n, sizeof(double)) < 0 ||
+		    grow((void **)&s.v, &capv, s.n, sizeof(double)) < 0) {
+			r = db_fail(db, -ENOMEM, "reading %s of run %lld: out of memory", metric, (long long)run);
+			break;
+		}
+		s.t[s.n] = sqlite3_column_double(st, 0);
+		s.v[s.n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+		s.n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading a series");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		soak_series_free(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void soak_series_free(soak_series_t *s)
+{
+	if (!s)
+		return;
+	free(s->t);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len)
+{
+	if (!metric)
+		return db ? db_fail(db, -EINVAL, "reading a reason: no metric given") : -EINVAL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run,
+			   "SELECT u.reason FROM run_metrics u JOIN metrics m ON m.id = u.metric_id"
+			   " WHERE u.run_id = ?1 AND m.name = ?2", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (buf && len)
+			snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	} else if (rc == SQLITE_DONE) {
+		r = db_fail(db, -ENOENT, "metric %s was not marked unavailable for run %lld", metric, (long long)run);
+	} else {
+		r = db_sqlfail(db, rc, "reading an unavailable reason");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
+{
+	if (!ret || !n)
+		return db ? db_fail(db, -EINVAL, "reading values: no result given") : -EINVAL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run, "SELECT name, value, reason FROM run_values WHERE run_id = ?1 ORDER BY name",
+			   &st);
+	if (r < 0)
+		return r;
+	soak_value_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+		if (grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
+			r = db_fail(db, -ENOMEM, "reading values of run %lld: out of memory", (long long)run);
+			break;
+		}
+		soak_value_t *x = &v[cnt++];
+		x->name = col_strdup(st, 0, &oom);
+		x->valid = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		x->value = x->valid ? sqlite3_column_double(st, 1) : NAN;
+		x->reason = col_strdup(st, 2, &oom);
+		if (oom) {
+			r = db_fail(db, -ENOMEM, "reading values of run %lld: out of memory", (long long)run);
+			break;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading values");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		soak_values_free(v, cnt);
+		return r;
+	}
+	*ret = v;
+	*n = cnt;
+	return 0;
+}
+
+void soak_values_free(soak_value_t *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+int soak_db_get_hist(soak_db_t *db, int64_t run, const char *name, double t, soak_hist_t *ret,
+		     double *ret_t)
+{
+	if (!name || !ret)
+		return db ? db_fail(db, -EINVAL, "reading a histogram: no name given") : -EINVAL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run,
+			   "SELECT t, data FROM histograms WHERE run_id = ?1 AND name = ?2 AND (?3 < 0 OR t <= ?3)"
+			   " ORDER BY t DESC LIMIT 1", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, t);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		double at = sqlite3_column_double(st, 0);
+		const char *text = (const char *)sqlite3_column_text(st, 1);
+		/* Decode into a copy: *ret is an out-parameter, set only on success. */
+		soak_hist_t *h = malloc(sizeof(*h));
+		if (!h) {
+			r = db_fail(db, -ENOMEM, "reading histogram %s: out of memory", name);
+		} else if (!text || soak_hist_decode(h, text) < 0) {
+			r = db_fail(db, -EINVAL, "histogram %s of run %lld at t=%.3f is corrupt", name, (long long)run,
+				    at);
+		} else {
+			memcpy(ret, h, sizeof(*h));
+			if (ret_t)
+				*ret_t = at;
+		}
+		free(h);
+	} else if (rc == SQLITE_DONE) {
+		if (t < 0)
+			r = db_fail(db, -ENOENT, "run %lld has no histogram %s", (long long)run, name);
+		else
+			r = db_fail(db, -ENOENT, "run %lld has no histogram %s at or before t=%.3f", (long long)run,
+				    name, t);
+	} else {
+		r = db_sqlfail(db, rc, "reading a histogram");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int soak_db_events(soak_db_t *db, int64_t run, soak_event_t **ret, size_t *n)
+{
+	if (!ret || !n)
+		return db ? db_fail(db, -EINVAL, "reading events: no result given") : -EINVAL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run, "SELECT t, kind, detail FROM events WHERE run_id = ?1 ORDER BY t, id", &st);
+	if (r < 0)
+		return r;
+	soak_event_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+		if (grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
+			r = db_fail(db, -ENOMEM, "reading events of run %lld: out of memory", (long long)run);
+			break;
+		}
+		soak_event_t *e = &v[cnt++];
+		e->t = sqlite3_column_double(st, 0);
+		e->kind = col_strdup(st, 1, &oom);
+		e->detail = col_strdup(st, 2, &oom);
+		if (oom) {
+			r = db_fail(db, -ENOMEM, "reading events of run %lld: out of memory", (long long)run);
+			break;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading events");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		soak_events_free(v, cnt);
+		return r;
+	}
+	*ret = v;
+	*n = cnt;
+	return 0;
+}
+
+void soak_events_free(soak_event_t *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++) {
+		free(e[i].kind);
+		free(e[i].detail);
+	}
+	free(e);
+}
+
+int soak_db_log_read(soak_db_t *db, int64_t run, const char *stream, char **ret, size_t *ret_len,
+		     bool *ret_truncated)
+{
+	if (!stream || !ret)
+		return db ? db_fail(db, -EINVAL, "reading a log: no stream given") : -EINVAL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run, "SELECT data, truncated FROM logs WHERE run_id = ?1 AND stream = ?2 ORDER BY id",
+			   &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC);
+	char *buf = malloc(1);
+	size_t len = 0;
+	bool trunc = false;
+	int rc = SQLITE_DONE;
+	if (!buf)
+		r = db_fail(db, -ENOMEM, "reading log %s of run %lld: out of memory", stream, (long long)run);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *d = sqlite3_column_blob(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		char *nb = realloc(buf, len + n + 1);
+		if (!nb) {
+			r = db_fail(db, -ENOMEM, "reading log %s of run %lld: out of memory", stream, (long long)run);
+			break;
+		}
+		buf = nb;
+		if (n)
+			memcpy(buf + len, d, n);
+		len += n;
+		trunc |= sqlite3_column_int(st, 1) != 0;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading a log");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
+	if (ret_truncated)
+		*ret_truncated = trunc;
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* db-util.c - timestamps, UUIDs, /proc start times. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db-internal.h"
+
+char *db_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void soak_db_time_format(double epoch_s, char buf[SOAK_DB_TIME_LEN])
+{
+	/* Round to the millisecond first so that .9996 gives the next second. */
+	long long ms = llround(epoch_s * 1000.0);
+	time_t sec = (time_t)(ms / 1000);
+	int frac = (int)(ms % 1000);
+	if (frac < 0) {
+		frac += 1000;
+		sec--;
+	}
+	struct tm tm;
+	if (!gmtime_r(&sec, &tm)) {
+		snprintf(buf, SOAK_DB_TIME_LEN, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	size_t n = strftime(buf, SOAK_DB_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, SOAK_DB_TIME_LEN - n, ".%03dZ", frac);
+}
+
+int soak_db_time_parse(const char *s, double *ret)
+{
+	struct tm tm = { 0 };
+	int n = 0;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+			 &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -EINVAL;
+	const char *p = s + n;
+	double frac = 0, scale = 0.1;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (strcmp(p, "Z") != 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	*ret = (double)t + frac;
+	return 0;
+}
+
+void db_now(char buf[SOAK_DB_TIME_LEN])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	soak_db_time_format((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, buf);
+}
+
+int db_uuid(char buf[37])
+{
+	uint8_t u[16];
+	size_t got = 0;
+	while (got < sizeof(u)) {
+		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);  /* version 4 */
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
+	snprintf(buf, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+		 u[14], u[15]);
+	return 0;
+}
+
+int soak_db_proc_starttime(int64_t pid, int64_t *ret)
+{
+	char path[64], buf[1024];
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return e == ESRCH ? -ENOENT : -e;
+	buf[n] = '\0';
+	/* comm (field 2) may hold spaces and parentheses: fields resume after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	char state;
+	unsigned long long start;
+	/* state is field 3; starttime is field 22, the 20th after comm. */
+	if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &start) != 2)
+		return -EINVAL;
+	/* A zombie has died already: only its parent has not reaped it yet. */
+	if (state == 'Z' || state == 'X')
+		return -ENOENT;
+	*ret = (int64_t)start;
+	return 0;
+}
