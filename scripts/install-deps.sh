@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything soak needs on Debian 12 (run as root). Safe to run again.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config git
+      libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev
+      libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
+      strace libxml2-utils python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "soak: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

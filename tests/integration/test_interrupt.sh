@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SIGTERM to the runner: the worker is stopped, samples flushed, status
+# interrupted. kill -9 of the runner: the worker dies with it, and the next
+# soakctl command marks the run incomplete, removes its cgroups and reports it.
+source "$(dirname "$0")/lib.sh"
+
+soak run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
+runner=$!
+sleep 3
+kill -TERM $runner
+rc=0; wait $runner || rc=$?
+[ $rc -eq 0 ] || fail "runner exited $rc after SIGTERM"
+[ "$(q "select status from runs where id=1")" = interrupted ] || fail "status $(q 'select status from runs where id=1')"
+n=$(q "select count(*) from samples where run_id=1 and t > 1")
+[ "$n" -gt 10 ] || fail "only $n samples kept after SIGTERM"
+assert_no_cgroups
+pass "SIGTERM: interrupted with $n samples"
+
+soak run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
+runner=$!
+sleep 3
+worker=$(q "select worker_pid from runs where id=2")
+kill -9 $runner
+wait $runner || true
+sleep 0.5
+[ -n "$worker" ] || fail "worker pid not recorded"
+if kill -0 "$worker" 2>/dev/null; then fail "worker $worker outlived its runner"; fi
+[ "$(q "select status from runs where id=2")" = running ] || fail "status changed before any command ran"
+soak report --db "$DB" --format json 2 > "$T/r.json" || fail "report after kill -9 failed"
+[ "$(q "select status from runs where id=2")" = incomplete ] || fail "run 2 not marked incomplete"
+[ "$(json_get "$T/r.json" "j['runs'][0]['status']")" = incomplete ] || fail "report does not show incomplete"
+n=$(q "select count(*) from samples where run_id=2")
+[ "$n" -gt 10 ] || fail "samples of the killed run lost ($n)"
+assert_no_cgroups
+pass "kill -9: incomplete, $n samples, worker gone, cgroups removed"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Peak RSS is the worker's own: with the runner holding an extra 200 MB when it
+# forks, a 10 MB workload still reports a peak near 10 MB (the ru_maxrss
+# pitfall in the platform notes).
+source "$(dirname "$0")/lib.sh"
+H=$SOAK_BUILD/tests
+SOAK_TEST_BALLAST_MB=200 LD_PRELOAD=$H/libballast.so \
+  soak run --db "$DB" -w exec -d 10s -i 100ms --no-progress -q -- "$H/hold" 10 2
+[ "$(q "select status from runs")" = ok ] || fail "status $(q 'select status from runs'): $(q 'select message from runs')"
+peak=$(q "select value from run_values where name='peak_rss_bytes'")
+python3 -c "import sys; p=float(sys.argv[1]); sys.exit(0 if 10*2**20 <= p <= 16*2**20 else 1)" "$peak" \
+  || fail "peak $peak bytes is not near 10 MiB (runner held 200 MiB)"
+rss=$(q "select max(value) from samples s join metrics m on m.id=s.metric_id where m.name='rss_bytes'")
+python3 -c "import sys; p=float(sys.argv[1]); sys.exit(0 if 10*2**20 <= p <= 14*2**20 else 1)" "$rss" \
+  || fail "sampled max RSS $rss bytes is not near 10 MiB"
+assert_no_cgroups
+pass "peak $peak bytes, sampled max rss $rss bytes, with a 200 MiB runner"
