@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "db.h"
@@ -27,6 +28,21 @@ static void remove_left_cgroups(const soak_run_t *r, void *arg)
 		soak_err("run %lld: could not remove its cgroups %s", (long long)r->id, r->cgroup_paths);
 }
 
+/* Marks runs of dead runners before any command looks at the database, so a
+ * report right after a `kill -9` already shows the run as incomplete. Needs a
+ * writable file; a read-only one is reported as it is. */
+static void recover(const char *path)
+{
+	char err[1024] = "";
+	soak_db_t *db = NULL;
+	if (access(path, W_OK) != 0 || soak_db_open(path, SOAK_DB_WRITE, &db, err, sizeof(err)) < 0)
+		return;
+	int n = soak_db_recover(db, remove_left_cgroups, NULL);
+	if (n > 0)
+		fprintf(stderr, "soakctl: marked %d run(s) of a runner that died as incomplete\n", n);
+	soak_db_close(db);
+}
+
 struct soak_db *soak_cli_open_db(const char *path, int mode)
 {
 	char err[1024] = "";
@@ -36,12 +52,18 @@ struct soak_db *soak_cli_open_db(const char *path, int mode)
 		soak_err("%s", err[0] ? err : strerror(-r));
 		return NULL;
 	}
-	/* Only a writer may mark dead runs; readers still see them as they are
-	 * until the next write command, so reports open read-write when they can. */
 	if (mode == SOAK_DB_WRITE) {
 		int n = soak_db_recover(db, remove_left_cgroups, NULL);
 		if (n > 0)
 			fprintf(stderr, "soakctl: marked %d run(s) of a runner that died as incomplete\n", n);
+	} else {
+		soak_db_close(db);
+		recover(path);
+		r = soak_db_open(path, mode, &db, err, sizeof(err));
+		if (r < 0) {
+			soak_err("%s", err[0] ? err : strerror(-r));
+			return NULL;
+		}
 	}
 	return db;
 }
