@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+/* n = 0 (all NaN) gives -EINVAL; n = 1 gives stddev = cv_pct = NAN. cv_pct is
+ * NAN when the mean is 0. Mean and variance use Welford's method. */
 typedef struct {
 	size_t n;          /* values used (NaN skipped) */
 	double mean;
@@ -20,7 +22,8 @@ typedef struct {
 int soak_stats_summary(const double *x, size_t n, soak_summary_t *ret);
 
 /* Seed definition: mean of the first k values vs mean of the last k values,
- * drift_pct = 100 * (last - first) / first. Needs at least 2k values. */
+ * drift_pct = 100 * (last - first) / first. Needs at least 2k valid values and
+ * k >= 1 (-EINVAL); a first mean of 0 gives -EDOM. */
 typedef struct {
 	size_t k;
 	double first_mean, last_mean, drift_pct;
@@ -29,11 +32,14 @@ typedef struct {
 int soak_stats_drift(const double *x, size_t n, size_t k, soak_drift_t *ret);
 
 /* Least-squares line y = a + b t. The 95% interval of b accounts for serial
- * correlation of the residuals (consecutive samples are not independent): the
- * standard error is computed with an effective sample size
- * n_eff = n (1 - r1) / (1 + r1), r1 = lag-1 autocorrelation of the residuals
- * (clamped to [0, 1)), and a Student t quantile with n_eff - 2 degrees of freedom.
- * pct_per_hour = 100 * 3600 * b / mean(y). Needs n >= 3. */
+ * correlation of the residuals (consecutive samples are not independent): with
+ * r1 = lag-1 autocorrelation of the residuals (clamped to [0, 0.99]) and the
+ * effective sample size n_eff = n (1 - r1) / (1 + r1), the ordinary standard
+ * error of b is inflated by sqrt(n / n_eff) = sqrt((1 + r1) / (1 - r1)) and the
+ * Student t quantile uses n_eff - 2 degrees of freedom (at least 1).
+ * pct_per_hour = 100 * 3600 * b / mean(y) (NAN, with its interval, when mean(y)
+ * is 0). Pairs with a NaN t or y are skipped. Needs n >= 3 valid pairs
+ * (-EINVAL) and t not all equal (-EDOM). */
 typedef struct {
 	size_t n;
 	double intercept, slope;            /* units of y per second */
@@ -45,7 +51,35 @@ typedef struct {
 
 int soak_stats_slope(const double *t, const double *y, size_t n, soak_slope_t *ret);
 
-/* Two-sided Student t quantile for probability p (e.g. 0.975) and df > 0. */
+/* Student t quantile: the t with P(T <= t) = p, for p in (0,1) and df > 0
+ * (p = 0.975 gives the half-width factor of a two-sided 95% interval).
+ * Non-integer df is allowed. Returns NAN for arguments out of range. */
 double soak_stats_t_quantile(double p, double df);
+/* Student t CDF P(T <= x) with df > 0 degrees of freedom (NAN if df <= 0). */
+double soak_stats_t_cdf(double x, double df);
+/* Regularized incomplete beta I_x(a, b), a, b > 0, x in [0,1]. */
+double soak_stats_betai(double a, double b, double x);
+
+/* Per-interval rate of a cumulative counter (ops_total -> ops/s): for each pair
+ * of consecutive valid samples (t and c not NaN) with t[j] > t[i] and
+ * c[j] >= c[i], rate = (c[j] - c[i]) / (t[j] - t[i]) stamped at t[j]. A counter
+ * that goes backwards (reset) yields no rate for that pair. ret_t/ret_rate need
+ * room for n - 1 values; returns how many were written. */
+size_t soak_stats_rates(const double *t, const double *c, size_t n, double *ret_t, double *ret_rate);
+
+/* The growth of a cumulative counter over [t_from, end]: the baseline is the
+ * last valid sample at or before t_from; when there is none it is an implied
+ * (t = 0, c = 0) if t_from <= 0 (counters start at zero when the worker
+ * starts), else the first valid sample after t_from. The end is the last valid
+ * sample. -EINVAL when no valid sample lies after the baseline. */
+typedef struct {
+	double t0, c0;      /* baseline */
+	double t1, c1;      /* last valid sample */
+	double delta;       /* c1 - c0 */
+	double seconds;     /* t1 - t0 */
+} soak_window_t;
+
+int soak_stats_counter_window(const double *t, const double *c, size_t n, double t_from,
+			      soak_window_t *ret);
 
 #endif

@@ -1,0 +1,454 @@
+/* emit-md.c - Markdown report: tables shaped like the seed report 003
+ * ("| Allocator | Mean TP (M ops/s) | First 5 avg | Last 5 avg | TP Drift | ..."),
+ * one row per run, "unavailable (reason)" where a figure could not be measured. */
+#include "emit.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "soak/parse.h"
+
+#define MIB (1024.0 * 1024.0)
+
+typedef struct {
+	FILE *f;
+} md_t;
+
+/* One table cell; '|' and newlines inside would break the table. */
+static void cell(FILE *f, const char *s)
+{
+	fputs(" ", f);
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+	fputs(" |", f);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void cellf(FILE *f, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cell(f, buf);
+}
+
+static void fig_cell(FILE *f, const soak_fig_t *x, const char *fmt, double scale)
+{
+	if (!x->valid) {
+		cellf(f, "unavailable (%s)", x->why);
+		return;
+	}
+	cellf(f, fmt, x->v / scale);
+}
+
+static void ns_cell(FILE *f, const soak_fig_t *x)
+{
+	char b[32];
+	if (!x->valid)
+		cellf(f, "unavailable (%s)", x->why);
+	else
+		cell(f, soak_fmt_ns(x->v, b, sizeof(b)));
+}
+
+static void ci_cell(FILE *f, const soak_fig_t *lo, const soak_fig_t *hi)
+{
+	if (!lo->valid)
+		cellf(f, "unavailable (%s)", lo->why);
+	else
+		cellf(f, "[%+.2f, %+.2f]", lo->v, hi->v);
+}
+
+static void row_start(FILE *f, const soak_run_result_t *r)
+{
+	char b[160];
+	fputs("|", f);
+	cell(f, soak_result_name(r, b, sizeof(b)));
+}
+
+static void header(FILE *f, const char *const *cols, size_t n)
+{
+	fputs("|", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, " %s |", cols[i]);
+	fputs("\n|", f);
+	for (size_t i = 0; i < n; i++) {
+		size_t w = strlen(cols[i]);
+		fputc('-', f);
+		for (size_t j = 0; j < (w < 3 ? 3 : w); j++)
+			fputc('-', f);
+		fputs("-|", f);
+	}
+	fputc('\n', f);
+}
+
+#define HEADER(f, ...) do { \
+	static const char *const cols_[] = { __VA_ARGS__ }; \
+	header(f, cols_, sizeof(cols_) / sizeof(cols_[0])); \
+} while (0)
+
+static void status_cell(FILE *f, const soak_run_result_t *r)
+{
+	char b[128];
+	cell(f, soak_fmt_status(&r->run, b, sizeof(b)));
+}
+
+static void limits_text(const soak_run_t *run, char *buf, size_t len)
+{
+	char a[32], b[32];
+	if (run->cgroup_mode && !strcmp(run->cgroup_mode, "none")) {
+		snprintf(buf, len, "none (no cgroup)");
+		return;
+	}
+	snprintf(buf, len, "mem %s, swap %s, cpu %s",
+		 run->has_memory_max && run->memory_max != UINT64_MAX
+			 ? soak_fmt_bytes((double)run->memory_max, a, sizeof(a)) : "max",
+		 run->has_swap_max && run->swap_max != UINT64_MAX
+			 ? soak_fmt_bytes((double)run->swap_max, b, sizeof(b)) : "max",
+		 run->has_cpu_max ? "" : "max");
+	if (run->has_cpu_max) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, len - l, "%.0f%%", run->cpu_max_pct);
+	}
+}
+
+static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Runs\n\n", f);
+	HEADER(f, "Allocator", "Workload", "Label", "Status", "Started (UTC)", "Duration",
+	       "Warm-up", "Samples", "Limits");
+	for (size_t i = 0; i < n; i++) {
+		const soak_run_t *run = &r[i].run;
+		char b[160];
+		row_start(f, &r[i]);
+		cell(f, run->workload ? run->workload : "?");
+		cell(f, run->label ? run->label : "");
+		status_cell(f, &r[i]);
+		cell(f, run->started_at ? run->started_at : "?");
+		if (r[i].elapsed_s.valid)
+			cell(f, soak_fmt_duration(r[i].elapsed_s.v, b, sizeof(b)));
+		else
+			cellf(f, "unavailable (%s)", r[i].elapsed_s.why);
+		cell(f, soak_fmt_duration(r[i].warmup_s, b, sizeof(b)));
+		cellf(f, "%zu", r[i].samples);
+		limits_text(run, b, sizeof(b));
+		cell(f, b);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < n; i++) {
+		const soak_run_t *run = &r[i].run;
+		char b[160], s[128];
+		if (r[i].partial)
+			fprintf(f, "> **%s is partial (%s)**: the figures cover the samples recorded "
+				"before it ended.%s%s\n", soak_result_name(&r[i], b, sizeof(b)),
+				soak_fmt_status(run, s, sizeof(s)), run->message ? " " : "",
+				run->message ? run->message : "");
+		else if (run->message && *run->message)
+			fprintf(f, "> %s: %s\n", soak_result_name(&r[i], b, sizeof(b)), run->message);
+		if (run->allocator_path && *run->allocator_path)
+			fprintf(f, "- %s: allocator `%s`%s%s%s\n", soak_result_name(&r[i], b, sizeof(b)),
+				run->allocator_path,
+				run->allocator_observed ? " (observed: `" : "",
+				run->allocator_observed ? run->allocator_observed : "",
+				run->allocator_observed ? "`)" : "");
+	}
+	fputc('\n', f);
+}
+
+static void rss_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Memory (RSS, steady state)\n\n", f);
+	HEADER(f, "Allocator", "First RSS (MiB)", "Last RSS (MiB)", "Mean RSS (MiB)",
+	       "Peak RSS (MiB)", "RSS Drift", "RSS slope (%/h)", "95% CI (%/h)", "Status");
+	for (size_t i = 0; i < n; i++) {
+		const soak_rss_result_t *m = &r[i].rss;
+		row_start(f, &r[i]);
+		fig_cell(f, &m->first, "%.2f", MIB);
+		fig_cell(f, &m->last, "%.2f", MIB);
+		fig_cell(f, &m->mean, "%.2f", MIB);
+		fig_cell(f, &m->peak, "%.2f", MIB);
+		fig_cell(f, &m->drift_pct, "%+.2f%%", 1);
+		fig_cell(f, &m->slope_pct_per_hour, "%+.2f", 1);
+		ci_cell(f, &m->slope_ci_lo, &m->slope_ci_hi);
+		status_cell(f, &r[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "\nDrift: mean of the first %zu vs the last %zu steady-state samples. "
+		"Peak RSS source per run: ", r[0].drift_k, r[0].drift_k);
+	for (size_t i = 0; i < n; i++) {
+		char b[160];
+		fprintf(f, "%s%s: %s", i ? "; " : "", soak_result_name(&r[i], b, sizeof(b)),
+			r[i].rss.peak.valid ? r[i].rss.peak_source : "none");
+	}
+	fputs(".\n\n", f);
+}
+
+static void tp_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	char k1[32], k2[32];
+	snprintf(k1, sizeof(k1), "First %zu avg", r[0].drift_k);
+	snprintf(k2, sizeof(k2), "Last %zu avg", r[0].drift_k);
+	fputs("## Throughput (steady state)\n\n", f);
+	const char *const cols[] = { "Allocator", "Mean TP (M ops/s)", k1, k2, "TP Drift",
+				     "Stddev", "CV", "TP slope (%/h)", "95% CI (%/h)", "Status" };
+	header(f, cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < n; i++) {
+		const soak_tp_result_t *m = &r[i].tp;
+		row_start(f, &r[i]);
+		fig_cell(f, &m->mean, "%.2f", 1e6);
+		fig_cell(f, &m->first_k_mean, "%.2f", 1e6);
+		fig_cell(f, &m->last_k_mean, "%.2f", 1e6);
+		fig_cell(f, &m->drift_pct, "%+.2f%%", 1);
+		fig_cell(f, &m->stddev, "%.2f", 1e6);
+		fig_cell(f, &m->cv_pct, "%.2f%%", 1);
+		fig_cell(f, &m->slope_pct_per_hour, "%+.2f", 1);
+		ci_cell(f, &m->slope_ci_lo, &m->slope_ci_hi);
+		status_cell(f, &r[i]);
+		fputc('\n', f);
+	}
+	fputs("\nThroughput per interval = Δops_total / Δt between consecutive samples "
+	      "(exec runs: each step's own throughput); averages, stddev in M ops/s.\n\n", f);
+}
+
+static void lat_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Latency per operation (steady state)\n\n", f);
+	HEADER(f, "Allocator", "p50", "p90", "p99", "p99.9", "Max", "Ops timed",
+	       "Worst interval p99", "Window");
+	for (size_t i = 0; i < n; i++) {
+		const soak_lat_result_t *m = &r[i].lat;
+		row_start(f, &r[i]);
+		ns_cell(f, &m->p50_ns);
+		ns_cell(f, &m->p90_ns);
+		ns_cell(f, &m->p99_ns);
+		ns_cell(f, &m->p999_ns);
+		ns_cell(f, &m->max_ns);
+		fig_cell(f, &m->count, "%.0f", 1);
+		ns_cell(f, &m->worst_interval_p99_ns);
+		cell(f, m->window);
+		fputc('\n', f);
+	}
+	fputs("\nPercentiles from the log-linear histogram (end snapshot minus the warm-up "
+	      "snapshot): at most 0.4% relative error.\n\n", f);
+}
+
+static void grade_cell(FILE *f, const soak_fig_t *per_op)
+{
+	if (!per_op->valid)
+		cellf(f, "unavailable (%s)", per_op->why);
+	else
+		cell(f, soak_grade_name(soak_grade_of(per_op->v)));
+}
+
+static void sc_tables(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Syscall budget (steady state)\n\n", f);
+	HEADER(f, "Allocator", "Ops", "Syscalls", "Per-op rate", "Per second", "Grade", "Status");
+	for (size_t i = 0; i < n; i++) {
+		row_start(f, &r[i]);
+		fig_cell(f, &r[i].tp.ops, "%.0f", 1);
+		fig_cell(f, &r[i].sc_total, "%.0f", 1);
+		fig_cell(f, &r[i].sc_total_per_op, "%.1e", 1);
+		fig_cell(f, &r[i].sc_total_per_s, "%.2f", 1);
+		grade_cell(f, &r[i].sc_total_per_op);
+		status_cell(f, &r[i]);
+		fputc('\n', f);
+	}
+	fprintf(f, "\nSyscalls = mmap + munmap + mremap + madvise + brk + mprotect + mlock + munlock "
+		"of the worker's process tree, counted from outside between the warm-up end and "
+		"the last sample. Grades: ideal < %.0e/op, acceptable < %.0e/op, else high.\n\n",
+		SOAK_GRADE_IDEAL_PER_OP, SOAK_GRADE_ACCEPTABLE_PER_OP);
+	for (size_t i = 0; i < n; i++) {
+		char b[160];
+		bool steps = r[i].steps.n > 0;
+		fprintf(f, "### %s\n\n", soak_result_name(&r[i], b, sizeof(b)));
+		if (steps)
+			HEADER(f, "Metric", "Count", "Per-op rate", "Per second", "Per step", "Status");
+		else
+			HEADER(f, "Metric", "Count", "Per-op rate", "Per second", "Status");
+		for (int j = 0; j < SOAK_SC_N; j++) {
+			const soak_sc_result_t *c = &r[i].sc[j];
+			fputs("|", f);
+			cellf(f, "%s%s", j >= SOAK_SC_BASE ? "↳ " : "", c->name);
+			fig_cell(f, &c->count, "%.0f", 1);
+			fig_cell(f, &c->per_op, "%.1e", 1);
+			fig_cell(f, &c->per_s, "%.2f", 1);
+			if (steps)
+				fig_cell(f, &c->per_step, "%.2f", 1);
+			grade_cell(f, &c->per_op);
+			fputc('\n', f);
+		}
+		fputs("|", f);
+		cellf(f, "Total (%d base syscalls)", SOAK_SC_BASE);
+		fig_cell(f, &r[i].sc_total, "%.0f", 1);
+		fig_cell(f, &r[i].sc_total_per_op, "%.1e", 1);
+		fig_cell(f, &r[i].sc_total_per_s, "%.2f", 1);
+		if (steps)
+			fig_cell(f, &r[i].sc_total_per_step, "%.2f", 1);
+		grade_cell(f, &r[i].sc_total_per_op);
+		fputs("\n\n", f);
+	}
+}
+
+static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	size_t any = 0;
+	for (size_t i = 0; i < n; i++)
+		any += r[i].n_self + r[i].n_counters;
+	if (!any)
+		return;
+	fputs("## Self-reported counters (whole run)\n\n", f);
+	HEADER(f, "Allocator", "Source", "Self-reported syscalls", "Per-op rate",
+	       "Measured (same syscalls)", "Per-op rate", "Agreement");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < r[i].n_self; j++) {
+			const soak_selfreport_t *s = &r[i].self[j];
+			row_start(f, &r[i]);
+			cellf(f, "[%s]", s->tag);
+			fig_cell(f, &s->total, "%.0f", 1);
+			fig_cell(f, &s->per_op, "%.1e", 1);
+			if (s->measured.valid)
+				cellf(f, "%.0f (%s)", s->measured.v, s->measured_set);
+			else
+				cellf(f, "unavailable (%s)", s->measured.why);
+			fig_cell(f, &s->measured_per_op, "%.1e", 1);
+			if (!s->total.valid || !s->measured.valid)
+				cell(f, "n/a");
+			else
+				cell(f, s->disagree ? "**disagree** (differ by more than 10% + 2)"
+						    : "agree");
+			fputc('\n', f);
+		}
+	fputs("\nBoth columns cover the whole run (the allocator prints its totals at exit), "
+	      "not the steady state: measured counts include start-up, e.g. the dynamic "
+	      "loader's mmaps.\n\n", f);
+	HEADER(f, "Allocator", "Counter", "Value");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < r[i].n_counters; j++) {
+			row_start(f, &r[i]);
+			cell(f, r[i].counters[j].name);
+			fig_cell(f, &r[i].counters[j].value, "%.0f", 1);
+			fputc('\n', f);
+		}
+	fputc('\n', f);
+}
+
+static void pf_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Page faults and CPU (steady state)\n\n", f);
+	HEADER(f, "Allocator", "Minor faults/op", "Major faults/op", "Minor faults/s",
+	       "Major faults/s", "Context switches/s", "CPU (% of one CPU)", "OOM kills", "Source");
+	for (size_t i = 0; i < n; i++) {
+		const soak_pf_result_t *m = &r[i].pf;
+		row_start(f, &r[i]);
+		fig_cell(f, &m->minor_per_op, "%.1e", 1);
+		fig_cell(f, &m->major_per_op, "%.1e", 1);
+		fig_cell(f, &m->minor_per_s, "%.1f", 1);
+		fig_cell(f, &m->major_per_s, "%.2f", 1);
+		fig_cell(f, &m->ctx_per_s, "%.1f", 1);
+		fig_cell(f, &r[i].cpu_pct, "%.1f%%", 1);
+		fig_cell(f, &r[i].oom_kills, "%.0f", 1);
+		cell(f, m->source);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
+static void steps_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	size_t any = 0;
+	for (size_t i = 0; i < n; i++)
+		any += r[i].steps.n;
+	if (!any)
+		return;
+	fputs("## Exec steps (steady state)\n\n", f);
+	HEADER(f, "Allocator", "Steps", "Failed", "Mean wall (s)", "Max step peak RSS (MiB)");
+	for (size_t i = 0; i < n; i++) {
+		row_start(f, &r[i]);
+		cellf(f, "%zu", r[i].steps.n);
+		cellf(f, "%zu", r[i].steps.failed);
+		fig_cell(f, &r[i].steps.wall_mean_s, "%.3f", 1);
+		fig_cell(f, &r[i].steps.peak_rss_max, "%.2f", MIB);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
+static void ccdf_tables(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Latency CCDF\n\n", f);
+	for (size_t i = 0; i < n; i++) {
+		char b[160];
+		fprintf(f, "### %s\n\n", soak_result_name(&r[i], b, sizeof(b)));
+		if (!r[i].lat.hist || !r[i].lat.count.valid || !r[i].lat.hist->count) {
+			fprintf(f, "unavailable (%s)\n\n", r[i].lat.p50_ns.why);
+			continue;
+		}
+		soak_ccdf_point_t pts[64];
+		size_t np = soak_result_ccdf(r[i].lat.hist, pts, 64);
+		fprintf(f, "%s, %" PRIu64 " operations timed.\n\n", r[i].lat.window,
+			r[i].lat.hist->count);
+		HEADER(f, "Latency", "Fraction of ops slower", "Ops slower");
+		for (size_t j = 0; j < np; j++) {
+			fputs("|", f);
+			cell(f, soak_fmt_ns(pts[j].value_ns, b, sizeof(b)));
+			cellf(f, "%.3g", pts[j].fraction);
+			cellf(f, "%" PRIu64, pts[j].slower);
+			fputc('\n', f);
+		}
+		fputc('\n', f);
+	}
+}
+
+static int md_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_emit_opts_t *o)
+{
+	fprintf(f, "# Soak report\n\n%zu run%s; soakctl %s (%s). Statistics cover the steady "
+		"state (samples after the warm-up); definitions in docs/metrics.md.\n\n",
+		n, n == 1 ? "" : "s", SOAK_VERSION, SOAK_GIT_REV);
+	if (n) {
+		runs_table(f, r, n);
+		rss_table(f, r, n);
+		tp_table(f, r, n);
+		lat_table(f, r, n);
+		sc_tables(f, r, n);
+		self_tables(f, r, n);
+		pf_table(f, r, n);
+		steps_table(f, r, n);
+		if (o && o->latency_ccdf)
+			ccdf_tables(f, r, n);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+static int md_runs(FILE *f, const soak_run_t *runs, size_t n)
+{
+	HEADER(f, "ID", "Started (UTC)", "Workload", "Allocator", "Label", "Status", "Duration");
+	for (size_t i = 0; i < n; i++) {
+		const soak_run_t *r = &runs[i];
+		char b[128];
+		fputs("|", f);
+		cellf(f, "%lld", (long long)r->id);
+		cell(f, r->started_at ? r->started_at : "?");
+		cell(f, r->workload ? r->workload : "?");
+		cell(f, r->allocator_name ? r->allocator_name : "?");
+		cell(f, r->label ? r->label : "");
+		cell(f, soak_fmt_status(r, b, sizeof(b)));
+		double w = soak_run_wall_s(r);
+		cell(f, isnan(w) ? "-" : soak_fmt_duration(w, b, sizeof(b)));
+		fputc('\n', f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+const soak_emitter_t soak_emitter_md = { .name = "md", .report = md_report, .runs = md_runs };

@@ -1,0 +1,80 @@
+/* emit.c - the emitter table and helpers shared by the output formats. */
+#include "emit.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+const soak_emitter_t *soak_emitter_find(const char *name)
+{
+	static const soak_emitter_t *const all[] = { &soak_emitter_md, &soak_emitter_json,
+						     &soak_emitter_csv };
+	if (!name)
+		return NULL;
+	if (!strcasecmp(name, "markdown"))
+		name = "md";
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcasecmp(all[i]->name, name))
+			return all[i];
+	return NULL;
+}
+
+static int parse_iso(const char *s, double *ret)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		p = s ? strptime(s, "%Y-%m-%d %H:%M:%S", &tm) : NULL;
+	if (!p)
+		return -1;
+	double frac = 0;
+	if (*p == '.') {
+		char *end;
+		frac = strtod(p, &end);
+		p = end;
+	}
+	*ret = (double)timegm(&tm) + frac;
+	return 0;
+}
+
+double soak_run_wall_s(const soak_run_t *r)
+{
+	double a, b;
+	if (parse_iso(r->started_at, &a) < 0 || parse_iso(r->ended_at, &b) < 0 || b < a)
+		return NAN;
+	return b - a;
+}
+
+char *soak_fmt_ns(double ns, char *buf, size_t len)
+{
+	if (isnan(ns))
+		snprintf(buf, len, "-");
+	else if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.3gµs", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.3gms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3gs", ns / 1e9);
+	return buf;
+}
+
+char *soak_fmt_status(const soak_run_t *r, char *buf, size_t len)
+{
+	const char *st = r->status ? r->status : "unknown";
+	if (r->has_signal) {
+		const char *abbrev = sigabbrev_np(r->signal);
+		snprintf(buf, len, "%s (signal %d%s%s)", st, r->signal, abbrev ? ": SIG" : "",
+			 abbrev ? abbrev : "");
+	} else if (r->has_exit_code && r->exit_code != 0) {
+		snprintf(buf, len, "%s (exit %d)", st, r->exit_code);
+	} else {
+		snprintf(buf, len, "%s", st);
+	}
+	return buf;
+}

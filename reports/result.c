@@ -1,0 +1,912 @@
+/* result.c - pure computation of a run's reported figures; see result.h and
+ * docs/metrics.md. No I/O: the loader (result-load.c) supplies the arrays. */
+#include "result.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const soak_sc_metrics[SOAK_SC_N] = {
+	"sc_mmap", "sc_munmap", "sc_mremap", "sc_madvise", "sc_brk", "sc_mprotect",
+	"sc_mlock", "sc_munlock",
+	"sc_madvise_dontneed", "sc_madvise_free", "sc_madvise_hugepage",
+	"sc_madvise_willneed", "sc_madvise_other",
+};
+
+const char *const soak_lat_metrics[SOAK_LAT_N] = {
+	"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
+};
+
+/* ---- figures ---- */
+
+static void fig_set(soak_fig_t *f, double v)
+{
+	if (isnan(v)) {
+		f->valid = false;
+		f->v = NAN;
+		snprintf(f->why, sizeof(f->why), "not a number");
+		return;
+	}
+	f->valid = true;
+	f->v = v;
+	f->why[0] = '\0';
+}
+
+__attribute__((format(printf, 2, 3)))
+static void fig_none(soak_fig_t *f, const char *fmt, ...)
+{
+	va_list ap;
+	f->valid = false;
+	f->v = NAN;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+}
+
+static void fig_copy_why(soak_fig_t *f, const soak_fig_t *from)
+{
+	fig_none(f, "%s", from->why);
+}
+
+/* Initial state of every figure: nothing computed yet. */
+static void fig_init_all(soak_fig_t *figs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fig_none(&figs[i], "not computed");
+}
+
+/* ---- input lookup ---- */
+
+static const soak_input_series_t *find_series(const soak_result_input_t *in, const char *metric)
+{
+	for (size_t i = 0; i < in->n_series; i++)
+		if (in->series[i].metric && !strcmp(in->series[i].metric, metric))
+			return &in->series[i];
+	return NULL;
+}
+
+static const soak_value_t *find_value(const soak_result_input_t *in, const char *name)
+{
+	for (size_t i = 0; i < in->n_values; i++)
+		if (in->values[i].name && !strcmp(in->values[i].name, name))
+			return &in->values[i];
+	return NULL;
+}
+
+static size_t count_valid(const soak_input_series_t *s, double t_from)
+{
+	size_t c = 0;
+	for (size_t i = 0; s && i < s->n; i++)
+		c += !isnan(s->v[i]) && !isnan(s->t[i]) && s->t[i] >= t_from;
+	return c;
+}
+
+/* Why a series gives no value: the runner's reason wins. Returns true (and
+ * fills f) when the series is unusable. */
+static bool series_unusable(const soak_input_series_t *s, const char *metric, soak_fig_t *f)
+{
+	if (s && s->unavailable) {
+		fig_none(f, "%s", s->unavailable);
+		return true;
+	}
+	if (!s || s->n == 0) {
+		fig_none(f, "no samples of %s recorded", metric);
+		return true;
+	}
+	if (count_valid(s, -INFINITY) == 0) {
+		fig_none(f, "every sample of %s was unmeasured", metric);
+		return true;
+	}
+	return false;
+}
+
+/* Steady-state valid points of a series into an owned soak_xy_t. */
+static int xy_steady(const soak_input_series_t *s, double t_from, soak_xy_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t n = count_valid(s, t_from);
+	if (!n)
+		return 0;
+	out->t = malloc(n * sizeof(double));
+	out->v = malloc(n * sizeof(double));
+	if (!out->t || !out->v) {
+		free(out->t);
+		free(out->v);
+		out->t = out->v = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (!isnan(s->v[i]) && !isnan(s->t[i]) && s->t[i] >= t_from) {
+			out->t[out->n] = s->t[i];
+			out->v[out->n] = s->v[i];
+			out->n++;
+		}
+	return 0;
+}
+
+static void xy_free(soak_xy_t *xy)
+{
+	free(xy->t);
+	free(xy->v);
+	memset(xy, 0, sizeof(*xy));
+}
+
+static double series_max(const soak_input_series_t *s)
+{
+	double m = NAN;
+	for (size_t i = 0; s && i < s->n; i++)
+		if (!isnan(s->v[i]) && (isnan(m) || s->v[i] > m))
+			m = s->v[i];
+	return m;
+}
+
+static double series_last(const soak_input_series_t *s)
+{
+	for (size_t i = s ? s->n : 0; i-- > 0;)
+		if (!isnan(s->v[i]))
+			return s->v[i];
+	return NAN;
+}
+
+/* ---- run record copy (the result owns its strings) ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+#define RUN_STRINGS(X) X(uuid) X(label) X(comparison_id) X(host) X(kernel) \
+	X(suite_version) X(git_rev) X(cgroup_mode) X(cgroup_paths) X(allocator_name) \
+	X(allocator_path) X(allocator_env) X(allocator_sha256) X(allocator_observed) \
+	X(workload) X(workload_args) X(started_at) X(ended_at) X(status) X(message)
+
+static void run_clear(soak_run_t *r)
+{
+#define FREE_ONE(f) free(r->f); r->f = NULL;
+	RUN_STRINGS(FREE_ONE)
+#undef FREE_ONE
+}
+
+static int run_copy(soak_run_t *dst, const soak_run_t *src)
+{
+	/* Scalars by assignment; strings duplicated one by one, so a field added
+	 * to soak_run_t later is never shared by accident (it stays NULL). */
+	*dst = *src;
+#define NULL_ONE(f) dst->f = NULL;
+	RUN_STRINGS(NULL_ONE)
+#undef NULL_ONE
+	int bad = 0;
+#define DUP_ONE(f) dst->f = dup_or_null(src->f); bad |= src->f && !dst->f;
+	RUN_STRINGS(DUP_ONE)
+#undef DUP_ONE
+	if (bad) {
+		run_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+const char *soak_grade_name(soak_grade_t g)
+{
+	switch (g) {
+	case SOAK_GRADE_IDEAL: return "ideal";
+	case SOAK_GRADE_ACCEPTABLE: return "acceptable";
+	case SOAK_GRADE_HIGH: return "high";
+	default: return "n/a";
+	}
+}
+
+soak_grade_t soak_grade_of(double per_op)
+{
+	if (isnan(per_op))
+		return SOAK_GRADE_NONE;
+	if (per_op < SOAK_GRADE_IDEAL_PER_OP)
+		return SOAK_GRADE_IDEAL;
+	if (per_op < SOAK_GRADE_ACCEPTABLE_PER_OP)
+		return SOAK_GRADE_ACCEPTABLE;
+	return SOAK_GRADE_HIGH;
+}
+
+char *soak_result_name(const soak_run_result_t *r, char *buf, size_t len)
+{
+	const char *a = r->run.allocator_name ? r->run.allocator_name : "?";
+	snprintf(buf, len, "%s #%lld", a, (long long)r->run.id);
+	return buf;
+}
+
+/* ---- pieces ---- */
+
+static void put_drift(const double *v, size_t n, size_t k, soak_fig_t *first, soak_fig_t *last,
+		      soak_fig_t *drift)
+{
+	soak_drift_t d;
+	int rc = soak_stats_drift(v, n, k, &d);
+	if (rc == 0) {
+		fig_set(first, d.first_mean);
+		fig_set(last, d.last_mean);
+		fig_set(drift, d.drift_pct);
+		return;
+	}
+	if (rc == -EDOM)
+		fig_none(drift, "the mean of the first %zu steady-state samples is 0", k);
+	else
+		fig_none(drift, "needs at least 2k = %zu steady-state samples, have %zu", 2 * k, n);
+	fig_copy_why(first, drift);
+	fig_copy_why(last, drift);
+}
+
+static void put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s, soak_fig_t *pct,
+		      soak_fig_t *lo, soak_fig_t *hi)
+{
+	int rc = soak_stats_slope(xy->t, xy->v, xy->n, raw);
+	if (rc < 0) {
+		memset(raw, 0, sizeof(*raw));
+		if (rc == -EDOM)
+			fig_none(pct, "all steady-state samples share one time stamp");
+		else
+			fig_none(pct, "needs at least 3 steady-state samples, have %zu", xy->n);
+		if (per_s)
+			fig_copy_why(per_s, pct);
+		fig_copy_why(lo, pct);
+		fig_copy_why(hi, pct);
+		return;
+	}
+	if (per_s)
+		fig_set(per_s, raw->slope);
+	if (isnan(raw->pct_per_hour)) {
+		fig_none(pct, "the steady-state mean is 0, a relative slope is undefined");
+		fig_copy_why(lo, pct);
+		fig_copy_why(hi, pct);
+		return;
+	}
+	fig_set(pct, raw->pct_per_hour);
+	fig_set(lo, raw->pct_per_hour_ci_lo);
+	fig_set(hi, raw->pct_per_hour_ci_hi);
+}
+
+static double warmup_of(const soak_result_input_t *in, char *src, size_t len)
+{
+	for (size_t i = 0; i < in->n_events; i++)
+		if (in->events[i].kind && !strcmp(in->events[i].kind, "warmup_end")) {
+			snprintf(src, len, "warmup_end event");
+			return in->events[i].t;
+		}
+	snprintf(src, len, "run record");
+	return in->run->warmup_s > 0 ? in->run->warmup_s : 0;
+}
+
+static void compute_extent(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	double last = NAN;
+	size_t best = 0;
+	for (size_t i = 0; i < in->n_series; i++) {
+		const soak_input_series_t *s = &in->series[i];
+		for (size_t j = 0; j < s->n; j++)
+			if (!isnan(s->t[j]) && (isnan(last) || s->t[j] > last))
+				last = s->t[j];
+		size_t c = count_valid(s, r->warmup_s);
+		if (c > best)
+			best = c;
+	}
+	r->samples = best;
+	if (isnan(last)) {
+		fig_none(&r->elapsed_s, "no samples recorded");
+		fig_none(&r->steady_s, "no samples recorded");
+		return;
+	}
+	fig_set(&r->elapsed_s, last);
+	if (last >= r->warmup_s)
+		fig_set(&r->steady_s, last - r->warmup_s);
+	else
+		fig_none(&r->steady_s, "the run ended during the warm-up (last sample at %.1f s, "
+			 "warm-up %.1f s)", last, r->warmup_s);
+}
+
+static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	soak_rss_result_t *m = &r->rss;
+	const soak_input_series_t *s = find_series(in, "rss_bytes");
+	soak_fig_t why;
+	bool unusable = series_unusable(s, "rss_bytes", &why);
+	if (!unusable) {
+		if (xy_steady(s, r->warmup_s, &m->series) < 0)
+			return -ENOMEM;
+		if (!m->series.n)
+			fig_none(&why, "no rss_bytes samples after the warm-up (%.1f s)", r->warmup_s);
+	}
+	if (unusable || !m->series.n) {
+		soak_fig_t *all[] = { &m->mean, &m->min, &m->max, &m->first, &m->last,
+				      &m->first_k_mean, &m->last_k_mean, &m->drift_pct,
+				      &m->slope_bytes_per_s, &m->slope_pct_per_hour,
+				      &m->slope_ci_lo, &m->slope_ci_hi };
+		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			fig_copy_why(all[i], &why);
+	} else {
+		soak_summary_t sum;
+		soak_stats_summary(m->series.v, m->series.n, &sum);
+		fig_set(&m->mean, sum.mean);
+		fig_set(&m->min, sum.min);
+		fig_set(&m->max, sum.max);
+		fig_set(&m->first, m->series.v[0]);
+		fig_set(&m->last, m->series.v[m->series.n - 1]);
+		put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
+			  &m->drift_pct);
+		put_slope(&m->series, &m->slope, &m->slope_bytes_per_s, &m->slope_pct_per_hour,
+			  &m->slope_ci_lo, &m->slope_ci_hi);
+	}
+
+	/* Peak: the worker's own figure first (cgroup peak or VmHWM, recorded by
+	 * the runner), then the cgroup's peak series, then the largest sample.
+	 * Never the runner's ru_maxrss: it can carry the parent's peak. */
+	const soak_value_t *pv = find_value(in, "peak_rss_bytes");
+	const soak_input_series_t *cg = find_series(in, "cg_mem_peak_bytes");
+	const soak_input_series_t *sp = find_series(in, "step_peak_rss_bytes");
+	double v;
+	if (pv && pv->valid && !isnan(pv->value)) {
+		fig_set(&m->peak, pv->value);
+		snprintf(m->peak_source, sizeof(m->peak_source), "peak_rss_bytes");
+	} else if (!isnan(v = series_max(cg))) {
+		fig_set(&m->peak, v);
+		snprintf(m->peak_source, sizeof(m->peak_source), "cg_mem_peak_bytes");
+	} else if (!isnan(v = series_max(s))) {
+		fig_set(&m->peak, v);
+		snprintf(m->peak_source, sizeof(m->peak_source), "rss_bytes");
+	} else if (!isnan(v = series_max(sp))) {
+		fig_set(&m->peak, v);
+		snprintf(m->peak_source, sizeof(m->peak_source), "step_peak_rss_bytes");
+	} else if (pv && pv->reason) {
+		fig_none(&m->peak, "%s", pv->reason);
+	} else {
+		fig_copy_why(&m->peak, &why);
+	}
+
+	const soak_input_series_t *sw = find_series(in, "swap_bytes");
+	if (!series_unusable(sw, "swap_bytes", &m->swap_peak))
+		fig_set(&m->swap_peak, series_max(sw));
+	return 0;
+}
+
+static void tp_none(soak_tp_result_t *m, const soak_fig_t *why)
+{
+	soak_fig_t *all[] = { &m->mean, &m->stddev, &m->cv_pct, &m->min, &m->max,
+			      &m->first_k_mean, &m->last_k_mean, &m->drift_pct,
+			      &m->slope_pct_per_hour, &m->slope_ci_lo, &m->slope_ci_hi };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		fig_copy_why(all[i], why);
+}
+
+static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	soak_tp_result_t *m = &r->tp;
+	const soak_input_series_t *ops = find_series(in, "ops_total");
+	const soak_input_series_t *step = find_series(in, "step_throughput_ops_s");
+	soak_fig_t why;
+
+	if (!series_unusable(ops, "ops_total", &why)) {
+		snprintf(m->source, sizeof(m->source), "ops_total");
+		fig_set(&m->ops_run, series_last(ops));
+		soak_window_t w;
+		if (soak_stats_counter_window(ops->t, ops->v, ops->n, r->warmup_s, &w) == 0)
+			fig_set(&m->ops, w.delta);
+		else
+			fig_none(&m->ops, "no ops_total sample after the warm-up (%.1f s)", r->warmup_s);
+		/* Rates between consecutive steady-state samples: both ends of every
+		 * interval lie after the warm-up. */
+		soak_xy_t st;
+		if (xy_steady(ops, r->warmup_s, &st) < 0)
+			return -ENOMEM;
+		if (st.n >= 2) {
+			m->series.t = malloc((st.n - 1) * sizeof(double));
+			m->series.v = malloc((st.n - 1) * sizeof(double));
+			if (!m->series.t || !m->series.v) {
+				xy_free(&st);
+				return -ENOMEM;
+			}
+			m->series.n = soak_stats_rates(st.t, st.v, st.n, m->series.t, m->series.v);
+		}
+		xy_free(&st);
+		if (!m->series.n)
+			fig_none(&why, "needs 2 ops_total samples after the warm-up (%.1f s)",
+				 r->warmup_s);
+	} else if (step && step->n && !step->unavailable && count_valid(step, -INFINITY)) {
+		/* exec --repeat: each step reports its own throughput. */
+		snprintf(m->source, sizeof(m->source), "step_throughput_ops_s");
+		fig_none(&m->ops, "exec steps report a throughput, not an operation count");
+		fig_copy_why(&m->ops_run, &m->ops);
+		if (xy_steady(step, r->warmup_s, &m->series) < 0)
+			return -ENOMEM;
+		if (!m->series.n)
+			fig_none(&why, "no step throughput after the warm-up (%.1f s)", r->warmup_s);
+	} else {
+		if (step && step->unavailable && (!ops || !ops->n))
+			fig_none(&why, "%s", step->unavailable);
+		snprintf(m->source, sizeof(m->source), "none");
+		fig_copy_why(&m->ops, &why);
+		fig_copy_why(&m->ops_run, &why);
+	}
+	if (!m->series.n) {
+		tp_none(m, &why);
+		return 0;
+	}
+	soak_summary_t sum;
+	soak_stats_summary(m->series.v, m->series.n, &sum);
+	fig_set(&m->mean, sum.mean);
+	fig_set(&m->min, sum.min);
+	fig_set(&m->max, sum.max);
+	if (sum.n > 1) {
+		fig_set(&m->stddev, sum.stddev);
+		if (isnan(sum.cv_pct))
+			fig_none(&m->cv_pct, "the mean throughput is 0");
+		else
+			fig_set(&m->cv_pct, sum.cv_pct);
+	} else {
+		fig_none(&m->stddev, "needs at least 2 throughput intervals, have 1");
+		fig_copy_why(&m->cv_pct, &m->stddev);
+	}
+	put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
+		  &m->drift_pct);
+	put_slope(&m->series, &m->slope, NULL, &m->slope_pct_per_hour, &m->slope_ci_lo,
+		  &m->slope_ci_hi);
+	return 0;
+}
+
+static double hist_q(const soak_hist_t *h, double q)
+{
+	int ok;
+	double v = soak_hist_quantile(h, q, &ok);
+	return ok ? v : NAN;
+}
+
+static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	soak_lat_result_t *m = &r->lat;
+	soak_fig_t *all[] = { &m->count, &m->mean_ns, &m->p50_ns, &m->p90_ns, &m->p99_ns,
+			      &m->p999_ns, &m->max_ns };
+	const size_t nall = sizeof(all) / sizeof(all[0]);
+	soak_fig_t why;
+
+	for (int i = 0; i < SOAK_LAT_N; i++) {
+		const soak_input_series_t *s = find_series(in, soak_lat_metrics[i]);
+		if (s && xy_steady(s, r->warmup_s, &m->interval[i]) < 0)
+			return -ENOMEM;
+	}
+	const soak_input_series_t *p99 = find_series(in, "lat_p99_ns");
+	if (!series_unusable(p99, "lat_p99_ns", &m->worst_interval_p99_ns)) {
+		const soak_xy_t *x = &m->interval[SOAK_LAT_P99];
+		double w = NAN;
+		for (size_t i = 0; i < x->n; i++)
+			if (isnan(w) || x->v[i] > w)
+				w = x->v[i];
+		if (isnan(w))
+			fig_none(&m->worst_interval_p99_ns, "no lat_p99_ns samples after the warm-up");
+		else
+			fig_set(&m->worst_interval_p99_ns, w);
+	}
+
+	if (!in->lat_end) {
+		if (in->lat_unavailable)
+			fig_none(&why, "%s", in->lat_unavailable);
+		else
+			fig_none(&why, "no latency histogram recorded (the workload does not time "
+				 "operations)");
+		for (size_t i = 0; i < nall; i++)
+			fig_copy_why(all[i], &why);
+		snprintf(m->window, sizeof(m->window), "none");
+		return 0;
+	}
+	m->hist = malloc(sizeof(*m->hist));
+	if (!m->hist)
+		return -ENOMEM;
+	/* Cumulative snapshots: steady state = end minus the warm-up snapshot. */
+	if (in->lat_warm && in->lat_warm_t < in->lat_end_t) {
+		soak_hist_diff(m->hist, in->lat_end, in->lat_warm);
+		snprintf(m->window, sizeof(m->window), "steady state (t %.1f s to %.1f s)",
+			 in->lat_warm_t, in->lat_end_t);
+	} else {
+		*m->hist = *in->lat_end;
+		if (in->lat_warm)
+			snprintf(m->window, sizeof(m->window),
+				 "whole run to t %.1f s (it ended before the warm-up end)",
+				 in->lat_end_t);
+		else if (r->warmup_s > 0)
+			snprintf(m->window, sizeof(m->window),
+				 "whole run to t %.1f s (no snapshot at the warm-up end)",
+				 in->lat_end_t);
+		else
+			snprintf(m->window, sizeof(m->window), "whole run (t 0 to %.1f s)",
+				 in->lat_end_t);
+	}
+	if (!m->hist->count) {
+		fig_none(&why, "no operations were timed in the %s", m->window);
+		for (size_t i = 0; i < nall; i++)
+			fig_copy_why(all[i], &why);
+		fig_set(&m->count, 0);
+		return 0;
+	}
+	fig_set(&m->count, (double)m->hist->count);
+	fig_set(&m->mean_ns, soak_hist_mean(m->hist));
+	fig_set(&m->p50_ns, hist_q(m->hist, 0.50));
+	fig_set(&m->p90_ns, hist_q(m->hist, 0.90));
+	fig_set(&m->p99_ns, hist_q(m->hist, 0.99));
+	fig_set(&m->p999_ns, hist_q(m->hist, 0.999));
+	fig_set(&m->max_ns, (double)m->hist->max);
+	return 0;
+}
+
+/* Steady-state delta of a counter series into f; returns the window or NULL. */
+static bool counter_delta(const soak_input_series_t *s, const char *metric, double t_from,
+			  soak_fig_t *f, soak_window_t *w)
+{
+	if (series_unusable(s, metric, f))
+		return false;
+	if (soak_stats_counter_window(s->t, s->v, s->n, t_from, w) < 0) {
+		fig_none(f, "no %s sample after the warm-up (%.1f s)", metric, t_from);
+		return false;
+	}
+	fig_set(f, w->delta);
+	return true;
+}
+
+static void per(soak_fig_t *out, const soak_fig_t *num, const soak_fig_t *den, const char *what)
+{
+	if (!num->valid)
+		fig_copy_why(out, num);
+	else if (!den->valid)
+		fig_none(out, "no %s: %s", what, den->why);
+	else if (!(den->v > 0))
+		fig_none(out, "no %s in the window", what);
+	else
+		fig_set(out, num->v / den->v);
+}
+
+static void compute_sc(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	soak_fig_t secs, steps;
+	fig_none(&secs, "no syscall samples");
+	if (r->steps.n)
+		fig_set(&steps, (double)r->steps.n);
+	else
+		fig_none(&steps, "not an exec --repeat run");
+	double total = 0, tsec = NAN;
+	const soak_sc_result_t *missing = NULL;
+	for (int i = 0; i < SOAK_SC_N; i++) {
+		soak_sc_result_t *c = &r->sc[i];
+		c->metric = soak_sc_metrics[i];
+		c->name = soak_sc_metrics[i] + 3;
+		const soak_input_series_t *s = find_series(in, c->metric);
+		soak_window_t w;
+		if (counter_delta(s, c->metric, r->warmup_s, &c->count, &w)) {
+			fig_set(&secs, w.seconds);
+			if (isnan(tsec) || w.seconds > tsec)
+				tsec = w.seconds;
+		}
+		per(&c->per_op, &c->count, &r->tp.ops, "operation count");
+		per(&c->per_s, &c->count, &secs, "elapsed time");
+		per(&c->per_step, &c->count, &steps, "steps");
+		const soak_value_t *fv = find_value(in, c->metric);
+		if (fv && fv->valid && !isnan(fv->value))
+			fig_set(&c->run_count, fv->value);
+		else if (!series_unusable(s, c->metric, &c->run_count))
+			fig_set(&c->run_count, series_last(s));
+		if (i < SOAK_SC_BASE) {
+			if (c->count.valid)
+				total += c->count.v;
+			else if (!missing)
+				missing = c;
+		}
+	}
+	if (!isnan(tsec))
+		fig_set(&r->sc_window_s, tsec);
+	else
+		fig_none(&r->sc_window_s, "no syscall samples");
+	/* A budget missing one syscall would look better than it is. */
+	if (missing)
+		fig_none(&r->sc_total, "%s: %s", missing->name, missing->count.why);
+	else
+		fig_set(&r->sc_total, total);
+	per(&r->sc_total_per_op, &r->sc_total, &r->tp.ops, "operation count");
+	per(&r->sc_total_per_s, &r->sc_total, &r->sc_window_s, "elapsed time");
+	per(&r->sc_total_per_step, &r->sc_total, &steps, "steps");
+	r->grade = r->sc_total_per_op.valid ? soak_grade_of(r->sc_total_per_op.v) : SOAK_GRADE_NONE;
+}
+
+/* Which measured syscalls a self-reported total counts. */
+static void self_set(const char *tag, int *idx, int *n, char *desc, size_t len)
+{
+	/* hakmem's SS_OS_STATS: total = mmap_total + madvise (seed 003). */
+	if (!strcmp(tag, "SS_OS_STATS")) {
+		idx[0] = 0;   /* sc_mmap */
+		idx[1] = 3;   /* sc_madvise */
+		*n = 2;
+		snprintf(desc, len, "mmap+madvise");
+		return;
+	}
+	*n = SOAK_SC_BASE;
+	for (int i = 0; i < SOAK_SC_BASE; i++)
+		idx[i] = i;
+	snprintf(desc, len, "the %d base syscalls", SOAK_SC_BASE);
+}
+
+static int compute_self(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	static const char pre[] = "selfreport.", suf[] = ".syscalls_total";
+	size_t nc = 0, ns = 0;
+	for (size_t i = 0; i < in->n_values; i++) {
+		const char *nm = in->values[i].name;
+		if (!nm || strncmp(nm, pre, sizeof(pre) - 1))
+			continue;
+		nc++;
+		size_t l = strlen(nm);
+		if (l > sizeof(pre) - 1 + sizeof(suf) - 1 && !strcmp(nm + l - (sizeof(suf) - 1), suf))
+			ns++;
+	}
+	if (nc && !(r->counters = calloc(nc, sizeof(*r->counters))))
+		return -ENOMEM;
+	if (ns && !(r->self = calloc(ns, sizeof(*r->self))))
+		return -ENOMEM;
+	for (size_t i = 0; i < in->n_values; i++) {
+		const soak_value_t *v = &in->values[i];
+		if (!v->name || strncmp(v->name, pre, sizeof(pre) - 1))
+			continue;
+		soak_counter_t *c = &r->counters[r->n_counters];
+		if (!(c->name = strdup(v->name + sizeof(pre) - 1)))
+			return -ENOMEM;
+		r->n_counters++;
+		if (v->valid && !isnan(v->value))
+			fig_set(&c->value, v->value);
+		else
+			fig_none(&c->value, "%s", v->reason ? v->reason : "not measured");
+
+		size_t l = strlen(v->name);
+		if (!(l > sizeof(pre) - 1 + sizeof(suf) - 1 && !strcmp(v->name + l - (sizeof(suf) - 1), suf)))
+			continue;
+		soak_selfreport_t *s = &r->self[r->n_self++];
+		size_t tl = l - (sizeof(pre) - 1) - (sizeof(suf) - 1);
+		if (tl >= sizeof(s->tag))
+			tl = sizeof(s->tag) - 1;
+		memcpy(s->tag, v->name + sizeof(pre) - 1, tl);
+		s->tag[tl] = '\0';
+		s->total = c->value;
+		per(&s->per_op, &s->total, &r->tp.ops_run, "operation count");
+
+		int idx[SOAK_SC_BASE], n;
+		self_set(s->tag, idx, &n, s->measured_set, sizeof(s->measured_set));
+		double m = 0;
+		fig_none(&s->measured, "not computed");
+		bool ok = true;
+		for (int j = 0; j < n; j++) {
+			const soak_fig_t *rc = &r->sc[idx[j]].run_count;
+			if (!rc->valid) {
+				fig_none(&s->measured, "%s: %s", r->sc[idx[j]].name, rc->why);
+				ok = false;
+				break;
+			}
+			m += rc->v;
+		}
+		if (ok)
+			fig_set(&s->measured, m);
+		per(&s->measured_per_op, &s->measured, &r->tp.ops_run, "operation count");
+		s->disagree = s->total.valid && s->measured.valid &&
+			      fabs(s->total.v - s->measured.v) > 0.10 * s->measured.v + 2;
+	}
+	return 0;
+}
+
+static void compute_pf(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	soak_pf_result_t *m = &r->pf;
+	const char *mi = "pf_minor", *ma = "pf_major";
+	const soak_input_series_t *smi = find_series(in, mi);
+	soak_fig_t tmp;
+	if (series_unusable(smi, mi, &tmp) && !series_unusable(find_series(in, "minflt"), "minflt", &tmp)) {
+		/* No perf counters: the /proc counters of the process tree. */
+		mi = "minflt";
+		ma = "majflt";
+		snprintf(m->source, sizeof(m->source), "proc");
+	} else {
+		snprintf(m->source, sizeof(m->source), "perf");
+	}
+	soak_window_t w1, w2, w3;
+	soak_fig_t s1, s2, s3;
+	fig_none(&s1, "no %s samples", mi);
+	fig_none(&s2, "no %s samples", ma);
+	fig_none(&s3, "no ctx_switches samples");
+	if (counter_delta(find_series(in, mi), mi, r->warmup_s, &m->minor, &w1))
+		fig_set(&s1, w1.seconds);
+	if (counter_delta(find_series(in, ma), ma, r->warmup_s, &m->major, &w2))
+		fig_set(&s2, w2.seconds);
+	if (counter_delta(find_series(in, "ctx_switches"), "ctx_switches", r->warmup_s,
+			  &m->ctx_switches, &w3))
+		fig_set(&s3, w3.seconds);
+	per(&m->minor_per_op, &m->minor, &r->tp.ops, "operation count");
+	per(&m->major_per_op, &m->major, &r->tp.ops, "operation count");
+	per(&m->minor_per_s, &m->minor, &s1, "elapsed time");
+	per(&m->major_per_s, &m->major, &s2, "elapsed time");
+	per(&m->ctx_per_s, &m->ctx_switches, &s3, "elapsed time");
+}
+
+static void compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	soak_steps_result_t *m = &r->steps;
+	const soak_input_series_t *ex = find_series(in, "step_exit_code");
+	const soak_input_series_t *wall = find_series(in, "step_wall_s");
+	const soak_input_series_t *pk = find_series(in, "step_peak_rss_bytes");
+	for (size_t i = 0; ex && i < ex->n; i++) {
+		if (isnan(ex->t[i]) || ex->t[i] < r->warmup_s)
+			continue;
+		m->n++;
+		if (!isnan(ex->v[i]) && ex->v[i] != 0)
+			m->failed++;
+	}
+	if (!m->n) {
+		size_t c = count_valid(wall, r->warmup_s);
+		m->n = c;
+	}
+	if (!series_unusable(wall, "step_wall_s", &m->wall_mean_s)) {
+		double sum = 0;
+		size_t c = 0;
+		for (size_t i = 0; i < wall->n; i++)
+			if (!isnan(wall->v[i]) && wall->t[i] >= r->warmup_s) {
+				sum += wall->v[i];
+				c++;
+			}
+		if (c)
+			fig_set(&m->wall_mean_s, sum / (double)c);
+		else
+			fig_none(&m->wall_mean_s, "no step ended after the warm-up");
+	}
+	if (!series_unusable(pk, "step_peak_rss_bytes", &m->peak_rss_max))
+		fig_set(&m->peak_rss_max, series_max(pk));
+}
+
+static void compute_misc(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	const soak_input_series_t *oom = find_series(in, "cg_oom_kill");
+	if (!series_unusable(oom, "cg_oom_kill", &r->oom_kills))
+		fig_set(&r->oom_kills, series_last(oom));
+	soak_window_t wu, ws;
+	bool u = counter_delta(find_series(in, "cpu_user_s"), "cpu_user_s", r->warmup_s,
+			       &r->cpu_user_s, &wu);
+	bool s = counter_delta(find_series(in, "cpu_sys_s"), "cpu_sys_s", r->warmup_s,
+			       &r->cpu_sys_s, &ws);
+	if (u && s && wu.seconds > 0)
+		fig_set(&r->cpu_pct, 100.0 * (r->cpu_user_s.v + r->cpu_sys_s.v) / wu.seconds);
+	else if (!u)
+		fig_copy_why(&r->cpu_pct, &r->cpu_user_s);
+	else if (!s)
+		fig_copy_why(&r->cpu_pct, &r->cpu_sys_s);
+	else
+		fig_none(&r->cpu_pct, "empty window");
+}
+
+/* Every soak_fig_t in the result starts as "not computed", so a figure a
+ * future edit forgets to fill can never read as 0. */
+static void init_figs(soak_run_result_t *r)
+{
+	soak_fig_t *f[] = {
+		&r->elapsed_s, &r->steady_s, &r->oom_kills,
+		&r->rss.mean, &r->rss.min, &r->rss.max, &r->rss.first, &r->rss.last, &r->rss.peak,
+		&r->rss.first_k_mean, &r->rss.last_k_mean, &r->rss.drift_pct,
+		&r->rss.slope_bytes_per_s, &r->rss.slope_pct_per_hour, &r->rss.slope_ci_lo,
+		&r->rss.slope_ci_hi, &r->rss.swap_peak,
+		&r->tp.ops, &r->tp.ops_run, &r->tp.mean, &r->tp.stddev, &r->tp.cv_pct, &r->tp.min,
+		&r->tp.max, &r->tp.first_k_mean, &r->tp.last_k_mean, &r->tp.drift_pct,
+		&r->tp.slope_pct_per_hour, &r->tp.slope_ci_lo, &r->tp.slope_ci_hi,
+		&r->lat.count, &r->lat.mean_ns, &r->lat.p50_ns, &r->lat.p90_ns, &r->lat.p99_ns,
+		&r->lat.p999_ns, &r->lat.max_ns, &r->lat.worst_interval_p99_ns,
+		&r->sc_total, &r->sc_total_per_op, &r->sc_total_per_s, &r->sc_total_per_step,
+		&r->sc_window_s,
+		&r->pf.minor, &r->pf.major, &r->pf.minor_per_op, &r->pf.major_per_op,
+		&r->pf.minor_per_s, &r->pf.major_per_s, &r->pf.ctx_switches, &r->pf.ctx_per_s,
+		&r->steps.wall_mean_s, &r->steps.peak_rss_max,
+		&r->cpu_user_s, &r->cpu_sys_s, &r->cpu_pct,
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		fig_init_all(f[i], 1);
+	for (int i = 0; i < SOAK_SC_N; i++) {
+		soak_sc_result_t *c = &r->sc[i];
+		soak_fig_t *g[] = { &c->count, &c->per_op, &c->per_s, &c->per_step, &c->run_count };
+		for (size_t j = 0; j < sizeof(g) / sizeof(g[0]); j++)
+			fig_init_all(g[j], 1);
+	}
+}
+
+int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t *o,
+			soak_run_result_t *ret)
+{
+	if (!in || !in->run)
+		return -EINVAL;
+	soak_run_result_t *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	int rc = run_copy(&r->run, in->run);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	init_figs(r);
+	r->drift_k = o && o->drift_k ? o->drift_k : SOAK_RESULT_DRIFT_K;
+	r->warmup_s = warmup_of(in, r->warmup_source, sizeof(r->warmup_source));
+	r->partial = !r->run.status || strcmp(r->run.status, "ok") != 0;
+
+	compute_extent(in, r);
+	compute_steps(in, r);
+	if ((rc = compute_rss(in, r)) < 0 || (rc = compute_tp(in, r)) < 0 ||
+	    (rc = compute_lat(in, r)) < 0)
+		goto fail;
+	compute_sc(in, r);
+	if ((rc = compute_self(in, r)) < 0)
+		goto fail;
+	compute_pf(in, r);
+	compute_misc(in, r);
+	*ret = *r;
+	free(r);
+	return 0;
+fail:
+	soak_result_free(r);
+	free(r);
+	return rc;
+}
+
+void soak_result_free(soak_run_result_t *r)
+{
+	if (!r)
+		return;
+	run_clear(&r->run);
+	xy_free(&r->rss.series);
+	xy_free(&r->tp.series);
+	for (int i = 0; i < SOAK_LAT_N; i++)
+		xy_free(&r->lat.interval[i]);
+	free(r->lat.hist);
+	r->lat.hist = NULL;
+	for (size_t i = 0; i < r->n_counters; i++)
+		free(r->counters[i].name);
+	free(r->counters);
+	free(r->self);
+	r->counters = NULL;
+	r->self = NULL;
+	r->n_counters = r->n_self = 0;
+}
+
+/* ---- CCDF ---- */
+
+size_t soak_result_ccdf(const soak_hist_t *h, soak_ccdf_point_t *pts, size_t max)
+{
+	if (!h || !h->count || !max)
+		return 0;
+	int lo = -1, hi = -1;
+	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++)
+		if (h->b[i]) {
+			if (lo < 0)
+				lo = (int)i;
+			hi = (int)i;
+		}
+	if (lo < 0)
+		return 0;
+	double vmin = (double)soak_hist_bucket_low((unsigned)lo);
+	double vmax = (double)soak_hist_bucket_high((unsigned)hi);
+	double decade = 1;
+	while (decade * 10 <= vmin)
+		decade *= 10;
+	static const double steps[] = { 1, 2, 5 };
+	size_t n = 0;
+	for (; n < max; decade *= 10) {
+		for (int s = 0; s < 3 && n < max; s++) {
+			double x = decade * steps[s];
+			uint64_t slower = 0;
+			for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++)
+				if (h->b[i] && (double)soak_hist_bucket_low(i) > x)
+					slower += h->b[i];
+			pts[n++] = (soak_ccdf_point_t){ .value_ns = x, .slower = slower,
+							 .fraction = (double)slower / (double)h->count };
+			if (x >= vmax || slower == 0)
+				return n;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,233 @@
+/*
+ * result.h - everything a report, a comparison or a gate needs about one run.
+ *
+ * Two steps, so the arithmetic is testable without a database:
+ *   1. a loader (result-load.c) reads one run's series, per-run values, events
+ *      and latency histograms from the db into a soak_result_input_t;
+ *   2. soak_result_compute() (result.c) is a pure function of that input.
+ * soak_result_from_db() does both.
+ *
+ * Unmeasured is never 0: every reported figure is a soak_fig_t, either valid
+ * with a value or invalid with the reason (the runner's recorded reason for an
+ * unavailable metric, "no samples of X recorded", "needs at least 10
+ * steady-state samples, have 7", ...). Definitions: docs/metrics.md.
+ */
+#ifndef SOAK_RESULT_H
+#define SOAK_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "soak/hist.h"
+#include "stats.h"
+
+#define SOAK_RESULT_DRIFT_K 5       /* default k of first-k/last-k drift */
+#define SOAK_WHY_MAX 160
+
+/* A reported figure: a value, or the reason there is none (v is NAN then). */
+typedef struct {
+	bool valid;
+	double v;
+	char why[SOAK_WHY_MAX];
+} soak_fig_t;
+
+/* An owned time series (steady state unless stated), NaN-free. */
+typedef struct {
+	size_t n;
+	double *t, *v;
+} soak_xy_t;
+
+/* Syscall budget grades (seed 003): ideal < 1e-8/op, acceptable < 1e-7/op. */
+typedef enum {
+	SOAK_GRADE_NONE = 0,        /* not computable (see total_per_op.why) */
+	SOAK_GRADE_IDEAL,
+	SOAK_GRADE_ACCEPTABLE,
+	SOAK_GRADE_HIGH,
+} soak_grade_t;
+
+#define SOAK_GRADE_IDEAL_PER_OP      1e-8
+#define SOAK_GRADE_ACCEPTABLE_PER_OP 1e-7
+
+/* The syscall metrics: the first SOAK_SC_BASE are the base syscalls whose sum
+ * is the budget; the rest split madvise by advice (not added again). */
+#define SOAK_SC_BASE 8
+#define SOAK_SC_N    13
+extern const char *const soak_sc_metrics[SOAK_SC_N];   /* "sc_mmap", ... */
+
+typedef struct {
+	const char *metric;          /* "sc_mmap" (static string) */
+	const char *name;            /* "mmap" (static string) */
+	soak_fig_t count;            /* steady state: count at end - count at warm-up end */
+	soak_fig_t per_op;           /* count / steady-state ops */
+	soak_fig_t per_s;            /* count / window seconds */
+	soak_fig_t per_step;         /* count / steps in the window (exec --repeat) */
+	soak_fig_t run_count;        /* whole run (final per-run value, else last sample) */
+} soak_sc_result_t;
+
+/* The allocator's own syscall count ("selfreport.<TAG>.syscalls_total") beside
+ * the measured one. Both cover the WHOLE run (the allocator prints its totals
+ * at exit), not the steady state. */
+typedef struct {
+	char tag[64];                /* "SS_OS_STATS" */
+	soak_fig_t total;            /* self-reported syscalls */
+	soak_fig_t per_op;           /* total / whole-run ops */
+	char measured_set[96];       /* which measured syscalls it is compared with */
+	soak_fig_t measured;         /* measured count of that set, whole run */
+	soak_fig_t measured_per_op;
+	bool disagree;               /* |self - measured| > 10% of measured + 2 calls
+	                                (only meaningful when both are valid) */
+} soak_selfreport_t;
+
+/* Any per-run "selfreport.<TAG>.<key>" counter, name without the prefix. */
+typedef struct {
+	char *name;                  /* "SS_OS_STATS.mmap_total" (owned) */
+	soak_fig_t value;
+} soak_counter_t;
+
+typedef struct {
+	soak_xy_t series;            /* rss_bytes in the steady state */
+	soak_fig_t mean, min, max, first, last;     /* bytes, steady state */
+	soak_fig_t peak;             /* bytes, whole run; see peak_source */
+	char peak_source[48];        /* "peak_rss_bytes" > "cg_mem_peak_bytes" > "rss_bytes" */
+	soak_fig_t first_k_mean, last_k_mean, drift_pct;
+	soak_fig_t slope_bytes_per_s;
+	soak_fig_t slope_pct_per_hour, slope_ci_lo, slope_ci_hi;   /* %/h, 95% */
+	soak_slope_t slope;          /* raw fit (valid when slope_pct_per_hour or
+	                                slope_bytes_per_s is valid) */
+	soak_fig_t swap_peak;        /* max swap_bytes of the process tree */
+} soak_rss_result_t;
+
+typedef struct {
+	char source[32];             /* "ops_total" or "step_throughput_ops_s" */
+	soak_xy_t series;            /* ops/s per interval (or per step), steady state */
+	soak_fig_t ops;              /* steady-state operations (ops_total delta) */
+	soak_fig_t ops_run;          /* whole-run operations (last ops_total) */
+	soak_fig_t mean, stddev, cv_pct, min, max;                   /* ops/s */
+	soak_fig_t first_k_mean, last_k_mean, drift_pct;
+	soak_fig_t slope_pct_per_hour, slope_ci_lo, slope_ci_hi;   /* %/h, 95% */
+	soak_slope_t slope;
+} soak_tp_result_t;
+
+enum { SOAK_LAT_P50, SOAK_LAT_P90, SOAK_LAT_P99, SOAK_LAT_P999, SOAK_LAT_MAX, SOAK_LAT_N };
+extern const char *const soak_lat_metrics[SOAK_LAT_N];  /* "lat_p50_ns", ... */
+
+typedef struct {
+	soak_hist_t *hist;           /* steady-state histogram (owned), NULL if none */
+	char window[96];             /* "steady state (t 10.0 s to 60.0 s)", "whole run ..." */
+	soak_fig_t count;            /* operations timed in the window */
+	soak_fig_t mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
+	soak_xy_t interval[SOAK_LAT_N];   /* per-interval percentile series, steady state */
+	soak_fig_t worst_interval_p99_ns; /* max of lat_p99_ns over the steady state */
+} soak_lat_result_t;
+
+typedef struct {
+	char source[8];              /* "perf" (pf_minor/pf_major) or "proc" (minflt/majflt) */
+	soak_fig_t minor, major;     /* steady-state deltas */
+	soak_fig_t minor_per_op, major_per_op, minor_per_s, major_per_s;
+	soak_fig_t ctx_switches, ctx_per_s;
+} soak_pf_result_t;
+
+typedef struct {
+	size_t n;                    /* steps that ended in the steady state */
+	size_t failed;               /* of them, with a non-zero exit code */
+	soak_fig_t wall_mean_s;
+	soak_fig_t peak_rss_max;     /* max step_peak_rss_bytes */
+} soak_steps_result_t;
+
+typedef struct {
+	soak_run_t run;              /* deep copy of the run record (owned) */
+	size_t drift_k;
+	double warmup_s;             /* steady state = samples with t >= warmup_s */
+	char warmup_source[24];      /* "warmup_end event" or "run record" */
+	bool partial;                /* status is not "ok": figures cover what was recorded */
+	soak_fig_t elapsed_s;        /* time of the last sample of any metric */
+	soak_fig_t steady_s;         /* elapsed_s - warmup_s */
+	size_t samples;              /* steady-state samples (largest count of any metric) */
+	soak_fig_t oom_kills;        /* cg_oom_kill at the end (whole run) */
+
+	soak_rss_result_t rss;
+	soak_tp_result_t tp;
+	soak_lat_result_t lat;
+
+	soak_sc_result_t sc[SOAK_SC_N];
+	soak_fig_t sc_total;         /* steady-state sum of the SOAK_SC_BASE base syscalls */
+	soak_fig_t sc_total_per_op, sc_total_per_s, sc_total_per_step;
+	soak_fig_t sc_window_s;      /* seconds the steady-state counts cover */
+	soak_grade_t grade;          /* from sc_total_per_op */
+
+	soak_selfreport_t *self;     /* one per selfreport.<TAG>.syscalls_total (owned) */
+	size_t n_self;
+	soak_counter_t *counters;    /* every selfreport.* value (owned) */
+	size_t n_counters;
+
+	soak_pf_result_t pf;
+	soak_steps_result_t steps;
+	soak_fig_t cpu_user_s, cpu_sys_s, cpu_pct;   /* steady state; pct of one CPU */
+} soak_run_result_t;
+
+/* ---- input of the pure computation (all borrowed) ---- */
+typedef struct {
+	const char *metric;
+	size_t n;
+	const double *t, *v;         /* whole run, time order, NAN = unmeasured */
+	const char *unavailable;     /* reason the runner recorded, or NULL */
+} soak_input_series_t;
+
+typedef struct {
+	const soak_run_t *run;
+	const soak_input_series_t *series;
+	size_t n_series;
+	const soak_value_t *values;
+	size_t n_values;
+	const soak_event_t *events;
+	size_t n_events;
+	const soak_hist_t *lat_end;  /* last "latency" snapshot, or NULL */
+	double lat_end_t;
+	const soak_hist_t *lat_warm; /* last snapshot at or before the warm-up end, or NULL */
+	double lat_warm_t;
+	const char *lat_unavailable; /* reason for "latency", or NULL */
+} soak_result_input_t;
+
+typedef struct {
+	size_t drift_k;              /* 0 = SOAK_RESULT_DRIFT_K */
+} soak_result_opts_t;
+
+/* Pure: computes *ret from in. 0, -EINVAL (no run record / k = 0) or -ENOMEM.
+ * On success the caller frees *ret with soak_result_free. */
+int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t *o,
+			soak_run_result_t *ret);
+void soak_result_free(soak_run_result_t *r);
+
+/* ---- loading (result-load.c) ---- */
+/* Every series metric the loader reads (NULL-terminated). */
+extern const char *const soak_result_metrics[];
+
+typedef struct soak_result_loaded soak_result_loaded_t;
+/* Reads everything soak_result_compute needs about run from db. */
+int soak_result_load(soak_db_t *db, const soak_run_t *run, soak_result_loaded_t **ret);
+const soak_result_input_t *soak_result_loaded_input(const soak_result_loaded_t *l);
+void soak_result_loaded_free(soak_result_loaded_t *l);
+/* Load + compute. Errors: the db's (message in soak_db_errmsg), -ENOMEM. */
+int soak_result_from_db(soak_db_t *db, const soak_run_t *run, const soak_result_opts_t *o,
+			soak_run_result_t *ret);
+
+/* ---- helpers ---- */
+const char *soak_grade_name(soak_grade_t g);          /* "ideal", "acceptable", "high", "n/a" */
+soak_grade_t soak_grade_of(double per_op);
+/* Short name of a run for tables: "mimalloc #12" (buf returned). */
+char *soak_result_name(const soak_run_result_t *r, char *buf, size_t len);
+
+/* Latency CCDF from a histogram: at 1-2-5 steps per decade from the bucket of
+ * the smallest value up to the largest, the fraction of timed operations that
+ * were slower (whose bucket lies entirely above the value). Returns the number
+ * of points written (at most max). */
+typedef struct {
+	double value_ns;
+	uint64_t slower;
+	double fraction;
+} soak_ccdf_point_t;
+size_t soak_result_ccdf(const soak_hist_t *h, soak_ccdf_point_t *pts, size_t max);
+
+#endif
