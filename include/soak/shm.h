@@ -38,6 +38,21 @@ enum soak_worker_state {
 #define SOAK_WORKER_EXIT_NOSWAP  4  /* workload refused: needs swap and none is configured */
 #define SOAK_WORKER_EXIT_SETUP   5  /* other setup failure (message in shm) */
 
+/* One completed step of `exec --repeat` (the worker runs an external command
+ * back to back). The ring holds the last SOAK_MAX_STEPS steps; step k lives in
+ * steps[(k - 1) % SOAK_MAX_STEPS] and its seq is stored last (release), so a
+ * reader that sees seq == k sees the whole record. */
+#define SOAK_MAX_STEPS 256
+typedef struct {
+	uint64_t seq;                /* step number from 1; 0 = empty */
+	double end_mono_s;           /* CLOCK_MONOTONIC at the step's end (system-wide clock) */
+	double wall_s;               /* exec to exit */
+	int32_t exit_code;           /* -1 when killed by a signal */
+	int32_t signal;              /* 0 unless killed */
+	uint64_t maxrss_bytes;       /* the step's own ru_maxrss (see docs/metrics.md) */
+	double throughput;           /* parsed from its output; NAN when absent */
+} soak_shm_step_t;
+
 /* One per worker thread, cache-line aligned so threads never share a line. */
 typedef struct {
 	_Alignas(64) uint64_t ops;   /* completed operations (relaxed store by owner) */
@@ -59,6 +74,8 @@ typedef struct {
 	char free_so[256];           /* same for free */
 	char message[256];           /* human text for ERROR / VERIFY_FAILED */
 	soak_shm_thread_t thr[SOAK_MAX_THREADS];
+	uint64_t nsteps;             /* exec --repeat: steps completed (release store) */
+	soak_shm_step_t steps[SOAK_MAX_STEPS];
 } soak_shm_t;
 
 #endif

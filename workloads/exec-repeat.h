@@ -1,0 +1,14 @@
+/* exec-repeat.h - the worker's `--exec-repeat` mode: run an external command
+ * back to back until the runner asks to stop, one step record per run. */
+#ifndef SOAK_EXEC_REPEAT_H
+#define SOAK_EXEC_REPEAT_H
+
+#include "soak/shm.h"
+
+/* argv: [--tp-pattern REGEX] [--] CMD ARGS...; returns the worker's exit code. */
+int soak_exec_repeat(soak_shm_t *shm, int argc, char **argv);
+
+/* Default pattern: the seeds' "Throughput = 60276071 ops/s [iter=... ws=...] time=...s". */
+#define SOAK_TP_PATTERN_DEFAULT "Throughput *= *([0-9.eE+]+) *ops/s"
+
+#endif
