@@ -92,6 +92,9 @@ typedef struct {
 	int wstatus;
 	bool reaped;
 	char message[512];
+	/* exec --repeat: step metrics and the last step read */
+	int64_t step_ids[4];
+	uint64_t steps_seen;
 	/* measurements of the runner itself */
 	size_t nsamples;
 	double jitter_sum, jitter_max;
@@ -305,6 +308,53 @@ static void verify_allocator(run_t *r)
 	r->verified = true;
 }
 
+/* ---- exec --repeat steps ---- */
+
+static const char *const step_metrics[4][3] = {
+	{ "step_wall_s", "s", "wall time of one step of exec --repeat" },
+	{ "step_exit_code", "code", "exit code of the step (-1 when killed by a signal)" },
+	{ "step_peak_rss_bytes", "bytes", "the step's own peak RSS (ru_maxrss)" },
+	{ "step_throughput_ops_s", "ops/s", "throughput the step printed (--tp-pattern)" },
+};
+
+static void steps_register(run_t *r)
+{
+	for (int i = 0; i < 4; i++)
+		soak_db_metric(r->db, step_metrics[i][0], step_metrics[i][1], SOAK_GAUGE,
+			       step_metrics[i][2], &r->step_ids[i]);
+}
+
+/* One sample per completed step, at the step's end time. */
+static void steps_read(run_t *r)
+{
+	if (!r->o->repeat || !r->shm)
+		return;
+	uint64_t n = __atomic_load_n(&r->shm->nsteps, __ATOMIC_ACQUIRE);
+	if (n > r->steps_seen + SOAK_MAX_STEPS) {
+		char d[96];
+		snprintf(d, sizeof(d), "%llu steps ended between two samples; only the last %d are kept",
+			 (unsigned long long)(n - r->steps_seen), SOAK_MAX_STEPS);
+		soak_db_event(r->db, r->id, now_mono() - r->t0, "steps_dropped", d);
+		r->steps_seen = n - SOAK_MAX_STEPS;
+	}
+	for (uint64_t k = r->steps_seen + 1; k <= n; k++) {
+		const soak_shm_step_t *st = &r->shm->steps[(k - 1) % SOAK_MAX_STEPS];
+		if (__atomic_load_n(&st->seq, __ATOMIC_ACQUIRE) != k)
+			continue;
+		double t = st->end_mono_s - r->t0;
+		double v[4] = { st->wall_s, st->exit_code, (double)st->maxrss_bytes, st->throughput };
+		for (int i = 0; i < 4; i++)
+			soak_db_sample(r->db, r->id, r->step_ids[i], t, v[i], !isnan(v[i]));
+		if (st->exit_code != 0) {
+			char d[96];
+			snprintf(d, sizeof(d), "step %llu exited %d%s%s", (unsigned long long)k, st->exit_code,
+				 st->signal ? " by " : "", st->signal ? strsignal(st->signal) : "");
+			soak_db_event(r->db, r->id, t, "step_failed", d);
+		}
+	}
+	r->steps_seen = n;
+}
+
 /* ---- the loop ---- */
 
 static void request_stop(run_t *r, double t, const char *why)
@@ -361,6 +411,7 @@ static int loop(run_t *r, int sfd)
 				r->jitter_max = jitter;
 			verify_allocator(r);
 			probes_sample(r, t);
+			steps_read(r);
 			progress(r, t, false);
 			if (!r->warmup_done && t >= o->warmup_s && o->warmup_s > 0) {
 				r->warmup_done = true;
@@ -444,6 +495,7 @@ static void finish(run_t *r)
 	double t = now_mono() - r->t0;
 	/* Final sample after the reap: perf counts of exited tasks are folded in. */
 	probes_sample(r, t);
+	steps_read(r);
 	progress(r, t, true);
 	store_latency(r, t);
 	soak_output_drain(&r->out, 200);
@@ -691,17 +743,18 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	char err[1024] = "";
 	int rc;
 	bool builtin = strcmp(o->workload, "exec") != 0;
+	bool use_worker = builtin || o->repeat;   /* exec --repeat runs under the worker's driver */
 	char worker[PATH_MAX];
 
 	if ((rc = soak_alloc_resolve(o->allocator, o->config, &r->alloc, err, sizeof(err))) < 0) {
 		soak_err("%s", err);
 		goto out;
 	}
+	if (use_worker && (rc = soak_worker_path(worker, sizeof(worker))) < 0) {
+		soak_err("cannot find the soak-worker binary next to soakctl (set SOAK_WORKER)");
+		goto out;
+	}
 	if (builtin) {
-		if ((rc = soak_worker_path(worker, sizeof(worker))) < 0) {
-			soak_err("cannot find the soak-worker binary next to soakctl (set SOAK_WORKER)");
-			goto out;
-		}
 		if ((rc = check_workload(worker, o)) < 0)
 			goto out; /* the worker printed what is wrong */
 	} else if (o->wl_argc < 1) {
@@ -721,7 +774,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		}
 		r->have_oom_before = soak_cg_oom_kills(&r->cg, &r->oom_before) == 0;
 	}
-	if (builtin && (rc = setup_shm(r)) < 0) {
+	if (use_worker && (rc = setup_shm(r)) < 0) {
 		soak_err("cannot create shared memory for the worker: %s", strerror(-rc));
 		goto out;
 	}
@@ -740,11 +793,19 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	*ret_run_id = r->id;
 
 	r->ctx = (soak_probe_ctx_t){ .cg = &r->cg.paths, .shm = r->shm, .interval_s = o->interval_s };
-	char **argv = calloc((size_t)o->wl_argc + 3, sizeof(char *));
+	char **argv = calloc((size_t)o->wl_argc + 8, sizeof(char *));
 	int ac = 0;
 	if (builtin) {
 		argv[ac++] = worker;
 		argv[ac++] = (char *)o->workload;
+	} else if (o->repeat) {
+		argv[ac++] = worker;
+		argv[ac++] = "--exec-repeat";
+		if (o->tp_pattern) {
+			argv[ac++] = "--tp-pattern";
+			argv[ac++] = (char *)o->tp_pattern;
+		}
+		argv[ac++] = "--";
 	}
 	for (int i = 0; i < o->wl_argc; i++)
 		argv[ac++] = o->wl_argv[i];
@@ -779,6 +840,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto unblock;
 	}
 	probes_register(r);
+	if (o->repeat)
+		steps_register(r);
 	probes_attach(r);
 	r->t0 = now_mono();
 	rc = soak_spawn_release(&r->child);
