@@ -1,0 +1,255 @@
+/* cmd-report.c - `soakctl report`: per-run steady-state statistics from the
+ * database, as Markdown, JSON or CSV. The figures come from reports/result.h;
+ * this file only selects runs and writes the output. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "emit.h"
+#include "result.h"
+#include "soakctl.h"
+
+static void report_help(FILE *f)
+{
+	fprintf(f,
+		"usage: soakctl report [--db FILE] [--format md|json|csv] [--drift-k K]\n"
+		"                      [--latency-ccdf] [--output FILE] [RUN_ID... | --latest | --label L]\n"
+		"\n"
+		"Steady-state statistics of recorded runs (samples after the warm-up): duration,\n"
+		"samples, status, RSS mean/peak/drift/slope, throughput mean/stddev/CV/drift/slope,\n"
+		"latency percentiles, syscall budget, page faults. Definitions: docs/metrics.md.\n"
+		"\n"
+		"  --db FILE        database (default ./soak.db)\n"
+		"  --format FMT     md (default), json (versioned, schema_version 1) or csv\n"
+		"  --drift-k K      drift = mean of the first K vs the last K samples (default %d)\n"
+		"  --latency-ccdf   add the latency CCDF: latency vs fraction of operations slower\n"
+		"                   (with --format csv, print only the CCDF rows)\n"
+		"  --output FILE    write to FILE instead of stdout\n"
+		"  --latest         the newest run (default when no run is selected)\n"
+		"  --label L        runs labelled L (with --latest: the newest of them)\n"
+		"  RUN_ID...        these runs (see soakctl runs)\n"
+		"\n"
+		"Metrics that could not be measured are shown as unavailable with the reason\n"
+		"(JSON: null plus \"<name>_unavailable\"; CSV: an empty cell), never as 0.\n"
+		"Exit codes: 0 ok, 2 bad option, missing database or unknown run.\n",
+		SOAK_RESULT_DRIFT_K);
+}
+
+typedef struct {
+	const char *db_path;
+	const char *format;
+	const char *output;
+	const char *label;
+	bool latest;
+	size_t drift_k;
+	bool ccdf;
+	int64_t *ids;
+	size_t n_ids;
+} report_opts_t;
+
+static int parse_id(const char *s, int64_t *ret)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v <= 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, report_opts_t *o)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, 0, 'd' },    { "format", required_argument, 0, 'f' },
+		{ "drift-k", required_argument, 0, 'k' }, { "latency-ccdf", no_argument, 0, 'c' },
+		{ "output", required_argument, 0, 'o' }, { "latest", no_argument, 0, 'L' },
+		{ "label", required_argument, 0, 'l' }, { "help", no_argument, 0, 'h' }, { 0 }
+	};
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hf:o:l:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->db_path = optarg; break;
+		case 'f': o->format = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'l': o->label = optarg; break;
+		case 'L': o->latest = true; break;
+		case 'c': o->ccdf = true; break;
+		case 'k': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || v < 1 || v > 1000000) {
+				soak_err("report: --drift-k wants a whole number from 1 to 1000000, not '%s'",
+					 optarg);
+				return -EINVAL;
+			}
+			o->drift_k = (size_t)v;
+			break;
+		}
+		case 'h': report_help(stdout); return 1;
+		case ':':
+			soak_err("report: option %s needs a value (see soakctl report --help)", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (optopt)
+				soak_err("report: unknown option '-%c' (see soakctl report --help)", optopt);
+			else
+				soak_err("report: unknown option '%s' (see soakctl report --help)",
+					 argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		o->n_ids = (size_t)(argc - optind);
+		o->ids = calloc(o->n_ids, sizeof(*o->ids));
+		if (!o->ids)
+			return -ENOMEM;
+		for (size_t i = 0; i < o->n_ids; i++)
+			if (parse_id(argv[optind + (int)i], &o->ids[i]) < 0) {
+				soak_err("report: '%s' is not a run id (a positive number; see soakctl runs)",
+					 argv[optind + (int)i]);
+				return -EINVAL;
+			}
+	}
+	if (!soak_emitter_find(o->format)) {
+		soak_err("report: unknown format '%s' (md, json or csv)", o->format);
+		return -EINVAL;
+	}
+	if (o->n_ids && o->latest) {
+		soak_err("report: give run ids or --latest, not both");
+		return -EINVAL;
+	}
+	if (!o->n_ids && !o->label)
+		o->latest = true;
+	return 0;
+}
+
+/* The output goes to FILE.tmp first and is renamed at the end, so a failed
+ * report never leaves a half-written FILE behind. */
+static int write_report(const report_opts_t *o, const soak_run_result_t *res, size_t n)
+{
+	const soak_emitter_t *em = soak_emitter_find(o->format);
+	soak_emit_opts_t eo = { .latency_ccdf = o->ccdf };
+	if (!o->output) {
+		int r = em->report(stdout, res, n, &eo);
+		if (r < 0 || fflush(stdout) != 0) {
+			soak_err("report: writing to stdout failed: %s", strerror(r < 0 ? -r : errno));
+			return SOAK_EXIT_USAGE;
+		}
+		return SOAK_EXIT_OK;
+	}
+	size_t len = strlen(o->output) + 8;
+	char *tmp = malloc(len);
+	if (!tmp)
+		return SOAK_EXIT_USAGE;
+	snprintf(tmp, len, "%s.tmp", o->output);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		soak_err("report: cannot write %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return SOAK_EXIT_USAGE;
+	}
+	int r = em->report(f, res, n, &eo);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, o->output) != 0)
+		r = -errno;
+	if (r < 0) {
+		soak_err("report: writing %s failed: %s", o->output, strerror(-r));
+		unlink(tmp);
+		free(tmp);
+		return SOAK_EXIT_USAGE;
+	}
+	free(tmp);
+	return SOAK_EXIT_OK;
+}
+
+/* soak_db_runs returns runs by id; put them in the order the user named them. */
+static void order_like(soak_run_t *runs, size_t n, const int64_t *ids, size_t n_ids)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < n_ids; i++)
+		for (size_t j = at; j < n; j++)
+			if (runs[j].id == ids[i]) {
+				soak_run_t t = runs[at];
+				runs[at] = runs[j];
+				runs[j] = t;
+				at++;
+				break;
+			}
+}
+
+static int report(soak_db_t *db, const report_opts_t *o)
+{
+	soak_run_filter_t f = { .label = o->label, .latest = o->latest, .ids = o->ids,
+				.n_ids = o->n_ids };
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	int r = soak_db_runs(db, &f, &runs, &n);
+	if (r < 0) {
+		soak_err("report: %s", soak_db_errmsg(db));
+		return SOAK_EXIT_USAGE;
+	}
+	if (!n) {
+		if (o->label)
+			soak_err("report: no run has the label '%s' in %s (see soakctl runs)", o->label,
+				 o->db_path);
+		else
+			soak_err("report: %s holds no runs yet: record one with soakctl run", o->db_path);
+		soak_runs_free(runs, n);
+		return SOAK_EXIT_USAGE;
+	}
+	order_like(runs, n, o->ids, o->n_ids);
+	soak_run_result_t *res = calloc(n, sizeof(*res));
+	if (!res) {
+		soak_runs_free(runs, n);
+		soak_err("report: out of memory");
+		return SOAK_EXIT_USAGE;
+	}
+	soak_result_opts_t ro = { .drift_k = o->drift_k };
+	int rc = SOAK_EXIT_OK;
+	size_t done = 0;
+	for (; done < n; done++) {
+		r = soak_result_from_db(db, &runs[done], &ro, &res[done]);
+		if (r < 0) {
+			soak_err("report: run %lld: %s", (long long)runs[done].id,
+				 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+			rc = SOAK_EXIT_USAGE;
+			break;
+		}
+	}
+	if (rc == SOAK_EXIT_OK)
+		rc = write_report(o, res, n);
+	for (size_t i = 0; i < done; i++)
+		soak_result_free(&res[i]);
+	free(res);
+	soak_runs_free(runs, n);
+	return rc;
+}
+
+int soak_cmd_report(int argc, char **argv)
+{
+	report_opts_t o = { .db_path = "./soak.db", .format = "md",
+			    .drift_k = SOAK_RESULT_DRIFT_K };
+	int r = parse_args(argc, argv, &o);
+	if (r != 0) {
+		free(o.ids);
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	}
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_READ);
+	if (!db) {
+		free(o.ids);
+		return SOAK_EXIT_USAGE;
+	}
+	int rc = report(db, &o);
+	soak_db_close(db);
+	free(o.ids);
+	return rc;
+}
