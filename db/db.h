@@ -31,7 +31,10 @@ enum { SOAK_DB_READ = 0, SOAK_DB_WRITE = 1 };
 
 /* Opens (and for WRITE creates/migrates) the database. A file that is not a
  * soak database, is corrupt, is newer than this build, or stays locked gets
- * -EINVAL/-EBUSY/-EPROTO and a one-line message in err. */
+ * -EINVAL/-EBUSY/-EPROTO and a one-line message in err. READ never creates
+ * (missing file: -ENOENT). WRITE takes the write lock once at open, so a file
+ * another writer holds for longer than the 2 s busy timeout gives -EBUSY
+ * here. A refused file is left byte-for-byte unchanged. */
 int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t errlen);
 void soak_db_close(soak_db_t *db);
 const char *soak_db_errmsg(const soak_db_t *db);
@@ -68,7 +71,11 @@ typedef struct {
 
 void soak_run_free(soak_run_t *r);
 
-/* ---- writing (runner only) ---- */
+/* ---- writing (runner only) ----
+ * Writes join one transaction opened by the first of them; it holds the
+ * database's write lock until soak_db_commit(). run_begin, run_end and recover
+ * commit what is pending and then their own change at once, durably
+ * (synchronous=FULL). soak_db_close commits what is still pending. */
 int soak_db_run_begin(soak_db_t *db, const soak_run_t *r, int64_t *ret_id);
 int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed);
 int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *exit_code,
