@@ -5,17 +5,36 @@
  * exporting one soak_probe_ops_t, listed once in probes/registry.c.
  *
  * Life cycle, driven by the runner (the only process that calls probes):
- *   supported()  may this probe work here at all? (cheap; reason when not)
- *   attach()     optional: called after fork, while the child is stopped before
- *                execve (perf counters with enable_on_exec are opened here)
- *   open()       after the child has exec'd; keep fds open for cheap sampling
- *   sample()     every interval, and once more after the worker has exited
- *   close()      release everything
+ *   supported()  may this probe work here at all? (cheap; reason when not).
+ *                When it fails, the runner records its reason for every metric
+ *                of the probe and calls nothing else of it.
+ *   attach()     optional: called after fork, while the child sits in the run's
+ *                cgroups but is still stopped before execve (perf counters with
+ *                enable_on_exec, and cgroup-scoped perf counters, are opened
+ *                here). The child must make no counted system call between
+ *                attach() and execve (no malloc/mmap after fork: async-signal-safe
+ *                code only, which is the rule after fork anyway).
+ *   open()       after the child has exec'd; keep fds open for cheap sampling.
+ *                Receives the state attach() created (NULL when attach is absent
+ *                or set none).
+ *   sample()     every interval, and once more after the worker has been reaped
+ *                (waitpid), before close()
+ *   close()      release everything; called once whenever attach() or open()
+ *                ran, whatever they returned; close(NULL) is a no-op.
+ *
+ * reasons: the runner passes an array of n_metrics strings of SOAK_REASON_MAX
+ * bytes, all empty, to attach() and then (the same array) to open(). A probe
+ * writes a non-empty reason for each metric that will be unavailable for the
+ * whole run; such metrics are never valid. When attach() or open() fail
+ * (negative errno) the probe has written a reason for every metric, and the
+ * runner does not call sample().
  *
  * Rules: sample() runs on the runner's hot path; it must not allocate, must not
  * walk /proc broadly, and should use kept-open fds with pread. A metric that
- * could not be measured is reported invalid (valid[i] = 0), never as 0; a metric
- * that can never be measured in this run gets a reason in open()/attach().
+ * could not be measured is reported invalid (valid[i] = false), never as 0.
+ * sample() returns 0, or a negative errno when nothing at all could be read
+ * (then every valid[i] is false too). All fds are opened O_CLOEXEC so the
+ * runner's next worker does not inherit them.
  * Functions return 0 or a negative errno.
  */
 #ifndef SOAK_PROBE_H
@@ -29,6 +48,9 @@
 #include "soak/shm.h"
 
 #define SOAK_REASON_MAX 160
+/* Upper bound on n_metrics of any probe (checked by the registry test): the
+ * runner may size its values/valid/reasons arrays with it. */
+#define SOAK_PROBE_MAX_METRICS 32
 
 typedef enum {
 	SOAK_GAUGE = 0,    /* a level at the sample time (bytes, threads) */
@@ -37,7 +59,7 @@ typedef enum {
 
 typedef struct {
 	const char *name;  /* stable, snake_case, unique across probes, e.g. "rss_bytes" */
-	const char *unit;  /* "bytes", "count", "ops", "ns", "s", "pct" */
+	const char *unit;  /* "bytes", "count", "ops", "ns", "s", "us", "pct" */
 	soak_metric_kind_t kind;
 	const char *desc;  /* one line; the full definition is in docs/metrics.md */
 } soak_metric_def_t;
