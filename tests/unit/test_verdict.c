@@ -1,0 +1,325 @@
+/* test_verdict.c - reports/verdict.c against hand-computed values.
+ *
+ * Expected U statistics and p-values were computed once, independently of
+ * verdict.c, with this python3 snippet (scipy is not available: the exact
+ * p-value enumerates every split of the pooled values; the normal one applies
+ * the tie-corrected variance and the continuity correction by hand):
+ *
+ *   import itertools, math
+ *   from collections import Counter
+ *   def U(a, b): return sum(1.0 if x > y else 0.5 if x == y else 0 for x in a for y in b)
+ *   def exact(a, b):
+ *       v = a + b; u = U(a, b); le = ge = tot = 0
+ *       for c in itertools.combinations(range(len(v)), len(a)):
+ *           aa = [v[i] for i in c]; bb = [v[i] for i in range(len(v)) if i not in c]
+ *           uu = U(aa, bb); tot += 1; le += uu <= u; ge += uu >= u
+ *       return u, min(1, 2 * min(le, ge) / tot)
+ *   def normal(a, b):
+ *       n1, n2 = len(a), len(b); n = n1 + n2; u = U(a, b); mu = n1 * n2 / 2
+ *       T = sum(t**3 - t for t in Counter(a + b).values())
+ *       var = n1 * n2 / 12 * ((n + 1) - T / (n * (n - 1)))
+ *       z = max(abs(u - mu) - 0.5, 0) / math.sqrt(var)
+ *       return u, z, min(1, math.erfc(z / math.sqrt(2)))
+ *   exact([1,2,3,4,5], [6,7,8,9,10])            -> (0, 0.007936507936507936)  = 2/252
+ *   exact([1.1,3.4,5.2,7.7], [2.0,4.5,6.1,8.3,9.0]) -> (6, 0.4126984126984127)  = 52/126
+ *   normal([1,2,2,3,3,3,4,5,6,7,8,9], [3,4,4,5,6,7,7,8,9,10,11])
+ *                                                -> (33.5, 1.9807502738885534, 0.047619285790911153)
+ *   normal(list(range(1,13)), [x+0.5 for x in range(5,17)])
+ *                                                -> (28, 2.5114736709748717, 0.012022825407617451)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "verdict.h"
+
+#define N(x) (sizeof(x) / sizeof((x)[0]))
+
+static void near(double got, double want, double tol)
+{
+	if (!(fabs(got - want) <= tol)) {
+		print_error("got %.17g, want %.17g (tolerance %g)\n", got, want, tol);
+		fail();
+	}
+}
+
+static void test_mwu_exact_separated(void **state)
+{
+	(void)state;
+	const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
+	soak_mwu_t m;
+	assert_int_equal(soak_mwu(a, N(a), b, N(b), &m), 0);
+	assert_true(m.exact);
+	assert_false(m.ties);
+	near(m.u, 0, 0);
+	near(m.p, 2.0 / 252.0, 1e-15);
+	/* Swapping the samples mirrors U and keeps p. */
+	assert_int_equal(soak_mwu(b, N(b), a, N(a), &m), 0);
+	near(m.u, 25, 0);
+	near(m.p, 2.0 / 252.0, 1e-15);
+}
+
+static void test_mwu_exact_overlap(void **state)
+{
+	(void)state;
+	const double a[] = { 1.1, 3.4, 5.2, 7.7 }, b[] = { 2.0, 4.5, 6.1, 8.3, 9.0 };
+	soak_mwu_t m;
+	assert_int_equal(soak_mwu(a, N(a), b, N(b), &m), 0);
+	assert_true(m.exact);
+	near(m.u, 6, 0);
+	near(m.p, 0.4126984126984127, 1e-12);
+}
+
+static void test_mwu_normal_ties(void **state)
+{
+	(void)state;
+	const double a[] = { 1, 2, 2, 3, 3, 3, 4, 5, 6, 7, 8, 9 };
+	const double b[] = { 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 11 };
+	soak_mwu_t m;
+	assert_int_equal(soak_mwu(a, N(a), b, N(b), &m), 0);
+	assert_false(m.exact);
+	assert_true(m.ties);
+	near(m.u, 33.5, 1e-12);
+	near(fabs(m.z), 1.9807502738885534, 1e-9);
+	assert_true(m.z < 0);          /* a tends to be smaller */
+	near(m.p, 0.047619285790911153, 1e-9);
+}
+
+static void test_mwu_normal_large(void **state)
+{
+	(void)state;
+	double a[12], b[12];
+	for (int i = 0; i < 12; i++) {
+		a[i] = i + 1;
+		b[i] = i + 5 + 0.5;
+	}
+	soak_mwu_t m;
+	assert_int_equal(soak_mwu(a, 12, b, 12, &m), 0);
+	assert_false(m.exact);       /* n > 10 */
+	near(m.u, 28, 0);
+	near(m.p, 0.012022825407617451, 1e-9);
+}
+
+static void test_mwu_identical(void **state)
+{
+	(void)state;
+	const double a[] = { 5, 5, 5, 5 }, b[] = { 5, 5, 5, 5, 5 };
+	soak_mwu_t m;
+	assert_int_equal(soak_mwu(a, N(a), b, N(b), &m), 0);
+	near(m.p, 1, 0);
+	const double nan_a[] = { 1, NAN };
+	assert_int_equal(soak_mwu(nan_a, 2, b, N(b), &m), -EINVAL);
+	assert_int_equal(soak_mwu(a, 0, b, N(b), &m), -EINVAL);
+}
+
+static void test_min_units(void **state)
+{
+	(void)state;
+	/* 3 vs 3: smallest p = 2/20 = 0.1; 4 vs 4: 2/70 = 0.029; 5 vs 5: 2/252 = 0.0079. */
+	assert_int_equal(soak_verdict_min_units(0.05), 4);
+	assert_int_equal(soak_verdict_min_units(0.01), 5);
+	assert_int_equal(soak_verdict_min_units(0.2), 3);
+}
+
+static void test_blocks(void **state)
+{
+	(void)state;
+	const double x[] = { 100, 1, 2, 3, 4, 5, 6, NAN, 8, 9, 10 };   /* 11 values */
+	double out[16];
+	/* len 3: 11 % 3 = 2 leading values dropped -> {2,3,4} {5,6,NaN} {8,9,10} */
+	size_t n = soak_verdict_blocks(x, N(x), 3, SOAK_BLOCK_MEAN, out);
+	assert_int_equal(n, 3);
+	near(out[0], 3, 1e-12);
+	near(out[1], 5.5, 1e-12);
+	near(out[2], 9, 1e-12);
+	n = soak_verdict_blocks(x, N(x), 3, SOAK_BLOCK_MAX, out);
+	assert_int_equal(n, 3);
+	near(out[0], 4, 0);
+	near(out[2], 10, 0);
+	assert_int_equal(soak_verdict_block_len(60, 5), 12);
+	assert_int_equal(soak_verdict_block_len(4, 5), 0);
+	assert_int_equal(soak_verdict_blocks(x, 2, 3, SOAK_BLOCK_MEAN, out), 0);
+}
+
+/* Normal deviates from the suite's own RNG (Box-Muller): reproducible data. */
+static double gauss(soak_rng_t *r)
+{
+	double u1 = ((double)(soak_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
+	double u2 = ((double)(soak_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+static void test_bootstrap_covers_true_ratio(void **state)
+{
+	(void)state;
+	/* 20 data sets of 30 units each: a ~ N(110, 4), b ~ N(100, 4), true ratio
+	 * 1.10. A 95% interval should cover it about 19 times in 20; require 17
+	 * (binomial(20, 0.95) gives < 2% chance of fewer) and never cover 1. */
+	soak_rng_t rng;
+	soak_rng_seed(&rng, 42);
+	int covered = 0;
+	for (int rep = 0; rep < 20; rep++) {
+		double a[30], b[30], lo, hi;
+		for (int i = 0; i < 30; i++) {
+			a[i] = 110 + 4 * gauss(&rng);
+			b[i] = 100 + 4 * gauss(&rng);
+		}
+		assert_int_equal(soak_bootstrap_ci(a, 30, b, 30, SOAK_SCALE_RATIO, 0.95, 10000,
+						   (uint64_t)rep + 1, &lo, &hi), 0);
+		assert_true(lo < hi);
+		assert_true(lo > 1.0);
+		covered += lo <= 1.10 && 1.10 <= hi;
+	}
+	assert_true(covered >= 17);
+
+	/* Deterministic: the same seed gives the same interval. */
+	const double a[] = { 10, 11, 12, 13 }, b[] = { 10, 10.5, 11, 11.5 };
+	double l1, h1, l2, h2;
+	assert_int_equal(soak_bootstrap_ci(a, 4, b, 4, SOAK_SCALE_RATIO, 0.95, 2000, 7, &l1, &h1), 0);
+	assert_int_equal(soak_bootstrap_ci(a, 4, b, 4, SOAK_SCALE_RATIO, 0.95, 2000, 7, &l2, &h2), 0);
+	near(l1, l2, 0);
+	near(h1, h2, 0);
+	/* Difference scale: true difference 5. */
+	const double c[] = { 6, 7, 5, 6, 8, 4 }, d[] = { 1, 2, 0, 1, 3, -1 };
+	assert_int_equal(soak_bootstrap_ci(c, 6, d, 6, SOAK_SCALE_DIFF, 0.95, 5000, 3, &l1, &h1), 0);
+	assert_true(l1 < 5 && 5 < h1 && l1 > 0);
+	/* A ratio to a zero baseline mean has no interval. */
+	const double z[] = { 0, 0, 0 };
+	assert_int_equal(soak_bootstrap_ci(a, 4, z, 3, SOAK_SCALE_RATIO, 0.95, 100, 1, &l1, &h1), -EDOM);
+}
+
+static soak_verdict_opts_t tp_opts(void)
+{
+	return (soak_verdict_opts_t){ .dir = SOAK_HIGHER_IS_BETTER, .scale = SOAK_SCALE_RATIO,
+				      .practical_pct = 2, .unit_name = "repeats" };
+}
+
+static void test_verdict_identical(void **state)
+{
+	(void)state;
+	const double a[] = { 100, 101, 99, 100.5, 99.5 };
+	soak_verdict_opts_t o = tp_opts();
+	soak_verdict_t v;
+	assert_int_equal(soak_verdict(a, N(a), a, N(a), &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_SAME);
+	assert_false(v.significant);
+	near(v.change, 0, 1e-12);
+	assert_true(v.mwu.p > 0.9);
+	assert_non_null(strstr(v.why, "not significant"));
+}
+
+static void test_verdict_shifted(void **state)
+{
+	(void)state;
+	/* Candidate 10% faster, every unit above every baseline unit. */
+	const double fast[] = { 110, 111, 109, 110.5, 109.5 };
+	const double base[] = { 100, 101, 99, 100.5, 99.5 };
+	soak_verdict_opts_t o = tp_opts();
+	soak_verdict_t v;
+	assert_int_equal(soak_verdict(fast, 5, base, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_BETTER);
+	near(v.change, 10, 1e-9);
+	assert_true(v.has_ci && v.ci_lo > 8 && v.ci_hi < 12);
+	near(v.mwu.p, 2.0 / 252.0, 1e-15);
+	/* Reversed: the candidate is slower. */
+	assert_int_equal(soak_verdict(base, 5, fast, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_WORSE);
+	assert_true(v.change < -9);
+	/* Lower is better (e.g. RSS): the larger candidate is worse. */
+	o.dir = SOAK_LOWER_IS_BETTER;
+	assert_int_equal(soak_verdict(fast, 5, base, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_WORSE);
+	assert_int_equal(soak_verdict(base, 5, fast, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_BETTER);
+}
+
+static void test_verdict_practical_threshold(void **state)
+{
+	(void)state;
+	/* 1% faster and perfectly separated: significant, below the 2% threshold. */
+	const double a[] = { 101, 101.1, 100.9, 101.05, 100.95 };
+	const double b[] = { 100, 100.1, 99.9, 100.05, 99.95 };
+	soak_verdict_opts_t o = tp_opts();
+	soak_verdict_t v;
+	assert_int_equal(soak_verdict(a, 5, b, 5, &o, &v), 0);
+	assert_true(v.significant);
+	assert_false(v.practical);
+	assert_int_equal(v.kind, SOAK_VERDICT_SAME);
+	assert_non_null(strstr(v.why, "practical threshold"));
+	o.practical_pct = 0.5;
+	assert_int_equal(soak_verdict(a, 5, b, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_BETTER);
+	/* An absolute floor: syscalls/op 3e-9 vs 1e-9 is +200% but below 1e-8. */
+	const double s1[] = { 3e-9, 3.1e-9, 2.9e-9, 3e-9 }, s0[] = { 1e-9, 1.1e-9, 0.9e-9, 1e-9 };
+	soak_verdict_opts_t so = { .dir = SOAK_LOWER_IS_BETTER, .scale = SOAK_SCALE_RATIO,
+				   .practical_pct = 10, .practical_abs = 1e-8 };
+	assert_int_equal(soak_verdict(s1, 4, s0, 4, &so, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_SAME);
+	/* Difference scale (drift in percent points). */
+	const double d1[] = { 8, 9, 10, 11 }, d0[] = { 0, 0.5, -0.5, 0.2 };
+	soak_verdict_opts_t dopt = { .dir = SOAK_LOWER_IS_BETTER, .scale = SOAK_SCALE_DIFF,
+				     .practical_abs = 2 };
+	assert_int_equal(soak_verdict(d1, 4, d0, 4, &dopt, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_WORSE);
+	near(v.change, 9.45, 1e-9);
+}
+
+static void test_verdict_too_few_units(void **state)
+{
+	(void)state;
+	const double a[] = { 110, 111, 112 }, b[] = { 100, 101, 99, 100, 102 };
+	soak_verdict_opts_t o = tp_opts();
+	soak_verdict_t v;
+	assert_int_equal(soak_verdict(a, 3, b, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_INSUFFICIENT);
+	assert_string_equal(v.why, "needs at least 4 units per allocator (repeats), have 3 and 5 "
+				   "(baseline)");
+	assert_string_equal(soak_verdict_name(v.kind), "insufficient data");
+	/* NaN units are a caller error, not a verdict. */
+	const double bad[] = { 1, NAN, 3, 4 };
+	assert_int_equal(soak_verdict(bad, 4, b, 5, &o, &v), -EINVAL);
+}
+
+static void test_verdict_zero_baseline(void **state)
+{
+	(void)state;
+	/* No syscalls at all for both: same. */
+	const double z[] = { 0, 0, 0, 0, 0 }, s[] = { 2e-7, 3e-7, 2.5e-7, 2.2e-7, 2.8e-7 };
+	soak_verdict_opts_t o = { .dir = SOAK_LOWER_IS_BETTER, .scale = SOAK_SCALE_RATIO,
+				  .practical_pct = 10, .practical_abs = 1e-8 };
+	soak_verdict_t v;
+	assert_int_equal(soak_verdict(z, 5, z, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_SAME);
+	/* Candidate makes syscalls, baseline none: worse, no relative change. */
+	assert_int_equal(soak_verdict(s, 5, z, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_WORSE);
+	assert_false(v.has_ci);
+	assert_true(isnan(v.change));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mwu_exact_separated),
+		cmocka_unit_test(test_mwu_exact_overlap),
+		cmocka_unit_test(test_mwu_normal_ties),
+		cmocka_unit_test(test_mwu_normal_large),
+		cmocka_unit_test(test_mwu_identical),
+		cmocka_unit_test(test_min_units),
+		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_bootstrap_covers_true_ratio),
+		cmocka_unit_test(test_verdict_identical),
+		cmocka_unit_test(test_verdict_shifted),
+		cmocka_unit_test(test_verdict_practical_threshold),
+		cmocka_unit_test(test_verdict_too_few_units),
+		cmocka_unit_test(test_verdict_zero_baseline),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
