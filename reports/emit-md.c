@@ -13,9 +13,16 @@
 
 #define MIB (1024.0 * 1024.0)
 
-typedef struct {
-	FILE *f;
-} md_t;
+/* A reason repeated across one row is written once: the cells after the
+ * first say "unavailable (as left)". Reset at every row start (emitters run
+ * on one thread). */
+static char row_why[SOAK_WHY_MAX];
+
+static void row_begin(FILE *f)
+{
+	row_why[0] = '\0';
+	fputs("|", f);
+}
 
 /* One table cell; '|' and newlines inside would break the table. */
 static void cell(FILE *f, const char *s)
@@ -43,10 +50,20 @@ static void cellf(FILE *f, const char *fmt, ...)
 	cell(f, buf);
 }
 
+static void why_cell(FILE *f, const char *why)
+{
+	if (row_why[0] && !strcmp(row_why, why)) {
+		cell(f, "unavailable (as left)");
+		return;
+	}
+	snprintf(row_why, sizeof(row_why), "%s", why);
+	cellf(f, "unavailable (%s)", why);
+}
+
 static void fig_cell(FILE *f, const soak_fig_t *x, const char *fmt, double scale)
 {
 	if (!x->valid) {
-		cellf(f, "unavailable (%s)", x->why);
+		why_cell(f, x->why);
 		return;
 	}
 	cellf(f, fmt, x->v / scale);
@@ -56,7 +73,7 @@ static void ns_cell(FILE *f, const soak_fig_t *x)
 {
 	char b[32];
 	if (!x->valid)
-		cellf(f, "unavailable (%s)", x->why);
+		why_cell(f, x->why);
 	else
 		cell(f, soak_fmt_ns(x->v, b, sizeof(b)));
 }
@@ -64,7 +81,7 @@ static void ns_cell(FILE *f, const soak_fig_t *x)
 static void ci_cell(FILE *f, const soak_fig_t *lo, const soak_fig_t *hi)
 {
 	if (!lo->valid)
-		cellf(f, "unavailable (%s)", lo->why);
+		why_cell(f, lo->why);
 	else
 		cellf(f, "[%+.2f, %+.2f]", lo->v, hi->v);
 }
@@ -72,7 +89,7 @@ static void ci_cell(FILE *f, const soak_fig_t *lo, const soak_fig_t *hi)
 static void row_start(FILE *f, const soak_run_result_t *r)
 {
 	char b[160];
-	fputs("|", f);
+	row_begin(f);
 	cell(f, soak_result_name(r, b, sizeof(b)));
 }
 
@@ -138,7 +155,7 @@ static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
 		if (r[i].elapsed_s.valid)
 			cell(f, soak_fmt_duration(r[i].elapsed_s.v, b, sizeof(b)));
 		else
-			cellf(f, "unavailable (%s)", r[i].elapsed_s.why);
+			why_cell(f, r[i].elapsed_s.why);
 		cell(f, soak_fmt_duration(r[i].warmup_s, b, sizeof(b)));
 		cellf(f, "%zu", r[i].samples);
 		limits_text(run, b, sizeof(b));
@@ -150,7 +167,7 @@ static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
 		const soak_run_t *run = &r[i].run;
 		char b[160], s[128];
 		if (r[i].partial)
-			fprintf(f, "> **%s is partial (%s)**: the figures cover the samples recorded "
+			fprintf(f, "> **%s is partial**: %s; the figures cover the samples recorded "
 				"before it ended.%s%s\n", soak_result_name(&r[i], b, sizeof(b)),
 				soak_fmt_status(run, s, sizeof(s)), run->message ? " " : "",
 				run->message ? run->message : "");
@@ -170,7 +187,7 @@ static void rss_table(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	fputs("## Memory (RSS, steady state)\n\n", f);
 	HEADER(f, "Allocator", "First RSS (MiB)", "Last RSS (MiB)", "Mean RSS (MiB)",
-	       "Peak RSS (MiB)", "RSS Drift", "RSS slope (%/h)", "95% CI (%/h)", "Status");
+	       "Peak RSS (MiB)", "RSS Drift", "Status");
 	for (size_t i = 0; i < n; i++) {
 		const soak_rss_result_t *m = &r[i].rss;
 		row_start(f, &r[i]);
@@ -179,8 +196,6 @@ static void rss_table(FILE *f, const soak_run_result_t *r, size_t n)
 		fig_cell(f, &m->mean, "%.2f", MIB);
 		fig_cell(f, &m->peak, "%.2f", MIB);
 		fig_cell(f, &m->drift_pct, "%+.2f%%", 1);
-		fig_cell(f, &m->slope_pct_per_hour, "%+.2f", 1);
-		ci_cell(f, &m->slope_ci_lo, &m->slope_ci_hi);
 		status_cell(f, &r[i]);
 		fputc('\n', f);
 	}
@@ -201,7 +216,7 @@ static void tp_table(FILE *f, const soak_run_result_t *r, size_t n)
 	snprintf(k2, sizeof(k2), "Last %zu avg", r[0].drift_k);
 	fputs("## Throughput (steady state)\n\n", f);
 	const char *const cols[] = { "Allocator", "Mean TP (M ops/s)", k1, k2, "TP Drift",
-				     "Stddev", "CV", "TP slope (%/h)", "95% CI (%/h)", "Status" };
+				     "Stddev", "CV", "Status" };
 	header(f, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		const soak_tp_result_t *m = &r[i].tp;
@@ -212,13 +227,30 @@ static void tp_table(FILE *f, const soak_run_result_t *r, size_t n)
 		fig_cell(f, &m->drift_pct, "%+.2f%%", 1);
 		fig_cell(f, &m->stddev, "%.2f", 1e6);
 		fig_cell(f, &m->cv_pct, "%.2f%%", 1);
-		fig_cell(f, &m->slope_pct_per_hour, "%+.2f", 1);
-		ci_cell(f, &m->slope_ci_lo, &m->slope_ci_hi);
 		status_cell(f, &r[i]);
 		fputc('\n', f);
 	}
 	fputs("\nThroughput per interval = Δops_total / Δt between consecutive samples "
 	      "(exec runs: each step's own throughput); averages, stddev in M ops/s.\n\n", f);
+}
+
+static void trend_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Trends (least-squares slope, steady state)\n\n", f);
+	HEADER(f, "Allocator", "RSS slope (%/h)", "RSS 95% CI (%/h)", "TP slope (%/h)",
+	       "TP 95% CI (%/h)", "Status");
+	for (size_t i = 0; i < n; i++) {
+		row_start(f, &r[i]);
+		fig_cell(f, &r[i].rss.slope_pct_per_hour, "%+.2f", 1);
+		ci_cell(f, &r[i].rss.slope_ci_lo, &r[i].rss.slope_ci_hi);
+		fig_cell(f, &r[i].tp.slope_pct_per_hour, "%+.2f", 1);
+		ci_cell(f, &r[i].tp.slope_ci_lo, &r[i].tp.slope_ci_hi);
+		status_cell(f, &r[i]);
+		fputc('\n', f);
+	}
+	fputs("\nSlope in percent of the steady-state mean per hour; the 95% interval widens "
+	      "for autocorrelated samples (effective sample size). An interval that excludes "
+	      "0 is a trend; drift compares only the ends.\n\n", f);
 }
 
 static void lat_table(FILE *f, const soak_run_result_t *r, size_t n)
@@ -246,7 +278,7 @@ static void lat_table(FILE *f, const soak_run_result_t *r, size_t n)
 static void grade_cell(FILE *f, const soak_fig_t *per_op)
 {
 	if (!per_op->valid)
-		cellf(f, "unavailable (%s)", per_op->why);
+		why_cell(f, per_op->why);
 	else
 		cell(f, soak_grade_name(soak_grade_of(per_op->v)));
 }
@@ -279,7 +311,7 @@ static void sc_tables(FILE *f, const soak_run_result_t *r, size_t n)
 			HEADER(f, "Metric", "Count", "Per-op rate", "Per second", "Status");
 		for (int j = 0; j < SOAK_SC_N; j++) {
 			const soak_sc_result_t *c = &r[i].sc[j];
-			fputs("|", f);
+			row_begin(f);
 			cellf(f, "%s%s", j >= SOAK_SC_BASE ? "↳ " : "", c->name);
 			fig_cell(f, &c->count, "%.0f", 1);
 			fig_cell(f, &c->per_op, "%.1e", 1);
@@ -289,7 +321,7 @@ static void sc_tables(FILE *f, const soak_run_result_t *r, size_t n)
 			grade_cell(f, &c->per_op);
 			fputc('\n', f);
 		}
-		fputs("|", f);
+		row_begin(f);
 		cellf(f, "Total (%d base syscalls)", SOAK_SC_BASE);
 		fig_cell(f, &r[i].sc_total, "%.0f", 1);
 		fig_cell(f, &r[i].sc_total_per_op, "%.1e", 1);
@@ -321,7 +353,7 @@ static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 			if (s->measured.valid)
 				cellf(f, "%.0f (%s)", s->measured.v, s->measured_set);
 			else
-				cellf(f, "unavailable (%s)", s->measured.why);
+				why_cell(f, s->measured.why);
 			fig_cell(f, &s->measured_per_op, "%.1e", 1);
 			if (!s->total.valid || !s->measured.valid)
 				cell(f, "n/a");
@@ -401,7 +433,7 @@ static void ccdf_tables(FILE *f, const soak_run_result_t *r, size_t n)
 			r[i].lat.hist->count);
 		HEADER(f, "Latency", "Fraction of ops slower", "Ops slower");
 		for (size_t j = 0; j < np; j++) {
-			fputs("|", f);
+			row_begin(f);
 			cell(f, soak_fmt_ns(pts[j].value_ns, b, sizeof(b)));
 			cellf(f, "%.3g", pts[j].fraction);
 			cellf(f, "%" PRIu64, pts[j].slower);
@@ -420,6 +452,7 @@ static int md_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_e
 		runs_table(f, r, n);
 		rss_table(f, r, n);
 		tp_table(f, r, n);
+		trend_table(f, r, n);
 		lat_table(f, r, n);
 		sc_tables(f, r, n);
 		self_tables(f, r, n);
@@ -437,7 +470,7 @@ static int md_runs(FILE *f, const soak_run_t *runs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const soak_run_t *r = &runs[i];
 		char b[128];
-		fputs("|", f);
+		row_begin(f);
 		cellf(f, "%lld", (long long)r->id);
 		cell(f, r->started_at ? r->started_at : "?");
 		cell(f, r->workload ? r->workload : "?");

@@ -49,6 +49,14 @@ double soak_run_wall_s(const soak_run_t *r)
 	return b - a;
 }
 
+/* Three significant digits, trailing zeros kept ("1.00µs", "76.2µs", "240µs"),
+ * like the seed 000 tables. */
+static void fmt3(char *buf, size_t len, double v, const char *unit)
+{
+	const char *f = v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s";
+	snprintf(buf, len, f, v, unit);
+}
+
 char *soak_fmt_ns(double ns, char *buf, size_t len)
 {
 	if (isnan(ns))
@@ -56,11 +64,11 @@ char *soak_fmt_ns(double ns, char *buf, size_t len)
 	else if (ns < 1e3)
 		snprintf(buf, len, "%.0fns", ns);
 	else if (ns < 1e6)
-		snprintf(buf, len, "%.3gµs", ns / 1e3);
+		fmt3(buf, len, ns / 1e3, "µs");
 	else if (ns < 1e9)
-		snprintf(buf, len, "%.3gms", ns / 1e6);
+		fmt3(buf, len, ns / 1e6, "ms");
 	else
-		snprintf(buf, len, "%.3gs", ns / 1e9);
+		fmt3(buf, len, ns / 1e9, "s");
 	return buf;
 }
 
