@@ -8,8 +8,10 @@
  *                thread 2N times, the child 3N times
  *   sysfix 0     baseline: the same thread and fork, no extra calls
  *   sysfix N hold  as `sysfix N`, but the second thread, once done, prints
- *                "[SYSFIX_HOLD] ready=1" and stays alive until stdin reaches
- *                EOF: a test samples the counters while that thread lives
+ *                "[SYSFIX_HOLD] thread=1" and stays alive until it reads a
+ *                byte (or EOF) on stdin; the child then does the same with
+ *                "[SYSFIX_HOLD] child=1": a test samples the counters while
+ *                that thread, then that child, are alive
  *
  * One unit: mmap, mremap, mprotect, madvise x6 (DONTNEED, FREE, HUGEPAGE,
  * WILLNEED, NORMAL, RANDOM), mlock, munlock, brk (query), munmap - each through
@@ -68,15 +70,20 @@ static void say(const char *s)
 		_exit(2);
 }
 
+static void hold_point(const char *line)
+{
+	char c;
+	if (!hold)
+		return;
+	say(line);
+	if (read(0, &c, 1) < 0)
+		_exit(2);
+}
+
 static void *thread_main(void *arg)
 {
 	units(2 * (long)(intptr_t)arg);
-	if (hold) {
-		char c;
-		say("[SYSFIX_HOLD] ready=1\n");
-		while (read(0, &c, 1) > 0)
-			;
-	}
+	hold_point("[SYSFIX_HOLD] thread=1\n");
 	return NULL;
 }
 
@@ -95,6 +102,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (c == 0) {
 		units(3 * n);
+		hold_point("[SYSFIX_HOLD] child=1\n");
 		_exit(0);
 	}
 	int st;
