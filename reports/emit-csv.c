@@ -101,7 +101,7 @@ static void put_fig(FILE *f, const soak_fig_t *x)
 
 static void put_special(FILE *f, const soak_run_result_t *r, enum special s)
 {
-	const soak_selfreport_t *self = r->n_self ? &r->self[0] : NULL;
+	const soak_self_budget_t *self = r->n_self ? &r->self[0] : NULL;
 	switch (s) {
 	case S_ID: fprintf(f, "%lld", (long long)r->run.id); break;
 	case S_ALLOC: put_str(f, r->run.allocator_name); break;

@@ -167,7 +167,7 @@ static bool sc_fields(cJSON *j, const soak_run_result_t *r)
 	cJSON *self = ok ? cJSON_AddArrayToObject(o, "self_reported") : NULL;
 	ok = ok && self;
 	for (size_t i = 0; ok && i < r->n_self; i++) {
-		const soak_selfreport_t *s = &r->self[i];
+		const soak_self_budget_t *s = &r->self[i];
 		cJSON *e = cJSON_CreateObject();
 		ok = e && cJSON_AddItemToArray(self, e) && put_str(e, "tag", s->tag) &&
 		     put_str(e, "window", "whole run") && put_fig(e, "total", &s->total) &&

@@ -345,7 +345,7 @@ static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 	       "Measured (same syscalls)", "Per-op rate", "Agreement");
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < r[i].n_self; j++) {
-			const soak_selfreport_t *s = &r[i].self[j];
+			const soak_self_budget_t *s = &r[i].self[j];
 			row_start(f, &r[i]);
 			cellf(f, "[%s]", s->tag);
 			fig_cell(f, &s->total, "%.0f", 1);

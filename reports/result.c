@@ -665,7 +665,7 @@ static int compute_self(const soak_result_input_t *in, soak_run_result_t *r)
 		size_t l = strlen(v->name);
 		if (!(l > sizeof(pre) - 1 + sizeof(suf) - 1 && !strcmp(v->name + l - (sizeof(suf) - 1), suf)))
 			continue;
-		soak_selfreport_t *s = &r->self[r->n_self++];
+		soak_self_budget_t *s = &r->self[r->n_self++];
 		size_t tl = l - (sizeof(pre) - 1) - (sizeof(suf) - 1);
 		if (tl >= sizeof(s->tag))
 			tl = sizeof(s->tag) - 1;

@@ -78,7 +78,7 @@ typedef struct {
 	soak_fig_t measured_per_op;
 	bool disagree;               /* |self - measured| > 10% of measured + 2 calls
 	                                (only meaningful when both are valid) */
-} soak_selfreport_t;
+} soak_self_budget_t;
 
 /* Any per-run "selfreport.<TAG>.<key>" counter, name without the prefix. */
 typedef struct {
@@ -157,7 +157,7 @@ typedef struct {
 	soak_fig_t sc_window_s;      /* seconds the steady-state counts cover */
 	soak_grade_t grade;          /* from sc_total_per_op */
 
-	soak_selfreport_t *self;     /* one per selfreport.<TAG>.syscalls_total (owned) */
+	soak_self_budget_t *self;     /* one per selfreport.<TAG>.syscalls_total (owned) */
 	size_t n_self;
 	soak_counter_t *counters;    /* every selfreport.* value (owned) */
 	size_t n_counters;
