@@ -8,14 +8,17 @@
  * Two modes (docs/probes.md):
  *  - cgroup: the run has a cgroup2 directory (v2 or hybrid). One event per
  *    online CPU with PERF_FLAG_PID_CGROUP on that directory, summed. Counts
- *    everything that runs in the cgroup - every live thread and process - at
- *    every read, so the series is exact mid-run. Opened in attach(), enabled
- *    at once: the child sits in the cgroup, stopped before execve, and must
- *    make no counted syscall before it execs.
- *  - task: no cgroup2 directory (--no-cgroup, v1 hosts), or cgroup events not
- *    permitted. One event on the worker, inherit=1 + enable_on_exec. A thread's
- *    or child's counts are folded into this event only when it exits, so mid-run
- *    reads miss the live threads and children; totals after waitpid are exact.
+ *    every task that runs in the cgroup, whoever its parent is. Opened in
+ *    attach() and enabled at once: the child sits in the cgroup, stopped
+ *    before execve, and must make no counted syscall before it execs.
+ *  - task: no cgroup2 directory (--no-cgroup, v1 hosts), or cgroup-wide events
+ *    refused (non-root). One event per metric on the worker, inherit=1 +
+ *    enable_on_exec (counting starts at execve). Threads and children get
+ *    inherited copies. Measured (tests/unit/test_probe_perf.c): read() of the
+ *    parent event also sums the copies of live threads and children (the
+ *    kernel walks event->child_list in perf_event_read_value), so mid-run
+ *    reads are exact here too, not only the totals after exit; exited ones
+ *    are folded in at their exit.
  *
  * A value is never scaled: an event that was multiplexed (time_running <
  * time_enabled) makes the sample invalid. When counting is impossible the

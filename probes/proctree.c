@@ -141,7 +141,19 @@ int soak_proc_parse_children(const char *buf, pid_t *pids, size_t max)
 /* ---- the walker -------------------------------------------------------- */
 
 #define PT_MAX   1024   /* processes followed per sample */
-#define PT_KEEP  64     /* of which the first keep their fds open (fd budget) */
+#define PT_KEEP  32     /* of which the first keep their fds open (fd budget) */
+#define PT_TMAX  128    /* threads whose children fds a thread cache keeps */
+#define PT_TCACHES 2    /* multi-threaded processes with a thread cache */
+
+/* Kept-open task/TID/children fds of one multi-threaded process, in the
+ * order of the last task directory listing. Measured (8 threads): getdents
+ * 3.9 µs + 8 kept preads 2.5 µs, against 39 µs for openat+pread+close each. */
+struct pt_tcache {
+	pid_t owner;         /* 0: free */
+	unsigned n;
+	pid_t tid[PT_TMAX];
+	int fd[PT_TMAX];
+};
 
 enum { F_STAT, F_STATUS, F_CHILDREN, F_TASK, F__N };
 
@@ -150,6 +162,7 @@ struct pt_ent {
 	unsigned gen;        /* last walk that visited it */
 	int fd[F__N];        /* -1: not kept open */
 	bool kept;
+	struct pt_tcache *tc;   /* thread cache, or NULL */
 };
 
 struct soak_ptree {
@@ -159,6 +172,7 @@ struct soak_ptree {
 	size_t n, nkept;
 	struct pt_ent ent[PT_MAX];
 	pid_t queue[PT_MAX];
+	struct pt_tcache tcache[PT_TCACHES];
 };
 
 static int rel_path(char *buf, size_t len, pid_t pid, int which)
@@ -184,6 +198,14 @@ static int open_rel(struct soak_ptree *t, pid_t pid, int which)
 	return fd < 0 ? -errno : fd;
 }
 
+static void tcache_release(struct pt_tcache *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		close(c->fd[i]);
+	c->n = 0;
+	c->owner = 0;
+}
+
 static void ent_close(struct pt_ent *e)
 {
 	for (int i = 0; i < F__N; i++) {
@@ -191,6 +213,9 @@ static void ent_close(struct pt_ent *e)
 			close(e->fd[i]);
 		e->fd[i] = -1;
 	}
+	if (e->tc)
+		tcache_release(e->tc);
+	e->tc = NULL;
 }
 
 /* Opens the fds of a kept entry; the task directory is opened on first need. */
@@ -273,8 +298,42 @@ static void queue_children(struct soak_ptree *t, const char *buf, size_t *qn, bo
 	*qn += (size_t)n;
 }
 
+static struct pt_tcache *tcache_get(struct soak_ptree *t, struct pt_ent *e)
+{
+	if (e->tc || !e->kept)
+		return e->tc;
+	for (int i = 0; i < PT_TCACHES; i++) {
+		if (!t->tcache[i].owner) {
+			e->tc = &t->tcache[i];
+			e->tc->owner = e->pid;
+			e->tc->n = 0;
+			break;
+		}
+	}
+	return e->tc;
+}
+
+/* The kept fd for thread `tid` from the previous listing (taken out of the
+ * cache: the caller puts it in the new listing), or -1. The listing order
+ * rarely changes, so the search starts where the last match ended. */
+static int tcache_take(struct pt_tcache *c, pid_t tid, unsigned *cursor)
+{
+	for (unsigned k = 0; k < c->n; k++) {
+		unsigned i = (*cursor + k) % c->n;
+		if (c->tid[i] == tid && c->fd[i] >= 0) {
+			int fd = c->fd[i];
+			c->fd[i] = -1;
+			*cursor = i + 1;
+			return fd;
+		}
+	}
+	return -1;
+}
+
 /* A multi-threaded process: any thread may have forked, so every thread's
- * children file is read (getdents64 on the kept-open task directory). */
+ * children file is read. The task directory is listed each time (getdents64
+ * on a kept-open fd: exact, a dead thread's children file would read empty
+ * rather than fail); the children fds are kept per tid in a thread cache. */
 static void walk_threads(struct soak_ptree *t, struct pt_ent *e, size_t *qn, bool *complete)
 {
 	int tfd = e->kept ? e->fd[F_TASK] : -1;
@@ -290,29 +349,50 @@ static void walk_threads(struct soak_ptree *t, struct pt_ent *e, size_t *qn, boo
 		*complete = false;
 		return;
 	}
+	struct pt_tcache *c = tcache_get(t, e);
+	pid_t ntid[PT_TMAX];
+	int nfd[PT_TMAX];
+	unsigned nn = 0, cursor = 0;
 	char dbuf[4096], cbuf[4096];
 	ssize_t n;
 	while ((n = getdents64(tfd, dbuf, sizeof(dbuf))) > 0) {
 		for (ssize_t off = 0; off < n;) {
 			struct dirent64 *d = (struct dirent64 *)(dbuf + off);
 			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			uint64_t tid;
+			if (soak_parse_u64_dec(d->d_name, &tid, NULL) < 0 || tid > INT32_MAX)
 				continue;
-			char path[48];
-			snprintf(path, sizeof(path), "%.20s/children", d->d_name);
-			int cfd = openat(tfd, path, O_RDONLY | O_CLOEXEC);
-			if (cfd < 0)
-				continue;   /* the thread exited meanwhile */
+			int cfd = c ? tcache_take(c, (pid_t)tid, &cursor) : -1;
+			if (cfd < 0) {
+				char path[32];
+				snprintf(path, sizeof(path), "%d/children", (int)tid);
+				cfd = openat(tfd, path, O_RDONLY | O_CLOEXEC);
+				if (cfd < 0)
+					continue;   /* the thread exited meanwhile */
+			}
 			ssize_t r = soak_read_fd(cfd, cbuf, sizeof(cbuf));
-			close(cfd);
 			if (r >= 0)
 				queue_children(t, cbuf, qn, complete);
 			else
 				*complete = false;
+			if (c && nn < PT_TMAX) {
+				ntid[nn] = (pid_t)tid;
+				nfd[nn++] = cfd;
+			} else {
+				close(cfd);
+			}
 		}
 	}
 	if (n < 0)
 		*complete = false;
+	if (c) {
+		for (unsigned i = 0; i < c->n; i++)   /* threads gone since last time */
+			if (c->fd[i] >= 0)
+				close(c->fd[i]);
+		memcpy(c->tid, ntid, nn * sizeof(ntid[0]));
+		memcpy(c->fd, nfd, nn * sizeof(nfd[0]));
+		c->n = nn;
+	}
 	if (!e->kept)
 		close(tfd);
 }
@@ -407,6 +487,10 @@ int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret)
 		if (st.num_threads > 1) {
 			walk_threads(t, e, &qn, &s.complete);
 		} else {
+			if (e->tc) {   /* back to one thread */
+				tcache_release(e->tc);
+				e->tc = NULL;
+			}
 			r = ent_read(t, e, F_CHILDREN, buf, sizeof(buf));
 			if (r >= 0)
 				queue_children(t, buf, &qn, &s.complete);

@@ -1,5 +1,6 @@
 /* test_probe_proc.c - /proc parsers on fixture files, and the proc and cpu
- * probes on a live process tree (a child with a thread and a grandchild). */
+ * probes on a live process tree (a child with a thread, a grandchild forked by
+ * the main thread and one forked by the other thread). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -127,15 +128,30 @@ static void touch(size_t bytes)
 		p[i] = 1;
 }
 
-static void *idle_thread(void *arg)
+static int ready_fd;
+static volatile pid_t thread_child;
+
+/* The extra thread forks too: its child is found only through that thread's
+ * task/TID/children file. */
+static void *forking_thread(void *arg)
 {
 	(void)arg;
-	pause();
+	pid_t c = fork();
+	if (c == 0) {
+		if (write(ready_fd, "t", 1) != 1)
+			_exit(3);
+		pause();
+		_exit(0);
+	}
+	thread_child = c;
+	for (;;)
+		pause();
 	return NULL;
 }
 
-/* Child: 32 MiB, one extra thread, a grandchild with 16 MiB; says "r" when
- * ready; on EOF of `go` it kills and reaps the grandchild and exits. */
+/* Child: 32 MiB, one extra thread that forks a process, a grandchild with
+ * 16 MiB; each grandchild says so on `ready`; on EOF of `go` the child kills
+ * and reaps both grandchildren and exits. */
 static pid_t spawn_tree(int *ready_rd, int *go_wr)
 {
 	int r[2], g[2];
@@ -146,9 +162,10 @@ static pid_t spawn_tree(int *ready_rd, int *go_wr)
 	if (pid == 0) {
 		close(r[0]);
 		close(g[1]);
+		ready_fd = r[1];
 		touch(32 * MIB);
 		pthread_t t;
-		if (pthread_create(&t, NULL, idle_thread, NULL))
+		if (pthread_create(&t, NULL, forking_thread, NULL))
 			_exit(3);
 		pid_t gc = fork();
 		if (gc == 0) {
@@ -159,16 +176,21 @@ static pid_t spawn_tree(int *ready_rd, int *go_wr)
 			_exit(0);
 		}
 		char c;
-		if (read(g[0], &c, 1) < 0)   /* blocks until EOF; the grandchild said g on r */
+		if (read(g[0], &c, 1) < 0)   /* blocks until EOF */
 			_exit(3);
+		while (!thread_child)
+			usleep(1000);
 		kill(gc, SIGKILL);
+		kill(thread_child, SIGKILL);
 		waitpid(gc, NULL, 0);
+		waitpid(thread_child, NULL, __WALL);
 		_exit(0);
 	}
 	close(r[1]);
 	close(g[0]);
-	char c;
-	assert_int_equal(read(r[0], &c, 1), 1);   /* grandchild ready (child before it) */
+	char c[2];
+	assert_int_equal(read(r[0], &c[0], 1), 1);   /* both grandchildren ready */
+	assert_int_equal(read(r[0], &c[1], 1), 1);
 	*ready_rd = r[0];
 	*go_wr = g[1];
 	return pid;
@@ -196,16 +218,19 @@ static void test_live_tree(void **st)
 
 	double v[SOAK_PROBE_MAX_METRICS];
 	bool ok[SOAK_PROBE_MAX_METRICS];
-	assert_int_equal(proc->sample(ps, v, ok), 0);
-	for (size_t i = 0; i < proc->n_metrics; i++)
-		assert_true(ok[i]);
-	/* metrics: rss, anon, file, swap, minflt, majflt, nprocs, nthreads */
-	assert_true(v[0] >= 48.0 * MIB);
-	assert_true(v[1] >= 48.0 * MIB);
-	assert_true(v[0] >= v[1] + v[2] - 1);
-	assert_true(v[4] >= 48.0 * MIB / 4096);
-	assert_int_equal((int)v[6], 2);
-	assert_int_equal((int)v[7], 3);
+	/* Twice: the second walk reads the kept-open (cached) fds. */
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(proc->sample(ps, v, ok), 0);
+		for (size_t i = 0; i < proc->n_metrics; i++)
+			assert_true(ok[i]);
+		/* metrics: rss, anon, file, swap, minflt, majflt, nprocs, nthreads */
+		assert_true(v[0] >= 48.0 * MIB);
+		assert_true(v[1] >= 48.0 * MIB);
+		assert_true(v[0] >= v[1] + v[2] - 1);
+		assert_true(v[4] >= 48.0 * MIB / 4096);
+		assert_int_equal((int)v[6], 3);   /* child, its grandchild, its thread's child */
+		assert_int_equal((int)v[7], 4);   /* child's 2 threads + 1 + 1 */
+	}
 	double minflt_live = v[4];
 
 	/* Let the child reap the grandchild and exit, but do not reap the child:
