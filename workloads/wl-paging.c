@@ -1,0 +1,308 @@
+/*
+ * wl-paging.c - lgalloc's paging benchmark (seed 000): allocate a working set
+ * larger than the memory limit (default 3x the cgroup's limit) as `block`-byte
+ * blocks, write every page, then loop over
+ *   random read      read one word of a random page of the working set (timed;
+ *                    bimodal: resident ~100 ns, swapped-in ~80 us on NVMe),
+ *   realloc+touch    every `realloc-every`-th op: free a random block and
+ *                    malloc one of the same size, then write every page (timed
+ *                    together: the allocator decides whether the pages come
+ *                    back warm or must be faulted in fresh).
+ * lgalloc's allocator has no realloc; its "realloc+touch" is dealloc + alloc +
+ * touch, which is what this does with free/malloc.
+ *
+ * Needs swap: without an active swap device the worker refuses (exit
+ * SOAK_WORKER_EXIT_NOSWAP) and names scripts/swap.sh. The fill phase is
+ * interruptible and counts no ops (bytes_live shows its progress).
+ */
+#include "workload.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+enum { O_SIZE, O_BLOCK, O_REALLOC, O_SEED };
+
+static const soak_wl_opt_t opts[] = {
+	[O_SIZE] = { "size", SOAK_OPT_SIZE, "0", 0, 1099511627776.0,
+		     "working set bytes (0 = 3x this cgroup's memory limit; required without a limit)", NULL },
+	[O_BLOCK] = { "block", SOAK_OPT_SIZE, "1M", 65536, 1073741824.0, "bytes per block", NULL },
+	[O_REALLOC] = { "realloc-every", SOAK_OPT_U64, "16", 0, 1 << 30,
+			"every Nth op is a realloc+touch, the others random reads (0 = reads only)", NULL },
+	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "read, block and pattern seed", NULL },
+};
+
+#define NO_LIMIT UINT64_MAX
+
+/* /proc/swaps: a header line, then one line per active swap area. */
+bool soak_wl_swap_active(const char *proc_swaps)
+{
+	FILE *f = fopen(proc_swaps, "re");
+	if (!f)
+		return false;
+	char line[512];
+	int lines = 0;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '\n')
+			lines++;
+	fclose(f);
+	return lines > 1;
+}
+
+static int read_u64_file(const char *path, uint64_t *ret)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	char buf[64];
+	int r = -EINVAL;
+	if (fgets(buf, sizeof(buf), f)) {
+		if (!strncmp(buf, "max", 3)) {
+			*ret = NO_LIMIT;
+			r = 0;
+		} else {
+			char *end;
+			unsigned long long v = strtoull(buf, &end, 10);
+			if (end != buf) {
+				*ret = v;
+				r = 0;
+			}
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static int stat_key(const char *path, const char *key, uint64_t *ret)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	char k[128];
+	unsigned long long v;
+	int r = -ENOENT;
+	while (fscanf(f, "%127s %llu", k, &v) == 2)
+		if (!strcmp(k, key)) {
+			*ret = v;
+			r = 0;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
+/*
+ * The memory limit (and swap allowance) that applies to this process, from
+ * /proc/self/cgroup-style text and a cgroup mount root. v1: the memory
+ * controller's hierarchical_memory_limit / hierarchical_memsw_limit (they
+ * include the ancestors' limits). v2: the smallest memory.max / swap.max on
+ * the path up to the root. NO_LIMIT when there is none; huge v1 values
+ * (PAGE_COUNTER_MAX, 0x7ffffffffffff000) mean none.
+ */
+int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *ret_mem, uint64_t *ret_swap)
+{
+	FILE *f = fopen(proc_cgroup, "re");
+	if (!f)
+		return -errno;
+	char line[PATH_MAX + 64], v1[PATH_MAX] = "", v2[PATH_MAX] = "";
+	bool has_v1 = false, has_v2 = false;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		const char *ctrls = c1 + 1, *path = c2 + 1;
+		if (!*ctrls) {
+			snprintf(v2, sizeof(v2), "%s", path);
+			has_v2 = true;
+			continue;
+		}
+		/* "memory" alone or within a comma list */
+		for (const char *p = ctrls; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+			if (!strncmp(p, "memory", 6) && (p[6] == ',' || p[6] == '\0')) {
+				snprintf(v1, sizeof(v1), "%s", path);
+				has_v1 = true;
+			}
+	}
+	fclose(f);
+	char path[PATH_MAX * 2];
+	uint64_t mem = NO_LIMIT, swap = NO_LIMIT;
+	if (has_v1) {
+		snprintf(path, sizeof(path), "%s/memory%s/memory.stat", cg_root, v1);
+		uint64_t m, ms;
+		if (stat_key(path, "hierarchical_memory_limit", &m) < 0) {
+			snprintf(path, sizeof(path), "%s/memory%s/memory.limit_in_bytes", cg_root, v1);
+			if (read_u64_file(path, &m) < 0)
+				return -ENOENT;
+		}
+		if (m < (1ull << 60))
+			mem = m;
+		if (stat_key(path, "hierarchical_memsw_limit", &ms) == 0 && ms < (1ull << 60) && mem != NO_LIMIT)
+			swap = ms > mem ? ms - mem : 0; /* memsw counts memory + swap */
+	} else if (has_v2) {
+		/* Walk from the leaf to the root; each level may limit. */
+		char rel[PATH_MAX];
+		snprintf(rel, sizeof(rel), "%s", v2);
+		for (;;) {
+			uint64_t v;
+			snprintf(path, sizeof(path), "%s%s/memory.max", cg_root, rel);
+			if (read_u64_file(path, &v) == 0 && v < mem)
+				mem = v;
+			snprintf(path, sizeof(path), "%s%s/memory.swap.max", cg_root, rel);
+			if (read_u64_file(path, &v) == 0 && v < swap)
+				swap = v;
+			char *slash = strrchr(rel, '/');
+			if (!slash || slash == rel)
+				break;
+			*slash = '\0';
+		}
+	} else {
+		return -ENOENT;
+	}
+	*ret_mem = mem;
+	*ret_swap = swap;
+	return 0;
+}
+
+static void host_limits(uint64_t *mem, uint64_t *swap)
+{
+	*mem = *swap = NO_LIMIT;
+	/* Hybrid hosts: the memory controller is v1 at /sys/fs/cgroup/memory. */
+	if (soak_wl_cg_limits("/proc/self/cgroup", "/sys/fs/cgroup", mem, swap) < 0)
+		*mem = *swap = NO_LIMIT;
+}
+
+static int pg_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
+{
+	if (!soak_wl_swap_active("/proc/swaps")) {
+		snprintf(why, len, "paging: no active swap (/proc/swaps lists none); enable a swap file with "
+				   "`scripts/swap.sh on [SIZE]` (or zram: `scripts/swap.sh on --zram`) and remove it "
+				   "afterwards with `scripts/swap.sh off`");
+		return SOAK_WORKER_EXIT_NOSWAP;
+	}
+	uint64_t mem, swap;
+	host_limits(&mem, &swap);
+	if (swap == 0) {
+		snprintf(why, len, "paging: this cgroup may not swap (swap limit 0): give the run --swap-max");
+		return SOAK_WORKER_EXIT_NOSWAP;
+	}
+	if (ctx->opt[O_SIZE].u == 0) {
+		long pages = sysconf(_SC_PHYS_PAGES);
+		uint64_t ram = pages > 0 ? (uint64_t)pages * soak_wl_page_size() : NO_LIMIT;
+		if (mem == NO_LIMIT || mem >= ram) {
+			snprintf(why, len, "paging: --size is required: no cgroup memory limit below RAM was found "
+					   "(the default is 3x the limit; run under soakctl --memory-max)");
+			return SOAK_WORKER_EXIT_USAGE;
+		}
+		ctx->opt[O_SIZE].u = 3 * mem;
+	}
+	if (ctx->opt[O_SIZE].u < ctx->opt[O_BLOCK].u) {
+		snprintf(why, len, "paging: --size is smaller than one --block");
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int pg_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
+{
+	const size_t block = ctx->opt[O_BLOCK].u;
+	const size_t n = ctx->opt[O_SIZE].u / block;
+	const uint64_t every = ctx->opt[O_REALLOC].u, seed = ctx->opt[O_SEED].u;
+	const size_t ps = soak_wl_page_size();
+	size_t meta = n * (sizeof(unsigned char *) + sizeof(uint64_t));
+	unsigned char **blk = soak_wl_meta_alloc(meta);
+	if (!blk)
+		return soak_wl_error(ctx, "paging: cannot map %zu bytes of block table", meta);
+	uint64_t *tag = (uint64_t *)(blk + n);
+	uint64_t rng = soak_wl_mix(seed), next_tag = 0;
+	size_t filled = 0;
+	int rc = 0;
+	/* fill: untimed, no ops */
+	for (; filled < n; filled++) {
+		if (soak_wl_tick(t))
+			goto drain;
+		unsigned char *p = malloc(block);
+		if (!p) {
+			rc = soak_wl_nomem(t, block);
+			goto out;
+		}
+		tag[filled] = next_tag++;
+		uint64_t pat = soak_wl_pattern(seed, tag[filled], block);
+		soak_wl_touch_pages(p, block, pat);
+		soak_wl_fill(p, block, pat);
+		blk[filled] = p;
+		t->bytes_live += block;
+	}
+	/* Pages with a page word per block (see soak_wl_touch_pages). */
+	const size_t ppb = (block - 8 - SOAK_WL_PAGE_WORD_OFF - 8) / ps + 1;
+	uint64_t countdown = every ? every : UINT64_MAX;
+	for (;;) {
+		for (unsigned k = 0; k < 16; k++) {
+			uint64_t r = soak_wl_rand64(&rng);
+			size_t b = (size_t)(r % n);
+			if (--countdown == 0) {
+				countdown = every;
+				unsigned char *old = blk[b];
+				uint64_t pat = soak_wl_pattern(seed, tag[b], block);
+				size_t off = soak_wl_check(old, block, pat);
+				if (off != SIZE_MAX) {
+					rc = soak_wl_fail_block(t, old, block, off, "paged");
+					goto out;
+				}
+				unsigned char *p;
+				uint64_t npat = soak_wl_pattern(seed, next_tag, block);
+				SOAK_WL_TIMED(t, {
+					free(old);
+					p = malloc(block);
+					if (p)
+						soak_wl_touch_pages(p, block, npat);
+				});
+				if (!p) {
+					blk[b] = NULL;
+					t->bytes_live -= block;
+					rc = soak_wl_nomem(t, block);
+					goto out;
+				}
+				soak_wl_fill(p, block, npat);
+				blk[b] = p;
+				tag[b] = next_tag++;
+			} else {
+				size_t pg = (size_t)((r >> 32) % ppb);
+				const unsigned char *at = blk[b] + pg * ps + SOAK_WL_PAGE_WORD_OFF;
+				uint64_t w;
+				SOAK_WL_TIMED(t, w = *(const volatile uint64_t *)(const void *)at);
+				if (w != soak_wl_page_word(soak_wl_pattern(seed, tag[b], block), pg)) {
+					rc = soak_wl_fail_block(t, blk[b], block, pg * ps + SOAK_WL_PAGE_WORD_OFF, "paged");
+					goto out;
+				}
+			}
+			t->ops++;
+		}
+		if (soak_wl_tick(t))
+			break;
+	}
+drain:
+	/* No free-all at stop: half the working set is in swap, and checking and
+	 * freeing it would take seconds; the random reads verified it all along
+	 * and process exit returns the memory. */
+	(void)filled;
+out:
+	soak_wl_publish(t);
+	if (rc != SOAK_WORKER_EXIT_VERIFY)
+		soak_wl_meta_free(blk, meta);
+	return rc;
+}
+
+const soak_workload_t soak_wl_paging = {
+	.name = "paging",
+	.summary = "working set larger than the memory limit: random page reads and realloc+touch of blocks (needs swap)",
+	.origin = "seed 000: lgalloc's paging benchmark (3x the memory limit, random reads CCDF, realloc+touch)",
+	.op = "one random read of a page word, or one realloc+touch (free + malloc + write every page), each timed",
+	.lat_every_max = 1,
+	.opts = opts,
+	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.supported = pg_supported,
+	.run = pg_run,
+};

@@ -1,0 +1,151 @@
+/*
+ * wl-scenario.c - hakmem's benchmark scenarios (seed 004) and its VM scenario
+ * report (seed 001), reproduced from what the seeds state:
+ *
+ *   json   ~64 KiB "small frequent" blocks   (seed 004: 1000 allocs x 64KB per round)
+ *   mir    ~256 KiB medium blocks            (seed 004: 100 allocs x 256KB per round)
+ *   vm     2 MiB blocks, every page touched  (seed 001/004: 1 alloc x 2MB; 512 soft
+ *                                             faults per alloc for glibc = all pages)
+ *   mixed  all three, drawn 1000:100:1 like one seed 004 round
+ *
+ * The seeds give sizes as averages; the exact choice here (documented in
+ * docs/workloads.md): json uniform 32..96 KiB, mir uniform 192..320 KiB (both
+ * 16-byte steps, means 64 and 256 KiB), vm exactly 2 MiB. Each class keeps a
+ * small FIFO window of live blocks (json 8, mir 4, vm 1): an op frees the
+ * oldest block of the class (when the window is full) or allocates a new one.
+ * json/mir write only the head/tail pattern (their page-fault counts in seed
+ * 004 show the benchmark did not touch every page); vm writes every page, and
+ * its timed alloc includes that touch, as seed 001's ns/op evidently did
+ * (15.8 us for a 2 MiB alloc+touch+free with mimalloc = a warm 2 MiB write).
+ */
+#include "workload.h"
+
+#include <string.h>
+
+enum { O_NAME, O_SEED };
+
+static const soak_wl_opt_t opts[] = {
+	[O_NAME] = { "name", SOAK_OPT_STR, "mixed", 0, 0, "scenario: json (~64 KiB), mir (~256 KiB), vm (2 MiB, touched), mixed (all)",
+		     "json|mir|vm|mixed" },
+	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "size and pattern seed", NULL },
+};
+
+typedef struct {
+	const char *name;
+	size_t min, max;   /* uniform sizes in 16-byte steps */
+	unsigned window;   /* live blocks kept (FIFO) */
+	bool touch;        /* write every page, inside the timed alloc */
+	unsigned weight;   /* share in mixed */
+} scen_class_t;
+
+static const scen_class_t classes[] = {
+	{ "json", 32 << 10, 96 << 10, 8, false, 1000 },
+	{ "mir", 192 << 10, 320 << 10, 4, false, 100 },
+	{ "vm", 2 << 20, 2 << 20, 1, true, 1 },
+};
+#define NCLASS 3
+#define MAXWIN 8
+
+typedef struct {
+	unsigned char *p[MAXWIN];
+	size_t size[MAXWIN];
+	uint64_t tag[MAXWIN];
+	unsigned head, n;   /* FIFO: oldest at head */
+} window_t;
+
+static int release_oldest(soak_wl_thread_t *t, window_t *w, unsigned c, uint64_t seed)
+{
+	unsigned i = w->head;
+	unsigned char *p = w->p[i];
+	size_t sz = w->size[i];
+	uint64_t pat = soak_wl_pattern(seed, w->tag[i], sz);
+	size_t off = soak_wl_check(p, sz, pat);
+	if (off == SIZE_MAX && classes[c].touch)
+		off = soak_wl_check_pages(p, sz, pat);
+	if (__builtin_expect(off != SIZE_MAX, 0))
+		return soak_wl_fail_block(t, p, sz, off, classes[c].name);
+	SOAK_WL_TIMED(t, free(p));
+	t->bytes_live -= sz;
+	w->head = (i + 1) % classes[c].window;
+	w->n--;
+	return 0;
+}
+
+static int sc_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
+{
+	const char *name = ctx->opt[O_NAME].s;
+	const uint64_t seed = ctx->opt[O_SEED].u;
+	int only = -1;
+	for (int c = 0; c < NCLASS; c++)
+		if (!strcmp(name, classes[c].name))
+			only = c;
+	unsigned wsum = 0;
+	for (int c = 0; c < NCLASS; c++)
+		wsum += classes[c].weight;
+	window_t win[NCLASS];
+	memset(win, 0, sizeof(win));
+	uint64_t rng = seed ^ 0x5ce7a510ULL, tag = 0;
+	int rc = 0;
+	for (;;) {
+		for (unsigned k = 0; k < SOAK_WL_BATCH / 2; k++) {
+			uint64_t r = soak_wl_rand64(&rng);
+			unsigned c = (unsigned)only;
+			if (only < 0) {
+				unsigned x = (unsigned)(r % wsum);
+				for (c = 0; x >= classes[c].weight; c++)
+					x -= classes[c].weight;
+			}
+			const scen_class_t *cl = &classes[c];
+			window_t *w = &win[c];
+			if (w->n == cl->window) {
+				if ((rc = release_oldest(t, w, c, seed)) != 0)
+					goto out;
+				t->ops++;
+			}
+			size_t steps = (cl->max - cl->min) / 16 + 1;
+			size_t sz = cl->min + (size_t)((r >> 32) % steps) * 16;
+			uint64_t pat = soak_wl_pattern(seed, tag, sz);
+			unsigned char *p;
+			if (cl->touch) {
+				SOAK_WL_TIMED(t, {
+					p = malloc(sz);
+					if (p)
+						soak_wl_touch_pages(p, sz, pat);
+				});
+			} else {
+				SOAK_WL_TIMED(t, p = malloc(sz));
+			}
+			if (__builtin_expect(!p, 0)) {
+				rc = soak_wl_nomem(t, sz);
+				goto out;
+			}
+			soak_wl_fill(p, sz, pat);
+			unsigned slot = (w->head + w->n) % cl->window;
+			w->p[slot] = p;
+			w->size[slot] = sz;
+			w->tag[slot] = tag++;
+			w->n++;
+			t->bytes_live += sz;
+			t->ops++;
+		}
+		if (soak_wl_tick(t))
+			break;
+	}
+	for (unsigned c = 0; c < NCLASS; c++)
+		while (win[c].n)
+			if ((rc = release_oldest(t, &win[c], c, seed)) != 0)
+				goto out;
+out:
+	soak_wl_publish(t);
+	return rc;
+}
+
+const soak_workload_t soak_wl_scenario = {
+	.name = "scenario",
+	.summary = "hakmem's JSON (~64 KiB), MIR (~256 KiB), VM (2 MiB, touched) and MIXED scenarios as a steady loop",
+	.origin = "seed 004 (hakmem JSON/MIR/VM/MIXED benchmark) and seed 001 (VM scenario: 2 MiB allocate/touch/free)",
+	.op = "one malloc (vm: malloc + write of every page, timed together) or one free (after the pattern check)",
+	.opts = opts,
+	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.run = sc_run,
+};
