@@ -3,12 +3,19 @@
  * methods they chose between (docs/probes.md; run by scripts/bench-probes.sh).
  *
  *   soak-bench-probes [--mib N] [--threads T] [--children C] [--iters N]
+ *   soak-bench-probes --overhead [--rounds R]
  *
  * Forks a target that waits on a pipe, puts it into fresh cgroups (as root:
  * a v1 memory child and a cgroup2 child, like the runner on a hybrid host),
  * attaches the perf probe, releases the target, which touches N MiB, starts
  * T-1 idle threads and C idle children, then times `iters` samples of each
  * method and prints a Markdown table (median, mean, p99 in microseconds).
+ *
+ * --overhead: the worker-side cost of the perf probe. A child runs a
+ * syscall-heavy loop (mmap + touch + munmap) and a malloc-heavy loop
+ * (glibc malloc/free of 16..1040 bytes, as random_mixed) without counters, with
+ * task-mode counters and with cgroup-mode counters, in interleaved rounds;
+ * prints the median time of each and the paired ratios.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -327,9 +334,149 @@ static void time_ops(unsigned nthreads)
 	free(shm);
 }
 
+/* ---- --overhead ----------------------------------------------------------- */
+
+enum { OV_NONE, OV_TASK, OV_CGROUP, OV__N };
+static const char *const ov_name[OV__N] = { "no counters", "perf task mode", "perf cgroup mode" };
+
+static double loop_syscalls(void)
+{
+	double t0 = now_us();
+	for (int i = 0; i < 100000; i++) {
+		char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		p[0] = 1;
+		munmap(p, 4096);
+	}
+	return now_us() - t0;
+}
+
+static double loop_malloc(void)
+{
+	static void *slot[4096];
+	uint32_t x = 2463534242u;
+	double t0 = now_us();
+	for (int i = 0; i < 10000000; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		unsigned k = x & 4095;
+		if (slot[k]) {
+			free(slot[k]);
+			slot[k] = NULL;
+		} else {
+			slot[k] = malloc(16 + x % 1025);
+			if (!slot[k])
+				_exit(3);
+			*(volatile char *)slot[k] = 1;
+		}
+	}
+	for (unsigned k = 0; k < 4096; k++)
+		free(slot[k]);
+	return now_us() - t0;
+}
+
+/* One child run under `mode`; returns the two loop times (µs). */
+static int overhead_run(int mode, double ret[2], double *ret_calls)
+{
+	int gate, res[2];
+	int gp[2];
+	if (pipe2(gp, O_CLOEXEC) || pipe2(res, O_CLOEXEC))
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char c;
+		close(gp[1]);
+		if (read(gp[0], &c, 1) < 0)
+			_exit(3);
+		double t[2] = { loop_syscalls(), loop_malloc() };
+		if (write(res[1], t, sizeof(t)) != (ssize_t)sizeof(t))
+			_exit(3);
+		_exit(0);
+	}
+	close(gp[0]);
+	close(res[1]);
+	gate = gp[1];
+	soak_cg_paths_t cg = { .mode = SOAK_CG_NONE };
+	if (mode == OV_CGROUP)
+		make_cgroups(&cg, pid);
+	soak_probe_ctx_t ctx = { .pid = pid, .cg = &cg, .interval_s = 1 };
+	const soak_probe_ops_t *perf = soak_probe_find("perf");
+	char reasons[SOAK_PROBE_MAX_METRICS][SOAK_REASON_MAX] = { { 0 } };
+	void *st = NULL;
+	int r = 0;
+	if (mode == OV_CGROUP)
+		r = perf->attach(&st, &ctx, reasons);
+	else if (mode == OV_TASK)
+		r = perf->open(&st, &ctx, reasons);   /* no exec here: enable now */
+	close(gate);
+	double t[2] = { 0, 0 };
+	ssize_t n = read(res[0], t, sizeof(t));
+	close(res[0]);
+	waitpid(pid, NULL, 0);
+	*ret_calls = -1;
+	if (st) {
+		double v[SOAK_PROBE_MAX_METRICS];
+		bool ok[SOAK_PROBE_MAX_METRICS];
+		perf->sample(st, v, ok);
+		*ret_calls = ok[0] ? v[0] + v[1] : -1;   /* sc_mmap + sc_munmap */
+		perf->close(st);
+	}
+	remove_cgroups(&cg);
+	if (r < 0 || n != (ssize_t)sizeof(t))
+		return r < 0 ? r : -EIO;
+	ret[0] = t[0];
+	ret[1] = t[1];
+	return 0;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int overhead(int rounds)
+{
+	double t[OV__N][2][64], calls[OV__N] = { 0 };
+	if (rounds > 64)
+		rounds = 64;
+	for (int r = 0; r < rounds; r++) {
+		for (int k = 0; k < OV__N; k++) {
+			int m = (k + r) % OV__N;   /* rotate the order: no mode always first */
+			double x[2] = { 0, 0 };
+			int e = overhead_run(m, x, &calls[m]);
+			if (e < 0) {
+				fprintf(stderr, "%s: %s\n", ov_name[m], strerror(-e));
+				return 2;
+			}
+			t[m][0][r] = x[0];
+			t[m][1][r] = x[1];
+		}
+	}
+	printf("%d interleaved rounds; child loops: 100k x (mmap 4 KiB, touch, munmap), "
+	       "10M glibc malloc/free of 16..1040 B over 4096 slots.\n\n", rounds);
+	printf("| counters | syscall loop ms (median) | ratio | malloc loop ms (median) | ratio | sc_mmap+sc_munmap counted |\n");
+	printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+	double base[2] = { median(t[OV_NONE][0], rounds), median(t[OV_NONE][1], rounds) };
+	for (int m = 0; m < OV__N; m++) {
+		double a = median(t[m][0], rounds), b = median(t[m][1], rounds);
+		char c[32] = "-";
+		if (m != OV_NONE)
+			snprintf(c, sizeof(c), "%.0f", calls[m]);
+		printf("| %s | %.1f | %.3f | %.1f | %.3f | %s |\n", ov_name[m], a / 1e3, a / base[0], b / 1e3,
+		       b / base[1], c);
+	}
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: soak-bench-probes [--mib N] [--threads T] [--children C] [--iters N]\n");
+	fprintf(stderr, "usage: soak-bench-probes [--mib N] [--threads T] [--children C] [--iters N]\n"
+			"       soak-bench-probes --overhead [--rounds R]\n");
 	exit(2);
 }
 
@@ -338,19 +485,25 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "mib", required_argument, 0, 'm' }, { "threads", required_argument, 0, 't' },
 		{ "children", required_argument, 0, 'c' }, { "iters", required_argument, 0, 'i' },
+		{ "overhead", no_argument, 0, 'o' }, { "rounds", required_argument, 0, 'r' },
 		{ 0, 0, 0, 0 },
 	};
-	int o;
-	while ((o = getopt_long(argc, argv, "m:t:c:i:", lo, NULL)) != -1) {
+	int o, rounds = 5;
+	bool do_overhead = false;
+	while ((o = getopt_long(argc, argv, "m:t:c:i:or:", lo, NULL)) != -1) {
 		long v = optarg ? strtol(optarg, NULL, 10) : 0;
 		switch (o) {
 		case 'm': opt_mib = v; break;
 		case 't': opt_threads = v < 1 ? 1 : v; break;
 		case 'c': opt_children = v; break;
 		case 'i': opt_iters = v < 10 ? 10 : v; break;
+		case 'o': do_overhead = true; break;
+		case 'r': rounds = v < 1 ? 1 : (int)v; break;
 		default: usage();
 		}
 	}
+	if (do_overhead)
+		return overhead(rounds);
 	times = calloc((size_t)opt_iters, sizeof(double));
 	if (!times)
 		return 2;
