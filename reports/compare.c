@@ -1,0 +1,446 @@
+/* compare.c - groups of runs, their figures and verdicts against a baseline;
+ * see compare.h. The output formats are in compare-emit.c. */
+#include "compare.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+
+#define MIB (1024.0 * 1024.0)
+
+/* ---- the metric table ---- */
+
+#define FIG_GETTER(fn, member) \
+	static const soak_fig_t *fn(const soak_run_result_t *r) { return &r->member; }
+FIG_GETTER(f_tp, tp.mean)
+FIG_GETTER(f_cv, tp.cv_pct)
+FIG_GETTER(f_tp_drift, tp.drift_pct)
+FIG_GETTER(f_rss_mean, rss.mean)
+FIG_GETTER(f_rss_peak, rss.peak)
+FIG_GETTER(f_rss_drift, rss.drift_pct)
+FIG_GETTER(f_sc, sc_total_per_op)
+FIG_GETTER(f_p50, lat.p50_ns)
+FIG_GETTER(f_p99, lat.p99_ns)
+FIG_GETTER(f_p999, lat.p999_ns)
+FIG_GETTER(f_pf, pf.minor_per_op)
+
+static const soak_xy_t *s_tp(const soak_run_result_t *r) { return &r->tp.series; }
+static const soak_xy_t *s_rss(const soak_run_result_t *r) { return &r->rss.series; }
+static const soak_xy_t *s_p50(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P50]; }
+static const soak_xy_t *s_p99(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P99]; }
+static const soak_xy_t *s_p999(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P999]; }
+
+/* Practical thresholds (docs/compare-gate.md): throughput 2% (issue 5); RSS 5%
+ * and at least 1 MiB (the seed's drift target; smaller absolute differences
+ * are allocator metadata noise); latency percentiles 10% (a per-interval p99
+ * moves by several percent between quiet intervals; the histogram itself is
+ * within 0.4%); syscalls 10% and at least 1e-8 per op (the seed's "ideal"
+ * grade: below it nobody can tell); minor faults 10% and 1e-5 per op (one
+ * fault per 100,000 operations costs < 0.01 ns per op); drifts 2 percent
+ * points. */
+const soak_cmp_metric_def_t soak_cmp_metrics[SOAK_CM_N] = {
+	[SOAK_CM_TP] = { "throughput", "Throughput (M ops/s)", "ops/s", "-", true,
+			 SOAK_HIGHER_IS_BETTER, SOAK_SCALE_RATIO, 2, 0, SOAK_BLOCK_MEAN, f_tp, s_tp },
+	[SOAK_CM_CV] = { "cv", "Throughput CV", "%", "~1-2%", false,
+			 SOAK_LOWER_IS_BETTER, SOAK_SCALE_DIFF, 0, 1, SOAK_BLOCK_MEAN, f_cv, NULL },
+	[SOAK_CM_TP_DRIFT] = { "tp_drift", "Throughput drift", "%", "> -5%", true,
+			       SOAK_HIGHER_IS_BETTER, SOAK_SCALE_DIFF, 0, 2, SOAK_BLOCK_MEAN,
+			       f_tp_drift, NULL },
+	[SOAK_CM_RSS_MEAN] = { "rss_mean", "Mean RSS (MiB)", "bytes", "-", true,
+			       SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 5, MIB, SOAK_BLOCK_MEAN,
+			       f_rss_mean, s_rss },
+	[SOAK_CM_RSS_PEAK] = { "rss_peak", "Peak RSS (MiB)", "bytes", "-", true,
+			       SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 5, MIB, SOAK_BLOCK_MAX,
+			       f_rss_peak, s_rss },
+	[SOAK_CM_RSS_DRIFT] = { "rss_drift", "RSS drift", "%", "< +5%", true,
+				SOAK_LOWER_IS_BETTER, SOAK_SCALE_DIFF, 0, 2, SOAK_BLOCK_MEAN,
+				f_rss_drift, NULL },
+	[SOAK_CM_SC_PER_OP] = { "syscalls_per_op", "Syscall budget (/op)", "per op", "< 1e-7/op",
+				true, SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 10, 1e-8,
+				SOAK_BLOCK_MEAN, f_sc, NULL },
+	[SOAK_CM_LAT_P50] = { "latency_p50", "Latency p50", "ns", "-", true, SOAK_LOWER_IS_BETTER,
+			      SOAK_SCALE_RATIO, 10, 0, SOAK_BLOCK_MEAN, f_p50, s_p50 },
+	[SOAK_CM_LAT_P99] = { "latency_p99", "Latency p99", "ns", "-", true, SOAK_LOWER_IS_BETTER,
+			      SOAK_SCALE_RATIO, 10, 0, SOAK_BLOCK_MEAN, f_p99, s_p99 },
+	[SOAK_CM_LAT_P999] = { "latency_p999", "Latency p99.9", "ns", "-", true,
+			       SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 10, 0, SOAK_BLOCK_MEAN,
+			       f_p999, s_p999 },
+	[SOAK_CM_PF_PER_OP] = { "page_faults_per_op", "Page faults (minor, /op)", "per op", "-",
+				true, SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 10, 1e-5,
+				SOAK_BLOCK_MEAN, f_pf, NULL },
+};
+
+const soak_cmp_metric_def_t *soak_cmp_metric_find(const char *key)
+{
+	for (int i = 0; key && i < SOAK_CM_N; i++)
+		if (!strcmp(soak_cmp_metrics[i].key, key))
+			return &soak_cmp_metrics[i];
+	return NULL;
+}
+
+/* ---- units ---- */
+
+size_t soak_cmp_run_intervals(const soak_run_result_t *r)
+{
+	size_t n = r->tp.series.n;
+	if (r->rss.series.n > n)
+		n = r->rss.series.n;
+	if (r->lat.interval[SOAK_LAT_P99].n > n)
+		n = r->lat.interval[SOAK_LAT_P99].n;
+	return n;
+}
+
+void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const size_t *n_sets,
+			   size_t n_groups, double alpha, soak_cmp_units_t *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->min_units = soak_verdict_min_units(alpha);
+	bool repeats = n_groups > 0;
+	size_t shortest = SIZE_MAX;
+	for (size_t g = 0; g < n_groups; g++) {
+		if (n_sets[g] < ret->min_units)
+			repeats = false;
+		for (size_t i = 0; i < n_sets[g]; i++) {
+			size_t k = soak_cmp_run_intervals(sets[g][i]);
+			if (k < shortest)
+				shortest = k;
+		}
+	}
+	if (repeats) {
+		snprintf(ret->desc, sizeof(ret->desc),
+			 "repeats (one unit = one run's steady-state value)");
+		return;
+	}
+	ret->blocks = true;
+	if (shortest == SIZE_MAX)
+		shortest = 0;
+	ret->block_len = soak_verdict_block_len(shortest, SOAK_VERDICT_MIN_BLOCKS);
+	if (ret->block_len)
+		snprintf(ret->desc, sizeof(ret->desc), "blocks of %zu intervals (block means; "
+			 "fewer than %zu repeats per allocator)", ret->block_len, ret->min_units);
+	else {
+		snprintf(ret->desc, sizeof(ret->desc), "blocks of intervals (none possible)");
+		snprintf(ret->why_no_blocks, sizeof(ret->why_no_blocks),
+			 "needs %zu repeats per allocator, or at least %d steady-state intervals per "
+			 "run to form %d blocks (the shortest run has %zu)", ret->min_units,
+			 SOAK_VERDICT_MIN_BLOCKS, SOAK_VERDICT_MIN_BLOCKS, shortest);
+	}
+}
+
+int soak_cmp_units(const soak_cmp_metric_def_t *m, const soak_run_result_t *const *runs, size_t n,
+		   const soak_cmp_units_t *u, double **ret, size_t *ret_n, char *why, size_t whylen)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	why[0] = '\0';
+	if (u->blocks && !u->block_len) {
+		snprintf(why, whylen, "%s", u->why_no_blocks);
+		return 0;
+	}
+	if (u->blocks && !m->series) {
+		snprintf(why, whylen, "%s is one value per run (no per-interval series for blocks): "
+			 "needs at least %zu repeats per allocator (--repeat %zu)", m->key, u->min_units,
+			 u->min_units);
+		return 0;
+	}
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++)
+		cap += u->blocks ? m->series(runs[i])->n / u->block_len + 1 : 1;
+	double *x = malloc((cap ? cap : 1) * sizeof(double));
+	if (!x)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const soak_fig_t *f = m->fig(runs[i]);
+		char nm[96];
+		if (!f->valid) {
+			snprintf(why, whylen, "%s unavailable for %s: %s", m->key,
+				 soak_result_name(runs[i], nm, sizeof(nm)), f->why);
+			free(x);
+			return 0;
+		}
+		if (!u->blocks) {
+			x[k++] = f->v;
+			continue;
+		}
+		const soak_xy_t *s = m->series(runs[i]);
+		k += soak_verdict_blocks(s->v, s->n, u->block_len, m->agg, x + k);
+	}
+	*ret = x;
+	*ret_n = k;
+	return 0;
+}
+
+int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *const *cand,
+		     size_t nc, const soak_run_result_t *const *base, size_t nb,
+		     const soak_cmp_units_t *u, double alpha, double practical_pct,
+		     double practical_abs, uint64_t seed, soak_verdict_t *ret)
+{
+	double *a = NULL, *b = NULL;
+	size_t na = 0, nbu = 0;
+	char wa[SOAK_VERDICT_WHY_MAX], wb[SOAK_VERDICT_WHY_MAX];
+	int r = soak_cmp_units(m, cand, nc, u, &a, &na, wa, sizeof(wa));
+	if (r == 0)
+		r = soak_cmp_units(m, base, nb, u, &b, &nbu, wb, sizeof(wb));
+	if (r < 0)
+		goto out;
+	if (wa[0] || wb[0]) {
+		memset(ret, 0, sizeof(*ret));
+		ret->kind = SOAK_VERDICT_INSUFFICIENT;
+		ret->mean_a = ret->mean_b = ret->change = ret->ci_lo = ret->ci_hi = NAN;
+		snprintf(ret->why, sizeof(ret->why), "%s", wa[0] ? wa : wb);
+		goto out;
+	}
+	char unit[64];
+	if (u->blocks)
+		snprintf(unit, sizeof(unit), "blocks of %zu intervals", u->block_len);
+	else
+		snprintf(unit, sizeof(unit), "repeats");
+	soak_verdict_opts_t vo = {
+		.alpha = alpha, .dir = m->dir, .scale = m->scale,
+		.practical_pct = isnan(practical_pct) ? m->practical_pct : practical_pct,
+		.practical_abs = isnan(practical_abs) ? m->practical_abs : practical_abs,
+		.min_units = u->min_units, .seed = seed, .unit_name = unit,
+	};
+	r = soak_verdict(a, na, b, nbu, &vo, ret);
+out:
+	free(a);
+	free(b);
+	return r;
+}
+
+/* ---- a comparison ---- */
+
+__attribute__((format(printf, 2, 3)))
+static int add_note(soak_comparison_t *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	char **n = realloc(c->notes, (c->n_notes + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	c->notes = n;
+	if (!(n[c->n_notes] = strdup(buf)))
+		return -ENOMEM;
+	c->n_notes++;
+	return 0;
+}
+
+static bool is_ok(const soak_run_result_t *r)
+{
+	return r->run.status && !strcmp(r->run.status, "ok");
+}
+
+/* "ok x3, oom-killed x1" in order of first appearance. */
+static void status_counts(soak_cmp_group_t *g)
+{
+	const char *seen[16];
+	size_t cnt[16], ns = 0;
+	for (size_t i = 0; i < g->n_runs; i++) {
+		const char *s = g->runs[i]->run.status ? g->runs[i]->run.status : "unknown";
+		size_t j = 0;
+		while (j < ns && strcmp(seen[j], s))
+			j++;
+		if (j == ns && ns < 16) {
+			seen[ns] = s;
+			cnt[ns++] = 0;
+		}
+		if (j < ns)
+			cnt[j]++;
+	}
+	g->status[0] = '\0';
+	for (size_t j = 0; j < ns; j++) {
+		size_t l = strlen(g->status);
+		snprintf(g->status + l, sizeof(g->status) - l, "%s%s x%zu", j ? ", " : "", seen[j], cnt[j]);
+	}
+}
+
+static void aggregate(soak_cmp_group_t *g)
+{
+	const soak_run_result_t **set = g->n_ok ? g->ok : g->runs;
+	size_t n = g->n_ok ? g->n_ok : g->n_runs;
+	g->from_partial = !g->n_ok && g->n_runs;
+	for (int m = 0; m < SOAK_CM_N; m++) {
+		const soak_cmp_metric_def_t *d = &soak_cmp_metrics[m];
+		soak_fig_t *out = &g->fig[m];
+		double acc = d->agg == SOAK_BLOCK_MAX ? -INFINITY : 0;
+		size_t c = 0;
+		const soak_fig_t *first_bad = NULL;
+		for (size_t i = 0; i < n; i++) {
+			const soak_fig_t *f = d->fig(set[i]);
+			if (!f->valid) {
+				if (!first_bad)
+					first_bad = f;
+				continue;
+			}
+			acc = d->agg == SOAK_BLOCK_MAX ? fmax(acc, f->v) : acc + f->v;
+			c++;
+		}
+		memset(out, 0, sizeof(*out));
+		if (c) {
+			out->valid = true;
+			out->v = d->agg == SOAK_BLOCK_MAX ? acc : acc / (double)c;
+			if (first_bad)   /* some repeats lack it: say so next to the value */
+				snprintf(out->why, sizeof(out->why), "%zu of %zu runs", c, n);
+		} else {
+			out->v = NAN;
+			snprintf(out->why, sizeof(out->why), "%s",
+				 first_bad ? first_bad->why : "no runs");
+		}
+	}
+	g->grade = g->fig[SOAK_CM_SC_PER_OP].valid ? soak_grade_of(g->fig[SOAK_CM_SC_PER_OP].v)
+						   : SOAK_GRADE_NONE;
+}
+
+static int notes_for(soak_comparison_t *c)
+{
+	int r = 0;
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		soak_cmp_group_t *g = &c->g[i];
+		for (size_t j = 0; j < g->n_runs && r == 0; j++) {
+			const soak_run_result_t *x = g->runs[j];
+			if (is_ok(x))
+				continue;
+			char nm[96], st[128];
+			soak_fmt_status(&x->run, st, sizeof(st));
+			r = add_note(c, "%s is %s: shown with its status and excluded from the verdicts.",
+				     soak_result_name(x, nm, sizeof(nm)), st);
+		}
+		if (r == 0 && g->from_partial)
+			r = add_note(c, "%s has no run with status ok: its figures come from the "
+				     "partial runs and it gets no verdicts.", g->name);
+	}
+	/* Runs that do not share workload, duration and limits are not comparable. */
+	const soak_run_t *ref = NULL;
+	for (size_t i = 0; i < c->n && r == 0; i++)
+		for (size_t j = 0; j < c->g[i].n_runs && r == 0; j++) {
+			const soak_run_t *x = &c->g[i].runs[j]->run;
+			if (!ref) {
+				ref = x;
+				continue;
+			}
+			bool same = x->workload && ref->workload && !strcmp(x->workload, ref->workload) &&
+				    ((!x->workload_args && !ref->workload_args) ||
+				     (x->workload_args && ref->workload_args &&
+				      !strcmp(x->workload_args, ref->workload_args))) &&
+				    x->duration_s == ref->duration_s && x->warmup_s == ref->warmup_s &&
+				    x->has_memory_max == ref->has_memory_max &&
+				    x->memory_max == ref->memory_max && x->has_cpu_max == ref->has_cpu_max &&
+				    x->cpu_max_pct == ref->cpu_max_pct;
+			if (!same) {
+				r = add_note(c, "Warning: the runs differ in workload, its options, "
+					     "duration, warm-up or limits (run %lld vs run %lld): "
+					     "the comparison is not like for like.",
+					     (long long)x->id, (long long)ref->id);
+				ref = NULL;
+				goto done;
+			}
+		}
+done:
+	if (r == 0 && c->opts.interrupted)
+		r = add_note(c, "The comparison was interrupted: not every planned run was made.");
+	return r;
+}
+
+int soak_compare_compute(const soak_cmp_group_in_t *groups, size_t n, const soak_cmp_opts_t *o,
+			 soak_comparison_t *ret)
+{
+	if (!groups || !n || !o || o->baseline >= n)
+		return -EINVAL;
+	soak_comparison_t c = { .n = n, .baseline = o->baseline, .opts = *o,
+				.alpha = o->alpha > 0 ? o->alpha : SOAK_VERDICT_ALPHA,
+				.seed = o->seed ? o->seed : SOAK_VERDICT_SEED };
+	c.g = calloc(n, sizeof(*c.g));
+	if (!c.g)
+		return -ENOMEM;
+	int r = 0;
+	for (size_t i = 0; i < n; i++) {
+		soak_cmp_group_t *g = &c.g[i];
+		snprintf(g->name, sizeof(g->name), "%s", groups[i].name ? groups[i].name : "?");
+		g->n_runs = groups[i].n_runs;
+		g->runs = calloc(g->n_runs + 1, sizeof(*g->runs));
+		g->ok = calloc(g->n_runs + 1, sizeof(*g->ok));
+		if (!g->runs || !g->ok) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		for (size_t j = 0; j < g->n_runs; j++) {
+			g->runs[j] = groups[i].runs[j];
+			if (is_ok(g->runs[j]))
+				g->ok[g->n_ok++] = g->runs[j];
+		}
+		status_counts(g);
+		aggregate(g);
+	}
+
+	/* One unit type for the whole comparison, from the ok runs. */
+	const soak_run_result_t *const **sets = calloc(n, sizeof(*sets));
+	size_t *ns = calloc(n, sizeof(*ns));
+	if (!sets || !ns) {
+		free(sets);
+		free(ns);
+		r = -ENOMEM;
+		goto fail;
+	}
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c.g[i].n_ok) {
+			sets[ng] = (const soak_run_result_t *const *)c.g[i].ok;
+			ns[ng++] = c.g[i].n_ok;
+		}
+	soak_cmp_choose_units(sets, ns, ng, c.alpha, &c.units);
+	free(sets);
+	free(ns);
+
+	const soak_cmp_group_t *b = &c.g[c.baseline];
+	for (size_t i = 0; i < n; i++) {
+		soak_cmp_group_t *g = &c.g[i];
+		for (int m = 0; m < SOAK_CM_N; m++) {
+			soak_verdict_t *v = &g->v[m];
+			memset(v, 0, sizeof(*v));
+			v->mean_a = v->mean_b = v->change = v->ci_lo = v->ci_hi = NAN;
+			if (i == c.baseline || !soak_cmp_metrics[m].verdict)
+				continue;
+			if (!g->n_ok || !b->n_ok) {
+				snprintf(v->why, sizeof(v->why), "%s has no run with status ok",
+					 g->n_ok ? b->name : g->name);
+				continue;
+			}
+			r = soak_cmp_verdict(&soak_cmp_metrics[m],
+					     (const soak_run_result_t *const *)g->ok, g->n_ok,
+					     (const soak_run_result_t *const *)b->ok, b->n_ok, &c.units,
+					     c.alpha, NAN, NAN, c.seed, v);
+			if (r < 0)
+				goto fail;
+		}
+	}
+	if ((r = notes_for(&c)) < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	soak_compare_free(&c);
+	return r;
+}
+
+void soak_compare_free(soak_comparison_t *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; c->g && i < c->n; i++) {
+		free(c->g[i].runs);
+		free(c->g[i].ok);
+	}
+	free(c->g);
+	for (size_t i = 0; i < c->n_notes; i++)
+		free(c->notes[i]);
+	free(c->notes);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,709 @@
+/* gate.c - thresholds (INI) and the evaluation of runs against them and
+ * against a baseline; see gate.h. Outputs: gate-emit.c and emit-junit.c. */
+#include "gate.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "emit.h"
+#include "soak/parse.h"
+
+#define MIB (1024.0 * 1024.0)
+
+const char *const soak_gate_metric_names[SOAK_GM_N] = {
+	[SOAK_GM_STATUS] = "status",
+	[SOAK_GM_RSS_DRIFT] = "rss_drift",
+	[SOAK_GM_TP_DRIFT] = "tp_drift",
+	[SOAK_GM_CV] = "cv",
+	[SOAK_GM_SYSCALLS] = "syscalls_per_op",
+	[SOAK_GM_THROUGHPUT] = "throughput",
+	[SOAK_GM_PEAK_RSS] = "peak_rss",
+	[SOAK_GM_LATENCY_P99] = "latency_p99",
+};
+
+static const char *const known_status[] = {
+	"ok", "crashed", "oom-killed", "timed-out", "interrupted", "incomplete", "failed",
+	"allocator-mismatch", "verify-failed",
+};
+
+void soak_gate_limits_default(soak_gate_limits_t *l)
+{
+	memset(l, 0, sizeof(*l));
+	/* Seed 003 targets: RSS drift < +5%, throughput drift > -5%, syscall
+	 * budget < 1e-7/op ("acceptable"); CV ~1-2% is the seed's observation on a
+	 * quiet machine, so the gate allows 5% before calling a run unstable. */
+	l->rss_drift_max_pct = 5;
+	l->tp_drift_min_pct = -5;
+	l->syscalls_per_op_max = SOAK_GRADE_ACCEPTABLE_PER_OP;
+	l->cv_max_pct = 5;
+	snprintf(l->status, sizeof(l->status), "ok");
+	l->baseline_tp_loss_max_pct = 2;
+	l->baseline_peak_rss_growth_max_pct = 10;
+	l->baseline_p99_growth_max_pct = 10;
+	l->alpha = SOAK_VERDICT_ALPHA;
+	l->require = 1u << SOAK_GM_RSS_DRIFT | 1u << SOAK_GM_TP_DRIFT | 1u << SOAK_GM_THROUGHPUT;
+}
+
+/* ---- the thresholds file ---- */
+
+enum key {
+	K_RSS_DRIFT, K_TP_DRIFT, K_SYSCALLS, K_CV, K_STATUS, K_BL_TP, K_BL_RSS, K_BL_P99,
+	K_ALPHA, K_REQUIRE, K_N
+};
+
+static const char *const key_names[K_N] = {
+	"rss_drift_max_pct", "tp_drift_min_pct", "syscalls_per_op_max", "cv_max_pct", "status",
+	"baseline_tp_loss_max_pct", "baseline_peak_rss_growth_max_pct",
+	"baseline_p99_growth_max_pct", "alpha", "require",
+};
+
+typedef struct {
+	char workload[64];           /* "" = [gate] */
+	soak_gate_limits_t l;
+	unsigned set;                /* bit per enum key */
+} section_t;
+
+struct soak_gate_thresholds {
+	char source[PATH_MAX];
+	section_t *s;
+	size_t n;
+};
+
+typedef struct {
+	soak_gate_thresholds_t *t;
+	char err[512];
+	int rc;
+} parse_t;
+
+__attribute__((format(printf, 2, 3)))
+static int parse_fail(parse_t *p, const char *fmt, ...)
+{
+	if (!p->err[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(p->err, sizeof(p->err), fmt, ap);
+		va_end(ap);
+		p->rc = -EINVAL;
+	}
+	return 0;   /* inih: an error on this line */
+}
+
+static section_t *section_get(parse_t *p, const char *workload)
+{
+	soak_gate_thresholds_t *t = p->t;
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->s[i].workload, workload))
+			return &t->s[i];
+	section_t *s = realloc(t->s, (t->n + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	t->s = s;
+	s = &t->s[t->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->workload, sizeof(s->workload), "%s", workload);
+	return s;
+}
+
+/* A number, optionally with a trailing '%' for *_pct keys, or off/none. */
+static int parse_number(const char *v, bool pct, double *ret)
+{
+	if (!strcasecmp(v, "off") || !strcasecmp(v, "none")) {
+		*ret = NAN;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (end == v || errno)
+		return -EINVAL;
+	if (pct && *end == '%')
+		end++;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end || !isfinite(d))
+		return -EINVAL;
+	*ret = d;
+	return 0;
+}
+
+/* Splits a comma/space separated list; calls fn per token (0 = ok). */
+static int each_token(const char *v, int (*fn)(const char *tok, void *arg), void *arg)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", v);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		int r = fn(t, arg);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+struct tok_ctx {
+	unsigned mask;
+	char bad[64];
+};
+
+static int status_tok(const char *t, void *arg)
+{
+	struct tok_ctx *c = arg;
+	for (size_t i = 0; i < sizeof(known_status) / sizeof(known_status[0]); i++)
+		if (!strcmp(t, known_status[i]))
+			return 0;
+	snprintf(c->bad, sizeof(c->bad), "%s", t);
+	return -1;
+}
+
+static int require_tok(const char *t, void *arg)
+{
+	struct tok_ctx *c = arg;
+	for (int i = 0; i < SOAK_GM_N; i++)
+		if (!strcmp(t, soak_gate_metric_names[i])) {
+			c->mask |= 1u << i;
+			return 0;
+		}
+	snprintf(c->bad, sizeof(c->bad), "%s", t);
+	return -1;
+}
+
+static int ini_cb(void *user, const char *section, const char *key, const char *value)
+{
+	parse_t *p = user;
+	const char *file = p->t->source;
+	const char *wl;
+	if (!strcmp(section, "gate"))
+		wl = "";
+	else if (!strncmp(section, "gate.", 5) && section[5])
+		wl = section + 5;
+	else if (!strncmp(section, "allocator.", 10))
+		return 1;   /* a soak.ini may hold the allocator registry too */
+	else if (!section[0])
+		return parse_fail(p, "%s: key '%s' is outside a section: put it under [gate]", file,
+				  key);
+	else
+		return parse_fail(p, "%s: unknown section [%s] (known: [gate], [gate.WORKLOAD])",
+				  file, section);
+	section_t *s = section_get(p, wl);
+	if (!s) {
+		p->rc = -ENOMEM;
+		return 0;
+	}
+	int k = 0;
+	while (k < K_N && strcmp(key, key_names[k]))
+		k++;
+	if (k == K_N)
+		return parse_fail(p, "%s: unknown key '%s' in [%s] (known: rss_drift_max_pct, "
+				  "tp_drift_min_pct, syscalls_per_op_max, cv_max_pct, status, "
+				  "baseline_tp_loss_max_pct, baseline_peak_rss_growth_max_pct, "
+				  "baseline_p99_growth_max_pct, alpha, require)", file, key, section);
+	soak_gate_limits_t *l = &s->l;
+	struct tok_ctx tc = { 0 };
+	double d;
+	switch (k) {
+	case K_STATUS:
+		if (!strcasecmp(value, "off") || !strcasecmp(value, "none") || !*value) {
+			l->status[0] = '\0';
+			break;
+		}
+		if (each_token(value, status_tok, &tc))
+			return parse_fail(p, "%s: key 'status' in [%s]: unknown status '%s' (known: ok, "
+					  "crashed, oom-killed, timed-out, interrupted, incomplete, "
+					  "failed, allocator-mismatch, verify-failed, or off)", file,
+					  section, tc.bad);
+		snprintf(l->status, sizeof(l->status), "%s", value);
+		break;
+	case K_REQUIRE:
+		if (strcasecmp(value, "none") && each_token(value, require_tok, &tc))
+			return parse_fail(p, "%s: key 'require' in [%s]: unknown metric '%s' (known: "
+					  "status, rss_drift, tp_drift, cv, syscalls_per_op, throughput, "
+					  "peak_rss, latency_p99, or none)", file, section, tc.bad);
+		l->require = tc.mask;
+		break;
+	default: {
+		bool pct = strstr(key, "_pct") != NULL;
+		if (parse_number(value, pct, &d) < 0)
+			return parse_fail(p, "%s: key '%s' in [%s]: '%s' is not a number (or off)", file,
+					  key, section, value);
+		bool neg_ok = k == K_TP_DRIFT || k == K_RSS_DRIFT;
+		if (!isnan(d) && !neg_ok && d < 0)
+			return parse_fail(p, "%s: key '%s' in [%s]: %s must not be negative", file, key,
+					  section, value);
+		if (k == K_ALPHA && !(d > 0 && d <= 0.5))
+			return parse_fail(p, "%s: key 'alpha' in [%s]: %s is not in (0, 0.5]", file,
+					  section, value);
+		double *dst[] = { [K_RSS_DRIFT] = &l->rss_drift_max_pct,
+				  [K_TP_DRIFT] = &l->tp_drift_min_pct,
+				  [K_SYSCALLS] = &l->syscalls_per_op_max, [K_CV] = &l->cv_max_pct,
+				  [K_BL_TP] = &l->baseline_tp_loss_max_pct,
+				  [K_BL_RSS] = &l->baseline_peak_rss_growth_max_pct,
+				  [K_BL_P99] = &l->baseline_p99_growth_max_pct,
+				  [K_ALPHA] = &l->alpha };
+		*dst[k] = d;
+	}
+	}
+	s->set |= 1u << k;
+	return 1;
+}
+
+int soak_gate_thresholds_load(const char *path, soak_gate_thresholds_t **ret, char *err,
+			      size_t errlen)
+{
+	soak_gate_thresholds_t *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (!path) {
+		snprintf(t->source, sizeof(t->source), "built-in defaults (seed 003 targets)");
+		*ret = t;
+		return 0;
+	}
+	snprintf(t->source, sizeof(t->source), "%s", path);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "cannot read thresholds file %s: %s", path, strerror(e));
+		soak_gate_thresholds_free(t);
+		return -ENOENT;
+	}
+	parse_t p = { .t = t };
+	int line = ini_parse_file(f, ini_cb, &p);
+	fclose(f);
+	if (line == 0 && p.rc == 0) {
+		*ret = t;
+		return 0;
+	}
+	int rc = p.rc ? p.rc : -EINVAL;
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if (p.err[0] && line > 0) {
+		/* "FILE: ..." -> "FILE:LINE: ..." */
+		size_t fl = strlen(path);
+		snprintf(err, errlen, "%s:%d%s", path, line, p.err + fl);
+	} else if (p.err[0])
+		snprintf(err, errlen, "%s", p.err);
+	else
+		snprintf(err, errlen, "%s:%d: not INI syntax (expected [section] or key = value)",
+			 path, line);
+	soak_gate_thresholds_free(t);
+	return rc;
+}
+
+void soak_gate_thresholds_free(soak_gate_thresholds_t *t)
+{
+	if (!t)
+		return;
+	free(t->s);
+	free(t);
+}
+
+const char *soak_gate_thresholds_source(const soak_gate_thresholds_t *t)
+{
+	return t->source;
+}
+
+static void overlay(soak_gate_limits_t *l, const section_t *s)
+{
+	const soak_gate_limits_t *o = &s->l;
+	if (s->set & 1u << K_RSS_DRIFT) l->rss_drift_max_pct = o->rss_drift_max_pct;
+	if (s->set & 1u << K_TP_DRIFT) l->tp_drift_min_pct = o->tp_drift_min_pct;
+	if (s->set & 1u << K_SYSCALLS) l->syscalls_per_op_max = o->syscalls_per_op_max;
+	if (s->set & 1u << K_CV) l->cv_max_pct = o->cv_max_pct;
+	if (s->set & 1u << K_STATUS) memcpy(l->status, o->status, sizeof(l->status));
+	if (s->set & 1u << K_BL_TP) l->baseline_tp_loss_max_pct = o->baseline_tp_loss_max_pct;
+	if (s->set & 1u << K_BL_RSS)
+		l->baseline_peak_rss_growth_max_pct = o->baseline_peak_rss_growth_max_pct;
+	if (s->set & 1u << K_BL_P99) l->baseline_p99_growth_max_pct = o->baseline_p99_growth_max_pct;
+	if (s->set & 1u << K_ALPHA) l->alpha = o->alpha;
+	if (s->set & 1u << K_REQUIRE) l->require = o->require;
+}
+
+void soak_gate_thresholds_for(const soak_gate_thresholds_t *t, const char *workload,
+			      soak_gate_limits_t *ret)
+{
+	soak_gate_limits_default(ret);
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->s[i].workload[0])
+			overlay(ret, &t->s[i]);
+	for (size_t i = 0; workload && i < t->n; i++)
+		if (t->s[i].workload[0] && !strcmp(t->s[i].workload, workload))
+			overlay(ret, &t->s[i]);
+}
+
+/* ---- evaluation ---- */
+
+const char *soak_check_state_name(soak_check_state_t s)
+{
+	switch (s) {
+	case SOAK_CHECK_PASS: return "PASS";
+	case SOAK_CHECK_FAIL: return "FAIL";
+	case SOAK_CHECK_SKIP: return "SKIP";
+	default: return "ERROR";
+	}
+}
+
+static soak_check_t *add_check(soak_gate_run_t *gr, const char *name, soak_gate_metric_t m)
+{
+	soak_check_t *c = realloc(gr->checks, (gr->n + 1) * sizeof(*c));
+	if (!c)
+		return NULL;
+	gr->checks = c;
+	c = &gr->checks[gr->n++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->metric, sizeof(c->metric), "%s", soak_gate_metric_names[m]);
+	return c;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void set_state(soak_check_t *c, soak_check_state_t st, const char *fmt, ...)
+{
+	va_list ap;
+	c->state = st;
+	va_start(ap, fmt);
+	vsnprintf(c->message, sizeof(c->message), fmt, ap);
+	va_end(ap);
+}
+
+static bool is_ok(const soak_run_result_t *r)
+{
+	return r->run.status && !strcmp(r->run.status, "ok");
+}
+
+static bool status_accepted(const char *list, const char *status)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", list);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+		if (status && !strcmp(t, status))
+			return true;
+	return false;
+}
+
+static void status_check(soak_check_t *c, const soak_run_result_t *r, const soak_gate_limits_t *l)
+{
+	char st[128];
+	const char *status = r->run.status ? r->run.status : "unknown";
+	soak_fmt_status(&r->run, st, sizeof(st));
+	snprintf(c->value, sizeof(c->value), "%s", st);
+	snprintf(c->threshold, sizeof(c->threshold), "%s", l->status);
+	if (status_accepted(l->status, status)) {
+		set_state(c, SOAK_CHECK_PASS, "status %s (accepted: %s)", st, l->status);
+		return;
+	}
+	/* Each way a run can end badly is its own verdict, named in the type. */
+	snprintf(c->type, sizeof(c->type), "%s", status);
+	const char *why = "";
+	if (!strcmp(status, "oom-killed"))
+		why = "OOM-KILLED: the kernel's OOM killer ended the worker at its cgroup memory limit";
+	else if (!strcmp(status, "crashed"))
+		why = "CRASHED: the worker died of a signal";
+	else if (!strcmp(status, "timed-out"))
+		why = "TIMED OUT: the worker ignored the stop request and was killed";
+	else if (!strcmp(status, "interrupted"))
+		why = "INTERRUPTED: the runner was stopped before the run ended";
+	else if (!strcmp(status, "incomplete"))
+		why = "INCOMPLETE: the runner died during the run";
+	char lim[48] = "";
+	if (!strcmp(status, "oom-killed") && r->run.has_memory_max && r->run.memory_max != UINT64_MAX) {
+		char b[32];
+		snprintf(lim, sizeof(lim), " (memory.max %s)",
+			 soak_fmt_bytes((double)r->run.memory_max, b, sizeof(b)));
+	}
+	set_state(c, SOAK_CHECK_FAIL, "status %s is not accepted (accepted: %s)%s%s%s%s%s", st,
+		  l->status, why[0] ? ": " : "", why, lim, r->run.message ? "; " : "",
+		  r->run.message ? r->run.message : "");
+}
+
+/* An unavailable metric: an error when required (and the run ended ok, else
+ * the status check already says what went wrong), otherwise skipped. */
+static void unavailable(soak_check_t *c, const soak_run_result_t *r, const soak_gate_limits_t *l,
+			soak_gate_metric_t m, const char *what, const char *why)
+{
+	snprintf(c->value, sizeof(c->value), "unavailable");
+	snprintf(c->type, sizeof(c->type), "unavailable");
+	if (!is_ok(r)) {
+		set_state(c, SOAK_CHECK_SKIP, "%s unavailable (%s); the run ended %s", what, why,
+			  r->run.status ? r->run.status : "unknown");
+		return;
+	}
+	if (l->require & 1u << m)
+		set_state(c, SOAK_CHECK_ERROR, "cannot evaluate: required metric %s unavailable (%s)",
+			  what, why);
+	else
+		set_state(c, SOAK_CHECK_SKIP, "%s unavailable (%s); not required", what, why);
+}
+
+static void limit_check(soak_check_t *c, const soak_run_result_t *r, const soak_gate_limits_t *l,
+			soak_gate_metric_t m, const char *what, const soak_fig_t *f, double thr,
+			bool is_max, const char *fmt)
+{
+	if (!f->valid) {
+		unavailable(c, r, l, m, c->metric, f->why);
+		return;
+	}
+	char v[48], t[48];
+	snprintf(v, sizeof(v), fmt, f->v);
+	snprintf(t, sizeof(t), fmt, thr);
+	snprintf(c->value, sizeof(c->value), "%s", v);
+	snprintf(c->threshold, sizeof(c->threshold), "%s %s", is_max ? "<=" : ">=", t);
+	bool pass = is_max ? f->v <= thr : f->v >= thr;
+	if (pass) {
+		set_state(c, SOAK_CHECK_PASS, "%s %s %s %s %s", what, v, is_max ? "<=" : ">=",
+			  is_max ? "max" : "min", t);
+		return;
+	}
+	snprintf(c->type, sizeof(c->type), "threshold");
+	set_state(c, SOAK_CHECK_FAIL, "%s %s %s %s %s (metric %s)", what, v, is_max ? ">" : "<",
+		  is_max ? "max" : "min", t, c->metric);
+}
+
+static void fmt_metric(soak_gate_metric_t m, double v, char *buf, size_t len)
+{
+	char b[32];
+	if (m == SOAK_GM_THROUGHPUT)
+		snprintf(buf, len, "%.3f M ops/s", v / 1e6);
+	else if (m == SOAK_GM_PEAK_RSS)
+		snprintf(buf, len, "%.2f MiB", v / MIB);
+	else
+		snprintf(buf, len, "%s", soak_fmt_ns(v, b, sizeof(b)));
+}
+
+typedef struct {
+	const soak_run_result_t *const *runs;   /* the usable (ok) baseline runs */
+	size_t n;
+	const char *error;                      /* why the baseline is unusable */
+	char name[96];                          /* "system #3" or "system #3 +2 more" */
+} baseline_t;
+
+static void baseline_check(soak_check_t *c, const soak_run_result_t *r,
+			   const soak_gate_limits_t *l, const baseline_t *b, soak_gate_metric_t m,
+			   soak_cmp_metric_t cm, double thr, const char *what, const char *limit_word)
+{
+	const soak_cmp_metric_def_t *d = &soak_cmp_metrics[cm];
+	snprintf(c->threshold, sizeof(c->threshold), "%s <= %g%%", limit_word, thr);
+	const soak_fig_t *fv = d->fig(r);
+	if (fv->valid)
+		fmt_metric(m, fv->v, c->value, sizeof(c->value));
+	else
+		snprintf(c->value, sizeof(c->value), "unavailable");
+	if (b->error) {
+		snprintf(c->type, sizeof(c->type), "baseline");
+		set_state(c, SOAK_CHECK_ERROR, "cannot compare %s with the baseline: %s", what, b->error);
+		return;
+	}
+	double bv = NAN;
+	size_t bn = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (d->fig(b->runs[i])->valid) {
+			bv = isnan(bv) ? d->fig(b->runs[i])->v
+				       : (d->agg == SOAK_BLOCK_MAX ? fmax(bv, d->fig(b->runs[i])->v)
+								    : bv + d->fig(b->runs[i])->v);
+			bn++;
+		}
+	if (bn && d->agg != SOAK_BLOCK_MAX)
+		bv /= (double)bn;
+	char bt[64] = "unavailable";
+	if (bn)
+		fmt_metric(m, bv, bt, sizeof(bt));
+	snprintf(c->baseline, sizeof(c->baseline), "%s (%s)", bt, b->name);
+	if (!is_ok(r)) {
+		set_state(c, SOAK_CHECK_SKIP, "%s not compared with the baseline %s: the run ended %s",
+			  what, b->name, r->run.status ? r->run.status : "unknown");
+		return;
+	}
+	const soak_run_result_t *const cand[1] = { r };
+	const soak_run_result_t *const *sets[2] = { cand, b->runs };
+	size_t ns[2] = { 1, b->n };
+	soak_cmp_units_t u;
+	soak_cmp_choose_units(sets, ns, 2, l->alpha, &u);
+	soak_verdict_t v;
+	if (soak_cmp_verdict(d, cand, 1, b->runs, b->n, &u, l->alpha, thr, NAN, 0, &v) < 0) {
+		snprintf(c->type, sizeof(c->type), "internal");
+		set_state(c, SOAK_CHECK_ERROR, "cannot compare %s with the baseline: out of memory", what);
+		return;
+	}
+	if (v.kind == SOAK_VERDICT_INSUFFICIENT) {
+		char why[SOAK_VERDICT_WHY_MAX + 160];
+		snprintf(why, sizeof(why), "no comparison with the baseline %s: %s", b->name, v.why);
+		unavailable(c, r, l, m, c->metric, why);
+		return;
+	}
+	if (v.kind == SOAK_VERDICT_WORSE) {
+		snprintf(c->type, sizeof(c->type), "regression");
+		set_state(c, SOAK_CHECK_FAIL, "%s %s vs baseline %s: %s; a significant %s beyond the "
+			  "allowed %g%% (metric %s)", what, c->value, c->baseline, v.why,
+			  d->dir == SOAK_HIGHER_IS_BETTER ? "loss" : "growth", thr, c->metric);
+		return;
+	}
+	set_state(c, SOAK_CHECK_PASS, "%s %s vs baseline %s: %s: %s", what, c->value, c->baseline,
+		  soak_verdict_name(v.kind), v.why);
+}
+
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_'))
+			*s = '_';
+}
+
+static int eval_checks(soak_gate_run_t *gr, const soak_run_result_t *r, const soak_gate_limits_t *l,
+		       const baseline_t *b)
+{
+	soak_check_t *c;
+#define ADD(name, m) do { if (!(c = add_check(gr, name, m))) return -ENOMEM; } while (0)
+	if (l->status[0]) {
+		ADD("status", SOAK_GM_STATUS);
+		status_check(c, r, l);
+	}
+	if (!isnan(l->rss_drift_max_pct)) {
+		ADD("rss_drift", SOAK_GM_RSS_DRIFT);
+		limit_check(c, r, l, SOAK_GM_RSS_DRIFT, "RSS drift", &r->rss.drift_pct,
+			    l->rss_drift_max_pct, true, "%+.2f%%");
+	}
+	if (!isnan(l->tp_drift_min_pct)) {
+		ADD("tp_drift", SOAK_GM_TP_DRIFT);
+		limit_check(c, r, l, SOAK_GM_TP_DRIFT, "throughput drift", &r->tp.drift_pct,
+			    l->tp_drift_min_pct, false, "%+.2f%%");
+	}
+	if (!isnan(l->cv_max_pct)) {
+		ADD("cv", SOAK_GM_CV);
+		limit_check(c, r, l, SOAK_GM_CV, "throughput CV", &r->tp.cv_pct, l->cv_max_pct, true,
+			    "%.2f%%");
+	}
+	if (!isnan(l->syscalls_per_op_max)) {
+		ADD("syscalls_per_op", SOAK_GM_SYSCALLS);
+		limit_check(c, r, l, SOAK_GM_SYSCALLS, "syscalls per op", &r->sc_total_per_op,
+			    l->syscalls_per_op_max, true, "%.2e");
+	}
+	if (b) {
+		if (!isnan(l->baseline_tp_loss_max_pct)) {
+			ADD("baseline_throughput", SOAK_GM_THROUGHPUT);
+			baseline_check(c, r, l, b, SOAK_GM_THROUGHPUT, SOAK_CM_TP,
+				       l->baseline_tp_loss_max_pct, "throughput", "loss");
+		}
+		if (!isnan(l->baseline_peak_rss_growth_max_pct)) {
+			ADD("baseline_peak_rss", SOAK_GM_PEAK_RSS);
+			baseline_check(c, r, l, b, SOAK_GM_PEAK_RSS, SOAK_CM_RSS_PEAK,
+				       l->baseline_peak_rss_growth_max_pct, "peak RSS", "growth");
+		}
+		if (!isnan(l->baseline_p99_growth_max_pct)) {
+			ADD("baseline_latency_p99", SOAK_GM_LATENCY_P99);
+			baseline_check(c, r, l, b, SOAK_GM_LATENCY_P99, SOAK_CM_LAT_P99,
+				       l->baseline_p99_growth_max_pct, "latency p99", "growth");
+		}
+	}
+#undef ADD
+	return 0;
+}
+
+int soak_gate_eval(soak_gate_report_t *rep, const soak_run_result_t *r,
+		   const soak_gate_limits_t *l, const soak_run_result_t *const *baseline, size_t nb,
+		   const char *baseline_error)
+{
+	soak_gate_run_t *runs = realloc(rep->runs, (rep->n + 1) * sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
+	rep->runs = runs;
+	soak_gate_run_t *gr = &rep->runs[rep->n];
+	memset(gr, 0, sizeof(*gr));
+	gr->run_id = r->run.id;
+	soak_result_name(r, gr->title, sizeof(gr->title));
+	snprintf(gr->run, sizeof(gr->run), "%s-%lld",
+		 r->run.allocator_name ? r->run.allocator_name : "run", (long long)r->run.id);
+	sanitize(gr->run);
+	snprintf(gr->workload, sizeof(gr->workload), "%s", r->run.workload ? r->run.workload : "");
+	snprintf(gr->started_at, sizeof(gr->started_at), "%s", r->run.started_at ? r->run.started_at : "");
+	snprintf(gr->host, sizeof(gr->host), "%s", r->run.host ? r->run.host : "");
+	gr->time_s = soak_run_wall_s(&r->run);
+
+	/* Only baseline runs that ended ok can serve; none usable is an error. */
+	baseline_t b = { 0 };
+	const soak_run_result_t **ok = NULL;
+	char berr[256];
+	if (baseline_error || nb) {
+		ok = calloc(nb + 1, sizeof(*ok));
+		if (!ok)
+			return -ENOMEM;
+		for (size_t i = 0; i < nb; i++)
+			if (is_ok(baseline[i]))
+				ok[b.n++] = baseline[i];
+		b.runs = (const soak_run_result_t *const *)ok;
+		if (nb)
+			soak_result_name(b.n ? ok[0] : baseline[0], b.name, sizeof(b.name));
+		if (b.n > 1) {
+			size_t l2 = strlen(b.name);
+			snprintf(b.name + l2, sizeof(b.name) - l2, " +%zu more", b.n - 1);
+		}
+		b.error = baseline_error;
+		if (!b.error && !b.n) {
+			char st[128];
+			snprintf(berr, sizeof(berr), "baseline run %s ended %s: only runs that ended ok can "
+				 "serve as a baseline", b.name, soak_fmt_status(&baseline[0]->run, st, sizeof(st)));
+			b.error = berr;
+		}
+	}
+	int rc = eval_checks(gr, r, l, ok || baseline_error ? &b : NULL);
+	free(ok);
+	rep->n++;
+	for (size_t i = 0; i < gr->n; i++) {
+		rep->checks++;
+		switch (gr->checks[i].state) {
+		case SOAK_CHECK_FAIL: gr->failed++; rep->failed++; break;
+		case SOAK_CHECK_ERROR: gr->errors++; rep->errors++; break;
+		case SOAK_CHECK_SKIP: gr->skipped++; rep->skipped++; break;
+		default: break;
+		}
+	}
+	return rc;
+}
+
+void soak_gate_report_free(soak_gate_report_t *rep)
+{
+	for (size_t i = 0; rep && i < rep->n; i++)
+		free(rep->runs[i].checks);
+	if (rep) {
+		free(rep->runs);
+		rep->runs = NULL;
+		rep->n = 0;
+	}
+}
+
+int soak_gate_exit_code(const soak_gate_report_t *rep)
+{
+	if (rep->errors)
+		return 2;
+	return rep->failed ? 1 : 0;
+}
+
+int soak_gate_emit_text(FILE *f, const soak_gate_report_t *rep)
+{
+	fprintf(f, "gate: %zu run%s, thresholds: %s%s%s\n", rep->n, rep->n == 1 ? "" : "s",
+		rep->thresholds, rep->baseline[0] ? ", baseline: " : "", rep->baseline);
+	for (size_t i = 0; i < rep->n; i++) {
+		const soak_gate_run_t *gr = &rep->runs[i];
+		for (size_t j = 0; j < gr->n; j++) {
+			const soak_check_t *c = &gr->checks[j];
+			fprintf(f, "%-5s %s %s: %s\n", soak_check_state_name(c->state), gr->run, c->name,
+				c->message);
+		}
+	}
+	size_t passed = rep->checks - rep->failed - rep->errors - rep->skipped;
+	if (rep->errors)
+		fprintf(f, "ERROR: the gate cannot be evaluated: %zu check%s could not be evaluated "
+			"(%zu failed, %zu passed, %zu skipped)\n", rep->errors, rep->errors == 1 ? "" : "s",
+			rep->failed, passed, rep->skipped);
+	else if (rep->failed)
+		fprintf(f, "FAIL: %zu of %zu checks failed (%zu passed, %zu skipped)\n", rep->failed,
+			rep->checks, passed, rep->skipped);
+	else
+		fprintf(f, "PASS: %zu check%s passed (%zu skipped)\n", passed, passed == 1 ? "" : "s",
+			rep->skipped);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,134 @@
+/*
+ * gate.h - release gates: each run is checked against thresholds (an INI file
+ * or the built-in seed 003 targets) and, optionally, against a baseline run
+ * with the verdict machinery of compare.h. Pure apart from reading the INI
+ * file: the runs come in as soak_run_result_t; the emitters (gate-emit.c,
+ * emit-junit.c) write to a FILE*.
+ *
+ * A check passes, fails, is skipped (its metric is unavailable and not
+ * required, or its run did not end ok) or is an error (cannot be evaluated:
+ * a required metric is unavailable, the baseline is unusable). Exit code of
+ * the gate: 2 when any check is an error, else 1 when any fails, else 0.
+ * Keys, defaults and the method: docs/compare-gate.md.
+ */
+#ifndef SOAK_GATE_H
+#define SOAK_GATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "compare.h"
+#include "result.h"
+
+#define SOAK_GATE_SCHEMA_VERSION 1
+
+/* The metrics a gate can require (require = a, b, ...). */
+typedef enum {
+	SOAK_GM_STATUS = 0,
+	SOAK_GM_RSS_DRIFT,
+	SOAK_GM_TP_DRIFT,
+	SOAK_GM_CV,
+	SOAK_GM_SYSCALLS,      /* syscalls_per_op */
+	SOAK_GM_THROUGHPUT,    /* the baseline throughput check */
+	SOAK_GM_PEAK_RSS,      /* the baseline peak RSS check */
+	SOAK_GM_LATENCY_P99,   /* the baseline p99 check */
+	SOAK_GM_N
+} soak_gate_metric_t;
+
+extern const char *const soak_gate_metric_names[SOAK_GM_N];
+
+/* Thresholds; NAN means the check is off ("off" in the file). */
+typedef struct {
+	double rss_drift_max_pct;               /* 5 */
+	double tp_drift_min_pct;                /* -5 */
+	double syscalls_per_op_max;             /* 1e-7 */
+	double cv_max_pct;                      /* 5 */
+	char status[128];                       /* accepted statuses, "ok" ("" = off) */
+	double baseline_tp_loss_max_pct;        /* 2 */
+	double baseline_peak_rss_growth_max_pct;/* 10 */
+	double baseline_p99_growth_max_pct;     /* 10 */
+	double alpha;                           /* 0.05 */
+	unsigned require;                       /* bit (1 << soak_gate_metric_t) */
+} soak_gate_limits_t;
+
+/* Built-in defaults: the seed's targets; require = rss_drift, tp_drift, throughput. */
+void soak_gate_limits_default(soak_gate_limits_t *l);
+
+/* A parsed thresholds file: [gate] and optional [gate.WORKLOAD] overrides. */
+typedef struct soak_gate_thresholds soak_gate_thresholds_t;
+
+/* Reads path (NULL = built-in defaults only). On error returns -ENOENT (cannot
+ * read), -EINVAL (unknown section or key, bad value) or -ENOMEM with one line
+ * in err naming the file, the line and the key. */
+int soak_gate_thresholds_load(const char *path, soak_gate_thresholds_t **ret, char *err,
+			      size_t errlen);
+void soak_gate_thresholds_free(soak_gate_thresholds_t *t);
+/* "built-in defaults (seed 003 targets)" or the file name. */
+const char *soak_gate_thresholds_source(const soak_gate_thresholds_t *t);
+/* The limits for one workload: defaults, then [gate], then [gate.WORKLOAD]. */
+void soak_gate_thresholds_for(const soak_gate_thresholds_t *t, const char *workload,
+			      soak_gate_limits_t *ret);
+
+/* ---- checks ---- */
+typedef enum {
+	SOAK_CHECK_PASS = 0,
+	SOAK_CHECK_FAIL,
+	SOAK_CHECK_SKIP,
+	SOAK_CHECK_ERROR,
+} soak_check_state_t;
+
+typedef struct {
+	char name[48];              /* "rss_drift", "baseline_throughput", "status" */
+	char metric[32];            /* soak_gate_metric_names[...] */
+	soak_check_state_t state;
+	char value[160];            /* "+35.20%", "oom-killed", "unavailable" */
+	char threshold[160];        /* "<= +5%", "ok" */
+	char baseline[128];         /* "8.31 M ops/s (system #3)", "" when absolute */
+	char type[32];              /* failure/error type: "threshold", "regression",
+	                               "oom-killed", "crashed", "unavailable" */
+	char message[768];          /* one line naming metric, value, threshold, baseline */
+} soak_check_t;
+
+typedef struct {
+	int64_t run_id;
+	char run[96];               /* "system-12": the JUnit class "soak.gate.<run>" */
+	char title[96];             /* "system #12" */
+	char workload[64];
+	char started_at[32];
+	char host[96];
+	double time_s;              /* wall-clock length of the run, NAN if unknown */
+	soak_check_t *checks;
+	size_t n;
+	size_t failed, errors, skipped;
+} soak_gate_run_t;
+
+typedef struct {
+	soak_gate_run_t *runs;
+	size_t n;
+	size_t checks, failed, errors, skipped;
+	char thresholds[PATH_MAX];  /* source of the thresholds */
+	char baseline[160];         /* what --baseline named, "" without */
+} soak_gate_report_t;
+
+/* Evaluates one run. baseline/nb: the baseline runs (any status; NULL/0 =
+ * no baseline checks); baseline_error: why the baseline is unusable (its
+ * checks become errors), or NULL. Appends to rep. -ENOMEM. */
+int soak_gate_eval(soak_gate_report_t *rep, const soak_run_result_t *r,
+		   const soak_gate_limits_t *l, const soak_run_result_t *const *baseline, size_t nb,
+		   const char *baseline_error);
+void soak_gate_report_free(soak_gate_report_t *rep);
+/* 0 all pass, 1 any fails, 2 any cannot be evaluated (errors win). */
+int soak_gate_exit_code(const soak_gate_report_t *rep);
+
+const char *soak_check_state_name(soak_check_state_t s);   /* "PASS", "FAIL", "SKIP", "ERROR" */
+
+/* ---- outputs ---- */
+int soak_gate_emit_text(FILE *f, const soak_gate_report_t *rep);      /* terse, stdout */
+int soak_gate_emit_junit(FILE *f, const soak_gate_report_t *rep);     /* emit-junit.c */
+int soak_gate_emit_markdown(FILE *f, const soak_gate_report_t *rep);  /* PR comment */
+int soak_gate_emit_json(FILE *f, const soak_gate_report_t *rep);      /* versioned */
+
+#endif
