@@ -69,6 +69,16 @@ static void fig_cell(FILE *f, const soak_fig_t *x, const char *fmt, double scale
 	cellf(f, fmt, x->v / scale);
 }
 
+/* Millions of ops/s with two decimals like the seed; below 1 M ops/s three
+ * significant digits, so a slow workload does not print 0.00. */
+static void mops_cell(FILE *f, const soak_fig_t *x)
+{
+	if (x->valid && fabs(x->v) < 1e6 && x->v != 0)
+		fig_cell(f, x, "%.3g", 1e6);
+	else
+		fig_cell(f, x, "%.2f", 1e6);
+}
+
 static void ns_cell(FILE *f, const soak_fig_t *x)
 {
 	char b[32];
@@ -163,9 +173,12 @@ static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
 		fputc('\n', f);
 	}
 	fputc('\n', f);
+	bool notes = false;
 	for (size_t i = 0; i < n; i++) {
 		const soak_run_t *run = &r[i].run;
 		char b[160], s[128];
+		notes |= r[i].partial || (run->message && *run->message) ||
+			 (run->allocator_path && *run->allocator_path);
 		if (r[i].partial)
 			fprintf(f, "> **%s is partial**: %s; the figures cover the samples recorded "
 				"before it ended.%s%s\n", soak_result_name(&r[i], b, sizeof(b)),
@@ -180,7 +193,8 @@ static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
 				run->allocator_observed ? run->allocator_observed : "",
 				run->allocator_observed ? "`)" : "");
 	}
-	fputc('\n', f);
+	if (notes)
+		fputc('\n', f);
 }
 
 static void rss_table(FILE *f, const soak_run_result_t *r, size_t n)
@@ -221,11 +235,11 @@ static void tp_table(FILE *f, const soak_run_result_t *r, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const soak_tp_result_t *m = &r[i].tp;
 		row_start(f, &r[i]);
-		fig_cell(f, &m->mean, "%.2f", 1e6);
-		fig_cell(f, &m->first_k_mean, "%.2f", 1e6);
-		fig_cell(f, &m->last_k_mean, "%.2f", 1e6);
+		mops_cell(f, &m->mean);
+		mops_cell(f, &m->first_k_mean);
+		mops_cell(f, &m->last_k_mean);
 		fig_cell(f, &m->drift_pct, "%+.2f%%", 1);
-		fig_cell(f, &m->stddev, "%.2f", 1e6);
+		mops_cell(f, &m->stddev);
 		fig_cell(f, &m->cv_pct, "%.2f%%", 1);
 		status_cell(f, &r[i]);
 		fputc('\n', f);

@@ -34,7 +34,7 @@ struct soak_result_loaded {
 	soak_event_t *events;
 	size_t n_events;
 	soak_hist_t lat_end, lat_warm;
-	char *lat_why;
+	char *lat_why, *lat_warm_why;
 };
 
 static char *reason_of(soak_db_t *db, int64_t run, const char *metric)
@@ -81,22 +81,33 @@ int soak_result_load(soak_db_t *db, const soak_run_t *run, soak_result_loaded_t 
 	l->in.n_events = l->n_events;
 
 	/* The runner stores the cumulative histogram at the warm-up end and at the
-	 * end; -ENOENT just means there is none. */
+	 * end. None (-ENOENT) or an unreadable one (-EINVAL: a torn snapshot) makes
+	 * latency unavailable with the db's reason, not the whole report fail. */
+	l->lat_why = reason_of(db, run->id, "latency");
 	double t;
 	rc = soak_db_get_hist(db, run->id, "latency", -1, &l->lat_end, &t);
 	if (rc == 0) {
 		l->in.lat_end = &l->lat_end;
 		l->in.lat_end_t = t;
 		double w = warmup_end(l, run);
-		if (w > 0 && soak_db_get_hist(db, run->id, "latency", w, &l->lat_warm, &t) == 0) {
-			l->in.lat_warm = &l->lat_warm;
-			l->in.lat_warm_t = t;
+		if (w > 0) {
+			rc = soak_db_get_hist(db, run->id, "latency", w, &l->lat_warm, &t);
+			if (rc == 0) {
+				l->in.lat_warm = &l->lat_warm;
+				l->in.lat_warm_t = t;
+			} else if (rc == -EINVAL) {
+				l->lat_warm_why = strdup(soak_db_errmsg(db));
+			} else if (rc != -ENOENT) {
+				goto fail;
+			}
 		}
-	} else if (rc != -ENOENT) {
+	} else if (rc == -EINVAL && !l->lat_why) {
+		l->lat_why = strdup(soak_db_errmsg(db));
+	} else if (rc != -ENOENT && rc != -EINVAL) {
 		goto fail;
 	}
-	l->lat_why = reason_of(db, run->id, "latency");
 	l->in.lat_unavailable = l->lat_why;
+	l->in.lat_warm_unavailable = l->lat_warm_why;
 	*ret = l;
 	return 0;
 fail:
@@ -120,6 +131,7 @@ void soak_result_loaded_free(soak_result_loaded_t *l)
 	soak_values_free(l->values, l->n_values);
 	soak_events_free(l->events, l->n_events);
 	free(l->lat_why);
+	free(l->lat_warm_why);
 	free(l);
 }
 

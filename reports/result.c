@@ -340,25 +340,27 @@ static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 			  &m->slope_ci_lo, &m->slope_ci_hi);
 	}
 
-	/* Peak: the worker's own figure first (cgroup peak or VmHWM, recorded by
-	 * the runner), then the cgroup's peak series, then the largest sample.
+	/* Peak: the largest of the worker's own figures, in this order of
+	 * preference on ties: the per-run peak_rss_bytes (its cgroup's
+	 * high-water mark or VmHWM, recorded by the runner), the cgroup's peak
+	 * series, the sampled RSS, the exec steps' own peaks. The maximum, because
+	 * each alone can be low: the cgroup is not charged for shared pages
+	 * another cgroup touched first (libc), and sampling misses short spikes.
 	 * Never the runner's ru_maxrss: it can carry the parent's peak. */
 	const soak_value_t *pv = find_value(in, "peak_rss_bytes");
-	const soak_input_series_t *cg = find_series(in, "cg_mem_peak_bytes");
-	const soak_input_series_t *sp = find_series(in, "step_peak_rss_bytes");
-	double v;
-	if (pv && pv->valid && !isnan(pv->value)) {
-		fig_set(&m->peak, pv->value);
-		snprintf(m->peak_source, sizeof(m->peak_source), "peak_rss_bytes");
-	} else if (!isnan(v = series_max(cg))) {
-		fig_set(&m->peak, v);
-		snprintf(m->peak_source, sizeof(m->peak_source), "cg_mem_peak_bytes");
-	} else if (!isnan(v = series_max(s))) {
-		fig_set(&m->peak, v);
-		snprintf(m->peak_source, sizeof(m->peak_source), "rss_bytes");
-	} else if (!isnan(v = series_max(sp))) {
-		fig_set(&m->peak, v);
-		snprintf(m->peak_source, sizeof(m->peak_source), "step_peak_rss_bytes");
+	const struct { const char *name; double v; } cand[] = {
+		{ "peak_rss_bytes", pv && pv->valid ? pv->value : NAN },
+		{ "cg_mem_peak_bytes", series_max(find_series(in, "cg_mem_peak_bytes")) },
+		{ "rss_bytes", series_max(s) },
+		{ "step_peak_rss_bytes", series_max(find_series(in, "step_peak_rss_bytes")) },
+	};
+	int best = -1;
+	for (int i = 0; i < (int)(sizeof(cand) / sizeof(cand[0])); i++)
+		if (!isnan(cand[i].v) && (best < 0 || cand[i].v > cand[best].v))
+			best = i;
+	if (best >= 0) {
+		fig_set(&m->peak, cand[best].v);
+		snprintf(m->peak_source, sizeof(m->peak_source), "%s", cand[best].name);
 	} else if (pv && pv->reason) {
 		fig_none(&m->peak, "%s", pv->reason);
 	} else {
@@ -513,6 +515,10 @@ static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
 			snprintf(m->window, sizeof(m->window),
 				 "whole run to t %.1f s (it ended before the warm-up end)",
 				 in->lat_end_t);
+		else if (in->lat_warm_unavailable)
+			snprintf(m->window, sizeof(m->window),
+				 "whole run to t %.1f s (warm-up snapshot unusable: %s)",
+				 in->lat_end_t, in->lat_warm_unavailable);
 		else if (r->warmup_s > 0)
 			snprintf(m->window, sizeof(m->window),
 				 "whole run to t %.1f s (no snapshot at the warm-up end)",

@@ -89,8 +89,10 @@ typedef struct {
 typedef struct {
 	soak_xy_t series;            /* rss_bytes in the steady state */
 	soak_fig_t mean, min, max, first, last;     /* bytes, steady state */
-	soak_fig_t peak;             /* bytes, whole run; see peak_source */
-	char peak_source[48];        /* "peak_rss_bytes" > "cg_mem_peak_bytes" > "rss_bytes" */
+	soak_fig_t peak;             /* bytes, whole run: the largest of peak_rss_bytes,
+	                                max cg_mem_peak_bytes, max rss_bytes, max
+	                                step_peak_rss_bytes (ties in that order) */
+	char peak_source[48];        /* which of them it is */
 	soak_fig_t first_k_mean, last_k_mean, drift_pct;
 	soak_fig_t slope_bytes_per_s;
 	soak_fig_t slope_pct_per_hour, slope_ci_lo, slope_ci_hi;   /* %/h, 95% */
@@ -115,7 +117,7 @@ extern const char *const soak_lat_metrics[SOAK_LAT_N];  /* "lat_p50_ns", ... */
 
 typedef struct {
 	soak_hist_t *hist;           /* steady-state histogram (owned), NULL if none */
-	char window[96];             /* "steady state (t 10.0 s to 60.0 s)", "whole run ..." */
+	char window[224];            /* "steady state (t 10.0 s to 60.0 s)", "whole run ..." */
 	soak_fig_t count;            /* operations timed in the window */
 	soak_fig_t mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
 	soak_xy_t interval[SOAK_LAT_N];   /* per-interval percentile series, steady state */
@@ -187,7 +189,8 @@ typedef struct {
 	double lat_end_t;
 	const soak_hist_t *lat_warm; /* last snapshot at or before the warm-up end, or NULL */
 	double lat_warm_t;
-	const char *lat_unavailable; /* reason for "latency", or NULL */
+	const char *lat_unavailable; /* why there is no lat_end, or NULL */
+	const char *lat_warm_unavailable; /* why a warm-up snapshot was unusable, or NULL */
 } soak_result_input_t;
 
 typedef struct {

@@ -369,6 +369,24 @@ static void test_result_short_partial_run(void **state)
 	assert_unavail(&r.tp.stddev, "needs at least 2 throughput intervals");
 	soak_result_free(&r);
 
+	/* A per-run peak below the sampled RSS (the cgroup is not charged for
+	 * shared pages first touched elsewhere): the larger figure wins. */
+	f->values[0] = (soak_value_t){ .name = "peak_rss_bytes", .valid = true, .value = 0.6 * MIB };
+	compute(f, &r);
+	assert_fig(&r.rss.peak, 10 * MIB, 0);
+	assert_string_equal(r.rss.peak_source, "rss_bytes");
+	soak_result_free(&r);
+
+	/* A warm-up snapshot the db could not read: whole run, and why. */
+	f->in.lat_end = &f->end;
+	f->in.lat_warm = NULL;
+	f->in.lat_warm_unavailable = "histogram latency of run 7 at t=2.000 is corrupt";
+	compute(f, &r);
+	assert_fig(&r.lat.count, 1100, 0);
+	assert_string_equal(r.lat.window, "whole run to t 12.0 s (warm-up snapshot unusable: "
+					  "histogram latency of run 7 at t=2.000 is corrupt)");
+	soak_result_free(&r);
+
 	/* The peak from the cgroup's series when the per-run value is missing. */
 	f->n_values = 0;
 	double *cg = add_series(f, "cg_mem_peak_bytes", NULL);

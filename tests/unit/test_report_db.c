@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "db.h"
 #include "emit.h"
@@ -179,6 +180,46 @@ static void test_loader_and_result(void **state)
 	soak_db_close(db);
 }
 
+/* A torn or damaged histogram row makes latency unavailable with the db's
+ * reason (or the window say so); it never fails the whole report. */
+static void test_corrupt_histogram(void **state)
+{
+	fx_t *f = *state;
+	sqlite3 *sql;
+	assert_int_equal(sqlite3_open(f->db, &sql), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(sql, "UPDATE histograms SET data = '3 0 1 1 5:2' WHERE t = 2",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	char err[256];
+	soak_db_t *db;
+	assert_int_equal(soak_db_open(f->db, SOAK_DB_READ, &db, err, sizeof(err)), 0);
+	soak_run_t *runs;
+	size_t n;
+	soak_run_filter_t filt = { 0 };
+	assert_int_equal(soak_db_runs(db, &filt, &runs, &n), 0);
+	soak_run_result_t r;
+	assert_int_equal(soak_result_from_db(db, &runs[0], NULL, &r), 0);
+	assert_near(r.lat.count.v, 100, 0);   /* whole run: 10 + 90 */
+	assert_non_null(strstr(r.lat.window, "warm-up snapshot unusable"));
+	assert_non_null(strstr(r.lat.window, "corrupt"));
+	soak_result_free(&r);
+	soak_runs_free(runs, n);
+	soak_db_close(db);
+
+	assert_int_equal(sqlite3_open(f->db, &sql), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(sql, "UPDATE histograms SET data = 'garbage'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(sql);
+	assert_int_equal(soak_db_open(f->db, SOAK_DB_READ, &db, err, sizeof(err)), 0);
+	assert_int_equal(soak_db_runs(db, &filt, &runs, &n), 0);
+	assert_int_equal(soak_result_from_db(db, &runs[0], NULL, &r), 0);
+	assert_false(r.lat.p99_ns.valid);
+	assert_non_null(strstr(r.lat.p99_ns.why, "corrupt"));
+	soak_result_free(&r);
+	soak_runs_free(runs, n);
+	soak_db_close(db);
+}
+
 static int cmd(int (*fn)(int, char **), const char *out, ...)
 {
 	char *argv[32];
@@ -307,6 +348,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_loader_and_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_histogram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_report_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_runs, setup, teardown),
