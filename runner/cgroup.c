@@ -65,8 +65,7 @@ static int own_unified_path(char *buf, size_t len)
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		snprintf(buf, len, "%s", line + 3);
-		r = 0;
+		r = snprintf(buf, len, "%s", line + 3) < (int)len ? 0 : -ENAMETOOLONG;
 	}
 	fclose(f);
 	return r;
@@ -181,8 +180,8 @@ static int create_v1(soak_cg_t *cg, const char *name, const soak_cg_limits_t *li
 			 sizeof(cg->paths.mem_dir), err, errlen);
 	if (r < 0)
 		return r;
-	const char *keys[2];
-	uint64_t vals[2];
+	const char *keys[2] = { NULL, NULL };
+	uint64_t vals[2] = { 0, 0 };
 	int n = 0;
 	if (lim->has_swap_max && !lim->has_memory_max) {
 		snprintf(err, errlen, "--swap-max needs --memory-max on cgroup v1 "
@@ -238,8 +237,12 @@ static int create_unified(soak_cg_t *cg, const char *root, const char *name, cha
 		snprintf(err, errlen, "cannot find the runner's cgroup2 path in /proc/self/cgroup");
 		return r;
 	}
-	snprintf(cg->paths.unified_dir, sizeof(cg->paths.unified_dir), "%s%s%s%s", root,
-		 strcmp(own, "/") ? own : "", "/", name);
+	if (snprintf(cg->paths.unified_dir, sizeof(cg->paths.unified_dir), "%s%s/%s", root,
+		     strcmp(own, "/") ? own : "", name) >= (int)sizeof(cg->paths.unified_dir)) {
+		snprintf(err, errlen, "cgroup path too long below %s", root);
+		cg->paths.unified_dir[0] = '\0';
+		return -ENAMETOOLONG;
+	}
 	if (mkdir(cg->paths.unified_dir, 0755) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot create cgroup %s: %s", cg->paths.unified_dir, strerror(errno));

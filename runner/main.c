@@ -6,6 +6,8 @@
 
 static const soak_cmd_t commands[] = {
 	{ "run", "run one soak and record it", soak_cmd_run },
+	{ "report", "report runs: drift, CV, latency, syscall budget, peak RSS", soak_cmd_report },
+	{ "runs", "list the runs in a database", soak_cmd_runs },
 	{ "workloads", "list the built-in workloads and their options", soak_cmd_workloads },
 	{ "allocators", "list the allocators that resolve here, and why others do not", soak_cmd_allocators },
 };

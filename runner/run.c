@@ -91,7 +91,7 @@ typedef struct {
 	double stop_at;
 	int wstatus;
 	bool reaped;
-	char message[512];
+	char message[1024];
 	/* exec --repeat: step metrics and the last step read */
 	int64_t step_ids[4];
 	uint64_t steps_seen;
@@ -279,7 +279,7 @@ static void verify_allocator(run_t *r)
 		    !soak_alloc_matches(&r->alloc, r->shm->free_so)) {
 			r->mismatch = true;
 			snprintf(r->message, sizeof(r->message),
-				 "allocator mismatch: free() comes from %.255s, not %s", r->shm->free_so,
+				 "allocator mismatch: free() comes from %.255s, not %.200s", r->shm->free_so,
 				 r->alloc.path[0] ? r->alloc.path : "the C library");
 		}
 	} else {
@@ -297,7 +297,7 @@ static void verify_allocator(run_t *r)
 	if (!r->mismatch && r->shm && !soak_alloc_matches(&r->alloc, observed)) {
 		r->mismatch = true;
 		snprintf(r->message, sizeof(r->message),
-			 "allocator mismatch: asked for %s (%s) but malloc() comes from %s", r->alloc.name,
+			 "allocator mismatch: asked for %.60s (%.200s) but malloc() comes from %.200s", r->alloc.name,
 			 r->alloc.path[0] ? r->alloc.path : "the C library", observed);
 	}
 	if (r->mismatch) {
@@ -400,7 +400,8 @@ static bool try_reap(run_t *r)
 static int loop(run_t *r, int sfd)
 {
 	const soak_run_opts_t *o = r->o;
-	double next = 0, last_commit = now_mono();
+	double next = 0;
+	size_t committed = 0;
 	struct pollfd pf[3];
 	while (!try_reap(r)) {
 		double t = now_mono() - r->t0;
@@ -428,9 +429,11 @@ static int loop(run_t *r, int sfd)
 			kill(r->child.pid, SIGKILL);
 			soak_db_event(r->db, r->id, t, "killed", "worker ignored the stop request");
 		}
-		if (now_mono() - last_commit >= 1.0 || o->interval_s >= 1.0) {
+		/* Commit every tick: in WAL mode without a sync this is cheap, and it
+		 * releases the write lock so other soakctl commands are not blocked. */
+		if (r->nsamples != committed) {
 			soak_db_commit(r->db);
-			last_commit = now_mono();
+			committed = r->nsamples;
 		}
 		double wake = next;
 		if (!r->stop_sent && o->duration_s < wake)
