@@ -31,6 +31,7 @@
 #include "output.h"
 #include "probe.h"
 #include "runinfo.h"
+#include "selfreport.h"
 #include "soak/parse.h"
 #include "soak/shm.h"
 #include "soakctl.h"
@@ -83,6 +84,8 @@ typedef struct {
 	probe_slot_t *probes;
 	size_t nprobes;
 	soak_output_t out, err;
+	soak_selfreport_t sr_out, sr_err;   /* [TAG] key=value lines, per stream */
+	soak_sr_store_t sr;                 /* last value of each TAG.key */
 	double t0;              /* monotonic time of release */
 	uint64_t oom_before;
 	bool have_oom_before;
@@ -461,6 +464,34 @@ static int loop(run_t *r, int sfd)
 	return 0;
 }
 
+/* ---- self-reported counters ---- */
+
+static void feed_selfreport(const char *data, size_t len, void *arg)
+{
+	soak_selfreport_feed(arg, data, len);
+}
+
+static void store_selfreport(run_t *r)
+{
+	soak_selfreport_flush(&r->sr_out);
+	soak_selfreport_flush(&r->sr_err);
+	char name[3 * SOAK_SR_NAME_MAX];
+	for (size_t i = 0; i < r->sr.n; i++) {
+		snprintf(name, sizeof(name), "selfreport.%s.%s", r->sr.e[i].tag, r->sr.e[i].key);
+		soak_db_value(r->db, r->id, name, r->sr.e[i].value, true, NULL);
+		double total;
+		/* One syscall total per known format (e.g. SS_OS_STATS: mmap_total + madvise). */
+		if ((i == 0 || strcmp(r->sr.e[i].tag, r->sr.e[i - 1].tag)) &&
+		    soak_selfreport_syscalls(r->sr.e[i].tag, soak_sr_store_get, &r->sr, &total) == 0) {
+			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", r->sr.e[i].tag);
+			soak_db_value(r->db, r->id, name, total, true, NULL);
+		}
+	}
+	if (r->sr.dropped)
+		soak_db_event(r->db, r->id, now_mono() - r->t0, "selfreport_dropped",
+			      "more than 256 distinct TAG.key counters: the rest were not stored");
+}
+
 /* ---- end of run ---- */
 
 static const char *classify(run_t *r, int *exit_code, int *sig, bool *has_exit, bool *has_sig)
@@ -505,6 +536,7 @@ static void finish(run_t *r)
 	soak_output_drain(&r->err, 200);
 	if (!r->verified)
 		verify_allocator(r);
+	store_selfreport(r);
 
 	int code = 0, sig = 0;
 	bool has_code, has_sig;
@@ -827,8 +859,11 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	}
 	r->ctx.pid = r->child.pid;
 	/* TODO(db): record worker pid once db.h has a setter */
-	soak_output_init(&r->out, "stdout", r->child.out_fd, NULL, NULL);
-	soak_output_init(&r->err, "stderr", r->child.errout_fd, NULL, NULL);
+	soak_sr_store_init(&r->sr);
+	soak_selfreport_init(&r->sr_out, soak_sr_store_put, &r->sr);
+	soak_selfreport_init(&r->sr_err, soak_sr_store_put, &r->sr);
+	soak_output_init(&r->out, "stdout", r->child.out_fd, feed_selfreport, &r->sr_out);
+	soak_output_init(&r->err, "stderr", r->child.errout_fd, feed_selfreport, &r->sr_err);
 	fcntl(r->out.fd, F_SETFL, O_NONBLOCK);
 	fcntl(r->err.fd, F_SETFL, O_NONBLOCK);
 
