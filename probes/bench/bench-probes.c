@@ -573,6 +573,7 @@ int main(int argc, char **argv)
 	}
 	time_ops(1);
 	time_ops(8);
+	time_ops(64);
 	if (perf_cg) {
 		time_probe("probe perf, cgroup mode", perf, perf_cg, "15 events x online CPUs, one read each");
 		perf->close(perf_cg);
