@@ -32,6 +32,18 @@ uint64_t soak_hist_bucket_high(unsigned i)
 	return soak_hist_bucket_low(i) + (1ull << (e - SOAK_HIST_SUB_BITS)) - 1;
 }
 
+void soak_hist_settle(soak_hist_t *h)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++)
+		n += h->b[i];
+	h->count = n;
+	if (!n) {
+		h->min = UINT64_MAX;
+		h->max = 0;
+	}
+}
+
 void soak_hist_merge(soak_hist_t *dst, const soak_hist_t *src)
 {
 	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++)

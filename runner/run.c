@@ -238,6 +238,7 @@ static void store_latency(run_t *r, double t)
 	uint32_t n = __atomic_load_n(&r->shm->nthreads, __ATOMIC_ACQUIRE);
 	for (uint32_t i = 0; i < n && i < SOAK_MAX_THREADS; i++)
 		soak_hist_merge(h, &r->shm->thr[i].lat);
+	soak_hist_settle(h);
 	soak_db_hist(r->db, r->id, "latency", t, h);
 	free(h);
 }

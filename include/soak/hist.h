@@ -60,6 +60,10 @@ void soak_hist_init(soak_hist_t *h);
 /* Lowest and highest value that fall into bucket i. */
 uint64_t soak_hist_bucket_low(unsigned i);
 uint64_t soak_hist_bucket_high(unsigned i);
+/* Makes count equal the sum of the buckets. A histogram copied while its owner
+ * thread records can be torn (count read before or after the bucket it
+ * matches); call this on such snapshots before storing them. */
+void soak_hist_settle(soak_hist_t *h);
 /* dst += src (min/max/count/sum merged too). */
 void soak_hist_merge(soak_hist_t *dst, const soak_hist_t *src);
 /* out = now - before, for cumulative snapshots of the same histogram. The
