@@ -13,33 +13,33 @@
 
 #include <math.h>
 
-enum { O_PEAK, O_PCT, O_IDLE, O_MIN, O_MAX, O_SEED };
+enum { FR_PEAK, FR_PCT, FR_IDLE, FR_MIN, FR_MAX, FR_SEED };
 
-static const soak_wl_opt_t opts[] = {
-	[O_PEAK] = { "peak", SOAK_OPT_SIZE, "64M", 4096, 68719476736.0, "live bytes at the end of each grow phase", NULL },
-	[O_PCT] = { "free-pct", SOAK_OPT_DOUBLE, "90", 0, 100, "percent of live blocks freed in each free phase", NULL },
-	[O_IDLE] = { "idle", SOAK_OPT_DURATION, "1s", 0, 3600, "idle time after each free phase", NULL },
-	[O_MIN] = { "min-size", SOAK_OPT_SIZE, "16", 1, 1 << 30, "smallest allocation (bytes)", NULL },
-	[O_MAX] = { "max-size", SOAK_OPT_SIZE, "64K", 1, 1 << 30, "largest allocation (bytes, log-uniform in between)", NULL },
-	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "size, choice and pattern seed", NULL },
+static const soak_wl_opt_t fr_opts[] = {
+	[FR_PEAK] = { "peak", SOAK_OPT_SIZE, "64M", 4096, 68719476736.0, "live bytes at the end of each grow phase", NULL },
+	[FR_PCT] = { "free-pct", SOAK_OPT_DOUBLE, "90", 0, 100, "percent of live blocks freed in each free phase", NULL },
+	[FR_IDLE] = { "idle", SOAK_OPT_DURATION, "1s", 0, 3600, "idle time after each free phase", NULL },
+	[FR_MIN] = { "min-size", SOAK_OPT_SIZE, "16", 1, 1 << 30, "smallest allocation (bytes)", NULL },
+	[FR_MAX] = { "max-size", SOAK_OPT_SIZE, "64K", 1, 1 << 30, "largest allocation (bytes, log-uniform in between)", NULL },
+	[FR_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "size, choice and pattern seed", NULL },
 };
 
 typedef struct {
 	unsigned char *p;
 	size_t size;
 	uint64_t tag;
-} blk_t;
+} fr_blk_t;
 
 static int fr_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 {
-	if (ctx->opt[O_MIN].u > ctx->opt[O_MAX].u) {
+	if (ctx->opt[FR_MIN].u > ctx->opt[FR_MAX].u) {
 		snprintf(why, len, "fragment: --min-size is larger than --max-size");
 		return SOAK_WORKER_EXIT_USAGE;
 	}
 	return 0;
 }
 
-static int free_blk(soak_wl_thread_t *t, blk_t *b, uint64_t seed)
+static int fr_free_blk(soak_wl_thread_t *t, fr_blk_t *b, uint64_t seed)
 {
 	uint64_t pat = soak_wl_pattern(seed, b->tag, b->size);
 	size_t off = soak_wl_check(b->p, b->size, pat);
@@ -53,14 +53,14 @@ static int free_blk(soak_wl_thread_t *t, blk_t *b, uint64_t seed)
 
 static int fr_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
-	const uint64_t peak = ctx->opt[O_PEAK].u, seed = ctx->opt[O_SEED].u;
-	const double lmin = log((double)ctx->opt[O_MIN].u), lmax = log((double)ctx->opt[O_MAX].u + 1);
-	const uint64_t free_lim = (uint64_t)(ctx->opt[O_PCT].d / 100.0 * 4294967296.0);
-	const uint64_t idle_ns = (uint64_t)(ctx->opt[O_IDLE].d * 1e9);
+	const uint64_t peak = ctx->opt[FR_PEAK].u, seed = ctx->opt[FR_SEED].u;
+	const double lmin = log((double)ctx->opt[FR_MIN].u), lmax = log((double)ctx->opt[FR_MAX].u + 1);
+	const uint64_t free_lim = (uint64_t)(ctx->opt[FR_PCT].d / 100.0 * 4294967296.0);
+	const uint64_t idle_ns = (uint64_t)(ctx->opt[FR_IDLE].d * 1e9);
 	/* Enough entries for peak bytes of the smallest size, capped by address space. */
-	size_t cap = (size_t)(peak / ctx->opt[O_MIN].u) + 1;
-	size_t meta = cap * sizeof(blk_t);
-	blk_t *blk = soak_wl_meta_alloc(meta); /* untouched entries cost no memory */
+	size_t cap = (size_t)(peak / ctx->opt[FR_MIN].u) + 1;
+	size_t meta = cap * sizeof(fr_blk_t);
+	fr_blk_t *blk = soak_wl_meta_alloc(meta); /* untouched entries cost no memory */
 	if (!blk)
 		return soak_wl_error(ctx, "fragment: cannot map %zu bytes of block table", meta);
 	uint64_t rng = soak_wl_mix(seed), tag = 0;
@@ -72,17 +72,17 @@ static int fr_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		while (t->bytes_live < peak && n < cap) {
 			double u = (double)(soak_wl_rand64(&rng) >> 11) / 9007199254740992.0;
 			size_t sz = (size_t)exp(lmin + u * (lmax - lmin));
-			if (sz < ctx->opt[O_MIN].u)
-				sz = ctx->opt[O_MIN].u;
-			if (sz > ctx->opt[O_MAX].u)
-				sz = ctx->opt[O_MAX].u;
+			if (sz < ctx->opt[FR_MIN].u)
+				sz = ctx->opt[FR_MIN].u;
+			if (sz > ctx->opt[FR_MAX].u)
+				sz = ctx->opt[FR_MAX].u;
 			unsigned char *p;
 			SOAK_WL_TIMED(t, p = malloc(sz));
 			if (__builtin_expect(!p, 0)) {
 				rc = soak_wl_nomem(t, sz);
 				goto out;
 			}
-			blk[n] = (blk_t){ p, sz, tag };
+			blk[n] = (fr_blk_t){ p, sz, tag };
 			soak_wl_fill(p, sz, soak_wl_pattern(seed, tag++, sz));
 			n++;
 			t->bytes_live += sz;
@@ -97,7 +97,7 @@ static int fr_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		size_t keep = 0;
 		for (size_t i = 0; i < n; i++) {
 			if ((soak_wl_rand64(&rng) & 0xffffffffu) < free_lim) {
-				if ((rc = free_blk(t, &blk[i], seed)) != 0)
+				if ((rc = fr_free_blk(t, &blk[i], seed)) != 0)
 					goto out;
 			} else {
 				blk[keep++] = blk[i];
@@ -116,7 +116,7 @@ static int fr_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 	}
 stop:
 	for (size_t i = 0; i < n; i++)
-		if ((rc = free_blk(t, &blk[i], seed)) != 0)
+		if ((rc = fr_free_blk(t, &blk[i], seed)) != 0)
 			goto out;
 out:
 	soak_wl_publish(t);
@@ -130,8 +130,8 @@ const soak_workload_t soak_wl_fragment = {
 	.summary = "cycles: grow mixed sizes to peak bytes, free free-pct percent scattered, idle; shows how much RSS returns",
 	.origin = "issue 3 catalog: long-run fragmentation (no seed measures it; engineers' wish list)",
 	.op = "one malloc or one free; the timed part is the call (idle phases add no ops)",
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.opts = fr_opts,
+	.n_opts = sizeof(fr_opts) / sizeof(fr_opts[0]),
 	.supported = fr_supported,
 	.run = fr_run,
 };

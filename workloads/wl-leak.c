@@ -11,19 +11,19 @@
  */
 #include "workload.h"
 
-enum { O_RATE, O_CHUNK, O_TOTAL, O_SEED };
+enum { LK_RATE, LK_CHUNK, LK_TOTAL, LK_SEED };
 
-static const soak_wl_opt_t opts[] = {
-	[O_RATE] = { "rate", SOAK_OPT_SIZE, "8M", 1, 1099511627776.0, "bytes leaked per second", NULL },
-	[O_CHUNK] = { "chunk", SOAK_OPT_SIZE, "64K", 64, 1073741824.0, "bytes per allocation", NULL },
-	[O_TOTAL] = { "total", SOAK_OPT_SIZE, "0", 0, 18446744073709551615.0,
+static const soak_wl_opt_t lk_opts[] = {
+	[LK_RATE] = { "rate", SOAK_OPT_SIZE, "8M", 1, 1099511627776.0, "bytes leaked per second", NULL },
+	[LK_CHUNK] = { "chunk", SOAK_OPT_SIZE, "64K", 64, 1073741824.0, "bytes per allocation", NULL },
+	[LK_TOTAL] = { "total", SOAK_OPT_SIZE, "0", 0, 18446744073709551615.0,
 		      "stop allocating after this many bytes and hold them (0 = never stop)", NULL },
-	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "pattern seed", NULL },
+	[LK_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "pattern seed", NULL },
 };
 
-#define LINK_OFF 8
+#define LK_LINK_OFF 8
 
-static int verify_all(soak_wl_thread_t *t, unsigned char *head, size_t chunk, uint64_t seed, uint64_t n)
+static int lk_verify_all(soak_wl_thread_t *t, unsigned char *head, size_t chunk, uint64_t seed, uint64_t n)
 {
 	for (unsigned char *c = head; c; n--) {
 		uint64_t pat = soak_wl_pattern(seed, n - 1, chunk);
@@ -32,17 +32,17 @@ static int verify_all(soak_wl_thread_t *t, unsigned char *head, size_t chunk, ui
 		size_t off = soak_wl_check(c, chunk, pat);
 		if (off != SIZE_MAX)
 			return soak_wl_fail_block(t, c, chunk, off, "leaked");
-		memcpy(&c, c + LINK_OFF, sizeof(c));
+		memcpy(&c, c + LK_LINK_OFF, sizeof(c));
 	}
 	return 0;
 }
 
-static int leak_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
+static int lk_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
-	const size_t chunk = ctx->opt[O_CHUNK].u;
-	const double rate = (double)ctx->opt[O_RATE].u;
-	const uint64_t total = ctx->opt[O_TOTAL].u;
-	const uint64_t seed = ctx->opt[O_SEED].u;
+	const size_t chunk = ctx->opt[LK_CHUNK].u;
+	const double rate = (double)ctx->opt[LK_RATE].u;
+	const uint64_t total = ctx->opt[LK_TOTAL].u;
+	const uint64_t seed = ctx->opt[LK_SEED].u;
 	const uint64_t start = soak_clock_mono_ns();
 	unsigned char *head = NULL;
 	uint64_t n = 0;
@@ -70,14 +70,14 @@ static int leak_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		uint64_t pat = soak_wl_pattern(seed, n, chunk);
 		soak_wl_touch_pages(c, chunk, pat);
 		soak_wl_fill(c, chunk, pat);
-		memcpy(c + LINK_OFF, &head, sizeof(head));
+		memcpy(c + LK_LINK_OFF, &head, sizeof(head));
 		head = c;
 		n++;
 		t->ops++;
 		t->bytes_live += chunk;
 	}
 	soak_wl_publish(t);
-	return verify_all(t, head, chunk, seed, n);
+	return lk_verify_all(t, head, chunk, seed, n);
 }
 
 const soak_workload_t soak_wl_leak = {
@@ -86,7 +86,7 @@ const soak_workload_t soak_wl_leak = {
 	.origin = "issue 2: the positive control for RSS drift (a planted leak)",
 	.op = "one chunk allocated (malloc timed; every page then written)",
 	.lat_every_max = 1,
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
-	.run = leak_run,
+	.opts = lk_opts,
+	.n_opts = sizeof(lk_opts) / sizeof(lk_opts[0]),
+	.run = lk_run,
 };

@@ -22,18 +22,18 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-enum { O_SIZE, O_BLOCK, O_REALLOC, O_SEED };
+enum { PG_SIZE, PG_BLOCK, PG_REALLOC, PG_SEED };
 
-static const soak_wl_opt_t opts[] = {
-	[O_SIZE] = { "size", SOAK_OPT_SIZE, "0", 0, 1099511627776.0,
+static const soak_wl_opt_t pg_opts[] = {
+	[PG_SIZE] = { "size", SOAK_OPT_SIZE, "0", 0, 1099511627776.0,
 		     "working set bytes (0 = 3x this cgroup's memory limit; required without a limit)", NULL },
-	[O_BLOCK] = { "block", SOAK_OPT_SIZE, "1M", 65536, 1073741824.0, "bytes per block", NULL },
-	[O_REALLOC] = { "realloc-every", SOAK_OPT_U64, "16", 0, 1 << 30,
+	[PG_BLOCK] = { "block", SOAK_OPT_SIZE, "1M", 65536, 1073741824.0, "bytes per block", NULL },
+	[PG_REALLOC] = { "realloc-every", SOAK_OPT_U64, "16", 0, 1 << 30,
 			"every Nth op is a realloc+touch, the others random reads (0 = reads only)", NULL },
-	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "read, block and pattern seed", NULL },
+	[PG_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "read, block and pattern seed", NULL },
 };
 
-#define NO_LIMIT UINT64_MAX
+#define PG_NO_LIMIT UINT64_MAX
 
 /* /proc/swaps: a header line, then one line per active swap area. */
 bool soak_wl_swap_active(const char *proc_swaps)
@@ -50,7 +50,7 @@ bool soak_wl_swap_active(const char *proc_swaps)
 	return lines > 1;
 }
 
-static int read_u64_file(const char *path, uint64_t *ret)
+static int pg_read_u64_file(const char *path, uint64_t *ret)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -59,7 +59,7 @@ static int read_u64_file(const char *path, uint64_t *ret)
 	int r = -EINVAL;
 	if (fgets(buf, sizeof(buf), f)) {
 		if (!strncmp(buf, "max", 3)) {
-			*ret = NO_LIMIT;
+			*ret = PG_NO_LIMIT;
 			r = 0;
 		} else {
 			char *end;
@@ -74,7 +74,7 @@ static int read_u64_file(const char *path, uint64_t *ret)
 	return r;
 }
 
-static int stat_key(const char *path, const char *key, uint64_t *ret)
+static int pg_stat_key(const char *path, const char *key, uint64_t *ret)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -97,7 +97,7 @@ static int stat_key(const char *path, const char *key, uint64_t *ret)
  * /proc/self/cgroup-style text and a cgroup mount root. v1: the memory
  * controller's hierarchical_memory_limit / hierarchical_memsw_limit (they
  * include the ancestors' limits). v2: the smallest memory.max / swap.max on
- * the path up to the root. NO_LIMIT when there is none; huge v1 values
+ * the path up to the root. PG_NO_LIMIT when there is none; huge v1 values
  * (PAGE_COUNTER_MAX, 0x7ffffffffffff000) mean none.
  */
 int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *ret_mem, uint64_t *ret_swap)
@@ -128,18 +128,18 @@ int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *re
 	}
 	fclose(f);
 	char path[PATH_MAX * 2];
-	uint64_t mem = NO_LIMIT, swap = NO_LIMIT;
+	uint64_t mem = PG_NO_LIMIT, swap = PG_NO_LIMIT;
 	if (has_v1) {
 		snprintf(path, sizeof(path), "%s/memory%s/memory.stat", cg_root, v1);
 		uint64_t m, ms;
-		if (stat_key(path, "hierarchical_memory_limit", &m) < 0) {
+		if (pg_stat_key(path, "hierarchical_memory_limit", &m) < 0) {
 			snprintf(path, sizeof(path), "%s/memory%s/memory.limit_in_bytes", cg_root, v1);
-			if (read_u64_file(path, &m) < 0)
+			if (pg_read_u64_file(path, &m) < 0)
 				return -ENOENT;
 		}
 		if (m < (1ull << 60))
 			mem = m;
-		if (stat_key(path, "hierarchical_memsw_limit", &ms) == 0 && ms < (1ull << 60) && mem != NO_LIMIT)
+		if (pg_stat_key(path, "hierarchical_memsw_limit", &ms) == 0 && ms < (1ull << 60) && mem != PG_NO_LIMIT)
 			swap = ms > mem ? ms - mem : 0; /* memsw counts memory + swap */
 	} else if (has_v2) {
 		/* Walk from the leaf to the root; each level may limit. */
@@ -148,10 +148,10 @@ int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *re
 		for (;;) {
 			uint64_t v;
 			snprintf(path, sizeof(path), "%s%s/memory.max", cg_root, rel);
-			if (read_u64_file(path, &v) == 0 && v < mem)
+			if (pg_read_u64_file(path, &v) == 0 && v < mem)
 				mem = v;
 			snprintf(path, sizeof(path), "%s%s/memory.swap.max", cg_root, rel);
-			if (read_u64_file(path, &v) == 0 && v < swap)
+			if (pg_read_u64_file(path, &v) == 0 && v < swap)
 				swap = v;
 			char *slash = strrchr(rel, '/');
 			if (!slash || slash == rel)
@@ -166,12 +166,12 @@ int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *re
 	return 0;
 }
 
-static void host_limits(uint64_t *mem, uint64_t *swap)
+static void pg_host_limits(uint64_t *mem, uint64_t *swap)
 {
-	*mem = *swap = NO_LIMIT;
+	*mem = *swap = PG_NO_LIMIT;
 	/* Hybrid hosts: the memory controller is v1 at /sys/fs/cgroup/memory. */
 	if (soak_wl_cg_limits("/proc/self/cgroup", "/sys/fs/cgroup", mem, swap) < 0)
-		*mem = *swap = NO_LIMIT;
+		*mem = *swap = PG_NO_LIMIT;
 }
 
 static int pg_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
@@ -183,22 +183,22 @@ static int pg_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 		return SOAK_WORKER_EXIT_NOSWAP;
 	}
 	uint64_t mem, swap;
-	host_limits(&mem, &swap);
+	pg_host_limits(&mem, &swap);
 	if (swap == 0) {
 		snprintf(why, len, "paging: this cgroup may not swap (swap limit 0): give the run --swap-max");
 		return SOAK_WORKER_EXIT_NOSWAP;
 	}
-	if (ctx->opt[O_SIZE].u == 0) {
+	if (ctx->opt[PG_SIZE].u == 0) {
 		long pages = sysconf(_SC_PHYS_PAGES);
-		uint64_t ram = pages > 0 ? (uint64_t)pages * soak_wl_page_size() : NO_LIMIT;
-		if (mem == NO_LIMIT || mem >= ram) {
+		uint64_t ram = pages > 0 ? (uint64_t)pages * soak_wl_page_size() : PG_NO_LIMIT;
+		if (mem == PG_NO_LIMIT || mem >= ram) {
 			snprintf(why, len, "paging: --size is required: no cgroup memory limit below RAM was found "
 					   "(the default is 3x the limit; run under soakctl --memory-max)");
 			return SOAK_WORKER_EXIT_USAGE;
 		}
-		ctx->opt[O_SIZE].u = 3 * mem;
+		ctx->opt[PG_SIZE].u = 3 * mem;
 	}
-	if (ctx->opt[O_SIZE].u < ctx->opt[O_BLOCK].u) {
+	if (ctx->opt[PG_SIZE].u < ctx->opt[PG_BLOCK].u) {
 		snprintf(why, len, "paging: --size is smaller than one --block");
 		return SOAK_WORKER_EXIT_USAGE;
 	}
@@ -207,9 +207,9 @@ static int pg_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 
 static int pg_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
-	const size_t block = ctx->opt[O_BLOCK].u;
-	const size_t n = ctx->opt[O_SIZE].u / block;
-	const uint64_t every = ctx->opt[O_REALLOC].u, seed = ctx->opt[O_SEED].u;
+	const size_t block = ctx->opt[PG_BLOCK].u;
+	const size_t n = ctx->opt[PG_SIZE].u / block;
+	const uint64_t every = ctx->opt[PG_REALLOC].u, seed = ctx->opt[PG_SEED].u;
 	const size_t ps = soak_wl_page_size();
 	size_t meta = n * (sizeof(unsigned char *) + sizeof(uint64_t));
 	unsigned char **blk = soak_wl_meta_alloc(meta);
@@ -301,8 +301,8 @@ const soak_workload_t soak_wl_paging = {
 	.origin = "seed 000: lgalloc's paging benchmark (3x the memory limit, random reads CCDF, realloc+touch)",
 	.op = "one random read of a page word, or one realloc+touch (free + malloc + write every page), each timed",
 	.lat_every_max = 1,
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.opts = pg_opts,
+	.n_opts = sizeof(pg_opts) / sizeof(pg_opts[0]),
 	.supported = pg_supported,
 	.run = pg_run,
 };

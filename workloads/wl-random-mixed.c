@@ -11,34 +11,34 @@
  */
 #include "workload.h"
 
-enum { O_WS, O_MIN, O_MAX, O_SEED, O_THREADS };
+enum { RM_WS, RM_MIN, RM_MAX, RM_SEED, RM_THREADS };
 
-static const soak_wl_opt_t opts[] = {
-	[O_WS] = { "ws", SOAK_OPT_U64, "400", 1, 1 << 24, "slots in the working set", NULL },
-	[O_MIN] = { "min-size", SOAK_OPT_SIZE, "16", 1, 1 << 30, "smallest allocation (bytes)", NULL },
-	[O_MAX] = { "max-size", SOAK_OPT_SIZE, "1040", 1, 1 << 30, "largest allocation (bytes)", NULL },
-	[O_SEED] = { "seed", SOAK_OPT_U64, "0x12345678", 0, 4294967295.0,
+static const soak_wl_opt_t rm_opts[] = {
+	[RM_WS] = { "ws", SOAK_OPT_U64, "400", 1, 1 << 24, "slots in the working set", NULL },
+	[RM_MIN] = { "min-size", SOAK_OPT_SIZE, "16", 1, 1 << 30, "smallest allocation (bytes)", NULL },
+	[RM_MAX] = { "max-size", SOAK_OPT_SIZE, "1040", 1, 1 << 30, "largest allocation (bytes)", NULL },
+	[RM_SEED] = { "seed", SOAK_OPT_U64, "0x12345678", 0, 4294967295.0,
 		     "xorshift32 seed of thread 0 (0 means the default); thread i uses a derived seed", NULL },
-	[O_THREADS] = { "threads", SOAK_OPT_U64, "1", 1, SOAK_MAX_THREADS,
+	[RM_THREADS] = { "threads", SOAK_OPT_U64, "1", 1, SOAK_MAX_THREADS,
 			"threads, each with its own slot array", NULL },
 };
 
 typedef struct {
 	unsigned char *p;
 	size_t size;
-} slot_t;
+} rm_slot_t;
 
 static int rm_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 {
-	if (ctx->opt[O_MIN].u > ctx->opt[O_MAX].u) {
+	if (ctx->opt[RM_MIN].u > ctx->opt[RM_MAX].u) {
 		snprintf(why, len, "random_mixed: --min-size %llu is larger than --max-size %llu",
-			 (unsigned long long)ctx->opt[O_MIN].u, (unsigned long long)ctx->opt[O_MAX].u);
+			 (unsigned long long)ctx->opt[RM_MIN].u, (unsigned long long)ctx->opt[RM_MAX].u);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
 	return 0;
 }
 
-static uint32_t thread_seed(uint64_t seed, unsigned tid)
+static uint32_t rm_thread_seed(uint64_t seed, unsigned tid)
 {
 	uint32_t s = (uint32_t)seed;
 	if (!s)
@@ -48,18 +48,18 @@ static uint32_t thread_seed(uint64_t seed, unsigned tid)
 	return s ? s : 0x12345678u; /* 0 is xorshift's fixed point */
 }
 
-static inline uint64_t slot_pat(uint64_t seedmix, uint32_t idx, size_t size)
+static inline uint64_t rm_slot_pat(uint64_t seedmix, uint32_t idx, size_t size)
 {
 	/* One multiply-xor: this runs on every op. */
 	return seedmix ^ ((uint64_t)idx * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)size << 44);
 }
 
-static int drain(soak_wl_thread_t *t, slot_t *slots, uint32_t ws, uint64_t seedmix)
+static int rm_drain(soak_wl_thread_t *t, rm_slot_t *slots, uint32_t ws, uint64_t seedmix)
 {
 	for (uint32_t i = 0; i < ws; i++) {
 		if (!slots[i].p)
 			continue;
-		uint64_t pat = slot_pat(seedmix, i, slots[i].size);
+		uint64_t pat = rm_slot_pat(seedmix, i, slots[i].size);
 		if (memcmp(slots[i].p, &pat, slots[i].size < 8 ? slots[i].size : 8))
 			return soak_wl_fail_block(t, slots[i].p, slots[i].size, 0, "slot");
 		free(slots[i].p);
@@ -73,7 +73,7 @@ static int drain(soak_wl_thread_t *t, slot_t *slots, uint32_t ws, uint64_t seedm
  * (registers) and go back to *t once per batch. `small` is a compile-time
  * constant after inlining: whether sizes below 8 bytes are possible. */
 static inline __attribute__((always_inline)) int
-rm_batch(soak_wl_thread_t *t, slot_t *slots, soak_wl_mod32_t ws, size_t min, soak_wl_mod32_t range,
+rm_batch(soak_wl_thread_t *t, rm_slot_t *slots, soak_wl_mod32_t ws, size_t min, soak_wl_mod32_t range,
 	 uint64_t seedmix, uint32_t *rp, bool small)
 {
 	uint32_t r = *rp;
@@ -84,10 +84,10 @@ rm_batch(soak_wl_thread_t *t, slot_t *slots, soak_wl_mod32_t ws, size_t min, soa
 		r ^= r >> 17;
 		r ^= r << 5;
 		uint32_t idx = soak_wl_mod32(ws, r);
-		slot_t *s = &slots[idx];
+		rm_slot_t *s = &slots[idx];
 		if (s->p) {
 			size_t sz = s->size;
-			uint64_t pat = slot_pat(seedmix, idx, sz), got;
+			uint64_t pat = rm_slot_pat(seedmix, idx, sz), got;
 			bool bad;
 			if (small && sz < 8) {
 				bad = memcmp(s->p, &pat, sz) != 0;
@@ -110,7 +110,7 @@ rm_batch(soak_wl_thread_t *t, slot_t *slots, soak_wl_mod32_t ws, size_t min, soa
 				rc = soak_wl_nomem(t, sz);
 				break;
 			}
-			uint64_t pat = slot_pat(seedmix, idx, sz);
+			uint64_t pat = rm_slot_pat(seedmix, idx, sz);
 			if (small && sz < 8)
 				memcpy(p, &pat, sz);
 			else
@@ -128,14 +128,14 @@ rm_batch(soak_wl_thread_t *t, slot_t *slots, soak_wl_mod32_t ws, size_t min, soa
 
 static int rm_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
-	const uint32_t ws = (uint32_t)ctx->opt[O_WS].u;
-	const size_t min = ctx->opt[O_MIN].u;
-	const uint64_t range = ctx->opt[O_MAX].u - min + 1; /* <= 2^30 by the bounds */
-	const uint64_t seedmix = soak_wl_mix(ctx->opt[O_SEED].u + t->tid);
+	const uint32_t ws = (uint32_t)ctx->opt[RM_WS].u;
+	const size_t min = ctx->opt[RM_MIN].u;
+	const uint64_t range = ctx->opt[RM_MAX].u - min + 1; /* <= 2^30 by the bounds */
+	const uint64_t seedmix = soak_wl_mix(ctx->opt[RM_SEED].u + t->tid);
 	const soak_wl_mod32_t fws = soak_wl_mod32_init(ws), frange = soak_wl_mod32_init((uint32_t)range);
-	uint32_t r = thread_seed(ctx->opt[O_SEED].u, t->tid);
-	size_t meta = ws * sizeof(slot_t);
-	slot_t *slots = soak_wl_meta_alloc(meta);
+	uint32_t r = rm_thread_seed(ctx->opt[RM_SEED].u, t->tid);
+	size_t meta = ws * sizeof(rm_slot_t);
+	rm_slot_t *slots = soak_wl_meta_alloc(meta);
 	if (!slots)
 		return soak_wl_error(ctx, "random_mixed: cannot map %zu bytes of slots", meta);
 	int rc = 0;
@@ -148,7 +148,7 @@ static int rm_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		if (soak_wl_tick(t))
 			break;
 	}
-	rc = drain(t, slots, ws, seedmix);
+	rc = rm_drain(t, slots, ws, seedmix);
 	soak_wl_publish(t);
 out:
 	if (rc != SOAK_WORKER_EXIT_VERIFY)
@@ -161,8 +161,8 @@ const soak_workload_t soak_wl_random_mixed = {
 	.summary = "slot array of ws entries; each op frees an occupied slot or mallocs min..max bytes into an empty one",
 	.origin = "seed 003: hakmem bench_random_mixed (Phase 50 soaks, ws=400, 16..1040 bytes)",
 	.op = "one malloc (plus its 8-byte pattern write) or one free (after the pattern check); the timed part is the malloc or free call",
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.opts = rm_opts,
+	.n_opts = sizeof(rm_opts) / sizeof(rm_opts[0]),
 	.supported = rm_supported,
 	.run = rm_run,
 };

@@ -17,39 +17,39 @@
  */
 #include "workload.h"
 
-enum { O_THREADS, O_PCT, O_MIN, O_MAX, O_WINDOW, O_RING, O_SEED };
+enum { RF_THREADS, RF_PCT, RF_MIN, RF_MAX, RF_WINDOW, RF_RING, RF_SEED };
 
-static const soak_wl_opt_t opts[] = {
-	[O_THREADS] = { "threads", SOAK_OPT_U64, "2", 2, SOAK_MAX_THREADS, "threads (each passes to the next)", NULL },
-	[O_PCT] = { "remote-pct", SOAK_OPT_DOUBLE, "50", 0, 100, "percent of blocks freed by another thread", NULL },
-	[O_MIN] = { "min-size", SOAK_OPT_SIZE, "16", 1, 1 << 30, "smallest allocation (bytes)", NULL },
-	[O_MAX] = { "max-size", SOAK_OPT_SIZE, "1024", 1, 1 << 30, "largest allocation (bytes)", NULL },
-	[O_WINDOW] = { "window", SOAK_OPT_U64, "64", 1, 1 << 20, "blocks a thread holds before freeing locally (FIFO)", NULL },
-	[O_RING] = { "ring", SOAK_OPT_U64, "1024", 2, 1 << 20, "ring capacity between neighbours (rounded up to a power of 2)", NULL },
-	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "size, choice and pattern seed", NULL },
+static const soak_wl_opt_t rf_opts[] = {
+	[RF_THREADS] = { "threads", SOAK_OPT_U64, "2", 2, SOAK_MAX_THREADS, "threads (each passes to the next)", NULL },
+	[RF_PCT] = { "remote-pct", SOAK_OPT_DOUBLE, "50", 0, 100, "percent of blocks freed by another thread", NULL },
+	[RF_MIN] = { "min-size", SOAK_OPT_SIZE, "16", 1, 1 << 30, "smallest allocation (bytes)", NULL },
+	[RF_MAX] = { "max-size", SOAK_OPT_SIZE, "1024", 1, 1 << 30, "largest allocation (bytes)", NULL },
+	[RF_WINDOW] = { "window", SOAK_OPT_U64, "64", 1, 1 << 20, "blocks a thread holds before freeing locally (FIFO)", NULL },
+	[RF_RING] = { "ring", SOAK_OPT_U64, "1024", 2, 1 << 20, "ring capacity between neighbours (rounded up to a power of 2)", NULL },
+	[RF_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "size, choice and pattern seed", NULL },
 };
 
 typedef struct {
 	void *p;
 	uint64_t size;
 	uint64_t tag;
-} blk_t;
+} rf_blk_t;
 
 typedef struct {
 	_Alignas(64) uint64_t head;   /* consumer's position (consumer writes) */
 	_Alignas(64) uint64_t tail;   /* producer's position (producer writes) */
-	_Alignas(64) blk_t *slot;
-} ring_t;
+	_Alignas(64) rf_blk_t *slot;
+} rf_ring_t;
 
 typedef struct {
-	ring_t *ring;       /* ring[i]: produced by thread i, consumed by thread i+1 */
+	rf_ring_t *ring;       /* ring[i]: produced by thread i, consumed by thread i+1 */
 	uint64_t mask;
 	size_t meta;
 } rf_state_t;
 
 static int rf_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 {
-	if (ctx->opt[O_MIN].u > ctx->opt[O_MAX].u) {
+	if (ctx->opt[RF_MIN].u > ctx->opt[RF_MAX].u) {
 		snprintf(why, len, "remote_free: --min-size is larger than --max-size");
 		return SOAK_WORKER_EXIT_USAGE;
 	}
@@ -59,27 +59,27 @@ static int rf_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 static int rf_setup(soak_wl_ctx_t *ctx)
 {
 	uint64_t cap = 2;
-	while (cap < ctx->opt[O_RING].u)
+	while (cap < ctx->opt[RF_RING].u)
 		cap <<= 1;
 	unsigned n = ctx->nthreads;
 	/* One mapping: state, then the rings (cache-line aligned), then their slots. */
 	size_t ring_off = (sizeof(rf_state_t) + 63) & ~(size_t)63;
-	size_t slot_off = ring_off + n * sizeof(ring_t);
-	size_t meta = slot_off + n * cap * sizeof(blk_t);
+	size_t slot_off = ring_off + n * sizeof(rf_ring_t);
+	size_t meta = slot_off + n * cap * sizeof(rf_blk_t);
 	unsigned char *m = soak_wl_meta_alloc(meta);
 	if (!m)
 		return soak_wl_error(ctx, "remote_free: cannot map %zu bytes of rings", meta);
 	rf_state_t *st = (rf_state_t *)m;
 	st->meta = meta;
 	st->mask = cap - 1;
-	st->ring = (ring_t *)(m + ring_off);
+	st->ring = (rf_ring_t *)(m + ring_off);
 	for (unsigned i = 0; i < n; i++)
-		st->ring[i].slot = (blk_t *)(m + slot_off) + (size_t)i * cap;
+		st->ring[i].slot = (rf_blk_t *)(m + slot_off) + (size_t)i * cap;
 	ctx->priv = st;
 	return 0;
 }
 
-static bool ring_push(ring_t *r, uint64_t mask, const blk_t *b)
+static bool rf_ring_push(rf_ring_t *r, uint64_t mask, const rf_blk_t *b)
 {
 	uint64_t tail = r->tail;   /* only we write it */
 	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
@@ -90,7 +90,7 @@ static bool ring_push(ring_t *r, uint64_t mask, const blk_t *b)
 	return true;
 }
 
-static int free_checked(soak_wl_thread_t *t, const blk_t *b, uint64_t seed, const char *what)
+static int rf_free_checked(soak_wl_thread_t *t, const rf_blk_t *b, uint64_t seed, const char *what)
 {
 	uint64_t pat = soak_wl_pattern(seed, b->tag, b->size);
 	size_t off = soak_wl_check(b->p, b->size, pat);
@@ -102,14 +102,14 @@ static int free_checked(soak_wl_thread_t *t, const blk_t *b, uint64_t seed, cons
 }
 
 /* Free everything in ring r (we are its only consumer). */
-static int ring_drain(soak_wl_thread_t *t, ring_t *r, uint64_t mask, uint64_t seed)
+static int rf_ring_drain(soak_wl_thread_t *t, rf_ring_t *r, uint64_t mask, uint64_t seed)
 {
 	uint64_t head = r->head;
 	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	int rc = 0;
 	for (; head != tail; head++) {
-		blk_t b = r->slot[head & mask];
-		if ((rc = free_checked(t, &b, seed, "remotely freed")) != 0)
+		rf_blk_t b = r->slot[head & mask];
+		if ((rc = rf_free_checked(t, &b, seed, "remotely freed")) != 0)
 			break;
 	}
 	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
@@ -120,14 +120,14 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
 	rf_state_t *st = ctx->priv;
 	const unsigned n = ctx->nthreads;
-	ring_t *out = &st->ring[t->tid];
-	ring_t *in = &st->ring[(t->tid + n - 1) % n];
-	const uint64_t seed = ctx->opt[O_SEED].u;
-	const size_t min = ctx->opt[O_MIN].u, range = ctx->opt[O_MAX].u - min + 1;
-	const uint64_t remote_lim = (uint64_t)(ctx->opt[O_PCT].d / 100.0 * 4294967296.0);
-	const uint32_t wn = (uint32_t)ctx->opt[O_WINDOW].u;
-	size_t meta = wn * sizeof(blk_t);
-	blk_t *win = soak_wl_meta_alloc(meta);
+	rf_ring_t *out = &st->ring[t->tid];
+	rf_ring_t *in = &st->ring[(t->tid + n - 1) % n];
+	const uint64_t seed = ctx->opt[RF_SEED].u;
+	const size_t min = ctx->opt[RF_MIN].u, range = ctx->opt[RF_MAX].u - min + 1;
+	const uint64_t remote_lim = (uint64_t)(ctx->opt[RF_PCT].d / 100.0 * 4294967296.0);
+	const uint32_t wn = (uint32_t)ctx->opt[RF_WINDOW].u;
+	size_t meta = wn * sizeof(rf_blk_t);
+	rf_blk_t *win = soak_wl_meta_alloc(meta);
 	if (!win)
 		return soak_wl_error(ctx, "remote_free: cannot map %zu bytes", meta);
 	uint64_t rng = soak_wl_mix(seed + t->tid), seq = 0;
@@ -137,7 +137,7 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		uint64_t start = t->ops;
 		while (t->ops - start < SOAK_WL_BATCH) {
 			uint64_t r = soak_wl_rand64(&rng);
-			blk_t b = { NULL, min + (r >> 32) % range, ((uint64_t)t->tid << 48) | seq++ };
+			rf_blk_t b = { NULL, min + (r >> 32) % range, ((uint64_t)t->tid << 48) | seq++ };
 			SOAK_WL_TIMED(t, b.p = malloc(b.size));
 			if (__builtin_expect(!b.p, 0)) {
 				rc = soak_wl_nomem(t, b.size);
@@ -146,17 +146,17 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 			t->ops++;
 			soak_wl_fill(b.p, b.size, soak_wl_pattern(seed, b.tag, b.size));
 			if ((r & 0xffffffffu) < remote_lim) {
-				if (!ring_push(out, st->mask, &b)) {
-					if ((rc = ring_drain(t, in, st->mask, seed)) != 0)
+				if (!rf_ring_push(out, st->mask, &b)) {
+					if ((rc = rf_ring_drain(t, in, st->mask, seed)) != 0)
 						goto out;
-					if (!ring_push(out, st->mask, &b) &&
-					    (rc = free_checked(t, &b, seed, "locally freed")) != 0)
+					if (!rf_ring_push(out, st->mask, &b) &&
+					    (rc = rf_free_checked(t, &b, seed, "locally freed")) != 0)
 						goto out;
 				}
 			} else {
-				blk_t *w = &win[wpos];
+				rf_blk_t *w = &win[wpos];
 				if (w->p) {
-					if ((rc = free_checked(t, w, seed, "locally freed")) != 0)
+					if ((rc = rf_free_checked(t, w, seed, "locally freed")) != 0)
 						goto out;
 					t->bytes_live -= w->size;
 				}
@@ -164,7 +164,7 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 				t->bytes_live += b.size;
 				wpos = wpos + 1 == wn ? 0 : wpos + 1;
 			}
-			if ((seq & 15) == 0 && (rc = ring_drain(t, in, st->mask, seed)) != 0)
+			if ((seq & 15) == 0 && (rc = rf_ring_drain(t, in, st->mask, seed)) != 0)
 				goto out;
 		}
 		if (soak_wl_tick(t))
@@ -172,7 +172,7 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 	}
 	for (uint32_t i = 0; i < wn; i++)
 		if (win[i].p) {
-			if ((rc = free_checked(t, &win[i], seed, "locally freed")) != 0)
+			if ((rc = rf_free_checked(t, &win[i], seed, "locally freed")) != 0)
 				goto out;
 			t->bytes_live -= win[i].size;
 		}
@@ -195,7 +195,7 @@ static int rf_teardown(soak_wl_ctx_t *ctx)
 	t.ops = ctx->shm->thr[0].ops;
 	t.bytes_live = ctx->shm->thr[0].bytes_live;
 	for (unsigned i = 0; i < ctx->nthreads; i++) {
-		int rc = ring_drain(&t, &st->ring[i], st->mask, ctx->opt[O_SEED].u);
+		int rc = rf_ring_drain(&t, &st->ring[i], st->mask, ctx->opt[RF_SEED].u);
 		if (rc)
 			return rc;
 	}
@@ -210,8 +210,8 @@ const soak_workload_t soak_wl_remote_free = {
 	.summary = "threads pass remote-pct percent of their blocks to the next thread, which frees them (SPSC rings)",
 	.origin = "issue 3 catalog: cross-thread (remote) frees, the producer/consumer pattern",
 	.op = "one malloc or one free (local or remote); the timed part is the call",
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.opts = rf_opts,
+	.n_opts = sizeof(rf_opts) / sizeof(rf_opts[0]),
 	.supported = rf_supported,
 	.setup = rf_setup,
 	.run = rf_run,

@@ -22,12 +22,12 @@
 
 #include <string.h>
 
-enum { O_NAME, O_SEED };
+enum { SC_NAME, SC_SEED };
 
-static const soak_wl_opt_t opts[] = {
-	[O_NAME] = { "name", SOAK_OPT_STR, "mixed", 0, 0, "scenario: json (~64 KiB), mir (~256 KiB), vm (2 MiB, touched), mixed (all)",
+static const soak_wl_opt_t sc_opts[] = {
+	[SC_NAME] = { "name", SOAK_OPT_STR, "mixed", 0, 0, "scenario: json (~64 KiB), mir (~256 KiB), vm (2 MiB, touched), mixed (all)",
 		     "json|mir|vm|mixed" },
-	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "size and pattern seed", NULL },
+	[SC_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "size and pattern seed", NULL },
 };
 
 typedef struct {
@@ -36,53 +36,53 @@ typedef struct {
 	unsigned window;   /* live blocks kept (FIFO) */
 	bool touch;        /* write every page, inside the timed alloc */
 	unsigned weight;   /* share in mixed */
-} scen_class_t;
+} sc_class_t;
 
-static const scen_class_t classes[] = {
+static const sc_class_t sc_classes[] = {
 	{ "json", 32 << 10, 96 << 10, 8, false, 1000 },
 	{ "mir", 192 << 10, 320 << 10, 4, false, 100 },
 	{ "vm", 2 << 20, 2 << 20, 1, true, 1 },
 };
-#define NCLASS 3
-#define MAXWIN 8
+#define SC_NCLASS 3
+#define SC_MAXWIN 8
 
 typedef struct {
-	unsigned char *p[MAXWIN];
-	size_t size[MAXWIN];
-	uint64_t tag[MAXWIN];
+	unsigned char *p[SC_MAXWIN];
+	size_t size[SC_MAXWIN];
+	uint64_t tag[SC_MAXWIN];
 	unsigned head, n;   /* FIFO: oldest at head */
-} window_t;
+} sc_window_t;
 
-static int release_oldest(soak_wl_thread_t *t, window_t *w, unsigned c, uint64_t seed)
+static int sc_release_oldest(soak_wl_thread_t *t, sc_window_t *w, unsigned c, uint64_t seed)
 {
 	unsigned i = w->head;
 	unsigned char *p = w->p[i];
 	size_t sz = w->size[i];
 	uint64_t pat = soak_wl_pattern(seed, w->tag[i], sz);
 	size_t off = soak_wl_check(p, sz, pat);
-	if (off == SIZE_MAX && classes[c].touch)
+	if (off == SIZE_MAX && sc_classes[c].touch)
 		off = soak_wl_check_pages(p, sz, pat);
 	if (__builtin_expect(off != SIZE_MAX, 0))
-		return soak_wl_fail_block(t, p, sz, off, classes[c].name);
+		return soak_wl_fail_block(t, p, sz, off, sc_classes[c].name);
 	SOAK_WL_TIMED(t, free(p));
 	t->bytes_live -= sz;
-	w->head = (i + 1) % classes[c].window;
+	w->head = (i + 1) % sc_classes[c].window;
 	w->n--;
 	return 0;
 }
 
 static int sc_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
-	const char *name = ctx->opt[O_NAME].s;
-	const uint64_t seed = ctx->opt[O_SEED].u;
+	const char *name = ctx->opt[SC_NAME].s;
+	const uint64_t seed = ctx->opt[SC_SEED].u;
 	int only = -1;
-	for (int c = 0; c < NCLASS; c++)
-		if (!strcmp(name, classes[c].name))
+	for (int c = 0; c < SC_NCLASS; c++)
+		if (!strcmp(name, sc_classes[c].name))
 			only = c;
 	unsigned wsum = 0;
-	for (int c = 0; c < NCLASS; c++)
-		wsum += classes[c].weight;
-	window_t win[NCLASS];
+	for (int c = 0; c < SC_NCLASS; c++)
+		wsum += sc_classes[c].weight;
+	sc_window_t win[SC_NCLASS];
 	memset(win, 0, sizeof(win));
 	uint64_t rng = seed ^ 0x5ce7a510ULL, tag = 0;
 	int rc = 0;
@@ -92,13 +92,13 @@ static int sc_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 			unsigned c = (unsigned)only;
 			if (only < 0) {
 				unsigned x = (unsigned)(r % wsum);
-				for (c = 0; x >= classes[c].weight; c++)
-					x -= classes[c].weight;
+				for (c = 0; x >= sc_classes[c].weight; c++)
+					x -= sc_classes[c].weight;
 			}
-			const scen_class_t *cl = &classes[c];
-			window_t *w = &win[c];
+			const sc_class_t *cl = &sc_classes[c];
+			sc_window_t *w = &win[c];
 			if (w->n == cl->window) {
-				if ((rc = release_oldest(t, w, c, seed)) != 0)
+				if ((rc = sc_release_oldest(t, w, c, seed)) != 0)
 					goto out;
 				t->ops++;
 			}
@@ -131,9 +131,9 @@ static int sc_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		if (soak_wl_tick(t))
 			break;
 	}
-	for (unsigned c = 0; c < NCLASS; c++)
+	for (unsigned c = 0; c < SC_NCLASS; c++)
 		while (win[c].n)
-			if ((rc = release_oldest(t, &win[c], c, seed)) != 0)
+			if ((rc = sc_release_oldest(t, &win[c], c, seed)) != 0)
 				goto out;
 out:
 	soak_wl_publish(t);
@@ -145,7 +145,7 @@ const soak_workload_t soak_wl_scenario = {
 	.summary = "hakmem's JSON (~64 KiB), MIR (~256 KiB), VM (2 MiB, touched) and MIXED scenarios as a steady loop",
 	.origin = "seed 004 (hakmem JSON/MIR/VM/MIXED benchmark) and seed 001 (VM scenario: 2 MiB allocate/touch/free)",
 	.op = "one malloc (vm: malloc + write of every page, timed together) or one free (after the pattern check)",
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.opts = sc_opts,
+	.n_opts = sizeof(sc_opts) / sizeof(sc_opts[0]),
 	.run = sc_run,
 };

@@ -6,25 +6,25 @@
  */
 #include "workload.h"
 
-enum { O_SIZE, O_DEPTH, O_SEED };
+enum { TH_SIZE, TH_DEPTH, TH_SEED };
 
-static const soak_wl_opt_t opts[] = {
-	[O_SIZE] = { "size", SOAK_OPT_SIZE, "32", 1, 65536, "allocation size (bytes)", NULL },
-	[O_DEPTH] = { "depth", SOAK_OPT_U64, "1", 1, 65536, "blocks held before freeing them LIFO", NULL },
-	[O_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "pattern seed", NULL },
+static const soak_wl_opt_t th_opts[] = {
+	[TH_SIZE] = { "size", SOAK_OPT_SIZE, "32", 1, 65536, "allocation size (bytes)", NULL },
+	[TH_DEPTH] = { "depth", SOAK_OPT_U64, "1", 1, 65536, "blocks held before freeing them LIFO", NULL },
+	[TH_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "pattern seed", NULL },
 };
 
 static int th_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
-	const size_t size = ctx->opt[O_SIZE].u;
-	const uint32_t depth = (uint32_t)ctx->opt[O_DEPTH].u;
+	const size_t size = ctx->opt[TH_SIZE].u;
+	const uint32_t depth = (uint32_t)ctx->opt[TH_DEPTH].u;
 	size_t meta = depth * (sizeof(void *) + sizeof(uint64_t));
 	void **stack = soak_wl_meta_alloc(meta);
 	if (!stack)
 		return soak_wl_error(ctx, "tiny_hot: cannot map %zu bytes of metadata", meta);
 	uint64_t *pat = (uint64_t *)(stack + depth);
 	for (uint32_t i = 0; i < depth; i++)
-		pat[i] = soak_wl_pattern(ctx->opt[O_SEED].u, ((uint64_t)t->tid << 32) | i, size);
+		pat[i] = soak_wl_pattern(ctx->opt[TH_SEED].u, ((uint64_t)t->tid << 32) | i, size);
 	int rc = 0;
 	uint32_t top = 0;
 	uint64_t since = 0;
@@ -71,7 +71,7 @@ const soak_workload_t soak_wl_tiny_hot = {
 	.summary = "one small size, malloc/free in a hot LIFO loop (depth blocks, freed newest first)",
 	.origin = "issue 3 catalog: the allocator fast path (thread cache hit) in isolation",
 	.op = "one malloc or one free; the timed part is the call",
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
+	.opts = th_opts,
+	.n_opts = sizeof(th_opts) / sizeof(th_opts[0]),
 	.run = th_run,
 };

@@ -14,6 +14,10 @@
  * operations with SOAK_WL_TIMED() (a countdown: an untimed op costs one
  * decrement and a predicted branch).
  *
+ * File-scope names in a wl-<name>.c carry the workload's prefix (rm_opts,
+ * RM_SEED, rf_ring_t): tests/unit/test_wl_registry.c compiles every workload
+ * into one translation unit.
+ *
  * Workload metadata (slot arrays, rings, block lists) comes from
  * soak_wl_meta_alloc() (mmap), never from malloc: the allocator under test
  * serves only the blocks the workload measures.
