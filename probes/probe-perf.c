@@ -545,7 +545,7 @@ static int perf_sample(void *state, double *v, bool *ok)
 		uint64_t sum = 0;
 		bool good = true;
 		for (int k = 0; k < s->nper && good; k++) {
-			struct { uint64_t value, enabled, running; } rd;
+			struct { uint64_t value, enabled, running; } rd = { 0, 0, 0 };
 			ssize_t n = read(s->fd[m * s->nper + k], &rd, sizeof(rd));
 			good = n == (ssize_t)sizeof(rd) && rd.running == rd.enabled;
 			sum += rd.value;
