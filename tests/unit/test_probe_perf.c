@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -213,6 +214,25 @@ static void write_file(const char *dir, const char *name, const char *text)
 
 /* ---- one live run ------------------------------------------------------ */
 
+/* What a failed assertion would leave behind: cleaned by the teardown. */
+static pid_t live_child;
+static char live_cgdir[PATH_MAX];
+
+static int teardown_live(void **st)
+{
+	(void)st;
+	if (live_child > 0) {
+		kill(live_child, SIGKILL);
+		waitpid(live_child, NULL, 0);
+		live_child = 0;
+	}
+	if (live_cgdir[0]) {
+		rmdir(live_cgdir);
+		live_cgdir[0] = '\0';
+	}
+	return 0;
+}
+
 typedef struct {
 	counts_t mid_thread, mid_child, final;
 	soak_sr_store_t self;     /* sysfix's [SYSFIX] line */
@@ -253,6 +273,7 @@ static void live_run(bool cgroup_mode, run_t *r)
 	close(gate[0]);
 	close(out[1]);
 	close(in[0]);
+	live_child = pid;
 
 	char cgdir[PATH_MAX] = "";
 	soak_cg_paths_t cg = { .mode = SOAK_CG_NONE };
@@ -262,6 +283,7 @@ static void live_run(bool cgroup_mode, run_t *r)
 		snprintf(cgdir, sizeof(cgdir), "%s/soak-test-%d", own, (int)getpid());
 		if (mkdir(cgdir, 0755) < 0 && errno != EEXIST)
 			fail_msg("mkdir %s: %s", cgdir, strerror(errno));
+		snprintf(live_cgdir, sizeof(live_cgdir), "%s", cgdir);
 		char pidtext[16];
 		snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 		write_file(cgdir, "cgroup.procs", pidtext);
@@ -314,6 +336,7 @@ static void live_run(bool cgroup_mode, run_t *r)
 	assert_int_equal(held, 2);
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	live_child = 0;
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
 	/* The runner's last sample: after waitpid, before close. */
@@ -324,6 +347,7 @@ static void live_run(bool cgroup_mode, run_t *r)
 	p->close(state);
 	if (cgdir[0] && rmdir(cgdir) < 0)
 		fail_msg("rmdir %s: %s", cgdir, strerror(errno));
+	live_cgdir[0] = '\0';
 }
 
 static void check_exact(const run_t *r, const counts_t *truth, const counts_t *base)
@@ -520,8 +544,8 @@ int main(void)
 		return 1;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cgroup_mode),
-		cmocka_unit_test(test_task_mode),
+		cmocka_unit_test_teardown(test_cgroup_mode, teardown_live),
+		cmocka_unit_test_teardown(test_task_mode, teardown_live),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_unprivileged),
 	};
