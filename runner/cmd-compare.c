@@ -1,0 +1,727 @@
+/* cmd-compare.c - `soakctl compare A B [C ...]`: runs every allocator under the
+ * same options, interleaved in rounds with the order shuffled per round, all
+ * under one comparison id; then prints the side-by-side table with verdicts
+ * (reports/compare.h). With --from-db it re-reports recorded runs instead. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "compare.h"
+#include "db.h"
+#include "result.h"
+#include "run.h"
+#include "soakctl.h"
+
+#define MAX_SLOTS 32
+
+static void compare_help(FILE *f)
+{
+	fprintf(f,
+		"usage: soakctl compare [OPTIONS] ALLOCATOR ALLOCATOR [ALLOCATOR...] [-- WORKLOAD-OPTIONS]\n"
+		"       soakctl compare --from-db [--db FILE] [OPTIONS] RUNS|LABEL|COMPARISON-ID...\n"
+		"\n"
+		"Runs every allocator under identical options and limits, --repeat times,\n"
+		"interleaved in rounds (A B A B ..., the order shuffled per round so the machine's\n"
+		"drift hits all alike), records every run under one comparison id, and prints the\n"
+		"allocators side by side: throughput and its ratio to the baseline with a confidence\n"
+		"interval, CV, drifts, mean and peak RSS, syscall budget, latency percentiles, page\n"
+		"faults and status, then a verdict per metric against the baseline (better / worse /\n"
+		"no significant difference / insufficient data). Method: docs/compare-gate.md.\n"
+		"\n"
+		"Compare options:\n"
+		"  --repeat K         runs per allocator (default 1; 4 or more makes repeats the\n"
+		"                     statistical unit, fewer uses blocks of intervals)\n"
+		"  --baseline NAME    the reference allocator (default: the first)\n"
+		"  --seed S           seed of the per-round order shuffle (default: random, printed)\n"
+		"  --alpha A          significance level of the verdicts (default %g)\n"
+		"  --format FMT       md (default), json (versioned) or csv\n"
+		"  --output FILE      write the report to FILE (atomically) instead of stdout\n"
+		"  --exec-repeat      exec workload: run the command back to back (run's --repeat)\n"
+		"  --from-db          run nothing: report recorded runs. Each argument is a run id,\n"
+		"                     a comma-separated list of run ids (kept as one column), a\n"
+		"                     label or a comparison id; runs are grouped by allocator\n"
+		"\n"
+		"Run options (as for soakctl run; --allocator is replaced by the arguments):\n",
+		SOAK_VERDICT_ALPHA);
+	soak_run_opts_help(f);
+	fprintf(f,
+		"\nExamples:\n"
+		"  soakctl compare system mimalloc jemalloc --duration 2m\n"
+		"  soakctl compare system mimalloc -w random_mixed -d 30s --repeat 5 --format json\n"
+		"  soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
+		"  soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)\n"
+		"\nExit codes: 0 the comparison ran (whatever the verdicts), 2 usage or environment error.\n");
+}
+
+typedef struct {
+	const char *format, *output, *baseline;
+	size_t repeat;
+	bool has_seed, from_db, exec_repeat;
+	uint64_t seed;
+	double alpha;
+	char **pos;
+	size_t n_pos;
+	char **run_argv;
+	int run_argc;
+} cmp_opts_t;
+
+/* Run options that take no value; every other run option takes one. */
+static bool run_flag(const char *a)
+{
+	static const char *const flags[] = { "--no-cgroup", "--quiet", "-q", "--verbose", "-v",
+					     "--no-progress" };
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strcmp(a, flags[i]))
+			return true;
+	return false;
+}
+
+/* Own option NAME at argv[*i] ("--name V" or "--name=V"): its value, or NULL. */
+static const char *own_value(int argc, char **argv, int *i, const char *name, bool *err)
+{
+	const char *a = argv[*i];
+	size_t l = strlen(name);
+	if (strncmp(a, "--", 2) || strncmp(a + 2, name, l))
+		return NULL;
+	if (a[2 + l] == '=')
+		return a + 3 + l;
+	if (a[2 + l])
+		return NULL;
+	if (*i + 1 >= argc) {
+		soak_err("compare: --%s needs a value (see soakctl compare --help)", name);
+		*err = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int parse_count(const char *opt, const char *v, size_t max, size_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (!*v || *end || errno || x < 1 || x > max || v[0] == '-') {
+		soak_err("compare: --%s wants a whole number from 1 to %zu, not '%s'", opt, max, v);
+		return -EINVAL;
+	}
+	*ret = (size_t)x;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, cmp_opts_t *o)
+{
+	o->pos = calloc((size_t)argc + 1, sizeof(char *));
+	o->run_argv = calloc((size_t)argc + 1, sizeof(char *));
+	if (!o->pos || !o->run_argv)
+		return -ENOMEM;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		bool err = false;
+		if (!strcmp(a, "--")) {
+			for (; i < argc; i++)
+				o->run_argv[o->run_argc++] = argv[i];
+			break;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			compare_help(stdout);
+			return 1;
+		}
+		if (!strcmp(a, "--from-db")) {
+			o->from_db = true;
+			continue;
+		}
+		if (!strcmp(a, "--exec-repeat")) {
+			o->exec_repeat = true;
+			continue;
+		}
+		if ((v = own_value(argc, argv, &i, "repeat", &err))) {
+			if (parse_count("repeat", v, 1000, &o->repeat) < 0)
+				return -EINVAL;
+			continue;
+		}
+		if ((v = own_value(argc, argv, &i, "seed", &err))) {
+			char *end;
+			errno = 0;
+			o->seed = strtoull(v, &end, 0);
+			if (!*v || *end || errno || v[0] == '-') {
+				soak_err("compare: --seed wants a non-negative whole number, not '%s'", v);
+				return -EINVAL;
+			}
+			o->has_seed = true;
+			continue;
+		}
+		if ((v = own_value(argc, argv, &i, "alpha", &err))) {
+			char *end;
+			o->alpha = strtod(v, &end);
+			if (!*v || *end || !(o->alpha > 0 && o->alpha <= 0.5)) {
+				soak_err("compare: --alpha wants a number in (0, 0.5], not '%s'", v);
+				return -EINVAL;
+			}
+			continue;
+		}
+		if ((v = own_value(argc, argv, &i, "baseline", &err))) {
+			o->baseline = v;
+			continue;
+		}
+		if ((v = own_value(argc, argv, &i, "format", &err))) {
+			o->format = v;
+			continue;
+		}
+		if ((v = own_value(argc, argv, &i, "output", &err))) {
+			o->output = v;
+			continue;
+		}
+		if (err)
+			return -EINVAL;
+		if (!strcmp(a, "-a") || !strncmp(a, "--allocator", 11)) {
+			soak_err("compare: name the allocators as arguments (soakctl compare system "
+				 "mimalloc), not with %s", a);
+			return -EINVAL;
+		}
+		if (a[0] == '-' && a[1]) {
+			o->run_argv[o->run_argc++] = argv[i];
+			if (!run_flag(a) && !strchr(a, '=') && i + 1 < argc)
+				o->run_argv[o->run_argc++] = argv[++i];
+			continue;
+		}
+		o->pos[o->n_pos++] = argv[i];
+	}
+	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") &&
+	    strcasecmp(o->format, "json") && strcasecmp(o->format, "csv")) {
+		soak_err("compare: unknown format '%s' (md, json or csv)", o->format);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- shared: compute and write the comparison ---- */
+
+typedef struct {
+	char name[80];
+	char key[1200];              /* allocator name, path and environment */
+	bool explicit_ids;           /* a comma list: never merged */
+	const soak_run_result_t **runs;
+	size_t n;
+} group_t;
+
+typedef struct {
+	soak_run_result_t *res;      /* every loaded run */
+	size_t n_res, cap_res;
+	group_t *g;
+	size_t n_g;
+} collect_t;
+
+static void collect_free(collect_t *c)
+{
+	for (size_t i = 0; i < c->n_res; i++)
+		soak_result_free(&c->res[i]);
+	free(c->res);
+	for (size_t i = 0; i < c->n_g; i++)
+		free(c->g[i].runs);
+	free(c->g);
+}
+
+static int emit_cb(FILE *f, const void *arg)
+{
+	const void *const *a = arg;
+	return soak_compare_emit(f, a[0], a[1]);
+}
+
+static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co)
+{
+	if (c->n_g < 2)
+		soak_err("compare: note: only one allocator (%s) among the runs: nothing to compare "
+			 "it with", c->n_g ? c->g[0].name : "none");
+	if (!c->n_g)
+		return SOAK_EXIT_USAGE;
+	co->baseline = 0;
+	if (o->baseline) {
+		size_t i = 0;
+		while (i < c->n_g && strcmp(c->g[i].name, o->baseline))
+			i++;
+		if (i == c->n_g) {
+			char names[512] = "";
+			for (size_t j = 0; j < c->n_g; j++) {
+				size_t l = strlen(names);
+				snprintf(names + l, sizeof(names) - l, "%s%s", j ? ", " : "", c->g[j].name);
+			}
+			soak_err("compare: --baseline %s is not one of the allocators compared (%s)",
+				 o->baseline, names);
+			return SOAK_EXIT_USAGE;
+		}
+		co->baseline = i;
+	}
+	co->alpha = o->alpha;
+	soak_cmp_group_in_t *in = calloc(c->n_g, sizeof(*in));
+	if (!in)
+		return SOAK_EXIT_USAGE;
+	for (size_t i = 0; i < c->n_g; i++)
+		in[i] = (soak_cmp_group_in_t){ c->g[i].name,
+					       (const soak_run_result_t *const *)c->g[i].runs,
+					       c->g[i].n };
+	soak_comparison_t cmp;
+	int r = soak_compare_compute(in, c->n_g, co, &cmp);
+	free(in);
+	if (r < 0) {
+		soak_err("compare: %s", strerror(-r));
+		return SOAK_EXIT_USAGE;
+	}
+	int rc = SOAK_EXIT_OK;
+	if (o->output) {
+		char err[512];
+		const void *arg[2] = { &cmp, o->format };
+		if (soak_compare_write_atomic(o->output, emit_cb, arg, err, sizeof(err)) < 0) {
+			soak_err("compare: %s", err);
+			rc = SOAK_EXIT_USAGE;
+		}
+	} else if ((r = soak_compare_emit(stdout, &cmp, o->format)) < 0 || fflush(stdout) != 0) {
+		soak_err("compare: writing the report failed: %s", strerror(r < 0 ? -r : errno));
+		rc = SOAK_EXIT_USAGE;
+	}
+	soak_compare_free(&cmp);
+	return rc;
+}
+
+static soak_run_result_t *load_one(soak_db_t *db, collect_t *c, const soak_run_t *run)
+{
+	for (size_t i = 0; i < c->n_res; i++)
+		if (c->res[i].run.id == run->id)
+			return NULL;    /* named twice: counted once */
+	if (c->n_res == c->cap_res) {
+		/* Groups keep pointers into res: allocate once, big enough (see callers). */
+		return NULL;
+	}
+	soak_result_opts_t ro = { 0 };
+	int r = soak_result_from_db(db, run, &ro, &c->res[c->n_res]);
+	if (r < 0) {
+		soak_err("compare: run %lld: %s", (long long)run->id,
+			 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+		return (soak_run_result_t *)-1;
+	}
+	return &c->res[c->n_res++];
+}
+
+static void run_key(const soak_run_t *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s\x1f%s\x1f%s", r->allocator_name ? r->allocator_name : "?",
+		 r->allocator_path ? r->allocator_path : "", r->allocator_env ? r->allocator_env : "");
+}
+
+static group_t *new_group(collect_t *c, const char *base_name, const char *key, bool explicit_ids,
+			  size_t cap)
+{
+	group_t *g = realloc(c->g, (c->n_g + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	c->g = g;
+	g = &c->g[c->n_g];
+	memset(g, 0, sizeof(*g));
+	if (!(g->runs = calloc(cap + 1, sizeof(*g->runs))))
+		return NULL;
+	c->n_g++;
+	snprintf(g->key, sizeof(g->key), "%s", key);
+	g->explicit_ids = explicit_ids;
+	/* Column names are unique: a second "system" column is "system#2". */
+	int k = 1;
+	for (;;) {
+		if (k == 1)
+			snprintf(g->name, sizeof(g->name), "%s", base_name);
+		else
+			snprintf(g->name, sizeof(g->name), "%.60s#%d", base_name, k);
+		size_t j = 0;
+		while (j + 1 < c->n_g && strcmp(c->g[j].name, g->name))
+			j++;
+		if (j + 1 == c->n_g)
+			break;
+		k++;
+	}
+	return g;
+}
+
+/* ---- --from-db ---- */
+
+static bool all_ids(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(*s >= '0' && *s <= '9') && *s != ',')
+			return false;
+	return true;
+}
+
+static int parse_ids(const char *s, int64_t **ret, size_t *n)
+{
+	size_t cap = 1;
+	for (const char *p = s; *p; p++)
+		cap += *p == ',';
+	int64_t *ids = calloc(cap, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	size_t k = 0;
+	char *buf = strdup(s), *save = NULL;
+	if (!buf) {
+		free(ids);
+		return -ENOMEM;
+	}
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		long long v = strtoll(t, NULL, 10);
+		if (v <= 0) {
+			free(buf);
+			free(ids);
+			return -EINVAL;
+		}
+		ids[k++] = v;
+	}
+	free(buf);
+	if (!k) {
+		free(ids);
+		return -EINVAL;
+	}
+	*ret = ids;
+	*n = k;
+	return 0;
+}
+
+/* The runs one argument names. */
+static int select_runs(soak_db_t *db, const char *arg, const char *db_path, soak_run_t **runs,
+		       size_t *n, bool *explicit_ids)
+{
+	*explicit_ids = false;
+	if (all_ids(arg)) {
+		int64_t *ids;
+		size_t k;
+		if (parse_ids(arg, &ids, &k) < 0) {
+			soak_err("compare: '%s' is not a run id or a comma-separated list of run ids", arg);
+			return -EINVAL;
+		}
+		soak_run_filter_t f = { .ids = ids, .n_ids = k };
+		int r = soak_db_runs(db, &f, runs, n);
+		free(ids);
+		if (r < 0) {
+			soak_err("compare: %s", soak_db_errmsg(db));
+			return r;
+		}
+		*explicit_ids = strchr(arg, ',') != NULL;
+		return 0;
+	}
+	soak_run_filter_t f = { .comparison_id = arg };
+	int r = soak_db_runs(db, &f, runs, n);
+	if (r == 0 && *n == 0) {
+		soak_runs_free(*runs, *n);
+		f = (soak_run_filter_t){ .label = arg };
+		r = soak_db_runs(db, &f, runs, n);
+	}
+	if (r < 0) {
+		soak_err("compare: %s", soak_db_errmsg(db));
+		return r;
+	}
+	if (*n == 0) {
+		soak_runs_free(*runs, *n);
+		soak_err("compare: no run id, comparison id or label '%s' in %s (see soakctl runs)", arg,
+			 db_path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int from_db(const cmp_opts_t *o, const soak_run_opts_t *ro)
+{
+	if (!o->n_pos) {
+		soak_err("compare: --from-db needs run ids, labels or a comparison id (see soakctl runs)");
+		return SOAK_EXIT_USAGE;
+	}
+	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_READ);
+	if (!db)
+		return SOAK_EXIT_USAGE;
+	int rc = SOAK_EXIT_USAGE;
+	collect_t c = { 0 };
+	soak_run_t **sel = calloc(o->n_pos, sizeof(*sel));
+	size_t *nsel = calloc(o->n_pos, sizeof(*nsel));
+	bool *expl = calloc(o->n_pos, sizeof(*expl));
+	size_t total = 0, done = 0;
+	if (!sel || !nsel || !expl)
+		goto out;
+	for (; done < o->n_pos; done++) {
+		if (select_runs(db, o->pos[done], ro->db_path, &sel[done], &nsel[done], &expl[done]) < 0)
+			goto out;
+		total += nsel[done];
+	}
+	c.cap_res = total;
+	if (!(c.res = calloc(total + 1, sizeof(*c.res))))
+		goto out;
+	const char *comparison_id = NULL;
+	for (size_t a = 0; a < o->n_pos; a++) {
+		group_t *eg = NULL;
+		for (size_t j = 0; j < nsel[a]; j++) {
+			const soak_run_t *run = &sel[a][j];
+			soak_run_result_t *res = load_one(db, &c, run);
+			if (res == (soak_run_result_t *)-1)
+				goto out;
+			if (!res)
+				continue;
+			char key[1200];
+			run_key(run, key, sizeof(key));
+			group_t *g = eg;
+			if (expl[a] && !g)
+				g = eg = new_group(&c, run->allocator_name ? run->allocator_name : "?", key,
+						   true, total);
+			for (size_t k = 0; !g && k < c.n_g; k++)
+				if (!c.g[k].explicit_ids && !strcmp(c.g[k].key, key))
+					g = &c.g[k];
+			if (!g)
+				g = new_group(&c, run->allocator_name ? run->allocator_name : "?", key,
+					      false, total);
+			if (!g) {
+				soak_err("compare: out of memory");
+				goto out;
+			}
+			g->runs[g->n++] = res;
+			if (!comparison_id && run->comparison_id)
+				comparison_id = res->run.comparison_id;
+		}
+	}
+	soak_cmp_opts_t co = { .comparison_id = comparison_id };
+	rc = report(&c, o, &co);
+out:
+	for (size_t i = 0; i < done && sel; i++)
+		soak_runs_free(sel[i], nsel[i]);
+	free(sel);
+	free(nsel);
+	free(expl);
+	collect_free(&c);
+	soak_db_close(db);
+	return rc;
+}
+
+/* ---- running a comparison ---- */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	soak_run_interrupted = 1;
+}
+
+static void make_uuid(char buf[37], uint64_t *seed_out)
+{
+	unsigned char b[24];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		/* No entropy source: time and pid are unique enough for an id. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t x = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
+			     ((uint64_t)getpid() << 32);
+		soak_rng_t r;
+		soak_rng_seed(&r, x);
+		for (size_t i = 0; i < sizeof(b); i += 8) {
+			uint64_t v = soak_rng_next(&r);
+			memcpy(b + i, &v, 8);
+		}
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* variant 1 */
+	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	memcpy(seed_out, b + 16, 8);
+}
+
+typedef struct {
+	const char *spec;
+	soak_alloc_t a;
+	group_t *g;
+} slot_t;
+
+static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
+{
+	size_t ns = o->n_pos;
+	if (ns < 2) {
+		soak_err("compare: name at least two allocators (soakctl compare system mimalloc; "
+			 "the same one twice measures the noise)");
+		return SOAK_EXIT_USAGE;
+	}
+	if (ns > MAX_SLOTS) {
+		soak_err("compare: at most %d allocators at once", MAX_SLOTS);
+		return SOAK_EXIT_USAGE;
+	}
+	slot_t slots[MAX_SLOTS];
+	memset(slots, 0, sizeof(slots));
+	/* Resolve everything first: a typo in the last name must not cost an hour. */
+	for (size_t i = 0; i < ns; i++) {
+		char err[1024] = "";
+		slots[i].spec = o->pos[i];
+		if (soak_alloc_resolve(o->pos[i], ro->config, &slots[i].a, err, sizeof(err)) < 0) {
+			soak_err("compare: %s", err[0] ? err : "unknown allocator");
+			return SOAK_EXIT_USAGE;
+		}
+	}
+	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
+	if (!db)
+		return SOAK_EXIT_USAGE;
+
+	char cid[37];
+	uint64_t seed;
+	make_uuid(cid, &seed);
+	if (o->has_seed)
+		seed = o->seed;
+	ro->comparison_id = cid;
+	if (o->exec_repeat)
+		ro->repeat = true;
+
+	size_t planned = ns * o->repeat;
+	collect_t c = { .cap_res = planned };
+	int64_t *ids = calloc(planned + 1, sizeof(*ids));
+	size_t *slot_of = calloc(planned + 1, sizeof(*slot_of));
+	c.res = calloc(planned + 1, sizeof(*c.res));
+	int rc = SOAK_EXIT_USAGE;
+	size_t made = 0;
+	if (!ids || !slot_of || !c.res) {
+		soak_err("compare: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		char key[1200];
+		snprintf(key, sizeof(key), "slot %zu", i);
+		if (!(slots[i].g = new_group(&c, slots[i].a.name, key, true, o->repeat))) {
+			soak_err("compare: out of memory");
+			goto out;
+		}
+	}
+	/* new_group may move the array: take the pointers after the last one. */
+	for (size_t i = 0; i < ns; i++)
+		slots[i].g = &c.g[i];
+
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if (ro->verbose >= 0)
+		fprintf(stderr, "soakctl: comparison %s: %zu allocators x %zu repeat%s = %zu runs of %gs, "
+			"order seed %" PRIu64 "\n", cid, ns, o->repeat, o->repeat == 1 ? "" : "s", planned,
+			ro->duration_s, seed);
+	soak_rng_t rng;
+	soak_rng_seed(&rng, seed);
+	bool failed = false;
+	for (size_t round = 0; round < o->repeat && !soak_run_interrupted && !failed; round++) {
+		size_t order[MAX_SLOTS];
+		for (size_t i = 0; i < ns; i++)
+			order[i] = i;
+		for (size_t i = ns - 1; i > 0; i--) {     /* Fisher-Yates */
+			size_t j = soak_rng_below(&rng, i + 1), t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (size_t k = 0; k < ns && !soak_run_interrupted; k++) {
+			slot_t *s = &slots[order[k]];
+			ro->allocator = s->spec;
+			if (ro->verbose >= 0)
+				fprintf(stderr, "soakctl: round %zu/%zu, run %zu/%zu: %s\n", round + 1,
+					o->repeat, made + 1, planned, s->g->name);
+			int64_t id = 0;
+			if (soak_run_execute(db, ro, &id) < 0) {
+				soak_err("compare: the run of %s could not start; stopping the comparison "
+					 "(%zu runs recorded under %s)", s->spec, made, cid);
+				failed = true;
+				break;
+			}
+			ids[made] = id;
+			slot_of[made++] = order[k];
+		}
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (failed)
+		goto out;
+
+	/* Load what was recorded, in the order it was run. */
+	soak_run_filter_t f = { .ids = ids, .n_ids = made };
+	soak_run_t *runs = NULL;
+	size_t nr = 0;
+	if (made && soak_db_runs(db, &f, &runs, &nr) < 0) {
+		soak_err("compare: %s", soak_db_errmsg(db));
+		goto out;
+	}
+	for (size_t i = 0; i < made; i++)
+		for (size_t j = 0; j < nr; j++) {
+			if (runs[j].id != ids[i])
+				continue;
+			soak_run_result_t *res = load_one(db, &c, &runs[j]);
+			if (res == (soak_run_result_t *)-1) {
+				soak_runs_free(runs, nr);
+				goto out;
+			}
+			if (res) {
+				group_t *g = slots[slot_of[i]].g;
+				g->runs[g->n++] = res;
+			}
+		}
+	soak_runs_free(runs, nr);
+	if (soak_run_interrupted)
+		soak_err("compare: interrupted after %zu of %zu runs; reporting what was recorded",
+			 made, planned);
+	if (!made) {
+		rc = SOAK_EXIT_USAGE;
+		goto out;
+	}
+	soak_cmp_opts_t co = { .comparison_id = cid, .order_seed = seed, .has_order_seed = true,
+			       .repeats_planned = o->repeat, .interrupted = made < planned };
+	rc = report(&c, o, &co);
+	if (rc == SOAK_EXIT_OK && ro->verbose >= 0)
+		fprintf(stderr, "soakctl: comparison %s recorded in %s; report it again with: soakctl "
+			"compare --from-db --db %s %s\n", cid, ro->db_path, ro->db_path, cid);
+out:
+	collect_free(&c);
+	free(ids);
+	free(slot_of);
+	soak_db_close(db);
+	return rc;
+}
+
+int soak_cmd_compare(int argc, char **argv)
+{
+	cmp_opts_t o = { .format = "md", .repeat = 1 };
+	int r = parse_args(argc, argv, &o);
+	int rc = SOAK_EXIT_USAGE;
+	if (r != 0) {
+		rc = r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+		goto out;
+	}
+	soak_run_opts_t ro;
+	soak_run_opts_init(&ro);
+	if (soak_run_parse_opts(o.run_argc, o.run_argv, &ro, NULL) < 0)
+		goto out;
+	if (o.from_db) {
+		for (int i = 0; i < o.run_argc; i++)
+			if (!strcmp(o.run_argv[i], "--")) {
+				soak_err("compare: --from-db runs nothing: workload options do not apply");
+				goto out;
+			} else if (o.run_argv[i][0] == '-' && strcmp(o.run_argv[i], "--db") &&
+				   strncmp(o.run_argv[i], "--db=", 5)) {
+				soak_err("compare: --from-db runs nothing: %s does not apply (only --db)",
+					 o.run_argv[i]);
+				goto out;
+			} else if (!strcmp(o.run_argv[i], "--db")) {
+				i++;
+			}
+		if (o.repeat != 1 || o.has_seed || o.exec_repeat) {
+			soak_err("compare: --from-db runs nothing: --repeat, --seed and --exec-repeat do "
+				 "not apply");
+			goto out;
+		}
+		rc = from_db(&o, &ro);
+	} else {
+		rc = run_all(&o, &ro);
+	}
+out:
+	free(o.pos);
+	free(o.run_argv);
+	return rc;
+}
