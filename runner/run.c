@@ -797,6 +797,13 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		soak_err("--workload exec needs a command after --: soakctl run --workload exec -- CMD ARGS");
 		rc = -EINVAL;
 		goto out;
+	} else {
+		char cmd[PATH_MAX];
+		if (soak_spawn_resolve(o->wl_argv[0], cmd, sizeof(cmd)) < 0) {
+			soak_err("--workload exec: command '%s' not found or not executable", o->wl_argv[0]);
+			rc = -ENOENT;
+			goto out;
+		}
 	}
 	if (!o->no_cgroup) {
 		soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,

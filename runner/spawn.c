@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,57 @@ static void child_fail(int fd, int err)
 	_exit(127);
 }
 
-static void child(const soak_spawn_t *s, pid_t runner, int go, int errfd, int out, int errout)
+/* The child's environment, built before fork: after the child is released it
+ * is counted by the probes (cgroup-scoped perf counters), so it must not
+ * allocate (putenv/setenv may call malloc, which may call brk or mmap). */
+static char **build_env(const soak_spawn_t *s)
+{
+	size_t n = 0, add = 0;
+	while (environ[n])
+		n++;
+	while (s->env_add && s->env_add[add])
+		add++;
+	char **env = calloc(n + add + 1, sizeof(char *));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = environ[i];
+		size_t klen = strcspn(e, "=");
+		bool drop = s->clear_ld_preload && !strncmp(e, "LD_PRELOAD=", 11);
+		for (size_t j = 0; !drop && j < add; j++)
+			drop = !strncmp(s->env_add[j], e, klen + 1);   /* replaced below */
+		if (!drop)
+			env[k++] = (char *)e;
+	}
+	for (size_t j = 0; j < add; j++)
+		env[k++] = s->env_add[j];
+	env[k] = NULL;
+	return env;
+}
+
+/* execvp's PATH search, done before fork for the same reason. */
+int soak_spawn_resolve(const char *cmd, char *buf, size_t len)
+{
+	if (strchr(cmd, '/')) {
+		snprintf(buf, len, "%s", cmd);
+		return 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t l = strcspn(path, ":");
+		snprintf(buf, len, "%.*s/%s", (int)l, path, cmd);
+		if (access(buf, X_OK) == 0)
+			return 0;
+		path += l + (path[l] == ':');
+	}
+	return -ENOENT;
+}
+
+static void child(const soak_spawn_t *s, const char *path, char **envp, pid_t runner, int go,
+		  int errfd, int out, int errout)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -43,24 +94,27 @@ static void child(const soak_spawn_t *s, pid_t runner, int go, int errfd, int ou
 		close(out);
 		close(errout);
 	}
-	if (s->clear_ld_preload)
-		unsetenv("LD_PRELOAD");
-	for (char *const *e = s->env_add; e && *e; e++)
-		if (putenv(*e) != 0)
-			child_fail(errfd, errno);
 	if (s->keep_fd >= 0) {
 		int fl = fcntl(s->keep_fd, F_GETFD);
 		fcntl(s->keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
 	}
-	execvp(s->argv[0], s->argv);
+	execve(path, s->argv, envp);
 	child_fail(errfd, errno);
 }
 
 int soak_spawn(const soak_spawn_t *s, soak_child_t *ret)
 {
 	int go[2], ef[2], o[2] = { -1, -1 }, e[2] = { -1, -1 };
-	if (pipe2(go, O_CLOEXEC) < 0)
+	char path[4096];
+	if (soak_spawn_resolve(s->argv[0], path, sizeof(path)) < 0)
+		return -ENOENT;
+	char **envp = build_env(s);
+	if (!envp)
+		return -ENOMEM;
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		free(envp);
 		return -errno;
+	}
 	if (pipe2(ef, O_CLOEXEC) < 0)
 		goto fail_go;
 	if (s->capture && (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0))
@@ -77,8 +131,9 @@ int soak_spawn(const soak_spawn_t *s, soak_child_t *ret)
 			close(o[0]);
 			close(e[0]);
 		}
-		child(s, runner, go[0], ef[1], o[1], e[1]);
+		child(s, path, envp, runner, go[0], ef[1], o[1], e[1]);
 	}
+	free(envp);
 	close(go[0]);
 	close(ef[1]);
 	if (s->capture) {
@@ -93,6 +148,7 @@ int soak_spawn(const soak_spawn_t *s, soak_child_t *ret)
 	return 0;
 fail_all: {
 	int r = -errno;
+	free(envp);
 	for (int i = 0; i < 2; i++) {
 		if (o[i] >= 0)
 			close(o[i]);
@@ -105,6 +161,7 @@ fail_all: {
 }
 fail_go: {
 	int r = -errno;
+	free(envp);
 	close(go[0]);
 	close(go[1]);
 	return r;

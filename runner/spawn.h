@@ -25,6 +25,8 @@ typedef struct {
 	int out_fd, errout_fd;    /* worker stdout/stderr (capture), else -1 */
 } soak_child_t;
 
+/* execvp's PATH search: the executable `cmd` names, or -ENOENT. */
+int soak_spawn_resolve(const char *cmd, char *buf, size_t len);
 /* Forks; the child waits for soak_spawn_release. Returns 0 or -errno. */
 int soak_spawn(const soak_spawn_t *s, soak_child_t *ret);
 /* Releases the child and waits until it has exec'd; -errno (from the child) when exec failed. */
