@@ -1,0 +1,227 @@
+/* test_compare.c - reports/compare.c on synthetic runs: the unit choice
+ * (repeats vs blocks of intervals), verdict signs, exclusion of runs that did
+ * not end ok, insufficient-data messages, and the three output formats. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "compare.h"
+
+#define NI 30
+
+typedef struct {
+	soak_run_result_t r;
+	double t[NI], tp[NI], rss[NI];
+} synth_t;
+
+static void fig(soak_fig_t *f, double v)
+{
+	f->valid = true;
+	f->v = v;
+	f->why[0] = '\0';
+}
+
+static void none(soak_fig_t *f, const char *why)
+{
+	f->valid = false;
+	f->v = NAN;
+	snprintf(f->why, sizeof(f->why), "%s", why);
+}
+
+/* A run of NI intervals around tp ops/s (+-1%) with flat RSS of rss bytes. */
+static void synth(synth_t *s, int64_t id, const char *alloc, const char *status, double tp,
+		  double rss, unsigned wiggle)
+{
+	memset(s, 0, sizeof(*s));
+	soak_run_result_t *r = &s->r;
+	r->run.id = id;
+	r->run.allocator_name = (char *)alloc;
+	r->run.workload = (char *)"random_mixed";
+	r->run.workload_args = (char *)"[]";
+	r->run.status = (char *)status;
+	r->run.duration_s = 30;
+	r->run.interval_s = 1;
+	double sum = 0;
+	for (int i = 0; i < NI; i++) {
+		s->t[i] = i + 1;
+		s->tp[i] = tp * (1 + 0.01 * (((i * 7 + (int)wiggle) % 5) - 2) / 2.0);
+		s->rss[i] = rss + 4096 * ((i + wiggle) % 3);
+		sum += s->tp[i];
+	}
+	r->tp.series = (soak_xy_t){ NI, s->t, s->tp };
+	r->rss.series = (soak_xy_t){ NI, s->t, s->rss };
+	fig(&r->tp.mean, sum / NI);
+	fig(&r->tp.cv_pct, 0.7);
+	fig(&r->tp.drift_pct, 0.1 * wiggle);
+	fig(&r->rss.mean, rss);
+	fig(&r->rss.peak, rss + 8192);
+	fig(&r->rss.drift_pct, 0);
+	fig(&r->sc_total_per_op, 2e-8);
+	fig(&r->pf.minor_per_op, 1e-7);
+	for (int i = 0; i < SOAK_SC_N; i++) {      /* as soak_result_compute names them */
+		r->sc[i].metric = soak_sc_metrics[i];
+		r->sc[i].name = soak_sc_metrics[i] + 3;
+	}
+	for (int i = 0; i < 3; i++) {
+		soak_fig_t *lat[] = { &r->lat.p50_ns, &r->lat.p99_ns, &r->lat.p999_ns };
+		none(lat[i], "no latency histogram recorded");
+	}
+}
+
+static const soak_run_result_t *const *ptrs(synth_t *s, size_t n, const soak_run_result_t **out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = &s[i].r;
+	return out;
+}
+
+static void test_single_runs_use_blocks(void **state)
+{
+	(void)state;
+	synth_t a, b;
+	synth(&a, 1, "system", "ok", 10e6, 2e6, 0);
+	synth(&b, 2, "mimalloc", "ok", 12e6, 2e6, 1);
+	const soak_run_result_t *pa[1] = { &a.r }, *pb[1] = { &b.r };
+	soak_cmp_group_in_t g[2] = { { "system", pa, 1 }, { "mimalloc", pb, 1 } };
+	soak_cmp_opts_t o = { .baseline = 0 };
+	soak_comparison_t c;
+	assert_int_equal(soak_compare_compute(g, 2, &o, &c), 0);
+	assert_true(c.units.blocks);
+	assert_int_equal(c.units.block_len, NI / 5);     /* 5 blocks of 6 intervals */
+	const soak_verdict_t *v = &c.g[1].v[SOAK_CM_TP];
+	assert_int_equal(v->kind, SOAK_VERDICT_BETTER);
+	assert_int_equal(v->n_a, 5);
+	assert_true(fabs(v->change - 20) < 0.5);
+	assert_true(v->has_ci && v->ci_lo > 15 && v->ci_hi < 25);
+	/* RSS equal within noise: no significant difference. */
+	assert_int_equal(c.g[1].v[SOAK_CM_RSS_MEAN].kind, SOAK_VERDICT_SAME);
+	/* One value per run: no blocks possible, says what is needed. */
+	v = &c.g[1].v[SOAK_CM_SC_PER_OP];
+	assert_int_equal(v->kind, SOAK_VERDICT_INSUFFICIENT);
+	assert_non_null(strstr(v->why, "--repeat 4"));
+	/* Latency unavailable: the reason is carried. */
+	v = &c.g[1].v[SOAK_CM_LAT_P99];
+	assert_int_equal(v->kind, SOAK_VERDICT_INSUFFICIENT);
+	assert_non_null(strstr(v->why, "no latency histogram"));
+	soak_compare_free(&c);
+}
+
+static void test_repeats_and_exclusion(void **state)
+{
+	(void)state;
+	synth_t a[4], b[5];
+	for (unsigned i = 0; i < 4; i++)
+		synth(&a[i], 1 + 2 * i, "system", "ok", 10e6 * (1 + 0.002 * i), 2e6, i);
+	for (unsigned i = 0; i < 4; i++)
+		synth(&b[i], 2 + 2 * i, "slow", "ok", 7e6 * (1 + 0.002 * i), 2e6, i + 1);
+	synth(&b[4], 10, "slow", "oom-killed", 1e6, 64e6, 0);
+	const soak_run_result_t *pa[4], *pb[5];
+	soak_cmp_group_in_t g[2] = { { "system", ptrs(a, 4, pa), 4 }, { "slow", ptrs(b, 5, pb), 5 } };
+	soak_cmp_opts_t o = { .baseline = 0, .comparison_id = "cmp-1", .repeats_planned = 5 };
+	soak_comparison_t c;
+	assert_int_equal(soak_compare_compute(g, 2, &o, &c), 0);
+	assert_false(c.units.blocks);                     /* 4 ok repeats each */
+	assert_int_equal(c.g[1].n_ok, 4);
+	assert_string_equal(c.g[1].status, "ok x4, oom-killed x1");
+	const soak_verdict_t *v = &c.g[1].v[SOAK_CM_TP];
+	assert_int_equal(v->kind, SOAK_VERDICT_WORSE);
+	assert_int_equal(v->n_a, 4);                       /* the OOM-killed run is out */
+	assert_true(fabs(v->change + 30) < 0.5);
+	assert_true(v->mwu.exact);
+	assert_true(fabs(v->mwu.p - 2.0 / 70.0) < 1e-12);
+	/* Figures are means over ok runs: the OOM run's 64 MB does not count. */
+	assert_true(c.g[1].fig[SOAK_CM_RSS_MEAN].v < 3e6);
+	/* Repeats give verdicts for one-value-per-run metrics too. */
+	assert_int_equal(c.g[1].v[SOAK_CM_SC_PER_OP].kind, SOAK_VERDICT_SAME);
+	bool noted = false;
+	for (size_t i = 0; i < c.n_notes; i++)
+		noted |= strstr(c.notes[i], "slow #10 is oom-killed") != NULL &&
+			 strstr(c.notes[i], "excluded from the verdicts") != NULL;
+	assert_true(noted);
+
+	/* Markdown: the table shape, the verdict row, the method under it. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(soak_compare_emit(f, &c, "md"), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "| Metric | system (baseline) | slow | Target |"));
+	assert_non_null(strstr(buf, "| Throughput vs system (95% CI) | 100% | 70."));
+	assert_non_null(strstr(buf, "| throughput | **worse**: -30."));
+	assert_non_null(strstr(buf, "**Method.**"));
+	assert_non_null(strstr(buf, "repeats (one unit"));
+	assert_non_null(strstr(buf, "| Status (runs) | ok x4 | ok x4, oom-killed x1 |"));
+	free(buf);
+
+	/* JSON: versioned, verdict tokens, the runs embedded. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(soak_compare_emit(f, &c, "json"), 0);
+	fclose(f);
+	cJSON *j = cJSON_Parse(buf);
+	assert_non_null(j);
+	assert_int_equal(cJSON_GetObjectItem(j, "schema_version")->valueint, 1);
+	cJSON *al = cJSON_GetObjectItem(j, "allocators");
+	assert_int_equal(cJSON_GetArraySize(al), 2);
+	cJSON *slow = cJSON_GetArrayItem(al, 1);
+	cJSON *tv = cJSON_GetObjectItem(cJSON_GetObjectItem(slow, "verdicts"), "throughput");
+	assert_string_equal(cJSON_GetObjectItem(tv, "verdict")->valuestring, "worse");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(slow, "figures"),
+						     "latency_p99")));
+	assert_string_equal(cJSON_GetObjectItem(j, "comparison_id")->valuestring, "cmp-1");
+	cJSON_Delete(j);
+	free(buf);
+
+	/* CSV: a header and one row per allocator and metric. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(soak_compare_emit(f, &c, "csv"), 0);
+	fclose(f);
+	size_t lines = 0;
+	for (char *p = buf; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 1 + 2 * SOAK_CM_N);
+	assert_non_null(strstr(buf, "cmp-1,slow,0,throughput,"));
+	assert_non_null(strstr(buf, ",worse,"));
+	free(buf);
+	assert_int_equal(soak_compare_emit(stdout, &c, "xml"), -EINVAL);
+	soak_compare_free(&c);
+}
+
+static void test_too_short_for_blocks(void **state)
+{
+	(void)state;
+	synth_t a, b;
+	synth(&a, 1, "system", "ok", 10e6, 2e6, 0);
+	synth(&b, 2, "system", "ok", 10e6, 2e6, 1);
+	a.r.tp.series.n = a.r.rss.series.n = 4;
+	const soak_run_result_t *pa[1] = { &a.r }, *pb[1] = { &b.r };
+	soak_cmp_group_in_t g[2] = { { "system", pa, 1 }, { "system#2", pb, 1 } };
+	soak_cmp_opts_t o = { .baseline = 1 };
+	soak_comparison_t c;
+	assert_int_equal(soak_compare_compute(g, 2, &o, &c), 0);
+	const soak_verdict_t *v = &c.g[0].v[SOAK_CM_TP];
+	assert_int_equal(v->kind, SOAK_VERDICT_INSUFFICIENT);
+	assert_non_null(strstr(v->why, "the shortest run has 4"));
+	soak_compare_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_single_runs_use_blocks),
+		cmocka_unit_test(test_repeats_and_exclusion),
+		cmocka_unit_test(test_too_short_for_blocks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
