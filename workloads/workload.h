@@ -36,11 +36,11 @@
 #include "clock.h"
 
 /* Default 1-in-N latency sampling when no runner provides one (standalone).
- * Measured in docs/workloads.md (random_mixed, system malloc, this KVM host):
- * a timed op costs ~34 ns more (two lfence+rdtsc), so N=1 runs at 0.27x,
- * N=64 at 0.966x, N=128 at 0.986x, N=256 at 0.991x. 128 keeps the cost under
- * the 3% target with margin. */
-#define SOAK_WL_LATENCY_EVERY_DEFAULT 128
+ * Measured in docs/workloads.md (random_mixed, paired runs on this KVM host):
+ * a timed op costs ~34 ns more (two lfence+rdtsc), so throughput vs N=0 is
+ * 0.27x at N=1, 0.97x at N=128 (over the 3% target with mimalloc's faster
+ * ops) and 0.99x at N=256 (system) / 0.985x (mimalloc). */
+#define SOAK_WL_LATENCY_EVERY_DEFAULT 256
 /* Operations between two publications / stop checks. */
 #define SOAK_WL_BATCH 256
 
