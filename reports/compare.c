@@ -86,12 +86,14 @@ const soak_cmp_metric_def_t *soak_cmp_metric_find(const char *key)
 
 size_t soak_cmp_run_intervals(const soak_run_result_t *r)
 {
-	size_t n = r->tp.series.n;
-	if (r->rss.series.n > n)
-		n = r->rss.series.n;
-	if (r->lat.interval[SOAK_LAT_P99].n > n)
-		n = r->lat.interval[SOAK_LAT_P99].n;
-	return n;
+	/* The shortest non-empty per-interval series, so that every metric with
+	 * a series gets at least SOAK_VERDICT_MIN_BLOCKS blocks. */
+	const size_t n[] = { r->tp.series.n, r->rss.series.n, r->lat.interval[SOAK_LAT_P99].n };
+	size_t m = 0;
+	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		if (n[i] && (!m || n[i] < m))
+			m = n[i];
+	return m;
 }
 
 void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const size_t *n_sets,
@@ -195,16 +197,27 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 		snprintf(ret->why, sizeof(ret->why), "%s", wa[0] ? wa : wb);
 		goto out;
 	}
-	char unit[64];
+	char unit[64], thr[96];
+	double pct = isnan(practical_pct) ? m->practical_pct : practical_pct;
+	double abs_ = isnan(practical_abs) ? m->practical_abs : practical_abs;
+	bool mib = m->fig == soak_cmp_metrics[SOAK_CM_RSS_MEAN].fig ||
+		   m->fig == soak_cmp_metrics[SOAK_CM_RSS_PEAK].fig;
+	if (m->scale == SOAK_SCALE_DIFF)
+		snprintf(thr, sizeof(thr), "%g percent points", abs_);
+	else if (abs_ > 0 && mib)
+		snprintf(thr, sizeof(thr), "%g%% and %g MiB", pct, abs_ / (1024.0 * 1024.0));
+	else if (abs_ > 0)
+		snprintf(thr, sizeof(thr), "%g%% and %g %s", pct, abs_, m->unit);
+	else
+		snprintf(thr, sizeof(thr), "%g%%", pct);
 	if (u->blocks)
 		snprintf(unit, sizeof(unit), "blocks of %zu intervals", u->block_len);
 	else
 		snprintf(unit, sizeof(unit), "repeats");
 	soak_verdict_opts_t vo = {
 		.alpha = alpha, .dir = m->dir, .scale = m->scale,
-		.practical_pct = isnan(practical_pct) ? m->practical_pct : practical_pct,
-		.practical_abs = isnan(practical_abs) ? m->practical_abs : practical_abs,
-		.min_units = u->min_units, .seed = seed, .unit_name = unit,
+		.practical_pct = pct, .practical_abs = abs_,
+		.min_units = u->min_units, .seed = seed, .unit_name = unit, .practical_text = thr,
 	};
 	r = soak_verdict(a, na, b, nbu, &vo, ret);
 out:

@@ -380,8 +380,10 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 	} else {
 		snprintf(ci, sizeof(ci), " (baseline mean 0: no relative change)");
 	}
-	char thr[64];
-	if (opt.scale == SOAK_SCALE_DIFF)
+	char thr[96];
+	if (opt.practical_text)
+		snprintf(thr, sizeof(thr), "%s", opt.practical_text);
+	else if (opt.scale == SOAK_SCALE_DIFF)
 		snprintf(thr, sizeof(thr), "%g", opt.practical_abs);
 	else if (opt.practical_abs > 0)
 		snprintf(thr, sizeof(thr), "%g%% and %g", opt.practical_pct, opt.practical_abs);

@@ -122,6 +122,8 @@ typedef struct {
 	unsigned resamples;          /* 0 = SOAK_VERDICT_BOOTSTRAP_N */
 	uint64_t seed;               /* 0 = SOAK_VERDICT_SEED */
 	const char *unit_name;       /* "repeats", "blocks of 12 intervals" (for messages) */
+	const char *practical_text;  /* the threshold as shown in messages ("5% and 1 MiB"),
+	                                NULL = from practical_pct/practical_abs */
 } soak_verdict_opts_t;
 
 typedef struct {

@@ -471,6 +471,13 @@ static int from_db(const cmp_opts_t *o, const soak_run_opts_t *ro)
 			char key[1200];
 			run_key(run, key, sizeof(key));
 			group_t *g = eg;
+			if (g && strcmp(g->key, key)) {
+				soak_err("compare: the runs %s mix allocators (%s and %s): a comma-separated "
+					 "list is one column, the repeats of one allocator", o->pos[a],
+					 g->runs[0]->run.allocator_name ? g->runs[0]->run.allocator_name : "?",
+					 run->allocator_name ? run->allocator_name : "?");
+				goto out;
+			}
 			if (expl[a] && !g)
 				g = eg = new_group(&c, run->allocator_name ? run->allocator_name : "?", key,
 						   true, total);
