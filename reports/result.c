@@ -127,6 +127,24 @@ static int xy_steady(const soak_input_series_t *s, double t_from, soak_xy_t *out
 	return 0;
 }
 
+/* The end of the steady state: the runner's stop request. Samples after it
+ * cover the worker winding down (and the final sample after the reap, taken
+ * at an arbitrary time), so rates and levels stop there; counters still use
+ * the final sample for whole-run totals. */
+static double steady_end(const soak_result_input_t *in)
+{
+	for (size_t i = 0; i < in->n_events; i++)
+		if (in->events[i].kind && !strcmp(in->events[i].kind, "stop_requested"))
+			return in->events[i].t;
+	return INFINITY;
+}
+
+static void xy_trim(soak_xy_t *xy, double t_to)
+{
+	while (xy->n && xy->t[xy->n - 1] > t_to)
+		xy->n--;
+}
+
 static void xy_free(soak_xy_t *xy)
 {
 	free(xy->t);
@@ -316,6 +334,7 @@ static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 	if (!unusable) {
 		if (xy_steady(s, r->warmup_s, &m->series) < 0)
 			return -ENOMEM;
+		xy_trim(&m->series, steady_end(in));
 		if (!m->series.n)
 			fig_none(&why, "no rss_bytes samples after the warm-up (%.1f s)", r->warmup_s);
 	}
@@ -402,6 +421,7 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_xy_t st;
 		if (xy_steady(ops, r->warmup_s, &st) < 0)
 			return -ENOMEM;
+		xy_trim(&st, steady_end(in));
 		if (st.n >= 2) {
 			m->series.t = malloc((st.n - 1) * sizeof(double));
 			m->series.v = malloc((st.n - 1) * sizeof(double));

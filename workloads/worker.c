@@ -9,6 +9,7 @@
  * INIT (parse) -> READY (allocator identified) -> setup -> RUNNING -> DONE,
  * or ERROR / VERIFY_FAILED with a message and a SOAK_WORKER_EXIT_* code.
  */
+#include "exec-repeat.h"
 #include "workload.h"
 
 #include <dlfcn.h>
@@ -291,6 +292,27 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (!strcmp(argv[1], "--exec-repeat")) {
+		/* The driver of `soakctl run -w exec --repeat`: it identifies the
+		 * allocator like any workload, then runs the command back to back. */
+		map_shm(SOAK_WL_LATENCY_EVERY_DEFAULT);
+		check_runner_alive();
+		so_path("malloc", shm->malloc_so, sizeof(shm->malloc_so));
+		so_path("free", shm->free_so, sizeof(shm->free_so));
+		shm->nthreads = 1;
+		set_state(SOAK_WS_READY);
+		return soak_exec_repeat(shm, argc - 2, argv + 2);
+	}
+	/* --check WORKLOAD [options]: validate only (the runner asks before it
+	 * records a run, so a typo costs no run record). */
+	bool check_only = !strcmp(argv[1], "--check");
+	if (check_only) {
+		if (argc < 3)
+			die(SOAK_WORKER_EXIT_USAGE, "--check needs a workload name");
+		argc--;
+		argv++;
+	}
+
 	worker_opts_t w = { .latency_every = SOAK_WL_LATENCY_EVERY_DEFAULT };
 	char **rest = calloc((size_t)argc, sizeof(char *));
 	if (!rest)
@@ -327,6 +349,8 @@ int main(int argc, char **argv)
 		if (rc)
 			die(rc, "%s", why);
 	}
+	if (check_only)
+		return 0;
 	soak_clock_init(w.force_monotonic);
 
 	/* Identify the allocator before the first measured operation. */
