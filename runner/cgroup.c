@@ -332,7 +332,10 @@ static int attach_v1(const char *controller, const char *rel, pid_t pid, char *e
 	struct cgroup *c = cgroup_new_cgroup(rel);
 	if (!c)
 		return -ENOMEM;
-	int r = cgroup_get_cgroup(c);
+	/* Name the one controller instead of cgroup_get_cgroup(), which reads
+	 * every file of the group and fails when any controller's hierarchy
+	 * lacks the group. */
+	int r = cgroup_add_controller(c, controller) ? 0 : ECGFAIL;
 	if (!r)
 		r = cgroup_attach_task_pid(c, pid);
 	if (r)

@@ -19,11 +19,21 @@ pass() { echo "ok: $*"; }
 q() { sqlite3 -batch -noheader "$DB" "$1"; }
 # soak ARGS: soakctl with the test database.
 soak() { "$SOAKCTL" "$@"; }
-# Asserts that no cgroup directory made by this suite is left anywhere.
+# Asserts that the cgroup directories of every run in $DB are gone (other
+# soaks may run on the machine at the same time: only ours are checked).
 assert_no_cgroups() {
   local left
-  left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name 'soak-*' 2>/dev/null | grep -v "soak-test-" || true)
+  left=$(sqlite3 -batch -noheader "$DB" "select cgroup_paths from runs where cgroup_paths is not null" |
+    python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    line = line.strip()
+    if not line or line == "{}": continue
+    for k, p in json.loads(line).items():
+        if k != "mode" and p and os.path.isdir(p): print(p)')
   [ -z "$left" ] || fail "cgroup directories left behind: $left"
+  [ "$(q "select count(*) from runs where cgroup_mode != 'none' and (cgroup_paths is null or cgroup_paths = '{}')")" = 0 ] \
+    || fail "a run with cgroups did not record their paths"
 }
 # json_get FILE EXPR: evaluates a python expression over the parsed JSON `j`.
 json_get() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
