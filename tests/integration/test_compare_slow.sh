@@ -4,6 +4,18 @@
 # ratio, and fails a throughput gate against the system run as baseline; the
 # JUnit file names the failing check and validates against the JUnit schema.
 source "$(dirname "$0")/lib.sh"
+# The cgroups of this test's own runs are gone (assert_no_cgroups would also
+# see the runs of other tests running at the same time).
+assert_own_cgroups_gone() {
+  local left
+  left=$(q "select cgroup_paths from runs where cgroup_paths is not null" | python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    for k, d in json.loads(line).items():
+        if k != "mode" and d and os.path.isdir(d):
+            print(d)')
+  [ -z "$left" ] || fail "cgroup directories left behind: $left"
+}
 for c in compare gate; do
   "$SOAKCTL" $c --help >/dev/null 2>&1 \
     || fail "soakctl has no '$c' command (add it to the command table in runner/main.c)"
@@ -36,8 +48,10 @@ print(f"system {ns_sys:.1f} ns/op, slow {ns_slow:.1f} ns/op: ratio {ratio:.3f} "
       f"+ the busy-wait clock reads); verdict {v['verdict']} {v['reason']}")
 assert v["verdict"] == "worse", v
 assert v["change"] < 0 and v["ci"][1] < 0, v
-# Busy-waiting overshoots by about one clock read (20-60 ns) per malloc.
-assert 0.8 * delay / 2 <= added <= 2.0 * delay / 2, added
+# The delay is a minimum (the busy-wait never returns early); it overshoots by
+# the clock reads of its loop (~25 ns each here: 200 ns costs ~240 ns) and by
+# the noise of a shared machine, so allow 0.8x to 2.5x of DELAY/2 per op.
+assert 0.8 * delay / 2 <= added <= 2.5 * delay / 2, added
 PY
 sys_id=$(q "select id from runs where allocator_name='system'")
 slow_id=$(q "select id from runs where allocator_name='slow'")
@@ -66,5 +80,5 @@ PY
 rc=0
 soak gate --db "$DB" --baseline slowtest "$sys_id" > "$T/gate2.out" || rc=$?
 grep -q "baseline_throughput: .*better" "$T/gate2.out" || { cat "$T/gate2.out"; fail "system vs slow not better"; }
-assert_no_cgroups
+assert_own_cgroups_gone
 pass "slow allocator: worse throughput, gate exit 1 naming baseline_throughput, JUnit valid"
