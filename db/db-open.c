@@ -12,6 +12,7 @@
  * run field table (db-run.c) instead. */
 static const char *const stmt_sql[ST__MAX] = {
 	[ST_RUN_OBSERVED] = "UPDATE runs SET allocator_observed = ?2 WHERE id = ?1",
+	[ST_RUN_WORKER_PID] = "UPDATE runs SET worker_pid = ?2 WHERE id = ?1",
 	[ST_RUN_END] = "UPDATE runs SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5,"
 		       " message = ?6 WHERE id = ?1",
 	[ST_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",

@@ -225,6 +225,23 @@ int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed)
 	return 0;
 }
 
+int soak_db_run_set_worker_pid(soak_db_t *db, int64_t run, int64_t pid)
+{
+	int r = db_write_begin(db);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = db_stmt(db, ST_RUN_WORKER_PID, &r);
+	if (!st)
+		return r;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, pid);
+	if ((r = db_step_done(db, st, "recording the worker pid")) < 0)
+		return r;
+	if (sqlite3_changes(db->sql) == 0)
+		return db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+	return 0;
+}
+
 int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *exit_code,
 		    const int *signal, const char *message)
 {

@@ -78,6 +78,7 @@ void soak_run_free(soak_run_t *r);
  * (synchronous=FULL). soak_db_close commits what is still pending. */
 int soak_db_run_begin(soak_db_t *db, const soak_run_t *r, int64_t *ret_id);
 int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed);
+int soak_db_run_set_worker_pid(soak_db_t *db, int64_t run, int64_t pid);
 int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *exit_code,
 		    const int *signal, const char *message);
 /* Registers a metric name (idempotent) and returns its id. */

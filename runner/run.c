@@ -866,7 +866,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto unblock;
 	}
 	r->ctx.pid = r->child.pid;
-	/* TODO(db): record worker pid once db.h has a setter */
+	soak_db_run_set_worker_pid(db, r->id, r->child.pid);
+	soak_db_commit(db);
 	soak_sr_store_init(&r->sr);
 	soak_selfreport_init(&r->sr_out, soak_sr_store_put, &r->sr);
 	soak_selfreport_init(&r->sr_err, soak_sr_store_put, &r->sr);

@@ -4,7 +4,7 @@
 # soakctl command marks the run incomplete, removes its cgroups and reports it.
 source "$(dirname "$0")/lib.sh"
 
-soak run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
+"$SOAKCTL" run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
 runner=$!
 sleep 3
 kill -TERM $runner
@@ -16,7 +16,7 @@ n=$(q "select count(*) from samples where run_id=1 and t > 1")
 assert_no_cgroups
 pass "SIGTERM: interrupted with $n samples"
 
-soak run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
+"$SOAKCTL" run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
 runner=$!
 sleep 3
 worker=$(q "select worker_pid from runs where id=2")
@@ -24,7 +24,9 @@ kill -9 $runner
 wait $runner || true
 sleep 0.5
 [ -n "$worker" ] || fail "worker pid not recorded"
-if kill -0 "$worker" 2>/dev/null; then fail "worker $worker outlived its runner"; fi
+# A zombie is dead (this VM's PID 1 does not reap orphans): alive = not Z.
+state=$(awk '/^State:/ {print $2}' /proc/$worker/status 2>/dev/null || true)
+[ -z "$state" ] || [ "$state" = Z ] || fail "worker $worker outlived its runner (state $state)"
 [ "$(q "select status from runs where id=2")" = running ] || fail "status changed before any command ran"
 soak report --db "$DB" --format json 2 > "$T/r.json" || fail "report after kill -9 failed"
 [ "$(q "select status from runs where id=2")" = incomplete ] || fail "run 2 not marked incomplete"
