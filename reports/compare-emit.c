@@ -31,7 +31,9 @@ static char *fmt_value(int m, const soak_fig_t *f, soak_grade_t grade, char *buf
 		return buf;
 	}
 	switch (m) {
-	case SOAK_CM_TP: snprintf(b, sizeof(b), "%.2f", f->v / 1e6); break;
+	case SOAK_CM_TP:   /* M ops/s; exec steps can be far below 0.01 M */
+		snprintf(b, sizeof(b), f->v >= 1e5 || f->v == 0 ? "%.2f" : "%.3g", f->v / 1e6);
+		break;
 	case SOAK_CM_CV: snprintf(b, sizeof(b), "%.2f%%", f->v); break;
 	case SOAK_CM_TP_DRIFT:
 	case SOAK_CM_RSS_DRIFT: snprintf(b, sizeof(b), "%+.2f%%", f->v); break;
