@@ -1,0 +1,103 @@
+/* test_parse.c - duration, size and percent parsers, table-driven. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "soak/parse.h"
+
+static void test_duration(void **state)
+{
+	(void)state;
+	static const struct { const char *in; double want; } ok[] = {
+		{ "90s", 90 }, { "5m", 300 }, { "1h", 3600 }, { "250ms", 0.25 }, { "1.5s", 1.5 },
+		{ "2h30m", 9000 }, { "10", 10 }, { "10ms", 0.01 }, { "1m30s", 90 }, { "0.5h", 1800 },
+		{ "500us", 0.0005 }, { "1d", 86400 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		double v = -1;
+		assert_int_equal(soak_parse_duration(ok[i].in, &v), 0);
+		assert_true(fabs(v - ok[i].want) < 1e-12);
+	}
+	static const char *bad[] = { "", "s", "5x", "-5s", "1h5", "5 m", "abc", "nan", "inf", "1e400s" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		double v = 42;
+		assert_true(soak_parse_duration(bad[i], &v) < 0);
+		assert_true(v == 42); /* out-parameter untouched on failure */
+	}
+	double v;
+	assert_int_equal(soak_parse_duration("400d", &v), -ERANGE);
+	assert_int_equal(soak_parse_duration(NULL, &v), -EINVAL);
+}
+
+static void test_size(void **state)
+{
+	(void)state;
+	static const struct { const char *in; uint64_t want; } ok[] = {
+		{ "64M", 64ull << 20 }, { "1G", 1ull << 30 }, { "512K", 512ull << 10 }, { "4096", 4096 },
+		{ "1.5G", 3ull << 29 }, { "64MiB", 64ull << 20 }, { "64mb", 64ull << 20 }, { "0", 0 },
+		{ "2T", 2ull << 40 }, { "max", UINT64_MAX }, { "infinity", UINT64_MAX }, { "10B", 10 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint64_t v = 1;
+		assert_int_equal(soak_parse_size(ok[i].in, &v), 0);
+		assert_true(v == ok[i].want);
+	}
+	static const char *bad[] = { "", "M", "64X", "-1M", "64 M", "1.5.5G", "64Mx", "G64" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v = 7;
+		assert_true(soak_parse_size(bad[i], &v) < 0);
+		assert_true(v == 7);
+	}
+	uint64_t v;
+	assert_int_equal(soak_parse_size("99999999999T", &v), -ERANGE);
+}
+
+static void test_percent_u64(void **state)
+{
+	(void)state;
+	double p;
+	assert_int_equal(soak_parse_percent("50%", &p), 0);
+	assert_true(p == 50);
+	assert_int_equal(soak_parse_percent("150", &p), 0);
+	assert_true(p == 150);
+	assert_int_equal(soak_parse_percent("12.5%", &p), 0);
+	assert_true(p == 12.5);
+	assert_true(soak_parse_percent("0%", &p) < 0);
+	assert_true(soak_parse_percent("%", &p) < 0);
+	assert_true(soak_parse_percent("50%%", &p) < 0);
+	assert_true(soak_parse_percent("-5%", &p) < 0);
+	uint64_t u;
+	assert_int_equal(soak_parse_u64("256", &u), 0);
+	assert_true(u == 256);
+	assert_int_equal(soak_parse_u64("4K", &u), 0);
+	assert_true(u == 4096);
+	assert_true(soak_parse_u64("-1", &u) < 0);
+	assert_true(soak_parse_u64("1.5", &u) < 0);
+	assert_int_equal(soak_parse_u64("99999999999999999999", &u), -ERANGE);
+}
+
+static void test_format(void **state)
+{
+	(void)state;
+	char b[32];
+	assert_string_equal(soak_fmt_bytes(512, b, sizeof(b)), "512 B");
+	assert_string_equal(soak_fmt_bytes(10 * 1048576.0, b, sizeof(b)), "10.00 MiB");
+	assert_string_equal(soak_fmt_duration(90, b, sizeof(b)), "1m30s");
+	assert_string_equal(soak_fmt_duration(3723, b, sizeof(b)), "1h02m03s");
+	assert_string_equal(soak_fmt_duration(2.5, b, sizeof(b)), "2.5s");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_percent_u64),
+		cmocka_unit_test(test_format),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
