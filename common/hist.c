@@ -92,7 +92,8 @@ double soak_hist_quantile(const soak_hist_t *h, double q, int *ok)
 		*ok = 1;
 	if (q >= 1.0)
 		return (double)h->max;
-	uint64_t rank = (uint64_t)ceil(q * (double)h->count);
+	/* The epsilon keeps 0.07 * 100 from rounding up to rank 8. */
+	uint64_t rank = (uint64_t)ceil(q * (double)h->count - 1e-9);
 	if (rank < 1)
 		rank = 1;
 	uint64_t seen = 0;
@@ -141,6 +142,10 @@ int soak_hist_decode(soak_hist_t *h, const char *text)
 	uint64_t hdr[4];
 	const char *p = text;
 	for (int k = 0; k < 4; k++) {
+		if (*p == ' ' && k > 0)
+			p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
 		errno = 0;
 		hdr[k] = strtoull(p, &end, 10);
 		if (end == p || errno)
