@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *ballast;
+/* volatile and exported: the compiler must not drop an allocation it sees
+ * is never read. */
+char *volatile soak_test_ballast;
 
 __attribute__((constructor)) static void hold(void)
 {
@@ -13,7 +15,8 @@ __attribute__((constructor)) static void hold(void)
 	if (!mb)
 		return;
 	size_t n = (size_t)atol(mb) << 20;
-	ballast = malloc(n);
-	if (ballast)
-		memset(ballast, 0x5a, n);
+	volatile char *p = malloc(n);
+	for (size_t i = 0; p && i < n; i += 4096)
+		p[i] = 0x5a;
+	soak_test_ballast = (char *)p;
 }
