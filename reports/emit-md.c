@@ -139,10 +139,10 @@ static void limits_text(const soak_run_t *run, char *buf, size_t len)
 	}
 	snprintf(buf, len, "mem %s, swap %s, cpu %s",
 		 run->has_memory_max && run->memory_max != UINT64_MAX
-			 ? soak_fmt_bytes((double)run->memory_max, a, sizeof(a)) : "max",
+			 ? soak_fmt_bytes((double)run->memory_max, a, sizeof(a)) : "unlimited",
 		 run->has_swap_max && run->swap_max != UINT64_MAX
-			 ? soak_fmt_bytes((double)run->swap_max, b, sizeof(b)) : "max",
-		 run->has_cpu_max ? "" : "max");
+			 ? soak_fmt_bytes((double)run->swap_max, b, sizeof(b)) : "unlimited",
+		 run->has_cpu_max ? "" : "unlimited");
 	if (run->has_cpu_max) {
 		size_t l = strlen(buf);
 		snprintf(buf + l, len - l, "%.0f%%", run->cpu_max_pct);
