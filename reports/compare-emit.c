@@ -154,13 +154,13 @@ static void md_run_line(FILE *f, const soak_comparison_t *c)
 		r->workload_args && strcmp(r->workload_args, "[]") ? " " : "",
 		r->workload_args && strcmp(r->workload_args, "[]") ? r->workload_args : "", d, w, iv,
 		r->has_memory_max && r->memory_max != UINT64_MAX
-			? soak_fmt_bytes((double)r->memory_max, mem, sizeof(mem)) : "max",
+			? soak_fmt_bytes((double)r->memory_max, mem, sizeof(mem)) : "unlimited",
 		r->has_swap_max && r->swap_max != UINT64_MAX
-			? soak_fmt_bytes((double)r->swap_max, sw, sizeof(sw)) : "max");
+			? soak_fmt_bytes((double)r->swap_max, sw, sizeof(sw)) : "unlimited");
 	if (r->has_cpu_max)
 		fprintf(f, "%.0f%%", r->cpu_max_pct);
 	else
-		fputs("max", f);
+		fputs("unlimited", f);
 	if (r->cgroup_mode && !strcmp(r->cgroup_mode, "none"))
 		fputs(" (no cgroup: not enforced)", f);
 	fputs(".", f);
