@@ -1,5 +1,6 @@
 /* cmd-run.c - `soakctl run`: options table, parser (shared with compare), command. */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +233,8 @@ static void usage(FILE *f)
 		   "  soakctl run -w random_mixed -a mimalloc -d 5m --warmup 30s -- --ws 400\n"
 		   "  soakctl run -w leak --memory-max 64M -d 30s\n"
 		   "  soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400\n"
-		   "\nExit codes: 0 run recorded (see its status), 2 usage or environment error.\n");
+		   "\nExit codes: 0 run recorded (see its status), 2 usage or environment error,\n"
+		   "or the run got another allocator than it asked for (status allocator-mismatch).\n");
 }
 
 int soak_cmd_run(int argc, char **argv)
@@ -251,11 +253,21 @@ int soak_cmd_run(int argc, char **argv)
 		return SOAK_EXIT_USAGE;
 	int64_t id = 0;
 	int r = soak_run_execute(db, &o, &id);
-	soak_db_close(db);
-	if (r < 0)
+	if (r < 0) {
+		soak_db_close(db);
 		return SOAK_EXIT_USAGE;
+	}
+	/* A soak that ran another allocator than it asked for is an error, not
+	 * a result: the run is kept (status allocator-mismatch) but we exit 2. */
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	soak_run_filter_t f = { .ids = &id, .n_ids = 1 };
+	bool mismatch = soak_db_runs(db, &f, &runs, &n) == 0 && n == 1 && runs[0].status &&
+			!strcmp(runs[0].status, "allocator-mismatch");
+	soak_runs_free(runs, n);
+	soak_db_close(db);
 	if (o.verbose >= 0)
 		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
 		       o.db_path, id);
-	return SOAK_EXIT_OK;
+	return mismatch ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
 }
