@@ -430,27 +430,6 @@ static int json_emit(FILE *f, const soak_comparison_t *c)
 
 /* ---- CSV ---- */
 
-static void csv_str(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void csv_num(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.10g", v);
-}
-
 static int csv_emit(FILE *f, const soak_comparison_t *c)
 {
 	fputs("comparison_id,allocator,baseline,metric,value,unit,status,change_vs_baseline,"
@@ -461,32 +440,32 @@ static int csv_emit(FILE *f, const soak_comparison_t *c)
 			const soak_cmp_metric_def_t *d = &soak_cmp_metrics[m];
 			const soak_verdict_t *v = &g->v[m];
 			bool has_v = d->verdict && i != c->baseline;
-			csv_str(f, c->opts.comparison_id ? c->opts.comparison_id : "");
+			soak_csv_str(f, c->opts.comparison_id ? c->opts.comparison_id : "");
 			fputc(',', f);
-			csv_str(f, g->name);
+			soak_csv_str(f, g->name);
 			fprintf(f, ",%d,%s,", i == c->baseline, d->key);
 			if (g->fig[m].valid)
-				csv_num(f, g->fig[m].v);
+				soak_csv_num(f, g->fig[m].v);
 			fprintf(f, ",%s,", d->unit);
-			csv_str(f, g->status);
+			soak_csv_str(f, g->status);
 			fputc(',', f);
 			if (has_v && v->kind != SOAK_VERDICT_INSUFFICIENT) {
-				csv_num(f, v->change);
+				soak_csv_num(f, v->change);
 				fprintf(f, ",%s,", d->scale == SOAK_SCALE_RATIO ? "pct" : "diff");
 				if (v->has_ci)
-					csv_num(f, v->ci_lo);
+					soak_csv_num(f, v->ci_lo);
 				fputc(',', f);
 				if (v->has_ci)
-					csv_num(f, v->ci_hi);
+					soak_csv_num(f, v->ci_hi);
 				fputc(',', f);
-				csv_num(f, v->mwu.p);
+				soak_csv_num(f, v->mwu.p);
 				fprintf(f, ",%zu,%zu,", v->n_a, v->n_b);
 			} else {
 				fputs(",,,,,,,", f);
 			}
 			fputs(has_v ? soak_verdict_token(v->kind) : (i == c->baseline && d->verdict ? "baseline" : ""), f);
 			fputc(',', f);
-			csv_str(f, has_v ? v->why : (!g->fig[m].valid ? g->fig[m].why : ""));
+			soak_csv_str(f, has_v ? v->why : (!g->fig[m].valid ? g->fig[m].why : ""));
 			fputc('\n', f);
 		}
 	}

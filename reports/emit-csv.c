@@ -70,33 +70,10 @@ static const col_t cols[] = {
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
 /* RFC 4180: quote a field holding a comma, quote or line break. */
-static void put_str(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void put_num(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.12g", v);
-}
-
 static void put_fig(FILE *f, const soak_fig_t *x)
 {
 	if (x->valid)
-		put_num(f, x->v);
+		soak_csv_num(f, x->v);
 }
 
 static void put_special(FILE *f, const soak_run_result_t *r, enum special s)
@@ -104,13 +81,13 @@ static void put_special(FILE *f, const soak_run_result_t *r, enum special s)
 	const soak_self_budget_t *self = r->n_self ? &r->self[0] : NULL;
 	switch (s) {
 	case S_ID: fprintf(f, "%lld", (long long)r->run.id); break;
-	case S_ALLOC: put_str(f, r->run.allocator_name); break;
+	case S_ALLOC: soak_csv_str(f, r->run.allocator_name); break;
 	case S_EXIT: if (r->run.has_exit_code) fprintf(f, "%d", r->run.exit_code); break;
 	case S_SIGNAL: if (r->run.has_signal) fprintf(f, "%d", r->run.signal); break;
-	case S_WARMUP: put_num(f, r->warmup_s); break;
+	case S_WARMUP: soak_csv_num(f, r->warmup_s); break;
 	case S_GRADE: if (r->grade != SOAK_GRADE_NONE) fputs(soak_grade_name(r->grade), f); break;
-	case S_PEAK_SOURCE: if (r->rss.peak.valid) put_str(f, r->rss.peak_source); break;
-	case S_SELF_TAG: if (self) put_str(f, self->tag); break;
+	case S_PEAK_SOURCE: if (r->rss.peak.valid) soak_csv_str(f, r->rss.peak_source); break;
+	case S_SELF_TAG: if (self) soak_csv_str(f, self->tag); break;
 	case S_SELF_TOTAL: if (self) put_fig(f, &self->total); break;
 	case S_SELF_PER_OP: if (self) put_fig(f, &self->per_op); break;
 	case S_SELF_MEASURED: if (self) put_fig(f, &self->measured); break;
@@ -127,8 +104,8 @@ static void put_cell(FILE *f, const soak_run_result_t *r, const col_t *c)
 	const char *base = (const char *)r;
 	switch (c->kind) {
 	case C_FIG: put_fig(f, (const soak_fig_t *)(const void *)(base + c->off)); break;
-	case C_RUNSTR: put_str(f, *(char *const *)(const void *)(base + c->off)); break;
-	case C_STR: put_str(f, base + c->off); break;
+	case C_RUNSTR: soak_csv_str(f, *(char *const *)(const void *)(base + c->off)); break;
+	case C_STR: soak_csv_str(f, base + c->off); break;
 	case C_SIZE: fprintf(f, "%zu", *(const size_t *)(const void *)(base + c->off)); break;
 	case C_SPECIAL: put_special(f, r, (enum special)c->off); break;
 	}
@@ -144,7 +121,7 @@ static int ccdf_rows(FILE *f, const soak_run_result_t *r, size_t n)
 		size_t np = soak_result_ccdf(r[i].lat.hist, pts, 64);
 		for (size_t j = 0; j < np; j++) {
 			fprintf(f, "%lld,", (long long)r[i].run.id);
-			put_str(f, r[i].run.allocator_name);
+			soak_csv_str(f, r[i].run.allocator_name);
 			fprintf(f, ",%.12g,%.12g,%" PRIu64 ",%" PRIu64 "\n", pts[j].value_ns,
 				pts[j].fraction, pts[j].slower, r[i].lat.hist->count);
 		}
@@ -176,17 +153,17 @@ static int csv_runs(FILE *f, const soak_run_t *runs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const soak_run_t *r = &runs[i];
 		fprintf(f, "%lld,", (long long)r->id);
-		put_str(f, r->started_at);
+		soak_csv_str(f, r->started_at);
 		fputc(',', f);
-		put_str(f, r->workload);
+		soak_csv_str(f, r->workload);
 		fputc(',', f);
-		put_str(f, r->allocator_name);
+		soak_csv_str(f, r->allocator_name);
 		fputc(',', f);
-		put_str(f, r->label);
+		soak_csv_str(f, r->label);
 		fputc(',', f);
-		put_str(f, r->status);
+		soak_csv_str(f, r->status);
 		fputc(',', f);
-		put_num(f, soak_run_wall_s(r));
+		soak_csv_num(f, soak_run_wall_s(r));
 		fputc('\n', f);
 	}
 	return ferror(f) ? -EIO : 0;

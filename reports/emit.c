@@ -86,3 +86,26 @@ char *soak_fmt_status(const soak_run_t *r, char *buf, size_t len)
 	}
 	return buf;
 }
+
+void soak_csv_str(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void soak_csv_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.12g", v);
+}

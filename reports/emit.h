@@ -43,5 +43,9 @@ double soak_run_wall_s(const soak_run_t *r);
 char *soak_fmt_ns(double ns, char *buf, size_t len);
 /* Status with its cause: "crashed (signal 11: SIGSEGV)", "failed (exit 3)". */
 char *soak_fmt_status(const soak_run_t *r, char *buf, size_t len);
+/* CSV cells (RFC 4180): a string quoted when it holds a comma, quote or line
+ * break (NULL writes nothing); a number, nothing when it is not finite. */
+void soak_csv_str(FILE *f, const char *s);
+void soak_csv_num(FILE *f, double v);
 
 #endif

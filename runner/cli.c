@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,17 @@ void soak_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int soak_cli_parse_id(const char *s, int64_t *ret)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v <= 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }
 
 /* A runner that died left its cgroups (and maybe a worker, which PDEATHSIG

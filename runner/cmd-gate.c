@@ -58,17 +58,6 @@ typedef struct {
 	size_t n_ids;
 } gate_opts_t;
 
-static int parse_id(const char *s, int64_t *ret)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v <= 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, gate_opts_t *o)
 {
 	static const struct option opts[] = {
@@ -106,7 +95,7 @@ static int parse_args(int argc, char **argv, gate_opts_t *o)
 		if (!(o->ids = calloc(o->n_ids, sizeof(*o->ids))))
 			return -ENOMEM;
 		for (size_t i = 0; i < o->n_ids; i++)
-			if (parse_id(argv[optind + (int)i], &o->ids[i]) < 0) {
+			if (soak_cli_parse_id(argv[optind + (int)i], &o->ids[i]) < 0) {
 				soak_err("gate: '%s' is not a run id (a positive number; see soakctl runs)",
 					 argv[optind + (int)i]);
 				return -EINVAL;
@@ -229,7 +218,7 @@ static int gate(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_
 	if (o->baseline) {
 		int64_t bid;
 		soak_run_filter_t bf = { .label = o->baseline };
-		if (parse_id(o->baseline, &bid) == 0)
+		if (soak_cli_parse_id(o->baseline, &bid) == 0)
 			bf = (soak_run_filter_t){ .ids = &bid, .n_ids = 1 };
 		int r = soak_db_runs(db, &bf, &bruns, &nb);
 		if (r < 0 || !nb) {

@@ -51,17 +51,6 @@ typedef struct {
 	size_t n_ids;
 } report_opts_t;
 
-static int parse_id(const char *s, int64_t *ret)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v <= 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, report_opts_t *o)
 {
 	static const struct option opts[] = {
@@ -112,7 +101,7 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 		if (!o->ids)
 			return -ENOMEM;
 		for (size_t i = 0; i < o->n_ids; i++)
-			if (parse_id(argv[optind + (int)i], &o->ids[i]) < 0) {
+			if (soak_cli_parse_id(argv[optind + (int)i], &o->ids[i]) < 0) {
 				soak_err("report: '%s' is not a run id (a positive number; see soakctl runs)",
 					 argv[optind + (int)i]);
 				return -EINVAL;

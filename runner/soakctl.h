@@ -26,6 +26,9 @@ int soak_cmd_workloads(int argc, char **argv);
 
 /* Prints "soakctl: <message>" to stderr (one line). */
 void soak_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A run id as typed by a user: a positive decimal integer. 0 or -EINVAL. */
+#include <stdint.h>
+int soak_cli_parse_id(const char *s, int64_t *ret);
 /* Opens the database for a command, printing the error line on failure, and
  * marking runs left 'running' by a dead runner as 'incomplete' (removing their
  * cgroups). Returns NULL on error (exit 2). */
