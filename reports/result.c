@@ -407,8 +407,11 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 	const soak_input_series_t *ops = find_series(in, "ops_total");
 	const soak_input_series_t *step = find_series(in, "step_throughput_ops_s");
 	soak_fig_t why;
+	/* exec --repeat: the steps' own printed throughput wins over ops_total,
+	 * which the driver counts in steps (steps per second is not ops/s). */
+	bool steps = step && step->n && !step->unavailable && count_valid(step, -INFINITY);
 
-	if (!series_unusable(ops, "ops_total", &why)) {
+	if (!steps && !series_unusable(ops, "ops_total", &why)) {
 		snprintf(m->source, sizeof(m->source), "ops_total");
 		fig_set(&m->ops_run, series_last(ops));
 		soak_window_t w;
@@ -435,7 +438,7 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 		if (!m->series.n)
 			fig_none(&why, "needs 2 ops_total samples after the warm-up (%.1f s)",
 				 r->warmup_s);
-	} else if (step && step->n && !step->unavailable && count_valid(step, -INFINITY)) {
+	} else if (steps) {
 		/* exec --repeat: each step reports its own throughput. */
 		snprintf(m->source, sizeof(m->source), "step_throughput_ops_s");
 		fig_none(&m->ops, "exec steps report a throughput, not an operation count");

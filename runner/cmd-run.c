@@ -1,5 +1,6 @@
 /* cmd-run.c - `soakctl run`: options table, parser (shared with compare), command. */
 #include <errno.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -179,6 +180,15 @@ static int validate(const soak_run_opts_t *o)
 		return soak_err("--no-cgroup cannot enforce --memory-max/--swap-max/--cpu-max: drop one"), -EINVAL;
 	if (o->tp_pattern && !o->repeat)
 		return soak_err("--tp-pattern applies to --workload exec --repeat only"), -EINVAL;
+	if (o->tp_pattern) {
+		regex_t re;
+		if (regcomp(&re, o->tp_pattern, REG_EXTENDED) != 0)
+			return soak_err("--tp-pattern '%s' is not a valid extended regular expression", o->tp_pattern), -EINVAL;
+		bool has_group = re.re_nsub >= 1;
+		regfree(&re);
+		if (!has_group)
+			return soak_err("--tp-pattern '%s' needs a group ( ) around the number", o->tp_pattern), -EINVAL;
+	}
 	if (o->repeat && strcmp(o->workload, "exec"))
 		return soak_err("--repeat applies to --workload exec only"), -EINVAL;
 	return 0;

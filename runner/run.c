@@ -39,6 +39,10 @@
 
 volatile int soak_run_interrupted;
 
+/* How long an external command may run without the injected allocator in its
+ * memory maps before the run is stopped as allocator-mismatch. */
+#define SOAK_EXEC_VERIFY_S 2.0
+
 void soak_run_opts_init(soak_run_opts_t *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -293,8 +297,25 @@ static void verify_allocator(run_t *r)
 			soak_db_run_set_observed(r->db, r->id, observed);
 			return;
 		}
-		if (soak_runinfo_maps_has(r->child.pid, r->alloc.path) != 1)
-			return; /* not yet mapped, or gone: checked again at the end */
+		int m = soak_runinfo_maps_has(r->child.pid, r->alloc.path);
+		if (m < 0 || (m == 0 && r->reaped))
+			return; /* gone before it could be checked: see finish() */
+		if (m == 0) {
+			/* The loader maps preloads before main(); a live process without
+			 * the library after a while did not get it (setuid, a loader error). */
+			if (now_mono() - r->t0 < SOAK_EXEC_VERIFY_S)
+				return;
+			r->mismatch = true;
+			snprintf(r->message, sizeof(r->message),
+				 "allocator mismatch: %.200s is not mapped into %.200s after %.0f s (the "
+				 "loader refused LD_PRELOAD? see the run's stderr log)",
+				 r->alloc.path, r->o->wl_argv[0], SOAK_EXEC_VERIFY_S);
+			soak_err("%s", r->message);
+			kill(r->child.pid, SIGKILL);
+			soak_db_event(r->db, r->id, now_mono() - r->t0, "allocator_mismatch", r->message);
+			r->verified = true;
+			return;
+		}
 		snprintf(observed, sizeof(observed), "%s", r->alloc.path);
 	}
 	soak_db_run_set_observed(r->db, r->id, observed);
@@ -359,6 +380,33 @@ static void steps_read(run_t *r)
 	r->steps_seen = n;
 }
 
+static bool try_reap(run_t *r)
+{
+	if (r->reaped)
+		return true;
+	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
+	if (p == r->child.pid)
+		r->reaped = true;
+	return r->reaped;
+}
+
+/* An external command is checked as soon as it runs: its memory maps are
+ * polled every millisecond until the allocator appears, it exits, or
+ * SOAK_EXEC_VERIFY_S passes (then the periodic checks take over). */
+static void verify_exec_early(run_t *r)
+{
+	if (r->shm || !r->alloc.path[0])
+		return;
+	const struct timespec ms = { 0, 1000 * 1000 };
+	for (int i = 0; i < 200 && !r->verified; i++) {
+		if (soak_runinfo_maps_has(r->child.pid, r->alloc.path) != 0 || try_reap(r))
+			break;
+		nanosleep(&ms, NULL);
+	}
+	if (!r->reaped)
+		verify_allocator(r);
+}
+
 /* ---- the loop ---- */
 
 static void request_stop(run_t *r, double t, const char *why)
@@ -391,15 +439,6 @@ static void handle_signal(run_t *r, int sig, double t)
 	}
 }
 
-static bool try_reap(run_t *r)
-{
-	if (r->reaped)
-		return true;
-	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
-	if (p == r->child.pid)
-		r->reaped = true;
-	return r->reaped;
-}
 
 static int loop(run_t *r, int sfd)
 {
@@ -541,6 +580,12 @@ static void finish(run_t *r)
 	soak_output_drain(&r->err, 200);
 	if (!r->verified)
 		verify_allocator(r);
+	if (!r->verified && !r->mismatch && r->alloc.path[0]) {
+		char d[160];
+		snprintf(d, sizeof(d), "the command exited before its memory maps showed %.100s", r->alloc.name);
+		soak_db_event(r->db, r->id, t, "allocator_unverified", d);
+		soak_db_run_set_observed(r->db, r->id, "unverified: exited before it could be checked");
+	}
 	store_selfreport(r);
 
 	int code = 0, sig = 0;
@@ -808,6 +853,12 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 			rc = -ENOENT;
 			goto out;
 		}
+		if (r->alloc.path[0] && soak_runinfo_is_static(cmd) == 1) {
+			soak_err("--workload exec: %s is statically linked, so LD_PRELOAD cannot inject %s: "
+				 "use a dynamically linked build", cmd, r->alloc.name);
+			rc = -EINVAL;
+			goto out;
+		}
 	}
 	if (!o->no_cgroup) {
 		soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,
@@ -906,6 +957,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		rc = 0;
 		goto unblock;
 	}
+	verify_exec_early(r);
 	probes_open(r);
 	probes_record_unavailable(r);
 	soak_db_commit(db);

@@ -52,7 +52,7 @@ int soak_spawn_resolve(const char *cmd, char *buf, size_t len)
 {
 	if (strchr(cmd, '/')) {
 		snprintf(buf, len, "%s", cmd);
-		return 0;
+		return access(buf, X_OK) == 0 ? 0 : -ENOENT;
 	}
 	const char *path = getenv("PATH");
 	if (!path || !*path)

@@ -10,7 +10,6 @@ cd "$T"
 H=$SOAK_BUILD/tests
 SEEDTP=$H/seedtp
 [ -x "$SEEDTP" ] || fail "$SEEDTP was not built (tests/helpers/seedtp.c)"
-xfail() { echo "XFAIL (known product bug): $*" >&2; }
 run_id() { q "select max(id) from runs"; }
 # series ID METRIC SQL-AGGREGATES: aggregates over one run's samples of METRIC.
 series() { q "select $3 from samples s join metrics m on m.id=s.metric_id where s.run_id=$1 and m.name='$2'"; }
@@ -45,11 +44,8 @@ read -r rsteps rfailed src mean < <(json_get "$T/r.json" \
 [ "$rsteps" = "$steps" ] && [ "$rfailed" = 0 ] || fail "report: steps $rsteps failed $rfailed, expected $steps and 0"
 # docs/metrics.md: an exec --repeat run's throughput is its steps' printed
 # throughput.
-if [ "$src" = step_throughput_ops_s ]; then
-  approx "$mean" 60276071 1e-9 || fail "report: mean throughput $mean, every step printed 60276071"
-else
-  xfail "report throughput of an exec --repeat run comes from '$src' (steps/s: $mean), not the steps' printed step_throughput_ops_s (reports/result.c compute_tp prefers ops_total, which the exec driver publishes)"
-fi
+[ "$src" = step_throughput_ops_s ] || fail "report: throughput source '$src' (mean $mean), expected the steps' printed throughput"
+approx "$mean" 60276071 1e-9 || fail "report: mean throughput $mean, every step printed 60276071"
 pass "exec --repeat: $steps steps, one sample each: 60276071 ops/s, exit 0, $wmin..$wmax s, peak >= 16 MiB"
 
 # ---- failing steps, a fractional throughput ----
@@ -83,15 +79,9 @@ id=$(run_id)
 before=$(q "select count(*) from runs")
 rc=0
 soak run --db "$DB" -w exec --repeat --tp-pattern '([0-9' -d 1s --no-progress -q -- "$SEEDTP" 1 2 3 4 2> "$T/err" || rc=$?
-if [ $rc = 2 ] && [ "$(q "select count(*) from runs")" = "$before" ]; then
-  pass "--tp-pattern: a custom regex; no match is NULL; an invalid one is refused: $(cat "$T/err")"
-else
-  # The worker rejects it (exit 2) only after the run is recorded.
-  st=$(q "select status || ' ' || coalesce(message,'') from runs where id=(select max(id) from runs)")
-  xfail "an invalid --tp-pattern is not checked before the run is recorded: soakctl exit $rc, run '$st'"
-  before=$(q "select count(*) from runs")
-  pass "--tp-pattern: a custom regex; no match is NULL"
-fi
+[ $rc = 2 ] && [ "$(q "select count(*) from runs")" = "$before" ] \
+  || fail "an invalid --tp-pattern: soakctl exit $rc, runs $(q "select count(*) from runs") (before $before)"
+pass "--tp-pattern: a custom regex; no match is NULL; an invalid one is refused: $(cat "$T/err")"
 
 # ---- a nonexistent command: exit 2, one line, no run record ----
 for cmd in soak-no-such-command "$T/no-such-command"; do
@@ -102,9 +92,6 @@ for cmd in soak-no-such-command "$T/no-such-command"; do
     if [ $rc = 2 ]; then
       [ "$(wc -l < "$T/err")" = 1 ] && grep -qF "$cmd" "$T/err" || fail "nonexistent $cmd ($mode): message $(cat "$T/err")"
       [ "$(q "select count(*) from runs")" = "$before" ] || fail "nonexistent $cmd ($mode): a run was recorded"
-    elif [ "$cmd" != soak-no-such-command ] && [ $rc = 0 ]; then
-      xfail "nonexistent command given as a path ($cmd, ${mode:-plain}) is not checked up front: run recorded as '$(q "select status || ' ' || coalesce(message,'') from runs where id=(select max(id) from runs)")' (runner/spawn.c soak_spawn_resolve returns 0 for any path with a '/')"
-      before=$(q "select count(*) from runs")
     else
       fail "nonexistent $cmd ($mode): exit $rc, $(cat "$T/err")"
     fi
