@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,21 +114,32 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 }
 
 /* The INI files in lookup order; only existing ones. */
+/* Adds path unless it is missing or the same file as one already listed
+ * (--config soak.ini from the folder that holds soak.ini). */
+static void add_file(char files[3][PATH_MAX], int *n, const char *path)
+{
+	struct stat st, o;
+	if (stat(path, &st) != 0)
+		return;
+	for (int i = 0; i < *n; i++)
+		if (stat(files[i], &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino)
+			return;
+	snprintf(files[(*n)++], PATH_MAX, "%s", path);
+}
+
 static int config_files(const char *config, char files[3][PATH_MAX])
 {
 	int n = 0;
 	if (config)
 		snprintf(files[n++], PATH_MAX, "%s", config);
-	if (access("soak.ini", R_OK) == 0)
-		snprintf(files[n++], PATH_MAX, "soak.ini");
+	add_file(files, &n, "soak.ini");
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char p[PATH_MAX];
 	if (xdg && *xdg)
 		snprintf(p, sizeof(p), "%s/soak/soak.ini", xdg);
 	else
 		snprintf(p, sizeof(p), "%s/.config/soak/soak.ini", home ? home : "/");
-	if (access(p, R_OK) == 0)
-		snprintf(files[n++], PATH_MAX, "%s", p);
+	add_file(files, &n, p);
 	return n;
 }
 
@@ -179,6 +192,7 @@ int soak_alloc_resolve(const char *spec, const char *config, soak_alloc_t *ret, 
 {
 	soak_alloc_t a = { 0 };
 	int r;
+	err[0] = '\0';
 	const char *eq = strchr(spec, '=');
 	if (eq) { /* NAME=PATH */
 		if (eq == spec || !eq[1]) {
@@ -238,8 +252,11 @@ int soak_alloc_each(const char *config,
 		return -ENOENT;
 	}
 	int n = config_files(config, files);
+	char seen[64][64];
+	int nseen = 0;
 	for (int i = 0; i < n; i++) {
-		/* Collect section names first, then resolve each one. */
+		/* Collect section names first, then resolve each one; a name an
+		 * earlier file registers is listed from that file only. */
 		FILE *fp = fopen(files[i], "re");
 		if (!fp)
 			continue;
@@ -248,6 +265,13 @@ int soak_alloc_each(const char *config,
 			char name[64];
 			if (sscanf(line, " [allocator.%63[^]]]", name) != 1)
 				continue;
+			bool dup = false;
+			for (int k = 0; k < nseen && !dup; k++)
+				dup = !strcmp(seen[k], name);
+			if (dup)
+				continue;
+			if (nseen < 64)
+				snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
 			soak_alloc_t a = { 0 };
 			char why[512] = "";
 			int r = from_config(name, files[i], &a, why, sizeof(why));
@@ -258,6 +282,53 @@ int soak_alloc_each(const char *config,
 		fclose(fp);
 	}
 	return 0;
+}
+
+int soak_alloc_exports(const char *path, const char *sym)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(Elf64_Ehdr)) {
+		close(fd);
+		return -EINVAL;
+	}
+	size_t size = (size_t)st.st_size;
+	const unsigned char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	int r = -EINVAL;
+	const Elf64_Ehdr *eh = (const void *)m;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > size)
+		goto out;
+	const Elf64_Shdr *sh = (const void *)(m + eh->e_shoff);
+	r = 0;
+	for (unsigned i = 0; i < eh->e_shnum && r == 0; i++) {
+		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+		if (sh[i].sh_offset + sh[i].sh_size > size || strs->sh_offset + strs->sh_size > size)
+			break;
+		const Elf64_Sym *syms = (const void *)(m + sh[i].sh_offset);
+		size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+		for (size_t k = 0; k < n; k++) {
+			unsigned type = ELF64_ST_TYPE(syms[k].st_info), bind = ELF64_ST_BIND(syms[k].st_info);
+			if (syms[k].st_shndx == SHN_UNDEF || syms[k].st_name >= strs->sh_size ||
+			    (type != STT_FUNC && type != STT_GNU_IFUNC) || (bind != STB_GLOBAL && bind != STB_WEAK))
+				continue;
+			const char *name = (const char *)(m + strs->sh_offset + syms[k].st_name);
+			if (!strncmp(name, sym, strs->sh_size - syms[k].st_name) && !strcmp(name, sym)) {
+				r = 1;
+				break;
+			}
+		}
+	}
+out:
+	munmap((void *)m, size);
+	return r;
 }
 
 bool soak_alloc_matches(const soak_alloc_t *a, const char *observed)

@@ -34,6 +34,10 @@ int soak_alloc_each(const char *config,
 		    void (*fn)(const char *name, const soak_alloc_t *a, const char *err, void *arg),
 		    void *arg, char *err, size_t errlen);
 
+/* 1 when the shared library at path defines (exports) the function sym in
+ * its dynamic symbol table, 0 when not, -errno when unreadable. */
+int soak_alloc_exports(const char *path, const char *sym);
+
 /* True when `observed` (the object that provided malloc in the worker) is the
  * allocator requested. For system: the C library. */
 bool soak_alloc_matches(const soak_alloc_t *a, const char *observed);

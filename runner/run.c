@@ -853,6 +853,16 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 			rc = -ENOENT;
 			goto out;
 		}
+		/* An external command cannot report which library serves malloc, so
+		 * the maps check (loaded) needs this one (exports malloc and free):
+		 * a preloaded library that defines them is first in symbol lookup. */
+		if (r->alloc.path[0] && (soak_alloc_exports(r->alloc.path, "malloc") != 1 ||
+					 soak_alloc_exports(r->alloc.path, "free") != 1)) {
+			soak_err("allocator %s: %s does not export malloc and free, so it cannot serve "
+				 "%s's allocations", r->alloc.name, r->alloc.path, o->wl_argv[0]);
+			rc = -EINVAL;
+			goto out;
+		}
 		if (r->alloc.path[0] && soak_runinfo_is_static(cmd) == 1) {
 			soak_err("--workload exec: %s is statically linked, so LD_PRELOAD cannot inject %s: "
 				 "use a dynamically linked build", cmd, r->alloc.name);

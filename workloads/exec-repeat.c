@@ -189,6 +189,12 @@ int soak_exec_repeat(soak_shm_t *shm, int argc, char **argv)
 		}
 		if (r == 1)
 			break;
+		/* A command that fails at once would spin thousands of steps a
+		 * second: back off 100 ms after a failed step shorter than that. */
+		if (s.exit_code != 0 && s.wall_s < 0.1) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 		n++;
 		soak_shm_step_t *slot = &shm->steps[(n - 1) % SOAK_MAX_STEPS];
 		*slot = s;

@@ -76,6 +76,16 @@ id=$(run_id)
   || fail "exec system: $(q "select status || ' ' || coalesce(allocator_observed,'NULL') from runs where id=$id")"
 pass "exec: mimalloc found in the command's maps ($MIMALLOC)"
 
+# An external command cannot say which library serves malloc: a library that
+# does not export malloc and free is refused before anything runs.
+before=$(q "select count(*) from runs")
+rc=0
+soak run --db "$DB" -a "$NOMALLOC" -w exec -d 1s --no-progress -q -- sleep 0.1 2> "$T/nm.err" || rc=$?
+[ $rc = 2 ] && [ "$(wc -l < "$T/nm.err")" = 1 ] && grep -q "does not export malloc" "$T/nm.err" \
+  || fail "exec with a library without malloc: exit $rc, $(cat "$T/nm.err")"
+[ "$(q "select count(*) from runs")" = "$before" ] || fail "exec with a library without malloc: a run was recorded"
+pass "exec with a library without malloc refused: $(cat "$T/nm.err")"
+
 # A statically linked command never maps the library: LD_PRELOAD does not
 # reach it, so the run must not pass as a verified mimalloc run.
 printf '#include <stdlib.h>\n#include <unistd.h>\nint main(int c, char **v){free(malloc(64));usleep(c > 1 ? atoi(v[1]) * 1000 : 1000000);return 0;}\n' > "$T/static.c"
