@@ -23,7 +23,7 @@ FX=$SOAK_BUILD/tests/sysfix
 command -v strace > /dev/null || fail "strace is needed (apt-get install strace)"
 BASE="mmap munmap mremap madvise brk mprotect mlock munlock"
 strace_calls() {   # N -> "name=calls ..." of strace -f -c sysfix N
-  strace -f -c -o "$T/st$1.txt" -e trace=${BASE// /,} "$FX" "$1" > /dev/null
+  strace -f -c -o "$T/st$1.txt" -e trace="${BASE// /,}" "$FX" "$1" > /dev/null
   for sc in $BASE; do
     printf '%s=%s ' "$sc" "$(awk -v s="$sc" '$NF == s { c = $4 } END { print c + 0 }' "$T/st$1.txt")"
   done
