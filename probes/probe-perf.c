@@ -29,6 +29,7 @@
 #include "probe-util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -289,7 +290,10 @@ static int sys_perf_event_open(struct perf_event_attr *a, pid_t pid, int cpu, un
 static int open_event(struct perf_event_attr *a, pid_t pid, int cpu, unsigned long flags)
 {
 	int fd = sys_perf_event_open(a, pid, cpu, flags);
-	if ((fd == -EACCES || fd == -EPERM) && geteuid() != 0 && !a->exclude_kernel) {
+	/* Context switches happen in the kernel: counted user-only they would
+	 * always read 0, a false measurement. Leave them refused. */
+	bool ctxsw = a->type == PERF_TYPE_SOFTWARE && a->config == PERF_COUNT_SW_CONTEXT_SWITCHES;
+	if ((fd == -EACCES || fd == -EPERM) && geteuid() != 0 && !a->exclude_kernel && !ctxsw) {
 		a->exclude_kernel = a->exclude_hv = 1;
 		fd = sys_perf_event_open(a, pid, cpu, flags);
 		if (fd < 0)

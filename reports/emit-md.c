@@ -354,7 +354,12 @@ static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 		any += r[i].n_self + r[i].n_counters;
 	if (!any)
 		return;
+	size_t n_self = 0;
+	for (size_t i = 0; i < n; i++)
+		n_self += r[i].n_self;
 	fputs("## Self-reported counters (whole run)\n\n", f);
+	if (!n_self)
+		goto counters; /* no known format (e.g. SS_OS_STATS): counters only */
 	HEADER(f, "Allocator", "Source", "Self-reported syscalls", "Per-op rate",
 	       "Measured (same syscalls)", "Per-op rate", "Agreement");
 	for (size_t i = 0; i < n; i++)
@@ -379,12 +384,13 @@ static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 	fputs("\nBoth columns cover the whole run (the allocator prints its totals at exit), "
 	      "not the steady state: measured counts include start-up, e.g. the dynamic "
 	      "loader's mmaps.\n\n", f);
+counters:
 	HEADER(f, "Allocator", "Counter", "Value");
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < r[i].n_counters; j++) {
 			row_start(f, &r[i]);
 			cell(f, r[i].counters[j].name);
-			fig_cell(f, &r[i].counters[j].value, "%.0f", 1);
+			fig_cell(f, &r[i].counters[j].value, "%.15g", 1);
 			fputc('\n', f);
 		}
 	fputc('\n', f);

@@ -139,6 +139,15 @@ static double steady_end(const soak_result_input_t *in)
 	return INFINITY;
 }
 
+/* Samples of s taken at or before t_to (series are in time order). */
+static size_t n_upto(const soak_input_series_t *s, double t_to)
+{
+	size_t n = s->n;
+	while (n && s->t[n - 1] > t_to)
+		n--;
+	return n;
+}
+
 static void xy_trim(soak_xy_t *xy, double t_to)
 {
 	while (xy->n && xy->t[xy->n - 1] > t_to)
@@ -334,7 +343,7 @@ static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 	if (!unusable) {
 		if (xy_steady(s, r->warmup_s, &m->series) < 0)
 			return -ENOMEM;
-		xy_trim(&m->series, steady_end(in));
+		xy_trim(&m->series, r->steady_end_s);
 		if (!m->series.n)
 			fig_none(&why, "no rss_bytes samples after the warm-up (%.1f s)", r->warmup_s);
 	}
@@ -409,13 +418,20 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 	soak_fig_t why;
 	/* exec --repeat: the steps' own printed throughput wins over ops_total,
 	 * which the driver counts in steps (steps per second is not ops/s). */
-	bool steps = step && step->n && !step->unavailable && count_valid(step, -INFINITY);
+	/* Any step metric marks an exec --repeat run (the runner writes all four). */
+	bool repeat = false;
+	static const char *const step_metrics[] = { "step_wall_s", "step_exit_code", "step_throughput_ops_s" };
+	for (size_t i = 0; i < 3 && !repeat; i++) {
+		const soak_input_series_t *x = find_series(in, step_metrics[i]);
+		repeat = x && x->n && count_valid(x, -INFINITY);
+	}
+	bool steps = repeat && step && step->n && !step->unavailable && count_valid(step, -INFINITY);
 
-	if (!steps && !series_unusable(ops, "ops_total", &why)) {
+	if (!repeat && !series_unusable(ops, "ops_total", &why)) {
 		snprintf(m->source, sizeof(m->source), "ops_total");
 		fig_set(&m->ops_run, series_last(ops));
 		soak_window_t w;
-		if (soak_stats_counter_window(ops->t, ops->v, ops->n, r->warmup_s, &w) == 0)
+		if (soak_stats_counter_window(ops->t, ops->v, n_upto(ops, r->steady_end_s), r->warmup_s, &w) == 0)
 			fig_set(&m->ops, w.delta);
 		else
 			fig_none(&m->ops, "no ops_total sample after the warm-up (%.1f s)", r->warmup_s);
@@ -424,7 +440,7 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_xy_t st;
 		if (xy_steady(ops, r->warmup_s, &st) < 0)
 			return -ENOMEM;
-		xy_trim(&st, steady_end(in));
+		xy_trim(&st, r->steady_end_s);
 		if (st.n >= 2) {
 			m->series.t = malloc((st.n - 1) * sizeof(double));
 			m->series.v = malloc((st.n - 1) * sizeof(double));
@@ -448,7 +464,10 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 		if (!m->series.n)
 			fig_none(&why, "no step throughput after the warm-up (%.1f s)", r->warmup_s);
 	} else {
-		if (step && step->unavailable && (!ops || !ops->n))
+		if (repeat)
+			fig_none(&why, "exec --repeat: a step is not an operation, and no step printed a "
+				 "throughput matching --tp-pattern");
+		else if (step && step->unavailable && (!ops || !ops->n))
 			fig_none(&why, "%s", step->unavailable);
 		snprintf(m->source, sizeof(m->source), "none");
 		fig_copy_why(&m->ops, &why);
@@ -567,13 +586,16 @@ static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
 	return 0;
 }
 
-/* Steady-state delta of a counter series into f; returns the window or NULL. */
+
+/* Steady-state delta of a counter series into f, from the warm-up end to the
+ * stop request (the worker's exit, e.g. its final munmap, is not steady
+ * state); returns the window or NULL. */
 static bool counter_delta(const soak_input_series_t *s, const char *metric, double t_from,
-			  soak_fig_t *f, soak_window_t *w)
+			  double t_to, soak_fig_t *f, soak_window_t *w)
 {
 	if (series_unusable(s, metric, f))
 		return false;
-	if (soak_stats_counter_window(s->t, s->v, s->n, t_from, w) < 0) {
+	if (soak_stats_counter_window(s->t, s->v, n_upto(s, t_to), t_from, w) < 0) {
 		fig_none(f, "no %s sample after the warm-up (%.1f s)", metric, t_from);
 		return false;
 	}
@@ -609,7 +631,7 @@ static void compute_sc(const soak_result_input_t *in, soak_run_result_t *r)
 		c->name = soak_sc_metrics[i] + 3;
 		const soak_input_series_t *s = find_series(in, c->metric);
 		soak_window_t w;
-		if (counter_delta(s, c->metric, r->warmup_s, &c->count, &w)) {
+		if (counter_delta(s, c->metric, r->warmup_s, r->steady_end_s, &c->count, &w)) {
 			fig_set(&secs, w.seconds);
 			if (isnan(tsec) || w.seconds > tsec)
 				tsec = w.seconds;
@@ -745,11 +767,11 @@ static void compute_pf(const soak_result_input_t *in, soak_run_result_t *r)
 	fig_none(&s1, "no %s samples", mi);
 	fig_none(&s2, "no %s samples", ma);
 	fig_none(&s3, "no ctx_switches samples");
-	if (counter_delta(find_series(in, mi), mi, r->warmup_s, &m->minor, &w1))
+	if (counter_delta(find_series(in, mi), mi, r->warmup_s, r->steady_end_s, &m->minor, &w1))
 		fig_set(&s1, w1.seconds);
-	if (counter_delta(find_series(in, ma), ma, r->warmup_s, &m->major, &w2))
+	if (counter_delta(find_series(in, ma), ma, r->warmup_s, r->steady_end_s, &m->major, &w2))
 		fig_set(&s2, w2.seconds);
-	if (counter_delta(find_series(in, "ctx_switches"), "ctx_switches", r->warmup_s,
+	if (counter_delta(find_series(in, "ctx_switches"), "ctx_switches", r->warmup_s, r->steady_end_s,
 			  &m->ctx_switches, &w3))
 		fig_set(&s3, w3.seconds);
 	per(&m->minor_per_op, &m->minor, &r->tp.ops, "operation count");
@@ -799,9 +821,9 @@ static void compute_misc(const soak_result_input_t *in, soak_run_result_t *r)
 	if (!series_unusable(oom, "cg_oom_kill", &r->oom_kills))
 		fig_set(&r->oom_kills, series_last(oom));
 	soak_window_t wu, ws;
-	bool u = counter_delta(find_series(in, "cpu_user_s"), "cpu_user_s", r->warmup_s,
+	bool u = counter_delta(find_series(in, "cpu_user_s"), "cpu_user_s", r->warmup_s, r->steady_end_s,
 			       &r->cpu_user_s, &wu);
-	bool s = counter_delta(find_series(in, "cpu_sys_s"), "cpu_sys_s", r->warmup_s,
+	bool s = counter_delta(find_series(in, "cpu_sys_s"), "cpu_sys_s", r->warmup_s, r->steady_end_s,
 			       &r->cpu_sys_s, &ws);
 	if (u && s && wu.seconds > 0)
 		fig_set(&r->cpu_pct, 100.0 * (r->cpu_user_s.v + r->cpu_sys_s.v) / wu.seconds);
@@ -861,6 +883,7 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 	init_figs(r);
 	r->drift_k = o && o->drift_k ? o->drift_k : SOAK_RESULT_DRIFT_K;
 	r->warmup_s = warmup_of(in, r->warmup_source, sizeof(r->warmup_source));
+	r->steady_end_s = steady_end(in);
 	r->partial = !r->run.status || strcmp(r->run.status, "ok") != 0;
 
 	compute_extent(in, r);

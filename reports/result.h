@@ -142,6 +142,7 @@ typedef struct {
 	soak_run_t run;              /* deep copy of the run record (owned) */
 	size_t drift_k;
 	double warmup_s;             /* steady state = samples with t >= warmup_s */
+	double steady_end_s;         /* ... and t <= the stop request (INFINITY without one) */
 	char warmup_source[24];      /* "warmup_end event" or "run record" */
 	bool partial;                /* status is not "ok": figures cover what was recorded */
 	soak_fig_t elapsed_s;        /* time of the last sample of any metric */

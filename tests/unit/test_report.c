@@ -327,6 +327,25 @@ static void test_result_warmup_event(void **state)
 	free(f);
 }
 
+/* The steady state ends at the stop request: what the worker does while it
+ * exits (e.g. the munmap of its metadata, seen in the final sample after the
+ * reap) is not steady state. Stop at t = 11.5: counters end at t = 11. */
+static void test_result_stop_request_ends_window(void **state)
+{
+	(void)state;
+	fx_t *f = fixture(false);
+	f->events[f->n_events++] = (soak_event_t){ .t = 11.5, .kind = "stop_requested" };
+	soak_run_result_t r;
+	compute(f, &r);
+	assert_true(r.steady_end_s == 11.5);
+	assert_fig(&r.sc[0].count, 9, 0);        /* sc_mmap 30 at t 2 -> 39 at t 11 */
+	assert_fig(&r.tp.ops, 940e6, 0);         /* 100e6 at t 2 -> 1040e6 at t 11 */
+	assert_int_equal(r.tp.series.n, 9);      /* rates t 2..11 */
+	assert_fig(&r.sc[0].run_count, 40, 0);   /* whole-run total still the last sample */
+	soak_result_free(&r);
+	free(f);
+}
+
 static void test_result_short_partial_run(void **state)
 {
 	(void)state;
@@ -741,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_result_warmup_event),
 		cmocka_unit_test(test_result_short_partial_run),
 		cmocka_unit_test(test_result_exec_steps),
+		cmocka_unit_test(test_result_stop_request_ends_window),
 		cmocka_unit_test(test_ccdf),
 		cmocka_unit_test(test_emit_json),
 		cmocka_unit_test(test_emit_csv),
