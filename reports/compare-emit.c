@@ -77,20 +77,6 @@ static void thresholds_text(char *buf, size_t len)
 
 /* ---- Markdown ---- */
 
-static void cell(FILE *f, const char *s)
-{
-	fputs(" ", f);
-	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", f);
-		else if (*s == '\n' || *s == '\r')
-			fputc(' ', f);
-		else
-			fputc(*s, f);
-	}
-	fputs(" |", f);
-}
-
 static void md_header(FILE *f, const soak_comparison_t *c, bool only_candidates, const char *last)
 {
 	fputs("| Metric |", f);
@@ -99,10 +85,10 @@ static void md_header(FILE *f, const soak_comparison_t *c, bool only_candidates,
 			continue;
 		char b[128];
 		snprintf(b, sizeof(b), "%s%s", c->g[i].name, i == c->baseline ? " (baseline)" : "");
-		cell(f, b);
+		soak_md_cell(f, b);
 	}
 	if (last)
-		cell(f, last);
+		soak_md_cell(f, last);
 	fputs("\n|---|", f);
 	for (size_t i = 0; i < c->n; i++)
 		if (!(only_candidates && i == c->baseline))
@@ -118,7 +104,7 @@ static void ratio_cell(FILE *f, const soak_comparison_t *c, size_t i)
 	const soak_cmp_group_t *g = &c->g[i], *base = &c->g[c->baseline];
 	const soak_verdict_t *v = &g->v[SOAK_CM_TP];
 	if (i == c->baseline) {
-		cell(f, g->fig[SOAK_CM_TP].valid ? "100%" : "n/a");
+		soak_md_cell(f, g->fig[SOAK_CM_TP].valid ? "100%" : "n/a");
 		return;
 	}
 	if (v->kind != SOAK_VERDICT_INSUFFICIENT && !isnan(v->change)) {
@@ -134,7 +120,7 @@ static void ratio_cell(FILE *f, const soak_comparison_t *c, size_t i)
 	} else {
 		snprintf(b, sizeof(b), "n/a");
 	}
-	cell(f, b);
+	soak_md_cell(f, b);
 }
 
 static void md_run_line(FILE *f, const soak_comparison_t *c)
@@ -187,29 +173,29 @@ static int md_emit(FILE *f, const soak_comparison_t *c)
 	for (int m = 0; m < SOAK_CM_N; m++) {
 		const soak_cmp_metric_def_t *d = &soak_cmp_metrics[m];
 		fputs("|", f);
-		cell(f, d->title);
+		soak_md_cell(f, d->title);
 		for (size_t i = 0; i < c->n; i++)
-			cell(f, fmt_value(m, &c->g[i].fig[m], c->g[i].grade, b, sizeof(b)));
-		cell(f, d->target);
+			soak_md_cell(f, fmt_value(m, &c->g[i].fig[m], c->g[i].grade, b, sizeof(b)));
+		soak_md_cell(f, d->target);
 		fputc('\n', f);
 		if (m == SOAK_CM_TP) {
 			fputs("|", f);
 			snprintf(b, sizeof(b), "Throughput vs %s (%.0f%% CI)", c->g[c->baseline].name,
 				 100 * (1 - c->alpha));
-			cell(f, b);
+			soak_md_cell(f, b);
 			for (size_t i = 0; i < c->n; i++)
 				ratio_cell(f, c, i);
-			cell(f, "-");
+			soak_md_cell(f, "-");
 			fputc('\n', f);
 		}
 	}
 	fputs("|", f);
-	cell(f, "Status (runs)");
+	soak_md_cell(f, "Status (runs)");
 	for (size_t i = 0; i < c->n; i++)
-		cell(f, c->g[i].status[0] ? c->g[i].status : "no runs");
-	cell(f, "ok");
+		soak_md_cell(f, c->g[i].status[0] ? c->g[i].status : "no runs");
+	soak_md_cell(f, "ok");
 	fputs("\n|", f);
-	cell(f, "Runs");
+	soak_md_cell(f, "Runs");
 	for (size_t i = 0; i < c->n; i++) {
 		b[0] = '\0';
 		for (size_t j = 0; j < c->g[i].n_runs; j++) {
@@ -217,9 +203,9 @@ static int md_emit(FILE *f, const soak_comparison_t *c)
 			snprintf(b + l, sizeof(b) - l, "%s#%lld", j ? " " : "",
 				 (long long)c->g[i].runs[j]->run.id);
 		}
-		cell(f, b);
+		soak_md_cell(f, b);
 	}
-	cell(f, "-");
+	soak_md_cell(f, "-");
 	fputs("\n\n", f);
 
 	if (c->n > 1) {
@@ -230,7 +216,7 @@ static int md_emit(FILE *f, const soak_comparison_t *c)
 			if (!d->verdict)
 				continue;
 			fputs("|", f);
-			cell(f, d->key);
+			soak_md_cell(f, d->key);
 			for (size_t i = 0; i < c->n; i++) {
 				if (i == c->baseline)
 					continue;
@@ -238,7 +224,7 @@ static int md_emit(FILE *f, const soak_comparison_t *c)
 				bool diff = v->kind == SOAK_VERDICT_BETTER || v->kind == SOAK_VERDICT_WORSE;
 				snprintf(b, sizeof(b), "%s%s%s: %s", diff ? "**" : "",
 					 soak_verdict_name(v->kind), diff ? "**" : "", v->why);
-				cell(f, b);
+				soak_md_cell(f, b);
 			}
 			fputc('\n', f);
 		}
@@ -418,14 +404,7 @@ static int json_emit(FILE *f, const soak_comparison_t *c)
 			cJSON *r = soak_result_to_json(c->g[i].runs[j], NULL);
 			ok = r && cJSON_AddItemToArray(runs, r);
 		}
-	char *text = ok ? cJSON_Print(doc) : NULL;
-	cJSON_Delete(doc);
-	if (!text)
-		return -ENOMEM;
-	fputs(text, f);
-	fputc('\n', f);
-	free(text);
-	return ferror(f) ? -EIO : 0;
+	return soak_json_write(f, doc, ok);
 }
 
 /* ---- CSV ---- */

@@ -218,18 +218,6 @@ cJSON *soak_result_to_json(const soak_run_result_t *r, const soak_emit_opts_t *o
 	return NULL;
 }
 
-static int print_doc(FILE *f, cJSON *doc)
-{
-	char *text = cJSON_Print(doc);
-	cJSON_Delete(doc);
-	if (!text)
-		return -ENOMEM;
-	fputs(text, f);
-	fputc('\n', f);
-	free(text);
-	return ferror(f) ? -EIO : 0;
-}
-
 static int json_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_emit_opts_t *o)
 {
 	cJSON *doc = cJSON_CreateObject();
@@ -247,7 +235,7 @@ static int json_report(FILE *f, const soak_run_result_t *r, size_t n, const soak
 		cJSON_Delete(doc);
 		return -ENOMEM;
 	}
-	return print_doc(f, doc);
+	return soak_json_write(f, doc, true);
 }
 
 static int json_runs(FILE *f, const soak_run_t *runs, size_t n)
@@ -273,7 +261,7 @@ static int json_runs(FILE *f, const soak_run_t *runs, size_t n)
 		cJSON_Delete(doc);
 		return -ENOMEM;
 	}
-	return print_doc(f, doc);
+	return soak_json_write(f, doc, true);
 }
 
 const soak_emitter_t soak_emitter_json = { .name = "json", .report = json_report, .runs = json_runs };

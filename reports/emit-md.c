@@ -24,21 +24,6 @@ static void row_begin(FILE *f)
 	fputs("|", f);
 }
 
-/* One table cell; '|' and newlines inside would break the table. */
-static void cell(FILE *f, const char *s)
-{
-	fputs(" ", f);
-	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", f);
-		else if (*s == '\n' || *s == '\r')
-			fputc(' ', f);
-		else
-			fputc(*s, f);
-	}
-	fputs(" |", f);
-}
-
 __attribute__((format(printf, 2, 3)))
 static void cellf(FILE *f, const char *fmt, ...)
 {
@@ -47,13 +32,13 @@ static void cellf(FILE *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	cell(f, buf);
+	soak_md_cell(f, buf);
 }
 
 static void why_cell(FILE *f, const char *why)
 {
 	if (row_why[0] && !strcmp(row_why, why)) {
-		cell(f, "unavailable (as left)");
+		soak_md_cell(f, "unavailable (as left)");
 		return;
 	}
 	snprintf(row_why, sizeof(row_why), "%s", why);
@@ -85,7 +70,7 @@ static void ns_cell(FILE *f, const soak_fig_t *x)
 	if (!x->valid)
 		why_cell(f, x->why);
 	else
-		cell(f, soak_fmt_ns(x->v, b, sizeof(b)));
+		soak_md_cell(f, soak_fmt_ns(x->v, b, sizeof(b)));
 }
 
 static void ci_cell(FILE *f, const soak_fig_t *lo, const soak_fig_t *hi)
@@ -100,7 +85,7 @@ static void row_start(FILE *f, const soak_run_result_t *r)
 {
 	char b[160];
 	row_begin(f);
-	cell(f, soak_result_name(r, b, sizeof(b)));
+	soak_md_cell(f, soak_result_name(r, b, sizeof(b)));
 }
 
 static void header(FILE *f, const char *const *cols, size_t n)
@@ -127,7 +112,7 @@ static void header(FILE *f, const char *const *cols, size_t n)
 static void status_cell(FILE *f, const soak_run_result_t *r)
 {
 	char b[128];
-	cell(f, soak_fmt_status(&r->run, b, sizeof(b)));
+	soak_md_cell(f, soak_fmt_status(&r->run, b, sizeof(b)));
 }
 
 static void limits_text(const soak_run_t *run, char *buf, size_t len)
@@ -158,18 +143,18 @@ static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
 		const soak_run_t *run = &r[i].run;
 		char b[160];
 		row_start(f, &r[i]);
-		cell(f, run->workload ? run->workload : "?");
-		cell(f, run->label ? run->label : "");
+		soak_md_cell(f, run->workload ? run->workload : "?");
+		soak_md_cell(f, run->label ? run->label : "");
 		status_cell(f, &r[i]);
-		cell(f, run->started_at ? run->started_at : "?");
+		soak_md_cell(f, run->started_at ? run->started_at : "?");
 		if (r[i].elapsed_s.valid)
-			cell(f, soak_fmt_duration(r[i].elapsed_s.v, b, sizeof(b)));
+			soak_md_cell(f, soak_fmt_duration(r[i].elapsed_s.v, b, sizeof(b)));
 		else
 			why_cell(f, r[i].elapsed_s.why);
-		cell(f, soak_fmt_duration(r[i].warmup_s, b, sizeof(b)));
+		soak_md_cell(f, soak_fmt_duration(r[i].warmup_s, b, sizeof(b)));
 		cellf(f, "%zu", r[i].samples);
 		limits_text(run, b, sizeof(b));
-		cell(f, b);
+		soak_md_cell(f, b);
 		fputc('\n', f);
 	}
 	fputc('\n', f);
@@ -282,7 +267,7 @@ static void lat_table(FILE *f, const soak_run_result_t *r, size_t n)
 		ns_cell(f, &m->max_ns);
 		fig_cell(f, &m->count, "%.0f", 1);
 		ns_cell(f, &m->worst_interval_p99_ns);
-		cell(f, m->window);
+		soak_md_cell(f, m->window);
 		fputc('\n', f);
 	}
 	fputs("\nPercentiles from the log-linear histogram (end snapshot minus the warm-up "
@@ -294,7 +279,7 @@ static void grade_cell(FILE *f, const soak_fig_t *per_op)
 	if (!per_op->valid)
 		why_cell(f, per_op->why);
 	else
-		cell(f, soak_grade_name(soak_grade_of(per_op->v)));
+		soak_md_cell(f, soak_grade_name(soak_grade_of(per_op->v)));
 }
 
 static void sc_tables(FILE *f, const soak_run_result_t *r, size_t n)
@@ -375,9 +360,9 @@ static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 				why_cell(f, s->measured.why);
 			fig_cell(f, &s->measured_per_op, "%.1e", 1);
 			if (!s->total.valid || !s->measured.valid)
-				cell(f, "n/a");
+				soak_md_cell(f, "n/a");
 			else
-				cell(f, s->disagree ? "**disagree** (differ by more than 10% + 2)"
+				soak_md_cell(f, s->disagree ? "**disagree** (differ by more than 10% + 2)"
 						    : "agree");
 			fputc('\n', f);
 		}
@@ -389,7 +374,7 @@ counters:
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < r[i].n_counters; j++) {
 			row_start(f, &r[i]);
-			cell(f, r[i].counters[j].name);
+			soak_md_cell(f, r[i].counters[j].name);
 			fig_cell(f, &r[i].counters[j].value, "%.15g", 1);
 			fputc('\n', f);
 		}
@@ -411,7 +396,7 @@ static void pf_table(FILE *f, const soak_run_result_t *r, size_t n)
 		fig_cell(f, &m->ctx_per_s, "%.1f", 1);
 		fig_cell(f, &r[i].cpu_pct, "%.1f%%", 1);
 		fig_cell(f, &r[i].oom_kills, "%.0f", 1);
-		cell(f, m->source);
+		soak_md_cell(f, m->source);
 		fputc('\n', f);
 	}
 	fputc('\n', f);
@@ -454,7 +439,7 @@ static void ccdf_tables(FILE *f, const soak_run_result_t *r, size_t n)
 		HEADER(f, "Latency", "Fraction of ops slower", "Ops slower");
 		for (size_t j = 0; j < np; j++) {
 			row_begin(f);
-			cell(f, soak_fmt_ns(pts[j].value_ns, b, sizeof(b)));
+			soak_md_cell(f, soak_fmt_ns(pts[j].value_ns, b, sizeof(b)));
 			cellf(f, "%.3g", pts[j].fraction);
 			cellf(f, "%" PRIu64, pts[j].slower);
 			fputc('\n', f);
@@ -492,13 +477,13 @@ static int md_runs(FILE *f, const soak_run_t *runs, size_t n)
 		char b[128];
 		row_begin(f);
 		cellf(f, "%lld", (long long)r->id);
-		cell(f, r->started_at ? r->started_at : "?");
-		cell(f, r->workload ? r->workload : "?");
-		cell(f, r->allocator_name ? r->allocator_name : "?");
-		cell(f, r->label ? r->label : "");
-		cell(f, soak_fmt_status(r, b, sizeof(b)));
+		soak_md_cell(f, r->started_at ? r->started_at : "?");
+		soak_md_cell(f, r->workload ? r->workload : "?");
+		soak_md_cell(f, r->allocator_name ? r->allocator_name : "?");
+		soak_md_cell(f, r->label ? r->label : "");
+		soak_md_cell(f, soak_fmt_status(r, b, sizeof(b)));
 		double w = soak_run_wall_s(r);
-		cell(f, isnan(w) ? "-" : soak_fmt_duration(w, b, sizeof(b)));
+		soak_md_cell(f, isnan(w) ? "-" : soak_fmt_duration(w, b, sizeof(b)));
 		fputc('\n', f);
 	}
 	return ferror(f) ? -EIO : 0;

@@ -1,6 +1,7 @@
 /* emit.c - the emitter table and helpers shared by the output formats. */
 #include "emit.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -108,4 +109,30 @@ void soak_csv_num(FILE *f, double v)
 {
 	if (isfinite(v))
 		fprintf(f, "%.12g", v);
+}
+
+void soak_md_cell(FILE *f, const char *s)
+{
+	fputs(" ", f);
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+	fputs(" |", f);
+}
+
+int soak_json_write(FILE *f, cJSON *doc, bool ok)
+{
+	char *text = ok ? cJSON_Print(doc) : NULL;
+	cJSON_Delete(doc);
+	if (!text)
+		return -ENOMEM;
+	fputs(text, f);
+	fputc('\n', f);
+	free(text);
+	return ferror(f) ? -EIO : 0;
 }

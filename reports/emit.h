@@ -47,5 +47,11 @@ char *soak_fmt_status(const soak_run_t *r, char *buf, size_t len);
  * break (NULL writes nothing); a number, nothing when it is not finite. */
 void soak_csv_str(FILE *f, const char *s);
 void soak_csv_num(FILE *f, double v);
+/* One Markdown table cell " text |"; '|' is escaped and line breaks become
+ * spaces so the table stays intact. */
+void soak_md_cell(FILE *f, const char *s);
+/* Prints doc (then deletes it) followed by a newline; ok = false (a failed
+ * build of doc) gives -ENOMEM. -EIO on a write error. */
+int soak_json_write(FILE *f, cJSON *doc, bool ok);
 
 #endif

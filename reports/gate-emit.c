@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "emit.h"
+
 static const char *icon(soak_check_state_t s)
 {
 	switch (s) {
@@ -18,20 +20,6 @@ static const char *icon(soak_check_state_t s)
 	case SOAK_CHECK_SKIP: return "⏭️";
 	default: return "⚠️";
 	}
-}
-
-static void cell(FILE *f, const char *s)
-{
-	fputs(" ", f);
-	for (; s && *s; s++) {
-		if (*s == '|')
-			fputs("\\|", f);
-		else if (*s == '\n' || *s == '\r')
-			fputc(' ', f);
-		else
-			fputc(*s, f);
-	}
-	fputs(" |", f);
 }
 
 int soak_gate_emit_markdown(FILE *f, const soak_gate_report_t *rep)
@@ -51,12 +39,12 @@ int soak_gate_emit_markdown(FILE *f, const soak_gate_report_t *rep)
 		for (size_t j = 0; j < gr->n; j++) {
 			const soak_check_t *c = &gr->checks[j];
 			fprintf(f, "| %s |", icon(c->state));
-			cell(f, gr->title);
-			cell(f, c->name);
-			cell(f, c->value);
-			cell(f, c->threshold);
-			cell(f, c->baseline[0] ? c->baseline : "-");
-			cell(f, c->message);
+			soak_md_cell(f, gr->title);
+			soak_md_cell(f, c->name);
+			soak_md_cell(f, c->value);
+			soak_md_cell(f, c->threshold);
+			soak_md_cell(f, c->baseline[0] ? c->baseline : "-");
+			soak_md_cell(f, c->message);
 			fputc('\n', f);
 		}
 	}
@@ -136,12 +124,5 @@ int soak_gate_emit_json(FILE *f, const soak_gate_report_t *rep)
 			ok = c && cJSON_AddItemToArray(checks, c);
 		}
 	}
-	char *text = ok ? cJSON_Print(doc) : NULL;
-	cJSON_Delete(doc);
-	if (!text)
-		return -ENOMEM;
-	fputs(text, f);
-	fputc('\n', f);
-	free(text);
-	return ferror(f) ? -EIO : 0;
+	return soak_json_write(f, doc, ok);
 }
