@@ -1,47 +1,33 @@
 /*
  * run.c - one soak run: resolve the allocator, create the cgroups, record the
  * run, fork the workload held before exec, attach it to its cgroups and probes,
- * release it, sample every interval until the duration ends (or the worker
- * exits, or we are interrupted), classify the end, and clean up whatever
+ * release it, sample (run-live.c) until the duration ends, the worker exits or
+ * we are interrupted, record how it ended (run-end.c), and clean up whatever
  * happens. The run record is written before the worker starts and finished
- * after it is reaped; samples are committed at least once a second.
+ * after it is reaped; samples are committed at least every 100 ms.
  */
-#include "run.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "cgroup.h"
-#include "output.h"
-#include "probe.h"
+#include "run-internal.h"
 #include "runinfo.h"
-#include "selfreport.h"
-#include "soak/parse.h"
-#include "soak/shm.h"
 #include "soakctl.h"
-#include "spawn.h"
 
 volatile int soak_run_interrupted;
 
-/* How long an external command may run without the injected allocator in its
- * memory maps before the run is stopped as allocator-mismatch. */
-#define SOAK_EXEC_VERIFY_S 2.0
 
 void soak_run_opts_init(soak_run_opts_t *o)
 {
@@ -56,578 +42,11 @@ void soak_run_opts_init(soak_run_opts_t *o)
 	o->progress = true;
 }
 
-static double now_mono(void)
+double run_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ---- probes ---- */
-
-typedef struct {
-	const soak_probe_ops_t *ops;
-	void *state;
-	bool usable;          /* supported and opened */
-	int64_t *ids;         /* db metric ids */
-	double *vals;
-	bool *valid;
-	char (*reasons)[SOAK_REASON_MAX];
-} probe_slot_t;
-
-typedef struct {
-	const soak_run_opts_t *o;
-	soak_db_t *db;
-	int64_t id;
-	soak_alloc_t alloc;
-	soak_cg_t cg;
-	soak_shm_t *shm;
-	int shm_fd;
-	soak_child_t child;
-	soak_probe_ctx_t ctx;
-	probe_slot_t *probes;
-	size_t nprobes;
-	soak_output_t out, err;
-	soak_selfreport_t sr_out, sr_err;   /* [TAG] key=value lines, per stream */
-	soak_sr_store_t sr;                 /* last value of each TAG.key */
-	double t0;              /* monotonic time of release */
-	uint64_t oom_before;
-	bool have_oom_before;
-	/* end state */
-	bool stop_sent, killed_after_grace, mismatch, warmup_done, verified;
-	double stop_at;
-	int wstatus;
-	bool reaped;
-	char message[1024];
-	/* exec --repeat: step metrics and the last step read */
-	int64_t step_ids[4];
-	uint64_t steps_seen;
-	/* measurements of the runner itself */
-	size_t nsamples;
-	double jitter_sum, jitter_max;
-	int last_progress_len;
-	double last_progress;
-} run_t;
-
-static void probes_register(run_t *r)
-{
-	r->nprobes = soak_n_probes;
-	r->probes = calloc(r->nprobes, sizeof(*r->probes));
-	for (size_t i = 0; i < r->nprobes; i++) {
-		probe_slot_t *p = &r->probes[i];
-		p->ops = soak_probes[i];
-		size_t n = p->ops->n_metrics;
-		p->ids = calloc(n, sizeof(*p->ids));
-		p->vals = calloc(n, sizeof(*p->vals));
-		p->valid = calloc(n, sizeof(*p->valid));
-		p->reasons = calloc(n, sizeof(*p->reasons));
-		char why[SOAK_REASON_MAX] = "";
-		p->usable = !p->ops->supported || p->ops->supported(&r->ctx, why, sizeof(why)) == 0;
-		for (size_t m = 0; m < n; m++) {
-			const soak_metric_def_t *d = &p->ops->metrics[m];
-			soak_db_metric(r->db, d->name, d->unit, (int)d->kind, d->desc, &p->ids[m]);
-			if (!p->usable)
-				snprintf(p->reasons[m], SOAK_REASON_MAX, "%s", why[0] ? why : "not supported here");
-		}
-	}
-}
-
-/* Records the reasons of metrics that are unavailable for the whole run. */
-static void probes_record_unavailable(run_t *r)
-{
-	for (size_t i = 0; i < r->nprobes; i++) {
-		probe_slot_t *p = &r->probes[i];
-		for (size_t m = 0; m < p->ops->n_metrics; m++)
-			if (p->reasons[m][0])
-				soak_db_unavailable(r->db, r->id, p->ids[m], p->reasons[m]);
-	}
-}
-
-static void probes_attach(run_t *r)
-{
-	for (size_t i = 0; i < r->nprobes; i++) {
-		probe_slot_t *p = &r->probes[i];
-		if (!p->usable || !p->ops->attach)
-			continue;
-		int e = p->ops->attach(&p->state, &r->ctx, p->reasons);
-		if (e < 0) {
-			p->usable = false;
-			for (size_t m = 0; m < p->ops->n_metrics; m++)
-				if (!p->reasons[m][0])
-					snprintf(p->reasons[m], SOAK_REASON_MAX, "%s: attach failed: %s",
-						 p->ops->name, strerror(-e));
-		}
-	}
-}
-
-static void probes_open(run_t *r)
-{
-	for (size_t i = 0; i < r->nprobes; i++) {
-		probe_slot_t *p = &r->probes[i];
-		if (!p->usable || !p->ops->open)
-			continue;
-		int e = p->ops->open(&p->state, &r->ctx, p->reasons);
-		if (e < 0) {
-			p->usable = false;
-			for (size_t m = 0; m < p->ops->n_metrics; m++)
-				if (!p->reasons[m][0])
-					snprintf(p->reasons[m], SOAK_REASON_MAX, "%s: open failed: %s",
-						 p->ops->name, strerror(-e));
-		}
-	}
-}
-
-static const probe_slot_t *find_metric(const run_t *r, const char *name, size_t *ret_m)
-{
-	for (size_t i = 0; i < r->nprobes; i++)
-		for (size_t m = 0; m < r->probes[i].ops->n_metrics; m++)
-			if (!strcmp(r->probes[i].ops->metrics[m].name, name)) {
-				*ret_m = m;
-				return &r->probes[i];
-			}
-	return NULL;
-}
-
-/* The last sampled value of a metric, if valid. */
-static bool last_value(const run_t *r, const char *name, double *ret)
-{
-	size_t m;
-	const probe_slot_t *p = find_metric(r, name, &m);
-	if (!p || !p->usable || !p->valid[m])
-		return false;
-	*ret = p->vals[m];
-	return true;
-}
-
-static void probes_sample(run_t *r, double t)
-{
-	for (size_t i = 0; i < r->nprobes; i++) {
-		probe_slot_t *p = &r->probes[i];
-		if (!p->usable)
-			continue;
-		memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
-		if (p->ops->sample(p->state, p->vals, p->valid) < 0)
-			memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
-		for (size_t m = 0; m < p->ops->n_metrics; m++)
-			soak_db_sample(r->db, r->id, p->ids[m], t, p->vals[m], p->valid[m]);
-	}
-	r->nsamples++;
-}
-
-static void probes_close(run_t *r)
-{
-	for (size_t i = 0; i < r->nprobes; i++) {
-		probe_slot_t *p = &r->probes[i];
-		if (p->state && p->ops->close)
-			p->ops->close(p->state);
-		free(p->ids);
-		free(p->vals);
-		free(p->valid);
-		free(p->reasons);
-	}
-	free(r->probes);
-	r->probes = NULL;
-}
-
-/* ---- latency snapshots ---- */
-
-static void store_latency(run_t *r, double t)
-{
-	if (!r->shm || !r->shm->latency_every)
-		return;
-	soak_hist_t *h = malloc(sizeof(*h));
-	if (!h)
-		return;
-	soak_hist_init(h);
-	uint32_t n = __atomic_load_n(&r->shm->nthreads, __ATOMIC_ACQUIRE);
-	for (uint32_t i = 0; i < n && i < SOAK_MAX_THREADS; i++)
-		soak_hist_merge(h, &r->shm->thr[i].lat);
-	soak_hist_settle(h);
-	soak_db_hist(r->db, r->id, "latency", t, h);
-	free(h);
-}
-
-/* ---- progress ---- */
-
-static void progress(run_t *r, double t, bool final)
-{
-	if (!r->o->progress || r->o->verbose < 0 || !isatty(2))
-		return;
-	if (!final && t - r->last_progress < 0.25)
-		return;
-	r->last_progress = t;
-	char line[200], a[32], b[32], c[32];
-	double rss = NAN, ops = NAN;
-	last_value(r, "rss_bytes", &rss);
-	int n = snprintf(line, sizeof(line), "\r[%s / %s] rss %s", soak_fmt_duration(t, a, sizeof(a)),
-			 soak_fmt_duration(r->o->duration_s, b, sizeof(b)),
-			 isnan(rss) ? "?" : soak_fmt_bytes(rss, c, sizeof(c)));
-	if (last_value(r, "ops_total", &ops) && t > 0)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "  ops/s %.3gM", ops / t / 1e6);
-	int pad = r->last_progress_len > n ? r->last_progress_len - n : 0;
-	fprintf(stderr, "%s%*s%s", line, pad, "", final ? "\n" : "");
-	r->last_progress_len = n;
-}
-
-/* ---- allocator verification ---- */
-
-/* Built-in worker: it reports the object providing malloc in the shm header.
- * External command: look for the library in its memory maps. */
-static void verify_allocator(run_t *r)
-{
-	if (r->verified || r->mismatch)
-		return;
-	char observed[PATH_MAX] = "";
-	if (r->shm) {
-		int32_t st = __atomic_load_n(&r->shm->state, __ATOMIC_ACQUIRE);
-		if (st < SOAK_WS_READY || st == SOAK_WS_ERROR)
-			return;
-		snprintf(observed, sizeof(observed), "%.255s", r->shm->malloc_so);
-		if (r->shm->free_so[0] && strcmp(r->shm->free_so, r->shm->malloc_so) &&
-		    !soak_alloc_matches(&r->alloc, r->shm->free_so)) {
-			r->mismatch = true;
-			snprintf(r->message, sizeof(r->message),
-				 "allocator mismatch: free() comes from %.255s, not %.200s", r->shm->free_so,
-				 r->alloc.path[0] ? r->alloc.path : "the C library");
-		}
-	} else {
-		if (!r->alloc.path[0]) {
-			snprintf(observed, sizeof(observed), "system (no injection)");
-			r->verified = true;
-			soak_db_run_set_observed(r->db, r->id, observed);
-			return;
-		}
-		int m = soak_runinfo_maps_has(r->child.pid, r->alloc.path);
-		if (m < 0 || (m == 0 && r->reaped))
-			return; /* gone before it could be checked: see finish() */
-		if (m == 0) {
-			/* The loader maps preloads before main(); a live process without
-			 * the library after a while did not get it (setuid, a loader error). */
-			if (now_mono() - r->t0 < SOAK_EXEC_VERIFY_S)
-				return;
-			r->mismatch = true;
-			snprintf(r->message, sizeof(r->message),
-				 "allocator mismatch: %.200s is not mapped into %.200s after %.0f s (the "
-				 "loader refused LD_PRELOAD? see the run's stderr log)",
-				 r->alloc.path, r->o->wl_argv[0], SOAK_EXEC_VERIFY_S);
-			soak_err("%s", r->message);
-			kill(r->child.pid, SIGKILL);
-			soak_db_event(r->db, r->id, now_mono() - r->t0, "allocator_mismatch", r->message);
-			r->verified = true;
-			return;
-		}
-		snprintf(observed, sizeof(observed), "%s", r->alloc.path);
-	}
-	soak_db_run_set_observed(r->db, r->id, observed);
-	if (!r->mismatch && r->shm && !soak_alloc_matches(&r->alloc, observed)) {
-		r->mismatch = true;
-		snprintf(r->message, sizeof(r->message),
-			 "allocator mismatch: asked for %.60s (%.200s) but malloc() comes from %.200s", r->alloc.name,
-			 r->alloc.path[0] ? r->alloc.path : "the C library", observed);
-	}
-	if (r->mismatch) {
-		soak_err("%s", r->message);
-		kill(r->child.pid, SIGKILL);
-		soak_db_event(r->db, r->id, now_mono() - r->t0, "allocator_mismatch", r->message);
-	}
-	r->verified = true;
-}
-
-/* ---- exec --repeat steps ---- */
-
-static const char *const step_metrics[4][3] = {
-	{ "step_wall_s", "s", "wall time of one step of exec --repeat" },
-	{ "step_exit_code", "code", "exit code of the step (-1 when killed by a signal)" },
-	{ "step_peak_rss_bytes", "bytes", "the step's own peak RSS (ru_maxrss)" },
-	{ "step_throughput_ops_s", "ops/s", "throughput the step printed (--tp-pattern)" },
-};
-
-static void steps_register(run_t *r)
-{
-	for (int i = 0; i < 4; i++)
-		soak_db_metric(r->db, step_metrics[i][0], step_metrics[i][1], SOAK_GAUGE,
-			       step_metrics[i][2], &r->step_ids[i]);
-}
-
-/* One sample per completed step, at the step's end time. */
-static void steps_read(run_t *r)
-{
-	if (!r->o->repeat || !r->shm)
-		return;
-	uint64_t n = __atomic_load_n(&r->shm->nsteps, __ATOMIC_ACQUIRE);
-	if (n > r->steps_seen + SOAK_MAX_STEPS) {
-		char d[96];
-		snprintf(d, sizeof(d), "%llu steps ended between two samples; only the last %d are kept",
-			 (unsigned long long)(n - r->steps_seen), SOAK_MAX_STEPS);
-		soak_db_event(r->db, r->id, now_mono() - r->t0, "steps_dropped", d);
-		r->steps_seen = n - SOAK_MAX_STEPS;
-	}
-	for (uint64_t k = r->steps_seen + 1; k <= n; k++) {
-		const soak_shm_step_t *st = &r->shm->steps[(k - 1) % SOAK_MAX_STEPS];
-		if (__atomic_load_n(&st->seq, __ATOMIC_ACQUIRE) != k)
-			continue;
-		double t = st->end_mono_s - r->t0;
-		double v[4] = { st->wall_s, st->exit_code, (double)st->maxrss_bytes, st->throughput };
-		for (int i = 0; i < 4; i++)
-			soak_db_sample(r->db, r->id, r->step_ids[i], t, v[i], !isnan(v[i]));
-		if (st->exit_code != 0) {
-			char d[96];
-			snprintf(d, sizeof(d), "step %llu exited %d%s%s", (unsigned long long)k, st->exit_code,
-				 st->signal ? " by " : "", st->signal ? strsignal(st->signal) : "");
-			soak_db_event(r->db, r->id, t, "step_failed", d);
-		}
-	}
-	r->steps_seen = n;
-}
-
-static bool try_reap(run_t *r)
-{
-	if (r->reaped)
-		return true;
-	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
-	if (p == r->child.pid)
-		r->reaped = true;
-	return r->reaped;
-}
-
-/* An external command is checked as soon as it runs: its memory maps are
- * polled every millisecond until the allocator appears, it exits, or
- * SOAK_EXEC_VERIFY_S passes (then the periodic checks take over). */
-static void verify_exec_early(run_t *r)
-{
-	if (r->shm || !r->alloc.path[0])
-		return;
-	const struct timespec ms = { 0, 1000 * 1000 };
-	for (int i = 0; i < 200 && !r->verified; i++) {
-		if (soak_runinfo_maps_has(r->child.pid, r->alloc.path) != 0 || try_reap(r))
-			break;
-		nanosleep(&ms, NULL);
-	}
-	if (!r->reaped)
-		verify_allocator(r);
-}
-
-/* ---- the loop ---- */
-
-static void request_stop(run_t *r, double t, const char *why)
-{
-	if (r->stop_sent)
-		return;
-	r->stop_sent = true;
-	r->stop_at = t;
-	if (r->shm)
-		__atomic_store_n(&r->shm->stop, 1, __ATOMIC_RELEASE);
-	else
-		kill(r->child.pid, SIGTERM);
-	soak_db_event(r->db, r->id, t, "stop_requested", why);
-	if (r->o->verbose > 0)
-		fprintf(stderr, "soakctl: stop requested (%s) at %.2fs\n", why, t);
-}
-
-static void handle_signal(run_t *r, int sig, double t)
-{
-	if (sig == SIGCHLD)
-		return;
-	char d[64];
-	snprintf(d, sizeof(d), "runner got %s", strsignal(sig));
-	if (!soak_run_interrupted) {
-		soak_run_interrupted = 1;
-		soak_db_event(r->db, r->id, t, "interrupted", d);
-		request_stop(r, t, d);
-	} else {
-		kill(r->child.pid, SIGKILL); /* second signal: no more grace */
-	}
-}
-
-
-static int loop(run_t *r, int sfd)
-{
-	const soak_run_opts_t *o = r->o;
-	double next = 0, last_commit = 0;
-	size_t committed = 0;
-	struct pollfd pf[3];
-	while (!try_reap(r)) {
-		double t = now_mono() - r->t0;
-		if (t >= next) {
-			double jitter = t - next;
-			r->jitter_sum += jitter;
-			if (jitter > r->jitter_max)
-				r->jitter_max = jitter;
-			verify_allocator(r);
-			probes_sample(r, t);
-			steps_read(r);
-			progress(r, t, false);
-			if (!r->warmup_done && t >= o->warmup_s && o->warmup_s > 0) {
-				r->warmup_done = true;
-				soak_db_event(r->db, r->id, t, "warmup_end", NULL);
-				store_latency(r, t);
-			}
-			/* Skip missed ticks rather than bursting to catch up. */
-			next += o->interval_s * (1.0 + floor((t - next) / o->interval_s));
-		}
-		if (!r->stop_sent && t >= o->duration_s)
-			request_stop(r, t, "duration reached");
-		if (r->stop_sent && !r->killed_after_grace && t >= r->stop_at + o->grace_s) {
-			r->killed_after_grace = true;
-			kill(r->child.pid, SIGKILL);
-			soak_db_event(r->db, r->id, t, "killed", "worker ignored the stop request");
-		}
-		/* Commit at least every 100 ms: a killed runner loses at most that,
-		 * and the write lock is released often enough for other soakctl
-		 * commands (busy timeout 2 s). Committing every 10 ms tick instead
-		 * costs about twice the runner CPU (docs/performance.md). */
-		if (r->nsamples != committed && now_mono() - last_commit >= 0.1) {
-			soak_db_commit(r->db);
-			committed = r->nsamples;
-			last_commit = now_mono();
-		}
-		double wake = next;
-		if (!r->stop_sent && o->duration_s < wake)
-			wake = o->duration_s;
-		if (r->stop_sent && !r->killed_after_grace && r->stop_at + o->grace_s < wake)
-			wake = r->stop_at + o->grace_s;
-		t = now_mono() - r->t0;
-		double dt = wake > t ? wake - t : 0;
-		struct timespec timeout = { (time_t)dt, (long)((dt - floor(dt)) * 1e9) };
-		int n = 0;
-		pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		pf[n++] = (struct pollfd){ .fd = r->out.fd, .events = POLLIN };
-		pf[n++] = (struct pollfd){ .fd = r->err.fd, .events = POLLIN };
-		if (ppoll(pf, (nfds_t)n, &timeout, NULL) < 0 && errno != EINTR)
-			return -errno;
-		if (pf[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				handle_signal(r, (int)si.ssi_signo, now_mono() - r->t0);
-		}
-		if (pf[1].revents)
-			soak_output_pump(&r->out);
-		if (pf[2].revents)
-			soak_output_pump(&r->err);
-	}
-	return 0;
-}
-
-/* ---- self-reported counters ---- */
-
-static void feed_selfreport(const char *data, size_t len, void *arg)
-{
-	soak_selfreport_feed(arg, data, len);
-}
-
-static void store_selfreport(run_t *r)
-{
-	soak_selfreport_flush(&r->sr_out);
-	soak_selfreport_flush(&r->sr_err);
-	char name[3 * SOAK_SR_NAME_MAX];
-	for (size_t i = 0; i < r->sr.n; i++) {
-		snprintf(name, sizeof(name), "selfreport.%s.%s", r->sr.e[i].tag, r->sr.e[i].key);
-		soak_db_value(r->db, r->id, name, r->sr.e[i].value, true, NULL);
-		double total;
-		/* One syscall total per known format (e.g. SS_OS_STATS: mmap_total + madvise). */
-		if ((i == 0 || strcmp(r->sr.e[i].tag, r->sr.e[i - 1].tag)) &&
-		    soak_selfreport_syscalls(r->sr.e[i].tag, soak_sr_store_get, &r->sr, &total) == 0) {
-			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", r->sr.e[i].tag);
-			soak_db_value(r->db, r->id, name, total, true, NULL);
-		}
-	}
-	if (r->sr.dropped)
-		soak_db_event(r->db, r->id, now_mono() - r->t0, "selfreport_dropped",
-			      "more than 256 distinct TAG.key counters: the rest were not stored");
-}
-
-/* ---- end of run ---- */
-
-static const char *classify(run_t *r, int *exit_code, int *sig, bool *has_exit, bool *has_sig)
-{
-	*has_exit = *has_sig = false;
-	if (WIFSIGNALED(r->wstatus)) {
-		*has_sig = true;
-		*sig = WTERMSIG(r->wstatus);
-	} else if (WIFEXITED(r->wstatus)) {
-		*has_exit = true;
-		*exit_code = WEXITSTATUS(r->wstatus);
-	}
-	uint64_t oom_after;
-	bool oom = r->have_oom_before && soak_cg_oom_kills(&r->cg, &oom_after) == 0 &&
-		   oom_after > r->oom_before;
-	if (r->mismatch)
-		return "allocator-mismatch";
-	if (oom && *has_sig && *sig == SIGKILL)
-		return "oom-killed";
-	if (soak_run_interrupted)
-		return "interrupted";
-	if (r->killed_after_grace)
-		return "timed-out";
-	if (*has_sig)
-		return "crashed";
-	if (*exit_code == 0)
-		return "ok";
-	if (*exit_code == SOAK_WORKER_EXIT_VERIFY && r->shm)
-		return "verify-failed";
-	return "failed";
-}
-
-static void finish(run_t *r)
-{
-	double t = now_mono() - r->t0;
-	/* Final sample after the reap: perf counts of exited tasks are folded in. */
-	probes_sample(r, t);
-	steps_read(r);
-	progress(r, t, true);
-	store_latency(r, t);
-	soak_output_drain(&r->out, 200);
-	soak_output_drain(&r->err, 200);
-	if (!r->verified)
-		verify_allocator(r);
-	if (!r->verified && !r->mismatch && r->alloc.path[0]) {
-		char d[160];
-		snprintf(d, sizeof(d), "the command exited before its memory maps showed %.100s", r->alloc.name);
-		soak_db_event(r->db, r->id, t, "allocator_unverified", d);
-		soak_db_run_set_observed(r->db, r->id, "unverified: exited before it could be checked");
-	}
-	store_selfreport(r);
-
-	int code = 0, sig = 0;
-	bool has_code, has_sig;
-	const char *status = classify(r, &code, &sig, &has_code, &has_sig);
-	if (!strcmp(status, "oom-killed"))
-		soak_db_event(r->db, r->id, t, "oom_kill", "the cgroup's oom_kill counter rose");
-	if (has_sig) {
-		char d[64];
-		snprintf(d, sizeof(d), "worker killed by %s", strsignal(sig));
-		soak_db_event(r->db, r->id, t, "signal", d);
-	}
-	if (!r->message[0] && r->shm && r->shm->message[0])
-		snprintf(r->message, sizeof(r->message), "%.255s", r->shm->message);
-	if (!r->message[0] && !strcmp(status, "failed"))
-		snprintf(r->message, sizeof(r->message), "worker exited with code %d", code);
-
-	/* The worker's own peak: its cgroup's high-water mark, never our rusage. */
-	double peak;
-	if (last_value(r, "cg_mem_peak_bytes", &peak))
-		soak_db_value(r->db, r->id, "peak_rss_bytes", peak, true, NULL);
-	else
-		soak_db_value(r->db, r->id, "peak_rss_bytes", 0, false,
-			      "no memory cgroup: see the sampled rss_bytes maximum");
-	if (r->nsamples) {
-		soak_db_value(r->db, r->id, "runner.jitter_mean_s", r->jitter_sum / (double)r->nsamples, true, NULL);
-		soak_db_value(r->db, r->id, "runner.jitter_max_s", r->jitter_max, true, NULL);
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-		soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL);
-		soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL);
-	}
-	soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0);
-	soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0);
-	soak_db_commit(r->db);
-	soak_db_run_end(r->db, r->id, status, has_code ? &code : NULL, has_sig ? &sig : NULL,
-			r->message[0] ? r->message : NULL);
-	if (r->o->verbose >= 0)
-		fprintf(stderr, "soakctl: run %" PRId64 " %s%s%s\n", r->id, status,
-			r->message[0] ? ": " : "", r->message);
 }
 
 /* ---- setup ---- */
@@ -936,8 +355,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	soak_sr_store_init(&r->sr);
 	soak_selfreport_init(&r->sr_out, soak_sr_store_put, &r->sr);
 	soak_selfreport_init(&r->sr_err, soak_sr_store_put, &r->sr);
-	soak_output_init(&r->out, "stdout", r->child.out_fd, feed_selfreport, &r->sr_out);
-	soak_output_init(&r->err, "stderr", r->child.errout_fd, feed_selfreport, &r->sr_err);
+	soak_output_init(&r->out, "stdout", r->child.out_fd, run_feed_selfreport, &r->sr_out);
+	soak_output_init(&r->err, "stderr", r->child.errout_fd, run_feed_selfreport, &r->sr_err);
 	fcntl(r->out.fd, F_SETFL, O_NONBLOCK);
 	fcntl(r->err.fd, F_SETFL, O_NONBLOCK);
 
@@ -951,29 +370,29 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		rc = 0;
 		goto unblock;
 	}
-	probes_register(r);
+	run_probes_register(r);
 	if (o->repeat)
-		steps_register(r);
-	probes_attach(r);
-	r->t0 = now_mono();
+		run_steps_register(r);
+	run_probes_attach(r);
+	r->t0 = run_now();
 	rc = soak_spawn_release(&r->child);
 	if (rc < 0) {
 		waitpid(r->child.pid, NULL, 0);
 		snprintf(r->message, sizeof(r->message), "cannot execute %s: %s", argv[0], strerror(-rc));
-		probes_record_unavailable(r);
+		run_probes_record_unavailable(r);
 		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
 		soak_err("%s", r->message);
-		probes_close(r);
+		run_probes_close(r);
 		rc = 0;
 		goto unblock;
 	}
-	verify_exec_early(r);
-	probes_open(r);
-	probes_record_unavailable(r);
+	run_verify_exec_early(r);
+	run_probes_open(r);
+	run_probes_record_unavailable(r);
 	soak_db_commit(db);
-	rc = loop(r, sfd);
-	finish(r);
-	probes_close(r);
+	rc = run_loop(r, sfd);
+	run_finish(r);
+	run_probes_close(r);
 	rc = 0;
 unblock:
 	free(argv);

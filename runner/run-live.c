@@ -1,0 +1,280 @@
+/* run-live.c - the sampling loop of one run; see run-internal.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run-internal.h"
+#include "runinfo.h"
+#include "soak/parse.h"
+#include "soakctl.h"
+
+/* ---- progress ---- */
+
+void run_progress(run_t *r, double t, bool final)
+{
+	if (!r->o->progress || r->o->verbose < 0 || !isatty(2))
+		return;
+	if (!final && t - r->last_progress < 0.25)
+		return;
+	r->last_progress = t;
+	char line[200], a[32], b[32], c[32];
+	double rss = NAN, ops = NAN;
+	run_last_value(r, "rss_bytes", &rss);
+	int n = snprintf(line, sizeof(line), "\r[%s / %s] rss %s", soak_fmt_duration(t, a, sizeof(a)),
+			 soak_fmt_duration(r->o->duration_s, b, sizeof(b)),
+			 isnan(rss) ? "?" : soak_fmt_bytes(rss, c, sizeof(c)));
+	if (run_last_value(r, "ops_total", &ops) && t > 0)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  ops/s %.3gM", ops / t / 1e6);
+	int pad = r->last_progress_len > n ? r->last_progress_len - n : 0;
+	fprintf(stderr, "%s%*s%s", line, pad, "", final ? "\n" : "");
+	r->last_progress_len = n;
+}
+
+/* ---- allocator verification ---- */
+
+/* Built-in worker: it reports the object providing malloc in the shm header.
+ * External command: look for the library in its memory maps. */
+void run_verify_allocator(run_t *r)
+{
+	if (r->verified || r->mismatch)
+		return;
+	char observed[PATH_MAX] = "";
+	if (r->shm) {
+		int32_t st = __atomic_load_n(&r->shm->state, __ATOMIC_ACQUIRE);
+		if (st < SOAK_WS_READY || st == SOAK_WS_ERROR)
+			return;
+		snprintf(observed, sizeof(observed), "%.255s", r->shm->malloc_so);
+		if (r->shm->free_so[0] && strcmp(r->shm->free_so, r->shm->malloc_so) &&
+		    !soak_alloc_matches(&r->alloc, r->shm->free_so)) {
+			r->mismatch = true;
+			snprintf(r->message, sizeof(r->message),
+				 "allocator mismatch: free() comes from %.255s, not %.200s", r->shm->free_so,
+				 r->alloc.path[0] ? r->alloc.path : "the C library");
+		}
+	} else {
+		if (!r->alloc.path[0]) {
+			snprintf(observed, sizeof(observed), "system (no injection)");
+			r->verified = true;
+			soak_db_run_set_observed(r->db, r->id, observed);
+			return;
+		}
+		int m = soak_runinfo_maps_has(r->child.pid, r->alloc.path);
+		if (m < 0 || (m == 0 && r->reaped))
+			return; /* gone before it could be checked: see run_finish() */
+		if (m == 0) {
+			/* The loader maps preloads before main(); a live process without
+			 * the library after a while did not get it (setuid, a loader error). */
+			if (run_now() - r->t0 < SOAK_EXEC_VERIFY_S)
+				return;
+			r->mismatch = true;
+			snprintf(r->message, sizeof(r->message),
+				 "allocator mismatch: %.200s is not mapped into %.200s after %.0f s (the "
+				 "loader refused LD_PRELOAD? see the run's stderr log)",
+				 r->alloc.path, r->o->wl_argv[0], SOAK_EXEC_VERIFY_S);
+			soak_err("%s", r->message);
+			kill(r->child.pid, SIGKILL);
+			soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+			r->verified = true;
+			return;
+		}
+		snprintf(observed, sizeof(observed), "%s", r->alloc.path);
+	}
+	soak_db_run_set_observed(r->db, r->id, observed);
+	if (!r->mismatch && r->shm && !soak_alloc_matches(&r->alloc, observed)) {
+		r->mismatch = true;
+		snprintf(r->message, sizeof(r->message),
+			 "allocator mismatch: asked for %.60s (%.200s) but malloc() comes from %.200s", r->alloc.name,
+			 r->alloc.path[0] ? r->alloc.path : "the C library", observed);
+	}
+	if (r->mismatch) {
+		soak_err("%s", r->message);
+		kill(r->child.pid, SIGKILL);
+		soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+	}
+	r->verified = true;
+}
+
+/* ---- exec --repeat steps ---- */
+
+static const char *const step_metrics[4][3] = {
+	{ "step_wall_s", "s", "wall time of one step of exec --repeat" },
+	{ "step_exit_code", "code", "exit code of the step (-1 when killed by a signal)" },
+	{ "step_peak_rss_bytes", "bytes", "the step's own peak RSS (ru_maxrss)" },
+	{ "step_throughput_ops_s", "ops/s", "throughput the step printed (--tp-pattern)" },
+};
+
+void run_steps_register(run_t *r)
+{
+	for (int i = 0; i < 4; i++)
+		soak_db_metric(r->db, step_metrics[i][0], step_metrics[i][1], SOAK_GAUGE,
+			       step_metrics[i][2], &r->step_ids[i]);
+}
+
+/* One sample per completed step, at the step's end time. */
+void run_steps_read(run_t *r)
+{
+	if (!r->o->repeat || !r->shm)
+		return;
+	uint64_t n = __atomic_load_n(&r->shm->nsteps, __ATOMIC_ACQUIRE);
+	if (n > r->steps_seen + SOAK_MAX_STEPS) {
+		char d[96];
+		snprintf(d, sizeof(d), "%llu steps ended between two samples; only the last %d are kept",
+			 (unsigned long long)(n - r->steps_seen), SOAK_MAX_STEPS);
+		soak_db_event(r->db, r->id, run_now() - r->t0, "steps_dropped", d);
+		r->steps_seen = n - SOAK_MAX_STEPS;
+	}
+	for (uint64_t k = r->steps_seen + 1; k <= n; k++) {
+		const soak_shm_step_t *st = &r->shm->steps[(k - 1) % SOAK_MAX_STEPS];
+		if (__atomic_load_n(&st->seq, __ATOMIC_ACQUIRE) != k)
+			continue;
+		double t = st->end_mono_s - r->t0;
+		double v[4] = { st->wall_s, st->exit_code, (double)st->maxrss_bytes, st->throughput };
+		for (int i = 0; i < 4; i++)
+			soak_db_sample(r->db, r->id, r->step_ids[i], t, v[i], !isnan(v[i]));
+		if (st->exit_code != 0) {
+			char d[96];
+			snprintf(d, sizeof(d), "step %llu exited %d%s%s", (unsigned long long)k, st->exit_code,
+				 st->signal ? " by " : "", st->signal ? strsignal(st->signal) : "");
+			soak_db_event(r->db, r->id, t, "step_failed", d);
+		}
+	}
+	r->steps_seen = n;
+}
+
+bool run_try_reap(run_t *r)
+{
+	if (r->reaped)
+		return true;
+	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
+	if (p == r->child.pid)
+		r->reaped = true;
+	return r->reaped;
+}
+
+/* An external command is checked as soon as it runs: its memory maps are
+ * polled every millisecond until the allocator appears, it exits, or
+ * SOAK_EXEC_VERIFY_S passes (then the periodic checks take over). */
+void run_verify_exec_early(run_t *r)
+{
+	if (r->shm || !r->alloc.path[0])
+		return;
+	const struct timespec ms = { 0, 1000 * 1000 };
+	for (int i = 0; i < 200 && !r->verified; i++) {
+		if (soak_runinfo_maps_has(r->child.pid, r->alloc.path) != 0 || run_try_reap(r))
+			break;
+		nanosleep(&ms, NULL);
+	}
+	if (!r->reaped)
+		run_verify_allocator(r);
+}
+
+/* ---- the loop ---- */
+
+static void run_request_stop(run_t *r, double t, const char *why)
+{
+	if (r->stop_sent)
+		return;
+	r->stop_sent = true;
+	r->stop_at = t;
+	if (r->shm)
+		__atomic_store_n(&r->shm->stop, 1, __ATOMIC_RELEASE);
+	else
+		kill(r->child.pid, SIGTERM);
+	soak_db_event(r->db, r->id, t, "stop_requested", why);
+	if (r->o->verbose > 0)
+		fprintf(stderr, "soakctl: stop requested (%s) at %.2fs\n", why, t);
+}
+
+static void run_handle_signal(run_t *r, int sig, double t)
+{
+	if (sig == SIGCHLD)
+		return;
+	char d[64];
+	snprintf(d, sizeof(d), "runner got %s", strsignal(sig));
+	if (!soak_run_interrupted) {
+		soak_run_interrupted = 1;
+		soak_db_event(r->db, r->id, t, "interrupted", d);
+		run_request_stop(r, t, d);
+	} else {
+		kill(r->child.pid, SIGKILL); /* second signal: no more grace */
+	}
+}
+
+
+int run_loop(run_t *r, int sfd)
+{
+	const soak_run_opts_t *o = r->o;
+	double next = 0, last_commit = 0;
+	size_t committed = 0;
+	struct pollfd pf[3];
+	while (!run_try_reap(r)) {
+		double t = run_now() - r->t0;
+		if (t >= next) {
+			double jitter = t - next;
+			r->jitter_sum += jitter;
+			if (jitter > r->jitter_max)
+				r->jitter_max = jitter;
+			run_verify_allocator(r);
+			run_probes_sample(r, t);
+			run_steps_read(r);
+			run_progress(r, t, false);
+			if (!r->warmup_done && t >= o->warmup_s && o->warmup_s > 0) {
+				r->warmup_done = true;
+				soak_db_event(r->db, r->id, t, "warmup_end", NULL);
+				run_store_latency(r, t);
+			}
+			/* Skip missed ticks rather than bursting to catch up. */
+			next += o->interval_s * (1.0 + floor((t - next) / o->interval_s));
+		}
+		if (!r->stop_sent && t >= o->duration_s)
+			run_request_stop(r, t, "duration reached");
+		if (r->stop_sent && !r->killed_after_grace && t >= r->stop_at + o->grace_s) {
+			r->killed_after_grace = true;
+			kill(r->child.pid, SIGKILL);
+			soak_db_event(r->db, r->id, t, "killed", "worker ignored the stop request");
+		}
+		/* Commit at least every 100 ms: a killed runner loses at most that,
+		 * and the write lock is released often enough for other soakctl
+		 * commands (busy timeout 2 s). Committing every 10 ms tick instead
+		 * costs about twice the runner CPU (docs/performance.md). */
+		if (r->nsamples != committed && run_now() - last_commit >= 0.1) {
+			soak_db_commit(r->db);
+			committed = r->nsamples;
+			last_commit = run_now();
+		}
+		double wake = next;
+		if (!r->stop_sent && o->duration_s < wake)
+			wake = o->duration_s;
+		if (r->stop_sent && !r->killed_after_grace && r->stop_at + o->grace_s < wake)
+			wake = r->stop_at + o->grace_s;
+		t = run_now() - r->t0;
+		double dt = wake > t ? wake - t : 0;
+		struct timespec timeout = { (time_t)dt, (long)((dt - floor(dt)) * 1e9) };
+		int n = 0;
+		pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pf[n++] = (struct pollfd){ .fd = r->out.fd, .events = POLLIN };
+		pf[n++] = (struct pollfd){ .fd = r->err.fd, .events = POLLIN };
+		if (ppoll(pf, (nfds_t)n, &timeout, NULL) < 0 && errno != EINTR)
+			return -errno;
+		if (pf[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				run_handle_signal(r, (int)si.ssi_signo, run_now() - r->t0);
+		}
+		if (pf[1].revents)
+			soak_output_pump(&r->out);
+		if (pf[2].revents)
+			soak_output_pump(&r->err);
+	}
+	return 0;
+}

@@ -1,0 +1,156 @@
+/* run-probes.c - the probes of one run; see run-internal.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run-internal.h"
+#include "runinfo.h"
+#include "soak/parse.h"
+#include "soakctl.h"
+
+void run_probes_register(run_t *r)
+{
+	r->nprobes = soak_n_probes;
+	r->probes = calloc(r->nprobes, sizeof(*r->probes));
+	for (size_t i = 0; i < r->nprobes; i++) {
+		probe_slot_t *p = &r->probes[i];
+		p->ops = soak_probes[i];
+		size_t n = p->ops->n_metrics;
+		p->ids = calloc(n, sizeof(*p->ids));
+		p->vals = calloc(n, sizeof(*p->vals));
+		p->valid = calloc(n, sizeof(*p->valid));
+		p->reasons = calloc(n, sizeof(*p->reasons));
+		char why[SOAK_REASON_MAX] = "";
+		p->usable = !p->ops->supported || p->ops->supported(&r->ctx, why, sizeof(why)) == 0;
+		for (size_t m = 0; m < n; m++) {
+			const soak_metric_def_t *d = &p->ops->metrics[m];
+			soak_db_metric(r->db, d->name, d->unit, (int)d->kind, d->desc, &p->ids[m]);
+			if (!p->usable)
+				snprintf(p->reasons[m], SOAK_REASON_MAX, "%s", why[0] ? why : "not supported here");
+		}
+	}
+}
+
+/* Records the reasons of metrics that are unavailable for the whole run. */
+void run_probes_record_unavailable(run_t *r)
+{
+	for (size_t i = 0; i < r->nprobes; i++) {
+		probe_slot_t *p = &r->probes[i];
+		for (size_t m = 0; m < p->ops->n_metrics; m++)
+			if (p->reasons[m][0])
+				soak_db_unavailable(r->db, r->id, p->ids[m], p->reasons[m]);
+	}
+}
+
+void run_probes_attach(run_t *r)
+{
+	for (size_t i = 0; i < r->nprobes; i++) {
+		probe_slot_t *p = &r->probes[i];
+		if (!p->usable || !p->ops->attach)
+			continue;
+		int e = p->ops->attach(&p->state, &r->ctx, p->reasons);
+		if (e < 0) {
+			p->usable = false;
+			for (size_t m = 0; m < p->ops->n_metrics; m++)
+				if (!p->reasons[m][0])
+					snprintf(p->reasons[m], SOAK_REASON_MAX, "%s: attach failed: %s",
+						 p->ops->name, strerror(-e));
+		}
+	}
+}
+
+void run_probes_open(run_t *r)
+{
+	for (size_t i = 0; i < r->nprobes; i++) {
+		probe_slot_t *p = &r->probes[i];
+		if (!p->usable || !p->ops->open)
+			continue;
+		int e = p->ops->open(&p->state, &r->ctx, p->reasons);
+		if (e < 0) {
+			p->usable = false;
+			for (size_t m = 0; m < p->ops->n_metrics; m++)
+				if (!p->reasons[m][0])
+					snprintf(p->reasons[m], SOAK_REASON_MAX, "%s: open failed: %s",
+						 p->ops->name, strerror(-e));
+		}
+	}
+}
+
+static const probe_slot_t *run_find_metric(const run_t *r, const char *name, size_t *ret_m)
+{
+	for (size_t i = 0; i < r->nprobes; i++)
+		for (size_t m = 0; m < r->probes[i].ops->n_metrics; m++)
+			if (!strcmp(r->probes[i].ops->metrics[m].name, name)) {
+				*ret_m = m;
+				return &r->probes[i];
+			}
+	return NULL;
+}
+
+/* The last sampled value of a metric, if valid. */
+bool run_last_value(const run_t *r, const char *name, double *ret)
+{
+	size_t m;
+	const probe_slot_t *p = run_find_metric(r, name, &m);
+	if (!p || !p->usable || !p->valid[m])
+		return false;
+	*ret = p->vals[m];
+	return true;
+}
+
+void run_probes_sample(run_t *r, double t)
+{
+	for (size_t i = 0; i < r->nprobes; i++) {
+		probe_slot_t *p = &r->probes[i];
+		if (!p->usable)
+			continue;
+		memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
+		if (p->ops->sample(p->state, p->vals, p->valid) < 0)
+			memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
+		for (size_t m = 0; m < p->ops->n_metrics; m++)
+			soak_db_sample(r->db, r->id, p->ids[m], t, p->vals[m], p->valid[m]);
+	}
+	r->nsamples++;
+}
+
+void run_probes_close(run_t *r)
+{
+	for (size_t i = 0; i < r->nprobes; i++) {
+		probe_slot_t *p = &r->probes[i];
+		if (p->state && p->ops->close)
+			p->ops->close(p->state);
+		free(p->ids);
+		free(p->vals);
+		free(p->valid);
+		free(p->reasons);
+	}
+	free(r->probes);
+	r->probes = NULL;
+}
+
+/* ---- latency snapshots ---- */
+
+void run_store_latency(run_t *r, double t)
+{
+	if (!r->shm || !r->shm->latency_every)
+		return;
+	soak_hist_t *h = malloc(sizeof(*h));
+	if (!h)
+		return;
+	soak_hist_init(h);
+	uint32_t n = __atomic_load_n(&r->shm->nthreads, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n && i < SOAK_MAX_THREADS; i++)
+		soak_hist_merge(h, &r->shm->thr[i].lat);
+	soak_hist_settle(h);
+	soak_db_hist(r->db, r->id, "latency", t, h);
+	free(h);
+}
