@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, runs the default soak (random_mixed under the
-# system allocator, about a minute, 64 MiB memory limit) and prints its report.
+# system allocator, about a minute, 256 MiB memory limit) and prints its report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
