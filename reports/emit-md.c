@@ -298,7 +298,7 @@ static void sc_tables(FILE *f, const soak_run_result_t *r, size_t n)
 	}
 	fprintf(f, "\nSyscalls = mmap + munmap + mremap + madvise + brk + mprotect + mlock + munlock "
 		"of the worker's process tree, counted from outside between the warm-up end and "
-		"the last sample. Grades: ideal < %.0e/op, acceptable < %.0e/op, else high.\n\n",
+		"the stop request. Grades: ideal < %.0e/op, acceptable < %.0e/op, else high.\n\n",
 		SOAK_GRADE_IDEAL_PER_OP, SOAK_GRADE_ACCEPTABLE_PER_OP);
 	for (size_t i = 0; i < n; i++) {
 		char b[160];
