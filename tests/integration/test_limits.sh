@@ -31,5 +31,18 @@ rc=0; soak run --db "$DB" -a /nonexistent/libfoo.so -d 1s 2> "$T/err" || rc=$?
 rc=0; soak run --db "$DB" -w random_mixed -d 1s -- --ws banana 2> "$T/err" || rc=$?
 [ $rc = 2 ] || fail "bad workload option exit $rc"
 [ "$(q "select count(*) from runs")" = "$before" ] || fail "a rejected run left a record"
+# Without permission to create cgroups (an unprivileged user): one line naming
+# the problem and --no-cgroup, exit 2, no run recorded.
+U=$(mktemp -d /tmp/soak-nobody.XXXXXX)
+chmod 0777 "$U"
+rc=0
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$SOAKCTL" run --db "$U/n.db" -w tiny_hot -d 1s \
+  --no-progress 2> "$T/err" || rc=$?
+[ $rc = 2 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q -- "--no-cgroup" "$T/err" \
+  || { rm -rf "$U"; fail "unprivileged run: exit $rc, $(cat "$T/err")"; }
+n=$(sqlite3 "$U/n.db" "select count(*) from runs" 2>/dev/null || echo 0)
+rm -rf "$U"
+[ "$n" = 0 ] || fail "unprivileged run recorded $n runs"
+pass "unprivileged: $(cat "$T/err")"
 assert_no_cgroups
 pass "cpu quota honoured, limits recorded, bad input rejected"
