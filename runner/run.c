@@ -130,7 +130,17 @@ static int check_workload(const char *worker, const soak_run_opts_t *o)
 	argv[2] = (char *)o->workload;
 	for (int i = 0; i < o->wl_argc; i++)
 		argv[3 + i] = o->wl_argv[i];
-	soak_spawn_t s = { .argv = argv, .clear_ld_preload = true, .keep_fd = -1 };
+	/* The run's cgroup does not exist yet: tell the check the planned limits
+	 * (the paging workload sizes itself from them). */
+	char mem[48], swap[48];
+	snprintf(mem, sizeof(mem), "SOAK_CHECK_MEMORY_MAX=%llu", (unsigned long long)o->memory_max);
+	snprintf(swap, sizeof(swap), "SOAK_CHECK_SWAP_MAX=%llu", (unsigned long long)o->swap_max);
+	if (!o->has_memory_max)
+		snprintf(mem, sizeof(mem), "SOAK_CHECK_MEMORY_MAX=max");
+	if (!o->has_swap_max)
+		snprintf(swap, sizeof(swap), "SOAK_CHECK_SWAP_MAX=max");
+	char *env[] = { mem, swap, NULL };
+	soak_spawn_t s = { .argv = argv, .env_add = env, .clear_ld_preload = true, .keep_fd = -1 };
 	soak_child_t c;
 	int r = soak_spawn(&s, &c);
 	if (r == 0) {

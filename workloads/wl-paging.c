@@ -18,8 +18,10 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 enum { PG_SIZE, PG_BLOCK, PG_REALLOC, PG_SEED };
@@ -166,8 +168,26 @@ int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *re
 	return 0;
 }
 
+/* The limits the run will have. `soakctl run` checks the options before it
+ * creates the run's cgroup, so it passes the planned limits in
+ * SOAK_CHECK_MEMORY_MAX / SOAK_CHECK_SWAP_MAX (bytes, or "max"); inside the
+ * run the worker reads its own cgroup. */
+static uint64_t pg_env_limit(const char *name, bool *set)
+{
+	const char *v = getenv(name);
+	*set = v && *v;
+	if (!*set || !strcmp(v, "max"))
+		return PG_NO_LIMIT;
+	return strtoull(v, NULL, 10);
+}
+
 static void pg_host_limits(uint64_t *mem, uint64_t *swap)
 {
+	bool set_mem, set_swap;
+	*mem = pg_env_limit("SOAK_CHECK_MEMORY_MAX", &set_mem);
+	*swap = pg_env_limit("SOAK_CHECK_SWAP_MAX", &set_swap);
+	if (set_mem || set_swap)
+		return;
 	*mem = *swap = PG_NO_LIMIT;
 	/* Hybrid hosts: the memory controller is v1 at /sys/fs/cgroup/memory. */
 	if (soak_wl_cg_limits("/proc/self/cgroup", "/sys/fs/cgroup", mem, swap) < 0)
