@@ -73,17 +73,6 @@ typedef struct {
 	int run_argc;
 } cmp_opts_t;
 
-/* Run options that take no value; every other run option takes one. */
-static bool run_flag(const char *a)
-{
-	static const char *const flags[] = { "--no-cgroup", "--quiet", "-q", "--verbose", "-v",
-					     "--no-progress" };
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-		if (!strcmp(a, flags[i]))
-			return true;
-	return false;
-}
-
 /* Own option NAME at argv[*i] ("--name V" or "--name=V"): its value, or NULL. */
 static const char *own_value(int argc, char **argv, int *i, const char *name, bool *err)
 {
@@ -188,7 +177,7 @@ static int parse_args(int argc, char **argv, cmp_opts_t *o)
 		}
 		if (a[0] == '-' && a[1]) {
 			o->run_argv[o->run_argc++] = argv[i];
-			if (!run_flag(a) && !strchr(a, '=') && i + 1 < argc)
+			if (!soak_run_opt_is_flag(a) && !strchr(a, '=') && i + 1 < argc)
 				o->run_argv[o->run_argc++] = argv[++i];
 			continue;
 		}

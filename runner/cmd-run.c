@@ -54,6 +54,15 @@ void soak_run_opts_help(FILE *f)
 	}
 }
 
+static const struct run_opt *find_opt(const char *arg, const char **val);
+
+bool soak_run_opt_is_flag(const char *arg)
+{
+	const char *val;
+	const struct run_opt *d = find_opt(arg, &val);
+	return d && d->type == O_FLAG;
+}
+
 static int set_opt(soak_run_opts_t *o, const struct run_opt *d, const char *v)
 {
 	double dv;

@@ -48,6 +48,11 @@ void soak_run_opts_help(FILE *f);
  * workload's argv. Prints one line naming the problem and returns -EINVAL. */
 int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra);
 
+/* True when arg is a run option that takes no value (--no-cgroup, -q, ...):
+ * lets other commands (compare) pass run options through without a list of
+ * their own. */
+bool soak_run_opt_is_flag(const char *arg);
+
 /* Executes one run and records it in db. Returns 0 when the run was recorded
  * (whatever its status; *ret_run_id set), or a negative errno for an
  * environment/usage error that prevented the run (message already printed,
