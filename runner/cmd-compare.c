@@ -58,7 +58,8 @@ static void compare_help(FILE *f)
 		"  soakctl compare system mimalloc -w random_mixed -d 30s --repeat 5 --format json\n"
 		"  soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
 		"  soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)\n"
-		"\nExit codes: 0 the comparison ran (whatever the verdicts), 2 usage or environment error.\n");
+		"\nExit codes: 0 the comparison ran (whatever the verdicts), 2 usage or environment error,\n"
+		"or a run got another allocator than it names (allocator-mismatch).\n");
 }
 
 typedef struct {
@@ -645,10 +646,13 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 		soak_err("compare: %s", soak_db_errmsg(db));
 		goto out;
 	}
+	size_t mismatched = 0;
 	for (size_t i = 0; i < made; i++)
 		for (size_t j = 0; j < nr; j++) {
 			if (runs[j].id != ids[i])
 				continue;
+			if (runs[j].status && !strcmp(runs[j].status, "allocator-mismatch"))
+				mismatched++;
 			soak_run_result_t *res = load_one(db, &c, &runs[j]);
 			if (res == (soak_run_result_t *)-1) {
 				soak_runs_free(runs, nr);
@@ -670,6 +674,13 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 	soak_cmp_opts_t co = { .comparison_id = cid, .order_seed = seed, .has_order_seed = true,
 			       .repeats_planned = o->repeat, .interrupted = made < planned };
 	rc = report(&c, o, &co);
+	/* A run that got another allocator than it asked for is an error, not a
+	 * result: the table shows it, and the comparison exits 2. */
+	if (rc == SOAK_EXIT_OK && mismatched) {
+		soak_err("compare: %zu run%s ended allocator-mismatch (see the table): the comparison "
+			 "did not measure what it names", mismatched, mismatched == 1 ? "" : "s");
+		rc = SOAK_EXIT_USAGE;
+	}
 	if (rc == SOAK_EXIT_OK && ro->verbose >= 0)
 		fprintf(stderr, "soakctl: comparison %s recorded in %s; report it again with: soakctl "
 			"compare --from-db --db %s %s\n", cid, ro->db_path, ro->db_path, cid);

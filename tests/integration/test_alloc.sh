@@ -190,3 +190,14 @@ got=$(q "select allocator_name, allocator_path is null, allocator_size is null, 
 [ "$got" = "system|1|1|1|$LIBC" ] || fail "system record: $got"
 assert_no_cgroups
 pass "run records keep name, path, size, mtime and env; the env reaches the workload"
+
+# A comparison that includes a mismatched run shows it and exits 2: it did not
+# measure what it names.
+rc=0
+"$SOAKCTL" compare system nomalloc --config "$CFG" --db "$DB" -d 2s -i 250ms -q --no-progress \
+  > "$T/cmp.md" 2> "$T/cmp.err" || rc=$?
+[ $rc = 2 ] || fail "compare with a mismatched allocator exited $rc"
+grep -q "allocator-mismatch x1" "$T/cmp.md" || fail "compare table does not show the mismatch"
+grep -q "ended allocator-mismatch" "$T/cmp.err" || fail "compare did not say why it exits 2: $(cat "$T/cmp.err")"
+assert_no_cgroups
+pass "compare with a mismatched allocator: table shows it, exit 2"
