@@ -67,7 +67,7 @@ typedef struct {
 	size_t nsamples;
 	double jitter_sum, jitter_max;
 	int last_progress_len;
-	double last_progress;
+	double last_progress, progress_rss, progress_ops;
 } run_t;
 
 /* CLOCK_MONOTONIC in seconds. */

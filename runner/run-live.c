@@ -26,15 +26,23 @@ void run_progress(run_t *r, double t, bool final)
 		return;
 	if (!final && t - r->last_progress < 0.25)
 		return;
-	r->last_progress = t;
 	char line[200], a[32], b[32], c[32];
 	double rss = NAN, ops = NAN;
-	run_last_value(r, "rss_bytes", &rss);
+	/* After the reap the process is gone: keep showing its last RSS. */
+	if (run_last_value(r, "rss_bytes", &rss))
+		r->progress_rss = rss;
 	int n = snprintf(line, sizeof(line), "\r[%s / %s] rss %s", soak_fmt_duration(t, a, sizeof(a)),
 			 soak_fmt_duration(r->o->duration_s, b, sizeof(b)),
-			 isnan(rss) ? "?" : soak_fmt_bytes(rss, c, sizeof(c)));
-	if (run_last_value(r, "ops_total", &ops) && t > 0)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "  ops/s %.3gM", ops / t / 1e6);
+			 r->progress_rss > 0 ? soak_fmt_bytes(r->progress_rss, c, sizeof(c)) : "?");
+	/* The rate since the last progress line, not the average since the start. */
+	if (run_last_value(r, "ops_total", &ops) && t > r->last_progress && !final) {
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  ops/s %.3gM",
+			      (ops - r->progress_ops) / (t - r->last_progress) / 1e6);
+		r->progress_ops = ops;
+	} else if (final && run_last_value(r, "ops_total", &ops) && t > 0) {
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  ops/s %.3gM (mean)", ops / t / 1e6);
+	}
+	r->last_progress = t;
 	int pad = r->last_progress_len > n ? r->last_progress_len - n : 0;
 	fprintf(stderr, "%s%*s%s", line, pad, "", final ? "\n" : "");
 	r->last_progress_len = n;
