@@ -82,8 +82,7 @@ size_t db_run_columns(char *buf, size_t len);
 /* schema.c: checks the file, creates or migrates it (WRITE), no change on error. */
 int db_schema_open(soak_db_t *db);
 
-/* Random UUID v4, lowercase, 37 bytes with the NUL. */
-int db_uuid(char buf[37]);
+
 void db_now(char buf[SOAK_DB_TIME_LEN]);
 char *db_strdup(const char *s);
 

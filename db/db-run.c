@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db-internal.h"
+#include "soak/uuid.h"
 
 typedef enum {
 	F_TEXT,    /* char *, NULL <-> NULL */
@@ -181,7 +182,7 @@ int soak_db_run_begin(soak_db_t *db, const soak_run_t *run, int64_t *ret_id)
 	soak_run_t x = *run;
 	char uuid[37], now[SOAK_DB_TIME_LEN];
 	if (!x.uuid) {
-		if ((r = db_uuid(uuid)) < 0)
+		if ((r = soak_uuid4(uuid)) < 0)
 			return db_fail(db, r, "cannot generate a run uuid: getrandom: %s", strerror(-r));
 		x.uuid = uuid;
 	}

@@ -68,27 +68,6 @@ void db_now(char buf[SOAK_DB_TIME_LEN])
 	soak_db_time_format((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, buf);
 }
 
-int db_uuid(char buf[37])
-{
-	uint8_t u[16];
-	size_t got = 0;
-	while (got < sizeof(u)) {
-		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)n;
-	}
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);  /* version 4 */
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);  /* RFC 4122 variant */
-	snprintf(buf, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-		 u[14], u[15]);
-	return 0;
-}
 
 int soak_db_proc_starttime(int64_t pid, int64_t *ret)
 {

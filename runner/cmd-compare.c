@@ -18,6 +18,7 @@
 #include "db.h"
 #include "result.h"
 #include "run.h"
+#include "soak/uuid.h"
 #include "soakctl.h"
 
 #define MAX_SLOTS 32
@@ -507,10 +508,10 @@ static void on_signal(int sig)
 	soak_run_interrupted = 1;
 }
 
+/* The comparison's id, and the default seed of its order shuffle. */
 static void make_uuid(char buf[37], uint64_t *seed_out)
 {
-	unsigned char b[24];
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+	if (soak_uuid4(buf) < 0 || getrandom(seed_out, sizeof(*seed_out), 0) != (ssize_t)sizeof(*seed_out)) {
 		/* No entropy source: time and pid are unique enough for an id. */
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -518,17 +519,10 @@ static void make_uuid(char buf[37], uint64_t *seed_out)
 			     ((uint64_t)getpid() << 32);
 		soak_rng_t r;
 		soak_rng_seed(&r, x);
-		for (size_t i = 0; i < sizeof(b); i += 8) {
-			uint64_t v = soak_rng_next(&r);
-			memcpy(b + i, &v, 8);
-		}
+		*seed_out = soak_rng_next(&r);
+		snprintf(buf, 37, "%08llx-0000-4000-8000-%012llx", (unsigned long long)(x >> 32),
+			 (unsigned long long)(soak_rng_next(&r) & 0xffffffffffffULL));
 	}
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* variant 1 */
-	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
-	memcpy(seed_out, b + 16, 8);
 }
 
 typedef struct {
