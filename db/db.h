@@ -4,7 +4,7 @@
  * schema is versioned with PRAGMA user_version and documented in docs/schema.md.
  *
  * Writers: only the runner. Samples are written inside a transaction that
- * soak_db_commit() closes (the runner calls it at least once a second), so a
+ * soak_db_commit() closes (the runner calls it at least every 100 ms), so a
  * killed runner loses at most one second of samples.
  *
  * Unmeasured is not zero: a sample whose value could not be measured is stored
