@@ -5,7 +5,7 @@
  *
  * Writers: only the runner. Samples are written inside a transaction that
  * soak_db_commit() closes (the runner calls it at least every 100 ms), so a
- * killed runner loses at most one second of samples.
+ * killed runner loses at most 100 ms of samples.
  *
  * Unmeasured is not zero: a sample whose value could not be measured is stored
  * as NULL (valid = false) and a metric unavailable for a whole run is recorded
