@@ -461,6 +461,7 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 		fig_copy_why(&m->ops_run, &m->ops);
 		if (xy_steady(step, r->warmup_s, &m->series) < 0)
 			return -ENOMEM;
+		xy_trim(&m->series, r->steady_end_s);
 		if (!m->series.n)
 			fig_none(&why, "no step throughput after the warm-up (%.1f s)", r->warmup_s);
 	} else {
@@ -788,7 +789,9 @@ static void compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
 	const soak_input_series_t *wall = find_series(in, "step_wall_s");
 	const soak_input_series_t *pk = find_series(in, "step_peak_rss_bytes");
 	for (size_t i = 0; ex && i < ex->n; i++) {
-		if (isnan(ex->t[i]) || ex->t[i] < r->warmup_s)
+		/* Steps that ended in the steady state: after the warm-up, up to the
+		 * stop request (the counter windows end there too). */
+		if (isnan(ex->t[i]) || ex->t[i] < r->warmup_s || ex->t[i] > r->steady_end_s)
 			continue;
 		m->n++;
 		if (!isnan(ex->v[i]) && ex->v[i] != 0)
@@ -802,7 +805,7 @@ static void compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
 		double sum = 0;
 		size_t c = 0;
 		for (size_t i = 0; i < wall->n; i++)
-			if (!isnan(wall->v[i]) && wall->t[i] >= r->warmup_s) {
+			if (!isnan(wall->v[i]) && wall->t[i] >= r->warmup_s && wall->t[i] <= r->steady_end_s) {
 				sum += wall->v[i];
 				c++;
 			}
