@@ -75,7 +75,7 @@ static int cpu_open(void **state, const soak_probe_ctx_t *ctx, char (*reasons)[S
 	} else {
 		long hz = sysconf(_SC_CLK_TCK);
 		s->tick_s = 1.0 / (double)(hz > 0 ? hz : 100);
-		r = soak_ptree_open(&s->tree, ctx->pid, 0);
+		r = soak_ptree_open(&s->tree, ctx->pid, ctx->exclude_root ? SOAK_PTREE_EXCLUDE_ROOT : 0);
 		if (r < 0) {
 			soak_reason_all(reasons, M__N, "/proc/%d: %s", (int)ctx->pid,
 					soak_errname(r, e, sizeof(e)));

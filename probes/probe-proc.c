@@ -8,6 +8,11 @@
  * reaped, and when any live member's status could not be read; fault counters
  * stay valid while the root is a zombie (its stat still holds the final,
  * complete numbers) and become invalid once it is reaped.
+ *
+ * exec --repeat (ctx->exclude_root): the root is soak's driver, so its own
+ * memory, faults and process count are left out; faults are the steps' (the
+ * reaped ones through the driver's cminflt/cmajflt, the live one directly) and
+ * memory gauges are invalid in a sample that falls between two steps.
  */
 #include "probe.h"
 #include "probe-util.h"
@@ -48,7 +53,8 @@ static int proc_supported(const soak_probe_ctx_t *ctx, char *why, size_t whylen)
 static int proc_open(void **state, const soak_probe_ctx_t *ctx, char (*reasons)[SOAK_REASON_MAX])
 {
 	soak_ptree_t *t;
-	int r = soak_ptree_open(&t, ctx->pid, SOAK_PTREE_STATUS);
+	int r = soak_ptree_open(&t, ctx->pid,
+				SOAK_PTREE_STATUS | (ctx->exclude_root ? SOAK_PTREE_EXCLUDE_ROOT : 0));
 	if (r < 0) {
 		char e[32];
 		soak_reason_all(reasons, M__N, "/proc/%d: %s", (int)ctx->pid, soak_errname(r, e, sizeof(e)));
@@ -65,7 +71,9 @@ static int proc_sample(void *state, double *v, bool *ok)
 	int r = soak_ptree_sample(state, &s);
 	if (r < 0)
 		return r;
-	bool gauges = s.complete && !s.root_zombie;
+	/* With the root excluded (exec --repeat), a sample between two steps
+	 * sees no process of the command: its gauges are not measured, not 0. */
+	bool gauges = s.complete && !s.root_zombie && (s.nprocs > 0 || !soak_ptree_excludes_root(state));
 	bool mem = gauges && s.mem_ok;
 	v[M_RSS] = (double)s.rss_kb * 1024.0;
 	v[M_ANON] = (double)s.anon_kb * 1024.0;
@@ -77,7 +85,7 @@ static int proc_sample(void *state, double *v, bool *ok)
 	ok[M_MINFLT] = ok[M_MAJFLT] = s.complete;
 	v[M_NPROCS] = s.nprocs;
 	v[M_NTHREADS] = s.nthreads;
-	ok[M_NPROCS] = ok[M_NTHREADS] = gauges;
+	ok[M_NPROCS] = ok[M_NTHREADS] = s.complete && !s.root_zombie;
 	return 0;
 }
 

@@ -69,6 +69,8 @@ typedef struct {
 	const soak_cg_paths_t *cg;  /* the run's cgroups; mode SOAK_CG_NONE without cgroups */
 	const soak_shm_t *shm;      /* built-in worker's shared memory; NULL for external commands */
 	double interval_s;          /* sampling period */
+	bool exclude_root;          /* the root is soak's exec --repeat driver: the
+	                             * process tree's numbers are its descendants' only */
 } soak_probe_ctx_t;
 
 typedef struct soak_probe_ops {

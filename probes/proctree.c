@@ -458,10 +458,11 @@ int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret)
 				s.complete = false;
 			continue;
 		}
-		s.minflt += st.minflt + st.cminflt;
-		s.majflt += st.majflt + st.cmajflt;
-		s.utime += st.utime + st.cutime;
-		s.stime += st.stime + st.cstime;
+		bool own = !(is_root && (t->flags & SOAK_PTREE_EXCLUDE_ROOT));
+		s.minflt += (own ? st.minflt : 0) + st.cminflt;
+		s.majflt += (own ? st.majflt : 0) + st.cmajflt;
+		s.utime += (own ? st.utime : 0) + st.cutime;
+		s.stime += (own ? st.stime : 0) + st.cstime;
 		/* A leader that exited before its threads also shows Z: only a
 		 * process without threads is a zombie. */
 		if ((st.state == 'Z' || st.state == 'X') && st.num_threads <= 1) {
@@ -469,9 +470,11 @@ int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret)
 				s.root_zombie = true;
 			continue;
 		}
-		s.nprocs++;
-		s.nthreads += (unsigned)st.num_threads;
-		if (t->flags & SOAK_PTREE_STATUS) {
+		if (own) {
+			s.nprocs++;
+			s.nthreads += (unsigned)st.num_threads;
+		}
+		if (own && (t->flags & SOAK_PTREE_STATUS)) {
 			soak_proc_status_t m;
 			r = ent_read(t, e, F_STATUS, buf, sizeof(buf));
 			if (r >= 0 && soak_proc_parse_status(buf, &m) == 0) {
@@ -512,4 +515,9 @@ void soak_ptree_close(soak_ptree_t *t)
 	if (t->procfd >= 0)
 		close(t->procfd);
 	free(t);
+}
+
+bool soak_ptree_excludes_root(const soak_ptree_t *t)
+{
+	return t && (t->flags & SOAK_PTREE_EXCLUDE_ROOT);
 }

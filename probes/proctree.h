@@ -59,11 +59,17 @@ typedef struct {
 typedef struct soak_ptree soak_ptree_t;
 
 #define SOAK_PTREE_STATUS 1u     /* also read /proc/PID/status (memory) */
+/* Leave the root's own numbers out: its descendants only (live ones, plus the
+ * reaped ones through the root's c* fields). For exec --repeat, whose root is
+ * the driver: RSS is the running step's, faults and CPU the steps'. */
+#define SOAK_PTREE_EXCLUDE_ROOT 2u
 
 /* -ESRCH when root does not exist. */
 int soak_ptree_open(soak_ptree_t **ret, pid_t root, unsigned flags);
 /* Walks the tree. -ESRCH once the root is gone (reaped); then nothing is valid. */
 int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret);
 void soak_ptree_close(soak_ptree_t *t);
+/* Whether the tree was opened with SOAK_PTREE_EXCLUDE_ROOT. */
+bool soak_ptree_excludes_root(const soak_ptree_t *t);
 
 #endif

@@ -95,6 +95,7 @@ static bool rss_fields(cJSON *j, const soak_rss_result_t *m)
 	       put_fig(o, "max_bytes", &m->max) && put_fig(o, "first_bytes", &m->first) &&
 	       put_fig(o, "last_bytes", &m->last) && put_fig(o, "peak_bytes", &m->peak) &&
 	       put_str(o, "peak_source", m->peak.valid ? m->peak_source : NULL) &&
+	       put_str(o, "series_source", m->series_source[0] ? m->series_source : NULL) &&
 	       put_fig(o, "first_k_mean_bytes", &m->first_k_mean) &&
 	       put_fig(o, "last_k_mean_bytes", &m->last_k_mean) &&
 	       put_fig(o, "drift_pct", &m->drift_pct) &&
@@ -200,11 +201,26 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 	ok = ok && s && cJSON_AddNumberToObject(s, "count", (double)r->steps.n) &&
 	     cJSON_AddNumberToObject(s, "failed", (double)r->steps.failed) &&
 	     put_fig(s, "wall_mean_s", &r->steps.wall_mean_s) &&
+	     put_fig(s, "wall_p50_s", &r->steps.wall_p50_s) && put_fig(s, "wall_p90_s", &r->steps.wall_p90_s) &&
+	     put_fig(s, "wall_p99_s", &r->steps.wall_p99_s) && put_fig(s, "wall_max_s", &r->steps.wall_max_s) &&
+	     put_str(s, "exit_codes", r->steps.exit_codes[0] ? r->steps.exit_codes : NULL) &&
 	     put_fig(s, "peak_rss_max_bytes", &r->steps.peak_rss_max);
+	/* "selfreport": every counter, whole run (exec --repeat: sum over the
+	 * steps); "selfreport_steps": per step, for exec --repeat runs. */
 	cJSON *sr = ok ? obj(j, "selfreport") : NULL;
 	ok = ok && sr;
 	for (size_t i = 0; ok && i < r->n_counters; i++)
 		ok = put_fig(sr, r->counters[i].name, &r->counters[i].value);
+	cJSON *ss = ok ? obj(j, "selfreport_steps") : NULL;
+	ok = ok && ss;
+	for (size_t i = 0; ok && i < r->n_counters; i++) {
+		const soak_counter_t *c = &r->counters[i];
+		if (!c->steps.valid)
+			continue;
+		cJSON *k = obj(ss, c->name);
+		ok = k && put_fig(k, "min", &c->step_min) && put_fig(k, "max", &c->step_max) &&
+		     put_fig(k, "steps", &c->steps);
+	}
 	return ok;
 }
 

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "soak/parse.h"
@@ -14,7 +15,7 @@
 #define MIB (1024.0 * 1024.0)
 
 /* A reason repeated across one row is written once: the cells after the
- * first say "unavailable (as left)". Reset at every row start (emitters run
+ * first say "unavailable (same reason as the column to its left)". Reset at every row start (emitters run
  * on one thread). */
 static char row_why[SOAK_WHY_MAX];
 
@@ -38,7 +39,7 @@ static void cellf(FILE *f, const char *fmt, ...)
 static void why_cell(FILE *f, const char *why)
 {
 	if (row_why[0] && !strcmp(row_why, why)) {
-		soak_md_cell(f, "unavailable (as left)");
+		soak_md_cell(f, "unavailable (same reason as the column to its left)");
 		return;
 	}
 	snprintf(row_why, sizeof(row_why), "%s", why);
@@ -205,7 +206,14 @@ static void rss_table(FILE *f, const soak_run_result_t *r, size_t n)
 		fprintf(f, "%s%s: %s", i ? "; " : "", soak_result_name(&r[i], b, sizeof(b)),
 			r[i].rss.peak.valid ? r[i].rss.peak_source : "none");
 	}
-	fputs(".\n\n", f);
+	fputs(".", f);
+	bool steps = false;
+	for (size_t i = 0; i < n; i++)
+		steps = steps || !strcmp(r[i].rss.series_source, "step_peak_rss_bytes");
+	if (steps)
+		fputs(" exec --repeat runs: the RSS series is each step's own peak (step_peak_rss_bytes, one "
+		      "value per step), not instant samples, which fall anywhere inside a step.", f);
+	fputs("\n\n", f);
 }
 
 static void tp_table(FILE *f, const soak_run_result_t *r, size_t n)
@@ -259,6 +267,8 @@ static void lat_table(FILE *f, const soak_run_result_t *r, size_t n)
 	       "Worst interval p99", "Window");
 	for (size_t i = 0; i < n; i++) {
 		const soak_lat_result_t *m = &r[i].lat;
+		if (r[i].steps.n)
+			continue;   /* exec --repeat: step times are in the Steps table */
 		row_start(f, &r[i]);
 		ns_cell(f, &m->p50_ns);
 		ns_cell(f, &m->p90_ns);
@@ -332,6 +342,70 @@ static void sc_tables(FILE *f, const soak_run_result_t *r, size_t n)
 	}
 }
 
+static int natural_cmp(const void *a, const void *b)
+{
+	const soak_counter_t *x = *(const soak_counter_t *const *)a, *y = *(const soak_counter_t *const *)b;
+	return strverscmp(x->name, y->name);
+}
+
+/* Every self-reported counter that is not zero, in natural order (B6 before
+ * B10); the zeros are counted under the table and are all in the JSON. exec
+ * --repeat runs add the per-step range and how many steps printed it. */
+static void counter_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	bool steps = false;
+	size_t zeros = 0, shown = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < r[i].n_counters; j++)
+			steps = steps || r[i].counters[j].steps.valid;
+	if (steps)
+		HEADER(f, "Allocator", "Counter", "Whole run", "Per step (min–max)", "Steps that printed it");
+	else
+		HEADER(f, "Allocator", "Counter", "Value");
+	for (size_t i = 0; i < n; i++) {
+		const soak_counter_t **ord = malloc((r[i].n_counters ? r[i].n_counters : 1) * sizeof(*ord));
+		if (!ord)
+			return;
+		size_t k = 0;
+		for (size_t j = 0; j < r[i].n_counters; j++) {
+			const soak_counter_t *c = &r[i].counters[j];
+			bool zero = c->value.valid && c->value.v == 0 &&
+				    (!c->step_max.valid || (c->step_max.v == 0 && c->step_min.v == 0));
+			if (zero)
+				zeros++;
+			else
+				ord[k++] = c;
+		}
+		qsort(ord, k, sizeof(*ord), natural_cmp);
+		for (size_t j = 0; j < k; j++) {
+			const soak_counter_t *c = ord[j];
+			row_start(f, &r[i]);
+			soak_md_cell(f, c->name);
+			fig_cell(f, &c->value, "%.15g", 1);
+			if (steps) {
+				if (c->step_min.valid && c->step_max.valid)
+					cellf(f, c->step_min.v == c->step_max.v ? "%.15g" : "%.15g–%.15g",
+					      c->step_min.v, c->step_max.v);
+				else
+					why_cell(f, c->step_min.why);
+				fig_cell(f, &c->steps, "%.0f", 1);
+			}
+			fputc('\n', f);
+			shown++;
+		}
+		free(ord);
+	}
+	fputc('\n', f);
+	if (steps)
+		fputs("exec --repeat: each step is one process that prints its own counters at exit; the whole "
+		      "run is their sum over the steps (docs/metrics.md).\n", f);
+	if (zeros)
+		fprintf(f, "%zu counter%s equal to 0 %s not listed; every counter is in the JSON and CSV "
+			"reports.\n", zeros, zeros == 1 ? "" : "s", zeros == 1 ? "is" : "are");
+	if (steps || zeros)
+		fputc('\n', f);
+}
+
 static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	size_t any = 0;
@@ -370,15 +444,7 @@ static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 	      "not the steady state: measured counts include start-up, e.g. the dynamic "
 	      "loader's mmaps.\n\n", f);
 counters:
-	HEADER(f, "Allocator", "Counter", "Value");
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < r[i].n_counters; j++) {
-			row_start(f, &r[i]);
-			soak_md_cell(f, r[i].counters[j].name);
-			fig_cell(f, &r[i].counters[j].value, "%.15g", 1);
-			fputc('\n', f);
-		}
-	fputc('\n', f);
+	counter_table(f, r, n);
 }
 
 static void pf_table(FILE *f, const soak_run_result_t *r, size_t n)
@@ -409,17 +475,28 @@ static void steps_table(FILE *f, const soak_run_result_t *r, size_t n)
 		any += r[i].steps.n;
 	if (!any)
 		return;
-	fputs("## Exec steps (steady state)\n\n", f);
-	HEADER(f, "Allocator", "Steps", "Failed", "Mean wall (s)", "Max step peak RSS (MiB)");
+	fputs("## Steps (exec, steady state)\n\n", f);
+	HEADER(f, "Allocator", "Steps", "Failed", "Exit codes", "Step wall p50 (s)", "p90 (s)", "p99 (s)",
+	       "Max (s)", "Mean (s)", "Max step peak RSS (MiB)");
 	for (size_t i = 0; i < n; i++) {
+		const soak_steps_result_t *m = &r[i].steps;
+		if (!m->n)
+			continue;
 		row_start(f, &r[i]);
-		cellf(f, "%zu", r[i].steps.n);
-		cellf(f, "%zu", r[i].steps.failed);
-		fig_cell(f, &r[i].steps.wall_mean_s, "%.3f", 1);
-		fig_cell(f, &r[i].steps.peak_rss_max, "%.2f", MIB);
+		cellf(f, "%zu", m->n);
+		cellf(f, "%zu", m->failed);
+		soak_md_cell(f, m->exit_codes[0] ? m->exit_codes : "-");
+		fig_cell(f, &m->wall_p50_s, "%.4f", 1);
+		fig_cell(f, &m->wall_p90_s, "%.4f", 1);
+		fig_cell(f, &m->wall_p99_s, "%.4f", 1);
+		fig_cell(f, &m->wall_max_s, "%.4f", 1);
+		fig_cell(f, &m->wall_mean_s, "%.4f", 1);
+		fig_cell(f, &m->peak_rss_max, "%.2f", MIB);
 		fputc('\n', f);
 	}
-	fputc('\n', f);
+	fputs("\nA step is one execution of the command, from its exec to its exit; its wall time is "
+	      "the step's, not a per-operation latency (exec commands are not timed per operation). "
+	      "Exit codes: code ×steps, -1 = killed by a signal.\n\n", f);
 }
 
 static void ccdf_tables(FILE *f, const soak_run_result_t *r, size_t n)
@@ -458,7 +535,11 @@ static int md_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_e
 		rss_table(f, r, n);
 		tp_table(f, r, n);
 		trend_table(f, r, n);
-		lat_table(f, r, n);
+		size_t nexec = 0;
+		for (size_t i = 0; i < n; i++)
+			nexec += r[i].steps.n > 0;
+		if (nexec < n)
+			lat_table(f, r, n);
 		sc_tables(f, r, n);
 		self_tables(f, r, n);
 		pf_table(f, r, n);

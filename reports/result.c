@@ -334,18 +334,40 @@ static void compute_extent(const soak_result_input_t *in, soak_run_result_t *r)
 			 "warm-up %.1f s)", last, r->warmup_s);
 }
 
+/* Any step metric marks an exec --repeat run (the runner writes all four). */
+static bool is_repeat(const soak_result_input_t *in)
+{
+	static const char *const step_metrics[] = { "step_wall_s", "step_exit_code", "step_throughput_ops_s" };
+	for (size_t i = 0; i < 3; i++) {
+		const soak_input_series_t *x = find_series(in, step_metrics[i]);
+		if (x && x->n && count_valid(x, -INFINITY))
+			return true;
+	}
+	return false;
+}
+
 static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	soak_rss_result_t *m = &r->rss;
 	const soak_input_series_t *s = find_series(in, "rss_bytes");
+	const soak_input_series_t *sampled = s;
+	/* exec --repeat: an instant sample falls anywhere in a step (start-up,
+	 * peak, between steps), so its level says where the sample fell, not
+	 * whether memory grows. The series is each step's own peak instead, one
+	 * value per step; the sampled RSS stays the fallback when no step's peak
+	 * could be measured (docs/metrics.md). */
+	const soak_input_series_t *sp = find_series(in, "step_peak_rss_bytes");
+	if (is_repeat(in) && sp && sp->n && !sp->unavailable && count_valid(sp, r->warmup_s))
+		s = sp;
+	snprintf(m->series_source, sizeof(m->series_source), "%s", s == sp ? "step_peak_rss_bytes" : "rss_bytes");
 	soak_fig_t why;
-	bool unusable = series_unusable(s, "rss_bytes", &why);
+	bool unusable = series_unusable(s, m->series_source, &why);
 	if (!unusable) {
 		if (xy_steady(s, r->warmup_s, &m->series) < 0)
 			return -ENOMEM;
 		xy_trim(&m->series, r->steady_end_s);
 		if (!m->series.n)
-			fig_none(&why, "no rss_bytes samples after the warm-up (%.1f s)", r->warmup_s);
+			fig_none(&why, "no %s samples after the warm-up (%.1f s)", m->series_source, r->warmup_s);
 	}
 	if (unusable || !m->series.n) {
 		soak_fig_t *all[] = { &m->mean, &m->min, &m->max, &m->first, &m->last,
@@ -379,7 +401,7 @@ static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 	const struct { const char *name; double v; } cand[] = {
 		{ "peak_rss_bytes", pv && pv->valid ? pv->value : NAN },
 		{ "cg_mem_peak_bytes", series_max(find_series(in, "cg_mem_peak_bytes")) },
-		{ "rss_bytes", series_max(s) },
+		{ "rss_bytes", series_max(sampled) },
 		{ "step_peak_rss_bytes", series_max(find_series(in, "step_peak_rss_bytes")) },
 	};
 	int best = -1;
@@ -418,13 +440,7 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 	soak_fig_t why;
 	/* exec --repeat: the steps' own printed throughput wins over ops_total,
 	 * which the driver counts in steps (steps per second is not ops/s). */
-	/* Any step metric marks an exec --repeat run (the runner writes all four). */
-	bool repeat = false;
-	static const char *const step_metrics[] = { "step_wall_s", "step_exit_code", "step_throughput_ops_s" };
-	for (size_t i = 0; i < 3 && !repeat; i++) {
-		const soak_input_series_t *x = find_series(in, step_metrics[i]);
-		repeat = x && x->n && count_valid(x, -INFINITY);
-	}
+	bool repeat = is_repeat(in);
 	bool steps = repeat && step && step->n && !step->unavailable && count_valid(step, -INFINITY);
 
 	if (!repeat && !series_unusable(ops, "ops_total", &why)) {
@@ -713,6 +729,18 @@ static int compute_self(const soak_result_input_t *in, soak_run_result_t *r)
 			fig_set(&c->value, v->value);
 		else
 			fig_none(&c->value, "%s", v->reason ? v->reason : "not measured");
+		/* exec --repeat: the runner stores the per-step figures beside it. */
+		static const char *const pre_step[] = { "selfreport_step_min.", "selfreport_step_max.", "selfreport_steps." };
+		soak_fig_t *pf[] = { &c->step_min, &c->step_max, &c->steps };
+		for (size_t k = 0; k < 3; k++) {
+			char nm[256];
+			snprintf(nm, sizeof(nm), "%s%s", pre_step[k], c->name);
+			const soak_value_t *pv = find_value(in, nm);
+			if (pv && pv->valid && !isnan(pv->value))
+				fig_set(pf[k], pv->value);
+			else
+				fig_none(pf[k], "not an exec --repeat run: one process printed it");
+		}
 
 		size_t l = strlen(v->name);
 		if (!(l > sizeof(pre) - 1 + sizeof(suf) - 1 && !strcmp(v->name + l - (sizeof(suf) - 1), suf)))
@@ -782,6 +810,48 @@ static void compute_pf(const soak_result_input_t *in, soak_run_result_t *r)
 	per(&m->ctx_per_s, &m->ctx_switches, &s3, "elapsed time");
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* "0 ×120, 3 ×2": the steady-state steps' exit codes (-1: killed by a
+ * signal), most frequent first, at most 4 listed. */
+static void exit_codes(const soak_input_series_t *ex, const soak_run_result_t *r, char *out, size_t len)
+{
+	struct { double code; size_t n; } c[16];
+	size_t nc = 0, other = 0;
+	out[0] = '\0';
+	for (size_t i = 0; ex && i < ex->n; i++) {
+		if (isnan(ex->t[i]) || isnan(ex->v[i]) || ex->t[i] < r->warmup_s || ex->t[i] > r->steady_end_s)
+			continue;
+		size_t k = 0;
+		while (k < nc && c[k].code != ex->v[i])
+			k++;
+		if (k == nc && nc == sizeof(c) / sizeof(c[0])) {
+			other++;
+			continue;
+		}
+		if (k == nc)
+			c[nc++] = (typeof(c[0])){ ex->v[i], 0 };
+		c[k].n++;
+	}
+	for (size_t i = 1; i < nc; i++)   /* insertion sort: most frequent first, then by code */
+		for (size_t j = i; j > 0 && (c[j].n > c[j - 1].n || (c[j].n == c[j - 1].n && c[j].code < c[j - 1].code)); j--) {
+			typeof(c[0]) t = c[j];
+			c[j] = c[j - 1];
+			c[j - 1] = t;
+		}
+	size_t off = 0;
+	for (size_t i = 0; i < nc && i < 4 && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%.0f ×%zu", i ? ", " : "", c[i].code, c[i].n);
+	for (size_t i = 4; i < nc; i++)
+		other += c[i].n;
+	if (other && off < len)
+		snprintf(out + off, len - off, ", other codes ×%zu", other);
+}
+
 static void compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	soak_steps_result_t *m = &r->steps;
@@ -801,19 +871,37 @@ static void compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
 		size_t c = count_valid(wall, r->warmup_s);
 		m->n = c;
 	}
+	soak_fig_t *pct[] = { &m->wall_p50_s, &m->wall_p90_s, &m->wall_p99_s, &m->wall_max_s };
+	static const double pq[] = { 0.5, 0.9, 0.99, 1.0 };
 	if (!series_unusable(wall, "step_wall_s", &m->wall_mean_s)) {
 		double sum = 0;
 		size_t c = 0;
+		double *w = malloc((wall->n ? wall->n : 1) * sizeof(double));
 		for (size_t i = 0; i < wall->n; i++)
 			if (!isnan(wall->v[i]) && wall->t[i] >= r->warmup_s && wall->t[i] <= r->steady_end_s) {
 				sum += wall->v[i];
+				if (w)
+					w[c] = wall->v[i];
 				c++;
 			}
 		if (c)
 			fig_set(&m->wall_mean_s, sum / (double)c);
 		else
 			fig_none(&m->wall_mean_s, "no step ended after the warm-up");
+		if (w && c) {
+			qsort(w, c, sizeof(double), cmp_double);
+			for (size_t k = 0; k < 4; k++)
+				fig_set(pct[k], soak_stats_quantile_sorted(w, c, pq[k]));
+		} else {
+			for (size_t k = 0; k < 4; k++)
+				fig_copy_why(pct[k], w ? &m->wall_mean_s : &(soak_fig_t){ .why = "out of memory" });
+		}
+		free(w);
+	} else {
+		for (size_t k = 0; k < 4; k++)
+			fig_copy_why(pct[k], &m->wall_mean_s);
 	}
+	exit_codes(ex, r, m->exit_codes, sizeof(m->exit_codes));
 	if (!series_unusable(pk, "step_peak_rss_bytes", &m->peak_rss_max))
 		fig_set(&m->peak_rss_max, series_max(pk));
 }

@@ -83,11 +83,15 @@ typedef struct {
 /* Any per-run "selfreport.<TAG>.<key>" counter, name without the prefix. */
 typedef struct {
 	char *name;                  /* "SS_OS_STATS.mmap_total" (owned) */
-	soak_fig_t value;
+	soak_fig_t value;            /* whole run (exec --repeat: sum over the steps) */
+	soak_fig_t step_min, step_max;   /* exec --repeat: per step; else unavailable */
+	soak_fig_t steps;            /* exec --repeat: steps that printed it */
 } soak_counter_t;
 
 typedef struct {
-	soak_xy_t series;            /* rss_bytes in the steady state */
+	soak_xy_t series;            /* rss_bytes in the steady state; exec --repeat:
+	                                each step's own peak (step_peak_rss_bytes) */
+	char series_source[32];      /* which of the two */
 	soak_fig_t mean, min, max, first, last;     /* bytes, steady state */
 	soak_fig_t peak;             /* bytes, whole run: the largest of peak_rss_bytes,
 	                                max cg_mem_peak_bytes, max rss_bytes, max
@@ -135,7 +139,9 @@ typedef struct {
 	size_t n;                    /* steps that ended in the steady state */
 	size_t failed;               /* of them, with a non-zero exit code */
 	soak_fig_t wall_mean_s;
+	soak_fig_t wall_p50_s, wall_p90_s, wall_p99_s, wall_max_s;   /* steady-state steps */
 	soak_fig_t peak_rss_max;     /* max step_peak_rss_bytes */
+	char exit_codes[96];         /* "0 ×120, 3 ×2": each code and how many steps */
 } soak_steps_result_t;
 
 typedef struct {

@@ -280,3 +280,18 @@ int soak_stats_counter_window(const double *t, const double *c, size_t n, double
 				.delta = c[last] - c0, .seconds = t[last] - t0 };
 	return 0;
 }
+
+double soak_stats_quantile_sorted(const double *x, size_t n, double p)
+{
+	if (!n || isnan(p))
+		return NAN;
+	if (p <= 0)
+		return x[0];
+	if (p >= 1)
+		return x[n - 1];
+	double h = (double)(n - 1) * p;
+	size_t lo = (size_t)floor(h);
+	if (lo + 1 >= n)
+		return x[n - 1];
+	return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}

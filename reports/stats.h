@@ -55,6 +55,9 @@ int soak_stats_slope(const double *t, const double *y, size_t n, soak_slope_t *r
  * (p = 0.975 gives the half-width factor of a two-sided 95% interval).
  * Non-integer df is allowed. Returns NAN for arguments out of range. */
 double soak_stats_t_quantile(double p, double df);
+/* The p-quantile (0 <= p <= 1) of n ascending values, linear interpolation
+ * between order statistics (Hyndman & Fan type 7, R's default); NAN if n = 0. */
+double soak_stats_quantile_sorted(const double *sorted, size_t n, double p);
 /* Student t CDF P(T <= x) with df > 0 degrees of freedom (NAN if df <= 0). */
 double soak_stats_t_cdf(double x, double df);
 /* Regularized incomplete beta I_x(a, b), a, b > 0, x in [0,1]. */

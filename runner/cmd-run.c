@@ -36,7 +36,7 @@ static const struct run_opt {
 	{ "label", 'l', O_STR, "TEXT", "label stored with the run (select it with report --label)" },
 	{ "latency-sample", 0, O_U32, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)" },
 	{ "repeat", 0, O_FLAG, NULL, "exec: run the command back to back for the whole duration" },
-	{ "tp-pattern", 0, O_STR, "REGEX", "exec --repeat: extended regex whose group 1 is the step's ops/s (default: the seeds' 'Throughput = N ops/s')" },
+	{ "tp-pattern", 0, O_STR, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: the seeds' 'Throughput = N ops/s')" },
 	{ "quiet", 'q', O_FLAG, NULL, "print only errors" },
 	{ "verbose", 'v', O_FLAG, NULL, "print more about what the runner does" },
 	{ "no-progress", 0, O_FLAG, NULL, "no live progress line" },
@@ -187,8 +187,8 @@ static int validate(const soak_run_opts_t *o)
 		return soak_err("--warmup (%gs) must be shorter than --duration (%gs)", o->warmup_s, o->duration_s), -EINVAL;
 	if (o->no_cgroup && (o->has_memory_max || o->has_swap_max || o->has_cpu_max))
 		return soak_err("--no-cgroup cannot enforce --memory-max/--swap-max/--cpu-max: drop one"), -EINVAL;
-	if (o->tp_pattern && !o->repeat)
-		return soak_err("--tp-pattern applies to --workload exec --repeat only"), -EINVAL;
+	if (o->tp_pattern && strcmp(o->workload, "exec"))
+		return soak_err("--tp-pattern applies to --workload exec only"), -EINVAL;
 	if (o->tp_pattern) {
 		regex_t re;
 		if (regcomp(&re, o->tp_pattern, REG_EXTENDED) != 0)

@@ -25,10 +25,77 @@ void run_feed_selfreport(const char *data, size_t len, void *arg)
 	soak_selfreport_feed(arg, data, len);
 }
 
+void run_feed_stdout(const char *data, size_t len, void *arg)
+{
+	run_t *r = arg;
+	soak_selfreport_feed(&r->sr_out, data, len);
+	soak_tpscan_feed(&r->tp, data, len);
+}
+
+/* A single exec is one step: the same four step metrics as exec --repeat,
+ * once, at the end (its peak RSS is peak_rss_bytes: no driver here). */
+static void run_store_single_step(run_t *r, double t)
+{
+	if (r->shm || !r->reaped)
+		return;
+	soak_tpscan_flush(&r->tp);
+	double code = WIFEXITED(r->wstatus) ? WEXITSTATUS(r->wstatus) : -1;
+	double v[4] = { t, code, NAN, r->tp_on ? r->tp.tp : NAN };
+	for (int i = 0; i < 4; i++)
+		soak_db_sample(r->db, r->id, r->step_ids[i], t, v[i], !isnan(v[i]));
+	soak_db_unavailable(r->db, r->id, r->step_ids[2],
+			    "a single exec: its peak is the run's Peak RSS (no driver, so no per-step peak)");
+}
+
+/* exec --repeat: the steps' own counters as the driver folded them (the
+ * runner's stream parser saw the same lines but cannot tell steps apart).
+ * The whole-run figure, selfreport.TAG.key, is the SUM over the steps that
+ * printed the key (a step's counters cover that process only, so the sum is
+ * what the whole run made, comparable with the measured syscalls); per step
+ * the minimum, maximum and last value are kept beside it, and the number of
+ * steps that printed it (docs/metrics.md). */
+static void run_store_selfreport_steps(run_t *r)
+{
+	char name[3 * SOAK_SR_NAME_MAX];
+	soak_sr_store_t *sum = malloc(sizeof(*sum));
+	if (!sum)
+		return;
+	soak_sr_store_init(sum);
+	uint32_t n = r->shm->sr_n < SOAK_SHM_SR_MAX ? r->shm->sr_n : SOAK_SHM_SR_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		soak_shm_sr_t e = r->shm->sr[i];   /* written by the driver, now gone: a copy, bounded */
+		e.tag[sizeof(e.tag) - 1] = e.key[sizeof(e.key) - 1] = '\0';
+		static const char *const what[] = { "selfreport", "selfreport_step_min", "selfreport_step_max",
+						    "selfreport_step_last", "selfreport_steps" };
+		double v[] = { e.sum, e.min, e.max, e.last, (double)e.nsteps };
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			snprintf(name, sizeof(name), "%s.%s.%s", what[k], e.tag, e.key);
+			soak_db_value(r->db, r->id, name, v[k], isfinite(v[k]), isfinite(v[k]) ? NULL : "not finite");
+		}
+		soak_sr_store_put(sum, e.tag, e.key, e.sum);
+	}
+	for (size_t i = 0; i < sum->n; i++) {
+		double total;
+		if ((i == 0 || strcmp(sum->e[i].tag, sum->e[i - 1].tag)) &&
+		    soak_selfreport_syscalls(sum->e[i].tag, soak_sr_store_get, sum, &total) == 0) {
+			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", sum->e[i].tag);
+			soak_db_value(r->db, r->id, name, total, true, NULL);
+		}
+	}
+	free(sum);
+	if (r->shm->sr_dropped)
+		soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
+			      "the steps printed more than 256 distinct TAG.key counters: the rest were not stored");
+}
+
 static void run_store_selfreport(run_t *r)
 {
 	soak_selfreport_flush(&r->sr_out);
 	soak_selfreport_flush(&r->sr_err);
+	if (r->o->repeat && r->shm) {
+		run_store_selfreport_steps(r);
+		return;
+	}
 	char name[3 * SOAK_SR_NAME_MAX];
 	for (size_t i = 0; i < r->sr.n; i++) {
 		snprintf(name, sizeof(name), "selfreport.%s.%s", r->sr.e[i].tag, r->sr.e[i].key);
@@ -88,6 +155,7 @@ void run_finish(run_t *r)
 	run_store_latency(r, t);
 	soak_output_drain(&r->out, 200);
 	soak_output_drain(&r->err, 200);
+	run_store_single_step(r, t);
 	if (!r->verified)
 		run_verify_allocator(r);
 	if (!r->verified && !r->mismatch && r->alloc.path[0]) {

@@ -21,6 +21,7 @@
 #include "selfreport.h"
 #include "soak/shm.h"
 #include "spawn.h"
+#include "soak/tpscan.h"
 
 /* How long an external command may run without the injected allocator in its
  * memory maps before the run is stopped as allocator-mismatch. */
@@ -51,6 +52,8 @@ typedef struct {
 	soak_output_t out, err;
 	soak_selfreport_t sr_out, sr_err;   /* [TAG] key=value lines, per stream */
 	soak_sr_store_t sr;                 /* last value of each TAG.key */
+	soak_tpscan_t tp;                   /* a single exec: its throughput line */
+	bool tp_on;
 	double t0;              /* monotonic time of release */
 	uint64_t oom_before;
 	bool have_oom_before;
@@ -97,6 +100,8 @@ int run_loop(run_t *r, int sfd);
 
 /* run-end.c */
 void run_feed_selfreport(const char *data, size_t len, void *arg);
+/* A single exec's stdout: self-reports and the throughput line; arg is the run. */
+void run_feed_stdout(const char *data, size_t len, void *arg);
 /* Final sample, status, per-run values and logs; after the reap. */
 void run_finish(run_t *r);
 

@@ -54,8 +54,8 @@ void run_progress(run_t *r, double t, bool final)
  * External command: look for the library in its memory maps. */
 void run_verify_allocator(run_t *r)
 {
-	if (r->verified || r->mismatch)
-		return;
+	if (r->verified || r->mismatch || r->o->repeat)
+		return;   /* exec --repeat: each step is checked, see run_steps_read() */
 	char observed[PATH_MAX] = "";
 	if (r->shm) {
 		int32_t st = __atomic_load_n(&r->shm->state, __ATOMIC_ACQUIRE);
@@ -117,7 +117,7 @@ void run_verify_allocator(run_t *r)
 static const char *const step_metrics[4][3] = {
 	{ "step_wall_s", "s", "wall time of one step of exec --repeat" },
 	{ "step_exit_code", "code", "exit code of the step (-1 when killed by a signal)" },
-	{ "step_peak_rss_bytes", "bytes", "the step's own peak RSS (ru_maxrss)" },
+	{ "step_peak_rss_bytes", "bytes", "the step's own peak RSS (ru_maxrss, when above the driver's VmHWM)" },
 	{ "step_throughput_ops_s", "ops/s", "throughput the step printed (--tp-pattern)" },
 };
 
@@ -126,6 +126,36 @@ void run_steps_register(run_t *r)
 	for (int i = 0; i < 4; i++)
 		soak_db_metric(r->db, step_metrics[i][0], step_metrics[i][1], SOAK_GAUGE,
 			       step_metrics[i][2], &r->step_ids[i]);
+}
+
+/* exec --repeat: the driver looked at each step's memory maps while it ran
+ * (after its exec). The first step seen with the library verifies the run; a
+ * step that ran without it (e.g. `env -u LD_PRELOAD cmd`) is a mismatch. */
+static void run_verify_step(run_t *r, uint64_t k, const soak_shm_step_t *st)
+{
+	if (r->mismatch)
+		return;
+	if (!r->alloc.path[0]) {
+		if (!r->verified)
+			soak_db_run_set_observed(r->db, r->id, "system (no injection)");
+		r->verified = true;
+		return;
+	}
+	if (st->alloc_seen == 1 && !r->verified) {
+		soak_db_run_set_observed(r->db, r->id, r->alloc.path);
+		r->verified = true;
+	} else if (st->alloc_seen == 0) {
+		r->mismatch = true;
+		snprintf(r->message, sizeof(r->message),
+			 "allocator mismatch: step %llu of %.200s ran without %.200s in its memory maps (the "
+			 "command dropped LD_PRELOAD, or the loader refused it: see the run's stderr log)",
+			 (unsigned long long)k, r->o->wl_argv[0], r->alloc.path);
+		soak_err("%s", r->message);
+		soak_db_run_set_observed(r->db, r->id, "not mapped: the command ran without the library");
+		kill(r->child.pid, SIGKILL);
+		soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+		r->verified = true;
+	}
 }
 
 /* One sample per completed step, at the step's end time. */
@@ -145,8 +175,11 @@ void run_steps_read(run_t *r)
 		const soak_shm_step_t *st = &r->shm->steps[(k - 1) % SOAK_MAX_STEPS];
 		if (__atomic_load_n(&st->seq, __ATOMIC_ACQUIRE) != k)
 			continue;
+		run_verify_step(r, k, st);
 		double t = st->end_mono_s - r->t0;
-		double v[4] = { st->wall_s, st->exit_code, (double)st->maxrss_bytes, st->throughput };
+		/* maxrss 0: not above the driver's own peak, so not the step's (exec-repeat.c) */
+		double v[4] = { st->wall_s, st->exit_code, st->maxrss_bytes ? (double)st->maxrss_bytes : NAN,
+				st->throughput };
 		for (int i = 0; i < 4; i++)
 			soak_db_sample(r->db, r->id, r->step_ids[i], t, v[i], !isnan(v[i]));
 		if (st->exit_code != 0) {

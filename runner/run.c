@@ -191,12 +191,17 @@ static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, cha
 	soak_db_proc_starttime(getpid(), &rec->runner_starttime);
 }
 
-/* Builds the environment additions: LD_PRELOAD, the allocator's own variables,
- * and for the built-in worker the shm fd and runner pid. */
-static char **child_env(run_t *r, char *store, size_t storelen)
+/* Builds the environment additions: LD_PRELOAD, the allocator's own variables
+ * (unless inject is false: the exec --repeat driver gets them as --step-env
+ * arguments and passes them to each step only), and for the built-in worker
+ * the shm fd and runner pid. *ret_ninject: how many entries are the
+ * allocator's (they come first). */
+static char **child_env(run_t *r, bool inject, char *store, size_t storelen, size_t *ret_ninject)
 {
 	char **env = calloc(64, sizeof(char *));
 	size_t n = 0, off = 0;
+	if (!env)
+		return NULL;
 #define ADD(...)                                                                      \
 	do {                                                                          \
 		int k = snprintf(store + off, storelen - off, __VA_ARGS__);           \
@@ -212,6 +217,9 @@ static char **child_env(run_t *r, char *store, size_t storelen)
 	for (char *s = strtok(envs, " \t"); s; s = strtok(NULL, " \t"))
 		if (strchr(s, '='))
 			ADD("%s", s);
+	*ret_ninject = n;
+	if (!inject)   /* keep them in the store, out of the list */
+		n = 0;
 	if (r->shm) {
 		ADD("%s=%d", SOAK_SHM_FD_ENV, r->shm_fd);
 		ADD("%s=%d", SOAK_RUNNER_PID_ENV, (int)getpid());
@@ -243,6 +251,8 @@ static void cleanup(run_t *r)
 		close(r->shm_fd);
 	soak_output_free(&r->out);
 	soak_output_free(&r->err);
+	if (r->tp_on)
+		soak_tpscan_free(&r->tp);
 }
 
 int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id)
@@ -329,8 +339,24 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	}
 	*ret_run_id = r->id;
 
-	r->ctx = (soak_probe_ctx_t){ .cg = &r->cg.paths, .shm = r->shm, .interval_s = o->interval_s };
-	char **argv = calloc((size_t)o->wl_argc + 8, sizeof(char *));
+	/* exec --repeat: the root is our driver; RSS, faults and CPU are its
+	 * descendants' (the steps'), see probes/proctree.h. */
+	r->ctx = (soak_probe_ctx_t){ .cg = &r->cg.paths, .shm = r->shm, .interval_s = o->interval_s,
+				     .exclude_root = o->repeat };
+	char envstore[4096], injstore[4096];
+	size_t ninj = 0, nenv = 0;
+	char **env = child_env(r, !o->repeat, envstore, sizeof(envstore), &nenv);
+	char **inj = o->repeat ? child_env(r, true, injstore, sizeof(injstore), &ninj) : NULL;
+	char **argv = calloc((size_t)o->wl_argc + 2 * ninj + 10, sizeof(char *));
+	if (!env || (o->repeat && !inj) || !argv) {
+		free(env);
+		free(inj);
+		free(argv);
+		soak_db_run_end(db, r->id, "failed", NULL, NULL, "out of memory");
+		soak_err("out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
 	int ac = 0;
 	if (builtin) {
 		argv[ac++] = worker;
@@ -342,12 +368,19 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 			argv[ac++] = "--tp-pattern";
 			argv[ac++] = (char *)o->tp_pattern;
 		}
+		/* The allocator goes to the command alone, never to the driver. */
+		for (size_t k = 0; k < ninj; k++) {
+			argv[ac++] = "--step-env";
+			argv[ac++] = inj[k];
+		}
+		if (r->alloc.path[0]) {
+			argv[ac++] = "--verify-lib";
+			argv[ac++] = r->alloc.path;
+		}
 		argv[ac++] = "--";
 	}
 	for (int i = 0; i < o->wl_argc; i++)
 		argv[ac++] = o->wl_argv[i];
-	char envstore[4096];
-	char **env = child_env(r, envstore, sizeof(envstore));
 	soak_spawn_t sp = { .argv = argv, .env_add = env, .clear_ld_preload = true,
 			    .keep_fd = r->shm_fd, .capture = true };
 	sigset_t oldmask;
@@ -365,7 +398,12 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	soak_sr_store_init(&r->sr);
 	soak_selfreport_init(&r->sr_out, soak_sr_store_put, &r->sr);
 	soak_selfreport_init(&r->sr_err, soak_sr_store_put, &r->sr);
-	soak_output_init(&r->out, "stdout", r->child.out_fd, run_feed_selfreport, &r->sr_out);
+	/* A single exec (no driver): the runner reads its throughput line. */
+	r->tp_on = !r->shm && soak_tpscan_init(&r->tp, o->tp_pattern) == 0;
+	if (r->tp_on)
+		soak_output_init(&r->out, "stdout", r->child.out_fd, run_feed_stdout, r);
+	else
+		soak_output_init(&r->out, "stdout", r->child.out_fd, run_feed_selfreport, &r->sr_out);
 	soak_output_init(&r->err, "stderr", r->child.errout_fd, run_feed_selfreport, &r->sr_err);
 	fcntl(r->out.fd, F_SETFL, O_NONBLOCK);
 	fcntl(r->err.fd, F_SETFL, O_NONBLOCK);
@@ -381,7 +419,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto unblock;
 	}
 	run_probes_register(r);
-	if (o->repeat)
+	if (!builtin)   /* exec: one step per execution (a single exec is one step) */
 		run_steps_register(r);
 	run_probes_attach(r);
 	r->t0 = run_now();
@@ -407,6 +445,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 unblock:
 	free(argv);
 	free(env);
+	free(inj);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:

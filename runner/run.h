@@ -32,7 +32,7 @@ typedef struct {
 	const char *comparison_id;   /* set by compare */
 	uint32_t latency_every;      /* time 1 in N ops; 0 = off */
 	bool repeat;                 /* exec workload: run the command back to back */
-	const char *tp_pattern;      /* exec --repeat: regex with one group capturing ops/s */
+	const char *tp_pattern;      /* exec: regex with one group capturing ops/s */
 	int verbose;                 /* -1 quiet, 0 normal, 1 verbose */
 	bool progress;               /* live progress line (only on a TTY) */
 } soak_run_opts_t;

@@ -1,18 +1,30 @@
 /*
- * exec-repeat.c - `soak-worker --exec-repeat -- CMD ARGS`: the driver of
- * `soakctl run -w exec --repeat`. It lives in the run's cgroup like any worker,
- * runs CMD back to back until shm->stop, tees CMD's stdout to its own (the
- * runner keeps it and reads [TAG] key=value lines), and for every step writes
- * its exit status, wall time, ru_maxrss and the throughput matched in its
- * output into the shm step ring. ops = completed steps; each step's wall time
- * is also recorded as one latency value.
+ * exec-repeat.c - `soak-worker --exec-repeat [--step-env K=V]... [--verify-lib
+ * PATH] -- CMD ARGS`: the driver of `soakctl run -w exec --repeat`. It lives in
+ * the run's cgroup like any worker, runs CMD back to back until shm->stop, and
+ * for every step writes its exit status, wall time, ru_maxrss, the throughput
+ * matched in its output and whether the allocator was in its maps into the shm
+ * step ring. ops = completed steps.
  *
- * Peak RSS of a step is its ru_maxrss from wait4. The kernel carries the
- * pre-exec mm's high-water mark into it (the ru_maxrss pitfall), so it is
- * never below the driver's own RSS (about 1-2 MiB, see docs/metrics.md); the
- * driver is kept small for that reason.
+ * The command alone gets the allocator: the runner starts the driver without
+ * LD_PRELOAD or the allocator's variables and passes them as --step-env, which
+ * the driver adds to each step's environment only. So the driver's own
+ * allocations, self-report lines and maps never stand for the command's.
+ *
+ * Each step's stdout and stderr go through pipes: tee'd to the driver's own
+ * (the runner keeps them as logs), scanned for the throughput line (stdout)
+ * and for [TAG] key=value self-reports (both), which are folded per step into
+ * shm->sr (see shm.h).
+ *
+ * Peak RSS of a step is its ru_maxrss from wait4 when that is above the
+ * driver's own VmHWM: the kernel carries the pre-exec mm's high-water mark
+ * (ours: posix_spawn shares our mm until the exec) into it, so a value not
+ * above ours says nothing about the step and is left unmeasured (0 in the
+ * ring, NULL in the database; docs/metrics.md).
  */
 #include "exec-repeat.h"
+#include "selfreport.h"
+#include "soak/tpscan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,42 +48,6 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Scans complete lines of CMD's output for the throughput pattern. */
-typedef struct {
-	regex_t re;
-	char line[4096];
-	size_t len;
-	double tp;
-} tp_scan_t;
-
-static void scan_line(tp_scan_t *s)
-{
-	regmatch_t m[2];
-	s->line[s->len] = '\0';
-	if (regexec(&s->re, s->line, 2, m, 0) == 0 && m[1].rm_so >= 0) {
-		char num[64];
-		int n = (int)(m[1].rm_eo - m[1].rm_so);
-		snprintf(num, sizeof(num), "%.*s", n, s->line + m[1].rm_so);
-		char *end;
-		double v = strtod(num, &end);
-		if (end != num)
-			s->tp = v;
-	}
-	s->len = 0;
-}
-
-static void scan(tp_scan_t *s, const char *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			scan_line(s);
-			continue;
-		}
-		if (s->len < sizeof(s->line) - 1)
-			s->line[s->len++] = buf[i];
-	}
-}
-
 static volatile sig_atomic_t got_term;
 static void on_term(int sig)
 {
@@ -84,93 +60,292 @@ static bool stop_requested(const soak_shm_t *shm)
 	return got_term || __atomic_load_n(&shm->stop, __ATOMIC_RELAXED);
 }
 
-/* Runs one step; returns 0 when it completed, 1 when stopped, -errno on setup failure. */
-static int step(soak_shm_t *shm, char **cmd, tp_scan_t *sc, soak_shm_step_t *ret)
+/* What every step gets: its environment and the library to look for. */
+typedef struct {
+	char **cmd;
+	char **envp;              /* environ + --step-env, built once */
+	const char *verify_lib;   /* NULL: no injected allocator */
+} step_cfg_t;
+
+/* True for a shared object other than the dynamic loader itself. */
+static bool other_so(const char *line)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	const char *slash = strrchr(line, '/');
+	if (!slash || !strncmp(slash + 1, "ld-linux", 8) || !strncmp(slash + 1, "ld-musl", 7))
+		return false;
+	const char *so = strstr(slash, ".so");
+	return so && (so[3] == '\0' || so[3] == '.');
+}
+
+/* 1 when PATH ends a line of /proc/PID/maps; 0 when it does not although the
+ * loader has mapped other libraries (it maps LD_PRELOAD objects before the
+ * program's own DT_NEEDED ones, so it is past that point); -1 when it cannot
+ * be told yet (gone, exiting, or the loader has not mapped anything yet). */
+static int maps_has(pid_t pid, const char *path)
+{
+	char p[64], line[4608];
+	snprintf(p, sizeof(p), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -1;
+	bool found = false, others = false;
+	size_t plen = strlen(path);
+	while (!found && fgets(line, sizeof(line), f)) {
+		size_t l = strcspn(line, "\n");
+		line[l] = '\0';
+		found = l >= plen && !strcmp(line + l - plen, path);
+		others = others || other_so(line);
+	}
+	fclose(f);
+	return found ? 1 : (others ? 0 : -1);
+}
+
+/* Our own VmHWM in kB, 0 when unreadable. */
+static uint64_t self_hwm_kb(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "\nVmHWM:");
+	unsigned long long kb;
+	return p && sscanf(p + 7, "%llu", &kb) == 1 ? (uint64_t)kb : 0;
+}
+
+/* Per-step self-report parsing: one store and one line parser per stream. */
+typedef struct {
+	soak_sr_store_t store;
+	soak_selfreport_t out, err;
+} step_sr_t;
+
+static void fold_selfreport(soak_shm_t *shm, const soak_sr_store_t *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		const soak_sr_entry_t *e = &st->e[i];
+		soak_shm_sr_t *x = NULL;
+		for (uint32_t k = 0; k < shm->sr_n && !x; k++)
+			if (!strcmp(shm->sr[k].tag, e->tag) && !strcmp(shm->sr[k].key, e->key))
+				x = &shm->sr[k];
+		if (!x) {
+			if (shm->sr_n == SOAK_SHM_SR_MAX || strlen(e->tag) >= SOAK_SHM_SR_NAME ||
+			    strlen(e->key) >= SOAK_SHM_SR_NAME) {
+				shm->sr_dropped++;
+				continue;
+			}
+			x = &shm->sr[shm->sr_n++];
+			snprintf(x->tag, sizeof(x->tag), "%s", e->tag);
+			snprintf(x->key, sizeof(x->key), "%s", e->key);
+			x->min = x->max = e->value;
+		}
+		x->sum += e->value;
+		x->last = e->value;
+		if (e->value < x->min)
+			x->min = e->value;
+		if (e->value > x->max)
+			x->max = e->value;
+		x->nsteps++;
+	}
+	shm->sr_dropped += (uint32_t)st->dropped;
+}
+
+/* Reads what is there from one of the step's pipes; false at EOF or error. */
+static bool pump(int fd, FILE *tee, soak_tpscan_t *sc, soak_selfreport_t *sr)
+{
+	char buf[8192];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	if (sc)
+		soak_tpscan_feed(sc, buf, (size_t)n);
+	soak_selfreport_feed(sr, buf, (size_t)n);
+	fwrite(buf, 1, (size_t)n, tee);
+	return true;
+}
+
+/* Runs one step; returns 0 when it completed, 1 when stopped, -errno on setup failure. */
+static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_sr_t *sr, soak_shm_step_t *ret)
+{
+	int o[2], e[2];
+	if (pipe2(o, O_CLOEXEC) < 0)
 		return -errno;
+	if (pipe2(e, O_CLOEXEC) < 0) {
+		int err = errno;
+		close(o[0]), close(o[1]);
+		return -err;
+	}
+	/* vfork rather than fork: the child makes no copy-on-write faults in a
+	 * copy of the driver before its exec, so the step's page faults are the
+	 * command's, as when it runs alone; we resume once the exec happened, so
+	 * the maps looked at below are the command's. Not posix_spawn: glibc's
+	 * maps and unmaps a stack for every call, which the syscall counters
+	 * would charge to the steps. The child only calls dup2, execvpe and
+	 * _exit, and reports a failed exec through exec_errno (shared memory). */
+	volatile int exec_errno = 0;
 	double t0 = mono();
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
+	pid_t pid = vfork();
 	if (pid == 0) {
-		dup2(p[1], 1);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "soak-worker: cannot execute %s: %s\n", cmd[0], strerror(errno));
+		if (dup2(o[1], 1) < 0 || dup2(e[1], 2) < 0) {
+			exec_errno = errno;
+			_exit(127);
+		}
+		execvpe(cfg->cmd[0], cfg->cmd, cfg->envp);
+		exec_errno = errno;
 		_exit(127);
 	}
-	close(p[1]);
-	sc->tp = NAN;
-	sc->len = 0;
-	bool stopped = false, eof = false;
-	int status = 0;
+	int serr = pid < 0 ? errno : exec_errno;
+	close(o[1]);
+	close(e[1]);
+	if (pid > 0 && serr) {   /* reap the child that could not exec */
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (serr) {
+		close(o[0]), close(e[0]);
+		if (pid < 0 || serr == ENOMEM)
+			return -serr;
+		fprintf(stderr, "soak-worker: cannot execute %s: %s\n", cfg->cmd[0], strerror(serr));
+		fflush(stderr);
+		ret->end_mono_s = mono();
+		ret->wall_s = ret->end_mono_s - t0;
+		ret->exit_code = 127;   /* as a shell says it */
+		ret->throughput = NAN;
+		ret->alloc_seen = -1;
+		return 0;
+	}
+	soak_tpscan_reset(sc);
+	soak_sr_store_init(&sr->store);
+	soak_selfreport_init(&sr->out, soak_sr_store_put, &sr->store);
+	soak_selfreport_init(&sr->err, soak_sr_store_put, &sr->store);
+	bool stopped = false, oeof = false, eeof = false;
+	int status = 0, seen = -1;
 	struct rusage ru;
 	for (;;) {
 		if (!stopped && stop_requested(shm)) {
 			stopped = true;
 			kill(pid, SIGTERM);
 		}
+		if (cfg->verify_lib) {
+			int m = maps_has(pid, cfg->verify_lib);
+			if (m >= 0)
+				seen = m;
+		}
 		pid_t w = wait4(pid, &status, WNOHANG, &ru);
-		if (w == pid && eof)
-			break;
 		if (w == pid) { /* drain what is left, then finish */
-			char buf[8192];
-			ssize_t n;
-			while ((n = read(p[0], buf, sizeof(buf))) > 0) {
-				scan(sc, buf, (size_t)n);
-				fwrite(buf, 1, (size_t)n, stdout);
-			}
+			while (!oeof && pump(o[0], stdout, sc, &sr->out))
+				;
+			while (!eeof && pump(e[0], stderr, NULL, &sr->err))
+				;
 			break;
 		}
-		struct pollfd pf = { .fd = eof ? -1 : p[0], .events = POLLIN };
-		if (poll(&pf, 1, 20) > 0) {
-			char buf[8192];
-			ssize_t n = read(p[0], buf, sizeof(buf));
-			if (n > 0) {
-				scan(sc, buf, (size_t)n);
-				fwrite(buf, 1, (size_t)n, stdout);
-			} else if (n == 0) {
-				eof = true;
-			}
+		struct pollfd pf[2] = { { .fd = oeof ? -1 : o[0], .events = POLLIN },
+					{ .fd = eeof ? -1 : e[0], .events = POLLIN } };
+		if (poll(pf, 2, 20) > 0) {
+			if (pf[0].revents && !pump(o[0], stdout, sc, &sr->out))
+				oeof = true;
+			if (pf[1].revents && !pump(e[0], stderr, NULL, &sr->err))
+				eeof = true;
 		}
 	}
-	close(p[0]);
-	if (sc->len)
-		scan_line(sc);
+	close(o[0]);
+	close(e[0]);
+	soak_tpscan_flush(sc);
+	soak_selfreport_flush(&sr->out);
+	soak_selfreport_flush(&sr->err);
 	fflush(stdout);
+	fflush(stderr);
 	if (stopped)
 		return 1;
+	fold_selfreport(shm, &sr->store);
 	ret->end_mono_s = mono();
 	ret->wall_s = ret->end_mono_s - t0;
 	ret->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	ret->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	ret->maxrss_bytes = (uint64_t)ru.ru_maxrss * 1024u;
+	/* ru_maxrss = max(the step's own peak, our VmHWM at its exec): only a
+	 * value above our VmHWM (read after the wait, so it is at least the one
+	 * at the exec) is the step's own; else it is not measured (0). */
+	uint64_t hwm = self_hwm_kb();
+	ret->maxrss_bytes = hwm && (uint64_t)ru.ru_maxrss > hwm ? (uint64_t)ru.ru_maxrss * 1024u : 0;
 	ret->throughput = sc->tp;
+	ret->alloc_seen = seen;
 	return 0;
+}
+
+/* environ plus the --step-env additions (which replace a variable of the
+ * same name); LD_PRELOAD of our own environment is never passed on. */
+static char **build_envp(char **add, size_t nadd)
+{
+	extern char **environ;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + nadd + 1, sizeof(char *));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = environ[i];
+		size_t klen = strcspn(v, "=");
+		bool drop = !strncmp(v, "LD_PRELOAD=", 11) || !strncmp(v, SOAK_SHM_FD_ENV "=", sizeof(SOAK_SHM_FD_ENV)) ||
+			    !strncmp(v, SOAK_RUNNER_PID_ENV "=", sizeof(SOAK_RUNNER_PID_ENV));
+		for (size_t j = 0; j < nadd && !drop; j++)
+			drop = !strncmp(add[j], v, klen + 1);
+		if (!drop)
+			env[k++] = environ[i];
+	}
+	for (size_t j = 0; j < nadd; j++)
+		env[k++] = add[j];
+	env[k] = NULL;
+	return env;
 }
 
 int soak_exec_repeat(soak_shm_t *shm, int argc, char **argv)
 {
 	const char *pattern = SOAK_TP_PATTERN_DEFAULT;
+	step_cfg_t cfg = { 0 };
+	char **add = calloc((size_t)argc + 1, sizeof(char *));
+	size_t nadd = 0;
 	int i = 0;
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--tp-pattern") && i + 1 < argc)
 			pattern = argv[++i];
+		else if (!strcmp(argv[i], "--step-env") && i + 1 < argc && strchr(argv[i + 1], '=') && add)
+			add[nadd++] = argv[++i];
+		else if (!strcmp(argv[i], "--verify-lib") && i + 1 < argc)
+			cfg.verify_lib = argv[++i];
 		else if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
 		} else
 			break;
 	}
-	if (i >= argc) {
+	if (i >= argc || !add) {
 		fprintf(stderr, "soak-worker: --exec-repeat needs a command\n");
+		free(add);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
-	tp_scan_t sc = { 0 };
-	if (regcomp(&sc.re, pattern, REG_EXTENDED) != 0) {
+	cfg.cmd = argv + i;
+	cfg.envp = build_envp(add, nadd);
+	soak_tpscan_t sc;
+	if (!cfg.envp || soak_tpscan_init(&sc, pattern) < 0) {
 		fprintf(stderr, "soak-worker: --tp-pattern '%s' is not a valid extended regex\n", pattern);
+		free(cfg.envp);
+		free(add);
 		return SOAK_WORKER_EXIT_USAGE;
+	}
+	step_sr_t *sr = malloc(sizeof(*sr));
+	if (!sr) {
+		soak_tpscan_free(&sc);
+		free(cfg.envp);
+		free(add);
+		return SOAK_WORKER_EXIT_SETUP;
 	}
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
@@ -178,14 +353,15 @@ int soak_exec_repeat(soak_shm_t *shm, int argc, char **argv)
 	shm->nthreads = 1;
 	__atomic_store_n(&shm->state, SOAK_WS_RUNNING, __ATOMIC_RELEASE);
 	uint64_t n = 0;
+	int rc = 0;
 	while (!stop_requested(shm)) {
 		soak_shm_step_t s = { 0 };
-		int r = step(shm, argv + i, &sc, &s);
+		int r = step(shm, &cfg, &sc, sr, &s);
 		if (r < 0) {
 			snprintf(shm->message, sizeof(shm->message), "exec-repeat: %s", strerror(-r));
 			__atomic_store_n(&shm->state, SOAK_WS_ERROR, __ATOMIC_RELEASE);
-			regfree(&sc.re);
-			return SOAK_WORKER_EXIT_SETUP;
+			rc = SOAK_WORKER_EXIT_SETUP;
+			break;
 		}
 		if (r == 1)
 			break;
@@ -200,11 +376,14 @@ int soak_exec_repeat(soak_shm_t *shm, int argc, char **argv)
 		*slot = s;
 		__atomic_store_n(&slot->seq, n, __ATOMIC_RELEASE);
 		__atomic_store_n(&shm->nsteps, n, __ATOMIC_RELEASE);
-		if (shm->latency_every)
-			soak_hist_record(&shm->thr[0].lat, (uint64_t)(s.wall_s * 1e9));
+		/* Step wall times are step metrics (step_wall_s), not per-op latency. */
 		__atomic_store_n(&shm->thr[0].ops, n, __ATOMIC_RELAXED);
 	}
-	regfree(&sc.re);
-	__atomic_store_n(&shm->state, SOAK_WS_DONE, __ATOMIC_RELEASE);
-	return 0;
+	free(sr);
+	soak_tpscan_free(&sc);
+	free(cfg.envp);
+	free(add);
+	if (!rc)
+		__atomic_store_n(&shm->state, SOAK_WS_DONE, __ATOMIC_RELEASE);
+	return rc;
 }

@@ -5,10 +5,9 @@
 
 #include "soak/shm.h"
 
-/* argv: [--tp-pattern REGEX] [--] CMD ARGS...; returns the worker's exit code. */
+/* argv: [--tp-pattern REGEX] [--step-env K=V]... [--verify-lib PATH] [--] CMD
+ * ARGS...; returns the worker's exit code. */
 int soak_exec_repeat(soak_shm_t *shm, int argc, char **argv);
 
-/* Default pattern: the seeds' "Throughput = 60276071 ops/s [iter=... ws=...] time=...s". */
-#define SOAK_TP_PATTERN_DEFAULT "Throughput *= *([0-9.eE+]+) *ops/s"
 
 #endif

@@ -17,7 +17,7 @@
 #include "soak/hist.h"
 
 #define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
-#define SOAK_SHM_VERSION    1
+#define SOAK_SHM_VERSION    2
 #define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
 #define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
 #define SOAK_MAX_THREADS    64
@@ -49,9 +49,28 @@ typedef struct {
 	double wall_s;               /* exec to exit */
 	int32_t exit_code;           /* -1 when killed by a signal */
 	int32_t signal;              /* 0 unless killed */
-	uint64_t maxrss_bytes;       /* the step's own ru_maxrss (see docs/metrics.md) */
+	uint64_t maxrss_bytes;       /* the step's own ru_maxrss; 0 when not above the
+	                              * driver's VmHWM (then not the step's: docs/metrics.md) */
 	double throughput;           /* parsed from its output; NAN when absent */
+	int32_t alloc_seen;          /* the injected library in the step's maps at the
+	                              * driver's last look: 1 yes, 0 no (it ran without
+	                              * it), -1 never looked (exited first, or no library) */
+	int32_t _pad;
 } soak_shm_step_t;
+
+/* Self-reported counters of exec --repeat steps ([TAG] key=value lines each
+ * step printed on stdout or stderr), folded by the driver after every step:
+ * within a step the last value of a key counts; across steps sum, last, min
+ * and max over the steps that printed it. The runner reads the table after
+ * the driver has exited (no concurrent writer). */
+#define SOAK_SHM_SR_MAX 256
+#define SOAK_SHM_SR_NAME 64
+typedef struct {
+	char tag[SOAK_SHM_SR_NAME];
+	char key[SOAK_SHM_SR_NAME];
+	double sum, last, min, max;
+	uint64_t nsteps;             /* steps that printed it */
+} soak_shm_sr_t;
 
 /* One per worker thread, cache-line aligned so threads never share a line. */
 typedef struct {
@@ -76,6 +95,9 @@ typedef struct {
 	soak_shm_thread_t thr[SOAK_MAX_THREADS];
 	uint64_t nsteps;             /* exec --repeat: steps completed (release store) */
 	soak_shm_step_t steps[SOAK_MAX_STEPS];
+	uint32_t sr_n;               /* entries of sr[] in use */
+	uint32_t sr_dropped;         /* TAG.key pairs that did not fit */
+	soak_shm_sr_t sr[SOAK_SHM_SR_MAX];
 } soak_shm_t;
 
 #endif

@@ -329,6 +329,24 @@ static void test_counter_window(void **state)
 	assert_int_equal(soak_stats_counter_window(t, c, 6, 10, &w), -EINVAL);
 }
 
+/* Type-7 quantiles, by hand: x = 1 2 4 8 (n = 4), h = 3p.
+ * p = 0.5: h = 1.5 -> 2 + 0.5 * (4 - 2) = 3; p = 0.9: h = 2.7 -> 4 + 0.7 * 4 = 6.8;
+ * p = 0.99: h = 2.97 -> 4 + 0.97 * 4 = 7.88; p = 1 -> 8; p = 0 -> 1. R's
+ * quantile(c(1,2,4,8), c(.5,.9,.99)) gives 3, 6.8, 7.88. */
+static void test_quantile_sorted(void **state)
+{
+	(void)state;
+	const double x[] = { 1, 2, 4, 8 };
+	assert_float_equal(soak_stats_quantile_sorted(x, 4, 0.5), 3.0, 1e-12);
+	assert_float_equal(soak_stats_quantile_sorted(x, 4, 0.9), 6.8, 1e-12);
+	assert_float_equal(soak_stats_quantile_sorted(x, 4, 0.99), 7.88, 1e-12);
+	assert_float_equal(soak_stats_quantile_sorted(x, 4, 1.0), 8.0, 0);
+	assert_float_equal(soak_stats_quantile_sorted(x, 4, 0.0), 1.0, 0);
+	const double one[] = { 5 };
+	assert_float_equal(soak_stats_quantile_sorted(one, 1, 0.99), 5.0, 0);
+	assert_true(isnan(soak_stats_quantile_sorted(x, 0, 0.5)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_t_quantile_table),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_counter_window),
+		cmocka_unit_test(test_quantile_sorted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
