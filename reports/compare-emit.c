@@ -45,6 +45,7 @@ static char *fmt_value(int m, const soak_fig_t *f, soak_grade_t grade, char *buf
 	case SOAK_CM_LAT_P50:
 	case SOAK_CM_LAT_P99:
 	case SOAK_CM_LAT_P999: soak_fmt_ns(f->v, b, sizeof(b)); break;
+	case SOAK_CM_STEP_WALL: snprintf(b, sizeof(b), "%.4f", f->v); break;
 	default: snprintf(b, sizeof(b), "%.2e", f->v); break;
 	}
 	if (f->why[0])

@@ -27,12 +27,14 @@ FIG_GETTER(f_p50, lat.p50_ns)
 FIG_GETTER(f_p99, lat.p99_ns)
 FIG_GETTER(f_p999, lat.p999_ns)
 FIG_GETTER(f_pf, pf.minor_per_op)
+FIG_GETTER(f_step, steps.wall_mean_s)
 
 static const soak_xy_t *s_tp(const soak_run_result_t *r) { return &r->tp.series; }
 static const soak_xy_t *s_rss(const soak_run_result_t *r) { return &r->rss.series; }
 static const soak_xy_t *s_p50(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P50]; }
 static const soak_xy_t *s_p99(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P99]; }
 static const soak_xy_t *s_p999(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P999]; }
+static const soak_xy_t *s_step(const soak_run_result_t *r) { return &r->steps.wall_series; }
 
 /* Practical thresholds (docs/compare-gate.md): throughput 2% (issue 5); RSS 5%
  * and at least 1 MiB (the seed's drift target; smaller absolute differences
@@ -41,7 +43,8 @@ static const soak_xy_t *s_p999(const soak_run_result_t *r) { return &r->lat.inte
  * within 0.4%); syscalls 10% and at least 1e-8 per op (the seed's "ideal"
  * grade: below it nobody can tell); minor faults 10% and 1e-5 per op (one
  * fault per 100,000 operations costs < 0.01 ns per op); drifts 2 percent
- * points. */
+ * points; exec step wall time 2% like throughput (a step is the command's
+ * whole run: its time is its throughput's inverse), never a latency. */
 const soak_cmp_metric_def_t soak_cmp_metrics[SOAK_CM_N] = {
 	[SOAK_CM_TP] = { "throughput", "Throughput (M ops/s)", "ops/s", "-", true,
 			 SOAK_HIGHER_IS_BETTER, SOAK_SCALE_RATIO, 2, 0, SOAK_BLOCK_MEAN, f_tp, s_tp },
@@ -72,6 +75,9 @@ const soak_cmp_metric_def_t soak_cmp_metrics[SOAK_CM_N] = {
 	[SOAK_CM_PF_PER_OP] = { "page_faults_per_op", "Page faults (minor, /op)", "per op", "-",
 				true, SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 10, 1e-5,
 				SOAK_BLOCK_MEAN, f_pf, NULL },
+	[SOAK_CM_STEP_WALL] = { "step_wall", "Step wall time (s, mean)", "s", "-", true,
+				SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 2, 0, SOAK_BLOCK_MEAN,
+				f_step, s_step },
 };
 
 const soak_cmp_metric_def_t *soak_cmp_metric_find(const char *key)

@@ -34,6 +34,7 @@ typedef enum {
 	SOAK_CM_LAT_P99,
 	SOAK_CM_LAT_P999,
 	SOAK_CM_PF_PER_OP,     /* minor page faults per operation */
+	SOAK_CM_STEP_WALL,     /* exec: mean wall time of a step, s */
 	SOAK_CM_N
 } soak_cmp_metric_t;
 

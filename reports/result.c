@@ -587,7 +587,10 @@ static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
 				 in->lat_end_t);
 	}
 	if (!m->hist->count) {
-		fig_none(&why, "no operations were timed in the %s", m->window);
+		if (is_repeat(in))
+			fig_none(&why, "an exec command is not timed per operation: see its step wall times");
+		else
+			fig_none(&why, "no operations were timed in the %s", m->window);
 		for (size_t i = 0; i < nall; i++)
 			fig_copy_why(all[i], &why);
 		fig_set(&m->count, 0);
@@ -874,6 +877,8 @@ static void compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
 	soak_fig_t *pct[] = { &m->wall_p50_s, &m->wall_p90_s, &m->wall_p99_s, &m->wall_max_s };
 	static const double pq[] = { 0.5, 0.9, 0.99, 1.0 };
 	if (!series_unusable(wall, "step_wall_s", &m->wall_mean_s)) {
+		if (xy_steady(wall, r->warmup_s, &m->wall_series) == 0)
+			xy_trim(&m->wall_series, r->steady_end_s);
 		double sum = 0;
 		size_t c = 0;
 		double *w = malloc((wall->n ? wall->n : 1) * sizeof(double));
@@ -1003,6 +1008,7 @@ void soak_result_free(soak_run_result_t *r)
 	run_clear(&r->run);
 	xy_free(&r->rss.series);
 	xy_free(&r->tp.series);
+	xy_free(&r->steps.wall_series);
 	for (int i = 0; i < SOAK_LAT_N; i++)
 		xy_free(&r->lat.interval[i]);
 	free(r->lat.hist);

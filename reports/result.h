@@ -139,6 +139,7 @@ typedef struct {
 	size_t n;                    /* steps that ended in the steady state */
 	size_t failed;               /* of them, with a non-zero exit code */
 	soak_fig_t wall_mean_s;
+	soak_xy_t wall_series;       /* steady-state steps' wall times, s (compare's units) */
 	soak_fig_t wall_p50_s, wall_p90_s, wall_p99_s, wall_max_s;   /* steady-state steps */
 	soak_fig_t peak_rss_max;     /* max step_peak_rss_bytes */
 	char exit_codes[96];         /* "0 ×120, 3 ×2": each code and how many steps */
