@@ -7,12 +7,13 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum col_kind { C_FIG, C_RUNSTR, C_STR, C_SIZE, C_SPECIAL };
 enum special { S_ID, S_ALLOC, S_EXIT, S_SIGNAL, S_WARMUP, S_GRADE, S_SELF_TAG, S_SELF_TOTAL,
 	       S_SELF_PER_OP, S_SELF_MEASURED, S_SELF_MEASURED_PER_OP, S_SELF_DISAGREE,
-	       S_PEAK_SOURCE };
+	       S_PEAK_SOURCE, S_COUNTERS, S_CLASSES };
 
 typedef struct {
 	const char *name;
@@ -65,6 +66,10 @@ static const col_t cols[] = {
 	FIG("pf_major_per_s", pf.major_per_s), FIG("ctx_switches_per_s", pf.ctx_per_s),
 	FIG("cpu_pct", cpu_pct), FIG("oom_kills", oom_kills),
 	SIZE("steps", steps.n), SIZE("steps_failed", steps.failed),
+	/* Every self-reported counter, "TAG.key=value;..." (whole run), and every
+	 * declared class, "TAG.class=self/measured/agree;...": one cell each, so
+	 * the header stays the same whatever an allocator prints. */
+	SPEC("selfreport", S_COUNTERS), SPEC("selfreport_classes", S_CLASSES),
 };
 
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
@@ -92,6 +97,35 @@ static void put_special(FILE *f, const soak_run_result_t *r, enum special s)
 	case S_SELF_PER_OP: if (self) put_fig(f, &self->per_op); break;
 	case S_SELF_MEASURED: if (self) put_fig(f, &self->measured); break;
 	case S_SELF_MEASURED_PER_OP: if (self) put_fig(f, &self->measured_per_op); break;
+	case S_COUNTERS:
+	case S_CLASSES: {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		if (!m)
+			break;
+		for (size_t i = 0; s == S_COUNTERS && i < r->n_counters; i++) {
+			const soak_counter_t *c = &r->counters[i];
+			fprintf(m, "%s%s=", i ? ";" : "", c->name);
+			if (c->value.valid)
+				fprintf(m, "%.15g", c->value.v);
+		}
+		for (size_t i = 0; s == S_CLASSES && i < r->n_classes; i++) {
+			const soak_self_class_t *c = &r->classes[i];
+			fprintf(m, "%s%s.%s=", i ? ";" : "", c->tag, c->cls);
+			if (c->self.valid)
+				fprintf(m, "%.15g", c->self.v);
+			fputc('/', m);
+			if (c->measured.valid)
+				fprintf(m, "%.15g", c->measured.v);
+			fprintf(m, "/%s", !c->self.valid || !c->measured.valid ? "n/a" : c->disagree ? "disagree" : "agree");
+		}
+		fclose(m);
+		if (buf && len)
+			soak_csv_str(f, buf);
+		free(buf);
+		break;
+	}
 	case S_SELF_DISAGREE:
 		if (self && self->total.valid && self->measured.valid)
 			fputs(self->disagree ? "1" : "0", f);

@@ -211,6 +211,23 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 	ok = ok && sr;
 	for (size_t i = 0; ok && i < r->n_counters; i++)
 		ok = put_fig(sr, r->counters[i].name, &r->counters[i].value);
+	cJSON *cl = ok ? cJSON_AddArrayToObject(j, "selfreport_classes") : NULL;
+	ok = ok && cl;
+	for (size_t i = 0; ok && i < r->n_classes; i++) {
+		const soak_self_class_t *c = &r->classes[i];
+		cJSON *k = cJSON_CreateObject();
+		ok = k && cJSON_AddItemToArray(cl, k);
+		if (!ok) {
+			cJSON_Delete(k);
+			break;
+		}
+		ok = put_str(k, "tag", c->tag) && put_str(k, "class", c->cls) && put_str(k, "declared", c->decl) &&
+		     put_fig(k, "self", &c->self) && put_fig(k, "measured", &c->measured) &&
+		     put_fig(k, "self_steady", &c->self_steady) &&
+		     put_fig(k, "measured_steady", &c->measured_steady) &&
+		     (c->self.valid && c->measured.valid ? cJSON_AddBoolToObject(k, "disagree", c->disagree) != NULL
+							 : cJSON_AddNullToObject(k, "disagree") != NULL);
+	}
 	cJSON *ss = ok ? obj(j, "selfreport_steps") : NULL;
 	ok = ok && ss;
 	for (size_t i = 0; ok && i < r->n_counters; i++) {

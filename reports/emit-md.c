@@ -406,17 +406,50 @@ static void counter_table(FILE *f, const soak_run_result_t *r, size_t n)
 		fputc('\n', f);
 }
 
+/* Declared formats: each declared class beside the measured count of the
+ * same class, whole run and steady state. */
+static void class_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	size_t any = 0;
+	for (size_t i = 0; i < n; i++)
+		any += r[i].n_classes;
+	if (!any)
+		return;
+	HEADER(f, "Allocator", "Source", "Class", "Self-reported (whole run)", "Measured (whole run)",
+	       "Agreement", "Self-reported (steady state)", "Measured (steady state)");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < r[i].n_classes; j++) {
+			const soak_self_class_t *c = &r[i].classes[j];
+			row_start(f, &r[i]);
+			cellf(f, "[%s] %s", c->tag, c->decl);
+			soak_md_cell(f, c->cls);
+			fig_cell(f, &c->self, "%.0f", 1);
+			fig_cell(f, &c->measured, "%.0f", 1);
+			if (!c->self.valid || !c->measured.valid)
+				soak_md_cell(f, "n/a");
+			else
+				soak_md_cell(f, c->disagree ? "**disagree** (differ by more than 10% + 2)" : "agree");
+			fig_cell(f, &c->self_steady, "%.0f", 1);
+			fig_cell(f, &c->measured_steady, "%.0f", 1);
+			fputc('\n', f);
+		}
+	fputs("\nDeclared formats ([selfreport.TAG] in soak.ini: class = key + key; docs/metrics.md). The "
+	      "measured whole run includes start-up (the dynamic loader's mmaps; for exec --repeat also "
+	      "the driver's own start-up).\n\n", f);
+}
+
 static void self_tables(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	size_t any = 0;
 	for (size_t i = 0; i < n; i++)
-		any += r[i].n_self + r[i].n_counters;
+		any += r[i].n_self + r[i].n_counters + r[i].n_classes;
 	if (!any)
 		return;
 	size_t n_self = 0;
 	for (size_t i = 0; i < n; i++)
 		n_self += r[i].n_self;
 	fputs("## Self-reported counters (whole run)\n\n", f);
+	class_table(f, r, n);
 	if (!n_self)
 		goto counters; /* no known format (e.g. SS_OS_STATS): counters only */
 	HEADER(f, "Allocator", "Source", "Self-reported syscalls", "Per-op rate",

@@ -988,7 +988,7 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 	    (rc = compute_lat(in, r)) < 0)
 		goto fail;
 	compute_sc(in, r);
-	if ((rc = compute_self(in, r)) < 0)
+	if ((rc = compute_self(in, r)) < 0 || (rc = soak_result_self_classes(in, r)) < 0)
 		goto fail;
 	compute_pf(in, r);
 	compute_misc(in, r);
@@ -1016,6 +1016,9 @@ void soak_result_free(soak_run_result_t *r)
 	for (size_t i = 0; i < r->n_counters; i++)
 		free(r->counters[i].name);
 	free(r->counters);
+	free(r->classes);
+	r->classes = NULL;
+	r->n_classes = 0;
 	free(r->self);
 	r->counters = NULL;
 	r->self = NULL;

@@ -80,6 +80,20 @@ typedef struct {
 	                                (only meaningful when both are valid) */
 } soak_self_budget_t;
 
+/* A declared self-report class (runner/srformat.h: [selfreport.TAG] in
+ * soak.ini, "mmap = seg_acq + ..."): the allocator's own count of one syscall
+ * class beside the measured count of the same class. */
+typedef struct {
+	char tag[64];                /* "SS_OS_STATS" */
+	char cls[16];                /* "mmap", ..., "total" */
+	char decl[160];              /* "mmap_total" or "a + b" (the declaration) */
+	soak_fig_t self;             /* whole run (exec --repeat: sum over the steps) */
+	soak_fig_t measured;         /* whole run, same class */
+	soak_fig_t self_steady;      /* steady state: unavailable (totals at exit) */
+	soak_fig_t measured_steady;  /* steady state, same class */
+	bool disagree;               /* as soak_self_budget_t, whole run */
+} soak_self_class_t;
+
 /* Any per-run "selfreport.<TAG>.<key>" counter, name without the prefix. */
 typedef struct {
 	char *name;                  /* "SS_OS_STATS.mmap_total" (owned) */
@@ -171,6 +185,8 @@ typedef struct {
 	size_t n_self;
 	soak_counter_t *counters;    /* every selfreport.* value (owned) */
 	size_t n_counters;
+	soak_self_class_t *classes;  /* every selfreport_class.* value (owned) */
+	size_t n_classes;
 
 	soak_pf_result_t pf;
 	soak_steps_result_t steps;
@@ -240,5 +256,9 @@ typedef struct {
 	double fraction;
 } soak_ccdf_point_t;
 size_t soak_result_ccdf(const soak_hist_t *h, soak_ccdf_point_t *pts, size_t max);
+
+/* result-self.c: the declared classes of r from in's per-run values (after
+ * the syscall figures are computed). 0 or -ENOMEM. */
+int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r);
 
 #endif

@@ -127,7 +127,7 @@ static void add_file(char files[3][PATH_MAX], int *n, const char *path)
 	snprintf(files[(*n)++], PATH_MAX, "%s", path);
 }
 
-static int config_files(const char *config, char files[3][PATH_MAX])
+int soak_alloc_config_files(const char *config, char files[3][PATH_MAX])
 {
 	int n = 0;
 	if (config)
@@ -165,7 +165,7 @@ static int parse_ini(const char *file, struct ini_find *f, char *err, size_t err
 static int from_config(const char *name, const char *config, soak_alloc_t *a, char *err, size_t errlen)
 {
 	char files[3][PATH_MAX];
-	int n = config_files(config, files);
+	int n = soak_alloc_config_files(config, files);
 	if (config && access(config, R_OK) != 0) {
 		snprintf(err, errlen, "cannot read config %s: %s", config, strerror(errno));
 		return -ENOENT;
@@ -251,7 +251,7 @@ int soak_alloc_each(const char *config,
 		snprintf(err, errlen, "cannot read config %s: %s", config, strerror(errno));
 		return -ENOENT;
 	}
-	int n = config_files(config, files);
+	int n = soak_alloc_config_files(config, files);
 	char seen[64][64];
 	int nseen = 0;
 	for (int i = 0; i < n; i++) {

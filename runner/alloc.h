@@ -34,6 +34,10 @@ int soak_alloc_each(const char *config,
 		    void (*fn)(const char *name, const soak_alloc_t *a, const char *err, void *arg),
 		    void *arg, char *err, size_t errlen);
 
+/* The INI files read, in lookup order (--config FILE, ./soak.ini,
+ * $XDG_CONFIG_HOME/soak/soak.ini), existing ones only (--config always). */
+int soak_alloc_config_files(const char *config, char files[3][PATH_MAX]);
+
 /* 1 when the shared library at path defines (exports) the function sym in
  * its dynamic symbol table, 0 when not, -errno when unreadable. */
 int soak_alloc_exports(const char *path, const char *sym);

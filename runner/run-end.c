@@ -47,6 +47,42 @@ static void run_store_single_step(run_t *r, double t)
 			    "a single exec: its peak is the run's Peak RSS (no driver, so no per-step peak)");
 }
 
+/* Declared formats (runner/srformat.h): for every declared tag that was
+ * printed, each declared class as the sum of its keys, stored as
+ * selfreport_class.TAG.CLASS; its reason column holds the declaration
+ * ("declared: a + b"), or why there is no value ("not printed: b"). */
+static void run_store_selfreport_classes(run_t *r, soak_sr_store_t *st)
+{
+	char name[3 * SOAK_SR_NAME_MAX], decl[600], why[700];
+	for (size_t f = 0; f < r->srfmt.n; f++) {
+		const soak_srfmt_t *fm = &r->srfmt.f[f];
+		bool printed = false;
+		for (size_t i = 0; i < st->n && !printed; i++)
+			printed = !strcmp(st->e[i].tag, fm->tag);
+		if (!printed)
+			continue;
+		for (int c = 0; c < SOAK_SRFMT_CLASSES; c++) {
+			if (!fm->keys[c][0][0])
+				continue;
+			soak_srfmt_describe(fm, c, decl, sizeof(decl));
+			double sum = 0, v;
+			const char *missing = NULL;
+			for (int k = 0; k < SOAK_SRFMT_KEYS && fm->keys[c][k][0] && !missing; k++) {
+				if (soak_sr_store_get(st, fm->tag, fm->keys[c][k], &v) < 0)
+					missing = fm->keys[c][k];
+				else
+					sum += v;
+			}
+			snprintf(name, sizeof(name), "selfreport_class.%s.%s", fm->tag, soak_srfmt_classes[c]);
+			if (missing)
+				snprintf(why, sizeof(why), "the allocator printed no %s (declared: %s)", missing, decl);
+			else
+				snprintf(why, sizeof(why), "declared: %s", decl);
+			soak_db_value(r->db, r->id, name, sum, !missing, why);
+		}
+	}
+}
+
 /* exec --repeat: the steps' own counters as the driver folded them (the
  * runner's stream parser saw the same lines but cannot tell steps apart).
  * The whole-run figure, selfreport.TAG.key, is the SUM over the steps that
@@ -82,6 +118,7 @@ static void run_store_selfreport_steps(run_t *r)
 			soak_db_value(r->db, r->id, name, total, true, NULL);
 		}
 	}
+	run_store_selfreport_classes(r, sum);
 	free(sum);
 	if (r->shm->sr_dropped)
 		soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
@@ -108,6 +145,7 @@ static void run_store_selfreport(run_t *r)
 			soak_db_value(r->db, r->id, name, total, true, NULL);
 		}
 	}
+	run_store_selfreport_classes(r, &r->sr);
 	if (r->sr.dropped)
 		soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
 			      "more than 256 distinct TAG.key counters: the rest were not stored");

@@ -21,6 +21,7 @@
 #include "selfreport.h"
 #include "soak/shm.h"
 #include "spawn.h"
+#include "srformat.h"
 #include "soak/tpscan.h"
 
 /* How long an external command may run without the injected allocator in its
@@ -53,6 +54,7 @@ typedef struct {
 	soak_selfreport_t sr_out, sr_err;   /* [TAG] key=value lines, per stream */
 	soak_sr_store_t sr;                 /* last value of each TAG.key */
 	soak_tpscan_t tp;                   /* a single exec: its throughput line */
+	soak_srfmt_set_t srfmt;             /* declared self-report formats */
 	bool tp_on;
 	double t0;              /* monotonic time of release */
 	uint64_t oom_before;

@@ -274,6 +274,10 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		soak_err("%s", err);
 		goto out;
 	}
+	if ((rc = soak_srfmt_load(o->config, &r->srfmt, err, sizeof(err))) < 0) {
+		soak_err("%s", err);
+		goto out;
+	}
 	if (use_worker && (rc = soak_worker_path(worker, sizeof(worker))) < 0) {
 		soak_err("cannot find the soak-worker binary next to soakctl (set SOAK_WORKER)");
 		goto out;
