@@ -93,11 +93,11 @@ static bool series_unusable(const soak_input_series_t *s, const char *metric, so
 		return true;
 	}
 	if (!s || s->n == 0) {
-		fig_none(f, "no samples of %s recorded", metric);
+		fig_none(f, "%s was never recorded for this run", metric);
 		return true;
 	}
 	if (count_valid(s, -INFINITY) == 0) {
-		fig_none(f, "every sample of %s was unmeasured", metric);
+		fig_none(f, "%s could not be measured in any sample", metric);
 		return true;
 	}
 	return false;
@@ -262,7 +262,7 @@ static void put_drift(const double *v, size_t n, size_t k, soak_fig_t *first, so
 	if (rc == -EDOM)
 		fig_none(drift, "the mean of the first %zu steady-state samples is 0", k);
 	else
-		fig_none(drift, "needs at least 2k = %zu steady-state samples, have %zu", 2 * k, n);
+		fig_none(drift, "drift compares the first and the last %zu values: it needs %zu after the warm-up, this run has %zu (run longer or sample more often)", k, 2 * k, n);
 	fig_copy_why(first, drift);
 	fig_copy_why(last, drift);
 }
@@ -276,7 +276,7 @@ static void put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s,
 		if (rc == -EDOM)
 			fig_none(pct, "all steady-state samples share one time stamp");
 		else
-			fig_none(pct, "needs at least 3 steady-state samples, have %zu", xy->n);
+			fig_none(pct, "a trend needs at least 3 values after the warm-up, this run has %zu", xy->n);
 		if (per_s)
 			fig_copy_why(per_s, pct);
 		fig_copy_why(lo, pct);
@@ -322,8 +322,8 @@ static void compute_extent(const soak_result_input_t *in, soak_run_result_t *r)
 	}
 	r->samples = best;
 	if (isnan(last)) {
-		fig_none(&r->elapsed_s, "no samples recorded");
-		fig_none(&r->steady_s, "no samples recorded");
+		fig_none(&r->elapsed_s, "the run recorded no sample");
+		fig_none(&r->steady_s, "the run recorded no sample");
 		return;
 	}
 	fig_set(&r->elapsed_s, last);
@@ -506,7 +506,7 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 		else
 			fig_set(&m->cv_pct, sum.cv_pct);
 	} else {
-		fig_none(&m->stddev, "needs at least 2 throughput intervals, have 1");
+		fig_none(&m->stddev, "a spread needs at least 2 throughput values after the warm-up, this run has 1");
 		fig_copy_why(&m->cv_pct, &m->stddev);
 	}
 	put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
@@ -544,7 +544,7 @@ static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
 			if (isnan(w) || x->v[i] > w)
 				w = x->v[i];
 		if (isnan(w))
-			fig_none(&m->worst_interval_p99_ns, "no lat_p99_ns samples after the warm-up");
+			fig_none(&m->worst_interval_p99_ns, "no per-interval latency was recorded after the warm-up");
 		else
 			fig_set(&m->worst_interval_p99_ns, w);
 	}
@@ -928,7 +928,7 @@ static void compute_misc(const soak_result_input_t *in, soak_run_result_t *r)
 	else if (!s)
 		fig_copy_why(&r->cpu_pct, &r->cpu_sys_s);
 	else
-		fig_none(&r->cpu_pct, "empty window");
+		fig_none(&r->cpu_pct, "the steady-state window is empty: the run ended during the warm-up");
 }
 
 /* Every soak_fig_t in the result starts as "not computed", so a figure a

@@ -111,14 +111,23 @@ fi
 # ---- (c) the registry ----
 "$SOAKCTL" allocators --config "$CFG" > "$T/list" || fail "allocators exited $?"
 cat "$T/list"
-for a in system mimalloc jemalloc tcmalloc nomalloc je; do
+for a in system mimalloc jemalloc tcmalloc je; do
   grep -Eq "^$a +ok " "$T/list" || fail "allocators: $a not listed as ok"
 done
+# A library without malloc (libz.so, our libnomalloc.so) is no allocator.
+grep -Eq "^nomalloc +unusable +$NOMALLOC does not export malloc and free: it is not a memory allocator" "$T/list" \
+  || fail "allocators: nomalloc listed as $(grep '^nomalloc' "$T/list")"
+LIBZ=$(ldconfig -p | awk '$1 == "libz.so.1" && /x86-64/ { print $NF; exit }')
+if [ -n "$LIBZ" ]; then
+  printf '[allocator.zlib]\npath = %s\n' "$LIBZ" > "$T/cfg/z.ini"
+  "$SOAKCTL" allocators --config "$T/cfg/z.ini" | grep -Eq "^zlib +unusable +.*does not export malloc and free" \
+    || fail "allocators: libz listed as $("$SOAKCTL" allocators --config "$T/cfg/z.ini" | grep '^zlib')"
+fi
 grep -Eq "^je +ok +$JEMALLOC +env: MALLOC_CONF=narenas:1 SOAK_TEST_ALLOC_ENV=hello +\[$CFG\]" "$T/list" \
   || fail "allocators: je's path, env or source not shown"
 grep -Eq "^broken +missing +.*/nonexistent/soak-test/libbroken.so.*No such file" "$T/list" \
   || fail "allocators: broken entry without its reason"
-grep -Eq "^notelf +missing +.*/etc/hostname is not an ELF shared library" "$T/list" \
+grep -Eq "^notelf +unusable +.*/etc/hostname is not an ELF shared library" "$T/list" \
   || fail "allocators: non-ELF entry without its reason"
 [ "$(grep -c '^broken ' "$T/list")" = 1 ] || fail "allocators: broken listed more than once"
 

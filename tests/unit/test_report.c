@@ -210,7 +210,7 @@ static void test_result_core(void **state)
 	assert_true(r.rss.slope_pct_per_hour.valid && r.rss.slope_pct_per_hour.v > 0);
 	assert_true(r.rss.slope_ci_lo.v <= r.rss.slope_pct_per_hour.v &&
 		    r.rss.slope_pct_per_hour.v <= r.rss.slope_ci_hi.v);
-	assert_unavail(&r.rss.swap_peak, "no samples of swap_bytes recorded");
+	assert_unavail(&r.rss.swap_peak, "swap_bytes was never recorded for this run");
 
 	/* Throughput */
 	assert_string_equal(r.tp.source, "ops_total");
@@ -266,7 +266,7 @@ static void test_result_syscall_budget(void **state)
 	assert_unavail(&r.sc_total_per_op, "mlock: tracepoint sys_enter_mlock missing");
 	assert_int_equal(r.grade, SOAK_GRADE_NONE);
 	/* madvise split never sampled. */
-	assert_unavail(&r.sc[8].count, "no samples of sc_madvise_dontneed recorded");
+	assert_unavail(&r.sc[8].count, "sc_madvise_dontneed was never recorded for this run");
 
 	/* Self-reported 18 (whole run) vs measured mmap+madvise 40 + 13 = 53:
 	 * |18 - 53| = 35 > 10% of 53 + 2 -> disagree. */
@@ -285,8 +285,8 @@ static void test_result_syscall_budget(void **state)
 	assert_fig(&r.pf.minor, 500, 0);
 	assert_fig(&r.pf.minor_per_op, 500 / 1050e6, 1e-20);
 	assert_fig(&r.pf.minor_per_s, 50, 1e-12);
-	assert_unavail(&r.pf.major, "no samples of majflt recorded");
-	assert_unavail(&r.cpu_pct, "no samples of cpu_user_s recorded");
+	assert_unavail(&r.pf.major, "majflt was never recorded for this run");
+	assert_unavail(&r.cpu_pct, "cpu_user_s was never recorded for this run");
 	soak_result_free(&r);
 
 	/* With every base syscall measured: total 10 + 10 = 20 over 1050e6 ops =
@@ -367,9 +367,9 @@ static void test_result_short_partial_run(void **state)
 	assert_true(r.partial);
 	assert_int_equal(r.samples, 4);
 	assert_fig(&r.rss.mean, 10 * MIB, 1e-6);
-	assert_unavail(&r.rss.drift_pct, "needs at least 2k = 10 steady-state samples, have 4");
-	assert_unavail(&r.rss.first_k_mean, "needs at least 2k = 10");
-	assert_unavail(&r.tp.drift_pct, "needs at least 2k = 10 steady-state samples, have 3");
+	assert_unavail(&r.rss.drift_pct, "drift compares the first and the last 5 values: it needs 10 after the warm-up, this run has 4 (run longer or sample more often)");
+	assert_unavail(&r.rss.first_k_mean, "drift compares the first and the last 5 values: it needs 10");
+	assert_unavail(&r.tp.drift_pct, "drift compares the first and the last 5 values: it needs 10 after the warm-up, this run has 3 (run longer or sample more often)");
 	assert_fig(&r.tp.mean, 100e6, 1e-3);
 	/* No per-run peak: the largest sampled RSS, warm-up included. */
 	assert_fig(&r.rss.peak, 10 * MIB, 0);
@@ -383,9 +383,9 @@ static void test_result_short_partial_run(void **state)
 		if (f->s[i].n)
 			f->s[i].n = 4;
 	compute(f, &r);
-	assert_unavail(&r.rss.slope_pct_per_hour, "needs at least 3 steady-state samples, have 2");
+	assert_unavail(&r.rss.slope_pct_per_hour, "a trend needs at least 3 values after the warm-up, this run has 2");
 	assert_unavail(&r.rss.slope_ci_lo, "needs at least 3");
-	assert_unavail(&r.tp.stddev, "needs at least 2 throughput intervals");
+	assert_unavail(&r.tp.stddev, "a spread needs at least 2 throughput values");
 	soak_result_free(&r);
 
 	/* A per-run peak below the sampled RSS (the cgroup is not charged for
@@ -538,7 +538,7 @@ static void test_emit_json(void **state)
 	assert_true(cJSON_GetArrayItem(ci, 0)->valuedouble <= cJSON_GetArrayItem(ci, 1)->valuedouble);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(rss, "swap_peak_bytes")));
 	assert_string_equal(cJSON_GetObjectItem(rss, "swap_peak_bytes_unavailable")->valuestring,
-			    "no samples of swap_bytes recorded");
+			    "swap_bytes was never recorded for this run");
 
 	cJSON *tp = cJSON_GetObjectItem(j, "throughput");
 	assert_near(cJSON_GetObjectItem(tp, "mean_ops_s")->valuedouble, 105e6, 1e-3);
