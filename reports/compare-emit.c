@@ -108,7 +108,7 @@ static void ratio_cell(FILE *f, const soak_comparison_t *c, size_t i)
 		soak_md_cell(f, g->fig[SOAK_CM_TP].valid ? "100%" : "n/a");
 		return;
 	}
-	if (v->kind != SOAK_VERDICT_INSUFFICIENT && !isnan(v->change)) {
+	if (soak_verdict_tested(v->kind) && !isnan(v->change)) {
 		if (v->has_ci)
 			snprintf(b, sizeof(b), "%.2f%% [%.2f%%, %.2f%%]", 100 + v->change, 100 + v->ci_lo,
 				 100 + v->ci_hi);
@@ -284,7 +284,7 @@ static cJSON *verdict_json(const soak_cmp_metric_def_t *d, const soak_verdict_t 
 	} else if (ok) {
 		ok = cJSON_AddNullToObject(o, "ci") != NULL;
 	}
-	bool has_test = v->kind != SOAK_VERDICT_INSUFFICIENT;
+	bool has_test = soak_verdict_tested(v->kind);
 	ok = ok && put_num(o, "p_value", has_test ? v->mwu.p : NAN) &&
 	     (has_test ? cJSON_AddBoolToObject(o, "exact", v->mwu.exact) != NULL
 		       : cJSON_AddNullToObject(o, "exact") != NULL) &&
@@ -429,7 +429,7 @@ static int csv_emit(FILE *f, const soak_comparison_t *c)
 			fprintf(f, ",%s,", d->unit);
 			soak_csv_str(f, g->status);
 			fputc(',', f);
-			if (has_v && v->kind != SOAK_VERDICT_INSUFFICIENT) {
+			if (has_v && soak_verdict_tested(v->kind)) {
 				soak_csv_num(f, v->change);
 				fprintf(f, ",%s,", d->scale == SOAK_SCALE_RATIO ? "pct" : "diff");
 				if (v->has_ci)

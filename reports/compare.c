@@ -191,6 +191,21 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 	double *a = NULL, *b = NULL;
 	size_t na = 0, nbu = 0;
 	char wa[SOAK_VERDICT_WHY_MAX], wb[SOAK_VERDICT_WHY_MAX];
+	/* A workload whose operation rate is no throughput (fragment: its idle
+	 * phases set it) gets no throughput verdict. */
+	if (m->fig == f_tp || m->fig == f_cv || m->fig == f_tp_drift) {
+		const soak_run_result_t *const *sets[2] = { cand, base };
+		size_t ns[2] = { nc, nb };
+		for (int k = 0; k < 2; k++)
+			for (size_t i = 0; i < ns[k]; i++)
+				if (sets[k][i]->tp.not_rate[0]) {
+					memset(ret, 0, sizeof(*ret));
+					ret->kind = SOAK_VERDICT_NOT_APPLICABLE;
+					ret->mean_a = ret->mean_b = ret->change = ret->ci_lo = ret->ci_hi = NAN;
+					snprintf(ret->why, sizeof(ret->why), "%s", sets[k][i]->tp.not_rate);
+					return 0;
+				}
+	}
 	int r = soak_cmp_units(m, cand, nc, u, &a, &na, wa, sizeof(wa));
 	if (r == 0)
 		r = soak_cmp_units(m, base, nb, u, &b, &nbu, wb, sizeof(wb));

@@ -528,7 +528,7 @@ static void baseline_check(soak_check_t *c, const soak_run_result_t *r,
 		set_state(c, SOAK_CHECK_ERROR, "cannot compare %s with the baseline: out of memory", what);
 		return;
 	}
-	if (v.kind == SOAK_VERDICT_INSUFFICIENT) {
+	if (!soak_verdict_tested(v.kind)) {
 		char why[SOAK_VERDICT_WHY_MAX + 160];
 		snprintf(why, sizeof(why), "no comparison with the baseline %s: %s", b->name, v.why);
 		unavailable(c, r, l, m, c->metric, why);

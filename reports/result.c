@@ -441,6 +441,9 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 	/* exec --repeat: the steps' own printed throughput wins over ops_total,
 	 * which the driver counts in steps (steps per second is not ops/s). */
 	bool repeat = is_repeat(in);
+	const soak_value_t *nv = find_value(in, "throughput_verdict");
+	if (nv && !nv->valid && nv->reason)
+		snprintf(m->not_rate, sizeof(m->not_rate), "%s", nv->reason);
 	bool steps = repeat && step && step->n && !step->unavailable && count_valid(step, -INFINITY);
 
 	if (!repeat && !series_unusable(ops, "ops_total", &why)) {

@@ -128,6 +128,8 @@ typedef struct {
 	soak_fig_t first_k_mean, last_k_mean, drift_pct;
 	soak_fig_t slope_pct_per_hour, slope_ci_lo, slope_ci_hi;   /* %/h, 95% */
 	soak_slope_t slope;
+	char not_rate[160];          /* non-empty: the workload's ops/s is no throughput
+	                                (run value "throughput_verdict": NULL, its reason) */
 } soak_tp_result_t;
 
 enum { SOAK_LAT_P50, SOAK_LAT_P90, SOAK_LAT_P99, SOAK_LAT_P999, SOAK_LAT_MAX, SOAK_LAT_N };

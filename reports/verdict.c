@@ -266,6 +266,7 @@ const char *soak_verdict_name(soak_verdict_kind_t k)
 	case SOAK_VERDICT_SAME: return "no significant difference";
 	case SOAK_VERDICT_BETTER: return "better";
 	case SOAK_VERDICT_WORSE: return "worse";
+	case SOAK_VERDICT_NOT_APPLICABLE: return "not applicable";
 	default: return "insufficient data";
 	}
 }
@@ -276,6 +277,7 @@ const char *soak_verdict_token(soak_verdict_kind_t k)
 	case SOAK_VERDICT_SAME: return "same";
 	case SOAK_VERDICT_BETTER: return "better";
 	case SOAK_VERDICT_WORSE: return "worse";
+	case SOAK_VERDICT_NOT_APPLICABLE: return "not_applicable";
 	default: return "insufficient";
 	}
 }

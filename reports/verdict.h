@@ -109,7 +109,14 @@ typedef enum {
 	SOAK_VERDICT_SAME,           /* no significant (or no practical) difference */
 	SOAK_VERDICT_BETTER,
 	SOAK_VERDICT_WORSE,
+	SOAK_VERDICT_NOT_APPLICABLE, /* the metric means nothing here (why says why) */
 } soak_verdict_kind_t;
+
+/* Whether a test was made (better, worse or same). */
+static inline int soak_verdict_tested(soak_verdict_kind_t k)
+{
+	return k == SOAK_VERDICT_SAME || k == SOAK_VERDICT_BETTER || k == SOAK_VERDICT_WORSE;
+}
 
 typedef struct {
 	double alpha;                /* 0 = SOAK_VERDICT_ALPHA */

@@ -203,6 +203,11 @@ void run_finish(run_t *r)
 		soak_db_run_set_observed(r->db, r->id, "unverified: exited before it could be checked");
 	}
 	run_store_selfreport(r);
+	if (r->shm && r->shm->not_rate[0]) {
+		char why[sizeof(r->shm->not_rate)];
+		snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, r->shm->not_rate);
+		soak_db_value(r->db, r->id, "throughput_verdict", 0, false, why);
+	}
 
 	int code = 0, sig = 0;
 	bool has_code, has_sig;

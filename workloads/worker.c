@@ -366,6 +366,8 @@ int main(int argc, char **argv)
 		soak_hist_init(&t->lat);
 	}
 	shm->nthreads = ctx.nthreads;
+	if (wl->not_rate)
+		snprintf(shm->not_rate, sizeof(shm->not_rate), "%s", wl->not_rate);
 	set_state(SOAK_WS_READY);
 
 	if (wl->setup) {

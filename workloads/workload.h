@@ -98,6 +98,8 @@ typedef struct soak_workload {
 	const char *summary;        /* one line for `soakctl workloads` */
 	const char *origin;         /* which seed / benchmark it reproduces */
 	const char *op;             /* what one counted operation is */
+	const char *not_rate;       /* non-NULL: why its operation rate is no throughput
+	                             * measure (reports give it no throughput verdict) */
 	/* Time at least 1 in this many ops whatever latency_every asks (0 = no
 	 * cap): workloads whose ops take microseconds or more time every op,
 	 * since the clock's ~20 ns is then free. latency_every 0 still means off. */

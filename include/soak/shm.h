@@ -92,6 +92,7 @@ typedef struct {
 	char malloc_so[256];         /* dladdr() path of the object providing malloc */
 	char free_so[256];           /* same for free */
 	char message[256];           /* human text for ERROR / VERIFY_FAILED */
+	char not_rate[160];          /* the workload's ops/s is no throughput: why (else empty) */
 	soak_shm_thread_t thr[SOAK_MAX_THREADS];
 	uint64_t nsteps;             /* exec --repeat: steps completed (release store) */
 	soak_shm_step_t steps[SOAK_MAX_STEPS];

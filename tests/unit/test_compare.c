@@ -116,6 +116,32 @@ static void test_single_runs_use_blocks(void **state)
 	soak_compare_free(&c);
 }
 
+/* A workload whose ops/s is no throughput (fragment) gets no throughput,
+ * CV or throughput-drift verdict, even with a 20% difference; RSS still does. */
+static void test_not_a_rate(void **state)
+{
+	(void)state;
+	synth_t a, b;
+	synth(&a, 1, "system", "ok", 10e6, 2e6, 0);
+	synth(&b, 2, "mimalloc", "ok", 12e6, 2e6, 1);
+	snprintf(b.r.tp.not_rate, sizeof(b.r.tp.not_rate), "fragment's operation rate is set by its idle phases");
+	const soak_run_result_t *pa[1] = { &a.r }, *pb[1] = { &b.r };
+	soak_cmp_group_in_t g[2] = { { "system", pa, 1 }, { "mimalloc", pb, 1 } };
+	soak_cmp_opts_t o = { .baseline = 0 };
+	soak_comparison_t c;
+	assert_int_equal(soak_compare_compute(g, 2, &o, &c), 0);
+	for (int m = 0; m < 3; m++) {
+		static const int ms[] = { SOAK_CM_TP, SOAK_CM_CV, SOAK_CM_TP_DRIFT };
+		const soak_verdict_t *v = &c.g[1].v[ms[m]];
+		if (!soak_cmp_metrics[ms[m]].verdict)
+			continue;
+		assert_int_equal(v->kind, SOAK_VERDICT_NOT_APPLICABLE);
+		assert_non_null(strstr(v->why, "idle phases"));
+	}
+	assert_int_equal(c.g[1].v[SOAK_CM_RSS_MEAN].kind, SOAK_VERDICT_SAME);
+	soak_compare_free(&c);
+}
+
 static void test_repeats_and_exclusion(void **state)
 {
 	(void)state;
@@ -220,6 +246,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_runs_use_blocks),
+		cmocka_unit_test(test_not_a_rate),
 		cmocka_unit_test(test_repeats_and_exclusion),
 		cmocka_unit_test(test_too_short_for_blocks),
 	};
