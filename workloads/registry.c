@@ -12,7 +12,8 @@
 	X(scenario)       \
 	X(remote_free)    \
 	X(fragment)       \
-	X(paging)
+	X(paging)         \
+	X(spin)
 
 #define SOAK_WL_DECLARE(n) extern const soak_workload_t soak_wl_##n;
 SOAK_WORKLOADS(SOAK_WL_DECLARE)

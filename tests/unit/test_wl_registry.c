@@ -37,6 +37,7 @@
 #include "../../workloads/wl-random-mixed.c"
 #include "../../workloads/wl-remote-free.c"
 #include "../../workloads/wl-scenario.c"
+#include "../../workloads/wl-spin.c"
 #include "../../workloads/wl-tiny-hot.c"
 
 #define WORKLOADS_DIR SOAK_FIXTURES "/../../workloads"
