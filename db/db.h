@@ -23,7 +23,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 1
+#define SOAK_DB_SCHEMA_VERSION 2
 
 typedef struct soak_db soak_db_t;
 
@@ -93,6 +93,21 @@ int soak_db_value(soak_db_t *db, int64_t run, const char *name, double value, bo
 int soak_db_hist(soak_db_t *db, int64_t run, const char *name, double t, const soak_hist_t *h);
 int soak_db_log(soak_db_t *db, int64_t run, const char *stream, const char *data, size_t len,
 		bool truncated);
+/* The host's noise floor (`soakctl calibrate`, table host_noise). */
+typedef struct {
+	int64_t id;
+	char host[256], kernel[256], measured_at[32], workload[32];
+	double interval_s, duration_s;
+	int64_t run_id;              /* 0 when the run was deleted */
+	int64_t intervals;
+	double cv_pct, drift_pct;    /* NAN when not measured */
+} soak_noise_t;
+
+int soak_db_noise_add(soak_db_t *db, const soak_noise_t *n, int64_t *ret_id);
+/* The latest floor of host measured at interval_s (within 1%): 0, -ENOENT when
+ * there is none, or a negative errno. */
+int soak_db_noise_latest(soak_db_t *db, const char *host, double interval_s, soak_noise_t *ret);
+
 /* Commits the open write transaction (if any). */
 int soak_db_commit(soak_db_t *db);
 

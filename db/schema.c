@@ -118,6 +118,25 @@ static const char schema_v1[] =
 	"  SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
+/* Branch i10-truth (issue 10): the host's noise floor measured by
+ * `soakctl calibrate` (the spin control workload): per-interval throughput CV
+ * and drift at one sampling interval, with the host's identity and time. */
+static const char migrate_host_noise[] =
+	"CREATE TABLE host_noise ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  host        TEXT NOT NULL,"
+	"  kernel      TEXT,"
+	"  measured_at TEXT NOT NULL,"
+	"  interval_s  REAL NOT NULL,"
+	"  duration_s  REAL NOT NULL,"
+	"  workload    TEXT NOT NULL,"
+	"  run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+	"  intervals   INTEGER NOT NULL,"
+	"  cv_pct      REAL,"
+	"  drift_pct   REAL"
+	");"
+	"CREATE INDEX host_noise_host ON host_noise(host, interval_s, measured_at);";
+
 typedef struct {
 	int version;               /* the schema version this step produces */
 	const char *sql;           /* run first, may be NULL */
@@ -126,6 +145,7 @@ typedef struct {
 
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
+	{ 2, migrate_host_noise, NULL },   /* i10-truth */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

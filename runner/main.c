@@ -12,6 +12,7 @@ static const soak_cmd_t commands[] = {
 	{ "gate", "check runs against thresholds and a baseline (exit 0/1/2, JUnit)", soak_cmd_gate },
 	{ "workloads", "list the built-in workloads and their options", soak_cmd_workloads },
 	{ "allocators", "list the allocators that resolve here, and why others do not", soak_cmd_allocators },
+	{ "calibrate", "measure this host's noise floor (spin control workload) for reports and the gate", soak_cmd_calibrate },
 };
 
 static void usage(FILE *f)

@@ -22,6 +22,7 @@ int soak_cmd_runs(int argc, char **argv);
 int soak_cmd_compare(int argc, char **argv);
 int soak_cmd_gate(int argc, char **argv);
 int soak_cmd_allocators(int argc, char **argv);
+int soak_cmd_calibrate(int argc, char **argv);
 int soak_cmd_workloads(int argc, char **argv);
 
 /* Prints "soakctl: <message>" to stderr (one line). */

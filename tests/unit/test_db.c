@@ -19,6 +19,11 @@
 
 #include "db.h"
 
+/* The schema version as text: tests never hard-code it (PREAMBLE). */
+#define SV_STR2(x) #x
+#define SV_STR(x) SV_STR2(x)
+#define SV SV_STR(SOAK_DB_SCHEMA_VERSION)
+
 typedef struct {
 	char path[64];
 	soak_db_t *db;
@@ -786,9 +791,9 @@ static void test_bad_files(void **state)
 		{ "text, read", prep_text, SOAK_DB_READ, -EINVAL, "file is not a database", true, true },
 		{ "missing, read", prep_nothing, SOAK_DB_READ, -ENOENT,
 		  "does not exist: run `soakctl run` first or pass --db FILE", false, true },
-		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > 1): upgrade soakctl",
+		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > " SV "): upgrade soakctl",
 		  true, false },
-		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > 1", true, false },
+		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > " SV, true, false },
 		{ "foreign, write", prep_foreign, SOAK_DB_WRITE, -EINVAL, "not a soak database", true, true },
 		{ "foreign, read", prep_foreign, SOAK_DB_READ, -EINVAL, "not a soak database", true, true },
 		{ "foreign user_version, write", prep_foreign_uv, SOAK_DB_WRITE, -EINVAL, "not a soak database", true,
@@ -900,11 +905,11 @@ static void test_created_schema(void **state)
 	static const struct {
 		const char *sql, *want;
 	} checks[] = {
-		{ "PRAGMA user_version", "1" },
+		{ "PRAGMA user_version", SV },
 		{ "PRAGMA application_id", "1397702987" },
 		{ "PRAGMA journal_mode", "wal" },
 		{ "SELECT value FROM meta WHERE key = 'application'", "soak" },
-		{ "SELECT value FROM meta WHERE key = 'schema_version'", "1" },
+		{ "SELECT value FROM meta WHERE key = 'schema_version'", SV },
 		{ "SELECT count(*) FROM meta WHERE key = 'created_by' AND value LIKE 'soakctl %'", "1" },
 		{ "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'runs', 'metrics',"
 		  " 'samples', 'run_metrics', 'events', 'run_values', 'histograms', 'logs')", "9" },
@@ -935,6 +940,41 @@ static void test_read_only_refuses_writes(void **state)
 	assert_int_equal(soak_db_run_end(rd, run, "ok", NULL, NULL, NULL), -EROFS);
 	assert_int_equal(soak_db_commit(rd), 0);
 	soak_db_close(rd);
+}
+
+/* The host's noise floor: the latest row of a host at an interval (within
+ * 1%), never another host's or another interval's; NAN stored as NULL. */
+static void test_noise(void **state)
+{
+	fx_t *f = *state;
+	soak_db_t *w = open_w(f);
+	soak_noise_t a = { .interval_s = 1.0, .duration_s = 30, .intervals = 29, .cv_pct = 12.9, .drift_pct = -1.5 };
+	snprintf(a.host, sizeof(a.host), "hostA");
+	snprintf(a.workload, sizeof(a.workload), "spin");
+	snprintf(a.measured_at, sizeof(a.measured_at), "2026-11-29T10:00:00.000Z");
+	int64_t id1, id2, id3;
+	assert_int_equal(soak_db_noise_add(w, &a, &id1), 0);
+	a.cv_pct = 4.0;
+	a.drift_pct = NAN;
+	snprintf(a.measured_at, sizeof(a.measured_at), "2026-11-29T11:00:00.000Z");
+	assert_int_equal(soak_db_noise_add(w, &a, &id2), 0);
+	a.interval_s = 0.25;
+	a.cv_pct = 30;
+	snprintf(a.measured_at, sizeof(a.measured_at), "2026-11-29T12:00:00.000Z");
+	assert_int_equal(soak_db_noise_add(w, &a, &id3), 0);
+	assert_int_equal(soak_db_commit(w), 0);
+	soak_noise_t n;
+	assert_int_equal(soak_db_noise_latest(w, "hostA", 1.005, &n), 0);
+	assert_true(n.id == id2);
+	assert_float_equal(n.cv_pct, 4.0, 0);
+	assert_true(isnan(n.drift_pct));
+	assert_string_equal(n.workload, "spin");
+	assert_int_equal(soak_db_noise_latest(w, "hostA", 0.25, &n), 0);
+	assert_true(n.id == id3);
+	assert_int_equal(soak_db_noise_latest(w, "hostA", 2.0, &n), -ENOENT);
+	assert_int_equal(soak_db_noise_latest(w, "hostB", 1.0, &n), -ENOENT);
+	a.interval_s = 0;
+	assert_true(soak_db_noise_add(w, &a, NULL) < 0);
 }
 
 static void test_wal_visibility(void **state)
@@ -1017,6 +1057,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_created_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
 		cmocka_unit_test(test_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,107 @@
+/*
+ * cmd-calibrate.c - `soakctl calibrate`: measures the host's noise floor.
+ * Runs the `spin` control workload (fixed CPU work per op, no allocation:
+ * its throughput varies with the host only) under the system allocator at
+ * the chosen interval, and stores its per-interval throughput CV and drift
+ * with the host's name, kernel and time in the host_noise table. Reports
+ * print the floor beside CV and drift; the gate judges them against it
+ * (docs/compare-gate.md, "Host noise").
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "result.h"
+#include "run.h"
+#include "soakctl.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: soakctl calibrate [RUN OPTIONS] [-- SPIN OPTIONS]\n\n"
+		   "Measures this host's noise floor: runs the spin control workload (fixed CPU work\n"
+		   "per operation, no allocation) and stores its per-interval throughput CV and\n"
+		   "drift at the sampling interval, with the host's name, kernel and time. Use the\n"
+		   "interval your soaks use (-i); reports show the floor beside CV and drift, and\n"
+		   "`soakctl gate` judges them against it. Defaults: -d 30s --warmup 2s -i 1s.\n\n");
+	soak_run_opts_help(f);
+}
+
+int soak_cmd_calibrate(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return SOAK_EXIT_OK;
+		}
+	soak_run_opts_t o;
+	soak_run_opts_init(&o);
+	o.workload = "spin";
+	o.duration_s = 30;
+	o.warmup_s = 2;
+	o.label = "calibrate";
+	if (soak_run_parse_opts(argc - 1, argv + 1, &o, NULL) < 0)
+		return SOAK_EXIT_USAGE;
+	if (strcmp(o.workload, "spin") || strcmp(o.allocator, "system")) {
+		soak_err("calibrate runs the spin control workload under the system allocator: drop -w/-a");
+		return SOAK_EXIT_USAGE;
+	}
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
+	if (!db)
+		return SOAK_EXIT_USAGE;
+	int rc = SOAK_EXIT_USAGE;
+	int64_t id = 0;
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	soak_run_result_t res;
+	bool have_res = false;
+	if (soak_run_execute(db, &o, &id) < 0)
+		goto out;
+	soak_run_filter_t f = { .ids = &id, .n_ids = 1 };
+	if (soak_db_runs(db, &f, &runs, &n) < 0 || n != 1) {
+		soak_err("calibrate: cannot read back run %" PRId64 ": %s", id, soak_db_errmsg(db));
+		goto out;
+	}
+	if (!runs[0].status || strcmp(runs[0].status, "ok")) {
+		soak_err("calibrate: the control run %" PRId64 " ended %s%s%s: no floor stored", id,
+			 runs[0].status ? runs[0].status : "?", runs[0].message ? ": " : "",
+			 runs[0].message ? runs[0].message : "");
+		goto out;
+	}
+	soak_result_opts_t ro = { 0 };
+	if (soak_result_from_db(db, &runs[0], &ro, &res) < 0) {
+		soak_err("calibrate: cannot compute run %" PRId64 ": %s", id, soak_db_errmsg(db));
+		goto out;
+	}
+	have_res = true;
+	if (!res.tp.cv_pct.valid) {
+		soak_err("calibrate: no throughput CV from the control run %" PRId64 " (%s): run longer (-d)", id,
+			 res.tp.cv_pct.why);
+		goto out;
+	}
+	soak_noise_t nz = { .interval_s = o.interval_s, .duration_s = o.duration_s, .run_id = id,
+			    .intervals = (int64_t)res.tp.series.n, .cv_pct = res.tp.cv_pct.v,
+			    .drift_pct = res.tp.drift_pct.valid ? res.tp.drift_pct.v : NAN };
+	snprintf(nz.host, sizeof(nz.host), "%s", runs[0].host ? runs[0].host : "");
+	snprintf(nz.kernel, sizeof(nz.kernel), "%s", runs[0].kernel ? runs[0].kernel : "");
+	snprintf(nz.measured_at, sizeof(nz.measured_at), "%s", runs[0].started_at ? runs[0].started_at : "");
+	snprintf(nz.workload, sizeof(nz.workload), "spin");
+	if (soak_db_noise_add(db, &nz, NULL) < 0 || soak_db_commit(db) < 0) {
+		soak_err("calibrate: %s", soak_db_errmsg(db));
+		goto out;
+	}
+	char drift[48] = "unavailable";
+	if (!isnan(nz.drift_pct))
+		snprintf(drift, sizeof(drift), "%+.2f%%", nz.drift_pct);
+	if (o.verbose >= 0)
+		printf("host %s noise floor at %g s: throughput CV %.2f%%, drift %s (spin, %" PRId64
+		       " intervals, run %" PRId64 "); stored in %s\n",
+		       nz.host, nz.interval_s, nz.cv_pct, drift, nz.intervals, id, o.db_path);
+	rc = SOAK_EXIT_OK;
+out:
+	if (have_res)
+		soak_result_free(&res);
+	soak_runs_free(runs, n);
+	soak_db_close(db);
+	return rc;
+}
