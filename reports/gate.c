@@ -463,6 +463,75 @@ static void limit_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 		  is_max ? "max" : "min", t, c->metric);
 }
 
+/* Throughput CV (is_cv) or throughput drift judged against the host's noise
+ * floor (soakctl calibrate at the run's interval; docs/compare-gate.md):
+ * - the floor alone at or beyond the threshold: "cannot evaluate: host too
+ *   noisy" (error, exit 2), never a FAIL that blames the allocator;
+ * - CV: the excess CV, sqrt(CV^2 - floor^2) (independent noise adds in
+ *   variance), against the maximum;
+ * - drift (a minimum, e.g. >= -5%): the drift may fall short of it by the
+ *   floor's own |drift|;
+ * - no floor measured: the plain threshold, and the message says so. */
+static void noise_check(soak_check_t *c, const soak_run_result_t *r, const soak_gate_limits_t *l,
+			soak_gate_metric_t m, bool is_cv, double thr)
+{
+	const char *what = is_cv ? "throughput CV" : "throughput drift";
+	if (r->tp.not_rate[0]) {
+		snprintf(c->value, sizeof(c->value), "not applicable");
+		snprintf(c->type, sizeof(c->type), "not_applicable");
+		set_state(c, SOAK_CHECK_SKIP, "%s not applicable: %s", what, r->tp.not_rate);
+		return;
+	}
+	const soak_fig_t *f = is_cv ? &r->tp.cv_pct : &r->tp.drift_pct;
+	const soak_floor_t *fl = &r->floor;
+	const soak_fig_t *ff = is_cv ? &fl->cv_pct : &fl->drift_pct;
+	if (!f->valid || !fl->have || !ff->valid) {
+		limit_check(c, r, l, m, what, f, thr, is_cv, is_cv ? "%.2f%%" : "%+.2f%%");
+		if (c->state == SOAK_CHECK_FAIL || c->state == SOAK_CHECK_PASS) {
+			size_t n = strlen(c->message);
+			snprintf(c->message + n, sizeof(c->message) - n, "; %s", fl->have ? ff->why : fl->desc);
+		}
+		return;
+	}
+	char v[48], t[48], fv[48];
+	snprintf(v, sizeof(v), is_cv ? "%.2f%%" : "%+.2f%%", f->v);
+	snprintf(t, sizeof(t), is_cv ? "%.2f%%" : "%+.2f%%", thr);
+	snprintf(fv, sizeof(fv), is_cv ? "%.2f%%" : "%+.2f%%", ff->v);
+	snprintf(c->value, sizeof(c->value), "%s (host floor %s)", v, fv);
+	double floor_mag = fabs(ff->v);
+	if (floor_mag >= fabs(thr)) {
+		snprintf(c->threshold, sizeof(c->threshold), "%s %s", is_cv ? "<=" : ">=", t);
+		snprintf(c->type, sizeof(c->type), "host_noise");
+		set_state(c, SOAK_CHECK_ERROR, "cannot evaluate: host too noisy (control %s %s at %g s, "
+			  "threshold %s; %s): %s %s says nothing about the allocator",
+			  is_cv ? "CV" : "drift", fv, fl->n.interval_s, t, fl->desc, what, v);
+		return;
+	}
+	if (is_cv) {
+		const soak_fig_t *x = &fl->excess_cv_pct;
+		snprintf(c->threshold, sizeof(c->threshold), "excess <= %s", t);
+		if (x->v <= thr) {
+			set_state(c, SOAK_CHECK_PASS, "throughput CV %s, host floor %s (%s): excess CV %.2f%% <= max %s",
+				  v, fv, fl->desc, x->v, t);
+			return;
+		}
+		snprintf(c->type, sizeof(c->type), "threshold");
+		set_state(c, SOAK_CHECK_FAIL, "throughput CV %s, host floor %s (%s): excess CV %.2f%% = "
+			  "sqrt(CV^2 - floor^2) > max %s (metric %s)", v, fv, fl->desc, x->v, t, c->metric);
+		return;
+	}
+	double allowed = thr - floor_mag;
+	snprintf(c->threshold, sizeof(c->threshold), ">= %s - |floor| = %+.2f%%", t, allowed);
+	if (f->v >= allowed) {
+		set_state(c, SOAK_CHECK_PASS, "throughput drift %s >= min %s less the host's drift %s (%s)", v, t, fv,
+			  fl->desc);
+		return;
+	}
+	snprintf(c->type, sizeof(c->type), "threshold");
+	set_state(c, SOAK_CHECK_FAIL, "throughput drift %s < min %s less the host's own drift %s = %+.2f%% "
+		  "(%s; metric %s)", v, t, fv, allowed, fl->desc, c->metric);
+}
+
 static void fmt_metric(soak_gate_metric_t m, double v, char *buf, size_t len)
 {
 	char b[32];
@@ -569,13 +638,11 @@ static int eval_checks(soak_gate_run_t *gr, const soak_run_result_t *r, const so
 	}
 	if (!isnan(l->tp_drift_min_pct)) {
 		ADD("tp_drift", SOAK_GM_TP_DRIFT);
-		limit_check(c, r, l, SOAK_GM_TP_DRIFT, "throughput drift", &r->tp.drift_pct,
-			    l->tp_drift_min_pct, false, "%+.2f%%");
+		noise_check(c, r, l, SOAK_GM_TP_DRIFT, false, l->tp_drift_min_pct);
 	}
 	if (!isnan(l->cv_max_pct)) {
 		ADD("cv", SOAK_GM_CV);
-		limit_check(c, r, l, SOAK_GM_CV, "throughput CV", &r->tp.cv_pct, l->cv_max_pct, true,
-			    "%.2f%%");
+		noise_check(c, r, l, SOAK_GM_CV, true, l->cv_max_pct);
 	}
 	if (!isnan(l->syscalls_per_op_max)) {
 		ADD("syscalls_per_op", SOAK_GM_SYSCALLS);

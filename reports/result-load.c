@@ -35,6 +35,7 @@ struct soak_result_loaded {
 	size_t n_events;
 	soak_hist_t lat_end, lat_warm;
 	char *lat_why, *lat_warm_why;
+	soak_noise_t noise;
 };
 
 static char *reason_of(soak_db_t *db, int64_t run, const char *metric)
@@ -108,6 +109,9 @@ int soak_result_load(soak_db_t *db, const soak_run_t *run, soak_result_loaded_t 
 	}
 	l->in.lat_unavailable = l->lat_why;
 	l->in.lat_warm_unavailable = l->lat_warm_why;
+	/* No floor (none measured, or an error reading it) is reported as such. */
+	if (run->host && run->interval_s > 0 && soak_db_noise_latest(db, run->host, run->interval_s, &l->noise) == 0)
+		l->in.noise = &l->noise;
 	*ret = l;
 	return 0;
 fail:

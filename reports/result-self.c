@@ -23,7 +23,7 @@ static void none(soak_fig_t *f, const char *why)
 {
 	f->valid = false;
 	f->v = NAN;
-	snprintf(f->why, sizeof(f->why), "%s", why);
+	snprintf(f->why, sizeof(f->why), "%.*s", (int)sizeof(f->why) - 1, why);
 }
 
 /* The measured whole-run (run_count) or steady-state (count) figure of a class. */
@@ -91,4 +91,59 @@ int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r
 			      fabs(c->self.v - c->measured.v) > 0.10 * c->measured.v + 2;
 	}
 	return 0;
+}
+
+/* ---- the host's noise floor, throughput per CPU second ---- */
+
+void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r)
+{
+	soak_floor_t *f = &r->floor;
+	if (!in->noise) {
+		f->have = false;
+		snprintf(f->desc, sizeof(f->desc), "no noise floor measured on host %.60s at %g s: run soakctl calibrate -i %gs",
+			 r->run.host ? r->run.host : "?", r->run.interval_s, r->run.interval_s);
+		none(&f->cv_pct, f->desc);
+		none(&f->drift_pct, f->desc);
+		none(&f->excess_cv_pct, f->desc);
+		return;
+	}
+	f->have = true;
+	f->n = *in->noise;
+	snprintf(f->desc, sizeof(f->desc), "%.31s on %.100s at %g s, %.19s (run %lld)", f->n.workload, f->n.host,
+		 f->n.interval_s, f->n.measured_at, (long long)f->n.run_id);
+	if (isnan(f->n.cv_pct))
+		none(&f->cv_pct, "the control run gave no CV");
+	else
+		set(&f->cv_pct, f->n.cv_pct);
+	if (isnan(f->n.drift_pct))
+		none(&f->drift_pct, "the control run gave no drift");
+	else
+		set(&f->drift_pct, f->n.drift_pct);
+	if (!r->tp.cv_pct.valid)
+		f->excess_cv_pct = r->tp.cv_pct;
+	else if (!f->cv_pct.valid)
+		f->excess_cv_pct = f->cv_pct;
+	else {
+		/* Independent noise adds in variance: CV^2 = floor^2 + excess^2. */
+		double d = r->tp.cv_pct.v * r->tp.cv_pct.v - f->cv_pct.v * f->cv_pct.v;
+		set(&f->excess_cv_pct, d > 0 ? sqrt(d) : 0);
+	}
+}
+
+void soak_result_tp_per_cpu(soak_run_result_t *r)
+{
+	if (!r->tp.ops.valid) {
+		none(&r->tp_per_cpu_s, r->tp.ops.why);
+		return;
+	}
+	if (!r->cpu_user_s.valid || !r->cpu_sys_s.valid) {
+		none(&r->tp_per_cpu_s, r->cpu_user_s.valid ? r->cpu_sys_s.why : r->cpu_user_s.why);
+		return;
+	}
+	double cpu = r->cpu_user_s.v + r->cpu_sys_s.v;
+	if (!(cpu > 0)) {
+		none(&r->tp_per_cpu_s, "the run's cgroup used no measurable CPU time in the steady state");
+		return;
+	}
+	set(&r->tp_per_cpu_s, r->tp.ops.v / cpu);
 }

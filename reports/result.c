@@ -995,6 +995,8 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 		goto fail;
 	compute_pf(in, r);
 	compute_misc(in, r);
+	soak_result_floor(in, r);
+	soak_result_tp_per_cpu(r);
 	*ret = *r;
 	free(r);
 	return 0;

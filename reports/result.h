@@ -94,6 +94,16 @@ typedef struct {
 	bool disagree;               /* as soak_self_budget_t, whole run */
 } soak_self_class_t;
 
+/* The host's noise floor (soakctl calibrate: the spin control workload's
+ * per-interval throughput CV and drift, same host and interval). */
+typedef struct {
+	bool have;
+	soak_noise_t n;
+	char desc[200];              /* "spin on vm at 1 s, 2026-11-29T19:01:09Z (run 1)", or why none */
+	soak_fig_t cv_pct, drift_pct;
+	soak_fig_t excess_cv_pct;    /* sqrt(max(0, CV^2 - floor CV^2)): the run's CV beyond the host's */
+} soak_floor_t;
+
 /* Any per-run "selfreport.<TAG>.<key>" counter, name without the prefix. */
 typedef struct {
 	char *name;                  /* "SS_OS_STATS.mmap_total" (owned) */
@@ -193,6 +203,9 @@ typedef struct {
 	soak_pf_result_t pf;
 	soak_steps_result_t steps;
 	soak_fig_t cpu_user_s, cpu_sys_s, cpu_pct;   /* steady state; pct of one CPU */
+	soak_fig_t tp_per_cpu_s;     /* steady-state ops / CPU seconds of the run's cgroup
+	                                (cpu_user_s + cpu_sys_s), beside ops per wall second */
+	soak_floor_t floor;          /* the host's noise floor at this run's interval */
 } soak_run_result_t;
 
 /* ---- input of the pure computation (all borrowed) ---- */
@@ -217,6 +230,7 @@ typedef struct {
 	double lat_warm_t;
 	const char *lat_unavailable; /* why there is no lat_end, or NULL */
 	const char *lat_warm_unavailable; /* why a warm-up snapshot was unusable, or NULL */
+	const soak_noise_t *noise;   /* the host's latest floor at the run's interval, or NULL */
 } soak_result_input_t;
 
 typedef struct {
@@ -262,5 +276,9 @@ size_t soak_result_ccdf(const soak_hist_t *h, soak_ccdf_point_t *pts, size_t max
 /* result-self.c: the declared classes of r from in's per-run values (after
  * the syscall figures are computed). 0 or -ENOMEM. */
 int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r);
+/* result-self.c: r->floor from in->noise (after the throughput figures). */
+void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r);
+/* result-self.c: r->tp_per_cpu_s (after throughput and CPU figures). */
+void soak_result_tp_per_cpu(soak_run_result_t *r);
 
 #endif

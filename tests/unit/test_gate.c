@@ -225,6 +225,75 @@ static void test_gate_fail_rss_drift(void **state)
 	soak_gate_report_free(&rep);
 }
 
+/* The host's noise floor, by hand (default max CV 5%, min drift -5%):
+ * - floor CV 12.9% >= 5%: cannot evaluate (exit 2), not a FAIL;
+ * - CV 5.5%, floor 3%: excess sqrt(30.25 - 9) = 4.61% <= 5%: pass;
+ * - CV 8%, floor 3%: excess sqrt(64 - 9) = 7.42% > 5%: fail;
+ * - drift -6%, floor drift +2%: -6 >= -5 - 2 = -7: pass; drift -7.5: fail;
+ * - floor drift -5.5%: cannot evaluate;
+ * - fragment (not_rate): both skipped as not applicable. */
+static void floor_of(synth_t *s, double cv, double drift)
+{
+	s->r.floor.have = true;
+	s->r.floor.n.interval_s = 1;
+	snprintf(s->r.floor.desc, sizeof(s->r.floor.desc), "spin on ci-host at 1 s (run 1)");
+	fig(&s->r.floor.cv_pct, cv);
+	fig(&s->r.floor.drift_pct, drift);
+	double d = s->r.tp.cv_pct.v * s->r.tp.cv_pct.v - cv * cv;
+	fig(&s->r.floor.excess_cv_pct, d > 0 ? sqrt(d) : 0);
+}
+
+static int gate_state(synth_t *s, const char *check, soak_check_t *ret)
+{
+	soak_gate_limits_t l;
+	soak_gate_limits_default(&l);
+	soak_gate_report_t rep = { 0 };
+	assert_int_equal(soak_gate_eval(&rep, &s->r, &l, NULL, 0, NULL), 0);
+	*ret = *find(&rep, 0, check);
+	int code = soak_gate_exit_code(&rep);
+	soak_gate_report_free(&rep);
+	return code;
+}
+
+static void test_gate_noise_floor(void **state)
+{
+	(void)state;
+	synth_t s;
+	soak_check_t c;
+	synth(&s, 9, "system", "ok", 1.0);
+	fig(&s.r.tp.cv_pct, 13.7);
+	floor_of(&s, 12.9, 0.5);
+	assert_int_equal(gate_state(&s, "cv", &c), 2);
+	assert_int_equal(c.state, SOAK_CHECK_ERROR);
+	assert_non_null(strstr(c.message, "cannot evaluate: host too noisy (control CV 12.90% at 1 s"));
+	fig(&s.r.tp.cv_pct, 5.5);
+	floor_of(&s, 3.0, 0.5);
+	assert_int_equal(gate_state(&s, "cv", &c), 0);
+	assert_int_equal(c.state, SOAK_CHECK_PASS);
+	assert_non_null(strstr(c.message, "excess CV 4.61% <= max 5.00%"));
+	fig(&s.r.tp.cv_pct, 8.0);
+	floor_of(&s, 3.0, 0.5);
+	assert_int_equal(gate_state(&s, "cv", &c), 1);
+	assert_int_equal(c.state, SOAK_CHECK_FAIL);
+	assert_non_null(strstr(c.message, "excess CV 7.42%"));
+	fig(&s.r.tp.cv_pct, 1.0);
+	fig(&s.r.tp.drift_pct, -6.0);
+	floor_of(&s, 3.0, 2.0);
+	assert_int_equal(gate_state(&s, "tp_drift", &c), 0);
+	assert_int_equal(c.state, SOAK_CHECK_PASS);
+	fig(&s.r.tp.drift_pct, -7.5);
+	assert_int_equal(gate_state(&s, "tp_drift", &c), 1);
+	assert_int_equal(c.state, SOAK_CHECK_FAIL);
+	floor_of(&s, 3.0, -5.5);
+	assert_int_equal(gate_state(&s, "tp_drift", &c), 2);
+	assert_non_null(strstr(c.message, "host too noisy (control drift -5.50% at 1 s"));
+	snprintf(s.r.tp.not_rate, sizeof(s.r.tp.not_rate), "fragment's rate is its idle phases");
+	fig(&s.r.tp.cv_pct, 80);
+	gate_state(&s, "cv", &c);
+	assert_int_equal(c.state, SOAK_CHECK_SKIP);
+	assert_non_null(strstr(c.message, "not applicable"));
+}
+
 static void test_gate_oom_killed(void **state)
 {
 	(void)state;
@@ -430,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_thresholds_bad_number),
 		cmocka_unit_test(test_thresholds_other_errors),
 		cmocka_unit_test(test_gate_pass),
+		cmocka_unit_test(test_gate_noise_floor),
 		cmocka_unit_test(test_gate_fail_rss_drift),
 		cmocka_unit_test(test_gate_oom_killed),
 		cmocka_unit_test(test_gate_required_unavailable),
