@@ -70,6 +70,8 @@ static const col_t cols[] = {
 	 * declared class, "TAG.class=self/measured/agree;...": one cell each, so
 	 * the header stays the same whatever an allocator prints. */
 	SPEC("selfreport", S_COUNTERS), SPEC("selfreport_classes", S_CLASSES),
+	FIG("tp_per_cpu_s", tp_per_cpu_s), FIG("host_floor_cv_pct", floor.cv_pct),
+	FIG("host_floor_drift_pct", floor.drift_pct), FIG("excess_cv_pct", floor.excess_cv_pct),
 };
 
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))

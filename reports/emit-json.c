@@ -211,6 +211,13 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 	ok = ok && sr;
 	for (size_t i = 0; ok && i < r->n_counters; i++)
 		ok = put_fig(sr, r->counters[i].name, &r->counters[i].value);
+	ok = ok && put_fig(j, "tp_per_cpu_s", &r->tp_per_cpu_s);
+	cJSON *hn = ok ? obj(j, "host_noise") : NULL;
+	ok = ok && hn && put_str(hn, "floor", r->floor.desc) && put_fig(hn, "cv_pct", &r->floor.cv_pct) &&
+	     put_fig(hn, "drift_pct", &r->floor.drift_pct) && put_fig(hn, "excess_cv_pct", &r->floor.excess_cv_pct) &&
+	     put_str(hn, "measured_at", r->floor.have ? r->floor.n.measured_at : NULL) &&
+	     (r->floor.have ? cJSON_AddNumberToObject(hn, "interval_s", r->floor.n.interval_s) != NULL
+			    : cJSON_AddNullToObject(hn, "interval_s") != NULL);
 	cJSON *cl = ok ? cJSON_AddArrayToObject(j, "selfreport_classes") : NULL;
 	ok = ok && cl;
 	for (size_t i = 0; ok && i < r->n_classes; i++) {

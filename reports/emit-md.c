@@ -241,6 +241,32 @@ static void tp_table(FILE *f, const soak_run_result_t *r, size_t n)
 	      "(exec runs: each step's own throughput); averages, stddev in M ops/s.\n\n", f);
 }
 
+/* The host's noise floor beside CV and drift, and throughput per CPU
+ * second beside throughput per wall second. */
+static void noise_table(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Host noise and CPU efficiency (steady state)\n\n", f);
+	HEADER(f, "Allocator", "TP per wall s (M ops/s)", "TP per CPU s (M ops/CPU-s)", "CV", "Host floor CV",
+	       "Excess CV", "TP Drift", "Host floor drift", "Floor");
+	for (size_t i = 0; i < n; i++) {
+		const soak_floor_t *fl = &r[i].floor;
+		row_start(f, &r[i]);
+		mops_cell(f, &r[i].tp.mean);
+		mops_cell(f, &r[i].tp_per_cpu_s);
+		fig_cell(f, &r[i].tp.cv_pct, "%.2f%%", 1);
+		fig_cell(f, &fl->cv_pct, "%.2f%%", 1);
+		fig_cell(f, &fl->excess_cv_pct, "%.2f%%", 1);
+		fig_cell(f, &r[i].tp.drift_pct, "%+.2f%%", 1);
+		fig_cell(f, &fl->drift_pct, "%+.2f%%", 1);
+		soak_md_cell(f, fl->have ? fl->desc : "none");
+		fputc('\n', f);
+	}
+	fputs("\nHost floor: the spin control workload (fixed CPU work, no allocation) measured by `soakctl "
+	      "calibrate` on the same host at the same interval; its CV and drift are the host's, not an "
+	      "allocator's. Excess CV = sqrt(CV^2 - floor^2). TP per CPU s = steady-state operations / CPU "
+	      "seconds of the run's cgroup (user + system).\n\n", f);
+}
+
 static void trend_table(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	fputs("## Trends (least-squares slope, steady state)\n\n", f);
@@ -567,6 +593,7 @@ static int md_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_e
 		runs_table(f, r, n);
 		rss_table(f, r, n);
 		tp_table(f, r, n);
+		noise_table(f, r, n);
 		trend_table(f, r, n);
 		size_t nexec = 0;
 		for (size_t i = 0; i < n; i++)
