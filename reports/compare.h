@@ -21,6 +21,12 @@
 
 #define SOAK_COMPARE_SCHEMA_VERSION 1
 
+/* compare's defaults: several shorter interleaved runs, the run as the unit
+ * (measured cost and power: docs/compare-gate.md, scripts/bench-compare-power.sh). */
+#define SOAK_CMP_DEFAULT_REPEAT 5
+#define SOAK_CMP_DEFAULT_DURATION_S 15.0
+#define SOAK_CMP_DEFAULT_WARMUP_S 2.0
+
 /* ---- metrics ---- */
 typedef enum {
 	SOAK_CM_TP = 0,        /* throughput mean, ops/s */
@@ -70,10 +76,16 @@ typedef struct {
  * series (throughput, RSS, latency). */
 size_t soak_cmp_run_intervals(const soak_run_result_t *r);
 
-/* Chooses the unit for sets of runs: repeats when every set has at least
- * min_units runs, else blocks of floor(shortest run / 5) intervals. */
+/* compare's unit: the run (one steady-state value per run), always; a set
+ * with fewer than min_units ok runs gives insufficient data. */
 void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const size_t *n_sets,
 			   size_t n_groups, double alpha, soak_cmp_units_t *ret);
+/* The gate's baseline checks (single runs): repeats when every set has at
+ * least min_units runs, else blocks of floor(shortest run / 5) intervals.
+ * Kept for the gate only: blocks of one run are not independent units
+ * (issue 10 moves compare off them; the gate still uses them). */
+void soak_cmp_choose_units_gate(const soak_run_result_t *const *const *sets, const size_t *n_sets,
+				size_t n_groups, double alpha, soak_cmp_units_t *ret);
 
 /* The units of metric m over runs (heap array in *ret, free()); 0 with *n = 0
  * and `why` filled when the metric gives none (unavailable in a run, no

@@ -590,7 +590,7 @@ static void baseline_check(soak_check_t *c, const soak_run_result_t *r,
 	const soak_run_result_t *const *sets[2] = { cand, b->runs };
 	size_t ns[2] = { 1, b->n };
 	soak_cmp_units_t u;
-	soak_cmp_choose_units(sets, ns, 2, l->alpha, &u);
+	soak_cmp_choose_units_gate(sets, ns, 2, l->alpha, &u);
 	soak_verdict_t v;
 	if (soak_cmp_verdict(d, cand, 1, b->runs, b->n, &u, l->alpha, thr, NAN, 0, &v) < 0) {
 		snprintf(c->type, sizeof(c->type), "internal");

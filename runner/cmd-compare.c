@@ -38,8 +38,8 @@ static void compare_help(FILE *f)
 		"no significant difference / insufficient data). Method: docs/compare-gate.md.\n"
 		"\n"
 		"Compare options:\n"
-		"  --repeat K         runs per allocator (default 1; 4 or more makes repeats the\n"
-		"                     statistical unit, fewer uses blocks of intervals)\n"
+		"  --repeat K         runs per allocator (default %d; the run is the statistical unit:\n"
+		"                     a verdict needs at least 4 ok runs per allocator at alpha 0.05)\n"
 		"  --baseline NAME    the reference allocator (default: the first)\n"
 		"  --seed S           seed of the per-round order shuffle (default: random, printed)\n"
 		"  --alpha A          significance level of the verdicts (default %g)\n"
@@ -50,8 +50,9 @@ static void compare_help(FILE *f)
 		"                     a comma-separated list of run ids (kept as one column), a\n"
 		"                     label or a comparison id; runs are grouped by allocator\n"
 		"\n"
-		"Run options (as for soakctl run; --allocator is replaced by the arguments):\n",
-		SOAK_VERDICT_ALPHA);
+		"Run options (as for soakctl run; --allocator is replaced by the arguments;\n"
+		"compare's defaults: --duration %gs --warmup %gs per run):\n",
+		SOAK_CMP_DEFAULT_REPEAT, SOAK_VERDICT_ALPHA, SOAK_CMP_DEFAULT_DURATION_S, SOAK_CMP_DEFAULT_WARMUP_S);
 	soak_run_opts_help(f);
 	fprintf(f,
 		"\nExamples:\n"
@@ -66,7 +67,7 @@ static void compare_help(FILE *f)
 typedef struct {
 	const char *format, *output, *baseline;
 	size_t repeat;
-	bool has_seed, from_db, exec_repeat;
+	bool has_seed, from_db, exec_repeat, has_repeat;
 	uint64_t seed;
 	double alpha;
 	char **pos;
@@ -134,6 +135,7 @@ static int parse_args(int argc, char **argv, cmp_opts_t *o)
 			continue;
 		}
 		if ((v = own_value(argc, argv, &i, "repeat", &err))) {
+			o->has_repeat = true;
 			if (parse_count("repeat", v, 1000, &o->repeat) < 0)
 				return -EINVAL;
 			continue;
@@ -688,7 +690,7 @@ out:
 
 int soak_cmd_compare(int argc, char **argv)
 {
-	cmp_opts_t o = { .format = "md", .repeat = 1 };
+	cmp_opts_t o = { .format = "md", .repeat = SOAK_CMP_DEFAULT_REPEAT };
 	int r = parse_args(argc, argv, &o);
 	int rc = SOAK_EXIT_USAGE;
 	if (r != 0) {
@@ -697,6 +699,10 @@ int soak_cmd_compare(int argc, char **argv)
 	}
 	soak_run_opts_t ro;
 	soak_run_opts_init(&ro);
+	/* Several shorter interleaved runs instead of one long one: the run is
+	 * the statistical unit (docs/compare-gate.md). -d/--warmup override. */
+	ro.duration_s = SOAK_CMP_DEFAULT_DURATION_S;
+	ro.warmup_s = SOAK_CMP_DEFAULT_WARMUP_S;
 	if (soak_run_parse_opts(o.run_argc, o.run_argv, &ro, NULL) < 0)
 		goto out;
 	if (o.from_db) {
@@ -712,7 +718,7 @@ int soak_cmd_compare(int argc, char **argv)
 			} else if (!strcmp(o.run_argv[i], "--db")) {
 				i++;
 			}
-		if (o.repeat != 1 || o.has_seed || o.exec_repeat) {
+		if (o.has_repeat || o.has_seed || o.exec_repeat) {
 			soak_err("compare: --from-db runs nothing: --repeat, --seed and --exec-repeat do "
 				 "not apply");
 			goto out;
