@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdhelp.h"
 #include "run.h"
 #include "soak/parse.h"
 #include "soakctl.h"
@@ -43,15 +44,19 @@ static const struct run_opt {
 };
 #define N_OPTS (sizeof(run_opts) / sizeof(run_opts[0]))
 
+/* run_opts as the generic documentation table (cmdhelp.h), built once. */
+const soak_opt_t *soak_run_opts_doc(void)
+{
+	static soak_opt_t doc[N_OPTS + 1];
+	if (!doc[0].name)
+		for (size_t i = 0; i < N_OPTS; i++)
+			doc[i] = (soak_opt_t){ run_opts[i].name, run_opts[i].shrt, run_opts[i].arg, run_opts[i].help, 0 };
+	return doc;
+}
+
 void soak_run_opts_help(FILE *f)
 {
-	for (size_t i = 0; i < N_OPTS; i++) {
-		char left[64];
-		snprintf(left, sizeof(left), "%s%c%s--%s %s", run_opts[i].shrt ? "-" : "",
-			 run_opts[i].shrt ? run_opts[i].shrt : ' ', run_opts[i].shrt ? "," : " ",
-			 run_opts[i].name, run_opts[i].arg ? run_opts[i].arg : "");
-		fprintf(f, "  %-32s %s\n", run_opts[i].shrt ? left : left + 2, run_opts[i].help);
-	}
+	soak_help_print_opts(f, soak_run_opts_doc());
 }
 
 static const struct run_opt *find_opt(const char *arg, const char **val);
@@ -241,26 +246,23 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
 	return validate(o);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: soakctl run [OPTIONS] [-- WORKLOAD-OPTIONS | -- CMD ARGS]\n\n"
-		   "Runs one soak: forks the workload under cgroup limits with the allocator\n"
-		   "injected, samples it every interval into the database, and records how it ended.\n\n"
-		   "Options:\n");
-	soak_run_opts_help(f);
-	fprintf(f, "\nExamples:\n"
-		   "  soakctl run -w random_mixed -a mimalloc -d 5m --warmup 30s -- --ws 400\n"
-		   "  soakctl run -w leak --memory-max 64M -d 30s\n"
-		   "  soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400\n"
-		   "\nExit codes: 0 run recorded (see its status), 2 usage or environment error,\n"
-		   "or the run got another allocator than it asked for (status allocator-mismatch).\n");
-}
+const soak_cmd_doc_t soak_doc_run = {
+	.synopsis = "soakctl run [OPTIONS] [-- WORKLOAD-OPTIONS | -- CMD ARGS]",
+	.description = "Runs one soak: forks the workload under cgroup limits with the allocator "
+		       "injected, samples it every interval into the database, and records how it ended.",
+	.sections = { { .title = "Options", .opts_fn = soak_run_opts_doc } },
+	.examples = "soakctl run -w random_mixed -a mimalloc -d 5m --warmup 30s -- --ws 400\n"
+		    "soakctl run -w leak --memory-max 64M -d 30s\n"
+		    "soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400",
+	.exit_status = "0 run recorded (see its status), 2 usage or environment error, or the run got "
+		       "another allocator than it asked for (status allocator-mismatch).",
+};
 
 int soak_cmd_run(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
+			soak_help_print(stdout, "run", &soak_doc_run);
 			return SOAK_EXIT_OK;
 		}
 	soak_run_opts_t o;

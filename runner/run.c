@@ -64,8 +64,10 @@ int soak_worker_path(char *buf, size_t len)
 		return -errno;
 	self[n] = '\0';
 	*strrchr(self, '/') = '\0';
-	static const char *const rel[] = { "soak-worker", "../workloads/soak-worker",
-					   "../libexec/soak/soak-worker" };
+	/* Installed: bin/soakctl and libexec/soak/soak-worker (SOAK_WORKER_REL,
+	 * from CMake's install dirs, so a relocated prefix still works); build
+	 * tree: runner/soakctl and workloads/soak-worker; or side by side. */
+	static const char *const rel[] = { SOAK_WORKER_REL, "../workloads/soak-worker", "soak-worker" };
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 		snprintf(buf, len, "%s/%s", self, rel[i]);
 		if (access(buf, X_OK) == 0)
@@ -265,7 +267,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto out;
 	}
 	if (use_worker && (rc = soak_worker_path(worker, sizeof(worker))) < 0) {
-		soak_err("cannot find the soak-worker binary next to soakctl (set SOAK_WORKER)");
+		soak_err("cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): reinstall, or set SOAK_WORKER=PATH");
 		goto out;
 	}
 	if (builtin) {

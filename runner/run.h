@@ -60,7 +60,12 @@ bool soak_run_opt_is_flag(const char *arg);
 int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id);
 
 /* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
-/* Path of the soak-worker binary: $SOAK_WORKER, else next to soakctl. */
+/* Path of the soak-worker binary: $SOAK_WORKER, else relative to soakctl's
+ * own executable: ../libexec/soak/ (installed), ../workloads/ (build tree),
+ * or the same directory. */
+#ifndef SOAK_WORKER_REL   /* set by CMake from the install dirs */
+#define SOAK_WORKER_REL "../libexec/soak/soak-worker"
+#endif
 int soak_worker_path(char *buf, size_t len);
 
 extern volatile int soak_run_interrupted;
