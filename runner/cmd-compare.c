@@ -46,6 +46,20 @@ static const soak_opt_t compare_operands[] = {
 	{ 0 }
 };
 
+/* run's options as compare takes them: without --allocator (the arguments
+ * name the allocators) and --repeat (compare's own; run's is --exec-repeat). */
+static const soak_opt_t *compare_run_opts(void)
+{
+	static soak_opt_t doc[SOAK_GETOPT_MAX];
+	if (!doc[0].name) {
+		size_t n = 0;
+		for (const soak_opt_t *o = soak_run_opts_doc(); o->name && n + 1 < SOAK_GETOPT_MAX; o++)
+			if (strcmp(o->name, "allocator") && strcmp(o->name, "repeat"))
+				doc[n++] = *o;
+	}
+	return doc;
+}
+
 const soak_cmd_doc_t soak_doc_compare = {
 	.synopsis = "soakctl compare [OPTIONS] ALLOCATOR ALLOCATOR [ALLOCATOR...] [-- WORKLOAD-OPTIONS]\n"
 		    "soakctl compare --from-db [--db FILE] [OPTIONS] RUNS|LABEL|COMPARISON-ID...",
@@ -57,8 +71,9 @@ const soak_cmd_doc_t soak_doc_compare = {
 		       "faults and status, then a verdict per metric against the baseline (better / worse / "
 		       "no significant difference / insufficient data). Method: docs/compare-gate.md.",
 	.sections = { { .title = "Compare options", .opts = compare_opts },
-		      { .title = "Run options (as for soakctl run; --allocator is replaced by the arguments)",
-			.opts_fn = soak_run_opts_doc },
+		      { .title = "Run options (as for soakctl run; the arguments name the allocators, "
+				 "--exec-repeat is run's --repeat)",
+			.opts_fn = compare_run_opts },
 		      { .title = "Arguments", .opts = compare_operands, .operands = true } },
 	.examples = "soakctl compare system mimalloc jemalloc --duration 2m\n"
 		    "soakctl compare system mimalloc -w random_mixed -d 30s --repeat 5 --format json\n"
