@@ -19,6 +19,9 @@
 
 #include "db.h"
 
+#define STR_(x) #x
+#define XSTR(x) STR_(x)
+
 typedef struct {
 	char path[64];
 	soak_db_t *db;
@@ -152,6 +155,7 @@ static void assert_run_eq(const soak_run_t *a, const soak_run_t *b)
 	assert_str_eq_null(a->suite_version, b->suite_version);
 	assert_str_eq_null(a->git_rev, b->git_rev);
 	assert_str_eq_null(a->cgroup_mode, b->cgroup_mode);
+	assert_str_eq_null(a->cgroup_placement, b->cgroup_placement);
 	assert_str_eq_null(a->cgroup_paths, b->cgroup_paths);
 	assert_int_equal(a->has_memory_max, b->has_memory_max);
 	assert_int_equal(a->has_swap_max, b->has_swap_max);
@@ -196,6 +200,7 @@ static void test_run_roundtrip(void **state)
 		.suite_version = (char *)"0.1.0",
 		.git_rev = (char *)"abcdef123456",
 		.cgroup_mode = (char *)"hybrid",
+		.cgroup_placement = (char *)"own",
 		.cgroup_paths = (char *)"{\"memory\":\"/sys/fs/cgroup/memory/soak/run-1\"}",
 		.has_memory_max = true, .memory_max = 64ull << 20,
 		.has_swap_max = true, .swap_max = 0,
@@ -900,11 +905,11 @@ static void test_created_schema(void **state)
 	static const struct {
 		const char *sql, *want;
 	} checks[] = {
-		{ "PRAGMA user_version", "1" },
+		{ "PRAGMA user_version", XSTR(SOAK_DB_SCHEMA_VERSION) },
 		{ "PRAGMA application_id", "1397702987" },
 		{ "PRAGMA journal_mode", "wal" },
 		{ "SELECT value FROM meta WHERE key = 'application'", "soak" },
-		{ "SELECT value FROM meta WHERE key = 'schema_version'", "1" },
+		{ "SELECT value FROM meta WHERE key = 'schema_version'", XSTR(SOAK_DB_SCHEMA_VERSION) },
 		{ "SELECT count(*) FROM meta WHERE key = 'created_by' AND value LIKE 'soakctl %'", "1" },
 		{ "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'runs', 'metrics',"
 		  " 'samples', 'run_metrics', 'events', 'run_values', 'histograms', 'logs')", "9" },
