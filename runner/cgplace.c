@@ -133,8 +133,9 @@ int soak_place_facts_read(const char *dir, pid_t self, bool systemd, soak_place_
 	char me[24];
 	snprintf(me, sizeof(me), "%d\n", (int)self);
 	f->alone = !strcmp(buf, me);
-	/* systemd marks cgroups it delegated (trusted.delegate for the system
-	 * manager, user.delegate for user managers, systemd >= 251/252). */
+	/* Recent systemd marks cgroups it delegated (trusted.delegate by the
+	 * system manager, user.delegate by user managers); without the mark a
+	 * systemd host gets a scope instead of a leaf move, which also works. */
 	char x[8];
 	f->delegated = getxattr(dir, "trusted.delegate", x, sizeof(x)) > 0 ||
 		       getxattr(dir, "user.delegate", x, sizeof(x)) > 0;
