@@ -924,6 +924,51 @@ static void test_created_schema(void **state)
 	sqlite3_close(s);
 }
 
+/* Schema 2 (i8-place): a version-1 file (no runs.cgroup_placement) is refused
+ * by a reader and migrated by a writer, its runs kept with a NULL placement. */
+static void test_migrate_placement(void **state)
+{
+	fx_t *f = *state;
+	soak_db_t *w = open_mode(f->path, SOAK_DB_WRITE);
+	int64_t id = new_run(w, "old", NULL);
+	soak_db_close(w);
+	raw_exec(f->path, "ALTER TABLE runs DROP COLUMN cgroup_placement; PRAGMA user_version = 1;");
+	char err[512] = "";
+	soak_db_t *db = NULL;
+	assert_int_equal(soak_db_open(f->path, SOAK_DB_READ, &db, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "older schema (1 < " XSTR(SOAK_DB_SCHEMA_VERSION) ")"));
+	f->db = open_mode(f->path, SOAK_DB_WRITE);
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	soak_run_filter_t flt = { .ids = &id, .n_ids = 1 };
+	assert_int_equal(soak_db_runs(f->db, &flt, &runs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0].label, "old");
+	assert_null(runs[0].cgroup_placement);
+	soak_runs_free(runs, n);
+	soak_run_t r = { 0 };
+	r.workload = (char *)"tiny_hot";
+	r.cgroup_mode = (char *)"v2";
+	r.cgroup_placement = (char *)"systemd-scope";
+	int64_t id2;
+	assert_int_equal(soak_db_run_begin(f->db, &r, &id2), 0);
+	flt.ids = &id2;
+	assert_int_equal(soak_db_runs(f->db, &flt, &runs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0].cgroup_placement, "systemd-scope");
+	soak_runs_free(runs, n);
+	soak_db_close(f->db);
+	f->db = NULL;
+	sqlite3 *s;
+	assert_int_equal(sqlite3_open_v2(f->path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(s, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), SOAK_DB_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+}
+
 static void test_read_only_refuses_writes(void **state)
 {
 	fx_t *f = *state;
@@ -1020,6 +1065,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
 		cmocka_unit_test(test_time),
