@@ -20,7 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCOPE_TIMEOUT_US (30ULL * 1000 * 1000)
+/* The call, and then the job: starting a scope takes milliseconds, but a
+ * loaded host (or a TCG guest) can take seconds; systemd-run waits forever. */
+#define CALL_TIMEOUT_US (30ULL * 1000 * 1000)
+#define JOB_TIMEOUT_US (90ULL * 1000 * 1000)
 
 bool soak_place_systemd_booted(void)
 {
@@ -123,7 +126,7 @@ int soak_place_systemd_scope(const char *unit, bool user, char *err, size_t errl
 			 strerror(-r));
 		goto out;
 	}
-	r = sd_bus_call(bus, m, SCOPE_TIMEOUT_US, &e, &reply);
+	r = sd_bus_call(bus, m, CALL_TIMEOUT_US, &e, &reply);
 	if (r < 0) {
 		snprintf(err, errlen, "the systemd %s manager refused a delegated scope: %s", who,
 			 e.message ? e.message : strerror(-r));
@@ -136,7 +139,7 @@ int soak_place_systemd_scope(const char *unit, bool user, char *err, size_t errl
 		goto out;
 	}
 	w.job = job;
-	uint64_t end = now_us() + SCOPE_TIMEOUT_US;
+	uint64_t end = now_us() + JOB_TIMEOUT_US;
 	while (!w.done) {
 		r = sd_bus_process(bus, NULL);
 		if (r > 0)
