@@ -118,6 +118,11 @@ static const char schema_v1[] =
 	"  SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
+/* Branch i8-place: how the run's cgroups were obtained (own, leaf-move,
+ * systemd-scope, cgroup-parent, none); NULL for runs recorded before. */
+static const char migrate_placement[] =
+	"ALTER TABLE runs ADD COLUMN cgroup_placement TEXT;";
+
 /* Branch i10-truth (issue 10): the host's noise floor measured by
  * `soakctl calibrate` (the spin control workload): per-interval throughput CV
  * and drift at one sampling interval, with the host's identity and time. */
@@ -145,7 +150,8 @@ typedef struct {
 
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
-	{ 2, migrate_host_noise, NULL },   /* i10-truth */
+	{ 2, migrate_placement, NULL },   /* i8-place */
+	{ 3, migrate_host_noise, NULL },   /* i10-truth */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

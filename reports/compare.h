@@ -24,8 +24,8 @@
 /* compare's defaults: several shorter interleaved runs, the run as the unit
  * (measured cost and power: docs/compare-gate.md, scripts/bench-compare-power.sh). */
 #define SOAK_CMP_DEFAULT_REPEAT 5
-#define SOAK_CMP_DEFAULT_DURATION_S 15.0
-#define SOAK_CMP_DEFAULT_WARMUP_S 2.0
+#define SOAK_CMP_DEFAULT_DURATION_S 15
+#define SOAK_CMP_DEFAULT_WARMUP_S 2
 
 /* ---- metrics ---- */
 typedef enum {

@@ -66,6 +66,7 @@ static const col_t cols[] = {
 	FIG("pf_major_per_s", pf.major_per_s), FIG("ctx_switches_per_s", pf.ctx_per_s),
 	FIG("cpu_pct", cpu_pct), FIG("oom_kills", oom_kills),
 	SIZE("steps", steps.n), SIZE("steps_failed", steps.failed),
+	RSTR("cgroup_mode", cgroup_mode), RSTR("cgroup_placement", cgroup_placement),
 	/* Every self-reported counter, "TAG.key=value;..." (whole run), and every
 	 * declared class, "TAG.class=self/measured/agree;...": one cell each, so
 	 * the header stays the same whatever an allocator prints. */

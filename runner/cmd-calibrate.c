@@ -12,26 +12,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdhelp.h"
 #include "result.h"
 #include "run.h"
 #include "soakctl.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: soakctl calibrate [RUN OPTIONS] [-- SPIN OPTIONS]\n\n"
-		   "Measures this host's noise floor: runs the spin control workload (fixed CPU work\n"
-		   "per operation, no allocation) and stores its per-interval throughput CV and\n"
-		   "drift at the sampling interval, with the host's name, kernel and time. Use the\n"
-		   "interval your soaks use (-i); reports show the floor beside CV and drift, and\n"
-		   "`soakctl gate` judges them against it. Defaults: -d 30s --warmup 2s -i 1s.\n\n");
-	soak_run_opts_help(f);
-}
+const soak_cmd_doc_t soak_doc_calibrate = {
+	.synopsis = "soakctl calibrate [RUN OPTIONS] [-- SPIN OPTIONS]",
+	.description = "Measures this host's noise floor: runs the spin control workload (fixed CPU work per "
+		       "operation, no allocation, so its throughput moves with the host only) under the "
+		       "system allocator and stores its per-interval throughput CV and drift at the sampling "
+		       "interval, with the host's name, kernel and time (table host_noise). Use the interval "
+		       "your soaks use (-i). Reports show the floor beside CV and drift, and soakctl gate "
+		       "judges them against it: excess CV = sqrt(CV^2 - floor^2); a floor beyond a threshold "
+		       "makes that check 'cannot evaluate: host too noisy' (docs/compare-gate.md).",
+	.sections = { { .title = "Run options (as for soakctl run; defaults here: --duration 30s --warmup 2s "
+				 "--interval 1s; -w and -a are fixed to spin and system)",
+			.opts_fn = soak_run_opts_doc } },
+	.examples = "soakctl calibrate\n"
+		    "soakctl calibrate -i 250ms -d 1m",
+	.exit_status = "0 the floor was measured and stored, 2 usage or environment error, or the control run "
+		       "did not end ok.",
+};
 
 int soak_cmd_calibrate(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
+			soak_help_print(stdout, "calibrate", &soak_doc_calibrate);
 			return SOAK_EXIT_OK;
 		}
 	soak_run_opts_t o;
