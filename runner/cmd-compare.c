@@ -73,8 +73,8 @@ const soak_cmd_doc_t soak_doc_compare = {
 	.sections = { { .title = "Compare options", .opts = compare_opts },
 		      { .title = "Run options (as for soakctl run; the arguments name the allocators, "
 				 "--exec-repeat is run's --repeat; compare's defaults: --duration "
-				 SOAK_STR(SOAK_CMP_DEFAULT_DURATION_S) "s --warmup " SOAK_STR(SOAK_CMP_DEFAULT_WARMUP_S)
-				 "s per run)",
+				 SOAK_STR(SOAK_CMP_DEFAULT_DURATION_S) "s per run, --warmup " SOAK_STR(SOAK_CMP_DEFAULT_WARMUP_S)
+				 "s for runs of 10 s or more)",
 			.opts_fn = compare_run_opts },
 		      { .title = "Arguments", .opts = compare_operands, .operands = true } },
 	.examples = "soakctl compare system mimalloc jemalloc --duration 2m\n"
@@ -730,9 +730,15 @@ int soak_cmd_compare(int argc, char **argv)
 	/* Several shorter interleaved runs instead of one long one: the run is
 	 * the statistical unit (docs/compare-gate.md). -d/--warmup override. */
 	ro.duration_s = SOAK_CMP_DEFAULT_DURATION_S;
-	ro.warmup_s = SOAK_CMP_DEFAULT_WARMUP_S;
 	if (soak_run_parse_opts(o.run_argc, o.run_argv, &ro, NULL) < 0)
 		goto out;
+	/* The default warm-up applies to runs of 5 warm-ups or more (a short
+	 * -d keeps run's default of none); an explicit --warmup always wins. */
+	bool warmup_given = false;
+	for (int i = 0; i < o.run_argc && strcmp(o.run_argv[i], "--"); i++)
+		warmup_given = warmup_given || !strncmp(o.run_argv[i], "--warmup", 8);
+	if (!warmup_given && ro.duration_s >= 5 * SOAK_CMP_DEFAULT_WARMUP_S)
+		ro.warmup_s = SOAK_CMP_DEFAULT_WARMUP_S;
 	if (o.from_db) {
 		for (int i = 0; i < o.run_argc; i++)
 			if (!strcmp(o.run_argv[i], "--")) {

@@ -203,7 +203,7 @@ pass "run records keep name, path, size, mtime and env; the env reaches the work
 # A comparison that includes a mismatched run shows it and exits 2: it did not
 # measure what it names.
 rc=0
-"$SOAKCTL" compare system nomalloc --config "$CFG" --db "$DB" -d 2s -i 250ms -q --no-progress \
+"$SOAKCTL" compare system nomalloc --config "$CFG" --db "$DB" --repeat 1 -d 2s -i 250ms -q --no-progress \
   > "$T/cmp.md" 2> "$T/cmp.err" || rc=$?
 [ $rc = 2 ] || fail "compare with a mismatched allocator exited $rc"
 grep -q "allocator-mismatch x1" "$T/cmp.md" || fail "compare table does not show the mismatch"

@@ -28,7 +28,9 @@ cat > "$T/soak.ini" <<INI
 path = $LIB
 env = SOAK_TEST_MALLOC_DELAY_NS=$DELAY
 INI
-soak compare system slow --config "$T/soak.ini" -w random_mixed -d 5s -i 200ms --warmup 1s \
+# The run is compare's unit (docs/compare-gate.md): 4 runs each, the fewest
+# that can give a verdict at alpha 0.05.
+soak compare system slow --config "$T/soak.ini" -w random_mixed -d 5s -i 200ms --warmup 1s --repeat 4 \
   --label slowtest --db "$DB" --no-progress -q --format json --output "$T/c.json" \
   || fail "compare exited $?"
 # random_mixed alternates malloc and free on each slot, so half the operations
@@ -53,8 +55,8 @@ assert v["change"] < 0 and v["ci"][1] < 0, v
 # the noise of a shared machine, so allow 0.8x to 2.5x of DELAY/2 per op.
 assert 0.8 * delay / 2 <= added <= 2.5 * delay / 2, added
 PY
-sys_id=$(q "select id from runs where allocator_name='system'")
-slow_id=$(q "select id from runs where allocator_name='slow'")
+sys_id=$(q "select max(id) from runs where allocator_name='system'")
+slow_id=$(q "select max(id) from runs where allocator_name='slow'")
 rc=0
 soak gate --db "$DB" --baseline "$sys_id" --junit "$T/junit.xml" --json "$T/g.json" "$slow_id" \
   > "$T/gate.out" || rc=$?
