@@ -574,9 +574,15 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 			return SOAK_EXIT_USAGE;
 		}
 	}
-	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
-	if (!db)
+	/* Placement first (once for every run): nothing written if it fails. */
+	soak_place_t place;
+	if (soak_run_place(ro, &place) < 0)
 		return SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
+	if (!db) {
+		soak_run_unplace(ro);
+		return SOAK_EXIT_USAGE;
+	}
 
 	char cid[37];
 	uint64_t seed;
@@ -699,6 +705,7 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 		fprintf(stderr, "soakctl: comparison %s recorded in %s; report it again with: soakctl "
 			"compare --from-db --db %s %s\n", cid, ro->db_path, ro->db_path, cid);
 out:
+	soak_run_unplace(ro);
 	collect_free(&c);
 	free(ids);
 	free(slot_of);

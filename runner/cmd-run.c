@@ -33,6 +33,7 @@ static const struct run_opt {
 	{ "swap-max", 0, O_SIZE, "SIZE", "swap limit, like systemd MemorySwapMax= (0 = no swap)" },
 	{ "cpu-max", 0, O_PCT, "PCT", "CPU limit in percent of one CPU, like systemd CPUQuota= (50%, 200%)" },
 	{ "no-cgroup", 0, O_FLAG, NULL, "run without a cgroup (no limits; recorded as such)" },
+	{ "cgroup-parent", 0, O_STR, "PATH", "create the run's cgroups below this cgroup2 directory (absolute, or relative to the cgroup2 mount), which must offer memory and cpu" },
 	{ "db", 0, O_STR, "FILE", "database file (default ./soak.db)" },
 	{ "label", 'l', O_STR, "TEXT", "label stored with the run (select it with report --label)" },
 	{ "latency-sample", 0, O_U32, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)" },
@@ -123,6 +124,8 @@ static int set_opt(soak_run_opts_t *o, const struct run_opt *d, const char *v)
 			o->config = v;
 		else if (!strcmp(n, "tp-pattern"))
 			o->tp_pattern = v;
+		else if (!strcmp(n, "cgroup-parent"))
+			o->cgroup_parent = v;
 		else if (!strcmp(n, "db"))
 			o->db_path = v;
 		else
@@ -192,6 +195,8 @@ static int validate(const soak_run_opts_t *o)
 		return soak_err("--warmup (%gs) must be shorter than --duration (%gs)", o->warmup_s, o->duration_s), -EINVAL;
 	if (o->no_cgroup && (o->has_memory_max || o->has_swap_max || o->has_cpu_max))
 		return soak_err("--no-cgroup cannot enforce --memory-max/--swap-max/--cpu-max: drop one"), -EINVAL;
+	if (o->no_cgroup && o->cgroup_parent)
+		return soak_err("--no-cgroup and --cgroup-parent contradict each other: drop one"), -EINVAL;
 	if (o->tp_pattern && !o->repeat)
 		return soak_err("--tp-pattern applies to --workload exec --repeat only"), -EINVAL;
 	if (o->tp_pattern) {
@@ -269,11 +274,19 @@ int soak_cmd_run(int argc, char **argv)
 	soak_run_opts_init(&o);
 	if (soak_run_parse_opts(argc - 1, argv + 1, &o, NULL) < 0)
 		return SOAK_EXIT_USAGE;
-	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
-	if (!db)
+	/* Placement first: a host where the run cannot get cgroups must not
+	 * leave a database file behind. */
+	soak_place_t place;
+	if (soak_run_place(&o, &place) < 0)
 		return SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
+	if (!db) {
+		soak_run_unplace(&o);
+		return SOAK_EXIT_USAGE;
+	}
 	int64_t id = 0;
 	int r = soak_run_execute(db, &o, &id);
+	soak_run_unplace(&o);
 	if (r < 0) {
 		soak_db_close(db);
 		return SOAK_EXIT_USAGE;

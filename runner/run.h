@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cgplace.h"
 #include "db.h"
 
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
 	uint64_t memory_max, swap_max;
 	double cpu_max_pct;
 	bool no_cgroup;
+	const char *cgroup_parent;   /* --cgroup-parent PATH, or NULL */
+	soak_place_t *place;         /* set by soak_run_place (NULL with --no-cgroup) */
 	const char *db_path;         /* default ./soak.db */
 	const char *label;
 	const char *comparison_id;   /* set by compare */
@@ -52,6 +55,13 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
  * lets other commands (compare) pass run options through without a list of
  * their own. */
 bool soak_run_opt_is_flag(const char *arg);
+
+/* Chooses where the runs' cgroups go (cgplace.h), once per soakctl, before
+ * the database is opened: a host where no placement works gets one line and
+ * -errno, and nothing is written. Sets o->place (unless --no-cgroup). */
+int soak_run_place(soak_run_opts_t *o, soak_place_t *place);
+/* Undoes it: the runner's leaf and the controllers it enabled. */
+void soak_run_unplace(soak_run_opts_t *o);
 
 /* Executes one run and records it in db. Returns 0 when the run was recorded
  * (whatever its status; *ret_run_id set), or a negative errno for an
