@@ -278,7 +278,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	} else {
 		char cmd[PATH_MAX];
 		if (soak_spawn_resolve(o->wl_argv[0], cmd, sizeof(cmd)) < 0) {
-			soak_err("--workload exec: command '%s' not found or not executable", o->wl_argv[0]);
+			soak_err("--workload exec: command '%s' is not an executable file (not found, a "
+				 "directory or not executable): give a program", o->wl_argv[0]);
 			rc = -ENOENT;
 			goto out;
 		}

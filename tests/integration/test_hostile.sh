@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Hostile numbers and commands at the command line (issue 9 row 13): each is
+# refused with one line that says why, exit 2, and no run record.
+source "$(dirname "$0")/lib.sh"
+refused() { # refused WHAT PATTERN ARGS...: exit 2, one line matching PATTERN, no run recorded
+  local what=$1 pat=$2; shift 2
+  local rc=0 before
+  before=$( [ -e "$DB" ] && q "select count(*) from runs" || echo 0)
+  soak run --db "$DB" -q --no-progress "$@" > "$T/out" 2> "$T/err" || rc=$?
+  [ $rc = 2 ] || fail "$what: exit $rc, expected 2 ($(cat "$T/err"))"
+  [ "$(wc -l < "$T/err")" = 1 ] || fail "$what: $(wc -l < "$T/err") lines: $(cat "$T/err")"
+  grep -qE "$pat" "$T/err" || fail "$what: '$(cat "$T/err")' does not match /$pat/"
+  if [ -e "$DB" ]; then
+    [ "$(q "select count(*) from runs")" = "$before" ] || fail "$what: a run record was created"
+  fi
+  echo "  $what: $(cat "$T/err")"
+}
+refused "-d 1s1s" "duration 1s1s: not a valid TIME" -w exec -d 1s1s -- /bin/true
+refused "-d 0x3" "duration 0x3: not a valid TIME" -w exec -d 0x3 -- /bin/true
+refused "-d 1e3" "not a valid TIME" -w exec -d 1e3 -- /bin/true
+refused "--memory-max 10000000T" "memory-max 10000000T: out of range" -w exec --memory-max 10000000T -d 1s -- /bin/true
+refused "--memory-max 1" "below the floor of 1M" -w exec --memory-max 1 -d 1s -- /bin/true
+refused "--cpu-max 0.0001%" "below 1%, the smallest CPU quota" -w exec --cpu-max 0.0001% -d 1s -- /bin/true
+grep -q "root" "$T/err" && fail "--cpu-max 0.0001%: the message talks about root"
+refused "exec a directory" "'/tmp' is not an executable file" -w exec --no-cgroup -d 1s -- /tmp
+refused "exec \"\"" "'' is not an executable file" -w exec --no-cgroup -d 1s -- ""
+pass "hostile numbers and commands refused before any run record"
