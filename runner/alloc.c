@@ -1,7 +1,7 @@
 /* alloc.c - the allocator registry; see alloc.h. */
 #include "alloc.h"
+#include "elfread.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,20 +35,16 @@ static const char *const libdirs[] = {
 
 static int check_library(const char *path, soak_alloc_t *a, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "allocator %s: cannot open %s: %s", a->name, path, strerror(errno));
-		return -ENOENT;
-	}
-	Elf64_Ehdr eh;
 	struct stat st;
-	ssize_t n = read(fd, &eh, sizeof(eh));
-	int r = fstat(fd, &st);
-	close(fd);
-	if (r < 0 || !S_ISREG(st.st_mode) || n != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_type != ET_DYN) {
-		snprintf(err, errlen, "allocator %s: %s is not an ELF shared library", a->name, path);
+	int r = soak_elf_is_shared(path);
+	if (r == -EINVAL || (r == 0 && stat(path, &st) != 0)) {
+		snprintf(err, errlen, "allocator %s: %s is not an ELF shared library of this machine "
+			 "(or its headers are damaged)", a->name, path);
 		return -EINVAL;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "allocator %s: cannot open %s: %s", a->name, path, strerror(-r));
+		return -ENOENT;
 	}
 	if (!realpath(path, a->path))
 		snprintf(a->path, sizeof(a->path), "%s", path);
@@ -286,49 +281,7 @@ int soak_alloc_each(const char *config,
 
 int soak_alloc_exports(const char *path, const char *sym)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(Elf64_Ehdr)) {
-		close(fd);
-		return -EINVAL;
-	}
-	size_t size = (size_t)st.st_size;
-	const unsigned char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
-	int r = -EINVAL;
-	const Elf64_Ehdr *eh = (const void *)m;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > size)
-		goto out;
-	const Elf64_Shdr *sh = (const void *)(m + eh->e_shoff);
-	r = 0;
-	for (unsigned i = 0; i < eh->e_shnum && r == 0; i++) {
-		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum)
-			continue;
-		const Elf64_Shdr *strs = &sh[sh[i].sh_link];
-		if (sh[i].sh_offset + sh[i].sh_size > size || strs->sh_offset + strs->sh_size > size)
-			break;
-		const Elf64_Sym *syms = (const void *)(m + sh[i].sh_offset);
-		size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
-		for (size_t k = 0; k < n; k++) {
-			unsigned type = ELF64_ST_TYPE(syms[k].st_info), bind = ELF64_ST_BIND(syms[k].st_info);
-			if (syms[k].st_shndx == SHN_UNDEF || syms[k].st_name >= strs->sh_size ||
-			    (type != STT_FUNC && type != STT_GNU_IFUNC) || (bind != STB_GLOBAL && bind != STB_WEAK))
-				continue;
-			const char *name = (const char *)(m + strs->sh_offset + syms[k].st_name);
-			if (!strncmp(name, sym, strs->sh_size - syms[k].st_name) && !strcmp(name, sym)) {
-				r = 1;
-				break;
-			}
-		}
-	}
-out:
-	munmap((void *)m, size);
-	return r;
+	return soak_elf_exports(path, sym);
 }
 
 bool soak_alloc_matches(const soak_alloc_t *a, const char *observed)

@@ -25,3 +25,15 @@ grep -q "root" "$T/err" && fail "--cpu-max 0.0001%: the message talks about root
 refused "exec a directory" "'/tmp' is not an executable file" -w exec --no-cgroup -d 1s -- /tmp
 refused "exec \"\"" "'' is not an executable file" -w exec --no-cgroup -d 1s -- ""
 pass "hostile numbers and commands refused before any run record"
+
+# Row 3: a shared object whose e_shoff wraps the old bounds check (soakctl
+# died of SIGSEGV, rc 139): refused with one line, no run record.
+python3 - "$SOAK_BUILD/tests/libsizelog.so" "$T/bad.so" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+b[0x28:0x30] = struct.pack('<Q', 0xffffffffffffff60)
+open(sys.argv[2], 'wb').write(b)
+PY
+refused "-a with e_shoff 0xffffffffffffff60" "bad.so is not an ELF shared library" -a "$T/bad.so" -w exec --no-cgroup -d 1s -- /bin/true
+refused "-a NAME= same library" "is not an ELF shared library" -a "bad=$T/bad.so" -w random_mixed --no-cgroup -d 1s
+pass "damaged ELF refused"
