@@ -1,10 +1,10 @@
 /* alloc.c - the allocator registry; see alloc.h. */
 #include "alloc.h"
 #include "elfread.h"
+#include "soak/ini.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,36 +76,62 @@ struct ini_find {
 	soak_alloc_t found;
 	bool hit;
 	const char *file;
-	void (*fn)(const char *name, const soak_alloc_t *a, const char *err, void *arg);
-	void *arg;
-	char bad[256];
+	/* listing: every [allocator.NAME] section in file order */
+	char (*names)[64];
+	size_t n_names, cap_names;
 };
 
-/* Sections [allocator.NAME] with keys path and env. */
-static int ini_cb(void *user, const char *section, const char *key, const char *value)
+/* Sections [allocator.NAME] with keys path and env; other sections belong to
+ * other readers of the same file (the gate's thresholds). */
+static int ini_cb(void *user, const char *section, const char *key, const char *value, int line,
+		  char *err, size_t errlen)
 {
+	(void)line;
 	struct ini_find *f = user;
 	if (strncmp(section, "allocator.", 10))
-		return 1;
+		return 0;
 	const char *name = section + 10;
+	if (!key) {
+		if (!*name) {
+			snprintf(err, errlen, "[allocator.] has no name: [allocator.NAME]");
+			return -EINVAL;
+		}
+		if (f->names && f->n_names < f->cap_names)
+			snprintf(f->names[f->n_names++], sizeof(f->names[0]), "%s", name);
+		return 0;
+	}
 	if (f->want && strcmp(name, f->want))
-		return 1;
+		return 0;
 	if (strcmp(f->found.name, name)) {
 		memset(&f->found, 0, sizeof(f->found));
 		snprintf(f->found.name, sizeof(f->found.name), "%s", name);
 		snprintf(f->found.source, sizeof(f->found.source), "%s", f->file);
 	}
-	if (!strcmp(key, "path"))
-		snprintf(f->found.path, sizeof(f->found.path), "%s", value);
-	else if (!strcmp(key, "env"))
-		snprintf(f->found.env, sizeof(f->found.env), "%s", value);
-	else {
-		snprintf(f->bad, sizeof(f->bad), "%s: unknown key '%s' in [%s] (known: path, env)",
-			 f->file, key, section);
-		return 0;
+	char *dst;
+	size_t cap;
+	if (!strcmp(key, "path")) {
+		dst = f->found.path;
+		cap = sizeof(f->found.path);
+	} else if (!strcmp(key, "env")) {
+		char **env = NULL;
+		int r = soak_env_split(value, &env, NULL, err, errlen);
+		if (r < 0)
+			return r;
+		soak_env_free(env);
+		dst = f->found.env;
+		cap = sizeof(f->found.env);
+	} else {
+		snprintf(err, errlen, "unknown key '%s' in [%s] (known: path, env)", key, section);
+		return -EINVAL;
 	}
+	if (strlen(value) >= cap) {
+		snprintf(err, errlen, "%s in [%s] is %zu bytes, more than the %zu this suite keeps",
+			 key, section, strlen(value), cap - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, value, strlen(value) + 1);
 	f->hit = true;
-	return 1;
+	return 0;
 }
 
 /* The INI files in lookup order; only existing ones. */
@@ -141,20 +167,7 @@ static int config_files(const char *config, char files[3][PATH_MAX])
 static int parse_ini(const char *file, struct ini_find *f, char *err, size_t errlen)
 {
 	f->file = file;
-	f->bad[0] = '\0';
-	int r = ini_parse(file, ini_cb, f);
-	if (r == -1) {
-		snprintf(err, errlen, "cannot read config %s: %s", file, strerror(errno));
-		return -ENOENT;
-	}
-	if (r != 0) {
-		if (f->bad[0])
-			snprintf(err, errlen, "%s", f->bad);
-		else
-			snprintf(err, errlen, "%s:%d: syntax error", file, r);
-		return -EINVAL;
-	}
-	return 0;
+	return soak_ini_parse_file(file, ini_cb, f, err, errlen);
 }
 
 static int from_config(const char *name, const char *config, soak_alloc_t *a, char *err, size_t errlen)
@@ -252,14 +265,15 @@ int soak_alloc_each(const char *config,
 	for (int i = 0; i < n; i++) {
 		/* Collect section names first, then resolve each one; a name an
 		 * earlier file registers is listed from that file only. */
-		FILE *fp = fopen(files[i], "re");
-		if (!fp)
+		char names[64][64];
+		struct ini_find lf = { .want = "", .names = names, .cap_names = 64 };
+		char why0[1024] = "";
+		if (parse_ini(files[i], &lf, why0, sizeof(why0)) < 0) {
+			fn(files[i], &(soak_alloc_t){ 0 }, why0, arg);
 			continue;
-		char line[1024];
-		while (fgets(line, sizeof(line), fp)) {
-			char name[64];
-			if (sscanf(line, " [allocator.%63[^]]]", name) != 1)
-				continue;
+		}
+		for (size_t j = 0; j < lf.n_names; j++) {
+			const char *name = names[j];
 			bool dup = false;
 			for (int k = 0; k < nseen && !dup; k++)
 				dup = !strcmp(seen[k], name);
@@ -268,13 +282,12 @@ int soak_alloc_each(const char *config,
 			if (nseen < 64)
 				snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
 			soak_alloc_t a = { 0 };
-			char why[512] = "";
+			char why[1024] = "";
 			int r = from_config(name, files[i], &a, why, sizeof(why));
 			if (r == -ENOENT && !why[0])
 				snprintf(why, sizeof(why), "not found");
 			fn(name, &a, why, arg);
 		}
-		fclose(fp);
 	}
 	return 0;
 }

@@ -172,6 +172,11 @@ static void test_thresholds_other_errors(void **state)
 		{ "[gate]\nalpha = 2\n", "not in (0, 0.5]" },
 		{ "[gate]\ncv_max_pct = -1\n", "must not be negative" },
 		{ "[gate]\nthis is not ini\n", ":2:" },
+		/* Issue 9 row 7: after a 300-character line the line is still right,
+		 * duplicates are errors. */
+		{ "[gate]\n; ..................................................................................................................................................................................................................................................................................................\nalpha = 2\n", ":3: key 'alpha'" },
+		{ "[gate]\nalpha = 0.05\nalpha = 0.01\n", ":3: key 'alpha' given twice in [gate] (first at line 2)" },
+		{ "[gate]\nalpha = 0.05\n[gate]\n", ":3: duplicate section [gate]" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ftruncate(fd, 0), 0);
