@@ -37,3 +37,19 @@ PY
 refused "-a with e_shoff 0xffffffffffffff60" "bad.so is not an ELF shared library" -a "$T/bad.so" -w exec --no-cgroup -d 1s -- /bin/true
 refused "-a NAME= same library" "is not an ELF shared library" -a "bad=$T/bad.so" -w random_mixed --no-cgroup -d 1s
 pass "damaged ELF refused"
+
+# Self-reported counters: -510 and inf were stored and summed into the
+# syscall total. Now each is unavailable with a reason, the total is not
+# computed, and an event says why.
+soak run --db "$DB" -w exec --no-cgroup -d 1s -i 100ms -q --no-progress -- \
+  sh -c 'echo "[SS_OS_STATS] madvise=inf mmap_total=-510 alloc=7"; exit 0' || true
+id=$(q "select max(id) from runs")
+[ "$(q "select value from run_values where run_id=$id and name='selfreport.SS_OS_STATS.alloc'")" = 7.0 ] \
+  || fail "a valid counter was not kept: $(q "select name, value, reason from run_values where run_id=$id")"
+for k in mmap_total madvise syscalls_total; do
+  row=$(q "select coalesce(value, 'NULL') || '|' || coalesce(reason, '') from run_values where run_id=$id and name='selfreport.SS_OS_STATS.$k'")
+  case "$row" in NULL\|*negative*) ;; *) fail "selfreport $k stored as '$row'";; esac
+done
+[ "$(q "select count(*) from events where run_id=$id and kind='selfreport_invalid'")" = 2 ] \
+  || fail "no selfreport_invalid events"
+pass "negative and non-finite self-reported counters flagged, not summed"
