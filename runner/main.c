@@ -1,7 +1,9 @@
 /* main.c - soakctl: the command table. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "soak/text.h"
 #include "soakctl.h"
 
 static const soak_cmd_t commands[] = {
@@ -24,8 +26,28 @@ static void usage(FILE *f)
 		   "Exit codes: 0 ok, 1 gate failed or regression found, 2 usage or environment error.\n");
 }
 
+/* stdout and stderr behind a filter that turns control characters into '?'
+ * (soak/text.h): labels, commands, worker messages and logs come from
+ * workloads and databases we do not trust. stderr stays unbuffered, stdout
+ * line-buffered on a terminal. */
+static void filter_std_streams(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	FILE *o = soak_text_filter_fd(STDOUT_FILENO), *e = soak_text_filter_fd(STDERR_FILENO);
+	if (o) {
+		setvbuf(o, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+		stdout = o;
+	}
+	if (e) {
+		setvbuf(e, NULL, _IONBF, 0);
+		stderr = e;
+	}
+}
+
 int main(int argc, char **argv)
 {
+	filter_std_streams();
 	if (argc < 2) {
 		usage(stderr);
 		return SOAK_EXIT_USAGE;

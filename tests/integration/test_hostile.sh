@@ -53,3 +53,19 @@ done
 [ "$(q "select count(*) from events where run_id=$id and kind='selfreport_invalid'")" = 2 ] \
   || fail "no selfreport_invalid events"
 pass "negative and non-finite self-reported counters flagged, not summed"
+
+# Terminal escapes and CSV formulas: a label, a worker message and a command
+# name holding escape sequences reach neither stdout nor stderr raw; a label
+# that a spreadsheet would run as a formula is neutralised in CSV.
+esc=$(printf 'x\033]0;pwned\007\033[31mred\302\233y')
+soak run --db "$DB" -w exec --no-cgroup -d 1s -q --no-progress --label "$esc" -- /bin/true || true
+soak run --db "$DB" -w exec --no-cgroup -d 1s -q --no-progress --label '=HYPERLINK("http://x","y")' -- /bin/true || true
+{ soak runs --db "$DB"; soak report --db "$DB" --label "$esc"; soak report --db "$DB" --label "$esc" --format csv
+  soak run --db "$DB" -w exec -d 1s -q --no-progress -- "/x$esc" || true; } > "$T/tty.out" 2>&1
+if grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$T/tty.out"; then
+  fail "control characters reached the terminal: $(grep -P '[\x00-\x08\x0b-\x1f\x7f]' "$T/tty.out" | od -c | head -5)"
+fi
+grep -qF 'x?]0;pwned??[31mred?y' "$T/tty.out" || fail "the label is not shown with '?' for its controls"
+soak report --db "$DB" --label '=HYPERLINK("http://x","y")' --format csv -o "$T/r.csv"
+grep -qF "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"" "$T/r.csv" || fail "formula cell not neutralised: $(tail -1 "$T/r.csv")"
+pass "terminal output has no control characters; CSV formula cells neutralised"
