@@ -1,6 +1,5 @@
 /* cmd-run.c - `soakctl run`: options table, parser (shared with compare), command. */
 #include <errno.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 
 #include "run.h"
 #include "soak/parse.h"
+#include "soak/tpscan.h"
 #include "soakctl.h"
 
 #define SOAK_MEMORY_MAX_FLOOR (1024 * 1024)
@@ -213,13 +213,9 @@ static int validate(const soak_run_opts_t *o)
 	if (o->tp_pattern && !o->repeat)
 		return soak_err("--tp-pattern applies to --workload exec --repeat only"), -EINVAL;
 	if (o->tp_pattern) {
-		regex_t re;
-		if (regcomp(&re, o->tp_pattern, REG_EXTENDED) != 0)
-			return soak_err("--tp-pattern '%s' is not a valid extended regular expression", o->tp_pattern), -EINVAL;
-		bool has_group = re.re_nsub >= 1;
-		regfree(&re);
-		if (!has_group)
-			return soak_err("--tp-pattern '%s' needs a group ( ) around the number", o->tp_pattern), -EINVAL;
+		char err[512];
+		if (soak_tp_pattern_check(o->tp_pattern, err, sizeof(err)) < 0)
+			return soak_err("%s", err), -EINVAL;
 	}
 	if (o->repeat && strcmp(o->workload, "exec"))
 		return soak_err("--repeat applies to --workload exec only"), -EINVAL;

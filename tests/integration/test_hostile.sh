@@ -69,3 +69,9 @@ grep -qF 'x?]0;pwned??[31mred?y' "$T/tty.out" || fail "the label is not shown wi
 soak report --db "$DB" --label '=HYPERLINK("http://x","y")' --format csv -o "$T/r.csv"
 grep -qF "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"" "$T/r.csv" || fail "formula cell not neutralised: $(tail -1 "$T/r.csv")"
 pass "terminal output has no control characters; CSV formula cells neutralised"
+
+# --tp-pattern that glibc's matcher runs for seconds per line (found by
+# tests/fuzz/fuzz_tp_pattern) is refused before the run.
+refused "--tp-pattern s++++/s" "a repetition right after another" -w exec --repeat --no-cgroup -d 1s \
+  --tp-pattern 'ops++++++++++++++++++++++/s: ([0-9.]+)' -- /bin/true
+pass "--tp-pattern with stacked repetitions refused"

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "soak/parse.h"
+#include "soak/tpscan.h"
 
 static void test_duration(void **state)
 {
@@ -109,6 +110,31 @@ static void test_format(void **state)
 	assert_string_equal(soak_fmt_duration(2.5, b, sizeof(b)), "2.5s");
 }
 
+/* --tp-pattern: what glibc's matcher can run in bounded time (the fuzzer
+ * found "ops++++++++++++++++++++++/s: ([0-9.]+)" taking over 10 s). */
+static void test_tp_pattern(void **state)
+{
+	(void)state;
+	char err[512];
+	static const char *ok[] = { "Throughput = ([0-9.]+) ops/s", "ops: ([0-9]+(\\.[0-9]+)?)",
+				    "a{2,3}([0-9]+)", "[+*]+ ([0-9]+)", "x\\++([0-9]+)", "[[:digit:]]+ (x)" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (soak_tp_pattern_check(ok[i], err, sizeof(err)) != 0)
+			fail_msg("refused '%s': %s", ok[i], err);
+	static const char *bad[] = { "ops++++/s: ([0-9.]+)", "a*+([0-9])", "(a)?*", "a{2}{3}(b)",
+				     "(a)\\1", "no group", "([0-9]", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (soak_tp_pattern_check(bad[i], err, sizeof(err)) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+	/* The matcher keeps only finite, non-negative numbers. */
+	tp_scan_t s = { .tp = NAN };
+	assert_int_equal(regcomp(&s.re, "ops: ([-0-9.e]+)", REG_EXTENDED), 0);
+	const char out[] = "ops: 12.5\nops: -3\nops: 1e999\nno\n";
+	soak_tp_scan(&s, out, sizeof(out) - 1);
+	assert_true(s.tp == 12.5);
+	regfree(&s.re);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_percent_u64),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_tp_pattern),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
