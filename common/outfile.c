@@ -1,5 +1,6 @@
 /* outfile.c - atomic, private output files; see include/soak/outfile.h. */
 #include "soak/outfile.h"
+#include "soak/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,21 +60,27 @@ int soak_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg), c
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-fd));
 		return fd;
 	}
-	FILE *f = fdopen(fd, "w");
+	/* Through the control-character filter (soak/text.h): a file that is
+	 * later cat'ed to a terminal carries no escape sequence either. The
+	 * formats escape what they must themselves (JSON, XML, CSV quoting). */
+	FILE *f = soak_text_filter_fd(fd);
 	if (!f) {
-		int e = errno;
+		int e = errno ? errno : ENOMEM;
 		close(fd);
 		unlink(tmp);
 		free(tmp);
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
 		return -e;
 	}
+	setvbuf(f, NULL, _IOFBF, 65536);
 	int r = emit(f, arg);
 	if (r == 0 && fflush(f) != 0)
-		r = -errno;
-	if (r == 0 && fsync(fileno(f)) != 0)
-		r = -errno;
+		r = errno ? -errno : -EIO;
 	if (fclose(f) != 0 && r == 0)
+		r = errno ? -errno : -EIO;
+	if (r == 0 && fsync(fd) != 0)
+		r = -errno;
+	if (close(fd) != 0 && r == 0)
 		r = -errno;
 	/* rename replaces a symlink at path itself, never the file it points to. */
 	if (r == 0 && rename(tmp, path) != 0)

@@ -4,7 +4,8 @@
  * O_NOFOLLOW in the target's directory (so nothing a symlink points at is
  * ever written), mode 0600 whatever the umask, flushed and fsync'ed, then
  * renamed over the target. On any error the target is untouched and the
- * temporary file is removed.
+ * temporary file is removed. Control characters other than newline and tab
+ * are written as '?' (soak/text.h).
  */
 #ifndef SOAK_OUTFILE_H
 #define SOAK_OUTFILE_H

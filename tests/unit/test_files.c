@@ -104,6 +104,26 @@ static void test_private_mode(void **state)
 	rm_rf(dir);
 }
 
+static int emit_escape(FILE *f, const void *arg)
+{
+	(void)arg;
+	return fputs("label \x1b]0;pwned\x07 ok\tcol\nnext \xc2\x9b \xc3\xa9\n", f) < 0 ? -EIO : 0;
+}
+
+/* Files are later cat'ed to terminals: no control character but newline and
+ * tab reaches them either. */
+static void test_controls_replaced(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/soak-test-files-XXXXXX", out[128], buf[256], err[256];
+	mkdir_tmp(dir);
+	snprintf(out, sizeof(out), "%s/r.md", dir);
+	assert_int_equal(soak_write_atomic(out, emit_escape, NULL, err, sizeof(err)), 0);
+	slurp(out, buf, sizeof(buf));
+	assert_string_equal(buf, "label ?]0;pwned? ok\tcol\nnext ? \xc3\xa9\n");
+	rm_rf(dir);
+}
+
 static void test_special_targets_refused(void **state)
 {
 	(void)state;
@@ -177,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_symlinks_not_followed),
 		cmocka_unit_test(test_private_mode),
 		cmocka_unit_test(test_special_targets_refused),
+		cmocka_unit_test(test_controls_replaced),
 		cmocka_unit_test(test_db_private),
 		cmocka_unit_test(test_db_special_refused),
 	};
