@@ -97,6 +97,7 @@ static void test_errors_name_lines(void **state)
 	/* NUL byte */
 	rec_t r;
 	char err[512];
+	memset(&r, 0, sizeof(r));
 	assert_int_equal(soak_ini_parse_mem("t.ini", "[a]\nk=1\0x\n", 10, rec, &r, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "t.ini:2: a NUL byte"));
 	/* Comments, CRLF, BOM, ':' and inline comments are fine. */
