@@ -20,10 +20,10 @@ typedef struct {
 
 /* Whether soakctl accepts pattern for --tp-pattern: an extended regular
  * expression of at most 256 bytes with a group around the number, and
- * without what makes glibc's matcher exponential (found by
- * tests/fuzz/fuzz_tp_pattern: "s++++++++++++++++/s" took over 10 s on one
- * line): a repetition operator right after another one, or a
- * back-reference. 0, or -EINVAL with err saying what is wrong. */
+ * without what makes glibc's regcomp exponential (found by
+ * tests/fuzz/fuzz_tp_pattern; measured: "ops" + 12 stacked '+' 0.05 s, 14
+ * 0.17 s, 16 1.2 s, the fuzzer's 22 over 10 s): a repetition operator right
+ * after another one, or a back-reference. 0, or -EINVAL with err saying what is wrong. */
 int soak_tp_pattern_check(const char *pattern, char *err, size_t errlen);
 
 /* Matches the buffered line and empties the buffer. */
