@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "cgroup-kill.h"
 #include "db.h"
 #include "soakctl.h"
 
@@ -31,13 +31,24 @@ int soak_cli_parse_id(const char *s, int64_t *ret)
 	return 0;
 }
 
-/* A runner that died left its cgroups (and maybe a worker, which PDEATHSIG
- * normally killed) behind: kill and remove them. */
+/* A runner that died left its cgroups (and maybe processes its sentinel
+ * did not get to) behind: kill and remove them. The paths come from the
+ * database, which may have been copied from anywhere: only directories that
+ * pass soak_cg_recover_json's checks for this run are touched. */
 static void remove_left_cgroups(const soak_run_t *r, void *arg)
 {
 	(void)arg;
-	if (r->cgroup_paths && soak_cg_destroy_json(r->cgroup_paths) < 0)
-		soak_err("run %lld: could not remove its cgroups %s", (long long)r->id, r->cgroup_paths);
+	char why[2048] = "";
+	if (!r->cgroup_paths || !strcmp(r->cgroup_paths, "{}"))
+		return;
+	int e = soak_cg_recover_json(r->cgroup_paths, r->uuid, NULL, 0, why, sizeof(why));
+	if (e < 0 && !why[0])
+		snprintf(why, sizeof(why), "cannot remove its cgroups: %s", strerror(-e));
+	for (char *l = why, *nl; e < 0 && l; l = nl) {
+		if ((nl = strchr(l, '\n')))
+			*nl++ = '\0';
+		soak_err("run %lld: %s", (long long)r->id, l);
+	}
 }
 
 /* Marks runs of dead runners before any command looks at the database, so a

@@ -40,6 +40,7 @@ typedef struct {
 	const soak_run_opts_t *o;
 	soak_db_t *db;
 	int64_t id;
+	char uuid[40];          /* the run's uuid, made before its cgroups (their name) */
 	soak_alloc_t alloc;
 	soak_cg_t cg;
 	soak_shm_t *shm;

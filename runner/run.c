@@ -22,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-kill.h"
 #include "run-internal.h"
+#include "soak/uuid.h"
 #include "runinfo.h"
 #include "soakctl.h"
 
@@ -187,6 +189,7 @@ static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, cha
 	rec->interval_s = o->interval_s;
 	rec->warmup_s = o->warmup_s;
 	rec->status = "running";
+	rec->uuid = r->uuid[0] ? r->uuid : NULL;
 	rec->runner_pid = getpid();
 	soak_db_proc_starttime(getpid(), &rec->runner_starttime);
 }
@@ -302,9 +305,13 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	if (!o->no_cgroup) {
 		soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,
 					 o->memory_max, o->swap_max, o->cpu_max_pct };
-		char name[64];
-		static unsigned seq;
-		snprintf(name, sizeof(name), "soak-%d-%u", (int)getpid(), seq++);
+		/* Named after the run's uuid: recovery removes a directory only if
+		 * its name matches the run record that points at it. */
+		char name[SOAK_CG_NAME_LEN];
+		if ((rc = soak_uuid4(r->uuid)) < 0 || (rc = soak_cg_run_name(r->uuid, name, sizeof(name))) < 0) {
+			soak_err("cannot generate a run uuid: %s", strerror(-rc));
+			goto out;
+		}
 		if ((rc = soak_cg_create(&r->cg, name, &lim, err, sizeof(err))) < 0) {
 			soak_err("%s (run as root, or pass --no-cgroup to run without limits)", err);
 			goto out;
