@@ -1,5 +1,6 @@
 /* cli.c - helpers shared by the subcommands. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "cgroup-kill.h"
 #include "db.h"
+#include "run.h"
 #include "soakctl.h"
 
 void soak_err(const char *fmt, ...)
@@ -18,6 +20,12 @@ void soak_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int soak_exit_interrupted(void)
+{
+	int sig = soak_run_interrupt_signal;
+	return SOAK_EXIT_SIGNAL_BASE + (sig > 0 && sig < 64 ? sig : SIGINT);
 }
 
 int soak_cli_parse_id(const char *s, int64_t *ret)

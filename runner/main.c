@@ -21,7 +21,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'soakctl COMMAND --help' describes each command.\n"
-		   "Exit codes: 0 ok, 1 gate failed or regression found, 2 usage or environment error.\n");
+		   "Exit codes: 0 ok, 1 gate failed or regression found, 2 usage or environment error,\n"
+		   "130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP): run or compare interrupted.\n");
 }
 
 int main(int argc, char **argv)

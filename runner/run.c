@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@
 #include "soakctl.h"
 
 volatile int soak_run_interrupted;
+volatile int soak_run_interrupt_signal;
 
 
 void soak_run_opts_init(soak_run_opts_t *o)
@@ -240,6 +242,7 @@ static void cleanup(run_t *r)
 	if (r->cg.paths.mode != SOAK_CG_NONE && soak_cg_destroy(&r->cg) < 0)
 		soak_err("could not remove cgroup %s; remove it by hand",
 			 r->cg.paths.unified_dir[0] ? r->cg.paths.unified_dir : r->cg.paths.mem_dir);
+	soak_guard_stop(&r->guard);
 	if (r->shm)
 		munmap(r->shm, sizeof(soak_shm_t));
 	if (r->shm_fd >= 0)
@@ -257,6 +260,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	r->db = db;
 	r->shm_fd = -1;
 	r->out.fd = r->err.fd = -1;
+	r->guard = (soak_guard_t){ .pid = -1, .fd = -1 };
 	char err[1024] = "";
 	int rc;
 	bool builtin = strcmp(o->workload, "exec") != 0;
@@ -357,6 +361,10 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	char **env = child_env(r, envstore, sizeof(envstore));
 	soak_spawn_t sp = { .argv = argv, .env_add = env, .clear_ld_preload = true,
 			    .keep_fd = r->shm_fd, .capture = true };
+	/* Without a cgroup nothing else can find the command's orphans: they
+	 * become our children (reaped in run_try_reap, killed at the end). */
+	if (o->no_cgroup)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigset_t oldmask;
 	int sfd = signals_block(&oldmask);
 	rc = soak_spawn(&sp, &r->child);
@@ -367,6 +375,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto unblock;
 	}
 	r->ctx.pid = r->child.pid;
+	if (soak_guard_start(&r->guard, &r->cg.paths, r->child.pid) < 0 && o->verbose > 0)
+		soak_err("no sentinel: the run's processes may outlive a runner killed with SIGKILL");
 	soak_db_run_set_worker_pid(db, r->id, r->child.pid);
 	soak_db_commit(db);
 	soak_sr_store_init(&r->sr);
@@ -414,6 +424,9 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 unblock:
 	free(argv);
 	free(env);
+	/* Signals that came after the loop: unblocking them would kill us
+	 * before clean-up; they still make the command exit non-zero. */
+	run_drain_signals(sfd);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:
