@@ -140,6 +140,7 @@ static int step(soak_shm_t *shm, char **cmd, tp_scan_t *sc, soak_shm_step_t *ret
 	sc->len = 0;
 	bool stopped = false, eof = false;
 	int status = 0;
+	double t_end = 0;
 	struct rusage ru;
 	for (;;) {
 		if (!stopped && stop_requested(shm)) {
@@ -149,6 +150,7 @@ static int step(soak_shm_t *shm, char **cmd, tp_scan_t *sc, soak_shm_step_t *ret
 		siginfo_t si = { 0 };
 		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
 			/* Exited, not reaped yet: its group id cannot be reused. */
+			t_end = mono();
 			kill(-pid, SIGKILL);
 			wait4(pid, &status, 0, &ru);
 			if (!eof)
@@ -174,7 +176,7 @@ static int step(soak_shm_t *shm, char **cmd, tp_scan_t *sc, soak_shm_step_t *ret
 	fflush(stdout);
 	if (stopped)
 		return 1;
-	ret->end_mono_s = mono();
+	ret->end_mono_s = t_end; /* when the exit was seen, not after the clean-up */
 	ret->wall_s = ret->end_mono_s - t0;
 	ret->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	ret->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
