@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,6 +154,60 @@ static void test_dir_on_disk(void **state)
 	rmdir(tmp);
 }
 
+/* The path without cgroup.kill (v1): a child in a v1 memory cgroup below our
+ * own is killed through a pidfd, and the directory removed. Skipped where
+ * there is no v1 memory controller (pure v2) or we are not root. */
+static void test_kill_v1(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096], own[4096] = "";
+	bool found = false;
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+		if (c && !strncmp(c, ":memory:", 8)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(own, sizeof(own), "%s", c + 8);
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s/soak-unit-%d", strcmp(own, "/") ? own : "",
+		 (int)getpid());
+	if (!found || geteuid() != 0 || mkdir(dir, 0755) < 0) {
+		print_message("no v1 memory cgroup to test in: skipped\n");
+		skip();
+	}
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t child = fork();
+	if (child == 0) {
+		char b;
+		close(go[1]);
+		if (read(go[0], &b, 1) == 1 && fork() == 0)
+			pause(); /* a grandchild too */
+		pause();
+		_exit(0);
+	}
+	char procs[PATH_MAX + 32];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	f = fopen(procs, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)child);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	usleep(100 * 1000);
+	assert_int_equal(soak_cg_kill_dir(dir), 2);
+	int st;
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(soak_cg_remove_dir(dir), 0);
+	struct stat s;
+	assert_int_equal(stat(dir, &s), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_path_allowed),
 		cmocka_unit_test(test_run_name),
 		cmocka_unit_test(test_dir_on_disk),
+		cmocka_unit_test(test_kill_v1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
