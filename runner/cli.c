@@ -52,6 +52,11 @@ static void remove_left_cgroups(const soak_run_t *r, void *arg)
 	int e = soak_cg_recover_json(r->cgroup_paths, r->uuid, NULL, 0, why, sizeof(why));
 	if (e < 0 && !why[0])
 		snprintf(why, sizeof(why), "cannot remove its cgroups: %s", strerror(-e));
+	/* Then the runner's own leaf (leaf-move, systemd-scope), now empty. A
+	 * systemd scope goes away by itself once nothing runs in it. */
+	if (e == 0 && (e = soak_place_recover_json(r->cgroup_paths, r->runner_pid, why, sizeof(why))) < 0 &&
+	    !why[0])
+		snprintf(why, sizeof(why), "cannot remove the runner's leaf cgroup: %s", strerror(-e));
 	for (char *l = why, *nl; e < 0 && l; l = nl) {
 		if ((nl = strchr(l, '\n')))
 			*nl++ = '\0';

@@ -74,7 +74,7 @@ for mode in cgroup no-cgroup; do
   gone "$gc" || { kill "$gc"; fail "row 10 ($mode): grandchild $gc outlived a runner killed with SIGKILL"; }
   if [ $mode = cgroup ]; then
     left=$(q "select cgroup_paths from runs where id=(select max(id) from runs)" |
-      python3 -c 'import json,os,sys; j=json.load(sys.stdin); print(" ".join(p for k,p in j.items() if k!="mode" and p and os.path.isdir(p)))')
+      python3 -c 'import json,os,sys; j=json.load(sys.stdin); print(" ".join(p for k,p in j.items() if k in ("memory","cpu","unified") and p and os.path.isdir(p)))')
     [ -z "$left" ] || fail "row 10: the sentinel left $left"
   fi
   pass "row 10 ($mode): kill -9 of the runner: grandchild gone within 3 s, no soakctl command needed"
