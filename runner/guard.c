@@ -161,9 +161,21 @@ static void sentinel(int fd, const soak_cg_paths_t *cg, pid_t sid)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_NAME, "soak-sentinel");
-	for (int i = 3; i < 1024; i++)
-		if (i != fd)
-			close(i);
+	/* The runner blocks SIGTERM (and more) for its signalfd: not here. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Hold nothing of the runner's (database, pipes, signalfd). */
+	if (fd != 3) {
+		dup2(fd, 3);
+		fd = 3;
+	}
+	close_range(4, ~0U, 0);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; null >= 0 && i < 3; i++)
+		dup2(null, i); /* a pipe reading soakctl's output ends with soakctl */
+	if (null > 3)
+		close(null);
 	char b = 0;
 	ssize_t n;
 	while ((n = read(fd, &b, 1)) < 0 && errno == EINTR)
