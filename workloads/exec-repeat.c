@@ -18,7 +18,7 @@
  *
  * Peak RSS of a step is its ru_maxrss from wait4 when that is above the
  * driver's own VmHWM: the kernel carries the pre-exec mm's high-water mark
- * (ours: posix_spawn shares our mm until the exec) into it, so a value not
+ * (ours: vfork shares our mm until the exec) into it, so a value not
  * above ours says nothing about the step and is left unmeasured (0 in the
  * ring, NULL in the database; docs/metrics.md).
  */
@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,6 +170,29 @@ static bool pump(int fd, FILE *tee, soak_tpscan_t *sc, soak_selfreport_t *sr)
 	return true;
 }
 
+/* What is left in a pipe after the step ended, read without blocking and for
+ * at most 100 ms / 1 MiB: a process that escaped the step's group may hold
+ * the pipe open forever. */
+static void drain(int fd, FILE *tee, soak_tpscan_t *sc, soak_selfreport_t *sr, bool eof)
+{
+	double end = mono() + 0.1;
+	size_t bytes = 0;
+	while (!eof && mono() < end && bytes < (1u << 20)) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 20) <= 0)
+			break;
+		char buf[8192];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		if (sc)
+			soak_tpscan_feed(sc, buf, (size_t)n);
+		soak_selfreport_feed(sr, buf, (size_t)n);
+		fwrite(buf, 1, (size_t)n, tee);
+		bytes += (size_t)n;
+	}
+}
+
 /* Runs one step; returns 0 when it completed, 1 when stopped, -errno on setup failure. */
 static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_sr_t *sr, soak_shm_step_t *ret)
 {
@@ -185,12 +209,17 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 	 * command's, as when it runs alone; we resume once the exec happened, so
 	 * the maps looked at below are the command's. Not posix_spawn: glibc's
 	 * maps and unmaps a stack for every call, which the syscall counters
-	 * would charge to the steps. The child only calls dup2, execvpe and
-	 * _exit, and reports a failed exec through exec_errno (shared memory). */
+	 * would charge to the steps. The child only calls setpgid, dup2, execvpe
+	 * and _exit, and reports a failed exec through exec_errno (shared memory).
+	 * The step leads its own process group: when its command exits, whatever
+	 * it left running in the group (sh -c 'sleep 30 & ...') is killed before
+	 * the step is reaped, so nothing holds the output pipes and nothing piles
+	 * up across steps; every wait is bounded (20 ms) and sees stop requests. */
 	volatile int exec_errno = 0;
 	double t0 = mono();
 	pid_t pid = vfork();
 	if (pid == 0) {
+		setpgid(0, 0);
 		if (dup2(o[1], 1) < 0 || dup2(e[1], 2) < 0) {
 			exec_errno = errno;
 			_exit(127);
@@ -220,40 +249,51 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 		ret->alloc_seen = -1;
 		return 0;
 	}
+	setpgid(pid, pid); /* also here: no race with the first kill(-pid) */
+	fcntl(o[0], F_SETFL, O_NONBLOCK);
+	fcntl(e[0], F_SETFL, O_NONBLOCK);
+	/* A pidfd wakes the poll the moment the command exits. */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	soak_tpscan_reset(sc);
 	soak_sr_store_init(&sr->store);
 	soak_selfreport_init(&sr->out, soak_sr_store_put, &sr->store);
 	soak_selfreport_init(&sr->err, soak_sr_store_put, &sr->store);
 	bool stopped = false, oeof = false, eeof = false;
 	int status = 0, seen = -1;
+	double t_end = 0;
 	struct rusage ru;
 	for (;;) {
 		if (!stopped && stop_requested(shm)) {
 			stopped = true;
-			kill(pid, SIGTERM);
+			kill(-pid, SIGTERM);
 		}
 		if (cfg->verify_lib) {
 			int m = maps_has(pid, cfg->verify_lib);
 			if (m >= 0)
 				seen = m;
 		}
-		pid_t w = wait4(pid, &status, WNOHANG, &ru);
-		if (w == pid) { /* drain what is left, then finish */
-			while (!oeof && pump(o[0], stdout, sc, &sr->out))
-				;
-			while (!eeof && pump(e[0], stderr, NULL, &sr->err))
-				;
+		siginfo_t si = { 0 };
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+			/* Exited, not reaped yet: its group id cannot be reused. */
+			t_end = mono();
+			kill(-pid, SIGKILL);
+			wait4(pid, &status, 0, &ru);
+			drain(o[0], stdout, sc, &sr->out, oeof);
+			drain(e[0], stderr, NULL, &sr->err, eeof);
 			break;
 		}
-		struct pollfd pf[2] = { { .fd = oeof ? -1 : o[0], .events = POLLIN },
-					{ .fd = eeof ? -1 : e[0], .events = POLLIN } };
-		if (poll(pf, 2, 20) > 0) {
-			if (pf[0].revents && !pump(o[0], stdout, sc, &sr->out))
+		struct pollfd pf[3] = { { .fd = oeof ? -1 : o[0], .events = POLLIN },
+					{ .fd = eeof ? -1 : e[0], .events = POLLIN },
+					{ .fd = pfd, .events = POLLIN } };
+		if (poll(pf, 3, 20) > 0) {
+			if ((pf[0].revents & (POLLIN | POLLHUP)) && !pump(o[0], stdout, sc, &sr->out))
 				oeof = true;
-			if (pf[1].revents && !pump(e[0], stderr, NULL, &sr->err))
+			if ((pf[1].revents & (POLLIN | POLLHUP)) && !pump(e[0], stderr, NULL, &sr->err))
 				eeof = true;
 		}
 	}
+	if (pfd >= 0)
+		close(pfd);
 	close(o[0]);
 	close(e[0]);
 	soak_tpscan_flush(sc);
@@ -264,7 +304,7 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 	if (stopped)
 		return 1;
 	fold_selfreport(shm, &sr->store);
-	ret->end_mono_s = mono();
+	ret->end_mono_s = t_end; /* when the exit was seen, not after the clean-up */
 	ret->wall_s = ret->end_mono_s - t0;
 	ret->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	ret->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
