@@ -259,7 +259,7 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 	soak_selfreport_init(&sr->out, soak_sr_store_put, &sr->store);
 	soak_selfreport_init(&sr->err, soak_sr_store_put, &sr->store);
 	bool stopped = false, oeof = false, eeof = false;
-	int status = 0, seen = -1;
+	int status = 0, seen = -1, zeros = 0;
 	double t_end = 0;
 	struct rusage ru;
 	for (;;) {
@@ -267,10 +267,17 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 			stopped = true;
 			kill(-pid, SIGTERM);
 		}
+		/* A read of /proc/PID/maps is not atomic: lines can be skipped
+		 * while the loader changes mappings, so "missing" must be seen
+		 * twice in a row; "present" once is enough. */
 		if (cfg->verify_lib) {
 			int m = maps_has(pid, cfg->verify_lib);
-			if (m >= 0)
-				seen = m;
+			if (m == 1) {
+				seen = 1;
+				zeros = 0;
+			} else if (m == 0 && ++zeros >= 2) {
+				seen = 0;
+			}
 		}
 		siginfo_t si = { 0 };
 		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
