@@ -22,7 +22,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_UNAVAILABLE] = "INSERT INTO run_metrics(run_id, metric_id, reason) VALUES(?1, ?2, ?3)"
 			   " ON CONFLICT(run_id, metric_id) DO UPDATE SET reason = excluded.reason",
 	/* A second sample at the same t replaces the first (last write wins). */
-	[ST_SAMPLE] = "INSERT OR REPLACE INTO samples(run_id, metric_id, t, value) VALUES(?1, ?2, ?3, ?4)",
+	[ST_SAMPLE] = "INSERT OR REPLACE INTO sample_values(run_id, metric_id, t, value) VALUES(?1, ?2, ?3, ?4)",
 	[ST_EVENT] = "INSERT INTO events(run_id, t, kind, detail) VALUES(?1, ?2, ?3, ?4)",
 	[ST_VALUE] = "INSERT INTO run_values(run_id, name, value, reason) VALUES(?1, ?2, ?3, ?4)"
 		     " ON CONFLICT(run_id, name) DO UPDATE SET value = excluded.value,"
@@ -248,6 +248,7 @@ static void db_free(soak_db_t *db)
 {
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
+	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);
 	free(db->buf);

@@ -253,7 +253,8 @@ static void usage(FILE *f)
 		   "  soakctl run -w leak --memory-max 64M -d 30s\n"
 		   "  soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400\n"
 		   "\nExit codes: 0 run recorded (see its status), 2 usage or environment error,\n"
-		   "or the run got another allocator than it asked for (status allocator-mismatch).\n");
+		   "or the run got another allocator than it asked for (status allocator-mismatch),\n"
+		   "or the database could not store every sample (the run's samples_lost, stderr says how many).\n");
 }
 
 int soak_cmd_run(int argc, char **argv)
@@ -272,6 +273,7 @@ int soak_cmd_run(int argc, char **argv)
 		return SOAK_EXIT_USAGE;
 	int64_t id = 0;
 	int r = soak_run_execute(db, &o, &id);
+	bool lost = r > 0;   /* recorded, but samples or final records were lost (said on stderr) */
 	if (r < 0) {
 		soak_db_close(db);
 		return SOAK_EXIT_USAGE;
@@ -288,5 +290,5 @@ int soak_cmd_run(int argc, char **argv)
 	if (o.verbose >= 0)
 		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
 		       o.db_path, id);
-	return mismatch ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
+	return mismatch || lost ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
 }

@@ -25,6 +25,13 @@ void run_feed_selfreport(const char *data, size_t len, void *arg)
 	soak_selfreport_feed(arg, data, len);
 }
 
+/* A failed final write: the commit may still succeed without it. */
+static void chk(run_t *r, int e)
+{
+	if (e < 0)
+		r->store_failed = true;
+}
+
 static void run_store_selfreport(run_t *r)
 {
 	soak_selfreport_flush(&r->sr_out);
@@ -32,18 +39,18 @@ static void run_store_selfreport(run_t *r)
 	char name[3 * SOAK_SR_NAME_MAX];
 	for (size_t i = 0; i < r->sr.n; i++) {
 		snprintf(name, sizeof(name), "selfreport.%s.%s", r->sr.e[i].tag, r->sr.e[i].key);
-		soak_db_value(r->db, r->id, name, r->sr.e[i].value, true, NULL);
+		chk(r, soak_db_value(r->db, r->id, name, r->sr.e[i].value, true, NULL));
 		double total;
 		/* One syscall total per known format (e.g. SS_OS_STATS: mmap_total + madvise). */
 		if ((i == 0 || strcmp(r->sr.e[i].tag, r->sr.e[i - 1].tag)) &&
 		    soak_selfreport_syscalls(r->sr.e[i].tag, soak_sr_store_get, &r->sr, &total) == 0) {
 			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", r->sr.e[i].tag);
-			soak_db_value(r->db, r->id, name, total, true, NULL);
+			chk(r, soak_db_value(r->db, r->id, name, total, true, NULL));
 		}
 	}
 	if (r->sr.dropped)
-		soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
-			      "more than 256 distinct TAG.key counters: the rest were not stored");
+		chk(r, soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
+			      "more than 256 distinct TAG.key counters: the rest were not stored"));
 }
 
 /* ---- end of run ---- */
@@ -78,6 +85,37 @@ static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_ex
 	return "failed";
 }
 
+/* Samples that were taken but could not be stored: the run's samples_lost, an
+ * event with the gap, the run's message and a line on stderr. */
+static void run_note_lost(run_t *r, bool *bad)
+{
+	run_store_t *s = &r->store;
+	char d[300];
+	if (!s->lost && !*bad)
+		return;
+	if (s->lost) {
+		snprintf(d, sizeof(d), "%llu of %zu samples were lost: the database could not store them (%.200s)",
+			 (unsigned long long)s->lost, r->nsamples, s->fail_msg[0] ? s->fail_msg : "buffer full");
+		/* The flush records these itself when it succeeds; here they are retried once. */
+		if (s->gap_n) {
+			char g[200];
+			snprintf(g, sizeof(g), "%llu samples from t=%.3f s to t=%.3f s could not be stored",
+				 (unsigned long long)s->gap_n, s->gap_t0, s->gap_t1);
+			if (soak_db_event(r->db, r->id, s->gap_t0, "samples_lost", g) < 0)
+				*bad = true;
+		}
+		if (soak_db_run_set_samples_lost(r->db, r->id, (int64_t)s->lost) < 0 || soak_db_commit(r->db) < 0) {
+			*bad = true;
+			soak_db_rollback(r->db);
+		}
+	} else {
+		snprintf(d, sizeof(d), "some final records of the run were lost: %.200s", soak_db_errmsg(r->db));
+	}
+	soak_err("run %" PRId64 ": %s", r->id, d);
+	size_t len = strlen(r->message);
+	snprintf(r->message + len, sizeof(r->message) - len, "%s%s", len ? "; " : "", d);
+}
+
 void run_finish(run_t *r)
 {
 	double t = run_now() - r->t0;
@@ -93,20 +131,22 @@ void run_finish(run_t *r)
 	if (!r->verified && !r->mismatch && r->alloc.path[0]) {
 		char d[160];
 		snprintf(d, sizeof(d), "the command exited before its memory maps showed %.100s", r->alloc.name);
-		soak_db_event(r->db, r->id, t, "allocator_unverified", d);
-		soak_db_run_set_observed(r->db, r->id, "unverified: exited before it could be checked");
+		run_event(r, t, "allocator_unverified", d);
+		run_observed(r, "unverified: exited before it could be checked");
 	}
+	/* Everything the loop queued; from here on writes may wait for the lock. */
+	bool bad = run_store_final(r) < 0;
 	run_store_selfreport(r);
 
 	int code = 0, sig = 0;
 	bool has_code, has_sig;
 	const char *status = run_classify(r, &code, &sig, &has_code, &has_sig);
 	if (!strcmp(status, "oom-killed"))
-		soak_db_event(r->db, r->id, t, "oom_kill", "the cgroup's oom_kill counter rose");
+		chk(r, soak_db_event(r->db, r->id, t, "oom_kill", "the cgroup's oom_kill counter rose"));
 	if (has_sig) {
 		char d[64];
 		snprintf(d, sizeof(d), "worker killed by %s", strsignal(sig));
-		soak_db_event(r->db, r->id, t, "signal", d);
+		chk(r, soak_db_event(r->db, r->id, t, "signal", d));
 	}
 	if (!r->message[0] && r->shm && r->shm->message[0])
 		snprintf(r->message, sizeof(r->message), "%.255s", r->shm->message);
@@ -116,25 +156,35 @@ void run_finish(run_t *r)
 	/* The worker's own peak: its cgroup's high-water mark, never our rusage. */
 	double peak;
 	if (run_last_value(r, "cg_mem_peak_bytes", &peak))
-		soak_db_value(r->db, r->id, "peak_rss_bytes", peak, true, NULL);
+		chk(r, soak_db_value(r->db, r->id, "peak_rss_bytes", peak, true, NULL));
 	else
-		soak_db_value(r->db, r->id, "peak_rss_bytes", 0, false,
-			      "no memory cgroup: see the sampled rss_bytes maximum");
+		chk(r, soak_db_value(r->db, r->id, "peak_rss_bytes", 0, false,
+			      "no memory cgroup: see the sampled rss_bytes maximum"));
 	if (r->nsamples) {
-		soak_db_value(r->db, r->id, "runner.jitter_mean_s", r->jitter_sum / (double)r->nsamples, true, NULL);
-		soak_db_value(r->db, r->id, "runner.jitter_max_s", r->jitter_max, true, NULL);
+		chk(r, soak_db_value(r->db, r->id, "runner.jitter_mean_s", r->jitter_sum / (double)r->nsamples, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.jitter_max_s", r->jitter_max, true, NULL));
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
 		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
 			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-		soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL);
-		soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL);
+		chk(r, soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL));
 	}
-	soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0);
-	soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0);
-	soak_db_commit(r->db);
-	soak_db_run_end(r->db, r->id, status, has_code ? &code : NULL, has_sig ? &sig : NULL,
-			r->message[0] ? r->message : NULL);
+	chk(r, soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0));
+	chk(r, soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0));
+	bad |= r->store_failed;
+	if (soak_db_commit(r->db) < 0) {
+		bad = true;
+		soak_db_rollback(r->db);
+	}
+	run_note_lost(r, &bad);
+	if (soak_db_run_end(r->db, r->id, status, has_code ? &code : NULL, has_sig ? &sig : NULL,
+			    r->message[0] ? r->message : NULL) < 0) {
+		bad = true;
+		soak_err("run %" PRId64 ": its end could not be recorded (%s); the next soakctl command marks it "
+			 "incomplete", r->id, soak_db_errmsg(r->db));
+	}
+	r->store_failed = bad || r->store.lost > 0;
 	if (r->o->verbose >= 0)
 		fprintf(stderr, "soakctl: run %" PRId64 " %s%s%s\n", r->id, status,
 			r->message[0] ? ": " : "", r->message);
