@@ -46,6 +46,18 @@ int run_store_init(run_t *r)
 	double rows = ceil(SOAK_STORE_HOLD_S / r->o->interval_s);
 	s->cap = rows < SOAK_STORE_MIN_ROWS ? SOAK_STORE_MIN_ROWS
 		 : rows > SOAK_STORE_MAX_ROWS ? SOAK_STORE_MAX_ROWS : (size_t)rows;
+	/* Tests shrink the ring to make it overflow in seconds. */
+	const char *env = getenv("SOAK_STORE_ROWS");
+	if (env && *env) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(env, &end, 10);
+		if (errno || *end || v < 2 || v > SOAK_STORE_MAX_ROWS || env[0] == '-')
+			soak_err("SOAK_STORE_ROWS=%.40s ignored: give a number of rows from 2 to %d", env,
+				 SOAK_STORE_MAX_ROWS);
+		else
+			s->cap = v;
+	}
 	s->ring = calloc(s->cap * (n + 1), sizeof(double));
 	s->hist[0] = malloc(sizeof(soak_hist_t));
 	s->hist[1] = malloc(sizeof(soak_hist_t));

@@ -37,7 +37,7 @@ mkdir -p "$MNT"
 mount -t tmpfs -o size=2m tmpfs "$MNT" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
 D=$MNT/soak.db
 # Fill the file system 2 s into the run and keep it full for 3 s.
-( sleep 2; dd if=/dev/zero of="$MNT/fill" bs=64k 2>/dev/null; sleep 3; rm -f "$MNT/fill" ) &
+( sleep 2; dd if=/dev/zero of="$MNT/fill" bs=64k 2>/dev/null || true; sleep 3; rm -f "$MNT/fill" ) &
 pids+=($!)
 rc=0
 "$SOAKCTL" run --db "$D" -w random_mixed -d 8s -i 10ms --no-progress -q 2> "$T/err1" || rc=$?
@@ -59,9 +59,37 @@ else
 fi
 rm -f "$D" "$D-wal" "$D-shm"
 
+# The same with a ring of 100 rows (1 s at 10 ms): 3 s of a full disk must
+# lose samples, and every one of them must be accounted for.
+( sleep 2; dd if=/dev/zero of="$MNT/fill" bs=64k 2>/dev/null || true; sleep 3; rm -f "$MNT/fill" ) &
+pids+=($!)
+rc=0
+SOAK_STORE_ROWS=100 "$SOAKCTL" run --db "$D" -w random_mixed -d 8s -i 10ms --no-progress -q 2> "$T/err1b" || rc=$?
+wait "${pids[-1]}" || true
+cat "$T/err1b"
+n=$(samples_of "$D" 1); k=$(taken "$D" 1)
+lost=$(sqlite3 -batch -noheader "$D" "select coalesce(samples_lost, 0) from runs where id=1")
+ev=$(sqlite3 -batch -noheader "$D" "select count(*) from events where run_id=1 and kind='samples_lost'")
+echo "disk full for 3 s, 1 s of buffer: $n of $k samples stored, samples_lost=$lost, $ev samples_lost events, exit $rc"
+[ -n "$k" ] && [ "$k" -ge 400 ] || fail "disk full, small buffer: the run's sample count not recorded"
+[ "$lost" -gt 50 ] || fail "disk full, small buffer: 3 s of a full disk with 1 s of buffer lost only $lost samples"
+[ "$((n + lost))" -eq "$k" ] || fail "disk full, small buffer: $n stored + $lost lost != $k taken"
+[ "$ev" -ge 1 ] || fail "disk full, small buffer: no samples_lost event"
+[ "$rc" -eq 2 ] || fail "disk full, small buffer: exit $rc, want 2"
+grep -q "samples were lost" "$T/err1b" || fail "disk full, small buffer: no stderr line"
+"$SOAKCTL" report --db "$D" --latest > "$T/rep" || fail "report failed"
+grep -q "$lost samples lost" "$T/rep" || fail "report does not show the $lost lost samples: $(head -20 "$T/rep")"
+"$SOAKCTL" report --db "$D" --latest --format json > "$T/rep.json"
+[ "$(json_get "$T/rep.json" "j['runs'][0]['samples_lost']")" = "$lost" ] || fail "JSON report: samples_lost"
+grc=0; "$SOAKCTL" gate --db "$D" --latest > "$T/gate" 2>&1 || grc=$?
+[ "$grc" -eq 1 ] || fail "gate exit $grc on a run that lost samples: $(cat "$T/gate")"
+grep -q "SAMPLES LOST" "$T/gate" || fail "gate does not name the lost samples: $(cat "$T/gate")"
+pass "disk full for 3 s with 1 s of buffer: $lost samples lost, all counted; report, JSON and gate say so"
+rm -f "$D" "$D-wal" "$D-shm"
+
 # The file system stays full until the run ends: nothing can be stored after
 # 2 s, so the run must fail loudly and later commands must not call it ok.
-( sleep 2; dd if=/dev/zero of="$MNT/fill" bs=64k 2>/dev/null; sleep 30 ) &
+( sleep 2; dd if=/dev/zero of="$MNT/fill" bs=64k 2>/dev/null || true; sleep 30 ) &
 pids+=($!)
 rc=0
 "$SOAKCTL" run --db "$D" -w random_mixed -d 6s -i 10ms --no-progress -q 2> "$T/err2" || rc=$?

@@ -19,6 +19,10 @@
 
 #include "db.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SCHEMA_VERSION_TEXT STR(SOAK_DB_SCHEMA_VERSION)
+
 typedef struct {
 	char path[64];
 	soak_db_t *db;
@@ -786,9 +790,9 @@ static void test_bad_files(void **state)
 		{ "text, read", prep_text, SOAK_DB_READ, -EINVAL, "file is not a database", true, true },
 		{ "missing, read", prep_nothing, SOAK_DB_READ, -ENOENT,
 		  "does not exist: run `soakctl run` first or pass --db FILE", false, true },
-		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > 1): upgrade soakctl",
+		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > " SCHEMA_VERSION_TEXT "): upgrade soakctl",
 		  true, false },
-		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > 1", true, false },
+		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > " SCHEMA_VERSION_TEXT, true, false },
 		{ "foreign, write", prep_foreign, SOAK_DB_WRITE, -EINVAL, "not a soak database", true, true },
 		{ "foreign, read", prep_foreign, SOAK_DB_READ, -EINVAL, "not a soak database", true, true },
 		{ "foreign user_version, write", prep_foreign_uv, SOAK_DB_WRITE, -EINVAL, "not a soak database", true,
@@ -900,14 +904,16 @@ static void test_created_schema(void **state)
 	static const struct {
 		const char *sql, *want;
 	} checks[] = {
-		{ "PRAGMA user_version", "1" },
+		{ "PRAGMA user_version", SCHEMA_VERSION_TEXT },
 		{ "PRAGMA application_id", "1397702987" },
 		{ "PRAGMA journal_mode", "wal" },
 		{ "SELECT value FROM meta WHERE key = 'application'", "soak" },
-		{ "SELECT value FROM meta WHERE key = 'schema_version'", "1" },
+		{ "SELECT value FROM meta WHERE key = 'schema_version'", SCHEMA_VERSION_TEXT },
 		{ "SELECT count(*) FROM meta WHERE key = 'created_by' AND value LIKE 'soakctl %'", "1" },
 		{ "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'runs', 'metrics',"
-		  " 'samples', 'run_metrics', 'events', 'run_values', 'histograms', 'logs')", "9" },
+		  " 'sample_rows', 'sample_columns', 'sample_values', 'run_metrics', 'events', 'run_values',"
+		  " 'histograms', 'logs')", "11" },
+		{ "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name IN ('samples', 'samples_named')", "2" },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		sqlite3_stmt *st;
