@@ -169,6 +169,9 @@ void run_finish(run_t *r)
 			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 		chk(r, soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL));
 		chk(r, soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL));
+		/* Where it goes: the probes' reads, and the flushes to the database. */
+		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_s", r->probe_cpu_s, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_s", r->store_cpu_s, true, NULL));
 	}
 	chk(r, soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0));
 	chk(r, soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0));

@@ -102,12 +102,15 @@ typedef struct {
 	/* measurements of the runner itself */
 	size_t nsamples;
 	double jitter_sum, jitter_max;
+	double probe_cpu_s, store_cpu_s;   /* runner CPU in the probes, in the flushes */
 	int last_progress_len;
 	double last_progress, progress_rss, progress_ops;
 } run_t;
 
 /* CLOCK_MONOTONIC in seconds. */
 double run_now(void);
+/* This thread's CPU time in seconds (where the runner's CPU goes). */
+double run_cpu_now(void);
 
 /* run-probes.c */
 void run_probes_register(run_t *r);

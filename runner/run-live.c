@@ -232,7 +232,9 @@ int run_loop(run_t *r, int sfd)
 			if (jitter > r->jitter_max)
 				r->jitter_max = jitter;
 			run_verify_allocator(r);
+			double c0 = run_cpu_now();
 			run_probes_sample(r, t);
+			r->probe_cpu_s += run_cpu_now() - c0;
 			run_steps_read(r);
 			run_progress(r, t, false);
 			if (!r->warmup_done && t >= o->warmup_s && o->warmup_s > 0) {
@@ -256,7 +258,9 @@ int run_loop(run_t *r, int sfd)
 		 * the runner CPU (docs/performance.md). A failed flush keeps
 		 * everything queued for the next one (run-store.c). */
 		if ((r->nsamples != committed || r->store.nev) && run_now() - last_commit >= 0.1) {
+			double c0 = run_cpu_now();
 			run_store_flush(r);
+			r->store_cpu_s += run_cpu_now() - c0;
 			committed = r->nsamples;
 			last_commit = run_now();
 		}
