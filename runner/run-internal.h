@@ -63,6 +63,7 @@ typedef struct {
 	struct { double t, v[4]; } steps[SOAK_MAX_STEPS];
 	size_t nsteps;
 	uint64_t lost;                /* samples taken but never stored */
+	double lost_t0, lost_t1;      /* the first and the last of them */
 	uint64_t gap_n;               /* lost since the last successful flush */
 	double gap_t0, gap_t1;
 	bool failing, warned;         /* the last flush failed; said so */

@@ -100,6 +100,10 @@ void run_store_free(run_t *r)
 
 static void note_lost(run_store_t *s, double t, uint64_t n)
 {
+	if (!s->lost)
+		s->lost_t0 = t;
+	if (t > s->lost_t1)
+		s->lost_t1 = t;
 	if (!s->gap_n)
 		s->gap_t0 = t;
 	s->gap_t1 = t;
@@ -276,6 +280,8 @@ int run_store_final(run_t *r)
 	if (s->n) {
 		note_lost(s, s->ring[s->head * w], s->n);
 		s->gap_t1 = s->ring[((s->head + s->n - 1) % s->cap) * w];
+		if (s->gap_t1 > s->lost_t1)
+			s->lost_t1 = s->gap_t1;
 	}
 	if (s->nsteps)
 		note_lost(s, s->steps[0].t, s->nsteps);
