@@ -137,6 +137,12 @@ void run_finish(run_t *r)
 	}
 	/* Everything the loop queued; from here on writes may wait for the lock. */
 	bool bad = run_store_final(r) < 0;
+	if (r->store.ev_dropped) {
+		char d[96];
+		snprintf(d, sizeof(d), "%llu events of the loop could not be queued (more than %d between two writes)",
+			 (unsigned long long)r->store.ev_dropped, SOAK_STORE_EVENTS);
+		chk(r, soak_db_event(r->db, r->id, t, "events_dropped", d));
+	}
 	run_store_selfreport(r);
 
 	int code = 0, sig = 0;
