@@ -12,7 +12,8 @@
  * with its reason in run_metrics.
  *
  * All functions return 0 or a negative errno; errors also fill the db's last
- * error text (soak_db_errmsg) with one line naming the problem.
+ * error text (soak_db_errmsg) with one line naming the problem. A handle is
+ * used by one thread at a time (it is opened without SQLite's mutex).
  */
 #ifndef SOAK_DB_H
 #define SOAK_DB_H
