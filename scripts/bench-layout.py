@@ -94,6 +94,10 @@ sql_cols = (f"insert into sample_rows(run_id, t, {', '.join(f'v{i}' for i in ran
             f"values (?, ?{', ?' * len(metrics)})")
 p_cols = [(1, t, *v) for t, v in rows]
 
+ddl_cols_rowid = (f"create table sample_rows (run_id integer not null, t real not null, {cols});"
+                  "create unique index sample_rows_t on sample_rows(run_id, t);")
+ddl_cols_nopk = f"create table sample_rows (run_id integer not null, t real not null, {cols});"
+
 ddl_blob = "create table sample_blobs (run_id integer not null, t real not null, data blob, primary key (run_id, t)) without rowid;"
 sql_blob = "insert into sample_blobs(run_id, t, data) values (?, ?, ?)"
 p_blob, prev = [], [None] * len(metrics)
@@ -104,9 +108,12 @@ for t, v in rows:
 print(f"run {run} of {src}: {n} samples, {len(metrics)} measured metrics")
 print("| layout | bytes per sample | MB per hour at 10 ms | insert CPU per sample (µs, Python) |")
 print("|---|---|---|---|")
-for name, ddl, sql, params in (("columns", ddl_cols, sql_cols, p_cols), ("blob", ddl_blob, sql_blob, p_blob)):
+for name, ddl, sql, params in (("columns", ddl_cols, sql_cols, p_cols),
+                                ("columns, rowid table + index (run_id, t)", ddl_cols_rowid, sql_cols, p_cols),
+                                ("columns, rowid table, no index", ddl_cols_nopk, sql_cols, p_cols),
+                                ("blob", ddl_blob, sql_blob, p_blob)):
     size, cpu = measure(name, ddl, sql, params)
     # The empty schema is a few pages: count only what the rows add.
-    base, _ = measure(name + "0", ddl, sql, [])
+    base, _ = measure("empty", ddl, sql, [])
     per = (size - base) / n
     print(f"| {name} | {per:.0f} | {per * 360000 / 1e6:.1f} | {cpu / n * 1e6:.1f} |")
