@@ -179,6 +179,12 @@ void run_finish(run_t *r)
 		/* Where it goes: the probes' reads, and the flushes to the database. */
 		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_s", r->probe_cpu_s, true, NULL));
 		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_s", r->store_cpu_s, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.flushes", (double)r->nflushes, true, NULL));
+		int ok1 = 0, ok2 = 0;
+		double p1 = r->probe_cpu_hist ? soak_hist_quantile(r->probe_cpu_hist, 0.5, &ok1) : 0;
+		double p2 = r->store_cpu_hist ? soak_hist_quantile(r->store_cpu_hist, 0.5, &ok2) : 0;
+		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_p50_s", p1 * 1e-9, ok1, ok1 ? NULL : "no tick"));
+		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_p50_s", p2 * 1e-9, ok2, ok2 ? NULL : "no flush"));
 	}
 	chk(r, soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0));
 	chk(r, soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0));

@@ -104,6 +104,10 @@ typedef struct {
 	size_t nsamples;
 	double jitter_sum, jitter_max;
 	double probe_cpu_s, store_cpu_s;   /* runner CPU in the probes, in the flushes */
+	/* Their distributions (ns per tick, per flush): medians resist the
+	 * contention of a shared host, which inflates the totals. */
+	soak_hist_t *probe_cpu_hist, *store_cpu_hist;
+	size_t nflushes;
 	int last_progress_len;
 	double last_progress, progress_rss, progress_ops;
 } run_t;

@@ -234,7 +234,10 @@ int run_loop(run_t *r, int sfd)
 			run_verify_allocator(r);
 			double c0 = run_cpu_now();
 			run_probes_sample(r, t);
-			r->probe_cpu_s += run_cpu_now() - c0;
+			double dc = run_cpu_now() - c0;
+			r->probe_cpu_s += dc;
+			if (r->probe_cpu_hist)
+				soak_hist_record(r->probe_cpu_hist, (uint64_t)(dc * 1e9));
 			run_steps_read(r);
 			run_progress(r, t, false);
 			if (!r->warmup_done && t >= o->warmup_s && o->warmup_s > 0) {
@@ -260,7 +263,11 @@ int run_loop(run_t *r, int sfd)
 		if ((r->nsamples != committed || r->store.nev) && run_now() - last_commit >= 0.1) {
 			double c0 = run_cpu_now();
 			run_store_flush(r);
-			r->store_cpu_s += run_cpu_now() - c0;
+			double dc = run_cpu_now() - c0;
+			r->store_cpu_s += dc;
+			r->nflushes++;
+			if (r->store_cpu_hist)
+				soak_hist_record(r->store_cpu_hist, (uint64_t)(dc * 1e9));
 			committed = r->nsamples;
 			last_commit = run_now();
 		}

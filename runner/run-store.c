@@ -61,6 +61,10 @@ int run_store_init(run_t *r)
 	s->ring = calloc(s->cap * (n + 1), sizeof(double));
 	s->hist[0] = malloc(sizeof(soak_hist_t));
 	s->hist[1] = malloc(sizeof(soak_hist_t));
+	if ((r->probe_cpu_hist = malloc(sizeof(soak_hist_t))))
+		soak_hist_init(r->probe_cpu_hist);
+	if ((r->store_cpu_hist = malloc(sizeof(soak_hist_t))))
+		soak_hist_init(r->store_cpu_hist);
 	if (!s->src || !s->ok || !ids || !s->ring || !s->hist[0] || !s->hist[1]) {
 		free(ids);
 		soak_err("out of memory for the sample buffer");
@@ -96,6 +100,9 @@ void run_store_free(run_t *r)
 	free(s->hist[0]);
 	free(s->hist[1]);
 	memset(s, 0, sizeof(*s));
+	free(r->probe_cpu_hist);
+	free(r->store_cpu_hist);
+	r->probe_cpu_hist = r->store_cpu_hist = NULL;
 }
 
 static void note_lost(run_store_t *s, double t, uint64_t n)

@@ -52,6 +52,14 @@ print(f"\nPer sample, set-up excluded (10 ms run minus 1 s run): {cpu_per * 1e6:
 print(f"Database: {bytes_per:.0f} bytes per sample ({m2} metrics, {bytes_per / m2:.1f} bytes per metric value); "
       f"per hour: {bytes_per * 3600 / 1e6:.2f} MB at 1 s, {bytes_per * 36000 / 1e6:.1f} MB at 100 ms, "
       f"{bytes_per * 360000 / 1e6:.1f} MB at 10 ms.")
+# Medians resist a busy host: per tick, the probes' median plus the median flush spread over the
+# ticks it carries (a flush every 100 ms).
+for iv, (v, _, _, _, _) in res.items():
+    if "runner.probe_cpu_p50_s" in v and "runner.store_cpu_p50_s" in v:
+        per = v["runner.samples"] / max(v["runner.flushes"], 1)
+        print(f"{iv}: median CPU per tick in the probes {v['runner.probe_cpu_p50_s'] * 1e6:.1f} µs; median flush "
+              f"{v['runner.store_cpu_p50_s'] * 1e6:.1f} µs for {per:.1f} ticks = {v['runner.store_cpu_p50_s'] / per * 1e6:.1f} µs "
+              f"per tick; together {(v['runner.probe_cpu_p50_s'] + v['runner.store_cpu_p50_s'] / per) * 1e6:.1f} µs")
 for iv, (v, _, stored, _, _) in res.items():
     if stored != int(v["runner.samples"]):
         print(f"LOSS: the {iv} run stored {stored} of {v['runner.samples']:.0f} samples")
