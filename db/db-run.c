@@ -47,7 +47,8 @@ static const run_field_t run_fields[] = {
 	T(started_at), T(ended_at), T(status),
 	H(exit_code, F_INT, has_exit_code), H(signal, F_INT, has_signal), T(message),
 	P(runner_pid), P(runner_starttime), P(worker_pid),
-	P(samples_lost),   /* schema v2 (i12-samples) */
+	T(cgroup_placement),   /* schema 2 (migrate_placement) */
+	P(samples_lost),       /* schema 3 (migrate_sample_rows, i12-samples) */
 };
 #define N_FIELDS (sizeof(run_fields) / sizeof(run_fields[0]))
 

@@ -1,5 +1,5 @@
 /*
- * db-samples.c - one row per sample (schema v2, branch i12-samples).
+ * db-samples.c - one row per sample (schema v3, branch i12-samples).
  *
  * A run's probes are sampled together at each tick; the tick is one row of
  * sample_rows(run_id, t, v0..v63). sample_columns maps a run's columns to
@@ -10,7 +10,7 @@
  * queries written for schema v1 keep working; sample_values (schema v1's
  * samples table, kept as it was) holds single samples written one at a time
  * (soak_db_sample: exec --repeat steps) and every sample of runs recorded
- * before v2. docs/schema.md and docs/performance.md say why this layout.
+ * before v3. docs/schema.md and docs/performance.md say why this layout.
  */
 #include <errno.h>
 #include <math.h>
@@ -36,7 +36,7 @@ static int append(char *buf, size_t *off, const char *fmt, ...)
 	return 0;
 }
 
-/* Migration to schema v2 (branch i12-samples): the tables and views whose
+/* Migration to schema v3 (branch i12-samples): the tables and views whose
  * text depends on SOAK_DB_SAMPLE_COLS; migrate_sample_rows (schema.c) ran
  * first. */
 int db_migrate_sample_rows(soak_db_t *db)

@@ -24,7 +24,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 2
+#define SOAK_DB_SCHEMA_VERSION 3
 
 typedef struct soak_db soak_db_t;
 
@@ -68,6 +68,8 @@ typedef struct {
 	int exit_code, signal;
 	char *message;
 	int64_t runner_pid, runner_starttime, worker_pid;
+	char *cgroup_placement;          /* how the cgroups were obtained: own, leaf-move,
+	                                    systemd-scope, cgroup-parent, none (NULL: older run) */
 	int64_t samples_lost;            /* samples taken but not stored (0: none) */
 } soak_run_t;
 
@@ -91,7 +93,7 @@ int soak_db_unavailable(soak_db_t *db, int64_t run, int64_t metric, const char *
  * taken apart from the ticks, e.g. exec --repeat steps. */
 int soak_db_sample(soak_db_t *db, int64_t run, int64_t metric, double t, double value, bool valid);
 
-/* One row per tick (schema v2). soak_db_sample_columns fixes, once per run, which
+/* One row per tick (schema v3). soak_db_sample_columns fixes, once per run, which
  * metric each column holds (at most SOAK_DB_SAMPLE_COLS) and prepares the one
  * insert statement; soak_db_sample_row then writes values[0..n-1] at time t
  * with one bind+step and no allocation. NAN is stored as NULL (unmeasured). A

@@ -118,8 +118,13 @@ static const char schema_v1[] =
 	"  SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
-/* Schema v2 (branch i12-samples): one row per sample. schema v1's samples
- * table becomes sample_values (kept as it is: runs recorded before v2 stay
+/* Branch i8-place: how the run's cgroups were obtained (own, leaf-move,
+ * systemd-scope, cgroup-parent, none); NULL for runs recorded before. */
+static const char migrate_placement[] =
+	"ALTER TABLE runs ADD COLUMN cgroup_placement TEXT;";
+
+/* Schema v3 (branch i12-samples): one row per sample. schema v1's samples
+ * table becomes sample_values (kept as it is: runs recorded before v3 stay
  * readable without a rewrite, and single samples still go there); the rows,
  * and the `samples` and `samples_named` views over both, are created by
  * db_migrate_sample_rows (db-samples.c) because their text depends on
@@ -144,7 +149,8 @@ typedef struct {
 
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
-	{ 2, migrate_sample_rows, db_migrate_sample_rows },   /* i12-samples */
+	{ 2, migrate_placement, NULL },   /* i8-place */
+	{ 3, migrate_sample_rows, db_migrate_sample_rows },   /* i12-samples */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

@@ -1,8 +1,8 @@
-/* test_db_samples.c - one row per sample (schema v2): rows round-trip exactly
+/* test_db_samples.c - one row per sample (schema v3): rows round-trip exactly
  * (NULL = unmeasured), the samples/samples_named views give plain-SQL readers
  * what schema v1 gave them, reading many metrics at once equals reading them
  * one by one, and a real schema-v1 file (tests/fixtures/db/schema-v1.db,
- * written by soakctl before v2) migrates with every sample intact. */
+ * written by soakctl before v3) migrates with every sample intact. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
