@@ -21,7 +21,7 @@
 #include "db-internal.h"
 
 /* Enough room for the generated SQL below (64 columns). */
-#define SQL_MAX 8192
+#define SQL_MAX 16384
 
 static int append(char *buf, size_t *off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int append(char *buf, size_t *off, const char *fmt, ...)
@@ -50,20 +50,31 @@ int db_migrate_sample_rows(soak_db_t *db)
 				  " t REAL NOT NULL");
 	for (int i = 0; r == 0 && i < SOAK_DB_SAMPLE_COLS; i++)
 		r = append(sql, &off, ", v%d REAL", i);
+	/* The views name the column map first (CROSS JOIN fixes the order):
+	 * `WHERE metric = 'x'` then finds one column and scans the run's rows
+	 * once, 0.2 s for a 60-minute 10 ms run, against 7.8 s when the planner
+	 * put the rows outside. samples_named joins the names inside each arm so
+	 * that such a WHERE reaches both arms of the UNION ALL. */
+	char cases[SQL_MAX];   /* append() bounds writes by SQL_MAX */
+	size_t coff = 0;
+	if (r == 0)
+		r = append(cases, &coff, "CASE c.col");
+	for (int i = 0; r == 0 && i < SOAK_DB_SAMPLE_COLS; i++)
+		r = append(cases, &coff, " WHEN %d THEN s.v%d", i, i);
+	if (r == 0)
+		r = append(cases, &coff, " END");
 	if (r == 0)
 		r = append(sql, &off, ", PRIMARY KEY (run_id, t)) WITHOUT ROWID;"
 				      "CREATE VIEW samples AS"
-				      " SELECT s.run_id AS run_id, c.metric_id AS metric_id, s.t AS t,"
-				      " CASE c.col");
-	for (int i = 0; r == 0 && i < SOAK_DB_SAMPLE_COLS; i++)
-		r = append(sql, &off, " WHEN %d THEN s.v%d", i, i);
-	if (r == 0)
-		r = append(sql, &off, " END AS value"
-				      " FROM sample_rows s JOIN sample_columns c ON c.run_id = s.run_id"
+				      " SELECT c.run_id AS run_id, c.metric_id AS metric_id, s.t AS t, %s AS value"
+				      " FROM sample_columns c CROSS JOIN sample_rows s ON s.run_id = c.run_id"
 				      " UNION ALL SELECT run_id, metric_id, t, value FROM sample_values;"
 				      "CREATE VIEW samples_named AS"
-				      " SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
-				      " FROM samples s JOIN metrics m ON m.id = s.metric_id;");
+				      " SELECT c.run_id AS run_id, m.name AS metric, m.unit AS unit, s.t AS t, %s AS value"
+				      " FROM sample_columns c CROSS JOIN metrics m ON m.id = c.metric_id"
+				      " CROSS JOIN sample_rows s ON s.run_id = c.run_id"
+				      " UNION ALL SELECT v.run_id, m.name, m.unit, v.t, v.value"
+				      " FROM sample_values v JOIN metrics m ON m.id = v.metric_id;", cases, cases);
 	if (r < 0)
 		r = db_fail(db, r, "creating the schema: generated SQL too long");
 	else
