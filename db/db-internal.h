@@ -82,7 +82,7 @@ int db_run_read(sqlite3_stmt *st, soak_run_t *r);
  * how many. */
 size_t db_run_columns(char *buf, size_t len);
 
-/* db-samples.c: the v2 migration's generated part, and freeing its statement. */
+/* db-samples.c: the v3 migration's generated part, and freeing its statement. */
 int db_migrate_sample_rows(soak_db_t *db);
 void db_samples_close(soak_db_t *db);
 
