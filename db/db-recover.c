@@ -19,8 +19,8 @@
 
 static bool runner_alive(const soak_run_t *r)
 {
-	if (r->runner_pid <= 0)
-		return false;   /* never recorded: nobody can ever finish this run */
+	if (r->runner_pid <= 0 || r->runner_pid > 4194304)
+		return false;   /* never recorded (or not a pid): nobody can ever finish this run */
 	if (kill((pid_t)r->runner_pid, 0) < 0 && errno == ESRCH)
 		return false;
 	int64_t start;

@@ -279,8 +279,9 @@ const soak_cmd_doc_t soak_doc_run = {
 		    "soakctl run -w leak --memory-max 64M -d 30s\n"
 		    "soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400",
 	.exit_status = "0 run recorded (see its status), 2 usage or environment error, or the run got "
-		       "another allocator than it asked for (status allocator-mismatch), or the database could "
-		       "not store every sample (the run's samples_lost; stderr says how many).",
+		       "another allocator than it asked for (status allocator-mismatch) or the database could not "
+		       "store every sample (the run's samples_lost; stderr says how many), 130/143/129 interrupted by "
+		       "SIGINT/SIGTERM/SIGHUP (the run is kept, status interrupted).",
 };
 
 int soak_cmd_run(int argc, char **argv)
@@ -324,5 +325,7 @@ int soak_cmd_run(int argc, char **argv)
 	if (o.verbose >= 0)
 		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
 		       o.db_path, id);
+	if (soak_run_interrupted)
+		return soak_exit_interrupted();
 	return mismatch || lost ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
 }

@@ -85,12 +85,19 @@ static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_ex
 		   oom_after > r->oom_before;
 	if (r->mismatch)
 		return "allocator-mismatch";
-	if (oom && *has_sig && *sig == SIGKILL)
+	/* Anywhere in the cgroup, whatever exit code a wrapper made of it
+	 * (sh -c turns the SIGKILL into exit 137). */
+	if (oom)
 		return "oom-killed";
 	if (soak_run_interrupted)
 		return "interrupted";
 	if (r->killed_after_grace)
 		return "timed-out";
+	/* Stopped by the runner at its duration (exec: SIGTERM to its group):
+	 * that is how such a run ends, not a crash. A wrapper that reports the
+	 * SIGTERM as exit 128+15 stopped the same way. */
+	if (r->sent_sigterm && ((*has_sig && *sig == SIGTERM) || (!*has_sig && *exit_code == 128 + SIGTERM)))
+		return "ok";
 	if (*has_sig)
 		return "crashed";
 	if (*exit_code == 0)
@@ -140,8 +147,12 @@ void run_finish(run_t *r)
 	run_steps_read(r);
 	run_progress(r, t, true);
 	run_store_latency(r, t);
-	soak_output_drain(&r->out, 200);
-	soak_output_drain(&r->err, 200);
+	/* Whatever the command left running holds its output pipes: kill it
+	 * first, then drain (bounded in time and bytes all the same). */
+	run_kill_leftovers(r, t);
+	if (soak_output_drain(&r->out, 200) < 0 || soak_output_drain(&r->err, 200) < 0)
+		run_event(r, t, "output_truncated",
+			  "output still arriving after the command ended: stopped reading (1 s or 4 MiB per stream)");
 	if (!r->verified)
 		run_verify_allocator(r);
 	if (!r->verified && !r->mismatch && r->alloc.path[0]) {
@@ -165,6 +176,10 @@ void run_finish(run_t *r)
 	const char *status = run_classify(r, &code, &sig, &has_code, &has_sig);
 	if (!strcmp(status, "oom-killed"))
 		chk(r, soak_db_event(r->db, r->id, t, "oom_kill", "the cgroup's oom_kill counter rose"));
+	if (!strcmp(status, "oom-killed") && !r->message[0] && !(has_sig && sig == SIGKILL))
+		snprintf(r->message, sizeof(r->message), "the kernel's OOM killer killed a process in the "
+			 "run's cgroup; the command then %s %d", has_sig ? "died of signal" : "exited with code",
+			 has_sig ? sig : code);
 	if (has_sig) {
 		char d[64];
 		snprintf(d, sizeof(d), "worker killed by %s", strsignal(sig));

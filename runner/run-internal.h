@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "cgroup.h"
+#include "guard.h"
 #include "output.h"
 #include "probe.h"
 #include "run.h"
@@ -75,6 +76,7 @@ typedef struct {
 	const soak_run_opts_t *o;
 	soak_db_t *db;
 	int64_t id;
+	char uuid[40];          /* the run's uuid, made before its cgroups (their name) */
 	soak_alloc_t alloc;
 	soak_cg_t cg;
 	soak_shm_t *shm;
@@ -90,7 +92,10 @@ typedef struct {
 	uint64_t oom_before;
 	bool have_oom_before;
 	/* end state */
+	soak_guard_t guard;     /* the sentinel (guard.h) */
 	bool stop_sent, killed_after_grace, mismatch, warmup_done, verified;
+	bool sent_sigterm;      /* the stop was SIGTERM to the command's group (exec) */
+	int stop_by_signal;     /* the runner's stop came from this signal (0: duration) */
 	double stop_at;
 	int wstatus;
 	bool reaped;
@@ -150,6 +155,12 @@ void run_verify_exec_early(run_t *r);
 void run_steps_register(run_t *r);
 void run_steps_read(run_t *r);
 bool run_try_reap(run_t *r);
+/* Kills whatever the run's command left running (its cgroup, or without one
+ * its session); records how many there were. */
+void run_kill_leftovers(run_t *r, double t);
+/* Reads signals still queued on sfd after the loop (they count as an interrupt
+ * of the command, not of the run that already ended). */
+void run_drain_signals(int sfd);
 /* Samples until the worker is reaped; sfd is the signalfd of SIGINT/TERM/CHLD/HUP. */
 int run_loop(run_t *r, int sfd);
 

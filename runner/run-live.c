@@ -167,7 +167,50 @@ bool run_try_reap(run_t *r)
 	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
 	if (p == r->child.pid)
 		r->reaped = true;
+	/* Without cgroups the runner is a subreaper: orphans of the command are
+	 * our children now; reap them as they exit. */
+	int st;
+	while (r->o->no_cgroup && (p = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (p == r->child.pid) {
+			r->wstatus = st;
+			r->reaped = true;
+		} else if (p == r->guard.pid) {
+			r->guard.pid = -1;
+		}
+	}
 	return r->reaped;
+}
+
+void run_kill_leftovers(run_t *r, double t)
+{
+	int n;
+	if (r->cg.paths.mode != SOAK_CG_NONE) {
+		n = soak_cg_kill(&r->cg);
+	} else {
+		/* Reap the workload first: the tree kill reaps every child. */
+		for (int i = 0; i < 200 && !run_try_reap(r); i++) {
+			kill(r->child.pid, SIGKILL);
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		n = soak_guard_kill_tree(r->child.pid, r->guard.pid);
+	}
+	if (n > 0) {
+		char d[160];
+		snprintf(d, sizeof(d), "%d process%s the command left running %s killed", n, n == 1 ? "" : "es",
+			 n == 1 ? "was" : "were");
+		run_event(r, t, "leftovers_killed", d);
+	}
+}
+
+void run_drain_signals(int sfd)
+{
+	struct signalfd_siginfo si;
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo != SIGCHLD && !soak_run_interrupted) {
+			soak_run_interrupted = 1;
+			soak_run_interrupt_signal = (int)si.ssi_signo;
+		}
 }
 
 /* An external command is checked as soon as it runs: its memory maps are
@@ -195,10 +238,16 @@ static void run_request_stop(run_t *r, double t, const char *why)
 		return;
 	r->stop_sent = true;
 	r->stop_at = t;
-	if (r->shm)
+	if (r->shm) {
 		__atomic_store_n(&r->shm->stop, 1, __ATOMIC_RELEASE);
-	else
-		kill(r->child.pid, SIGTERM);
+	} else {
+		/* The command leads its own process group (spawn.c): a wrapper
+		 * (sh -c CMD) and what it runs get the SIGTERM together. The
+		 * group cannot be reused while its unreaped leader holds it. */
+		if (kill(-r->child.pid, SIGTERM) < 0)
+			kill(r->child.pid, SIGTERM);
+		r->sent_sigterm = true;
+	}
 	run_event(r, t, "stop_requested", why);
 	if (r->o->verbose > 0)
 		fprintf(stderr, "soakctl: stop requested (%s) at %.2fs\n", why, t);
@@ -212,10 +261,12 @@ static void run_handle_signal(run_t *r, int sig, double t)
 	snprintf(d, sizeof(d), "runner got %s", strsignal(sig));
 	if (!soak_run_interrupted) {
 		soak_run_interrupted = 1;
+		soak_run_interrupt_signal = sig;
 		run_event(r, t, "interrupted", d);
 		run_request_stop(r, t, d);
 	} else {
 		kill(r->child.pid, SIGKILL); /* second signal: no more grace */
+		run_kill_leftovers(r, t);
 	}
 }
 
@@ -255,6 +306,7 @@ int run_loop(run_t *r, int sfd)
 		if (r->stop_sent && !r->killed_after_grace && t >= r->stop_at + o->grace_s) {
 			r->killed_after_grace = true;
 			kill(r->child.pid, SIGKILL);
+			run_kill_leftovers(r, t);
 			run_event(r, t, "killed", "worker ignored the stop request");
 		}
 		/* Write at least every 100 ms: a killed runner loses at most that,

@@ -81,6 +81,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 int soak_worker_path(char *buf, size_t len);
 
 extern volatile int soak_run_interrupted;
+/* The signal that interrupted (SIGINT, SIGTERM, SIGHUP), 0 when none. */
+extern volatile int soak_run_interrupt_signal;
 
 /* Default sampling of per-op latency: 1 in N operations is timed. */
 #define SOAK_DEFAULT_LATENCY_EVERY 256   /* measured < 1.5% throughput cost: docs/workloads.md */
