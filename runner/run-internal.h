@@ -20,6 +20,7 @@
 #include "probe.h"
 #include "run.h"
 #include "selfreport.h"
+#include "soak/hist.h"
 #include "soak/shm.h"
 #include "spawn.h"
 #include "srformat.h"
@@ -38,6 +39,40 @@ typedef struct {
 	bool *valid;
 	char (*reasons)[SOAK_REASON_MAX];
 } probe_slot_t;
+
+/* run-store.c: what the loop queues for the database. */
+#define SOAK_STORE_EVENTS 64
+typedef struct {
+	double t;
+	char kind[32];
+	char detail[256];
+	bool has_detail;
+} run_pending_event_t;
+
+typedef struct {
+	size_t ncols;                 /* metrics with a column (available for the run) */
+	const double **src;           /* per column: the probe's value ... */
+	const bool **ok;              /* ... and its valid flag */
+	double *ring;                 /* cap rows of (t, ncols values) */
+	size_t cap, head, n;          /* pending rows: head .. head+n-1 (mod cap) */
+	run_pending_event_t ev[SOAK_STORE_EVENTS];
+	size_t nev;
+	uint64_t ev_dropped;
+	char observed[4096];
+	bool observed_pending;
+	soak_hist_t *hist[2];         /* latency: warm-up end, latest */
+	double hist_t[2];
+	bool hist_pending[2], hist_stored;
+	struct { double t, v[4]; } steps[SOAK_MAX_STEPS];
+	size_t nsteps;
+	uint64_t lost;                /* samples taken but never stored */
+	double lost_t0, lost_t1;      /* the first and the last of them */
+	uint64_t gap_n;               /* lost since the last successful flush */
+	double gap_t0, gap_t1;
+	bool failing, warned;         /* the last flush failed; said so */
+	double fail_since;
+	char fail_msg[512];
+} run_store_t;
 
 typedef struct {
 	const soak_run_opts_t *o;
@@ -73,15 +108,24 @@ typedef struct {
 	/* exec --repeat: step metrics and the last step read */
 	int64_t step_ids[4];
 	uint64_t steps_seen;
+	run_store_t store;
+	bool store_failed;      /* a final write or commit failed */
 	/* measurements of the runner itself */
 	size_t nsamples;
 	double jitter_sum, jitter_max;
+	double probe_cpu_s, store_cpu_s;   /* runner CPU in the probes, in the flushes */
+	/* Their distributions (ns per tick, per flush): medians resist the
+	 * contention of a shared host, which inflates the totals. */
+	soak_hist_t *probe_cpu_hist, *store_cpu_hist;
+	size_t nflushes;
 	int last_progress_len;
 	double last_progress, progress_rss, progress_ops;
 } run_t;
 
 /* CLOCK_MONOTONIC in seconds. */
 double run_now(void);
+/* This thread's CPU time in seconds (where the runner's CPU goes). */
+double run_cpu_now(void);
 
 /* run-probes.c */
 void run_probes_register(run_t *r);
@@ -92,8 +136,22 @@ void run_probes_sample(run_t *r, double t);
 void run_probes_close(run_t *r);
 /* The last sampled value of a metric, if valid. */
 bool run_last_value(const run_t *r, const char *name, double *ret);
-/* Stores the merged latency histogram of all worker threads at time t. */
+
+/* run-store.c: the write path of the loop; nothing here waits for the db. */
+int run_store_init(run_t *r);
+void run_store_free(run_t *r);
+/* Queues this tick's probe values (after run_probes_sample). */
+void run_store_tick(run_t *r, double t);
+/* Queue an event, the observed allocator, one exec step's four values. */
+void run_event(run_t *r, double t, const char *kind, const char *detail);
+void run_observed(run_t *r, const char *observed);
+void run_step_sample(run_t *r, double t, const double v[4]);
+/* Queues the merged latency histogram of all worker threads at time t. */
 void run_store_latency(run_t *r, double t);
+/* Writes and commits everything queued; on failure keeps it queued. */
+int run_store_flush(run_t *r);
+/* After the loop: flush with retries; what cannot be stored counts as lost. */
+int run_store_final(run_t *r);
 
 /* run-live.c */
 void run_progress(run_t *r, double t, bool final);

@@ -75,7 +75,7 @@ void run_verify_allocator(run_t *r)
 		if (!r->alloc.path[0]) {
 			snprintf(observed, sizeof(observed), "system (no injection)");
 			r->verified = true;
-			soak_db_run_set_observed(r->db, r->id, observed);
+			run_observed(r, observed);
 			return;
 		}
 		int m = soak_runinfo_maps_has(r->child.pid, r->alloc.path);
@@ -93,13 +93,13 @@ void run_verify_allocator(run_t *r)
 				 r->alloc.path, r->o->wl_argv[0], SOAK_EXEC_VERIFY_S);
 			soak_err("%s", r->message);
 			kill(r->child.pid, SIGKILL);
-			soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+			run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
 			r->verified = true;
 			return;
 		}
 		snprintf(observed, sizeof(observed), "%s", r->alloc.path);
 	}
-	soak_db_run_set_observed(r->db, r->id, observed);
+	run_observed(r, observed);
 	if (!r->mismatch && r->shm && !soak_alloc_matches(&r->alloc, observed)) {
 		r->mismatch = true;
 		snprintf(r->message, sizeof(r->message),
@@ -109,7 +109,7 @@ void run_verify_allocator(run_t *r)
 	if (r->mismatch) {
 		soak_err("%s", r->message);
 		kill(r->child.pid, SIGKILL);
-		soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+		run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
 	}
 	r->verified = true;
 }
@@ -139,12 +139,12 @@ static void run_verify_step(run_t *r, uint64_t k, const soak_shm_step_t *st)
 		return;
 	if (!r->alloc.path[0]) {
 		if (!r->verified)
-			soak_db_run_set_observed(r->db, r->id, "system (no injection)");
+			run_observed(r, "system (no injection)");
 		r->verified = true;
 		return;
 	}
 	if (st->alloc_seen == 1 && !r->verified) {
-		soak_db_run_set_observed(r->db, r->id, r->alloc.path);
+		run_observed(r, r->alloc.path);
 		r->verified = true;
 	} else if (st->alloc_seen == 0) {
 		r->mismatch = true;
@@ -153,9 +153,9 @@ static void run_verify_step(run_t *r, uint64_t k, const soak_shm_step_t *st)
 			 "command dropped LD_PRELOAD, or the loader refused it: see the run's stderr log)",
 			 (unsigned long long)k, r->o->wl_argv[0], r->alloc.path);
 		soak_err("%s", r->message);
-		soak_db_run_set_observed(r->db, r->id, "not mapped: the command ran without the library");
+		run_observed(r, "not mapped: the command ran without the library");
 		kill(r->child.pid, SIGKILL);
-		soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+		run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
 		r->verified = true;
 	}
 }
@@ -170,7 +170,7 @@ void run_steps_read(run_t *r)
 		char d[96];
 		snprintf(d, sizeof(d), "%llu steps ended between two samples; only the last %d are kept",
 			 (unsigned long long)(n - r->steps_seen), SOAK_MAX_STEPS);
-		soak_db_event(r->db, r->id, run_now() - r->t0, "steps_dropped", d);
+		run_event(r, run_now() - r->t0, "steps_dropped", d);
 		r->steps_seen = n - SOAK_MAX_STEPS;
 	}
 	for (uint64_t k = r->steps_seen + 1; k <= n; k++) {
@@ -182,13 +182,12 @@ void run_steps_read(run_t *r)
 		/* maxrss 0: not above the driver's own peak, so not the step's (exec-repeat.c) */
 		double v[4] = { st->wall_s, st->exit_code, st->maxrss_bytes ? (double)st->maxrss_bytes : NAN,
 				st->throughput };
-		for (int i = 0; i < 4; i++)
-			soak_db_sample(r->db, r->id, r->step_ids[i], t, v[i], !isnan(v[i]));
+		run_step_sample(r, t, v);
 		if (st->exit_code != 0) {
 			char d[96];
 			snprintf(d, sizeof(d), "step %llu exited %d%s%s", (unsigned long long)k, st->exit_code,
 				 st->signal ? " by " : "", st->signal ? strsignal(st->signal) : "");
-			soak_db_event(r->db, r->id, t, "step_failed", d);
+			run_event(r, t, "step_failed", d);
 		}
 	}
 	r->steps_seen = n;
@@ -233,7 +232,7 @@ void run_kill_leftovers(run_t *r, double t)
 		char d[160];
 		snprintf(d, sizeof(d), "%d process%s the command left running %s killed", n, n == 1 ? "" : "es",
 			 n == 1 ? "was" : "were");
-		soak_db_event(r->db, r->id, t, "leftovers_killed", d);
+		run_event(r, t, "leftovers_killed", d);
 	}
 }
 
@@ -282,7 +281,7 @@ static void run_request_stop(run_t *r, double t, const char *why)
 			kill(r->child.pid, SIGTERM);
 		r->sent_sigterm = true;
 	}
-	soak_db_event(r->db, r->id, t, "stop_requested", why);
+	run_event(r, t, "stop_requested", why);
 	if (r->o->verbose > 0)
 		fprintf(stderr, "soakctl: stop requested (%s) at %.2fs\n", why, t);
 }
@@ -296,7 +295,7 @@ static void run_handle_signal(run_t *r, int sig, double t)
 	if (!soak_run_interrupted) {
 		soak_run_interrupted = 1;
 		soak_run_interrupt_signal = sig;
-		soak_db_event(r->db, r->id, t, "interrupted", d);
+		run_event(r, t, "interrupted", d);
 		run_request_stop(r, t, d);
 	} else {
 		kill(r->child.pid, SIGKILL); /* second signal: no more grace */
@@ -319,12 +318,17 @@ int run_loop(run_t *r, int sfd)
 			if (jitter > r->jitter_max)
 				r->jitter_max = jitter;
 			run_verify_allocator(r);
+			double c0 = run_cpu_now();
 			run_probes_sample(r, t);
+			double dc = run_cpu_now() - c0;
+			r->probe_cpu_s += dc;
+			if (r->probe_cpu_hist)
+				soak_hist_record(r->probe_cpu_hist, (uint64_t)(dc * 1e9));
 			run_steps_read(r);
 			run_progress(r, t, false);
 			if (!r->warmup_done && t >= o->warmup_s && o->warmup_s > 0) {
 				r->warmup_done = true;
-				soak_db_event(r->db, r->id, t, "warmup_end", NULL);
+				run_event(r, t, "warmup_end", NULL);
 				run_store_latency(r, t);
 			}
 			/* Skip missed ticks rather than bursting to catch up. */
@@ -336,14 +340,21 @@ int run_loop(run_t *r, int sfd)
 			r->killed_after_grace = true;
 			kill(r->child.pid, SIGKILL);
 			run_kill_leftovers(r, t);
-			soak_db_event(r->db, r->id, t, "killed", "worker ignored the stop request");
+			run_event(r, t, "killed", "worker ignored the stop request");
 		}
-		/* Commit at least every 100 ms: a killed runner loses at most that,
+		/* Write at least every 100 ms: a killed runner loses at most that,
 		 * and the write lock is released often enough for other soakctl
-		 * commands (busy timeout 2 s). Committing every 10 ms tick instead
-		 * costs about twice the runner CPU (docs/performance.md). */
-		if (r->nsamples != committed && run_now() - last_commit >= 0.1) {
-			soak_db_commit(r->db);
+		 * commands. Writing on every 10 ms tick instead costs about twice
+		 * the runner CPU (docs/performance.md). A failed flush keeps
+		 * everything queued for the next one (run-store.c). */
+		if ((r->nsamples != committed || r->store.nev) && run_now() - last_commit >= 0.1) {
+			double c0 = run_cpu_now();
+			run_store_flush(r);
+			double dc = run_cpu_now() - c0;
+			r->store_cpu_s += dc;
+			r->nflushes++;
+			if (r->store_cpu_hist)
+				soak_hist_record(r->store_cpu_hist, (uint64_t)(dc * 1e9));
 			committed = r->nsamples;
 			last_commit = run_now();
 		}

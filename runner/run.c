@@ -54,6 +54,13 @@ double run_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double run_cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* ---- setup ---- */
 
 int soak_worker_path(char *buf, size_t len)
@@ -501,11 +508,19 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	run_verify_exec_early(r);
 	run_probes_open(r);
 	run_probes_record_unavailable(r);
-	soak_db_commit(db);
+	if (run_store_init(r) < 0 || soak_db_commit(db) < 0) {
+		/* Samples could not be stored at all: say so now, not after the run. */
+		soak_err("cannot record samples: %s", soak_db_errmsg(db));
+		r->store_failed = true;
+	}
+	/* The loop never waits for another process's write lock (run-store.c). */
+	soak_db_set_busy_timeout(db, 0);
 	rc = run_loop(r, sfd);
 	run_finish(r);
 	run_probes_close(r);
-	rc = 0;
+	run_store_free(r);
+	/* Recorded, but not everything: the caller exits non-zero. */
+	rc = r->store_failed ? 1 : 0;
 unblock:
 	free(argv);
 	soak_env_free(env);
