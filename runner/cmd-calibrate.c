@@ -54,16 +54,24 @@ int soak_cmd_calibrate(int argc, char **argv)
 		soak_err("calibrate runs the spin control workload under the system allocator: drop -w/-a");
 		return SOAK_EXIT_USAGE;
 	}
-	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
-	if (!db)
+	/* Placement first, as run does: no database file without cgroups. */
+	soak_place_t place;
+	if (soak_run_place(&o, &place) < 0)
 		return SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
+	if (!db) {
+		soak_run_unplace(&o);
+		return SOAK_EXIT_USAGE;
+	}
 	int rc = SOAK_EXIT_USAGE;
 	int64_t id = 0;
 	soak_run_t *runs = NULL;
 	size_t n = 0;
 	soak_run_result_t res;
 	bool have_res = false;
-	if (soak_run_execute(db, &o, &id) < 0)
+	int er = soak_run_execute(db, &o, &id);
+	soak_run_unplace(&o);
+	if (er < 0)
 		goto out;
 	soak_run_filter_t f = { .ids = &id, .n_ids = 1 };
 	if (soak_db_runs(db, &f, &runs, &n) < 0 || n != 1) {
