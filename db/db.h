@@ -23,7 +23,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 1
+#define SOAK_DB_SCHEMA_VERSION 2
 
 typedef struct soak_db soak_db_t;
 
@@ -67,6 +67,14 @@ typedef struct {
 	int exit_code, signal;
 	char *message;
 	int64_t runner_pid, runner_starttime, worker_pid;
+	/* Host identity (schema 2): what the machine was, so merged databases
+	 * from many hosts only put like with like side by side. host_class is
+	 * the series key: --host-class / $SOAK_HOST_CLASS, else derived from
+	 * CPU model, cores, memory and cgroup mode (soak_host_class_default). */
+	char *cpu_model;
+	bool has_cpu_cores, has_mem_total;
+	int64_t cpu_cores, mem_total;    /* online CPUs; MemTotal in bytes */
+	char *host_class;
 } soak_run_t;
 
 void soak_run_free(soak_run_t *r);
@@ -156,6 +164,23 @@ void soak_events_free(soak_event_t *e, size_t n);
  * when any chunk was stored truncated. No chunk gives an empty string. */
 int soak_db_log_read(soak_db_t *db, int64_t run, const char *stream, char **ret, size_t *ret_len,
 		     bool *ret_truncated);
+
+/* ---- merging databases (db-merge.c) ----
+ * Copies every run of the inputs that OUT does not hold yet (runs are keyed by
+ * uuid) with all its rows into OUT, in one go: the merged file is built beside
+ * OUT and renamed over it only when every input went in, so on any error OUT is
+ * unchanged. A run already in OUT is skipped when its record and rows are
+ * identical, and is an error naming the run and table when they differ. When
+ * nothing is new OUT is not rewritten at all (merging twice changes nothing).
+ * An input that is not a soak database or has a newer schema is refused with
+ * one line in err. */
+typedef struct {
+	size_t inputs;
+	size_t runs_added, runs_same;
+	size_t rows_added;
+} soak_merge_stats_t;
+int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merge_stats_t *ret,
+		  char *err, size_t errlen);
 
 /* ---- helpers shared with the runner ---- */
 /* Timestamps as stored: ISO 8601 UTC with milliseconds, "2026-11-21T21:08:32.123Z". */

@@ -118,6 +118,16 @@ static const char schema_v1[] =
 	"  SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
+/* Schema 2 (branch i11-nightly): the host identity of each run, so databases
+ * merged from many hosts keep what each machine was, and the indexes history
+ * needs to find a series (workload, allocator, host class) in time order. */
+static const char migrate_host_identity[] =
+	"ALTER TABLE runs ADD COLUMN cpu_model TEXT;"
+	"ALTER TABLE runs ADD COLUMN cpu_cores INTEGER;"
+	"ALTER TABLE runs ADD COLUMN mem_total INTEGER;"
+	"ALTER TABLE runs ADD COLUMN host_class TEXT;"
+	"CREATE INDEX runs_series ON runs(workload, allocator_name, host_class, started_at);";
+
 typedef struct {
 	int version;               /* the schema version this step produces */
 	const char *sql;           /* run first, may be NULL */
@@ -126,6 +136,7 @@ typedef struct {
 
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
+	{ 2, migrate_host_identity, NULL },   /* i11-nightly */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

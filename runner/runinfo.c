@@ -53,3 +53,43 @@ out:
 	close(fd);
 	return r;
 }
+
+void soak_runinfo_host(soak_host_t *h)
+{
+	memset(h, 0, sizeof(*h));
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10))
+			continue;
+		const char *v = strchr(line, ':');
+		if (!v)
+			continue;
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		snprintf(h->cpu_model, sizeof(h->cpu_model), "%.*s", (int)strcspn(v, "\n"), v);
+		h->has_cpu_model = h->cpu_model[0] != '\0';
+		break;
+	}
+	if (f)
+		fclose(f);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	h->cpu_cores = n > 0 ? n : 0;
+	if ((f = fopen("/proc/meminfo", "re"))) {
+		unsigned long long kb;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) {
+				h->mem_total = (int64_t)kb * 1024;
+				break;
+			}
+		fclose(f);
+	}
+}
+
+void soak_host_class_default(const soak_host_t *h, const char *cgroup_mode, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%lldc/%lldG/%s", h->has_cpu_model ? h->cpu_model : "unknown-cpu",
+		 (long long)h->cpu_cores, (long long)((h->mem_total + (1LL << 29)) >> 30),
+		 cgroup_mode ? cgroup_mode : "none");
+}

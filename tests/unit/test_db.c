@@ -11,6 +11,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#define STR_(x) #x
+#define XSTR(x) STR_(x)
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -786,9 +788,9 @@ static void test_bad_files(void **state)
 		{ "text, read", prep_text, SOAK_DB_READ, -EINVAL, "file is not a database", true, true },
 		{ "missing, read", prep_nothing, SOAK_DB_READ, -ENOENT,
 		  "does not exist: run `soakctl run` first or pass --db FILE", false, true },
-		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > 1): upgrade soakctl",
+		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > " XSTR(SOAK_DB_SCHEMA_VERSION) "): upgrade soakctl",
 		  true, false },
-		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > 1", true, false },
+		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > " XSTR(SOAK_DB_SCHEMA_VERSION), true, false },
 		{ "foreign, write", prep_foreign, SOAK_DB_WRITE, -EINVAL, "not a soak database", true, true },
 		{ "foreign, read", prep_foreign, SOAK_DB_READ, -EINVAL, "not a soak database", true, true },
 		{ "foreign user_version, write", prep_foreign_uv, SOAK_DB_WRITE, -EINVAL, "not a soak database", true,
@@ -900,11 +902,11 @@ static void test_created_schema(void **state)
 	static const struct {
 		const char *sql, *want;
 	} checks[] = {
-		{ "PRAGMA user_version", "1" },
+		{ "PRAGMA user_version", XSTR(SOAK_DB_SCHEMA_VERSION) },
 		{ "PRAGMA application_id", "1397702987" },
 		{ "PRAGMA journal_mode", "wal" },
 		{ "SELECT value FROM meta WHERE key = 'application'", "soak" },
-		{ "SELECT value FROM meta WHERE key = 'schema_version'", "1" },
+		{ "SELECT value FROM meta WHERE key = 'schema_version'", XSTR(SOAK_DB_SCHEMA_VERSION) },
 		{ "SELECT count(*) FROM meta WHERE key = 'created_by' AND value LIKE 'soakctl %'", "1" },
 		{ "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'runs', 'metrics',"
 		  " 'samples', 'run_metrics', 'events', 'run_values', 'histograms', 'logs')", "9" },

@@ -1,0 +1,67 @@
+/* cmd-merge.c - `soakctl merge OUT.db IN.db...`: the databases of many hosts
+ * (shards of a plan) into one. Lossless and idempotent; all or nothing
+ * (db/db-merge.c). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "soakctl.h"
+
+static void merge_help(FILE *f)
+{
+	fprintf(f,
+		"usage: soakctl merge [-q] OUT.db IN.db [IN.db...]\n"
+		"\n"
+		"Copies every run of the inputs that OUT does not hold yet into OUT (created when\n"
+		"missing), with all its samples, values, events, histograms and logs, and its host\n"
+		"identity (host, CPU model, cores, memory, kernel, cgroup mode, host class).\n"
+		"Runs are keyed by their UUID: a run already in OUT with the same record and rows\n"
+		"is skipped, so merging twice changes nothing; the same UUID with different\n"
+		"content is an error naming the run and the table. All or nothing: OUT is\n"
+		"rewritten only when every input went in, and left as it was on any error.\n"
+		"An input that is not a soak database, or was written by a newer soakctl, is\n"
+		"refused. Do not merge into a database a runner is writing.\n"
+		"\n"
+		"  -q, --quiet   no summary line\n"
+		"\n"
+		"Exit codes: 0 merged (or nothing new), 2 bad input (nothing written).\n");
+}
+
+int soak_cmd_merge(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0 }
+	};
+	bool quiet = false;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': quiet = true; break;
+		case 'h': merge_help(stdout); return SOAK_EXIT_OK;
+		default:
+			soak_err("merge: unknown option '%s' (see soakctl merge --help)", argv[optind - 1]);
+			return SOAK_EXIT_USAGE;
+		}
+	}
+	if (argc - optind < 2) {
+		soak_err("merge: name the output and at least one input: soakctl merge OUT.db IN.db...");
+		return SOAK_EXIT_USAGE;
+	}
+	const char *out = argv[optind];
+	char err[1024] = "";
+	soak_merge_stats_t s;
+	int r = soak_db_merge(out, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), &s,
+			      err, sizeof(err));
+	if (r < 0) {
+		soak_err("%s (%s unchanged)", err[0] ? err : strerror(-r), out);
+		return SOAK_EXIT_USAGE;
+	}
+	if (!quiet)
+		fprintf(stderr, "soakctl: merged %zu database%s into %s: %zu run%s added (%zu rows), %zu "
+			"already there\n", s.inputs, s.inputs == 1 ? "" : "s", out, s.runs_added,
+			s.runs_added == 1 ? "" : "s", s.rows_added, s.runs_same);
+	return SOAK_EXIT_OK;
+}
