@@ -268,6 +268,10 @@ out:
 
 int soak_cmd_gate(int argc, char **argv)
 {
+	/* gate --history: change points over nights (cmd-history.c). */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--history"))
+			return soak_cmd_gate_history(argc, argv);
 	gate_opts_t o = { .db_path = "./soak.db" };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0) {

@@ -24,6 +24,9 @@ int soak_cmd_gate(int argc, char **argv);
 int soak_cmd_allocators(int argc, char **argv);
 int soak_cmd_workloads(int argc, char **argv);
 int soak_cmd_merge(int argc, char **argv);
+int soak_cmd_history(int argc, char **argv);
+/* `gate --history` (cmd-history.c). */
+int soak_cmd_gate_history(int argc, char **argv);
 
 /* Prints "soakctl: <message>" to stderr (one line). */
 void soak_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,306 @@
+/* cmd-history.c - `soakctl history`: every finished run grouped into series
+ * (workload + options, allocator name, limits, host class), in time order,
+ * one table per metric with the change points found by E-divisive means
+ * (reports/history.h); and `soakctl gate --history`, which fails when a
+ * regression change point starts in the newest night of a series. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compare.h"
+#include "db.h"
+#include "emit-history.h"
+#include "history.h"
+#include "result.h"
+#include "soakctl.h"
+
+typedef struct {
+	const char *db_path, *format, *output, *workload, *allocator, *host_class;
+	bool all_hosts, gate;
+	size_t last;
+	int metric;
+	soak_cp_opts_t cp;
+} hist_opts_t;
+
+static void history_help(FILE *f, bool gate)
+{
+	fprintf(f,
+		"usage: soakctl %s [OPTIONS]\n"
+		"\n"
+		"%s"
+		"Series: runs with status ok that share workload and options, allocator name, limits\n"
+		"and host class, ordered by start time; the night of a run is its label (e.g.\n"
+		"nightly-2026-11-29), or its start date when it has none. Per metric (throughput,\n"
+		"throughput per CPU-second, mean and peak RSS, RSS and throughput drift, CV,\n"
+		"syscalls/op, p99 and p99.9 latency, minor page faults/op) the change points are\n"
+		"found by E-divisive means with a permutation test, each with its size, direction\n"
+		"(regression or improvement), confidence (1-p), night, run and allocator build.\n"
+		"A change needs at least 2 points on each side: run 2 or more repeats per night\n"
+		"to let the newest night stand on its own. Method: docs/nightly.md.\n"
+		"\n"
+		"  --db FILE            database (default ./soak.db), e.g. the output of soakctl merge\n"
+		"  --workload W         only series of workload W\n"
+		"  --allocator NAME     only series of this allocator\n"
+		"  --host-class C       only runs of host class C\n"
+		"  --all-hosts          put runs of different host classes in one series\n"
+		"  --metric KEY         only this metric (throughput, throughput_per_cpu_s, rss_mean,\n"
+		"                       rss_peak, rss_drift, throughput_drift, throughput_cv,\n"
+		"                       syscalls_per_op, latency_p99, latency_p999, page_faults_per_op)\n"
+		"  --alpha A            significance level (default %g)\n"
+		"  --permutations K     permutations of the test (default %d)\n"
+		"  --seed S             seed of the permutations (default 1: reproducible)\n"
+		"%s"
+		"\n"
+		"Exit codes: %s\n",
+		gate ? "gate --history" : "history",
+		gate ? "Fails (exit 1) when a change point for the worse starts in the newest night of\n"
+		       "a series (on any metric, or on --metric); a noisy but stationary history passes.\n\n"
+		     : "Prints the history of every series with its change points.\n\n",
+		SOAK_CP_ALPHA, SOAK_CP_PERMUTATIONS,
+		gate ? "" : "  --last N             points per metric table (default 10)\n"
+			    "  --format FMT         md (default), json or html\n"
+			    "  --output FILE        write to FILE (atomically) instead of stdout\n",
+		gate ? "0 no regression in the newest night, 1 regression, 2 usage error or no runs.\n"
+		     : "0 ok, 2 usage error or no runs.\n");
+}
+
+static int parse_num(const char *opt, const char *v, double lo, double hi, double *ret)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (!*v || *end || !(x >= lo && x <= hi)) {
+		soak_err("history: --%s wants a number from %g to %g, not '%s'", opt, lo, hi, v);
+		return -EINVAL;
+	}
+	*ret = x;
+	return 0;
+}
+
+/* 0 ok, 1 help printed, -EINVAL bad option (message printed). */
+static int parse_args(int argc, char **argv, hist_opts_t *o)
+{
+	enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, O_PERM, O_SEED, O_HIST,
+	       O_HELP };
+	static const struct option opts[] = {
+		{ "db", required_argument, 0, O_DB }, { "format", required_argument, 0, O_FMT },
+		{ "output", required_argument, 0, O_OUT }, { "workload", required_argument, 0, O_WL },
+		{ "allocator", required_argument, 0, O_AL }, { "host-class", required_argument, 0, O_HC },
+		{ "all-hosts", no_argument, 0, O_ALL }, { "last", required_argument, 0, O_LAST },
+		{ "metric", required_argument, 0, O_MET }, { "alpha", required_argument, 0, O_ALPHA },
+		{ "permutations", required_argument, 0, O_PERM }, { "seed", required_argument, 0, O_SEED },
+		{ "history", no_argument, 0, O_HIST }, { "help", no_argument, 0, O_HELP }, { 0 }
+	};
+	const char *cmd = o->gate ? "gate --history" : "history";
+	int c;
+	double x;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DB: o->db_path = optarg; break;
+		case O_FMT: o->format = optarg; break;
+		case O_OUT: o->output = optarg; break;
+		case O_WL: o->workload = optarg; break;
+		case O_AL: o->allocator = optarg; break;
+		case O_HC: o->host_class = optarg; break;
+		case O_ALL: o->all_hosts = true; break;
+		case O_HIST: break;
+		case O_LAST:
+			if (parse_num("last", optarg, 1, 1000, &x) < 0)
+				return -EINVAL;
+			o->last = (size_t)x;
+			break;
+		case O_MET:
+			if ((o->metric = soak_hmetric_find(optarg)) < 0) {
+				soak_err("%s: unknown metric '%s' (see soakctl history --help)", cmd, optarg);
+				return -EINVAL;
+			}
+			break;
+		case O_ALPHA:
+			if (parse_num("alpha", optarg, 1e-6, 0.5, &o->cp.alpha) < 0)
+				return -EINVAL;
+			break;
+		case O_PERM:
+			if (parse_num("permutations", optarg, 19, 100000, &x) < 0)
+				return -EINVAL;
+			o->cp.permutations = (size_t)x;
+			break;
+		case O_SEED:
+			if (parse_num("seed", optarg, 0, 1e18, &x) < 0)
+				return -EINVAL;
+			o->cp.seed = (uint64_t)x;
+			break;
+		case 'h':
+		case O_HELP: history_help(stdout, o->gate); return 1;
+		case ':':
+			soak_err("%s: option %s needs a value (see soakctl %s --help)", cmd, argv[optind - 1], cmd);
+			return -EINVAL;
+		default:
+			soak_err("%s: unknown option '%s' (see soakctl %s --help)", cmd, argv[optind - 1], cmd);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		soak_err("%s: unexpected argument '%s' (see soakctl %s --help)", cmd, argv[optind], cmd);
+		return -EINVAL;
+	}
+	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") && strcasecmp(o->format, "json") &&
+	    strcasecmp(o->format, "html")) {
+		soak_err("%s: unknown format '%s' (md, json or html)", cmd, o->format);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const soak_run_t *a = pa, *b = pb;
+	int c = strcmp(a->started_at ? a->started_at : "", b->started_at ? b->started_at : "");
+	return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+static bool wanted(const hist_opts_t *o, const soak_run_t *r)
+{
+	return (!o->workload || (r->workload && !strcmp(o->workload, r->workload))) &&
+	       (!o->allocator || (r->allocator_name && !strcmp(o->allocator, r->allocator_name))) &&
+	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
+}
+
+/* Loads and analyses; prints its own error line. */
+static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
+{
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	const char *cmd = o->gate ? "gate --history" : "history";
+	if (soak_db_runs(db, NULL, &runs, &n) < 0) {
+		soak_err("%s: %s", cmd, soak_db_errmsg(db));
+		return -EIO;
+	}
+	qsort(runs, n, sizeof(*runs), by_start);
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!wanted(o, &runs[i]))
+			continue;
+		if (!runs[i].status || strcmp(runs[i].status, "ok")) {
+			h->skipped++;
+			continue;
+		}
+		soak_run_result_t res;
+		soak_result_opts_t ro = { 0 };
+		if ((r = soak_result_from_db(db, &runs[i], &ro, &res)) < 0) {
+			soak_err("%s: run %lld: %s", cmd, (long long)runs[i].id,
+				 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+			break;
+		}
+		soak_hseries_t *s = soak_history_series(h, &runs[i], !o->all_hosts);
+		r = s ? soak_history_add(s, &runs[i], &res) : -ENOMEM;
+		soak_result_free(&res);
+		if (r < 0)
+			soak_err("%s: out of memory", cmd);
+		h->runs++;
+	}
+	soak_runs_free(runs, n);
+	if (r == 0 && !h->runs) {
+		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
+			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);
+		return -ENOENT;
+	}
+	if (r == 0 && (r = soak_history_analyse(h, &o->cp)) < 0)
+		soak_err("%s: out of memory", cmd);
+	return r;
+}
+
+typedef struct {
+	const soak_history_t *h;
+	const hist_opts_t *o;
+} emit_arg_t;
+
+int soak_history_emit_html(FILE *f, const soak_history_t *h, const soak_history_emit_opts_t *o);
+
+static int emit_cb(FILE *f, const void *arg)
+{
+	const emit_arg_t *a = arg;
+	soak_history_emit_opts_t eo = { .last = a->o->last, .metric = a->o->metric };
+	if (!strcasecmp(a->o->format, "json"))
+		return soak_history_emit_json(f, a->h, &eo);
+	if (!strcasecmp(a->o->format, "html"))
+		return soak_history_emit_html(f, a->h, &eo);
+	return soak_history_emit_md(f, a->h, &eo);
+}
+
+static int gate(const soak_history_t *h, const hist_opts_t *o)
+{
+	size_t fails = 0, checks = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const soak_hseries_t *s = &h->s[i];
+		size_t before = fails;
+		for (size_t j = 0; j < s->n_cps; j++) {
+			const soak_hchange_t *c = &s->cps[j];
+			if (o->metric >= 0 && c->metric != (size_t)o->metric)
+				continue;
+			if (!c->regression || !c->newest_night)
+				continue;
+			char t[512];
+			soak_history_cp_text(s, c, t, sizeof(t));
+			printf("FAIL %s %s (%s, %s): %s\n", s->allocator, s->workload, s->limits, s->host_class, t);
+			fails++;
+		}
+		checks++;
+		if (fails == before)
+			printf("ok   %s %s (%s, %s): %zu runs, newest night %s, no regression starting in it\n",
+			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->p[s->n - 1].night);
+	}
+	printf("gate --history: %zu series, %zu regression%s in the newest night (alpha %g)\n", checks, fails,
+	       fails == 1 ? "" : "s", h->cp.alpha);
+	return fails ? SOAK_EXIT_FAIL : SOAK_EXIT_OK;
+}
+
+static int history_main(int argc, char **argv, bool is_gate)
+{
+	hist_opts_t o = { .db_path = "./soak.db", .format = "md", .last = 10, .metric = -1, .gate = is_gate,
+			  .cp = { .alpha = SOAK_CP_ALPHA, .permutations = SOAK_CP_PERMUTATIONS,
+				  .min_size = SOAK_CP_MIN_SIZE, .seed = 1 } };
+	int r = parse_args(argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_READ);
+	if (!db)
+		return SOAK_EXIT_USAGE;
+	soak_history_t h = { 0 };
+	int rc = SOAK_EXIT_USAGE;
+	if (load(db, &o, &h) < 0)
+		goto out;
+	if (is_gate) {
+		rc = gate(&h, &o);
+		goto out;
+	}
+	emit_arg_t a = { &h, &o };
+	rc = SOAK_EXIT_OK;
+	if (o.output) {
+		char err[512];
+		if (soak_compare_write_atomic(o.output, emit_cb, &a, err, sizeof(err)) < 0) {
+			soak_err("history: %s", err);
+			rc = SOAK_EXIT_USAGE;
+		}
+	} else if ((r = emit_cb(stdout, &a)) < 0 || fflush(stdout) != 0) {
+		soak_err("history: writing to stdout failed: %s", strerror(r < 0 ? -r : errno));
+		rc = SOAK_EXIT_USAGE;
+	}
+out:
+	soak_history_free(&h);
+	soak_db_close(db);
+	return rc;
+}
+
+int soak_cmd_history(int argc, char **argv)
+{
+	return history_main(argc, argv, false);
+}
+
+int soak_cmd_gate_history(int argc, char **argv)
+{
+	return history_main(argc, argv, true);
+}
