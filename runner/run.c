@@ -341,8 +341,12 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		soak_cg_paths_json(&r->cg, cgjson, sizeof(cgjson));
 	soak_run_t rec;
 	soak_host_t hw;
-	char hclass[512];
+	char hclass[512], sha[65];
 	fill_record(r, &rec, cgjson, host, kernel);
+	/* The build identity of the allocator (history names the build that
+	 * brought a change); a library that cannot be read again is left NULL. */
+	if (rec.allocator_path && soak_runinfo_sha256(rec.allocator_path, sha) == 0)
+		rec.allocator_sha256 = sha;
 	fill_host(o, &rec, &hw, hclass, sizeof(hclass));
 	rc = soak_db_run_begin(db, &rec, &r->id);
 	free(rec.workload_args);

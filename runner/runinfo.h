@@ -30,4 +30,8 @@ void soak_runinfo_host(soak_host_t *h);
  * series. Runs are only put side by side within one class. */
 void soak_host_class_default(const soak_host_t *h, const char *cgroup_mode, char *buf, size_t len);
 
+/* SHA-256 of a file as 64 hex digits (OpenSSL's EVP): the allocator build's
+ * identity in history, beside path, size and mtime. 0 or -errno. */
+int soak_runinfo_sha256(const char *path, char hex[65]);
+
 #endif

@@ -2,7 +2,7 @@
 # Installs everything soak needs on Debian 12 (run as root). Safe to run again.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
-      libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev
+      libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev libssl-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
       strace libxml2-utils python3)
 missing=()

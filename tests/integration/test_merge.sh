@@ -17,6 +17,9 @@ soak run -w random_mixed -a mimalloc -d 2s -i 200ms --label night-1 --db "$T/h2.
    and cpu_cores > 0 and mem_total > 0 and host_class is not null and cgroup_mode is not null")" = 1 ] \
   || fail "a run lacks its host identity"
 [ "$(sqlite3 "$T/h1.db" "select cpu_cores from runs")" = "$(nproc)" ] || fail "cpu_cores is not nproc"
+# Build identity: the allocator's sha256 is the file's (sha256sum as ground truth).
+read -r mpath msha < <(sqlite3 -separator ' ' "$T/h2.db" "select allocator_path, allocator_sha256 from runs where allocator_name = 'mimalloc'")
+[ "$msha" = "$(sha256sum < "$mpath" | cut -d' ' -f1)" ] || fail "allocator_sha256 $msha is not sha256sum of $mpath"
 # Per run (by uuid): a checksum of every table's rows, ids replaced by names.
 digest() {
   sqlite3 -batch -noheader "$1" "
