@@ -10,6 +10,7 @@ static const soak_cmd_t commands[] = {
 	{ "runs", "list the runs in a database", soak_cmd_runs },
 	{ "compare", "run allocators side by side and give a verdict per metric", soak_cmd_compare },
 	{ "gate", "check runs against thresholds and a baseline (exit 0/1/2, JUnit)", soak_cmd_gate },
+	{ "plan", "run a nightly plan (sharded, resumable): soakctl plan run PLAN.ini", soak_cmd_plan },
 	{ "history", "series of runs over nights, with change points per metric", soak_cmd_history },
 	{ "merge", "merge databases of many hosts into one (lossless, idempotent)", soak_cmd_merge },
 	{ "workloads", "list the built-in workloads and their options", soak_cmd_workloads },

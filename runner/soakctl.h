@@ -25,6 +25,7 @@ int soak_cmd_allocators(int argc, char **argv);
 int soak_cmd_workloads(int argc, char **argv);
 int soak_cmd_merge(int argc, char **argv);
 int soak_cmd_history(int argc, char **argv);
+int soak_cmd_plan(int argc, char **argv);
 /* `gate --history` (cmd-history.c). */
 int soak_cmd_gate_history(int argc, char **argv);
 
