@@ -21,8 +21,21 @@ static void cellf(FILE *f, const char *fmt, ...)
 	soak_md_cell(f, buf);
 }
 
-void soak_history_fmt_value(size_t m, double v, char *buf, size_t len)
+const char *soak_history_unit(const soak_history_t *h, size_t m, char *buf, size_t len)
 {
+	if (h->relative_to[0])
+		snprintf(buf, len, "x %s", h->relative_to);
+	else
+		snprintf(buf, len, "%s", soak_hmetrics[m].unit);
+	return buf;
+}
+
+void soak_history_fmt_value(const soak_history_t *h, size_t m, double v, char *buf, size_t len)
+{
+	if (h->relative_to[0]) {
+		snprintf(buf, len, "%.4f", v);
+		return;
+	}
 	double x = v * soak_hmetrics[m].scale;
 	if (m == SOAK_HM_P99 || m == SOAK_HM_P999)
 		soak_fmt_ns(v, buf, len);
@@ -84,14 +97,15 @@ static void md_series(FILE *f, const soak_history_t *h)
 	}
 }
 
-void soak_history_cp_text(const soak_hseries_t *s, const soak_hchange_t *c, char *buf, size_t len)
+void soak_history_cp_text(const soak_history_t *h, const soak_hseries_t *s, const soak_hchange_t *c, char *buf,
+			  size_t len)
 {
-	char a[64], b[64];
-	soak_history_fmt_value(c->metric, c->cp.mean_before, b, sizeof(b));
-	soak_history_fmt_value(c->metric, c->cp.mean_after, a, sizeof(a));
+	char a[64], b[64], u[96];
+	soak_history_fmt_value(h, c->metric, c->cp.mean_before, b, sizeof(b));
+	soak_history_fmt_value(h, c->metric, c->cp.mean_after, a, sizeof(a));
 	snprintf(buf, len, "%s %s %+.1f%% (%s -> %s %s) at night %s, run %lld, confidence %.3f (p %.3f)",
 		 soak_hmetrics[c->metric].title, c->regression ? "regression" : "improvement", c->cp.change_pct,
-		 b, a, soak_hmetrics[c->metric].unit, s->p[c->point].night, (long long)s->p[c->point].run_id,
+		 b, a, soak_history_unit(h, c->metric, u, sizeof(u)), s->p[c->point].night, (long long)s->p[c->point].run_id,
 		 1 - c->cp.p, c->cp.p);
 }
 
@@ -113,10 +127,10 @@ static void md_changes(FILE *f, const soak_history_t *h)
 		for (size_t j = 0; j < s->n_cps; j++) {
 			const soak_hchange_t *c = &s->cps[j];
 			const soak_hpoint_t *p = &s->p[c->point];
-			char name[24], b[64], a[64], build[1400];
+			char name[24], b[64], a[64], build[1400], u[96];
 			series_name(h, i, name, sizeof(name));
-			soak_history_fmt_value(c->metric, c->cp.mean_before, b, sizeof(b));
-			soak_history_fmt_value(c->metric, c->cp.mean_after, a, sizeof(a));
+			soak_history_fmt_value(h, c->metric, c->cp.mean_before, b, sizeof(b));
+			soak_history_fmt_value(h, c->metric, c->cp.mean_after, a, sizeof(a));
 			soak_history_fmt_build(p, build, sizeof(build));
 			fputc('|', f);
 			soak_md_cell(f, name);
@@ -128,7 +142,7 @@ static void md_changes(FILE *f, const soak_history_t *h)
 				cellf(f, "%+.1f%%", c->cp.change_pct);
 			else
 				soak_md_cell(f, "n/a (before is 0)");
-			cellf(f, "%s → %s %s", b, a, soak_hmetrics[c->metric].unit);
+			cellf(f, "%s → %s %s", b, a, soak_history_unit(h, c->metric, u, sizeof(u)));
 			soak_md_cell(f, c->regression ? "regression" : "improvement");
 			cellf(f, "%.3f", 1 - c->cp.p);
 			soak_md_cell(f, c->newest_night ? "yes" : "no");
@@ -149,8 +163,9 @@ static bool is_cp(const soak_hseries_t *s, size_t m, size_t point)
 
 static void md_metric(FILE *f, const soak_history_t *h, size_t m, size_t last)
 {
+	char u[96];
 	fprintf(f, "\n## %s (%s), last %zu points\n\n| Series | Allocator |", soak_hmetrics[m].title,
-		soak_hmetrics[m].unit, last);
+		soak_history_unit(h, m, u, sizeof(u)), last);
 	for (size_t k = last; k-- > 0;)
 		fprintf(f, k ? " newest-%zu |" : " newest |", k);
 	fprintf(f, " Change points |\n|---|---|");
@@ -175,7 +190,7 @@ static void md_metric(FILE *f, const soak_history_t *h, size_t m, size_t last)
 				cellf(f, "unavailable (%s)", p->why[m] ? p->why[m] : "?");
 				continue;
 			}
-			soak_history_fmt_value(m, p->v[m], v, sizeof(v));
+			soak_history_fmt_value(h, m, p->v[m], v, sizeof(v));
 			if (is_cp(s, m, s->n - 1 - k))
 				cellf(f, "**%s** ⟵", v);
 			else
@@ -191,7 +206,9 @@ static void md_metric(FILE *f, const soak_history_t *h, size_t m, size_t last)
 				 c->cp.change_pct, s->p[c->point].night, c->regression ? "regression" : "improvement",
 				 1 - c->cp.p);
 		}
-		if (!list[0])
+		if (s->is_reference)
+			snprintf(list, sizeof(list), "reference (not analysed)");
+		else if (!list[0])
 			snprintf(list, sizeof(list), "none (%zu points)", s->valid[m]);
 		soak_md_cell(f, list);
 		fputc('\n', f);
@@ -229,6 +246,10 @@ int soak_history_emit_md(FILE *f, const soak_history_t *h, const soak_history_em
 		   "Method: docs/nightly.md.\n\n",
 		 h->runs, h->n, h->skipped, h->cp.alpha, h->cp.permutations, (unsigned long long)h->cp.seed,
 		 h->cp.min_size);
+	if (h->relative_to[0])
+		fprintf(f, "Values are ratios to the median of %s in the same night, series key and host class "
+			   "(host drift between nights cancels); %s's own series is the reference and is not "
+			   "analysed.\n\n", h->relative_to, h->relative_to);
 	md_series(f, h);
 	md_changes(f, h);
 	for (size_t m = 0; m < SOAK_HM_N; m++)
@@ -254,6 +275,7 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		  cJSON_AddNumberToObject(doc, "seed", (double)h->cp.seed) &&
 		  cJSON_AddNumberToObject(doc, "runs", (double)h->runs) &&
 		  cJSON_AddNumberToObject(doc, "runs_left_out", (double)h->skipped) &&
+		  cJSON_AddItemToObject(doc, "relative_to", h->relative_to[0] ? cJSON_CreateString(h->relative_to) : cJSON_CreateNull()) &&
 		  (arr = cJSON_AddArrayToObject(doc, "series"));
 	for (size_t i = 0; ok && i < h->n; i++) {
 		const soak_hseries_t *s = &h->s[i];
@@ -263,6 +285,7 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		     cJSON_AddStringToObject(js, "allocator", s->allocator) &&
 		     cJSON_AddStringToObject(js, "limits", s->limits) &&
 		     cJSON_AddStringToObject(js, "host_class", s->host_class) &&
+		     cJSON_AddBoolToObject(js, "reference", s->is_reference) &&
 		     (pts = cJSON_AddArrayToObject(js, "points")) && (cps = cJSON_AddArrayToObject(js, "change_points"));
 		for (size_t j = 0; ok && j < s->n; j++) {
 			const soak_hpoint_t *p = &s->p[j];

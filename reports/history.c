@@ -172,8 +172,82 @@ int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_re
 	return 0;
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median of metric m over the points of night in s (NAN when none). */
+static double night_median(const soak_hseries_t *s, const char *night, size_t m, double *tmp)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->p[i].night, night) && isfinite(s->p[i].v[m]))
+			tmp[k++] = s->p[i].v[m];
+	if (!k)
+		return NAN;
+	qsort(tmp, k, sizeof(*tmp), cmp_d);
+	return k % 2 ? tmp[k / 2] : (tmp[k / 2 - 1] + tmp[k / 2]) / 2;
+}
+
+static bool same_cell(const soak_hseries_t *a, const soak_hseries_t *b)
+{
+	return !strcmp(a->workload, b->workload) && !strcmp(a->workload_args, b->workload_args) &&
+	       !strcmp(a->limits, b->limits) && !strcmp(a->host_class, b->host_class);
+}
+
+int soak_history_relative(soak_history_t *h, const char *ref)
+{
+	snprintf(h->relative_to, sizeof(h->relative_to), "%s", ref);
+	for (size_t i = 0; i < h->n; i++)
+		h->s[i].is_reference = !strcmp(h->s[i].allocator, ref);
+	for (size_t i = 0; i < h->n; i++) {
+		soak_hseries_t *s = &h->s[i];
+		if (s->is_reference)
+			continue;
+		const soak_hseries_t *r = NULL;
+		for (size_t j = 0; j < h->n && !r; j++)
+			if (h->s[j].is_reference && same_cell(&h->s[j], s))
+				r = &h->s[j];
+		double *tmp = malloc((r ? r->n : 0) * sizeof(*tmp) + sizeof(*tmp));
+		if (!tmp)
+			return -ENOMEM;
+		for (size_t k = 0; k < s->n; k++)
+			for (size_t m = 0; m < SOAK_HM_N; m++) {
+				soak_hpoint_t *p = &s->p[k];
+				if (!isfinite(p->v[m]))
+					continue;
+				double b = r && m != SOAK_HM_RSS_DRIFT && m != SOAK_HM_TP_DRIFT
+						   ? night_median(r, p->night, m, tmp) : NAN;
+				char why[SOAK_WHY_MAX] = "";
+				if (m == SOAK_HM_RSS_DRIFT || m == SOAK_HM_TP_DRIFT)
+					snprintf(why, sizeof(why), "a drift (%%, around 0) has no ratio: see the absolute history");
+				else if (!r)
+					snprintf(why, sizeof(why), "no %s series with this workload, limits and host class", ref);
+				else if (isnan(b))
+					snprintf(why, sizeof(why), "no %s value in night %s", ref, p->night);
+				else if (b == 0)
+					snprintf(why, sizeof(why), "%s is 0 in night %s", ref, p->night);
+				if (why[0]) {
+					p->v[m] = NAN;
+					if (!(p->why[m] = strdup(why))) {
+						free(tmp);
+						return -ENOMEM;
+					}
+				} else {
+					p->v[m] /= b;
+				}
+			}
+		free(tmp);
+	}
+	return 0;
+}
+
 static int analyse_one(soak_hseries_t *s, const soak_cp_opts_t *o)
 {
+	if (s->is_reference)
+		return 0;
 	double *x = malloc((s->n + 1) * sizeof(*x));
 	size_t *at = malloc((s->n + 1) * sizeof(*at));
 	if (!x || !at) {

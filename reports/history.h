@@ -73,6 +73,7 @@ typedef struct {
 	soak_hchange_t *cps;
 	size_t n_cps;
 	size_t valid[SOAK_HM_N];   /* points with a value */
+	bool is_reference;         /* the --relative-to allocator: not analysed */
 } soak_hseries_t;
 
 typedef struct {
@@ -80,12 +81,19 @@ typedef struct {
 	size_t n, cap;
 	size_t runs, skipped;      /* runs used; runs not "ok" (left out) */
 	soak_cp_opts_t cp;
+	char relative_to[64];      /* values are ratios to this allocator ("" = absolute) */
 } soak_history_t;
 
 /* The series a run belongs to (created when new); key and names copied. */
 soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bool by_host_class);
 /* Adds a point for run with its metric values taken from res (copied). */
 int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_result_t *res);
+/* Turns every value into its ratio to the median of allocator `ref` in the
+ * same night and series key (workload, options, limits, host class): host
+ * drift between nights, which hits every allocator run at the same time,
+ * cancels. Points of a night without a reference run become NAN with a
+ * reason; the reference's own series is marked and not analysed. */
+int soak_history_relative(soak_history_t *h, const char *ref);
 /* Finds the change points of every series and metric (o: alpha, seed...). */
 int soak_history_analyse(soak_history_t *h, const soak_cp_opts_t *o);
 void soak_history_free(soak_history_t *h);

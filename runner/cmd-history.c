@@ -18,7 +18,7 @@
 #include "soakctl.h"
 
 typedef struct {
-	const char *db_path, *format, *output, *workload, *allocator, *host_class;
+	const char *db_path, *format, *output, *workload, *allocator, *host_class, *relative_to;
 	bool all_hosts, gate;
 	size_t last;
 	int metric;
@@ -46,6 +46,9 @@ static void history_help(FILE *f, bool gate)
 		"  --allocator NAME     only series of this allocator\n"
 		"  --host-class C       only runs of host class C\n"
 		"  --all-hosts          put runs of different host classes in one series\n"
+		"  --relative-to NAME   values as ratios to allocator NAME's median in the same night\n"
+		"                       (same workload, limits, host class): host drift between\n"
+		"                       nights cancels; for shared or noisy hosts\n"
 		"  --metric KEY         only this metric (throughput, throughput_per_cpu_s, rss_mean,\n"
 		"                       rss_peak, rss_drift, throughput_drift, throughput_cv,\n"
 		"                       syscalls_per_op, latency_p99, latency_p999, page_faults_per_op)\n"
@@ -83,7 +86,7 @@ static int parse_num(const char *opt, const char *v, double lo, double hi, doubl
 static int parse_args(int argc, char **argv, hist_opts_t *o)
 {
 	enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, O_PERM, O_SEED, O_HIST,
-	       O_HELP };
+	       O_REL, O_HELP };
 	static const struct option opts[] = {
 		{ "db", required_argument, 0, O_DB }, { "format", required_argument, 0, O_FMT },
 		{ "output", required_argument, 0, O_OUT }, { "workload", required_argument, 0, O_WL },
@@ -91,7 +94,8 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 		{ "all-hosts", no_argument, 0, O_ALL }, { "last", required_argument, 0, O_LAST },
 		{ "metric", required_argument, 0, O_MET }, { "alpha", required_argument, 0, O_ALPHA },
 		{ "permutations", required_argument, 0, O_PERM }, { "seed", required_argument, 0, O_SEED },
-		{ "history", no_argument, 0, O_HIST }, { "help", no_argument, 0, O_HELP }, { 0 }
+		{ "history", no_argument, 0, O_HIST }, { "relative-to", required_argument, 0, O_REL },
+		{ "help", no_argument, 0, O_HELP }, { 0 }
 	};
 	const char *cmd = o->gate ? "gate --history" : "history";
 	int c;
@@ -107,6 +111,7 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 		case O_AL: o->allocator = optarg; break;
 		case O_HC: o->host_class = optarg; break;
 		case O_ALL: o->all_hosts = true; break;
+		case O_REL: o->relative_to = optarg; break;
 		case O_HIST: break;
 		case O_LAST:
 			if (parse_num("last", optarg, 1, 1000, &x) < 0)
@@ -165,7 +170,8 @@ static int by_start(const void *pa, const void *pb)
 static bool wanted(const hist_opts_t *o, const soak_run_t *r)
 {
 	return (!o->workload || (r->workload && !strcmp(o->workload, r->workload))) &&
-	       (!o->allocator || (r->allocator_name && !strcmp(o->allocator, r->allocator_name))) &&
+	       (!o->allocator || (r->allocator_name && (!strcmp(o->allocator, r->allocator_name) ||
+							(o->relative_to && !strcmp(o->relative_to, r->allocator_name))))) &&
 	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
 }
 
@@ -208,6 +214,18 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);
 		return -ENOENT;
 	}
+	if (r == 0 && o->relative_to) {
+		bool found = false;
+		for (size_t i = 0; i < h->n; i++)
+			found |= !strcmp(h->s[i].allocator, o->relative_to);
+		if (!found) {
+			soak_err("%s: --relative-to %s: no finished run of that allocator (see soakctl runs)", cmd,
+				 o->relative_to);
+			return -ENOENT;
+		}
+		if ((r = soak_history_relative(h, o->relative_to)) < 0)
+			soak_err("%s: out of memory", cmd);
+	}
 	if (r == 0 && (r = soak_history_analyse(h, &o->cp)) < 0)
 		soak_err("%s: out of memory", cmd);
 	return r;
@@ -244,9 +262,14 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 			if (!c->regression || !c->newest_night)
 				continue;
 			char t[512];
-			soak_history_cp_text(s, c, t, sizeof(t));
+			soak_history_cp_text(h, s, c, t, sizeof(t));
 			printf("FAIL %s %s (%s, %s): %s\n", s->allocator, s->workload, s->limits, s->host_class, t);
 			fails++;
+		}
+		if (s->is_reference) {
+			printf("ref  %s %s (%s, %s): the reference of --relative-to\n", s->allocator, s->workload,
+			       s->limits, s->host_class);
+			continue;
 		}
 		checks++;
 		if (fails == before)
