@@ -163,6 +163,20 @@ static bool is_cp(const soak_hseries_t *s, size_t m, size_t point)
 
 static void md_metric(FILE *f, const soak_history_t *h, size_t m, size_t last)
 {
+	/* A metric no run measured: one line with the first reason, not a table of it. */
+	const char *why = NULL;
+	bool any = false;
+	for (size_t i = 0; i < h->n && !any; i++)
+		for (size_t j = 0; j < h->s[i].n && !any; j++) {
+			any = !isnan(h->s[i].p[j].v[m]);
+			if (!why)
+				why = h->s[i].p[j].why[m];
+		}
+	if (!any) {
+		fprintf(f, "\n## %s\n\nUnavailable in every run (first reason: %s).\n", soak_hmetrics[m].title,
+			why ? why : "not measured");
+		return;
+	}
 	char u[96];
 	fprintf(f, "\n## %s (%s), last %zu points\n\n| Series | Allocator |", soak_hmetrics[m].title,
 		soak_history_unit(h, m, u, sizeof(u)), last);

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "compare.h"
 #include "db.h"
+#include "emit-html.h"
 #include "result.h"
 #include "run.h"
 #include "soak/uuid.h"
@@ -43,7 +44,7 @@ static void compare_help(FILE *f)
 		"  --baseline NAME    the reference allocator (default: the first)\n"
 		"  --seed S           seed of the per-round order shuffle (default: random, printed)\n"
 		"  --alpha A          significance level of the verdicts (default %g)\n"
-		"  --format FMT       md (default), json (versioned) or csv\n"
+		"  --format FMT       md (default), json (versioned), csv or html (plots)\n"
 		"  --output FILE      write the report to FILE (atomically) instead of stdout\n"
 		"  --exec-repeat      exec workload: run the command back to back (run's --repeat)\n"
 		"  --from-db          run nothing: report recorded runs. Each argument is a run id,\n"
@@ -186,8 +187,8 @@ static int parse_args(int argc, char **argv, cmp_opts_t *o)
 		o->pos[o->n_pos++] = argv[i];
 	}
 	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") &&
-	    strcasecmp(o->format, "json") && strcasecmp(o->format, "csv")) {
-		soak_err("compare: unknown format '%s' (md, json or csv)", o->format);
+	    strcasecmp(o->format, "json") && strcasecmp(o->format, "csv") && strcasecmp(o->format, "html")) {
+		soak_err("compare: unknown format '%s' (md, json, csv or html)", o->format);
 		return -EINVAL;
 	}
 	return 0;
@@ -223,6 +224,8 @@ static void collect_free(collect_t *c)
 static int emit_cb(FILE *f, const void *arg)
 {
 	const void *const *a = arg;
+	if (!strcasecmp(a[1], "html"))
+		return soak_html_compare(f, a[0]);
 	return soak_compare_emit(f, a[0], a[1]);
 }
 
@@ -273,7 +276,7 @@ static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co)
 			soak_err("compare: %s", err);
 			rc = SOAK_EXIT_USAGE;
 		}
-	} else if ((r = soak_compare_emit(stdout, &cmp, o->format)) < 0 || fflush(stdout) != 0) {
+	} else if ((r = emit_cb(stdout, (const void *[]){ &cmp, o->format })) < 0 || fflush(stdout) != 0) {
 		soak_err("compare: writing the report failed: %s", strerror(r < 0 ? -r : errno));
 		rc = SOAK_EXIT_USAGE;
 	}
@@ -433,6 +436,7 @@ static int from_db(const cmp_opts_t *o, const soak_run_opts_t *ro)
 	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_READ);
 	if (!db)
 		return SOAK_EXIT_USAGE;
+	soak_html_set_series_source(soak_cli_html_series, db);
 	int rc = SOAK_EXIT_USAGE;
 	collect_t c = { 0 };
 	soak_run_t **sel = calloc(o->n_pos, sizeof(*sel));
@@ -557,6 +561,7 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
 	if (!db)
 		return SOAK_EXIT_USAGE;
+	soak_html_set_series_source(soak_cli_html_series, db);
 
 	char cid[37];
 	uint64_t seed;

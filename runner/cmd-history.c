@@ -13,6 +13,7 @@
 #include "compare.h"
 #include "db.h"
 #include "emit-history.h"
+#include "emit-html.h"
 #include "history.h"
 #include "result.h"
 #include "soakctl.h"
@@ -235,8 +236,6 @@ typedef struct {
 	const soak_history_t *h;
 	const hist_opts_t *o;
 } emit_arg_t;
-
-int soak_history_emit_html(FILE *f, const soak_history_t *h, const soak_history_emit_opts_t *o);
 
 static int emit_cb(FILE *f, const void *arg)
 {

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "emit.h"
+#include "emit-html.h"
 #include "result.h"
 #include "soakctl.h"
 
@@ -24,7 +26,8 @@ static void report_help(FILE *f)
 		"latency percentiles, syscall budget, page faults. Definitions: docs/metrics.md.\n"
 		"\n"
 		"  --db FILE        database (default ./soak.db)\n"
-		"  --format FMT     md (default), json (versioned, schema_version 1) or csv\n"
+		"  --format FMT     md (default), json (versioned, schema_version 1), csv, or html\n"
+		"                   (one self-contained page with gnuplot plots)\n"
 		"  --drift-k K      drift = mean of the first K vs the last K samples (default %d)\n"
 		"  --latency-ccdf   add the latency CCDF: latency vs fraction of operations slower\n"
 		"                   (with --format csv, print only the CCDF rows)\n"
@@ -107,8 +110,8 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 				return -EINVAL;
 			}
 	}
-	if (!soak_emitter_find(o->format)) {
-		soak_err("report: unknown format '%s' (md, json or csv)", o->format);
+	if (!soak_emitter_find(o->format) && strcasecmp(o->format, "html")) {
+		soak_err("report: unknown format '%s' (md, json, csv or html)", o->format);
 		return -EINVAL;
 	}
 	if (o->n_ids && o->latest) {
@@ -122,9 +125,17 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 
 /* The output goes to FILE.tmp first and is renamed at the end, so a failed
  * report never leaves a half-written FILE behind. */
+static int html_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_emit_opts_t *o)
+{
+	(void)o;
+	return soak_html_report(f, r, n);
+}
+
+static const soak_emitter_t html_emitter = { .name = "html", .report = html_report };
+
 static int write_report(const report_opts_t *o, const soak_run_result_t *res, size_t n)
 {
-	const soak_emitter_t *em = soak_emitter_find(o->format);
+	const soak_emitter_t *em = strcasecmp(o->format, "html") ? soak_emitter_find(o->format) : &html_emitter;
 	soak_emit_opts_t eo = { .latency_ccdf = o->ccdf };
 	if (!o->output) {
 		int r = em->report(stdout, res, n, &eo);
@@ -214,6 +225,7 @@ static int report(soak_db_t *db, const report_opts_t *o)
 			break;
 		}
 	}
+	soak_html_set_series_source(soak_cli_html_series, db);
 	if (rc == SOAK_EXIT_OK)
 		rc = write_report(o, res, n);
 	for (size_t i = 0; i < done; i++)

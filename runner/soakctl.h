@@ -40,4 +40,8 @@ int soak_cli_parse_id(const char *s, int64_t *ret);
 struct soak_db;
 struct soak_db *soak_cli_open_db(const char *path, int mode);
 
+/* The whole-run samples of a run's metric for HTML plots (arg: the soak_db_t). */
+#include "result.h"
+int soak_cli_html_series(const soak_run_result_t *r, const char *metric, soak_xy_t *out, void *arg);
+
 #endif

@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev libssl-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
-      strace libxml2-utils python3)
+      strace libxml2-utils python3
+      gnuplot-nox chromium)   # HTML plots (svg terminal); the HTML test loads the pages in headless Chromium
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
