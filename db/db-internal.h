@@ -79,6 +79,9 @@ int db_run_read(sqlite3_stmt *st, soak_run_t *r);
  * how many. */
 size_t db_run_columns(char *buf, size_t len);
 
+/* Tables computed from others (run_summary): never merged or compared, rebuilt on demand. */
+bool db_table_is_derived(const char *name);
+
 /* schema.c: checks the file, creates or migrates it (WRITE), no change on error. */
 int db_schema_open(soak_db_t *db);
 

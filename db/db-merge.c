@@ -159,8 +159,11 @@ static int child_tables(mctx_t *m, tbl_t *t, size_t *n)
 		return msql(m, rc, "reading the schema");
 	char names[MAX_TABLES][64];
 	size_t k = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < MAX_TABLES)
-		snprintf(names[k++], 64, "%s", (const char *)sqlite3_column_text(st, 0));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < MAX_TABLES) {
+		const char *nm = (const char *)sqlite3_column_text(st, 0);
+		if (!db_table_is_derived(nm))
+			snprintf(names[k++], 64, "%s", nm);
+	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return msql(m, rc, "reading the schema");

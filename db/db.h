@@ -165,6 +165,26 @@ void soak_events_free(soak_event_t *e, size_t n);
 int soak_db_log_read(soak_db_t *db, int64_t run, const char *stream, char **ret, size_t *ret_len,
 		     bool *ret_truncated);
 
+/* A read snapshot: between begin and end every read sees the same state of
+ * the file, and SQLite takes its shared lock once instead of once per
+ * statement (history reads thousands of runs). Only on a READ database. */
+int soak_db_snapshot_begin(soak_db_t *db);
+void soak_db_snapshot_end(soak_db_t *db);
+
+/* ---- derived per-run summaries (db-summary.c) ----
+ * A cache of figures computed from a run's rows (history's per-run values),
+ * tagged with the format of the computation: rows of another format are
+ * not returned. Never merged; deleting the table's rows loses nothing. */
+typedef struct {
+	int64_t run_id;
+	char *data;            /* as written (JSON) */
+} soak_run_summary_t;
+/* Every summary of `format`, by run id ascending. */
+int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_t *n);
+void soak_summaries_free(soak_run_summary_t *s, size_t n);
+/* Writes (replaces) summaries in one transaction (a WRITE database). */
+int soak_db_summaries_put(soak_db_t *db, int format, const soak_run_summary_t *s, size_t n);
+
 /* ---- merging databases (db-merge.c) ----
  * Copies every run of the inputs that OUT does not hold yet (runs are keyed by
  * uuid) with all its rows into OUT, in one go: the merged file is built beside

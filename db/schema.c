@@ -119,14 +119,23 @@ static const char schema_v1[] =
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
 /* Schema 2 (branch i11-nightly): the host identity of each run, so databases
- * merged from many hosts keep what each machine was, and the indexes history
- * needs to find a series (workload, allocator, host class) in time order. */
+ * merged from many hosts keep what each machine was; the index history needs
+ * to find a series (workload, allocator, host class) in time order; and a
+ * derived per-run summary for history at scale. */
 static const char migrate_host_identity[] =
 	"ALTER TABLE runs ADD COLUMN cpu_model TEXT;"
 	"ALTER TABLE runs ADD COLUMN cpu_cores INTEGER;"
 	"ALTER TABLE runs ADD COLUMN mem_total INTEGER;"
 	"ALTER TABLE runs ADD COLUMN host_class TEXT;"
-	"CREATE INDEX runs_series ON runs(workload, allocator_name, host_class, started_at);";
+	"CREATE INDEX runs_series ON runs(workload, allocator_name, host_class, started_at);"
+	/* Derived, rebuildable: the per-run figures history needs, so a history of
+	 * thousands of runs does not recompute every run from its samples. Rows of
+	 * another format are ignored and rewritten; merge never copies it. */
+	"CREATE TABLE run_summary ("
+	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+	"  format INTEGER NOT NULL,"
+	"  data   TEXT NOT NULL"
+	");";
 
 typedef struct {
 	int version;               /* the schema version this step produces */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 const soak_hmetric_t soak_hmetrics[SOAK_HM_N] = {
 	[SOAK_HM_TP] = { "throughput", "Throughput", "M ops/s", 1e-6, +1 },
 	[SOAK_HM_TP_CPU] = { "throughput_per_cpu_s", "Throughput per CPU-second", "M ops/CPU-s", 1e-6, +1 },
@@ -136,7 +138,75 @@ soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bo
 	return s;
 }
 
+static int add_point(soak_hseries_t *s, const soak_run_t *run);
+
+char *soak_history_summary_encode(const soak_hpoint_t *p)
+{
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && cJSON_AddStringToObject(j, "computed_by", SOAK_VERSION " " SOAK_GIT_REV);
+	for (size_t m = 0; ok && m < SOAK_HM_N; m++) {
+		char k[96];
+		snprintf(k, sizeof(k), "%s_why", soak_hmetrics[m].key);
+		/* %.17g: exact round trip (cJSON's own printing keeps 15 digits). */
+		char num[40];
+		snprintf(num, sizeof(num), "%.17g", p->v[m]);
+		ok = isfinite(p->v[m]) ? cJSON_AddRawToObject(j, soak_hmetrics[m].key, num) != NULL
+				       : cJSON_AddStringToObject(j, k, p->why[m] ? p->why[m] : "not measured") != NULL;
+	}
+	char *out = ok ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	return out;
+}
+
+int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const char *json)
+{
+	cJSON *j = cJSON_Parse(json);
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(j, "computed_by");
+	if (!cJSON_IsString(by) || strcmp(by->valuestring, SOAK_VERSION " " SOAK_GIT_REV)) {
+		cJSON_Delete(j);
+		return -EINVAL;
+	}
+	double v[SOAK_HM_N];
+	const char *why[SOAK_HM_N];
+	for (size_t m = 0; m < SOAK_HM_N; m++) {
+		char k[96];
+		snprintf(k, sizeof(k), "%s_why", soak_hmetrics[m].key);
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, soak_hmetrics[m].key);
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, k);
+		v[m] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+		why[m] = cJSON_IsString(w) ? w->valuestring : NULL;
+		if (isnan(v[m]) && !why[m]) {
+			cJSON_Delete(j);
+			return -EINVAL;
+		}
+	}
+	int r = add_point(s, run);
+	for (size_t m = 0; r == 0 && m < SOAK_HM_N; m++) {
+		soak_hpoint_t *p = &s->p[s->n - 1];
+		p->v[m] = v[m];
+		if (isnan(v[m]) && !(p->why[m] = strdup(why[m])))
+			r = -ENOMEM;
+	}
+	cJSON_Delete(j);
+	return r;
+}
+
 int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_result_t *res)
+{
+	int r = add_point(s, run);
+	if (r < 0)
+		return r;
+	soak_hpoint_t *p = &s->p[s->n - 1];
+	for (size_t m = 0; m < SOAK_HM_N; m++) {
+		char why[SOAK_WHY_MAX];
+		p->v[m] = soak_history_value(res, m, why, sizeof(why));
+		if (isnan(p->v[m]) && !(p->why[m] = strdup(why)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_point(soak_hseries_t *s, const soak_run_t *run)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 16;
@@ -161,14 +231,10 @@ int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_re
 	p->build_size = run->allocator_size;
 	p->build_mtime = run->allocator_mtime;
 	s->n++;
+	for (size_t m = 0; m < SOAK_HM_N; m++)
+		p->v[m] = NAN;
 	if (!p->uuid || !p->night || !p->started_at)
 		return -ENOMEM;
-	for (size_t m = 0; m < SOAK_HM_N; m++) {
-		char why[SOAK_WHY_MAX];
-		p->v[m] = soak_history_value(res, m, why, sizeof(why));
-		if (isnan(p->v[m]) && !(p->why[m] = strdup(why)))
-			return -ENOMEM;
-	}
 	return 0;
 }
 

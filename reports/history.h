@@ -94,6 +94,13 @@ int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_re
  * cancels. Points of a night without a reference run become NAN with a
  * reason; the reference's own series is marked and not analysed. */
 int soak_history_relative(soak_history_t *h, const char *ref);
+/* The per-run values as a derived summary (db run_summary): JSON tagged with
+ * the build that computed them; a summary of another build is not used.
+ * encode: heap string or NULL (no memory). add_summary: -EINVAL when the
+ * summary is not usable (another build, unreadable): compute instead. */
+#define SOAK_HISTORY_SUMMARY_FORMAT 1
+char *soak_history_summary_encode(const soak_hpoint_t *p);
+int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const char *json);
 /* Finds the change points of every series and metric (o: alpha, seed...). */
 int soak_history_analyse(soak_history_t *h, const soak_cp_opts_t *o);
 void soak_history_free(soak_history_t *h);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "db.h"
@@ -20,7 +21,7 @@
 
 typedef struct {
 	const char *db_path, *format, *output, *workload, *allocator, *host_class, *relative_to;
-	bool all_hosts, gate;
+	bool all_hosts, gate, no_cache;
 	size_t last;
 	int metric;
 	soak_cp_opts_t cp;
@@ -56,6 +57,8 @@ static void history_help(FILE *f, bool gate)
 		"  --alpha A            significance level (default %g)\n"
 		"  --permutations K     permutations of the test (default %d)\n"
 		"  --seed S             seed of the permutations (default 1: reproducible)\n"
+		"  --no-cache           recompute every run from its samples (the per-run figures\n"
+		"                       are kept in the derived table run_summary otherwise)\n"
 		"%s"
 		"\n"
 		"Exit codes: %s\n",
@@ -87,7 +90,7 @@ static int parse_num(const char *opt, const char *v, double lo, double hi, doubl
 static int parse_args(int argc, char **argv, hist_opts_t *o)
 {
 	enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, O_PERM, O_SEED, O_HIST,
-	       O_REL, O_HELP };
+	       O_REL, O_NOCACHE, O_HELP };
 	static const struct option opts[] = {
 		{ "db", required_argument, 0, O_DB }, { "format", required_argument, 0, O_FMT },
 		{ "output", required_argument, 0, O_OUT }, { "workload", required_argument, 0, O_WL },
@@ -96,6 +99,7 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 		{ "metric", required_argument, 0, O_MET }, { "alpha", required_argument, 0, O_ALPHA },
 		{ "permutations", required_argument, 0, O_PERM }, { "seed", required_argument, 0, O_SEED },
 		{ "history", no_argument, 0, O_HIST }, { "relative-to", required_argument, 0, O_REL },
+		{ "no-cache", no_argument, 0, O_NOCACHE },
 		{ "help", no_argument, 0, O_HELP }, { 0 }
 	};
 	const char *cmd = o->gate ? "gate --history" : "history";
@@ -113,6 +117,7 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 		case O_HC: o->host_class = optarg; break;
 		case O_ALL: o->all_hosts = true; break;
 		case O_REL: o->relative_to = optarg; break;
+		case O_NOCACHE: o->no_cache = true; break;
 		case O_HIST: break;
 		case O_LAST:
 			if (parse_num("last", optarg, 1, 1000, &x) < 0)
@@ -176,18 +181,46 @@ static bool wanted(const hist_opts_t *o, const soak_run_t *r)
 	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
 }
 
+static int by_run_id(const void *k, const void *e)
+{
+	int64_t a = *(const int64_t *)k, b = ((const soak_run_summary_t *)e)->run_id;
+	return (a > b) - (a < b);
+}
+
+/* Summaries computed now go into run_summary when the file is writable: a
+ * cache, so any failure (read-only file, a busy writer) only costs time. */
+static void save_summaries(const hist_opts_t *o, const soak_run_summary_t *s, size_t n)
+{
+	if (!n || o->no_cache || access(o->db_path, W_OK) != 0)
+		return;
+	soak_db_t *w = NULL;
+	char err[512];
+	if (soak_db_open(o->db_path, SOAK_DB_WRITE, &w, err, sizeof(err)) == 0)
+		soak_db_summaries_put(w, SOAK_HISTORY_SUMMARY_FORMAT, s, n);
+	soak_db_close(w);
+}
+
 /* Loads and analyses; prints its own error line. */
 static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 {
 	soak_run_t *runs = NULL;
-	size_t n = 0;
+	size_t n = 0, n_sum = 0, n_new = 0;
+	soak_run_summary_t *sum = NULL, *fresh = NULL;
 	const char *cmd = o->gate ? "gate --history" : "history";
+	soak_db_snapshot_begin(db);   /* one consistent view, one lock */
 	if (soak_db_runs(db, NULL, &runs, &n) < 0) {
+		soak_db_snapshot_end(db);
 		soak_err("%s: %s", cmd, soak_db_errmsg(db));
 		return -EIO;
 	}
 	qsort(runs, n, sizeof(*runs), by_start);
 	int r = 0;
+	if (!o->no_cache && soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n_sum) < 0) {
+		sum = NULL;     /* an older file without the table: compute everything */
+		n_sum = 0;
+	}
+	if (!(fresh = calloc(n + 1, sizeof(*fresh))))
+		r = -ENOMEM;
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (!wanted(o, &runs[i]))
 			continue;
@@ -195,6 +228,16 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 			h->skipped++;
 			continue;
 		}
+		soak_hseries_t *s = soak_history_series(h, &runs[i], !o->all_hosts);
+		if (!s) {
+			r = -ENOMEM;
+			soak_err("%s: out of memory", cmd);
+			break;
+		}
+		h->runs++;
+		const soak_run_summary_t *c = sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;
+		if (c && soak_history_add_summary(s, &runs[i], c->data) == 0)
+			continue;
 		soak_run_result_t res;
 		soak_result_opts_t ro = { 0 };
 		if ((r = soak_result_from_db(db, &runs[i], &ro, &res)) < 0) {
@@ -202,14 +245,19 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 				 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
 			break;
 		}
-		soak_hseries_t *s = soak_history_series(h, &runs[i], !o->all_hosts);
-		r = s ? soak_history_add(s, &runs[i], &res) : -ENOMEM;
+		r = soak_history_add(s, &runs[i], &res);
 		soak_result_free(&res);
+		if (r == 0 && (fresh[n_new].data = soak_history_summary_encode(&s->p[s->n - 1])))
+			fresh[n_new++].run_id = runs[i].id;
 		if (r < 0)
 			soak_err("%s: out of memory", cmd);
-		h->runs++;
 	}
 	soak_runs_free(runs, n);
+	soak_db_snapshot_end(db);
+	if (r == 0)
+		save_summaries(o, fresh, n_new);
+	soak_summaries_free(sum, n_sum);
+	soak_summaries_free(fresh, n_new);
 	if (r == 0 && !h->runs) {
 		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
 			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);

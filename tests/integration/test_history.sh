@@ -57,3 +57,17 @@ rc=0; soak history --db "$T/missing.db" 2> "$T/err" || rc=$?
 rc=0; soak history --db "$DB" --metric bogus 2> "$T/err" || rc=$?
 [ $rc = 2 ] && [ "$(wc -l < "$T/err")" = 1 ] || fail "bad metric: exit $rc: $(cat "$T/err")"
 pass "bad input refused with one line"
+# The derived per-run summaries (run_summary) change nothing: the first
+# history fills them, the second reads them, --no-cache recomputes; all equal.
+q "delete from run_summary"
+soak history --db "$DB" --format json --no-cache > "$T/a.json" || fail "history --no-cache"
+[ "$(q "select count(*) from run_summary")" = 0 ] || fail "--no-cache wrote summaries"
+soak history --db "$DB" --format json > /dev/null || fail "history (filling the cache)"
+[ "$(q "select count(*) from run_summary")" = "$(q "select count(*) from runs where status = 'ok'")" ] \
+  || fail "history did not keep a summary per run"
+soak history --db "$DB" --format json > "$T/b.json" || fail "history (cached)"
+cmp -s "$T/a.json" "$T/b.json" || fail "history from run_summary differs from history recomputed"
+q "update run_summary set data = replace(data, 'computed_by\":\"', 'computed_by\":\"old ')"
+soak history --db "$DB" --format json > "$T/c.json" || fail "history (stale cache)"
+cmp -s "$T/a.json" "$T/c.json" || fail "a summary of another build was used"
+pass "run_summary: cached, recomputed and stale-cache histories are identical"
