@@ -31,7 +31,7 @@ static void plan_help(FILE *f)
 {
 	fprintf(f,
 		"usage: soakctl plan run PLAN.ini [--db FILE] [--shard I/N] [--dry-run] [--label L]\n"
-		"                        [--date YYYY-MM-DD] [-q]\n"
+		"                        [--date YYYY-MM-DD] [--host-class C] [-q]\n"
 		"\n"
 		"Runs the cells of a plan: every allocator x workload (with its options) x limit\n"
 		"set, `repeats` times, interleaved in rounds (each round runs every cell once, in an\n"
@@ -47,6 +47,7 @@ static void plan_help(FILE *f)
 		"  --dry-run      list the cells, what is done, and the machine time still needed\n"
 		"  --label L      use label L instead of the plan's template (resume another night)\n"
 		"  --date D       the {date} of the label template (default: today, UTC)\n"
+		"  --host-class C the runs' host class (default $SOAK_HOST_CLASS, else derived)\n"
 		"  -q, --quiet    only errors\n"
 		"\n"
 		"Exit codes: 0 every cell of the shard has its runs, 2 usage or environment error\n"
@@ -54,7 +55,7 @@ static void plan_help(FILE *f)
 }
 
 typedef struct {
-	const char *plan, *db_path, *label, *date;
+	const char *plan, *db_path, *label, *date, *host_class;
 	size_t shard, shards;
 	bool dry_run, quiet;
 } plan_opts_t;
@@ -74,12 +75,12 @@ static int parse_shard(const char *v, size_t *i, size_t *n)
 
 static int parse_args(int argc, char **argv, plan_opts_t *o)
 {
-	enum { O_DB = 1, O_SHARD, O_DRY, O_LABEL, O_DATE, O_QUIET, O_HELP };
+	enum { O_DB = 1, O_SHARD, O_DRY, O_LABEL, O_DATE, O_QUIET, O_HC, O_HELP };
 	static const struct option opts[] = {
 		{ "db", required_argument, 0, O_DB }, { "shard", required_argument, 0, O_SHARD },
 		{ "dry-run", no_argument, 0, O_DRY }, { "label", required_argument, 0, O_LABEL },
 		{ "date", required_argument, 0, O_DATE }, { "quiet", no_argument, 0, O_QUIET },
-		{ "help", no_argument, 0, O_HELP }, { 0 }
+		{ "host-class", required_argument, 0, O_HC }, { "help", no_argument, 0, O_HELP }, { 0 }
 	};
 	if (argc < 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))) {
 		soak_err("plan: say what to do: soakctl plan run PLAN.ini (see soakctl plan --help)");
@@ -97,6 +98,7 @@ static int parse_args(int argc, char **argv, plan_opts_t *o)
 			break;
 		case O_DRY: o->dry_run = true; break;
 		case O_LABEL: o->label = optarg; break;
+		case O_HC: o->host_class = optarg; break;
 		case O_DATE: {
 			unsigned y, m, d;
 			char x;
@@ -167,6 +169,7 @@ static int cell_setup(const soak_plan_t *p, cell_t *x, const plan_opts_t *o, con
 	if (l->swap_max[0]) { A("--swap-max"); A(l->swap_max); }
 	if (l->cpu_max[0]) { A("--cpu-max"); A(l->cpu_max); }
 	if (o->quiet) A("-q");
+	if (o->host_class) { A("--host-class"); A(o->host_class); }
 	A("--");
 	for (int i = 0; i < n; i++)
 		A(x->wl_argv[i]);
