@@ -47,7 +47,8 @@ static const run_field_t run_fields[] = {
 	T(started_at), T(ended_at), T(status),
 	H(exit_code, F_INT, has_exit_code), H(signal, F_INT, has_signal), T(message),
 	P(runner_pid), P(runner_starttime), P(worker_pid),
-	/* schema 2 (ALTER TABLE ADD COLUMN: at the end) */
+	T(cgroup_placement),   /* schema 2 (migrate_placement) */
+	/* schema 3 (ALTER TABLE ADD COLUMN: at the end) */
 	T(cpu_model), H(cpu_cores, F_I64, has_cpu_cores), H(mem_total, F_I64, has_mem_total),
 	T(host_class),
 };

@@ -23,7 +23,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 2
+#define SOAK_DB_SCHEMA_VERSION 3
 
 typedef struct soak_db soak_db_t;
 
@@ -67,6 +67,8 @@ typedef struct {
 	int exit_code, signal;
 	char *message;
 	int64_t runner_pid, runner_starttime, worker_pid;
+	char *cgroup_placement;          /* how the cgroups were obtained: own, leaf-move,
+	                                    systemd-scope, cgroup-parent, none (NULL: older run) */
 	/* Host identity (schema 2): what the machine was, so merged databases
 	 * from many hosts only put like with like side by side. host_class is
 	 * the series key: --host-class / $SOAK_HOST_CLASS, else derived from

@@ -118,7 +118,12 @@ static const char schema_v1[] =
 	"  SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
-/* Schema 2 (branch i11-nightly): the host identity of each run, so databases
+/* Branch i8-place: how the run's cgroups were obtained (own, leaf-move,
+ * systemd-scope, cgroup-parent, none); NULL for runs recorded before. */
+static const char migrate_placement[] =
+	"ALTER TABLE runs ADD COLUMN cgroup_placement TEXT;";
+
+/* Schema 3 (branch i11-nightly): the host identity of each run, so databases
  * merged from many hosts keep what each machine was; the index history needs
  * to find a series (workload, allocator, host class) in time order; and a
  * derived per-run summary for history at scale. */
@@ -145,7 +150,8 @@ typedef struct {
 
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
-	{ 2, migrate_host_identity, NULL },   /* i11-nightly */
+	{ 2, migrate_placement, NULL },   /* i8-place */
+	{ 3, migrate_host_identity, NULL },   /* i11-nightly */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cmdhelp.h"
 #include "compare.h"
 #include "db.h"
 #include "emit-history.h"
@@ -27,52 +28,68 @@ typedef struct {
 	soak_cp_opts_t cp;
 } hist_opts_t;
 
-static void history_help(FILE *f, bool gate)
-{
-	fprintf(f,
-		"usage: soakctl %s [OPTIONS]\n"
-		"\n"
-		"%s"
-		"Series: runs with status ok that share workload and options, allocator name, limits\n"
-		"and host class, ordered by start time; the night of a run is its label (e.g.\n"
-		"nightly-2026-11-29), or its start date when it has none. Per metric (throughput,\n"
-		"throughput per CPU-second, mean and peak RSS, RSS and throughput drift, CV,\n"
-		"syscalls/op, p99 and p99.9 latency, minor page faults/op) the change points are\n"
-		"found by E-divisive means with a permutation test, each with its size, direction\n"
-		"(regression or improvement), confidence (1-p), night, run and allocator build.\n"
-		"A change needs at least 2 points on each side: run 2 or more repeats per night\n"
-		"to let the newest night stand on its own. Method: docs/nightly.md.\n"
-		"\n"
-		"  --db FILE            database (default ./soak.db), e.g. the output of soakctl merge\n"
-		"  --workload W         only series of workload W\n"
-		"  --allocator NAME     only series of this allocator\n"
-		"  --host-class C       only runs of host class C\n"
-		"  --all-hosts          put runs of different host classes in one series\n"
-		"  --relative-to NAME   values as ratios to allocator NAME's median in the same night\n"
-		"                       (same workload, limits, host class): host drift between\n"
-		"                       nights cancels; for shared or noisy hosts\n"
-		"  --metric KEY         only this metric (throughput, throughput_per_cpu_s, rss_mean,\n"
-		"                       rss_peak, rss_drift, throughput_drift, throughput_cv,\n"
-		"                       syscalls_per_op, latency_p99, latency_p999, page_faults_per_op)\n"
-		"  --alpha A            significance level (default %g)\n"
-		"  --permutations K     permutations of the test (default %d)\n"
-		"  --seed S             seed of the permutations (default 1: reproducible)\n"
-		"  --no-cache           recompute every run from its samples (the per-run figures\n"
-		"                       are kept in the derived table run_summary otherwise)\n"
-		"%s"
-		"\n"
-		"Exit codes: %s\n",
-		gate ? "gate --history" : "history",
-		gate ? "Fails (exit 1) when a change point for the worse starts in the newest night of\n"
-		       "a series (on any metric, or on --metric); a noisy but stationary history passes.\n\n"
-		     : "Prints the history of every series with its change points.\n\n",
-		SOAK_CP_ALPHA, SOAK_CP_PERMUTATIONS,
-		gate ? "" : "  --last N             points per metric table (default 10)\n"
-			    "  --format FMT         md (default), json or html\n"
-			    "  --output FILE        write to FILE (atomically) instead of stdout\n",
-		gate ? "0 no regression in the newest night, 1 regression, 2 usage error or no runs.\n"
-		     : "0 ok, 2 usage error or no runs.\n");
-}
+enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, O_PERM, O_SEED, O_HIST, O_REL,
+       O_NOCACHE };
+
+#define HISTORY_OPTS(...)                                                                                         \
+	{ "db", 0, "FILE", "database (default ./soak.db), e.g. the output of soakctl merge", O_DB },               \
+	{ "workload", 0, "W", "only series of workload W", O_WL },                                                 \
+	{ "allocator", 0, "NAME", "only series of this allocator", O_AL },                                         \
+	{ "host-class", 0, "C", "only runs of host class C", O_HC },                                               \
+	{ "all-hosts", 0, NULL, "put runs of different host classes in one series", O_ALL },                     \
+	{ "relative-to", 0, "NAME", "values as ratios to allocator NAME's median in the same night (same "        \
+	  "workload, limits, host class): host drift between nights cancels; for shared or noisy hosts", O_REL }, \
+	{ "metric", 0, "KEY", "only this metric: throughput, throughput_per_cpu_s, rss_mean, rss_peak, "          \
+	  "rss_drift, throughput_drift, throughput_cv, syscalls_per_op, latency_p99, latency_p999, "              \
+	  "page_faults_per_op", O_MET },                                                                         \
+	{ "alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")", O_ALPHA }, \
+	{ "permutations", 0, "K", "permutations of the test (default " SOAK_STR(SOAK_CP_PERMUTATIONS) ")", O_PERM }, \
+	{ "seed", 0, "S", "seed of the permutations (default 1: reproducible)", O_SEED },                          \
+	{ "no-cache", 0, NULL, "recompute every run from its samples (the per-run figures are kept in the "      \
+	  "derived table run_summary otherwise)", O_NOCACHE },                                                   \
+	__VA_ARGS__ \
+	{ 0 }
+
+static const soak_opt_t history_opts[] = {
+	HISTORY_OPTS({ "last", 0, "N", "points per metric table (default 10)", O_LAST },
+		     { "format", 0, "md|json|html", "md (default), json or html (one self-contained page with "
+		       "gnuplot plots)", O_FMT },
+		     { "output", 0, "FILE", "write to FILE (atomically) instead of stdout", O_OUT },)
+};
+
+static const soak_opt_t gate_history_opts[] = {
+	HISTORY_OPTS({ "history", 0, NULL, "gate on change points over nights", O_HIST },)
+};
+
+#define HISTORY_DESC                                                                                          \
+	"Series: runs with status ok that share workload and options, allocator name, limits and host "         \
+	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29), or its "       \
+	"start date when it has none. Per metric (throughput, throughput per CPU-second, mean and peak RSS, "  \
+	"RSS and throughput drift, CV, syscalls/op, p99 and p99.9 latency, minor page faults/op) the change "   \
+	"points are found by E-divisive means with a permutation test, each with its size, direction "         \
+	"(regression or improvement), confidence (1-p), night, run and allocator build. A change needs at "     \
+	"least 2 points on each side: run 2 or more repeats per night to let the newest night stand on its "   \
+	"own. Method and measured false-alarm rate: docs/nightly.md."
+
+const soak_cmd_doc_t soak_doc_history = {
+	.synopsis = "soakctl history [--db FILE] [--relative-to NAME] [--metric KEY] [--format md|json|html] [--output FILE]",
+	.description = "Prints the history of every series with its change points.\n\n" HISTORY_DESC,
+	.sections = { { .title = "Options", .opts = history_opts } },
+	.examples = "soakctl history --db history.db\n"
+		    "soakctl history --db history.db --relative-to system --format html --output history.html",
+	.exit_status = "0 ok, 2 usage error or no runs.",
+};
+
+/* `gate --history`: documented as its own page, reached through gate. */
+const soak_cmd_doc_t soak_doc_gate_history = {
+	.synopsis = "soakctl gate --history [--db FILE] [--relative-to NAME] [--metric KEY]",
+	.description = "Fails (exit 1) when a change point for the worse starts in the newest night of a "
+		       "series (on any metric, or on --metric); a noisy but stationary history passes.\n\n"
+		       HISTORY_DESC,
+	.sections = { { .title = "Options", .opts = gate_history_opts } },
+	.examples = "soakctl gate --history --db history.db",
+	.exit_status = "0 no regression in the newest night, 1 regression, 2 usage error or no runs.",
+};
 
 static int parse_num(const char *opt, const char *v, double lo, double hi, double *ret)
 {
@@ -89,25 +106,17 @@ static int parse_num(const char *opt, const char *v, double lo, double hi, doubl
 /* 0 ok, 1 help printed, -EINVAL bad option (message printed). */
 static int parse_args(int argc, char **argv, hist_opts_t *o)
 {
-	enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, O_PERM, O_SEED, O_HIST,
-	       O_REL, O_NOCACHE, O_HELP };
-	static const struct option opts[] = {
-		{ "db", required_argument, 0, O_DB }, { "format", required_argument, 0, O_FMT },
-		{ "output", required_argument, 0, O_OUT }, { "workload", required_argument, 0, O_WL },
-		{ "allocator", required_argument, 0, O_AL }, { "host-class", required_argument, 0, O_HC },
-		{ "all-hosts", no_argument, 0, O_ALL }, { "last", required_argument, 0, O_LAST },
-		{ "metric", required_argument, 0, O_MET }, { "alpha", required_argument, 0, O_ALPHA },
-		{ "permutations", required_argument, 0, O_PERM }, { "seed", required_argument, 0, O_SEED },
-		{ "history", no_argument, 0, O_HIST }, { "relative-to", required_argument, 0, O_REL },
-		{ "no-cache", no_argument, 0, O_NOCACHE },
-		{ "help", no_argument, 0, O_HELP }, { 0 }
-	};
+	const soak_cmd_doc_t *doc = o->gate ? &soak_doc_gate_history : &soak_doc_history;
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(doc, opts, shortopts) < 0)
+		return -EINVAL;
 	const char *cmd = o->gate ? "gate --history" : "history";
 	int c;
 	double x;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case O_DB: o->db_path = optarg; break;
 		case O_FMT: o->format = optarg; break;
@@ -144,8 +153,7 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 				return -EINVAL;
 			o->cp.seed = (uint64_t)x;
 			break;
-		case 'h':
-		case O_HELP: history_help(stdout, o->gate); return 1;
+		case 'h': soak_help_print(stdout, o->gate ? "gate" : "history", doc); return 1;
 		case ':':
 			soak_err("%s: option %s needs a value (see soakctl %s --help)", cmd, argv[optind - 1], cmd);
 			return -EINVAL;

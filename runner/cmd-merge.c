@@ -5,42 +5,52 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdhelp.h"
 #include "db.h"
 #include "soakctl.h"
 
-static void merge_help(FILE *f)
-{
-	fprintf(f,
-		"usage: soakctl merge [-q] OUT.db IN.db [IN.db...]\n"
-		"\n"
-		"Copies every run of the inputs that OUT does not hold yet into OUT (created when\n"
-		"missing), with all its samples, values, events, histograms and logs, and its host\n"
-		"identity (host, CPU model, cores, memory, kernel, cgroup mode, host class).\n"
-		"Runs are keyed by their UUID: a run already in OUT with the same record and rows\n"
-		"is skipped, so merging twice changes nothing; the same UUID with different\n"
-		"content is an error naming the run and the table. All or nothing: OUT is\n"
-		"rewritten only when every input went in, and left as it was on any error.\n"
-		"An input that is not a soak database, or was written by a newer soakctl, is\n"
-		"refused. Do not merge into a database a runner is writing.\n"
-		"\n"
-		"  -q, --quiet   no summary line\n"
-		"\n"
-		"Exit codes: 0 merged (or nothing new), 2 bad input (nothing written).\n");
-}
+static const soak_opt_t merge_opts[] = {
+	{ "quiet", 'q', NULL, "no summary line", 'q' },
+	{ 0 }
+};
+
+static const soak_opt_t merge_operands[] = {
+	{ "OUT.db", 0, NULL, "the merged database (created when missing)", 0 },
+	{ "IN.db...", 0, NULL, "the databases to merge into it (e.g. one per shard)", 0 },
+	{ 0 }
+};
+
+const soak_cmd_doc_t soak_doc_merge = {
+	.synopsis = "soakctl merge [-q] OUT.db IN.db [IN.db...]",
+	.description = "Copies every run of the inputs that OUT does not hold yet into OUT (created when "
+		       "missing), with all its samples, values, events, histograms and logs, and its host "
+		       "identity (host, CPU model, cores, memory, kernel, cgroup mode, host class). Runs are "
+		       "keyed by their UUID: a run already in OUT with the same record and rows is skipped, "
+		       "so merging twice changes nothing; the same UUID with different content is an error "
+		       "naming the run and the table. All or nothing: OUT is rewritten only when every input "
+		       "went in, and left as it was on any error. An input that is not a soak database, or "
+		       "was written by a newer soakctl, is refused. Do not merge into a database a runner is "
+		       "writing. Method: docs/nightly.md.",
+	.sections = { { .title = "Options", .opts = merge_opts },
+		      { .title = "Databases", .opts = merge_operands, .operands = true } },
+	.examples = "soakctl merge history.db shard-1.db shard-2.db",
+	.exit_status = "0 merged (or nothing new), 2 bad input (nothing written).",
+};
 
 int soak_cmd_merge(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0 }
-	};
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(&soak_doc_merge, opts, shortopts) < 0)
+		return SOAK_EXIT_USAGE;
 	bool quiet = false;
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quiet = true; break;
-		case 'h': merge_help(stdout); return SOAK_EXIT_OK;
+		case 'h': soak_help_print(stdout, "merge", &soak_doc_merge); return SOAK_EXIT_OK;
 		default:
 			soak_err("merge: unknown option '%s' (see soakctl merge --help)", argv[optind - 1]);
 			return SOAK_EXIT_USAGE;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cmdhelp.h"
 #include "db.h"
 #include "plan.h"
 #include "run.h"
@@ -27,32 +28,43 @@
 #define MAX_CELLS (SOAK_PLAN_MAX * SOAK_PLAN_MAX * 4)
 #define WL_ARGS 128
 
-static void plan_help(FILE *f)
-{
-	fprintf(f,
-		"usage: soakctl plan run PLAN.ini [--db FILE] [--shard I/N] [--dry-run] [--label L]\n"
-		"                        [--date YYYY-MM-DD] [--host-class C] [-q]\n"
-		"\n"
-		"Runs the cells of a plan: every allocator x workload (with its options) x limit\n"
-		"set, `repeats` times, interleaved in rounds (each round runs every cell once, in an\n"
-		"order shuffled with the plan's seed), all under the plan's label (nightly-{date}).\n"
-		"Resumable: run it again with the same label and only repeats without a finished run\n"
-		"(any status but running, interrupted, incomplete) are run. Sharded: --shard I/N runs\n"
-		"cell i when i mod N = I-1, in the plan's fixed order, so N hosts (a CI matrix, a Slurm\n"
-		"array, a Kubernetes Indexed Job) each run 1/N of the cells into their own database;\n"
-		"soakctl merge puts them together. The plan format is in docs/nightly.md.\n"
-		"\n"
-		"  --db FILE      database (default ./soak.db)\n"
-		"  --shard I/N    this host's shard (default 1/1)\n"
-		"  --dry-run      list the cells, what is done, and the machine time still needed\n"
-		"  --label L      use label L instead of the plan's template (resume another night)\n"
-		"  --date D       the {date} of the label template (default: today, UTC)\n"
-		"  --host-class C the runs' host class (default $SOAK_HOST_CLASS, else derived)\n"
-		"  -q, --quiet    only errors\n"
-		"\n"
-		"Exit codes: 0 every cell of the shard has its runs, 2 usage or environment error\n"
-		"(a run that could not start, a bad plan), 1 interrupted.\n");
-}
+enum { O_DB = 1, O_SHARD, O_DRY, O_LABEL, O_DATE, O_HC };
+
+static const soak_opt_t plan_opts[] = {
+	{ "db", 0, "FILE", "database (default ./soak.db)", O_DB },
+	{ "shard", 0, "I/N", "this host's shard (default 1/1): cell i runs when i mod N = I-1", O_SHARD },
+	{ "dry-run", 0, NULL, "list the cells, what is finished, and the machine time still needed", O_DRY },
+	{ "label", 0, "L", "use label L instead of the plan's template (resume another night)", O_LABEL },
+	{ "date", 0, "YYYY-MM-DD", "the {date} of the label template (default: today, UTC)", O_DATE },
+	{ "host-class", 0, "C", "the runs' host class (default $SOAK_HOST_CLASS, else derived)", O_HC },
+	{ "quiet", 'q', NULL, "only errors", 'q' },
+	{ 0 }
+};
+
+static const soak_opt_t plan_operands[] = {
+	{ "run", 0, NULL, "the action (the only one)", 0 },
+	{ "PLAN.ini", 0, NULL, "the plan file: [plan], [workload.NAME], [limits.NAME] (docs/nightly.md)", 0 },
+	{ 0 }
+};
+
+const soak_cmd_doc_t soak_doc_plan = {
+	.synopsis = "soakctl plan run PLAN.ini [--db FILE] [--shard I/N] [--dry-run] [--label L] [--date YYYY-MM-DD] "
+		    "[--host-class C] [-q]",
+	.description = "Runs the cells of a plan: every allocator x workload (with its options) x limit set, "
+		       "`repeats` times, interleaved in rounds (each round runs every cell once, in an order "
+		       "shuffled with the plan's seed), all under the plan's label (nightly-{date}). "
+		       "Resumable: run it again with the same label and only repeats without a finished run "
+		       "(any status but running, interrupted, incomplete) are run. Sharded: --shard I/N runs "
+		       "cell i when i mod N = I-1, in the plan's fixed order, so N hosts (a CI matrix, a Slurm "
+		       "array, a Kubernetes Indexed Job) each run 1/N of the cells into their own database; "
+		       "soakctl merge puts them together. The plan format is in docs/nightly.md.",
+	.sections = { { .title = "Options", .opts = plan_opts },
+		      { .title = "Arguments", .opts = plan_operands, .operands = true } },
+	.examples = "soakctl plan run nightly.ini --dry-run\n"
+		    "soakctl plan run nightly.ini --shard 2/4 --db shard-2.db",
+	.exit_status = "0 every cell of the shard has its runs, 1 interrupted, 2 usage or environment error "
+		       "(a run that could not start, a bad plan).",
+};
 
 typedef struct {
 	const char *plan, *db_path, *label, *date, *host_class;
@@ -75,13 +87,10 @@ static int parse_shard(const char *v, size_t *i, size_t *n)
 
 static int parse_args(int argc, char **argv, plan_opts_t *o)
 {
-	enum { O_DB = 1, O_SHARD, O_DRY, O_LABEL, O_DATE, O_QUIET, O_HC, O_HELP };
-	static const struct option opts[] = {
-		{ "db", required_argument, 0, O_DB }, { "shard", required_argument, 0, O_SHARD },
-		{ "dry-run", no_argument, 0, O_DRY }, { "label", required_argument, 0, O_LABEL },
-		{ "date", required_argument, 0, O_DATE }, { "quiet", no_argument, 0, O_QUIET },
-		{ "host-class", required_argument, 0, O_HC }, { "help", no_argument, 0, O_HELP }, { 0 }
-	};
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(&soak_doc_plan, opts, shortopts) < 0)
+		return -EINVAL;
 	if (argc < 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))) {
 		soak_err("plan: say what to do: soakctl plan run PLAN.ini (see soakctl plan --help)");
 		return -EINVAL;
@@ -89,7 +98,7 @@ static int parse_args(int argc, char **argv, plan_opts_t *o)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case O_DB: o->db_path = optarg; break;
 		case O_SHARD:
@@ -109,10 +118,8 @@ static int parse_args(int argc, char **argv, plan_opts_t *o)
 			o->date = optarg;
 			break;
 		}
-		case 'q':
-		case O_QUIET: o->quiet = true; break;
-		case 'h':
-		case O_HELP: plan_help(stdout); return 1;
+		case 'q': o->quiet = true; break;
+		case 'h': soak_help_print(stdout, "plan", &soak_doc_plan); return 1;
 		case ':':
 			soak_err("plan: option %s needs a value (see soakctl plan --help)", argv[optind - 1]);
 			return -EINVAL;

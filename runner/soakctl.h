@@ -23,6 +23,7 @@ int soak_cmd_compare(int argc, char **argv);
 int soak_cmd_gate(int argc, char **argv);
 int soak_cmd_allocators(int argc, char **argv);
 int soak_cmd_workloads(int argc, char **argv);
+int soak_cmd_help(int argc, char **argv);
 int soak_cmd_merge(int argc, char **argv);
 int soak_cmd_history(int argc, char **argv);
 int soak_cmd_plan(int argc, char **argv);

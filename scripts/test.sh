@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: unit and integration
-# tests in a normal build, then again in an ASan+UBSan build. Needs root (real
-# cgroups, perf tracepoints). Exit code 0 only when everything passed.
+# tests in a normal build, then again in an ASan+UBSan build. Before that, the
+# builds users and packagers type must compile, warnings being errors: Release
+# and Debug with GCC and with clang (unit tests run in the Release builds).
+# Needs root (real cgroups, perf tracepoints). Exit code 0 only when everything passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 status=0
+for cc in gcc clang; do
+  for type in Release Debug; do
+    dir=build-test-$cc-$type
+    echo "== $cc $type build"
+    if ! CC=$cc BUILD_DIR=$dir SOAK_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=$type" scripts/build.sh; then
+      echo "FAILED: the $cc $type build"
+      status=1
+      continue
+    fi
+    if [ $type = Release ] && ! ctest --test-dir "$dir" -L unit --output-on-failure --timeout 300; then
+      status=1
+    fi
+  done
+done
 for variant in release asan; do
   dir=build-test-$variant
   san=0; [ $variant = asan ] && san=1
