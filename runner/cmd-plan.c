@@ -410,9 +410,18 @@ int soak_cmd_plan(int argc, char **argv)
 		rc = SOAK_EXIT_OK;
 		goto out;
 	}
-	if (!(db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE)))
+	/* Where the cgroups go is chosen once per soakctl, before the database
+	 * is opened (as run and compare do); every cell uses that placement. */
+	soak_place_t place;
+	if (soak_run_place(&cells[0].ro, &place) < 0)
 		goto out;
-	rc = run_cells(p, &o, db, cells, n);
+	for (size_t i = 1; i < n; i++)
+		cells[i].ro.place = cells[0].ro.place;
+	if ((db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE)))
+		rc = run_cells(p, &o, db, cells, n);
+	soak_db_close(db);
+	db = NULL;
+	soak_run_unplace(&cells[0].ro);
 out:
 	soak_db_close(db);
 	free(p);

@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 LIB=$SOAK_BUILD/tests/libslowmalloc.so
 [ -f "$LIB" ] || fail "$LIB was not built"
 NIGHTS=${SOAK_TEST_NIGHTS:-4}
-REPEATS=${SOAK_TEST_REPEATS:-6}
+REPEATS=${SOAK_TEST_REPEATS:-8}
 H=$T/history.db
 plan() {  # plan NIGHT DELAY EVERY
   cat > "$T/soak.ini" <<INI
@@ -30,7 +30,7 @@ INI
 label = nightly-{date}
 allocators = system mimalloc slow
 config = $T/soak.ini
-duration = 1500ms
+duration = 1200ms
 warmup = 300ms
 interval = 100ms
 repeats = $REPEATS
@@ -55,7 +55,7 @@ run_night() {  # run_night K
 plan 1 0 1
 soak plan run "$T/plan.ini" --shard 2/2 --date 2026-01-01 --db "$T/s2-1.db" --dry-run > "$T/dry" || fail "dry run"
 grep -q "| 2 | mimalloc | random_mixed | --ws 400 | .* | 0 | $REPEATS |" "$T/dry" || fail "dry run: $(cat "$T/dry")"
-grep -q "^Machine time: $REPEATS runs x 1500ms" "$T/dry" || fail "dry run machine time: $(cat "$T/dry")"
+grep -q "^Machine time: $REPEATS runs x 1200ms" "$T/dry" || fail "dry run machine time: $(cat "$T/dry")"
 [ -e "$T/s2-1.db" ] && fail "a dry run created the database"
 for k in $(seq 1 $((NIGHTS - 1))); do run_night "$k"; done
 [ "$(sqlite3 "$T/s1-1.db" "select count(*) from runs where allocator_name = 'system' and status = 'ok'")" = "$REPEATS" ] \
