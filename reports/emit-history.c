@@ -267,7 +267,7 @@ int soak_history_emit_md(FILE *f, const soak_history_t *h, const soak_history_em
 	md_series(f, h);
 	md_changes(f, h);
 	for (size_t m = 0; m < SOAK_HM_N; m++)
-		if (o->metric < 0 || (size_t)o->metric == m)
+		if (!o->metrics || (o->metrics >> m & 1u))
 			md_metric(f, h, m, o->last);
 	md_points(f, h, o->last);
 	return ferror(f) ? -EIO : 0;

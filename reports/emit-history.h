@@ -8,7 +8,7 @@
 
 typedef struct {
 	size_t last;           /* points per metric table */
-	int metric;            /* only this metric's table (-1: all) */
+	unsigned metrics;      /* bit m: metric m's table (0: all) */
 } soak_history_emit_opts_t;
 
 int soak_history_emit_md(FILE *f, const soak_history_t *h, const soak_history_emit_opts_t *o);

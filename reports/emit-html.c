@@ -488,7 +488,7 @@ int soak_history_emit_html(FILE *f, const soak_history_t *h, const soak_history_
 			size_t valid = 0;
 			for (size_t i = 0; i < h->n; i++)
 				valid += h->s[i].valid[m];
-			if ((o->metric < 0 || (size_t)o->metric == m) && valid > 1)
+			if ((!o->metrics || (o->metrics >> m & 1u)) && valid > 1)
 				history_plot(f, h, m);
 		}
 		if (cut)

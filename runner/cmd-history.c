@@ -24,7 +24,7 @@ typedef struct {
 	const char *db_path, *format, *output, *workload, *allocator, *host_class, *relative_to;
 	bool all_hosts, gate, no_cache;
 	size_t last;
-	int metric;
+	unsigned metrics;      /* --metric: bit per metric, 0 = all */
 	soak_cp_opts_t cp;
 } hist_opts_t;
 
@@ -39,7 +39,7 @@ enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, 
 	{ "all-hosts", 0, NULL, "put runs of different host classes in one series", O_ALL },                     \
 	{ "relative-to", 0, "NAME", "values as ratios to allocator NAME's median in the same night (same "        \
 	  "workload, limits, host class): host drift between nights cancels; for shared or noisy hosts", O_REL }, \
-	{ "metric", 0, "KEY", "only this metric: throughput, throughput_per_cpu_s, rss_mean, rss_peak, "          \
+	{ "metric", 0, "KEY[,KEY...]", "only these metrics: throughput, throughput_per_cpu_s, rss_mean, rss_peak, "          \
 	  "rss_drift, throughput_drift, throughput_cv, syscalls_per_op, latency_p99, latency_p999, "              \
 	  "page_faults_per_op", O_MET },                                                                         \
 	{ "alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")", O_ALPHA }, \
@@ -134,10 +134,18 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 			o->last = (size_t)x;
 			break;
 		case O_MET:
-			if ((o->metric = soak_hmetric_find(optarg)) < 0) {
-				soak_err("%s: unknown metric '%s' (see soakctl history --help)", cmd, optarg);
-				return -EINVAL;
+		{
+			char buf[512], *save = NULL;
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+				int m = soak_hmetric_find(k);
+				if (m < 0) {
+					soak_err("%s: unknown metric '%s' (see soakctl history --help)", cmd, k);
+					return -EINVAL;
+				}
+				o->metrics |= 1u << m;
 			}
+		}
 			break;
 		case O_ALPHA:
 			if (parse_num("alpha", optarg, 1e-6, 0.5, &o->cp.alpha) < 0)
@@ -296,7 +304,7 @@ typedef struct {
 static int emit_cb(FILE *f, const void *arg)
 {
 	const emit_arg_t *a = arg;
-	soak_history_emit_opts_t eo = { .last = a->o->last, .metric = a->o->metric };
+	soak_history_emit_opts_t eo = { .last = a->o->last, .metrics = a->o->metrics };
 	if (!strcasecmp(a->o->format, "json"))
 		return soak_history_emit_json(f, a->h, &eo);
 	if (!strcasecmp(a->o->format, "html"))
@@ -312,7 +320,7 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 		size_t before = fails;
 		for (size_t j = 0; j < s->n_cps; j++) {
 			const soak_hchange_t *c = &s->cps[j];
-			if (o->metric >= 0 && c->metric != (size_t)o->metric)
+			if (o->metrics && !(o->metrics >> c->metric & 1u))
 				continue;
 			if (!c->regression || !c->newest_night)
 				continue;
@@ -338,7 +346,7 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 
 static int history_main(int argc, char **argv, bool is_gate)
 {
-	hist_opts_t o = { .db_path = "./soak.db", .format = "md", .last = 10, .metric = -1, .gate = is_gate,
+	hist_opts_t o = { .db_path = "./soak.db", .format = "md", .last = 10, .gate = is_gate,
 			  .cp = { .alpha = SOAK_CP_ALPHA, .permutations = SOAK_CP_PERMUTATIONS,
 				  .min_size = SOAK_CP_MIN_SIZE, .seed = 1 } };
 	int r = parse_args(argc, argv, &o);
