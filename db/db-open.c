@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "soak/outfile.h"
 
 #include "db-internal.h"
 
@@ -264,18 +268,48 @@ void soak_db_close(soak_db_t *db)
 	db_free(db);
 }
 
+/* The database holds environments, command lines and logs: create it 0600
+ * whatever the umask. SQLite gives its -wal and -shm files the database
+ * file's mode. O_EXCL|O_NOFOLLOW: a symlink planted at the name is not
+ * followed. */
+static int db_create_private(soak_db_t *db)
+{
+	int fd = open(db->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, SOAK_FILE_MODE);
+	if (fd < 0 && errno == EEXIST)
+		return 0;   /* another soakctl created it first: open that one */
+	if (fd < 0) {
+		int e = errno;
+		return db_fail(db, -e, "database %s cannot be created: %s", db->path, strerror(e));
+	}
+	int r = fchmod(fd, SOAK_FILE_MODE) == 0 ? 0 : -errno;
+	close(fd);
+	if (r < 0)
+		return db_fail(db, r, "database %s: %s", db->path, strerror(-r));
+	return 0;
+}
+
 static int db_open_conn(soak_db_t *db)
 {
 	struct stat s;
 	if (stat(db->path, &s) == 0) {
 		if (S_ISDIR(s.st_mode))
 			return db_fail(db, -EISDIR, "database %s is a directory: pass --db FILE", db->path);
+		/* SQLite would open a device or FIFO and create PATH-journal next to
+		 * it (--db /dev/null made /dev/null-journal). */
+		if (!S_ISREG(s.st_mode))
+			return db_fail(db, -EINVAL, "database %s is %s, not a regular file: pass --db FILE",
+				       db->path, S_ISCHR(s.st_mode) || S_ISBLK(s.st_mode) ? "a device" :
+				       S_ISFIFO(s.st_mode) ? "a FIFO" : "a socket");
 	} else if (errno != ENOENT) {
 		return db_fail(db, -errno, "database %s: %s", db->path, strerror(errno));
 	} else if (db->mode == SOAK_DB_READ) {
 		/* SQLITE_OPEN_READONLY would not create it either, but this says why. */
 		return db_fail(db, -ENOENT, "database %s does not exist: run `soakctl run` first or pass --db FILE",
 			       db->path);
+	} else {
+		int r = db_create_private(db);
+		if (r < 0)
+			return r;
 	}
 
 	int flags = db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;

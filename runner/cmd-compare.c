@@ -21,6 +21,7 @@
 #include "result.h"
 #include "run.h"
 #include "soak/uuid.h"
+#include "soak/outfile.h"
 #include "soakctl.h"
 
 #define MAX_SLOTS 32
@@ -292,7 +293,7 @@ static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co)
 	if (o->output) {
 		char err[512];
 		const void *arg[2] = { &cmp, o->format };
-		if (soak_compare_write_atomic(o->output, emit_cb, arg, err, sizeof(err)) < 0) {
+		if (soak_write_atomic(o->output, emit_cb, arg, err, sizeof(err)) < 0) {
 			soak_err("compare: %s", err);
 			rc = SOAK_EXIT_USAGE;
 		}

@@ -13,6 +13,7 @@
 
 #include "cmdhelp.h"
 #include "compare.h"
+#include "soak/outfile.h"
 #include "db.h"
 #include "emit-history.h"
 #include "emit-html.h"
@@ -367,7 +368,7 @@ static int history_main(int argc, char **argv, bool is_gate)
 	rc = SOAK_EXIT_OK;
 	if (o.output) {
 		char err[512];
-		if (soak_compare_write_atomic(o.output, emit_cb, &a, err, sizeof(err)) < 0) {
+		if (soak_write_atomic(o.output, emit_cb, &a, err, sizeof(err)) < 0) {
 			soak_err("history: %s", err);
 			rc = SOAK_EXIT_USAGE;
 		}

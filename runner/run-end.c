@@ -31,14 +31,29 @@ static void run_store_selfreport(run_t *r)
 	soak_selfreport_flush(&r->sr_err);
 	char name[3 * SOAK_SR_NAME_MAX];
 	for (size_t i = 0; i < r->sr.n; i++) {
-		snprintf(name, sizeof(name), "selfreport.%s.%s", r->sr.e[i].tag, r->sr.e[i].key);
-		soak_db_value(r->db, r->id, name, r->sr.e[i].value, true, NULL);
+		const soak_sr_entry_t *e = &r->sr.e[i];
+		snprintf(name, sizeof(name), "selfreport.%s.%s", e->tag, e->key);
+		/* A counter the workload reported as negative, inf or nan is kept
+		 * as unavailable with the reason, never stored or summed. */
+		if (!isfinite(e->value) || e->value < 0) {
+			char why[256];
+			snprintf(why, sizeof(why), "the workload reported %s=%g: a counter cannot be "
+				 "negative or non-finite", e->key, e->value);
+			soak_db_value(r->db, r->id, name, 0, false, why);
+			soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_invalid", why);
+		} else {
+			soak_db_value(r->db, r->id, name, e->value, true, NULL);
+		}
 		double total;
 		/* One syscall total per known format (e.g. SS_OS_STATS: mmap_total + madvise). */
-		if ((i == 0 || strcmp(r->sr.e[i].tag, r->sr.e[i - 1].tag)) &&
-		    soak_selfreport_syscalls(r->sr.e[i].tag, soak_sr_store_get, &r->sr, &total) == 0) {
-			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", r->sr.e[i].tag);
-			soak_db_value(r->db, r->id, name, total, true, NULL);
+		if (i == 0 || strcmp(e->tag, r->sr.e[i - 1].tag)) {
+			int sr = soak_selfreport_syscalls(e->tag, soak_sr_store_get, &r->sr, &total);
+			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", e->tag);
+			if (sr == 0)
+				soak_db_value(r->db, r->id, name, total, true, NULL);
+			else if (sr == -ERANGE)
+				soak_db_value(r->db, r->id, name, 0, false, "a counter it sums was reported "
+					      "negative or non-finite (see the selfreport_invalid event)");
 		}
 	}
 	if (r->sr.dropped)

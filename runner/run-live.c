@@ -44,7 +44,9 @@ void run_progress(run_t *r, double t, bool final)
 	}
 	r->last_progress = t;
 	int pad = r->last_progress_len > n ? r->last_progress_len - n : 0;
-	fprintf(stderr, "%s%*s%s", line, pad, "", final ? "\n" : "");
+	/* Straight to fd 2: the line's own \r must pass the control-character
+	 * filter on stderr (it holds only numbers we formatted). */
+	dprintf(STDERR_FILENO, "%s%*s%s", line, pad, "", final ? "\n" : "");
 	r->last_progress_len = n;
 }
 

@@ -24,6 +24,7 @@
 
 #include "run-internal.h"
 #include "runinfo.h"
+#include "soak/ini.h"
 #include "soakctl.h"
 
 volatile int soak_run_interrupted;
@@ -215,32 +216,41 @@ static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, cha
 	soak_db_proc_starttime(getpid(), &rec->runner_starttime);
 }
 
-/* Builds the environment additions: LD_PRELOAD, the allocator's own variables,
- * and for the built-in worker the shm fd and runner pid. */
-static char **child_env(run_t *r, char *store, size_t storelen)
+/* Builds the environment additions: LD_PRELOAD, the allocator's own variables
+ * (split like a shell would, without one: A="x y" is one variable), and for
+ * the built-in worker the shm fd and runner pid. NULL when out of memory or
+ * when env does not split (soak.ini was checked when it was read). Free with
+ * soak_env_free. */
+static char **child_env(run_t *r)
 {
-	char **env = calloc(64, sizeof(char *));
-	size_t n = 0, off = 0;
-#define ADD(...)                                                                      \
-	do {                                                                          \
-		int k = snprintf(store + off, storelen - off, __VA_ARGS__);           \
-		if (k < 0 || (size_t)k >= storelen - off || n >= 62)                  \
-			break;                                                        \
-		env[n++] = store + off;                                               \
-		off += (size_t)k + 1;                                                 \
-	} while (0)
-	if (r->alloc.path[0])
-		ADD("LD_PRELOAD=%s", r->alloc.path);
-	char envs[sizeof(r->alloc.env)];
-	snprintf(envs, sizeof(envs), "%s", r->alloc.env);
-	for (char *s = strtok(envs, " \t"); s; s = strtok(NULL, " \t"))
-		if (strchr(s, '='))
-			ADD("%s", s);
-	if (r->shm) {
-		ADD("%s=%d", SOAK_SHM_FD_ENV, r->shm_fd);
-		ADD("%s=%d", SOAK_RUNNER_PID_ENV, (int)getpid());
+	char **alloc_env = NULL, err[256];
+	size_t na = 0;
+	if (soak_env_split(r->alloc.env, &alloc_env, &na, err, sizeof(err)) < 0) {
+		soak_err("allocator %s: %s", r->alloc.name, err);
+		return NULL;
 	}
-#undef ADD
+	char **env = calloc(na + 4, sizeof(char *));
+	if (!env) {
+		soak_env_free(alloc_env);
+		return NULL;
+	}
+	size_t n = 0;
+	bool ok = true;
+	if (r->alloc.path[0])
+		ok &= asprintf(&env[n++], "LD_PRELOAD=%s", r->alloc.path) > 0;
+	for (size_t i = 0; i < na; i++) {
+		env[n++] = alloc_env[i];
+		alloc_env[i] = NULL;
+	}
+	free(alloc_env);
+	if (r->shm) {
+		ok &= asprintf(&env[n++], "%s=%d", SOAK_SHM_FD_ENV, r->shm_fd) > 0;
+		ok &= asprintf(&env[n++], "%s=%d", SOAK_RUNNER_PID_ENV, (int)getpid()) > 0;
+	}
+	if (!ok) {
+		soak_env_free(env);
+		return NULL;
+	}
 	return env;
 }
 
@@ -328,7 +338,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	} else {
 		char cmd[PATH_MAX];
 		if (soak_spawn_resolve(o->wl_argv[0], cmd, sizeof(cmd)) < 0) {
-			soak_err("--workload exec: command '%s' not found or not executable", o->wl_argv[0]);
+			soak_err("--workload exec: command '%s' is not an executable file (not found, a "
+				 "directory or not executable): give a program", o->wl_argv[0]);
 			rc = -ENOENT;
 			goto out;
 		}
@@ -409,15 +420,15 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	}
 	for (int i = 0; i < o->wl_argc; i++)
 		argv[ac++] = o->wl_argv[i];
-	char envstore[4096];
-	char **env = child_env(r, envstore, sizeof(envstore));
+	char **env = child_env(r);
 	soak_spawn_t sp = { .argv = argv, .env_add = env, .clear_ld_preload = true,
 			    .keep_fd = r->shm_fd, .capture = true };
 	sigset_t oldmask;
 	int sfd = signals_block(&oldmask);
-	rc = soak_spawn(&sp, &r->child);
+	rc = env ? soak_spawn(&sp, &r->child) : -ENOMEM;
 	if (rc < 0) {
-		snprintf(r->message, sizeof(r->message), "fork failed: %s", strerror(-rc));
+		snprintf(r->message, sizeof(r->message), "%s: %s", env ? "fork failed" : "environment",
+			 strerror(-rc));
 		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
 		soak_err("%s", r->message);
 		goto unblock;
@@ -469,7 +480,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	rc = 0;
 unblock:
 	free(argv);
-	free(env);
+	soak_env_free(env);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:

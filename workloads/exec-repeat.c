@@ -13,6 +13,7 @@
  * driver is kept small for that reason.
  */
 #include "exec-repeat.h"
+#include "soak/tpscan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,41 +37,9 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Scans complete lines of CMD's output for the throughput pattern. */
-typedef struct {
-	regex_t re;
-	char line[4096];
-	size_t len;
-	double tp;
-} tp_scan_t;
-
-static void scan_line(tp_scan_t *s)
-{
-	regmatch_t m[2];
-	s->line[s->len] = '\0';
-	if (regexec(&s->re, s->line, 2, m, 0) == 0 && m[1].rm_so >= 0) {
-		char num[64];
-		int n = (int)(m[1].rm_eo - m[1].rm_so);
-		snprintf(num, sizeof(num), "%.*s", n, s->line + m[1].rm_so);
-		char *end;
-		double v = strtod(num, &end);
-		if (end != num)
-			s->tp = v;
-	}
-	s->len = 0;
-}
-
-static void scan(tp_scan_t *s, const char *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			scan_line(s);
-			continue;
-		}
-		if (s->len < sizeof(s->line) - 1)
-			s->line[s->len++] = buf[i];
-	}
-}
+/* The throughput matcher lives in common/tpscan.c (fuzzed by tests/fuzz). */
+#define scan_line soak_tp_scan_line
+#define scan soak_tp_scan
 
 static volatile sig_atomic_t got_term;
 static void on_term(int sig)
