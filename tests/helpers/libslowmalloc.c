@@ -21,7 +21,7 @@ static uint64_t delay_ns;
  * (default 1): a delay smaller than a clock read on average (a planted 10%
  * slowdown of a fast allocator) as delay_ns/N per call. */
 static uint64_t delay_every = 1;
-static __thread uint64_t calls;
+static __thread uint64_t calls __attribute__((tls_model("initial-exec")));
 
 static uint64_t now_ns(void)
 {
@@ -65,7 +65,7 @@ void *malloc(size_t size)
 		resolve(); /* called before our constructor ran */
 		m = next_malloc;
 	}
-	if (delay_ns && ++calls % delay_every == 0) {
+	if (delay_ns && (delay_every == 1 || ++calls % delay_every == 0)) {
 		uint64_t end = now_ns() + delay_ns;
 		while (now_ns() < end)
 			;
