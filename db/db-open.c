@@ -26,7 +26,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_UNAVAILABLE] = "INSERT INTO run_metrics(run_id, metric_id, reason) VALUES(?1, ?2, ?3)"
 			   " ON CONFLICT(run_id, metric_id) DO UPDATE SET reason = excluded.reason",
 	/* A second sample at the same t replaces the first (last write wins). */
-	[ST_SAMPLE] = "INSERT OR REPLACE INTO samples(run_id, metric_id, t, value) VALUES(?1, ?2, ?3, ?4)",
+	[ST_SAMPLE] = "INSERT OR REPLACE INTO sample_values(run_id, metric_id, t, value) VALUES(?1, ?2, ?3, ?4)",
 	[ST_EVENT] = "INSERT INTO events(run_id, t, kind, detail) VALUES(?1, ?2, ?3, ?4)",
 	[ST_VALUE] = "INSERT INTO run_values(run_id, name, value, reason) VALUES(?1, ?2, ?3, ?4)"
 		     " ON CONFLICT(run_id, name) DO UPDATE SET value = excluded.value,"
@@ -252,6 +252,7 @@ static void db_free(soak_db_t *db)
 {
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
+	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);
 	free(db->buf);
@@ -312,7 +313,10 @@ static int db_open_conn(soak_db_t *db)
 			return r;
 	}
 
-	int flags = db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	/* NOMUTEX: a handle is used by one thread (db.h); SQLite's per-call
+	 * connection mutex was ~16% of reading a long run (docs/performance.md). */
+	int flags = (db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
+		    SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(db->path, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		int e = db->sql ? sqlite3_system_errno(db->sql) : 0;

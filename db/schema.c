@@ -123,7 +123,25 @@ static const char schema_v1[] =
 static const char migrate_placement[] =
 	"ALTER TABLE runs ADD COLUMN cgroup_placement TEXT;";
 
-/* Schema 3 (branch i11-nightly): the host identity of each run, so databases
+/* Schema v3 (branch i12-samples): one row per sample. schema v1's samples
+ * table becomes sample_values (kept as it is: runs recorded before v3 stay
+ * readable without a rewrite, and single samples still go there); the rows,
+ * and the `samples` and `samples_named` views over both, are created by
+ * db_migrate_sample_rows (db-samples.c) because their text depends on
+ * SOAK_DB_SAMPLE_COLS. runs.samples_lost counts samples a run took but could
+ * not store (NULL: none). */
+static const char migrate_sample_rows[] =
+	"DROP VIEW samples_named;"
+	"ALTER TABLE samples RENAME TO sample_values;"
+	"CREATE TABLE sample_columns ("
+	"  run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  col       INTEGER NOT NULL,"
+	"  metric_id INTEGER NOT NULL REFERENCES metrics(id),"
+	"  PRIMARY KEY (run_id, col)"
+	") WITHOUT ROWID;"
+	"ALTER TABLE runs ADD COLUMN samples_lost INTEGER;";
+
+/* Schema 4 (branch i11-nightly): the host identity of each run, so databases
  * merged from many hosts keep what each machine was; the index history needs
  * to find a series (workload, allocator, host class) in time order; and a
  * derived per-run summary for history at scale. */
@@ -151,7 +169,8 @@ typedef struct {
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, migrate_placement, NULL },   /* i8-place */
-	{ 3, migrate_host_identity, NULL },   /* i11-nightly */
+	{ 3, migrate_sample_rows, db_migrate_sample_rows },   /* i12-samples */
+	{ 4, migrate_host_identity, NULL },   /* i11-nightly */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

@@ -87,6 +87,10 @@ char *soak_fmt_status(const soak_run_t *r, char *buf, size_t len)
 	} else {
 		snprintf(buf, len, "%s", st);
 	}
+	/* Samples taken but not stored: the figures have a hole (schema v3). */
+	size_t n = strlen(buf);
+	if (r->samples_lost > 0 && n < len)
+		snprintf(buf + n, len - n, ", %lld samples lost", (long long)r->samples_lost);
 	return buf;
 }
 

@@ -82,7 +82,8 @@ const soak_cmd_doc_t soak_doc_compare = {
 		    "soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
 		    "soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)",
 	.exit_status = "0 the comparison ran (whatever the verdicts), 2 usage or environment error, or a "
-		       "run got another allocator than it names (allocator-mismatch).",
+		       "run got another allocator than it names (allocator-mismatch), 130/143/129 interrupted by "
+		       "SIGINT/SIGTERM/SIGHUP (what was recorded is still reported).",
 };
 
 typedef struct {
@@ -529,7 +530,8 @@ out:
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (!soak_run_interrupted)
+		soak_run_interrupt_signal = sig;
 	soak_run_interrupted = 1;
 }
 
@@ -753,6 +755,10 @@ int soak_cmd_compare(int argc, char **argv)
 		rc = from_db(&o, &ro);
 	} else {
 		rc = run_all(&o, &ro);
+		/* Interrupted: what was recorded is reported, but the command did not
+		 * do what it was asked, so `compare ... && next` must not go on. */
+		if (soak_run_interrupted)
+			rc = soak_exit_interrupted();
 	}
 out:
 	free(o.pos);

@@ -282,7 +282,9 @@ const soak_cmd_doc_t soak_doc_run = {
 		    "soakctl run -w leak --memory-max 64M -d 30s\n"
 		    "soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400",
 	.exit_status = "0 run recorded (see its status), 2 usage or environment error, or the run got "
-		       "another allocator than it asked for (status allocator-mismatch).",
+		       "another allocator than it asked for (status allocator-mismatch) or the database could not "
+		       "store every sample (the run's samples_lost; stderr says how many), 130/143/129 interrupted by "
+		       "SIGINT/SIGTERM/SIGHUP (the run is kept, status interrupted).",
 };
 
 int soak_cmd_run(int argc, char **argv)
@@ -308,6 +310,7 @@ int soak_cmd_run(int argc, char **argv)
 	}
 	int64_t id = 0;
 	int r = soak_run_execute(db, &o, &id);
+	bool lost = r > 0;   /* recorded, but samples or final records were lost (said on stderr) */
 	soak_run_unplace(&o);
 	if (r < 0) {
 		soak_db_close(db);
@@ -325,5 +328,7 @@ int soak_cmd_run(int argc, char **argv)
 	if (o.verbose >= 0)
 		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
 		       o.db_path, id);
-	return mismatch ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
+	if (soak_run_interrupted)
+		return soak_exit_interrupted();
+	return mismatch || lost ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
 }

@@ -16,18 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-kill.h"
 #include "run-internal.h"
+#include "soak/uuid.h"
 #include "runinfo.h"
 #include "soak/ini.h"
 #include "soakctl.h"
 
 volatile int soak_run_interrupted;
+volatile int soak_run_interrupt_signal;
 
 
 void soak_run_opts_init(soak_run_opts_t *o)
@@ -47,6 +51,13 @@ double run_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double run_cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -212,6 +223,7 @@ static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, cha
 	rec->interval_s = o->interval_s;
 	rec->warmup_s = o->warmup_s;
 	rec->status = "running";
+	rec->uuid = r->uuid[0] ? r->uuid : NULL;
 	rec->runner_pid = getpid();
 	soak_db_proc_starttime(getpid(), &rec->runner_starttime);
 }
@@ -297,6 +309,7 @@ static void cleanup(run_t *r)
 	if (r->cg.paths.mode != SOAK_CG_NONE && soak_cg_destroy(&r->cg) < 0)
 		soak_err("could not remove cgroup %s; remove it by hand",
 			 r->cg.paths.unified_dir[0] ? r->cg.paths.unified_dir : r->cg.paths.mem_dir);
+	soak_guard_stop(&r->guard);
 	if (r->shm)
 		munmap(r->shm, sizeof(soak_shm_t));
 	if (r->shm_fd >= 0)
@@ -314,6 +327,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	r->db = db;
 	r->shm_fd = -1;
 	r->out.fd = r->err.fd = -1;
+	r->guard = (soak_guard_t){ .pid = -1, .fd = -1 };
 	char err[1024] = "";
 	int rc;
 	bool builtin = strcmp(o->workload, "exec") != 0;
@@ -368,9 +382,13 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	if (!o->no_cgroup) {
 		soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,
 					 o->memory_max, o->swap_max, o->cpu_max_pct };
-		char name[64];
-		static unsigned seq;
-		snprintf(name, sizeof(name), "soak-%d-%u", (int)getpid(), seq++);
+		/* Named after the run's uuid: recovery removes a directory only if
+		 * its name matches the run record that points at it. */
+		char name[SOAK_CG_NAME_LEN];
+		if ((rc = soak_uuid4(r->uuid)) < 0 || (rc = soak_cg_run_name(r->uuid, name, sizeof(name))) < 0) {
+			soak_err("cannot generate a run uuid: %s", strerror(-rc));
+			goto out;
+		}
 		if ((rc = soak_cg_create(&r->cg, o->place, name, &lim, err, sizeof(err))) < 0) {
 			soak_err("%s (%spass --no-cgroup to run without limits)", err,
 				 geteuid() ? "run as root, or " : "");
@@ -423,6 +441,10 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	char **env = child_env(r);
 	soak_spawn_t sp = { .argv = argv, .env_add = env, .clear_ld_preload = true,
 			    .keep_fd = r->shm_fd, .capture = true };
+	/* Without a cgroup nothing else can find the command's orphans: they
+	 * become our children (reaped in run_try_reap, killed at the end). */
+	if (o->no_cgroup)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigset_t oldmask;
 	int sfd = signals_block(&oldmask);
 	rc = env ? soak_spawn(&sp, &r->child) : -ENOMEM;
@@ -434,6 +456,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto unblock;
 	}
 	r->ctx.pid = r->child.pid;
+	if (soak_guard_start(&r->guard, &r->cg.paths, r->child.pid) < 0 && o->verbose > 0)
+		soak_err("no sentinel: the run's processes may outlive a runner killed with SIGKILL");
 	soak_db_run_set_worker_pid(db, r->id, r->child.pid);
 	soak_db_commit(db);
 	soak_sr_store_init(&r->sr);
@@ -473,14 +497,25 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	run_verify_exec_early(r);
 	run_probes_open(r);
 	run_probes_record_unavailable(r);
-	soak_db_commit(db);
+	if (run_store_init(r) < 0 || soak_db_commit(db) < 0) {
+		/* Samples could not be stored at all: say so now, not after the run. */
+		soak_err("cannot record samples: %s", soak_db_errmsg(db));
+		r->store_failed = true;
+	}
+	/* The loop never waits for another process's write lock (run-store.c). */
+	soak_db_set_busy_timeout(db, 0);
 	rc = run_loop(r, sfd);
 	run_finish(r);
 	run_probes_close(r);
-	rc = 0;
+	run_store_free(r);
+	/* Recorded, but not everything: the caller exits non-zero. */
+	rc = r->store_failed ? 1 : 0;
 unblock:
 	free(argv);
 	soak_env_free(env);
+	/* Signals that came after the loop: unblocking them would kill us
+	 * before clean-up; they still make the command exit non-zero. */
+	run_drain_signals(sfd);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:

@@ -90,6 +90,11 @@ static void child(const soak_spawn_t *s, const char *path, char **envp, pid_t ru
 	 * prctl took effect: check it is still ours. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != runner)
 		_exit(126);
+	/* Its own session: everything it starts can be found (and killed) as a
+	 * group, and a Ctrl-C on the terminal reaches the runner only, which
+	 * stops the workload itself (guard.h). */
+	if (setsid() < 0)
+		_exit(126);
 	char b;
 	if (read(go, &b, 1) != 1)
 		_exit(125); /* runner gave up on us */

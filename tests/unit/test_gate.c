@@ -253,6 +253,35 @@ static void test_gate_oom_killed(void **state)
 	soak_gate_report_free(&rep);
 }
 
+/* A run that ended ok but lost samples (issue 9 row 4): the status check
+ * fails and names the lost samples, whatever statuses are accepted. */
+static void test_gate_samples_lost(void **state)
+{
+	(void)state;
+	synth_t s;
+	synth(&s, 11, "system", "ok", 1.0);
+	s.r.run.samples_lost = 178;
+	s.r.run.message = (char *)"178 of 697 samples were lost: the database could not store them (disk full)";
+	soak_gate_limits_t l;
+	soak_gate_limits_default(&l);
+	snprintf(l.status, sizeof(l.status), "ok, interrupted");
+	soak_gate_report_t rep = { 0 };
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	const soak_check_t *c = find(&rep, 0, "status");
+	assert_int_equal(c->state, SOAK_CHECK_FAIL);
+	assert_string_equal(c->type, "samples-lost");
+	assert_non_null(strstr(c->message, "SAMPLES LOST: 178 samples"));
+	assert_string_equal(c->value, "ok, 178 samples lost");
+	assert_int_equal(soak_gate_exit_code(&rep), 1);
+	soak_gate_report_free(&rep);
+	/* The same run without the loss passes. */
+	s.r.run.samples_lost = 0;
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(find(&rep, 0, "status")->state, SOAK_CHECK_PASS);
+	soak_gate_report_free(&rep);
+}
+
 static void test_gate_required_unavailable(void **state)
 {
 	(void)state;
@@ -438,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_gate_pass),
 		cmocka_unit_test(test_gate_fail_rss_drift),
 		cmocka_unit_test(test_gate_oom_killed),
+		cmocka_unit_test(test_gate_samples_lost),
 		cmocka_unit_test(test_gate_required_unavailable),
 		cmocka_unit_test(test_gate_baseline),
 		cmocka_unit_test(test_junit_valid_and_names_failure),
