@@ -59,12 +59,12 @@ pass "merging twice is byte-identical; order does not matter"
 # A conflicting copy of a run: an error naming run and table; output unchanged.
 cp "$T/h1.db" "$T/bad.db"
 uuid=$(sqlite3 "$T/bad.db" "select uuid from runs")
-sqlite3 "$T/bad.db" "update samples set value = value + 1 where rowid in (select rowid from samples where value is not null limit 1)" 2>/dev/null \
-  || sqlite3 "$T/bad.db" "update samples set value = value + 1 where (run_id, metric_id, t) = (select run_id, metric_id, t from samples where value is not null limit 1)"
+# One stored sample value changed (samples are rows of sample_rows since schema 3).
+sqlite3 "$T/bad.db" "update sample_rows set v0 = v0 + 1 where (run_id, t) = (select run_id, t from sample_rows where v0 is not null limit 1)"
 rc=0; soak merge "$T/out.db" "$T/h2.db" "$T/bad.db" 2> "$T/err" || rc=$?
 [ $rc = 2 ] || fail "conflict: exit $rc, want 2"
 [ "$(wc -l < "$T/err")" = 1 ] || fail "conflict: want one line, got: $(cat "$T/err")"
-grep -q "$uuid" "$T/err" && grep -q "samples" "$T/err" || fail "conflict message does not name run and table: $(cat "$T/err")"
+grep -q "$uuid" "$T/err" && grep -q "table sample_rows" "$T/err" || fail "conflict message does not name run and table: $(cat "$T/err")"
 [ "$(sha256sum < "$T/out.db")" = "$sum1" ] || fail "a refused merge changed the output"
 ls "$T" | grep -q "merge-" && fail "a refused merge left a temporary file: $(ls "$T")"
 pass "conflict refused: $(cat "$T/err")"
