@@ -85,6 +85,8 @@ size_t db_run_columns(char *buf, size_t len);
 /* db-samples.c: the v3 migration's generated part, and freeing its statement. */
 int db_migrate_sample_rows(soak_db_t *db);
 void db_samples_close(soak_db_t *db);
+/* Tables computed from others (run_summary): never merged or compared, rebuilt on demand. */
+bool db_table_is_derived(const char *name);
 
 /* schema.c: checks the file, creates or migrates it (WRITE), no change on error. */
 int db_schema_open(soak_db_t *db);

@@ -1,4 +1,4 @@
-/* db-noise.c - the host's noise floor (table host_noise, schema version 4;
+/* db-noise.c - the host's noise floor (table host_noise, schema version 5;
  * written by `soakctl calibrate`, read by reports and the gate). */
 #include <errno.h>
 #include <math.h>

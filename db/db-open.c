@@ -106,10 +106,10 @@ sqlite3_stmt *db_stmt(soak_db_t *db, db_stmt_id_t id, int *r)
 		sqlite3_clear_bindings(st);
 		return st;
 	}
-	char ins[1024];
+	char ins[3072];
 	const char *sql = stmt_sql[id];
 	if (id == ST_RUN_INSERT) {
-		char cols[768];
+		char cols[2048];
 		size_t n = db_run_columns(cols, sizeof(cols));
 		int off = snprintf(ins, sizeof(ins), "INSERT INTO runs(%s) VALUES(?", cols);
 		for (size_t i = 1; i < n && off > 0 && (size_t)off < sizeof(ins); i++)

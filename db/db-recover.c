@@ -54,7 +54,7 @@ static int last_sample_t(soak_db_t *db, int64_t run, double *ret)
 
 static int running_here(soak_db_t *db, const char *host, soak_run_t **ret, size_t *n)
 {
-	char cols[768], sql[1024];
+	char cols[2048], sql[2560];
 	db_run_columns(cols, sizeof(cols));
 	snprintf(sql, sizeof(sql), "SELECT id,%s FROM runs WHERE status = 'running' AND host = ?1 ORDER BY id",
 		 cols);

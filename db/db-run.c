@@ -49,6 +49,9 @@ static const run_field_t run_fields[] = {
 	P(runner_pid), P(runner_starttime), P(worker_pid),
 	T(cgroup_placement),   /* schema 2 (migrate_placement) */
 	P(samples_lost),       /* schema 3 (migrate_sample_rows, i12-samples) */
+	/* schema 4 (ALTER TABLE ADD COLUMN: at the end) */
+	T(cpu_model), H(cpu_cores, F_I64, has_cpu_cores), H(mem_total, F_I64, has_mem_total),
+	T(host_class),
 };
 #define N_FIELDS (sizeof(run_fields) / sizeof(run_fields[0]))
 
@@ -298,7 +301,7 @@ int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *e
  * number of them fits one statement. */
 static int runs_query(soak_db_t *db, const soak_run_filter_t *f, sqlite3_stmt **ret)
 {
-	char cols[768], sql[1024];
+	char cols[2048], sql[2560];
 	db_run_columns(cols, sizeof(cols));
 	snprintf(sql, sizeof(sql), "SELECT id,%s FROM runs WHERE (?1 IS NULL OR label = ?1)"
 		 " AND (?2 IS NULL OR comparison_id = ?2)"

@@ -100,3 +100,16 @@ int soak_db_proc_starttime(int64_t pid, int64_t *ret)
 	*ret = (int64_t)start;
 	return 0;
 }
+
+int soak_db_snapshot_begin(soak_db_t *db)
+{
+	if (!db || db->mode != SOAK_DB_READ)
+		return -EINVAL;
+	return db_exec(db, "BEGIN", "starting a read snapshot");
+}
+
+void soak_db_snapshot_end(soak_db_t *db)
+{
+	if (db && db->mode == SOAK_DB_READ && !sqlite3_get_autocommit(db->sql))
+		sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
+}

@@ -24,7 +24,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 4
+#define SOAK_DB_SCHEMA_VERSION 5
 
 typedef struct soak_db soak_db_t;
 
@@ -71,6 +71,14 @@ typedef struct {
 	char *cgroup_placement;          /* how the cgroups were obtained: own, leaf-move,
 	                                    systemd-scope, cgroup-parent, none (NULL: older run) */
 	int64_t samples_lost;            /* samples taken but not stored (0: none) */
+	/* Host identity (schema 4): what the machine was, so merged databases
+	 * from many hosts only put like with like side by side. host_class is
+	 * the series key: --host-class / $SOAK_HOST_CLASS, else derived from
+	 * CPU model, cores, memory and cgroup mode (soak_host_class_default). */
+	char *cpu_model;
+	bool has_cpu_cores, has_mem_total;
+	int64_t cpu_cores, mem_total;    /* online CPUs; MemTotal in bytes */
+	char *host_class;
 } soak_run_t;
 
 void soak_run_free(soak_run_t *r);
@@ -197,6 +205,43 @@ void soak_events_free(soak_event_t *e, size_t n);
  * when any chunk was stored truncated. No chunk gives an empty string. */
 int soak_db_log_read(soak_db_t *db, int64_t run, const char *stream, char **ret, size_t *ret_len,
 		     bool *ret_truncated);
+
+/* A read snapshot: between begin and end every read sees the same state of
+ * the file, and SQLite takes its shared lock once instead of once per
+ * statement (history reads thousands of runs). Only on a READ database. */
+int soak_db_snapshot_begin(soak_db_t *db);
+void soak_db_snapshot_end(soak_db_t *db);
+
+/* ---- derived per-run summaries (db-summary.c) ----
+ * A cache of figures computed from a run's rows (history's per-run values),
+ * tagged with the format of the computation: rows of another format are
+ * not returned. Never merged; deleting the table's rows loses nothing. */
+typedef struct {
+	int64_t run_id;
+	char *data;            /* as written (JSON) */
+} soak_run_summary_t;
+/* Every summary of `format`, by run id ascending. */
+int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_t *n);
+void soak_summaries_free(soak_run_summary_t *s, size_t n);
+/* Writes (replaces) summaries in one transaction (a WRITE database). */
+int soak_db_summaries_put(soak_db_t *db, int format, const soak_run_summary_t *s, size_t n);
+
+/* ---- merging databases (db-merge.c) ----
+ * Copies every run of the inputs that OUT does not hold yet (runs are keyed by
+ * uuid) with all its rows into OUT, in one go: the merged file is built beside
+ * OUT and renamed over it only when every input went in, so on any error OUT is
+ * unchanged. A run already in OUT is skipped when its record and rows are
+ * identical, and is an error naming the run and table when they differ. When
+ * nothing is new OUT is not rewritten at all (merging twice changes nothing).
+ * An input that is not a soak database or has a newer schema is refused with
+ * one line in err. */
+typedef struct {
+	size_t inputs;
+	size_t runs_added, runs_same;
+	size_t rows_added;
+} soak_merge_stats_t;
+int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merge_stats_t *ret,
+		  char *err, size_t errlen);
 
 /* ---- helpers shared with the runner ---- */
 /* Timestamps as stored: ISO 8601 UTC with milliseconds, "2026-11-21T21:08:32.123Z". */

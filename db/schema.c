@@ -141,6 +141,25 @@ static const char migrate_sample_rows[] =
 	") WITHOUT ROWID;"
 	"ALTER TABLE runs ADD COLUMN samples_lost INTEGER;";
 
+/* Schema 4 (branch i11-nightly): the host identity of each run, so databases
+ * merged from many hosts keep what each machine was; the index history needs
+ * to find a series (workload, allocator, host class) in time order; and a
+ * derived per-run summary for history at scale. */
+static const char migrate_host_identity[] =
+	"ALTER TABLE runs ADD COLUMN cpu_model TEXT;"
+	"ALTER TABLE runs ADD COLUMN cpu_cores INTEGER;"
+	"ALTER TABLE runs ADD COLUMN mem_total INTEGER;"
+	"ALTER TABLE runs ADD COLUMN host_class TEXT;"
+	"CREATE INDEX runs_series ON runs(workload, allocator_name, host_class, started_at);"
+	/* Derived, rebuildable: the per-run figures history needs, so a history of
+	 * thousands of runs does not recompute every run from its samples. Rows of
+	 * another format are ignored and rewritten; merge never copies it. */
+	"CREATE TABLE run_summary ("
+	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+	"  format INTEGER NOT NULL,"
+	"  data   TEXT NOT NULL"
+	");";
+
 /* Branch i10-truth (issue 10): the host's noise floor measured by
  * `soakctl calibrate` (the spin control workload): per-interval throughput CV
  * and drift at one sampling interval, with the host's identity and time. */
@@ -170,7 +189,8 @@ static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, migrate_placement, NULL },   /* i8-place */
 	{ 3, migrate_sample_rows, db_migrate_sample_rows },   /* i12-samples */
-	{ 4, migrate_host_noise, NULL },   /* i10-truth */
+	{ 4, migrate_host_identity, NULL },   /* i11-nightly */
+	{ 5, migrate_host_noise, NULL },   /* i10-truth */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

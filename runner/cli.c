@@ -103,3 +103,15 @@ struct soak_db *soak_cli_open_db(const char *path, int mode)
 	}
 	return db;
 }
+
+int soak_cli_html_series(const soak_run_result_t *r, const char *metric, soak_xy_t *out, void *arg)
+{
+	soak_series_t s;
+	int rc = soak_db_series(arg, r->run.id, metric, -1e300, &s);
+	if (rc < 0)
+		return rc;
+	out->n = s.n;
+	out->t = s.t;
+	out->v = s.v;
+	return 0;
+}

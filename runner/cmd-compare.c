@@ -17,6 +17,7 @@
 #include "cmdhelp.h"
 #include "compare.h"
 #include "db.h"
+#include "emit-html.h"
 #include "result.h"
 #include "run.h"
 #include "soak/uuid.h"
@@ -32,7 +33,7 @@ static const soak_opt_t compare_opts[] = {
 	{ "baseline", 0, "NAME", "the reference allocator (default: the first)", 0 },
 	{ "seed", 0, "S", "seed of the per-round order shuffle (default: random, printed)", 0 },
 	{ "alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")", 0 },
-	{ "format", 0, "md|json|csv", "md (default), json (versioned) or csv", 0 },
+	{ "format", 0, "md|json|csv|html", "md (default), json (versioned), csv or html (one self-contained page with gnuplot plots)", 0 },
 	{ "output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", 0 },
 	{ "exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", 0 },
 	{ "from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
@@ -211,8 +212,8 @@ static int parse_args(int argc, char **argv, cmp_opts_t *o)
 		o->pos[o->n_pos++] = argv[i];
 	}
 	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") &&
-	    strcasecmp(o->format, "json") && strcasecmp(o->format, "csv")) {
-		soak_err("compare: unknown format '%s' (md, json or csv)", o->format);
+	    strcasecmp(o->format, "json") && strcasecmp(o->format, "csv") && strcasecmp(o->format, "html")) {
+		soak_err("compare: unknown format '%s' (md, json, csv or html)", o->format);
 		return -EINVAL;
 	}
 	return 0;
@@ -248,6 +249,8 @@ static void collect_free(collect_t *c)
 static int emit_cb(FILE *f, const void *arg)
 {
 	const void *const *a = arg;
+	if (!strcasecmp(a[1], "html"))
+		return soak_html_compare(f, a[0]);
 	return soak_compare_emit(f, a[0], a[1]);
 }
 
@@ -298,7 +301,7 @@ static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co)
 			soak_err("compare: %s", err);
 			rc = SOAK_EXIT_USAGE;
 		}
-	} else if ((r = soak_compare_emit(stdout, &cmp, o->format)) < 0 || fflush(stdout) != 0) {
+	} else if ((r = emit_cb(stdout, (const void *[]){ &cmp, o->format })) < 0 || fflush(stdout) != 0) {
 		soak_err("compare: writing the report failed: %s", strerror(r < 0 ? -r : errno));
 		rc = SOAK_EXIT_USAGE;
 	}
@@ -458,6 +461,7 @@ static int from_db(const cmp_opts_t *o, const soak_run_opts_t *ro)
 	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_READ);
 	if (!db)
 		return SOAK_EXIT_USAGE;
+	soak_html_set_series_source(soak_cli_html_series, db);
 	int rc = SOAK_EXIT_USAGE;
 	collect_t c = { 0 };
 	soak_run_t **sel = calloc(o->n_pos, sizeof(*sel));
@@ -589,6 +593,7 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 		soak_run_unplace(ro);
 		return SOAK_EXIT_USAGE;
 	}
+	soak_html_set_series_source(soak_cli_html_series, db);
 
 	char cid[37];
 	uint64_t seed;

@@ -30,6 +30,8 @@ static const soak_opt_t gate_opts[] = {
 	{ "latest", 0, NULL, "the newest run", 'L' },
 	{ "label", 0, "L", "every run labelled L", 'l' },
 	{ "comparison", 0, "ID", "every run of a comparison (soakctl compare)", 'c' },
+	{ "history", 0, NULL, "instead: fail when a change point for the worse starts in the newest night "
+	  "(soakctl gate --history --help lists its options; method: docs/nightly.md)", 'H' },
 	{ 0 }
 };
 
@@ -52,6 +54,7 @@ const soak_cmd_doc_t soak_doc_gate = {
 		      { .title = "Runs", .opts = gate_operands, .operands = true } },
 	.notes = "Output files are written atomically (a temporary file renamed into place).",
 	.examples = "soakctl gate --latest --junit gate.xml --markdown gate.md\n"
+		    "soakctl gate --history --db history.db\n"
 		    "soakctl gate --label nightly --baseline last-night --thresholds gate.ini --junit gate.xml",
 	.exit_status = "0 every check passed, 1 a check failed, 2 the gate cannot be evaluated (no such "
 		       "run, unreadable or invalid thresholds, a required metric unavailable - named on its line).",
@@ -271,6 +274,10 @@ out:
 
 int soak_cmd_gate(int argc, char **argv)
 {
+	/* gate --history: change points over nights (cmd-history.c). */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--history"))
+			return soak_cmd_gate_history(argc, argv);
 	gate_opts_t o = { .db_path = "./soak.db" };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0) {

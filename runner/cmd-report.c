@@ -7,18 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmdhelp.h"
 #include "db.h"
 #include "emit.h"
+#include "emit-html.h"
 #include "result.h"
 #include "soak/outfile.h"
 #include "soakctl.h"
 
 static const soak_opt_t report_opts[] = {
 	{ "db", 0, "FILE", "database (default ./soak.db)", 'd' },
-	{ "format", 'f', "md|json|csv", "md (default), json (versioned, schema_version 1) or csv", 'f' },
+	{ "format", 'f', "md|json|csv|html", "md (default), json (versioned, schema_version 1), csv, or html (one self-contained page with gnuplot plots)", 'f' },
 	{ "drift-k", 0, "K", "drift = mean of the first K vs the last K samples (default " SOAK_STR(SOAK_RESULT_DRIFT_K) ")", 'k' },
 	{ "latency-ccdf", 0, NULL, "add the latency CCDF: latency vs fraction of operations slower (with --format csv, print only the CCDF rows)", 'c' },
 	{ "output", 'o', "FILE", "write to FILE instead of stdout", 'o' },
@@ -114,8 +116,8 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 				return -EINVAL;
 			}
 	}
-	if (!soak_emitter_find(o->format)) {
-		soak_err("report: unknown format '%s' (md, json or csv)", o->format);
+	if (!soak_emitter_find(o->format) && strcasecmp(o->format, "html")) {
+		soak_err("report: unknown format '%s' (md, json, csv or html)", o->format);
 		return -EINVAL;
 	}
 	if (o->n_ids && o->latest) {
@@ -126,6 +128,14 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 		o->latest = true;
 	return 0;
 }
+
+static int html_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_emit_opts_t *o)
+{
+	(void)o;
+	return soak_html_report(f, r, n);
+}
+
+static const soak_emitter_t html_emitter = { .name = "html", .report = html_report };
 
 typedef struct {
 	const soak_emitter_t *em;
@@ -144,7 +154,7 @@ static int emit_cb(FILE *f, const void *arg)
  * half-written FILE, and nothing a symlink points at is written. */
 static int write_report(const report_opts_t *o, const soak_run_result_t *res, size_t n)
 {
-	const soak_emitter_t *em = soak_emitter_find(o->format);
+	const soak_emitter_t *em = strcasecmp(o->format, "html") ? soak_emitter_find(o->format) : &html_emitter;
 	soak_emit_opts_t eo = { .latency_ccdf = o->ccdf };
 	if (!o->output) {
 		int r = em->report(stdout, res, n, &eo);
@@ -217,6 +227,7 @@ static int report(soak_db_t *db, const report_opts_t *o)
 			break;
 		}
 	}
+	soak_html_set_series_source(soak_cli_html_series, db);
 	if (rc == SOAK_EXIT_OK)
 		rc = write_report(o, res, n);
 	for (size_t i = 0; i < done; i++)

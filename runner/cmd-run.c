@@ -38,6 +38,7 @@ static const struct run_opt {
 	{ "cgroup-parent", 0, O_STR, "PATH", "create the run's cgroups below this cgroup2 directory (absolute, or relative to the cgroup2 mount), which must offer memory and cpu" },
 	{ "db", 0, O_STR, "FILE", "database file (default ./soak.db)" },
 	{ "label", 'l', O_STR, "TEXT", "label stored with the run (select it with report --label)" },
+	{ "host-class", 0, O_STR, "NAME", "machines whose runs may be compared (default $SOAK_HOST_CLASS, else CPU model, cores, memory, cgroup mode)" },
 	{ "latency-sample", 0, O_U32, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)" },
 	{ "repeat", 0, O_FLAG, NULL, "exec: run the command back to back for the whole duration" },
 	{ "tp-pattern", 0, O_STR, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: the seeds' 'Throughput = N ops/s')" },
@@ -130,6 +131,8 @@ static int set_opt(soak_run_opts_t *o, const struct run_opt *d, const char *v)
 			o->cgroup_parent = v;
 		else if (!strcmp(n, "db"))
 			o->db_path = v;
+		else if (!strcmp(n, "host-class"))
+			o->host_class = v;
 		else
 			o->label = v;
 		break;

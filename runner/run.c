@@ -167,6 +167,26 @@ static int check_workload(const char *worker, const soak_run_opts_t *o)
 	return r;
 }
 
+/* The host identity of the run; the class is what history and comparisons
+ * group by: --host-class, else $SOAK_HOST_CLASS, else derived. */
+static void fill_host(const soak_run_opts_t *o, soak_run_t *rec, soak_host_t *hw, char *hclass, size_t len)
+{
+	soak_runinfo_host(hw);
+	rec->cpu_model = hw->has_cpu_model ? hw->cpu_model : NULL;
+	rec->has_cpu_cores = hw->cpu_cores > 0;
+	rec->cpu_cores = hw->cpu_cores;
+	rec->has_mem_total = hw->mem_total > 0;
+	rec->mem_total = hw->mem_total;
+	const char *env = getenv("SOAK_HOST_CLASS");
+	if (o->host_class)
+		snprintf(hclass, len, "%s", o->host_class);
+	else if (env && *env)
+		snprintf(hclass, len, "%s", env);
+	else
+		soak_host_class_default(hw, rec->cgroup_mode, hclass, len);
+	rec->host_class = hclass;
+}
+
 static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, char *kernel)
 {
 	const soak_run_opts_t *o = r->o;
@@ -393,7 +413,14 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	if (r->cg.paths.mode != SOAK_CG_NONE)
 		soak_cg_paths_json(&r->cg, cgjson, sizeof(cgjson));
 	soak_run_t rec;
+	soak_host_t hw;
+	char hclass[512], sha[65];
 	fill_record(r, &rec, cgjson, host, kernel);
+	/* The build identity of the allocator (history names the build that
+	 * brought a change); a library that cannot be read again is left NULL. */
+	if (rec.allocator_path && soak_runinfo_sha256(rec.allocator_path, sha) == 0)
+		rec.allocator_sha256 = sha;
+	fill_host(o, &rec, &hw, hclass, sizeof(hclass));
 	rc = soak_db_run_begin(db, &rec, &r->id);
 	free(rec.workload_args);
 	if (rc < 0) {

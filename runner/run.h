@@ -32,6 +32,7 @@ typedef struct {
 	soak_place_t *place;         /* set by soak_run_place (NULL with --no-cgroup) */
 	const char *db_path;         /* default ./soak.db */
 	const char *label;
+	const char *host_class;      /* --host-class, or NULL: $SOAK_HOST_CLASS / derived */
 	const char *comparison_id;   /* set by compare */
 	uint32_t latency_every;      /* time 1 in N ops; 0 = off */
 	bool repeat;                 /* exec workload: run the command back to back */

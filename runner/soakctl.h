@@ -31,6 +31,11 @@ int soak_cmd_allocators(int argc, char **argv);
 int soak_cmd_calibrate(int argc, char **argv);
 int soak_cmd_workloads(int argc, char **argv);
 int soak_cmd_help(int argc, char **argv);
+int soak_cmd_merge(int argc, char **argv);
+int soak_cmd_history(int argc, char **argv);
+int soak_cmd_plan(int argc, char **argv);
+/* `gate --history` (cmd-history.c). */
+int soak_cmd_gate_history(int argc, char **argv);
 
 /* Prints "soakctl: <message>" to stderr (one line). */
 void soak_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -42,5 +47,9 @@ int soak_cli_parse_id(const char *s, int64_t *ret);
  * cgroups). Returns NULL on error (exit 2). */
 struct soak_db;
 struct soak_db *soak_cli_open_db(const char *path, int mode);
+
+/* The whole-run samples of a run's metric for HTML plots (arg: the soak_db_t). */
+#include "result.h"
+int soak_cli_html_series(const soak_run_result_t *r, const char *metric, soak_xy_t *out, void *arg);
 
 #endif

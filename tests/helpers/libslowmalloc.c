@@ -17,6 +17,11 @@
 static void *(*next_malloc)(size_t);
 static void (*next_free)(void *);
 static uint64_t delay_ns;
+/* SOAK_TEST_MALLOC_DELAY_EVERY=N: only every Nth malloc of a thread waits
+ * (default 1): a delay smaller than a clock read on average (a planted 10%
+ * slowdown of a fast allocator) as delay_ns/N per call. */
+static uint64_t delay_every = 1;
+static __thread uint64_t calls __attribute__((tls_model("initial-exec")));
 
 static uint64_t now_ns(void)
 {
@@ -43,6 +48,13 @@ __attribute__((constructor)) static void slowmalloc_init(void)
 		if (end != e && *end == '\0')
 			delay_ns = v;
 	}
+	const char *ev = getenv("SOAK_TEST_MALLOC_DELAY_EVERY");
+	if (ev) {
+		char *end;
+		unsigned long long v = strtoull(ev, &end, 10);
+		if (end != ev && *end == '\0' && v > 0)
+			delay_every = v;
+	}
 	resolve();
 }
 
@@ -53,7 +65,7 @@ void *malloc(size_t size)
 		resolve(); /* called before our constructor ran */
 		m = next_malloc;
 	}
-	if (delay_ns) {
+	if (delay_ns && (delay_every == 1 || ++calls % delay_every == 0)) {
 		uint64_t end = now_ns() + delay_ns;
 		while (now_ns() < end)
 			;

@@ -142,7 +142,7 @@ for c in $cmds; do
   want=$(help_opts "$c" | grep -vx help || true)
   [ "$got" = "$want" ] || fail "completion of soakctl $c --: $(diff <(echo "$want") <(echo "$got"))"
 done
-[ "$(comp soakctl report --format "" | sort | tr '\n' ' ')" = 'csv json md ' ] || fail "completion of --format"
+[ "$(comp soakctl report --format "" | sort | tr '\n' ' ')" = 'csv html json md ' ] || fail "completion of --format"
 grep -qx leak <<< "$(comp soakctl run -w "")" || fail "completion of -w does not offer the workloads"
 grep -qx mimalloc <<< "$(comp soakctl run --allocator "")" || fail "completion of --allocator does not offer allocators"
 grep -qx report <<< "$(comp soakctl help "")" || fail "completion of soakctl help COMMAND"

@@ -11,6 +11,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#define STR_(x) #x
+#define XSTR(x) STR_(x)
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -949,6 +951,8 @@ static void test_migrate_placement(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(runs[0].status, "ok");
 	assert_null(runs[0].cgroup_placement);
+	assert_null(runs[0].host_class);       /* unknown, not a made-up class */
+	assert_false(runs[0].has_cpu_cores);
 	soak_runs_free(runs, n);
 	soak_run_t r = { 0 };
 	r.workload = (char *)"tiny_hot";

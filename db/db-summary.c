@@ -1,0 +1,81 @@
+/* db-summary.c - the derived run_summary table (see db.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-internal.h"
+
+bool db_table_is_derived(const char *name)
+{
+	return name && !strcmp(name, "run_summary");
+}
+
+int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_t *n)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare(db, "SELECT run_id, data FROM run_summary WHERE format = ?1 ORDER BY run_id", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, format);
+	soak_run_summary_t *v = NULL;
+	size_t k = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			soak_run_summary_t *nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				r = db_fail(db, -ENOMEM, "reading summaries: out of memory");
+				break;
+			}
+			v = nv;
+		}
+		v[k].run_id = sqlite3_column_int64(st, 0);
+		const char *d = (const char *)sqlite3_column_text(st, 1);
+		if (!(v[k].data = strdup(d ? d : ""))) {
+			r = db_fail(db, -ENOMEM, "reading summaries: out of memory");
+			break;
+		}
+		k++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading summaries");
+	sqlite3_finalize(st);
+	if (r < 0) {
+		soak_summaries_free(v, k);
+		return r;
+	}
+	*ret = v;
+	*n = k;
+	return 0;
+}
+
+void soak_summaries_free(soak_run_summary_t *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		free(s[i].data);
+	free(s);
+}
+
+int soak_db_summaries_put(soak_db_t *db, int format, const soak_run_summary_t *s, size_t n)
+{
+	int r = db_write_begin(db);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st;
+	if ((r = db_prepare(db, "INSERT OR REPLACE INTO run_summary(run_id, format, data) VALUES(?1, ?2, ?3)", &st)) < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s[i].run_id);
+		sqlite3_bind_int(st, 2, format);
+		sqlite3_bind_text(st, 3, s[i].data, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			r = db_sqlfail(db, rc, "writing a summary");
+	}
+	sqlite3_finalize(st);
+	if (r == 0)
+		r = soak_db_commit(db);
+	return r;
+}

@@ -1,0 +1,55 @@
+/*
+ * changepoint.h - change points in a series by E-divisive means with a
+ * permutation significance test (Matteson & James 2014, "A nonparametric
+ * approach for multiple change point analysis of multivariate data"; the
+ * variant MongoDB's signal-processing-algorithms and Apache Otava (Hunter) run
+ * on CI performance data). Pure: no I/O, a seeded RNG, so a result is
+ * reproducible from the series and the seed.
+ *
+ * For a segment x[a..b) and a split tau, with X = x[a..tau), Y = x[tau..b),
+ * n = |X|, m = |Y| (alpha = 1, univariate):
+ *   E(tau) = 2/(nm) sum|x-y| - 1/C(n,2) sum_{i<j}|x_i-x_j| - 1/C(m,2) sum_{i<j}|y_i-y_j|
+ *   Q(tau) = nm/(n+m) * E(tau)          (a within term with one point is 0)
+ * Bisection: the candidate is the split with the largest Q over every current
+ * segment; it is kept when a permutation test finds it significant: each
+ * segment is shuffled on its own, the largest Q recomputed, and
+ *   p = (1 + #{permutations with max Q >= candidate Q}) / (1 + permutations).
+ * Then the search repeats on the new segments until a candidate is not
+ * significant. Cost: O(n^2) per segment scan, times the permutations.
+ */
+#ifndef SOAK_CHANGEPOINT_H
+#define SOAK_CHANGEPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SOAK_CP_ALPHA 0.05
+#define SOAK_CP_PERMUTATIONS 199
+#define SOAK_CP_MIN_SIZE 2
+
+typedef struct {
+	double alpha;           /* significance level (0 = SOAK_CP_ALPHA) */
+	size_t permutations;    /* 0 = SOAK_CP_PERMUTATIONS */
+	size_t min_size;        /* smallest segment on either side (0 = SOAK_CP_MIN_SIZE) */
+	uint64_t seed;          /* RNG seed of the permutations */
+	size_t max_points;      /* stop after this many change points (0 = no limit) */
+} soak_cp_opts_t;
+
+typedef struct {
+	size_t index;           /* first point of the new segment */
+	double q;               /* the E-divisive statistic of the split */
+	double p;               /* permutation p-value */
+	double mean_before;     /* mean of the segment ending at index */
+	double mean_after;      /* mean of the segment starting at index */
+	double change_pct;      /* 100 * (after - before) / |before| (NAN when before is 0) */
+} soak_cp_t;
+
+/* Q(tau) for tau = a+min_size .. b-min_size of x[a..b): q[tau] (others 0).
+ * Returns the best tau, or 0 when the segment is too short for any split. */
+size_t soak_cp_qhat(const double *x, size_t a, size_t b, size_t min_size, double *q);
+
+/* Finds the change points of x[0..n) (NaN-free). *ret (heap, free()) holds
+ * *n_ret points in index order. 0, -EINVAL or -ENOMEM. */
+int soak_cp_find(const double *x, size_t n, const soak_cp_opts_t *o, soak_cp_t **ret, size_t *n_ret);
+
+#endif

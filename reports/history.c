@@ -1,0 +1,401 @@
+/* history.c - series of runs and their change points; see history.h. */
+#include "history.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+const soak_hmetric_t soak_hmetrics[SOAK_HM_N] = {
+	[SOAK_HM_TP] = { "throughput", "Throughput", "M ops/s", 1e-6, +1 },
+	[SOAK_HM_TP_CPU] = { "throughput_per_cpu_s", "Throughput per CPU-second", "M ops/CPU-s", 1e-6, +1 },
+	[SOAK_HM_RSS_MEAN] = { "rss_mean", "Mean RSS", "MiB", 1.0 / 1048576, -1 },
+	[SOAK_HM_RSS_PEAK] = { "rss_peak", "Peak RSS", "MiB", 1.0 / 1048576, -1 },
+	[SOAK_HM_RSS_DRIFT] = { "rss_drift", "RSS drift", "%", 1, -1 },
+	[SOAK_HM_TP_DRIFT] = { "throughput_drift", "Throughput drift", "%", 1, +1 },
+	[SOAK_HM_TP_CV] = { "throughput_cv", "Throughput CV", "%", 1, -1 },
+	[SOAK_HM_SC_PER_OP] = { "syscalls_per_op", "Syscalls per op", "/op", 1, -1 },
+	[SOAK_HM_P99] = { "latency_p99", "p99 latency", "ns", 1, -1 },
+	[SOAK_HM_P999] = { "latency_p999", "p99.9 latency", "ns", 1, -1 },
+	[SOAK_HM_PF_PER_OP] = { "page_faults_per_op", "Minor page faults per op", "/op", 1, -1 },
+};
+
+int soak_hmetric_find(const char *key)
+{
+	for (int i = 0; i < SOAK_HM_N; i++)
+		if (!strcmp(soak_hmetrics[i].key, key))
+			return i;
+	return -1;
+}
+
+static double fig(const soak_fig_t *f, char *why, size_t len)
+{
+	if (f->valid)
+		return f->v;
+	snprintf(why, len, "%s", f->why[0] ? f->why : "not measured");
+	return NAN;
+}
+
+double soak_history_value(const soak_run_result_t *r, size_t m, char *why, size_t len)
+{
+	why[0] = '\0';
+	switch (m) {
+	case SOAK_HM_TP: return fig(&r->tp.mean, why, len);
+	case SOAK_HM_TP_CPU: {
+		/* Steady-state operations over the CPU time spent in the same window. */
+		double ops = fig(&r->tp.ops, why, len);
+		if (isnan(ops))
+			return NAN;
+		double u = fig(&r->cpu_user_s, why, len);
+		double s = isnan(u) ? NAN : fig(&r->cpu_sys_s, why, len);
+		if (isnan(s))
+			return NAN;
+		if (!(u + s > 0)) {
+			snprintf(why, len, "no CPU time recorded in the steady state");
+			return NAN;
+		}
+		return ops / (u + s);
+	}
+	case SOAK_HM_RSS_MEAN: return fig(&r->rss.mean, why, len);
+	case SOAK_HM_RSS_PEAK: return fig(&r->rss.peak, why, len);
+	case SOAK_HM_RSS_DRIFT: return fig(&r->rss.drift_pct, why, len);
+	case SOAK_HM_TP_DRIFT: return fig(&r->tp.drift_pct, why, len);
+	case SOAK_HM_TP_CV: return fig(&r->tp.cv_pct, why, len);
+	case SOAK_HM_SC_PER_OP: return fig(&r->sc_total_per_op, why, len);
+	case SOAK_HM_P99: return fig(&r->lat.p99_ns, why, len);
+	case SOAK_HM_P999: return fig(&r->lat.p999_ns, why, len);
+	case SOAK_HM_PF_PER_OP: return fig(&r->pf.minor_per_op, why, len);
+	}
+	snprintf(why, len, "unknown metric");
+	return NAN;
+}
+
+void soak_history_night(const soak_run_t *run, char *buf, size_t len)
+{
+	if (run->label && *run->label)
+		snprintf(buf, len, "%s", run->label);
+	else if (run->started_at && strlen(run->started_at) >= 10)
+		snprintf(buf, len, "%.10s", run->started_at);
+	else
+		snprintf(buf, len, "?");
+}
+
+static void limits_text(const soak_run_t *r, char *buf, size_t len)
+{
+	char m[32] = "unlimited", s[32] = "unlimited", c[32] = "unlimited";
+	if (r->has_memory_max && r->memory_max != UINT64_MAX)
+		snprintf(m, sizeof(m), "%.0fMiB", (double)r->memory_max / 1048576);
+	if (r->has_swap_max && r->swap_max != UINT64_MAX)
+		snprintf(s, sizeof(s), "%.0fMiB", (double)r->swap_max / 1048576);
+	if (r->has_cpu_max)
+		snprintf(c, sizeof(c), "%g%%", r->cpu_max_pct);
+	snprintf(buf, len, "mem %s, swap %s, cpu %s", m, s, c);
+}
+
+static char *dup0(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bool by_host_class)
+{
+	char lim[128], *key = NULL;
+	limits_text(run, lim, sizeof(lim));
+	const char *hc = run->host_class ? run->host_class : "unknown";
+	if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s", run->workload ? run->workload : "",
+		     run->workload_args ? run->workload_args : "", run->allocator_name ? run->allocator_name : "",
+		     lim, by_host_class ? hc : "*") < 0)
+		return NULL;
+	for (size_t i = 0; i < h->n; i++)
+		if (!strcmp(h->s[i].key, key)) {
+			free(key);
+			return &h->s[i];
+		}
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 8;
+		soak_hseries_t *ns = realloc(h->s, cap * sizeof(*ns));
+		if (!ns) {
+			free(key);
+			return NULL;
+		}
+		h->s = ns;
+		h->cap = cap;
+	}
+	soak_hseries_t *s = &h->s[h->n];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	s->workload = dup0(run->workload);
+	s->workload_args = dup0(run->workload_args);
+	s->allocator = dup0(run->allocator_name);
+	s->limits = strdup(lim);
+	s->host_class = strdup(by_host_class ? hc : "any (--all-hosts)");
+	if (!s->workload || !s->workload_args || !s->allocator || !s->limits || !s->host_class)
+		return NULL;   /* the caller fails; soak_history_free frees what is there */
+	h->n++;
+	return s;
+}
+
+static int add_point(soak_hseries_t *s, const soak_run_t *run);
+
+char *soak_history_summary_encode(const soak_hpoint_t *p)
+{
+	cJSON *j = cJSON_CreateObject();
+	bool ok = j && cJSON_AddStringToObject(j, "computed_by", SOAK_VERSION " " SOAK_GIT_REV);
+	for (size_t m = 0; ok && m < SOAK_HM_N; m++) {
+		char k[96];
+		snprintf(k, sizeof(k), "%s_why", soak_hmetrics[m].key);
+		/* %.17g: exact round trip (cJSON's own printing keeps 15 digits). */
+		char num[40];
+		snprintf(num, sizeof(num), "%.17g", p->v[m]);
+		ok = isfinite(p->v[m]) ? cJSON_AddRawToObject(j, soak_hmetrics[m].key, num) != NULL
+				       : cJSON_AddStringToObject(j, k, p->why[m] ? p->why[m] : "not measured") != NULL;
+	}
+	char *out = ok ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	return out;
+}
+
+int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const char *json)
+{
+	cJSON *j = cJSON_Parse(json);
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(j, "computed_by");
+	if (!cJSON_IsString(by) || strcmp(by->valuestring, SOAK_VERSION " " SOAK_GIT_REV)) {
+		cJSON_Delete(j);
+		return -EINVAL;
+	}
+	double v[SOAK_HM_N];
+	const char *why[SOAK_HM_N];
+	for (size_t m = 0; m < SOAK_HM_N; m++) {
+		char k[96];
+		snprintf(k, sizeof(k), "%s_why", soak_hmetrics[m].key);
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, soak_hmetrics[m].key);
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, k);
+		v[m] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+		why[m] = cJSON_IsString(w) ? w->valuestring : NULL;
+		if (isnan(v[m]) && !why[m]) {
+			cJSON_Delete(j);
+			return -EINVAL;
+		}
+	}
+	int r = add_point(s, run);
+	for (size_t m = 0; r == 0 && m < SOAK_HM_N; m++) {
+		soak_hpoint_t *p = &s->p[s->n - 1];
+		p->v[m] = v[m];
+		if (isnan(v[m]) && !(p->why[m] = strdup(why[m])))
+			r = -ENOMEM;
+	}
+	cJSON_Delete(j);
+	return r;
+}
+
+int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_result_t *res)
+{
+	int r = add_point(s, run);
+	if (r < 0)
+		return r;
+	soak_hpoint_t *p = &s->p[s->n - 1];
+	for (size_t m = 0; m < SOAK_HM_N; m++) {
+		char why[SOAK_WHY_MAX];
+		p->v[m] = soak_history_value(res, m, why, sizeof(why));
+		if (isnan(p->v[m]) && !(p->why[m] = strdup(why)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_point(soak_hseries_t *s, const soak_run_t *run)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		soak_hpoint_t *np = realloc(s->p, cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		s->p = np;
+		s->cap = cap;
+	}
+	soak_hpoint_t *p = &s->p[s->n];
+	memset(p, 0, sizeof(*p));
+	char night[256];
+	soak_history_night(run, night, sizeof(night));
+	p->run_id = run->id;
+	p->uuid = dup0(run->uuid);
+	p->label = run->label ? strdup(run->label) : NULL;
+	p->night = strdup(night);
+	p->started_at = dup0(run->started_at);
+	p->build_path = run->allocator_path ? strdup(run->allocator_path) : NULL;
+	p->build_sha256 = run->allocator_sha256 ? strdup(run->allocator_sha256) : NULL;
+	p->has_build_file = run->has_allocator_file;
+	p->build_size = run->allocator_size;
+	p->build_mtime = run->allocator_mtime;
+	s->n++;
+	for (size_t m = 0; m < SOAK_HM_N; m++)
+		p->v[m] = NAN;
+	if (!p->uuid || !p->night || !p->started_at)
+		return -ENOMEM;
+	return 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median of metric m over the points of night in s (NAN when none). */
+static double night_median(const soak_hseries_t *s, const char *night, size_t m, double *tmp)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->p[i].night, night) && isfinite(s->p[i].v[m]))
+			tmp[k++] = s->p[i].v[m];
+	if (!k)
+		return NAN;
+	qsort(tmp, k, sizeof(*tmp), cmp_d);
+	return k % 2 ? tmp[k / 2] : (tmp[k / 2 - 1] + tmp[k / 2]) / 2;
+}
+
+static bool same_cell(const soak_hseries_t *a, const soak_hseries_t *b)
+{
+	return !strcmp(a->workload, b->workload) && !strcmp(a->workload_args, b->workload_args) &&
+	       !strcmp(a->limits, b->limits) && !strcmp(a->host_class, b->host_class);
+}
+
+int soak_history_relative(soak_history_t *h, const char *ref)
+{
+	snprintf(h->relative_to, sizeof(h->relative_to), "%s", ref);
+	for (size_t i = 0; i < h->n; i++)
+		h->s[i].is_reference = !strcmp(h->s[i].allocator, ref);
+	for (size_t i = 0; i < h->n; i++) {
+		soak_hseries_t *s = &h->s[i];
+		if (s->is_reference)
+			continue;
+		const soak_hseries_t *r = NULL;
+		for (size_t j = 0; j < h->n && !r; j++)
+			if (h->s[j].is_reference && same_cell(&h->s[j], s))
+				r = &h->s[j];
+		double *tmp = malloc((r ? r->n : 0) * sizeof(*tmp) + sizeof(*tmp));
+		if (!tmp)
+			return -ENOMEM;
+		for (size_t k = 0; k < s->n; k++)
+			for (size_t m = 0; m < SOAK_HM_N; m++) {
+				soak_hpoint_t *p = &s->p[k];
+				if (!isfinite(p->v[m]))
+					continue;
+				double b = r && m != SOAK_HM_RSS_DRIFT && m != SOAK_HM_TP_DRIFT
+						   ? night_median(r, p->night, m, tmp) : NAN;
+				char why[SOAK_WHY_MAX] = "";
+				if (m == SOAK_HM_RSS_DRIFT || m == SOAK_HM_TP_DRIFT)
+					snprintf(why, sizeof(why), "a drift (%%, around 0) has no ratio: see the absolute history");
+				else if (!r)
+					snprintf(why, sizeof(why), "no %s series with this workload, limits and host class", ref);
+				else if (isnan(b))
+					snprintf(why, sizeof(why), "no %s value in night %s", ref, p->night);
+				else if (b == 0)
+					snprintf(why, sizeof(why), "%s is 0 in night %s", ref, p->night);
+				if (why[0]) {
+					p->v[m] = NAN;
+					if (!(p->why[m] = strdup(why))) {
+						free(tmp);
+						return -ENOMEM;
+					}
+				} else {
+					p->v[m] /= b;
+				}
+			}
+		free(tmp);
+	}
+	return 0;
+}
+
+static int analyse_one(soak_hseries_t *s, const soak_cp_opts_t *o)
+{
+	if (s->is_reference)
+		return 0;
+	double *x = malloc((s->n + 1) * sizeof(*x));
+	size_t *at = malloc((s->n + 1) * sizeof(*at));
+	if (!x || !at) {
+		free(x);
+		free(at);
+		return -ENOMEM;
+	}
+	const char *newest = s->n ? s->p[s->n - 1].night : "";
+	int r = 0;
+	for (size_t m = 0; m < SOAK_HM_N && r == 0; m++) {
+		size_t k = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (isfinite(s->p[i].v[m])) {
+				x[k] = s->p[i].v[m];
+				at[k++] = i;
+			}
+		s->valid[m] = k;
+		soak_cp_t *cp = NULL;
+		size_t ncp = 0;
+		if ((r = soak_cp_find(x, k, o, &cp, &ncp)) < 0)
+			break;
+		if (ncp) {
+			soak_hchange_t *nc = realloc(s->cps, (s->n_cps + ncp) * sizeof(*nc));
+			if (!nc) {
+				free(cp);
+				r = -ENOMEM;
+				break;
+			}
+			s->cps = nc;
+			for (size_t j = 0; j < ncp; j++) {
+				soak_hchange_t *c = &s->cps[s->n_cps++];
+				c->metric = m;
+				c->cp = cp[j];
+				c->point = at[cp[j].index];
+				double d = cp[j].mean_after - cp[j].mean_before;
+				c->regression = soak_hmetrics[m].better > 0 ? d < 0 : d > 0;
+				c->newest_night = !strcmp(s->p[c->point].night, newest);
+			}
+		}
+		free(cp);
+	}
+	free(x);
+	free(at);
+	return r;
+}
+
+int soak_history_analyse(soak_history_t *h, const soak_cp_opts_t *o)
+{
+	if (o)
+		h->cp = *o;
+	for (size_t i = 0; i < h->n; i++) {
+		int r = analyse_one(&h->s[i], &h->cp);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void soak_history_free(soak_history_t *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		soak_hseries_t *s = &h->s[i];
+		for (size_t j = 0; j < s->n; j++) {
+			soak_hpoint_t *p = &s->p[j];
+			free(p->uuid);
+			free(p->label);
+			free(p->night);
+			free(p->started_at);
+			free(p->build_path);
+			free(p->build_sha256);
+			for (size_t m = 0; m < SOAK_HM_N; m++)
+				free(p->why[m]);
+		}
+		free(s->p);
+		free(s->cps);
+		free(s->key);
+		free(s->workload);
+		free(s->workload_args);
+		free(s->allocator);
+		free(s->limits);
+		free(s->host_class);
+	}
+	free(h->s);
+	memset(h, 0, sizeof(*h));
+}

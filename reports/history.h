@@ -1,0 +1,113 @@
+/*
+ * history.h - nightly history: series of runs that may be put side by side
+ * (same workload and options, allocator name, limits and host class), one
+ * value per run and metric, and the change points of each metric's series
+ * (reports/changepoint.h). Pure: the points come from the caller (the runner's
+ * history loader reads them from the db through reports/result.h).
+ *
+ * A night is a run's label (nightly-{date}), or its start date (UTC) when it
+ * has none. A regression is a change point whose direction is worse for the
+ * metric (throughput down, RSS/latency/syscalls/faults/CV up); `gate
+ * --history` fails when one starts in the newest night of its series.
+ */
+#ifndef SOAK_HISTORY_H
+#define SOAK_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "changepoint.h"
+#include "result.h"
+
+enum {
+	SOAK_HM_TP,            /* throughput, ops/s */
+	SOAK_HM_TP_CPU,        /* ops per CPU-second (user + system) */
+	SOAK_HM_RSS_MEAN,
+	SOAK_HM_RSS_PEAK,
+	SOAK_HM_RSS_DRIFT,
+	SOAK_HM_TP_DRIFT,
+	SOAK_HM_TP_CV,
+	SOAK_HM_SC_PER_OP,
+	SOAK_HM_P99,
+	SOAK_HM_P999,
+	SOAK_HM_PF_PER_OP,
+	SOAK_HM_N
+};
+
+typedef struct {
+	const char *key;       /* "throughput" */
+	const char *title;     /* "Throughput" */
+	const char *unit;      /* "M ops/s" (display unit) */
+	double scale;          /* stored value * scale = displayed value */
+	int better;            /* +1 higher is better, -1 lower is better */
+} soak_hmetric_t;
+extern const soak_hmetric_t soak_hmetrics[SOAK_HM_N];
+/* Index of a metric key, or -1. */
+int soak_hmetric_find(const char *key);
+
+/* One run of a series. Strings are owned by the point (soak_history_free). */
+typedef struct {
+	int64_t run_id;
+	char *uuid, *label, *night, *started_at;
+	char *build_path, *build_sha256;   /* allocator build identity */
+	bool has_build_file;
+	int64_t build_size, build_mtime;
+	double v[SOAK_HM_N];               /* NAN: unmeasured (why[] says why) */
+	char *why[SOAK_HM_N];              /* NULL when valid */
+} soak_hpoint_t;
+
+typedef struct {
+	size_t metric;
+	size_t point;          /* index into the series' points: the first point after the change */
+	soak_cp_t cp;          /* as found over the metric's valid points (index remapped) */
+	bool regression;
+	bool newest_night;     /* the point is in the newest night of the series */
+} soak_hchange_t;
+
+typedef struct {
+	char *key;             /* grouping key (opaque) */
+	char *workload, *workload_args, *allocator, *limits, *host_class;
+	soak_hpoint_t *p;      /* oldest first */
+	size_t n, cap;
+	soak_hchange_t *cps;
+	size_t n_cps;
+	size_t valid[SOAK_HM_N];   /* points with a value */
+	bool is_reference;         /* the --relative-to allocator: not analysed */
+} soak_hseries_t;
+
+typedef struct {
+	soak_hseries_t *s;
+	size_t n, cap;
+	size_t runs, skipped;      /* runs used; runs not "ok" (left out) */
+	soak_cp_opts_t cp;
+	char relative_to[64];      /* values are ratios to this allocator ("" = absolute) */
+} soak_history_t;
+
+/* The series a run belongs to (created when new); key and names copied. */
+soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bool by_host_class);
+/* Adds a point for run with its metric values taken from res (copied). */
+int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_result_t *res);
+/* Turns every value into its ratio to the median of allocator `ref` in the
+ * same night and series key (workload, options, limits, host class): host
+ * drift between nights, which hits every allocator run at the same time,
+ * cancels. Points of a night without a reference run become NAN with a
+ * reason; the reference's own series is marked and not analysed. */
+int soak_history_relative(soak_history_t *h, const char *ref);
+/* The per-run values as a derived summary (db run_summary): JSON tagged with
+ * the build that computed them; a summary of another build is not used.
+ * encode: heap string or NULL (no memory). add_summary: -EINVAL when the
+ * summary is not usable (another build, unreadable): compute instead. */
+#define SOAK_HISTORY_SUMMARY_FORMAT 1
+char *soak_history_summary_encode(const soak_hpoint_t *p);
+int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const char *json);
+/* Finds the change points of every series and metric (o: alpha, seed...). */
+int soak_history_analyse(soak_history_t *h, const soak_cp_opts_t *o);
+void soak_history_free(soak_history_t *h);
+
+/* The value of metric m of a run result (NAN and why when unmeasured). */
+double soak_history_value(const soak_run_result_t *r, size_t m, char *why, size_t whylen);
+/* "nightly-2026-11-29", or "2026-11-29" from started_at when unlabelled. */
+void soak_history_night(const soak_run_t *run, char *buf, size_t len);
+
+#endif

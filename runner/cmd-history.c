@@ -1,0 +1,393 @@
+/* cmd-history.c - `soakctl history`: every finished run grouped into series
+ * (workload + options, allocator name, limits, host class), in time order,
+ * one table per metric with the change points found by E-divisive means
+ * (reports/history.h); and `soakctl gate --history`, which fails when a
+ * regression change point starts in the newest night of a series. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cmdhelp.h"
+#include "compare.h"
+#include "soak/outfile.h"
+#include "db.h"
+#include "emit-history.h"
+#include "emit-html.h"
+#include "history.h"
+#include "result.h"
+#include "soakctl.h"
+
+typedef struct {
+	const char *db_path, *format, *output, *workload, *allocator, *host_class, *relative_to;
+	bool all_hosts, gate, no_cache;
+	size_t last;
+	unsigned metrics;      /* --metric: bit per metric, 0 = all */
+	soak_cp_opts_t cp;
+} hist_opts_t;
+
+enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, O_PERM, O_SEED, O_HIST, O_REL,
+       O_NOCACHE };
+
+#define HISTORY_OPTS(...)                                                                                         \
+	{ "db", 0, "FILE", "database (default ./soak.db), e.g. the output of soakctl merge", O_DB },               \
+	{ "workload", 0, "W", "only series of workload W", O_WL },                                                 \
+	{ "allocator", 0, "NAME", "only series of this allocator", O_AL },                                         \
+	{ "host-class", 0, "C", "only runs of host class C", O_HC },                                               \
+	{ "all-hosts", 0, NULL, "put runs of different host classes in one series", O_ALL },                     \
+	{ "relative-to", 0, "NAME", "values as ratios to allocator NAME's median in the same night (same "        \
+	  "workload, limits, host class): host drift between nights cancels; for shared or noisy hosts", O_REL }, \
+	{ "metric", 0, "KEY[,KEY...]", "only these metrics: throughput, throughput_per_cpu_s, rss_mean, rss_peak, "          \
+	  "rss_drift, throughput_drift, throughput_cv, syscalls_per_op, latency_p99, latency_p999, "              \
+	  "page_faults_per_op", O_MET },                                                                         \
+	{ "alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")", O_ALPHA }, \
+	{ "permutations", 0, "K", "permutations of the test (default " SOAK_STR(SOAK_CP_PERMUTATIONS) ")", O_PERM }, \
+	{ "seed", 0, "S", "seed of the permutations (default 1: reproducible)", O_SEED },                          \
+	{ "no-cache", 0, NULL, "recompute every run from its samples (the per-run figures are kept in the "      \
+	  "derived table run_summary otherwise)", O_NOCACHE },                                                   \
+	__VA_ARGS__ \
+	{ 0 }
+
+static const soak_opt_t history_opts[] = {
+	HISTORY_OPTS({ "last", 0, "N", "points per metric table (default 10)", O_LAST },
+		     { "format", 0, "md|json|html", "md (default), json or html (one self-contained page with "
+		       "gnuplot plots)", O_FMT },
+		     { "output", 0, "FILE", "write to FILE (atomically) instead of stdout", O_OUT },)
+};
+
+static const soak_opt_t gate_history_opts[] = {
+	HISTORY_OPTS({ "history", 0, NULL, "gate on change points over nights", O_HIST },)
+};
+
+#define HISTORY_DESC                                                                                          \
+	"Series: runs with status ok that share workload and options, allocator name, limits and host "         \
+	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29), or its "       \
+	"start date when it has none. Per metric (throughput, throughput per CPU-second, mean and peak RSS, "  \
+	"RSS and throughput drift, CV, syscalls/op, p99 and p99.9 latency, minor page faults/op) the change "   \
+	"points are found by E-divisive means with a permutation test, each with its size, direction "         \
+	"(regression or improvement), confidence (1-p), night, run and allocator build. A change needs at "     \
+	"least 2 points on each side: run 2 or more repeats per night to let the newest night stand on its "   \
+	"own. Method and measured false-alarm rate: docs/nightly.md."
+
+const soak_cmd_doc_t soak_doc_history = {
+	.synopsis = "soakctl history [--db FILE] [--relative-to NAME] [--metric KEY] [--format md|json|html] [--output FILE]",
+	.description = "Prints the history of every series with its change points.\n\n" HISTORY_DESC,
+	.sections = { { .title = "Options", .opts = history_opts } },
+	.examples = "soakctl history --db history.db\n"
+		    "soakctl history --db history.db --relative-to system --format html --output history.html",
+	.exit_status = "0 ok, 2 usage error or no runs.",
+};
+
+/* `gate --history`: documented as its own page, reached through gate. */
+const soak_cmd_doc_t soak_doc_gate_history = {
+	.synopsis = "soakctl gate --history [--db FILE] [--relative-to NAME] [--metric KEY]",
+	.description = "Fails (exit 1) when a change point for the worse starts in the newest night of a "
+		       "series (on any metric, or on --metric); a noisy but stationary history passes.\n\n"
+		       HISTORY_DESC,
+	.sections = { { .title = "Options", .opts = gate_history_opts } },
+	.examples = "soakctl gate --history --db history.db",
+	.exit_status = "0 no regression in the newest night, 1 regression, 2 usage error or no runs.",
+};
+
+static int parse_num(const char *opt, const char *v, double lo, double hi, double *ret)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (!*v || *end || !(x >= lo && x <= hi)) {
+		soak_err("history: --%s wants a number from %g to %g, not '%s'", opt, lo, hi, v);
+		return -EINVAL;
+	}
+	*ret = x;
+	return 0;
+}
+
+/* 0 ok, 1 help printed, -EINVAL bad option (message printed). */
+static int parse_args(int argc, char **argv, hist_opts_t *o)
+{
+	const soak_cmd_doc_t *doc = o->gate ? &soak_doc_gate_history : &soak_doc_history;
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(doc, opts, shortopts) < 0)
+		return -EINVAL;
+	const char *cmd = o->gate ? "gate --history" : "history";
+	int c;
+	double x;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		switch (c) {
+		case O_DB: o->db_path = optarg; break;
+		case O_FMT: o->format = optarg; break;
+		case O_OUT: o->output = optarg; break;
+		case O_WL: o->workload = optarg; break;
+		case O_AL: o->allocator = optarg; break;
+		case O_HC: o->host_class = optarg; break;
+		case O_ALL: o->all_hosts = true; break;
+		case O_REL: o->relative_to = optarg; break;
+		case O_NOCACHE: o->no_cache = true; break;
+		case O_HIST: break;
+		case O_LAST:
+			if (parse_num("last", optarg, 1, 1000, &x) < 0)
+				return -EINVAL;
+			o->last = (size_t)x;
+			break;
+		case O_MET:
+		{
+			char buf[512], *save = NULL;
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+				int m = soak_hmetric_find(k);
+				if (m < 0) {
+					soak_err("%s: unknown metric '%s' (see soakctl history --help)", cmd, k);
+					return -EINVAL;
+				}
+				o->metrics |= 1u << m;
+			}
+		}
+			break;
+		case O_ALPHA:
+			if (parse_num("alpha", optarg, 1e-6, 0.5, &o->cp.alpha) < 0)
+				return -EINVAL;
+			break;
+		case O_PERM:
+			if (parse_num("permutations", optarg, 19, 100000, &x) < 0)
+				return -EINVAL;
+			o->cp.permutations = (size_t)x;
+			break;
+		case O_SEED:
+			if (parse_num("seed", optarg, 0, 1e18, &x) < 0)
+				return -EINVAL;
+			o->cp.seed = (uint64_t)x;
+			break;
+		case 'h': soak_help_print(stdout, o->gate ? "gate" : "history", doc); return 1;
+		case ':':
+			soak_err("%s: option %s needs a value (see soakctl %s --help)", cmd, argv[optind - 1], cmd);
+			return -EINVAL;
+		default:
+			soak_err("%s: unknown option '%s' (see soakctl %s --help)", cmd, argv[optind - 1], cmd);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		soak_err("%s: unexpected argument '%s' (see soakctl %s --help)", cmd, argv[optind], cmd);
+		return -EINVAL;
+	}
+	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") && strcasecmp(o->format, "json") &&
+	    strcasecmp(o->format, "html")) {
+		soak_err("%s: unknown format '%s' (md, json or html)", cmd, o->format);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const soak_run_t *a = pa, *b = pb;
+	int c = strcmp(a->started_at ? a->started_at : "", b->started_at ? b->started_at : "");
+	return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+static bool wanted(const hist_opts_t *o, const soak_run_t *r)
+{
+	return (!o->workload || (r->workload && !strcmp(o->workload, r->workload))) &&
+	       (!o->allocator || (r->allocator_name && (!strcmp(o->allocator, r->allocator_name) ||
+							(o->relative_to && !strcmp(o->relative_to, r->allocator_name))))) &&
+	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
+}
+
+static int by_run_id(const void *k, const void *e)
+{
+	int64_t a = *(const int64_t *)k, b = ((const soak_run_summary_t *)e)->run_id;
+	return (a > b) - (a < b);
+}
+
+/* Summaries computed now go into run_summary when the file is writable: a
+ * cache, so any failure (read-only file, a busy writer) only costs time. */
+static void save_summaries(const hist_opts_t *o, const soak_run_summary_t *s, size_t n)
+{
+	if (!n || o->no_cache || access(o->db_path, W_OK) != 0)
+		return;
+	soak_db_t *w = NULL;
+	char err[512];
+	if (soak_db_open(o->db_path, SOAK_DB_WRITE, &w, err, sizeof(err)) == 0)
+		soak_db_summaries_put(w, SOAK_HISTORY_SUMMARY_FORMAT, s, n);
+	soak_db_close(w);
+}
+
+/* Loads and analyses; prints its own error line. */
+static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
+{
+	soak_run_t *runs = NULL;
+	size_t n = 0, n_sum = 0, n_new = 0;
+	soak_run_summary_t *sum = NULL, *fresh = NULL;
+	const char *cmd = o->gate ? "gate --history" : "history";
+	soak_db_snapshot_begin(db);   /* one consistent view, one lock */
+	if (soak_db_runs(db, NULL, &runs, &n) < 0) {
+		soak_db_snapshot_end(db);
+		soak_err("%s: %s", cmd, soak_db_errmsg(db));
+		return -EIO;
+	}
+	qsort(runs, n, sizeof(*runs), by_start);
+	int r = 0;
+	if (!o->no_cache && soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n_sum) < 0) {
+		sum = NULL;     /* an older file without the table: compute everything */
+		n_sum = 0;
+	}
+	if (!(fresh = calloc(n + 1, sizeof(*fresh))))
+		r = -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!wanted(o, &runs[i]))
+			continue;
+		if (!runs[i].status || strcmp(runs[i].status, "ok")) {
+			h->skipped++;
+			continue;
+		}
+		soak_hseries_t *s = soak_history_series(h, &runs[i], !o->all_hosts);
+		if (!s) {
+			r = -ENOMEM;
+			soak_err("%s: out of memory", cmd);
+			break;
+		}
+		h->runs++;
+		const soak_run_summary_t *c = sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;
+		if (c && soak_history_add_summary(s, &runs[i], c->data) == 0)
+			continue;
+		soak_run_result_t res;
+		soak_result_opts_t ro = { 0 };
+		if ((r = soak_result_from_db(db, &runs[i], &ro, &res)) < 0) {
+			soak_err("%s: run %lld: %s", cmd, (long long)runs[i].id,
+				 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+			break;
+		}
+		r = soak_history_add(s, &runs[i], &res);
+		soak_result_free(&res);
+		if (r == 0 && (fresh[n_new].data = soak_history_summary_encode(&s->p[s->n - 1])))
+			fresh[n_new++].run_id = runs[i].id;
+		if (r < 0)
+			soak_err("%s: out of memory", cmd);
+	}
+	soak_runs_free(runs, n);
+	soak_db_snapshot_end(db);
+	if (r == 0)
+		save_summaries(o, fresh, n_new);
+	soak_summaries_free(sum, n_sum);
+	soak_summaries_free(fresh, n_new);
+	if (r == 0 && !h->runs) {
+		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
+			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);
+		return -ENOENT;
+	}
+	if (r == 0 && o->relative_to) {
+		bool found = false;
+		for (size_t i = 0; i < h->n; i++)
+			found |= !strcmp(h->s[i].allocator, o->relative_to);
+		if (!found) {
+			soak_err("%s: --relative-to %s: no finished run of that allocator (see soakctl runs)", cmd,
+				 o->relative_to);
+			return -ENOENT;
+		}
+		if ((r = soak_history_relative(h, o->relative_to)) < 0)
+			soak_err("%s: out of memory", cmd);
+	}
+	if (r == 0 && (r = soak_history_analyse(h, &o->cp)) < 0)
+		soak_err("%s: out of memory", cmd);
+	return r;
+}
+
+typedef struct {
+	const soak_history_t *h;
+	const hist_opts_t *o;
+} emit_arg_t;
+
+static int emit_cb(FILE *f, const void *arg)
+{
+	const emit_arg_t *a = arg;
+	soak_history_emit_opts_t eo = { .last = a->o->last, .metrics = a->o->metrics };
+	if (!strcasecmp(a->o->format, "json"))
+		return soak_history_emit_json(f, a->h, &eo);
+	if (!strcasecmp(a->o->format, "html"))
+		return soak_history_emit_html(f, a->h, &eo);
+	return soak_history_emit_md(f, a->h, &eo);
+}
+
+static int gate(const soak_history_t *h, const hist_opts_t *o)
+{
+	size_t fails = 0, checks = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const soak_hseries_t *s = &h->s[i];
+		size_t before = fails;
+		for (size_t j = 0; j < s->n_cps; j++) {
+			const soak_hchange_t *c = &s->cps[j];
+			if (o->metrics && !(o->metrics >> c->metric & 1u))
+				continue;
+			if (!c->regression || !c->newest_night)
+				continue;
+			char t[512];
+			soak_history_cp_text(h, s, c, t, sizeof(t));
+			printf("FAIL %s %s (%s, %s): %s\n", s->allocator, s->workload, s->limits, s->host_class, t);
+			fails++;
+		}
+		if (s->is_reference) {
+			printf("ref  %s %s (%s, %s): the reference of --relative-to\n", s->allocator, s->workload,
+			       s->limits, s->host_class);
+			continue;
+		}
+		checks++;
+		if (fails == before)
+			printf("ok   %s %s (%s, %s): %zu runs, newest night %s, no regression starting in it\n",
+			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->p[s->n - 1].night);
+	}
+	printf("gate --history: %zu series, %zu regression%s in the newest night (alpha %g)\n", checks, fails,
+	       fails == 1 ? "" : "s", h->cp.alpha);
+	return fails ? SOAK_EXIT_FAIL : SOAK_EXIT_OK;
+}
+
+static int history_main(int argc, char **argv, bool is_gate)
+{
+	hist_opts_t o = { .db_path = "./soak.db", .format = "md", .last = 10, .gate = is_gate,
+			  .cp = { .alpha = SOAK_CP_ALPHA, .permutations = SOAK_CP_PERMUTATIONS,
+				  .min_size = SOAK_CP_MIN_SIZE, .seed = 1 } };
+	int r = parse_args(argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_READ);
+	if (!db)
+		return SOAK_EXIT_USAGE;
+	soak_history_t h = { 0 };
+	int rc = SOAK_EXIT_USAGE;
+	if (load(db, &o, &h) < 0)
+		goto out;
+	if (is_gate) {
+		rc = gate(&h, &o);
+		goto out;
+	}
+	emit_arg_t a = { &h, &o };
+	rc = SOAK_EXIT_OK;
+	if (o.output) {
+		char err[512];
+		if (soak_write_atomic(o.output, emit_cb, &a, err, sizeof(err)) < 0) {
+			soak_err("history: %s", err);
+			rc = SOAK_EXIT_USAGE;
+		}
+	} else if ((r = emit_cb(stdout, &a)) < 0 || fflush(stdout) != 0) {
+		soak_err("history: writing to stdout failed: %s", strerror(r < 0 ? -r : errno));
+		rc = SOAK_EXIT_USAGE;
+	}
+out:
+	soak_history_free(&h);
+	soak_db_close(db);
+	return rc;
+}
+
+int soak_cmd_history(int argc, char **argv)
+{
+	return history_main(argc, argv, false);
+}
+
+int soak_cmd_gate_history(int argc, char **argv)
+{
+	return history_main(argc, argv, true);
+}

@@ -1,0 +1,163 @@
+/* test_changepoint.c - reports/changepoint.c (E-divisive means) against
+ * hand-worked Q values, planted steps and stationary series. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "changepoint.h"
+#include "verdict.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void assert_near(double got, double want, double tol)
+{
+	if (!(fabs(got - want) <= tol)) {
+		print_error("got %.17g, want %.17g (tolerance %g)\n", got, want, tol);
+		fail();
+	}
+}
+
+/* x = 0 0 3 3, min size 1.
+ * tau=1: X={0} Y={0,3,3}: cross 0+3+3=6, 2*6/3=4; within Y (3+3+0)/3=2; E=2; Q=1*3/4*2=1.5
+ * tau=2: X={0,0} Y={3,3}: cross 12, 2*12/4=6; withins 0; E=6; Q=2*2/4*6=6
+ * tau=3: mirror of tau=1: 1.5 */
+static void test_qhat_hand_small(void **state)
+{
+	(void)state;
+	const double x[] = { 0, 0, 3, 3 };
+	double q[5] = { 0 };
+	assert_int_equal(soak_cp_qhat(x, 0, 4, 1, q), 2);
+	assert_near(q[1], 1.5, 1e-12);
+	assert_near(q[2], 6.0, 1e-12);
+	assert_near(q[3], 1.5, 1e-12);
+}
+
+/* x = 1 2 3 10 11 12, min size 2.
+ * tau=2: cross (2+9+10+11)+(1+8+9+10)=60 -> 2*60/8=15; within X 1/1=1;
+ *        within Y (7+8+9+1+2+1)/6=28/6; E=15-1-28/6=28/3; Q=(2*4/6)*28/3=112/9
+ * tau=3: cross 30+27+24=81 -> 2*81/9=18; within X (1+2+1)/3=4/3, Y 4/3;
+ *        E=18-8/3=46/3; Q=(9/6)*46/3=23
+ * tau=4: mirror of tau=2: 112/9 */
+static void test_qhat_hand_step(void **state)
+{
+	(void)state;
+	const double x[] = { 1, 2, 3, 10, 11, 12 };
+	double q[7] = { 0 };
+	assert_int_equal(soak_cp_qhat(x, 0, 6, 2, q), 3);
+	assert_near(q[2], 112.0 / 9.0, 1e-12);
+	assert_near(q[3], 23.0, 1e-12);
+	assert_near(q[4], 112.0 / 9.0, 1e-12);
+	assert_near(q[1], 0, 0);   /* below min size: not computed */
+	/* A sub-segment is computed on its own: x[1..5) = 2 3 10 11, tau=3 as in
+	 * the small case scaled: cross 8+9+7+8=32 -> 2*32/4=16; withins 1,1; E=14; Q=14 */
+	assert_int_equal(soak_cp_qhat(x, 1, 5, 2, q), 3);
+	assert_near(q[3], 14.0, 1e-12);
+	/* Too short for a split. */
+	assert_int_equal(soak_cp_qhat(x, 0, 3, 2, q), 0);
+}
+
+static double gauss(soak_rng_t *r)
+{
+	double u1 = ((double)(soak_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
+	double u2 = ((double)(soak_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+static void fill(double *x, size_t a, size_t b, double mean, double sd, soak_rng_t *r)
+{
+	for (size_t i = a; i < b; i++)
+		x[i] = mean + sd * gauss(r);
+}
+
+static void test_planted_one_step(void **state)
+{
+	(void)state;
+	soak_rng_t r;
+	soak_rng_seed(&r, 7);
+	double x[40];
+	fill(x, 0, 25, 100, 2, &r);
+	fill(x, 25, 40, 90, 2, &r);       /* -10% at 25, 5 sigma */
+	soak_cp_t *cp;
+	size_t n;
+	soak_cp_opts_t o = { .seed = 1 };
+	assert_int_equal(soak_cp_find(x, N(x), &o, &cp, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cp[0].index, 25);
+	assert_true(cp[0].p <= 1.0 / 200 + 1e-12);       /* no permutation beat it */
+	assert_near(cp[0].change_pct, -10.0, 2.0);
+	assert_true(cp[0].mean_before > cp[0].mean_after);
+	free(cp);
+}
+
+static void test_planted_two_steps_and_tail(void **state)
+{
+	(void)state;
+	soak_rng_t r;
+	soak_rng_seed(&r, 11);
+	double x[45];
+	fill(x, 0, 15, 100, 1.5, &r);
+	fill(x, 15, 30, 115, 1.5, &r);
+	fill(x, 30, 42, 100, 1.5, &r);
+	fill(x, 42, 45, 88, 1.5, &r);     /* the newest three points drop 12% */
+	soak_cp_t *cp;
+	size_t n;
+	soak_cp_opts_t o = { .seed = 3 };
+	assert_int_equal(soak_cp_find(x, N(x), &o, &cp, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(cp[0].index, 15);
+	assert_int_equal(cp[1].index, 30);
+	assert_int_equal(cp[2].index, 42);
+	assert_true(cp[0].change_pct > 10 && cp[1].change_pct < -10 && cp[2].change_pct < -8);
+	free(cp);
+}
+
+/* Same seed, same answer; stationary noise gives nothing here. */
+static void test_stationary_and_seeded(void **state)
+{
+	(void)state;
+	soak_rng_t r;
+	soak_rng_seed(&r, 5);
+	double x[30];
+	fill(x, 0, 30, 100, 10, &r);
+	soak_cp_t *cp, *cp2;
+	size_t n, n2;
+	soak_cp_opts_t o = { .seed = 9 };
+	assert_int_equal(soak_cp_find(x, N(x), &o, &cp, &n), 0);
+	assert_int_equal(soak_cp_find(x, N(x), &o, &cp2, &n2), 0);
+	assert_int_equal(n, n2);
+	for (size_t i = 0; i < n; i++)
+		assert_near(cp[i].p, cp2[i].p, 0);
+	assert_int_equal(n, 0);
+	free(cp);
+	free(cp2);
+}
+
+static void test_bad_input(void **state)
+{
+	(void)state;
+	double x[] = { 1, NAN, 3 };
+	soak_cp_t *cp;
+	size_t n;
+	assert_int_equal(soak_cp_find(x, 3, NULL, &cp, &n), -EINVAL);
+	assert_int_equal(soak_cp_find(x, 1, NULL, &cp, &n), 0);   /* too short: none */
+	assert_int_equal(n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qhat_hand_small),
+		cmocka_unit_test(test_qhat_hand_step),
+		cmocka_unit_test(test_planted_one_step),
+		cmocka_unit_test(test_planted_two_steps_and_tail),
+		cmocka_unit_test(test_stationary_and_seeded),
+		cmocka_unit_test(test_bad_input),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
