@@ -4,7 +4,9 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
-      strace libxml2-utils python3)
+      strace libxml2-utils python3
+      # VM tests (tests/vm/): QEMU, the guests' tools, the systemd rootfs builder
+      qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -38,6 +38,8 @@ scenario_root() {
 # otherwise). The "container runtime" (this script) removes ctrN afterwards;
 # what the run made inside it must be gone by then.
 scenario_container() {
+  # A container runtime gives its containers memory and cpu (docker, runc).
+  echo "+memory +cpu +pids" > $CG/cgroup.subtree_control
   echo 0 > $W/ctr_n
   soak_in_place() {   # runs in a subshell: the counter lives in a file
     n=$(($(cat $W/ctr_n) + 1)); echo $n > $W/ctr_n

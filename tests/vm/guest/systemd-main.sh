@@ -1,0 +1,64 @@
+#!/bin/sh
+# systemd-main.sh - the systemd guest's scenarios (Debian 12, systemd 252 as
+# PID 1, pure cgroup v2), run by soak-vmtest.service (tests/vm/rootfs.sh)
+# from the binaries disk unpacked in /opt/soak. Prints VMTEST lines on the
+# serial console and powers the guest off. Scenarios (soakvm.scenarios= on
+# the kernel command line; default all):
+#   session  root in a real login session (su -l: pam_systemd puts it in
+#            session-N.scope, next to su itself)
+#   dscope   root alone in `systemd-run --scope -p Delegate=yes` (what the
+#            old error message told users to type)
+#   service  root as a system service (systemd-run --wait --pipe), next to
+#            another process of the service
+#   user     a non-root user (uid 1000, lingering) in a login session
+# Each should end up in a cgroup with the limits applied (a delegated scope
+# from systemd), and leave nothing behind.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export SYSTEMD_PAGER=cat SYSTEMD_COLORS=0
+S=/opt/soak
+export SOAKCTL=$S/runner/soakctl SYSFIX=$S/tests/sysfix
+W=/tmp/vmtest; mkdir -p $W; chmod 0755 $W
+. $S/guest/checks.sh
+state=$(systemctl is-system-running --wait 2>&1)
+echo "VMTEST-SYSTEMD $(systemctl --version | head -1) state $state uptime $(cut -d' ' -f1 /proc/uptime)s"
+echo "VMTEST-INFO root subtree_control: $(cat $CG/cgroup.subtree_control); user@1000: $(systemctl is-active user@1000.service); tracefs: $(ls /sys/kernel/tracing/events/syscalls > /dev/null 2>&1 && echo mounted || echo absent)"
+# Root's user manager runs from now on, as soakuser's does (lingering): a
+# login then adds only its session scope, which logind removes at logout.
+loginctl enable-linger root
+scenarios=$(sed -n 's/.*soakvm\.scenarios=\([^ ]*\).*/\1/p' /proc/cmdline)
+[ -n "$scenarios" ] || scenarios=session,dscope,service,user
+CHECKS="limits oom syscalls kill9"
+
+# Shell words of "$@", quoted for su -c.
+quoted() { for a in "$@"; do printf "'%s' " "$(printf %s "$a" | sed "s/'/'\\\\''/g")"; done; }
+
+scenario_session() {
+  soak_in_place() { exec su -l root -c "exec $(quoted "$SOAKCTL" "$@")"; }
+  for c in $CHECKS; do run_check session $c; done
+}
+scenario_dscope() {
+  soak_in_place() { exec systemd-run --quiet --scope --collect -p Delegate=yes -- "$SOAKCTL" "$@"; }
+  for c in $CHECKS; do run_check dscope $c; done
+}
+scenario_service() {
+  soak_in_place() {
+    exec systemd-run --quiet --wait --pipe --collect -p Type=exec -E SYSTEMD_PAGER=cat -- \
+      /bin/sh -c 'sleep 100000 & exec "$@"' sh "$SOAKCTL" "$@"
+  }
+  for c in $CHECKS; do run_check service $c; done
+}
+scenario_user() {
+  W=/tmp/vmtest-user; mkdir -p $W; chown soakuser $W
+  soak_in_place() { exec su -l soakuser -c "exec $(quoted "$SOAKCTL" "$@")"; }
+  VM_NONROOT=1
+  for c in $CHECKS; do run_check user $c; done
+  VM_NONROOT=
+  W=/tmp/vmtest
+}
+
+for s in $(echo "$scenarios" | tr ',' ' '); do
+  echo "VMTEST-SCENARIO $s uptime $(cut -d' ' -f1 /proc/uptime)s"
+  scenario_$s
+done
+echo "VMTEST-END uptime $(cut -d' ' -f1 /proc/uptime)s"
+systemctl poweroff --no-block
