@@ -23,8 +23,7 @@
 # Needs: SOAKCTL, SYSFIX, W (a writable work directory), and a function
 # `soak_in_place ARGS...` that ends by exec'ing soakctl with ARGS the way the
 # scenario starts it (from the scenario's cgroup, namespace or unit): the
-# checks call it in a subshell, `( soak_in_place ... )`, or in the background,
-# where $! is then soakctl's own pid (kill -9 must hit the runner itself).
+# checks call it in the background and wait with a time limit (reap).
 
 CG=/sys/fs/cgroup
 vm_result() {   # NAME PASS|FAIL DETAIL...
@@ -88,6 +87,25 @@ wait_worker() {
   done
   return 1
 }
+# reap PID: waits for a background job, at most 120 s (a hung command must
+# fail the check, not hang the guest): then kills it and says so, with the
+# processes that are left.
+reap() {
+  end=$(awk '{ print int($1) + 120 }' /proc/uptime)
+  while alive "$1" && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do sleep 0.2; done
+  if alive "$1"; then
+    why="${why:+$why; }$(cat /proc/$1/comm) ($1) still running after 120 s, killed; processes: $(proc_list)"
+    kill -9 "$1"
+  fi
+  wait "$1"
+}
+proc_list() {
+  for p in /proc/[0-9]*; do
+    [ -s "$p/cmdline" ] || continue
+    printf '%s[%s %s %s] ' "$(tr '\0' ' ' < "$p/cmdline" | cut -c1-60)" "${p#/proc/}" \
+      "$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)" "$(sed -n 's/^0:://p' "$p/cgroup" 2>/dev/null)"
+  done
+}
 # A process that exited but was not waited for yet is a zombie: not alive.
 alive() {
   s=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
@@ -119,10 +137,10 @@ check_limits() {
   soak_in_place run --db "$db" -w tiny_hot -d 6s -i 250ms --memory-max 256M --swap-max 0 --cpu-max 50% \
     --no-progress -q > "$W/limits.out" 2>&1 &
   runner=$!
-  wp=$(wait_worker "$db" $runner) || { wait $runner; why="no worker started: $(head -c 300 "$W/limits.out")"; return 1; }
+  wp=$(wait_worker "$db" $runner) || { reap $runner; why="${why:+$why; }no worker started: $(head -c 300 "$W/limits.out")"; return 1; }
   lim=$(effective_limits "$wp") || lim="? ? ? ?"
   # While the run goes: PSI must be readable in the worker's cgroup.
-  wait $runner; rc=$?
+  reap $runner; rc=$?
   set -- $lim
   st=$(run_status "$db")
   detail="worker cgroup $4; memory.max=$1 memory.swap.max=$2 cpu.max=$3%; $(sq "$db" "select 'mode '||coalesce(cgroup_mode,'?')||' paths '||coalesce(cgroup_paths,'?') from runs where id=1")"
@@ -142,8 +160,9 @@ check_limits() {
 }
 check_oom() {
   db=$W/oom.db; rm -f "$db"
-  ( soak_in_place run --db "$db" -w leak --memory-max 64M --swap-max 0 -d 120s -i 250ms --no-progress -q \
-    -- --rate 64M ) > "$W/oom.out" 2>&1
+  soak_in_place run --db "$db" -w leak --memory-max 64M --swap-max 0 -d 120s -i 250ms --no-progress -q \
+    -- --rate 64M > "$W/oom.out" 2>&1 &
+  reap $!
   st=$(run_status "$db")
   detail="status '$st'"
   case "$st" in oom-killed*) return 0 ;; esac
@@ -152,7 +171,8 @@ check_oom() {
 }
 check_syscalls() {
   db=$W/sc.db; rm -f "$db"; N=3
-  ( soak_in_place run --db "$db" -w exec -d 60s -i 100ms --no-progress -q -- "$SYSFIX" $N ) > "$W/sc.out" 2>&1
+  soak_in_place run --db "$db" -w exec -d 60s -i 100ms --no-progress -q -- "$SYSFIX" $N > "$W/sc.out" 2>&1 &
+  reap $!
   st=$(run_status "$db")
   [ "$st" = ok ] || { why="status '$st': $(head -c 300 "$W/sc.out")"; return 1; }
   "$SOAKCTL" report --db "$db" --format json 1 > "$W/sc.json" 2> "$W/sc.err" || { why="report: $(cat "$W/sc.err")"; return 1; }
@@ -187,12 +207,12 @@ check_kill9() {
   db=$W/k9.db; rm -f "$db"
   soak_in_place run --db "$db" -w tiny_hot -d 300s -i 250ms --memory-max 256M --no-progress -q > "$W/k9.out" 2>&1 &
   runner=$!
-  wp=$(wait_worker "$db" $runner) || { kill -9 $runner 2>/dev/null; wait $runner; why="no worker started: $(head -c 300 "$W/k9.out")"; return 1; }
+  wp=$(wait_worker "$db" $runner) || { kill -9 $runner 2>/dev/null; reap $runner; why="${why:+$why; }no worker started: $(head -c 300 "$W/k9.out")"; return 1; }
   sleep 1
   # The runner itself (the job may be su or systemd-run around it).
   rp=$(sq "$db" "select runner_pid from runs where id=1")
-  [ "$(cat "/proc/$rp/comm" 2>/dev/null)" = soakctl ] || { kill -9 $runner; wait $runner; why="recorded runner pid '$rp' is not soakctl"; return 1; }
-  kill -9 "$rp"; wait $runner 2>/dev/null
+  [ "$(cat "/proc/$rp/comm" 2>/dev/null)" = soakctl ] || { kill -9 $runner; reap $runner; why="recorded runner pid '$rp' is not soakctl"; return 1; }
+  kill -9 "$rp"; reap $runner 2>/dev/null
   i=0
   while alive "$wp" && [ $i -lt 50 ]; do   # the worker dies with its runner
     i=$((i + 1)); sleep 0.1
@@ -200,7 +220,8 @@ check_kill9() {
   ! alive "$wp" || why="worker $wp outlived its runner (state $s)"
   st=$(run_status "$db")
   [ "$st" = running ] || why="${why:+$why; }status '$st' before any command ran"
-  ( soak_in_place runs --db "$db" ) > "$W/k9.runs" 2>&1 || why="${why:+$why; }soakctl runs failed: $(head -c 300 "$W/k9.runs")"
+  soak_in_place runs --db "$db" > "$W/k9.runs" 2>&1 &
+  reap $! || why="${why:+$why; }soakctl runs failed: $(head -c 300 "$W/k9.runs")"
   st=$(run_status "$db")
   case "$st" in incomplete*) ;; *) why="${why:+$why; }after 'soakctl runs' the run is '$st'" ;; esac
   detail="status '$st'"

@@ -56,6 +56,27 @@ scenario_user() {
   W=/tmp/vmtest
 }
 
+# Not a test: what each way of starting a process gives here (for debugging:
+# soakvm.scenarios=probe).
+scenario_probe() {
+  show() { echo "VMTEST-PROBE $1: $(timeout 60 sh -c "$2" 2>&1 < /dev/null | tr '\n' ' ')"; }
+  show "su root" "su -l root -c 'id -u; cat /proc/self/cgroup'"
+  show "su user" "su -l soakuser -c 'id -u; cat /proc/self/cgroup; echo \$XDG_RUNTIME_DIR'"
+  show "scope" "systemd-run --quiet --scope --collect -p Delegate=yes -- cat /proc/self/cgroup"
+  show "service" "systemd-run --quiet --wait --pipe --collect -- cat /proc/self/cgroup"
+  show "soakctl" "su -l root -c '$SOAKCTL run --db /tmp/p.db -w tiny_hot -d 2s --no-progress -q; echo exit \$?'"
+  ( exec su -l root -c 'echo bg-start; sleep 1; echo bg-end' ) > /tmp/bg.out 2>&1 &
+  bg=$!
+  sleep 5
+  echo "VMTEST-PROBE background su: state $(awk '/^State:/ {print $2}' /proc/$bg/status 2>/dev/null) out $(cat /tmp/bg.out | tr '\n' ' ')"
+  ( soak_in_place() { exec su -l root -c "exec $(quoted "$SOAKCTL" "$@")"; }
+    soak_in_place run --db /tmp/p2.db -w tiny_hot -d 2s --no-progress -q ) > /tmp/bg2.out 2>&1 &
+  bg=$!
+  sleep 10
+  echo "VMTEST-PROBE background soak_in_place: state $(awk '/^State:/ {print $2}' /proc/$bg/status 2>/dev/null) out $(cat /tmp/bg2.out | tr '\n' ' ')"
+  ps -ef | grep -v ']$' | while read -r l; do echo "VMTEST-PROBE ps: $l"; done
+}
+
 for s in $(echo "$scenarios" | tr ',' ' '); do
   echo "VMTEST-SCENARIO $s uptime $(cut -d' ' -f1 /proc/uptime)s"
   scenario_$s
