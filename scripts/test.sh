@@ -18,7 +18,7 @@ for variant in release asan; do
   vm=(); [ $variant = asan ] && vm=(-LE vm)
   # detect_leaks: the runner forks workers; LeakSanitizer runs in the runner only.
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-       ctest --test-dir "$dir" --output-on-failure --timeout 1200 "${vm[@]}"; then
+       ctest --test-dir "$dir" --output-on-failure --timeout 1500 "${vm[@]}"; then
     status=1
   fi
 done

@@ -42,8 +42,8 @@ for s in ${SCEN//,/ }; do
   [ "$s" = parent ] && expected+=(parent.refuse)
 done
 log=$OUT/console.log
-if ! vm_boot "$log" "${SOAK_VM_TIMEOUT:-420}" 60 -kernel "$kdir/vmlinuz" -initrd "$OUT/initrd.gz" \
-     -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all soakvm.scenarios=$SCEN"; then
+if ! vm_boot "$log" "${SOAK_VM_TIMEOUT:-900}" 60 -kernel "$kdir/vmlinuz" -initrd "$OUT/initrd.gz" \
+     -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all soakvm.scenarios=$SCEN ${SOAK_VM_APPEND:-}"; then
   vm_results "$log" "${expected[@]}" || true
   vm_fail "$VM_WHY"
 fi

@@ -101,8 +101,9 @@ reap() {
 }
 proc_list() {
   for p in /proc/[0-9]*; do
-    [ -s "$p/cmdline" ] || continue
-    printf '%s[%s %s %s] ' "$(tr '\0' ' ' < "$p/cmdline" | cut -c1-60)" "${p#/proc/}" \
+    c=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-60)
+    [ -n "$c" ] || continue   # kernel threads
+    printf '%s[%s %s %s] ' "$c" "${p#/proc/}" \
       "$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)" "$(sed -n 's/^0:://p' "$p/cgroup" 2>/dev/null)"
   done
 }
@@ -134,11 +135,11 @@ effective_limits() {
 # ---- the checks ----
 check_limits() {
   db=$W/limits.db; rm -f "$db"
-  soak_in_place run --db "$db" -w tiny_hot -d 6s -i 250ms --memory-max 256M --swap-max 0 --cpu-max 50% \
+  soak_in_place run --db "$db" -w tiny_hot -d 12s -i 250ms --memory-max 256M --swap-max 0 --cpu-max 50% \
     --no-progress -q > "$W/limits.out" 2>&1 &
   runner=$!
   wp=$(wait_worker "$db" $runner) || { reap $runner; why="${why:+$why; }no worker started: $(head -c 300 "$W/limits.out")"; return 1; }
-  lim=$(effective_limits "$wp") || lim="? ? ? ?"
+  lim=$(effective_limits "$wp") || { lim="? ? ? ?"; why="the worker $wp ended before its cgroup was read (a loaded host? the run lasts 12 s)"; }
   # While the run goes: PSI must be readable in the worker's cgroup.
   reap $runner; rc=$?
   set -- $lim

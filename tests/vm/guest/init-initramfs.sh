@@ -98,6 +98,10 @@ scenario_parent() {
   rmdir $CG/busy $CG/prepared
 }
 
+# soakvm.debug=1: every 30 s, what runs where (to see what a stuck check waits for).
+if grep -q 'soakvm\.debug=1' /proc/cmdline; then
+  ( while sleep 30; do echo "VMTEST-WATCH uptime $(cut -d' ' -f1 /proc/uptime)s: $(proc_list)"; done ) &
+fi
 for s in $(echo "$scenarios" | tr ',' ' '); do
   echo "VMTEST-SCENARIO $s uptime $(cut -d' ' -f1 /proc/uptime)s"
   scenario_$s

@@ -29,11 +29,10 @@ scenarios=$(sed -n 's/.*soakvm\.scenarios=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$scenarios" ] || scenarios=session,dscope,service,user
 CHECKS="limits oom syscalls kill9"
 
-# Shell words of "$@", quoted for su -c.
-quoted() { for a in "$@"; do printf "'%s' " "$(printf %s "$a" | sed "s/'/'\\\\''/g")"; done; }
-
+# su passes the words after the user name to the login shell's -c command
+# as $0 and $@ (util-linux su): no quoting needed.
 scenario_session() {
-  soak_in_place() { exec su -l root -c "exec $(quoted "$SOAKCTL" "$@")"; }
+  soak_in_place() { exec su -l root -c 'exec "$0" "$@"' "$SOAKCTL" "$@"; }
   for c in $CHECKS; do run_check session $c; done
 }
 scenario_dscope() {
@@ -49,7 +48,7 @@ scenario_service() {
 }
 scenario_user() {
   W=/tmp/vmtest-user; mkdir -p $W; chown soakuser $W
-  soak_in_place() { exec su -l soakuser -c "exec $(quoted "$SOAKCTL" "$@")"; }
+  soak_in_place() { exec su -l soakuser -c 'exec "$0" "$@"' "$SOAKCTL" "$@"; }
   VM_NONROOT=1
   for c in $CHECKS; do run_check user $c; done
   VM_NONROOT=
@@ -60,6 +59,7 @@ scenario_user() {
 # soakvm.scenarios=probe).
 scenario_probe() {
   show() { echo "VMTEST-PROBE $1: $(timeout 60 sh -c "$2" 2>&1 < /dev/null | tr '\n' ' ')"; }
+  show "su root sleep" "su -l root -c 'sleep 2; echo slept'"
   show "su root" "su -l root -c 'id -u; cat /proc/self/cgroup'"
   show "su user" "su -l soakuser -c 'id -u; cat /proc/self/cgroup; echo \$XDG_RUNTIME_DIR'"
   show "scope" "systemd-run --quiet --scope --collect -p Delegate=yes -- cat /proc/self/cgroup"
@@ -69,14 +69,21 @@ scenario_probe() {
   bg=$!
   sleep 5
   echo "VMTEST-PROBE background su: state $(awk '/^State:/ {print $2}' /proc/$bg/status 2>/dev/null) out $(cat /tmp/bg.out | tr '\n' ' ')"
-  ( soak_in_place() { exec su -l root -c "exec $(quoted "$SOAKCTL" "$@")"; }
+  ( soak_in_place() { exec su -l root -c 'exec "$0" "$@"' "$SOAKCTL" "$@"; }
     soak_in_place run --db /tmp/p2.db -w tiny_hot -d 2s --no-progress -q ) > /tmp/bg2.out 2>&1 &
   bg=$!
   sleep 10
   echo "VMTEST-PROBE background soak_in_place: state $(awk '/^State:/ {print $2}' /proc/$bg/status 2>/dev/null) out $(cat /tmp/bg2.out | tr '\n' ' ')"
-  ps -ef | grep -v ']$' | while read -r l; do echo "VMTEST-PROBE ps: $l"; done
+  ( exec su -l root -c 'echo bg3-start; sleep 2; echo bg3-end' ) > /tmp/bg3.out 2>&1 &
+  sleep 10
+  echo "VMTEST-PROBE processes: $(proc_list)"
+  echo "VMTEST-PROBE bg3: $(cat /tmp/bg3.out | tr '\n' ' ')"
 }
 
+# soakvm.debug=1: every 30 s, what runs where (to see what a stuck check waits for).
+if grep -q 'soakvm\.debug=1' /proc/cmdline; then
+  ( while sleep 30; do echo "VMTEST-WATCH uptime $(cut -d' ' -f1 /proc/uptime)s: $(proc_list)"; done ) &
+fi
 for s in $(echo "$scenarios" | tr ',' ' '); do
   echo "VMTEST-SCENARIO $s uptime $(cut -d' ' -f1 /proc/uptime)s"
   scenario_$s
