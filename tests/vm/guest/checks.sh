@@ -36,28 +36,31 @@ sq() {   # DB SQL: one value (waits for the runner's write lock)
 jget() {   # FILE JSONPATH: one value of a JSON file (sqlite's json_extract)
   sqlite3 -batch -noheader :memory: "select json_extract(readfile('$1'), '$2')"
 }
+# step TEXT: progress of a check on the console with soakvm.debug=1.
+VM_DEBUG=$(grep -c 'soakvm\.debug=1' /proc/cmdline)
+step() { [ "$VM_DEBUG" = 0 ] || echo "VMTEST-STEP uptime $(cut -d' ' -f1 /proc/uptime)s: $*"; }
 cg_snapshot() { find $CG -mindepth 1 -type d 2>/dev/null | sort; }
 # Our processes still alive (a zombie is dead: PID 1 of a guest may not reap
 # the orphans of a killed runner at once).
-soak_procs() {
+soak_procs() {   # shell builtins only: a fork costs ~0.1 s in a loaded TCG guest
   for p in /proc/[0-9]*; do
-    c=$(cat "$p/comm" 2>/dev/null) || continue
+    read -r c 2>/dev/null < "$p/comm" || continue
     case "$c" in soakctl|soak-worker|sysfix) ;; *) continue ;; esac
-    s=$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)
-    [ -n "$s" ] && [ "$s" != Z ] && echo "${p#/proc/}:$c:$s"
+    st=""
+    while read -r k v rest; do [ "$k" = State: ] && { st=$v; break; }; done 2>/dev/null < "$p/status"
+    [ -n "$st" ] && [ "$st" != Z ] && echo "${p#/proc/}:$c:$st"
   done
 }
-# Waits up to 15 s for the cgroups created since BEFORE (a file) and our
-# processes to go away (systemd stops an empty scope asynchronously).
-# Prints what is left.
+# Waits up to 15 s of guest time for the cgroups created since BEFORE (a
+# file) and our processes to go away (systemd stops an empty scope
+# asynchronously). Prints what is left.
 leftovers() {
-  i=0
+  end=$(awk '{ print int($1) + 15 }' /proc/uptime)
   while :; do
     new=$(cg_snapshot | awk 'NR == FNR { old[$0] = 1; next } !old[$0]' "$1" - | grep -v "${VM_CG_IGNORE:-^\$}" | tr '\n' ' ')
     procs=$(soak_procs | tr '\n' ' ')
     [ -z "$new$procs" ] && return 0
-    i=$((i + 1))
-    [ $i -ge 30 ] && { echo "cgroups left: ${new:-none}; processes left: ${procs:-none}"; return 0; }
+    [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && { echo "cgroups left: ${new:-none}; processes left: ${procs:-none}"; return 0; }
     sleep 0.5
   done
 }
@@ -68,6 +71,7 @@ run_check() {
   cg_snapshot > "$W/before"
   t0=$(cut -d' ' -f1 /proc/uptime)
   "check_$2" || true
+  step "$name: checking for leftovers"
   left=$(leftovers "$W/before")
   [ -z "$left" ] || why="${why:+$why; }$left"
   t1=$(cut -d' ' -f1 /proc/uptime)
@@ -99,12 +103,17 @@ reap() {
   fi
   wait "$1"
 }
-proc_list() {
+proc_list() {   # builtins only (see soak_procs)
   for p in /proc/[0-9]*; do
-    c=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-60)
-    [ -n "$c" ] || continue   # kernel threads
-    printf '%s[%s %s %s] ' "$c" "${p#/proc/}" \
-      "$(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)" "$(sed -n 's/^0:://p' "$p/cgroup" 2>/dev/null)"
+    read -r c 2>/dev/null < "$p/comm" || continue
+    read -r cg 2>/dev/null < "$p/cgroup"
+    read -r wc 2>/dev/null < "$p/wchan"
+    st=""; pp=""
+    while read -r k v rest; do
+      case "$k" in State:) st=$v ;; PPid:) pp=$v; break ;; esac
+    done 2>/dev/null < "$p/status"
+    [ "$pp" = 2 ] || [ "${p#/proc/}" = 2 ] && continue   # kernel threads
+    printf '%s[%s %s ppid %s %s %s] ' "$c" "${p#/proc/}" "$st" "$pp" "$wc" "${cg#0::}"
   done
 }
 # A process that exited but was not waited for yet is a zombie: not alive.
@@ -138,10 +147,13 @@ check_limits() {
   soak_in_place run --db "$db" -w tiny_hot -d 12s -i 250ms --memory-max 256M --swap-max 0 --cpu-max 50% \
     --no-progress -q > "$W/limits.out" 2>&1 &
   runner=$!
-  wp=$(wait_worker "$db" $runner) || { reap $runner; why="${why:+$why; }no worker started: $(head -c 300 "$W/limits.out")"; return 1; }
+  step "limits: runner job $runner started"
+  wp=$(wait_worker "$db" $runner) || { step "no worker"; reap $runner; why="${why:+$why; }no worker started: $(head -c 300 "$W/limits.out")"; return 1; }
+  step "limits: worker $wp"
   lim=$(effective_limits "$wp") || { lim="? ? ? ?"; why="the worker $wp ended before its cgroup was read (a loaded host? the run lasts 12 s)"; }
   # While the run goes: PSI must be readable in the worker's cgroup.
   reap $runner; rc=$?
+  step "limits: runner job ended ($rc)"
   set -- $lim
   st=$(run_status "$db")
   detail="worker cgroup $4; memory.max=$1 memory.swap.max=$2 cpu.max=$3%; $(sq "$db" "select 'mode '||coalesce(cgroup_mode,'?')||' paths '||coalesce(cgroup_paths,'?') from runs where id=1")"

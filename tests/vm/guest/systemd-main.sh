@@ -32,7 +32,7 @@ CHECKS="limits oom syscalls kill9"
 # su passes the words after the user name to the login shell's -c command
 # as $0 and $@ (util-linux su): no quoting needed.
 scenario_session() {
-  soak_in_place() { exec su -l root -c 'exec "$0" "$@"' "$SOAKCTL" "$@"; }
+  soak_in_place() { exec su -l -c 'exec "$0" "$@"' -- root "$SOAKCTL" "$@"; }
   for c in $CHECKS; do run_check session $c; done
 }
 scenario_dscope() {
@@ -48,7 +48,7 @@ scenario_service() {
 }
 scenario_user() {
   W=/tmp/vmtest-user; mkdir -p $W; chown soakuser $W
-  soak_in_place() { exec su -l soakuser -c 'exec "$0" "$@"' "$SOAKCTL" "$@"; }
+  soak_in_place() { exec su -l -c 'exec "$0" "$@"' -- soakuser "$SOAKCTL" "$@"; }
   VM_NONROOT=1
   for c in $CHECKS; do run_check user $c; done
   VM_NONROOT=
@@ -69,7 +69,7 @@ scenario_probe() {
   bg=$!
   sleep 5
   echo "VMTEST-PROBE background su: state $(awk '/^State:/ {print $2}' /proc/$bg/status 2>/dev/null) out $(cat /tmp/bg.out | tr '\n' ' ')"
-  ( soak_in_place() { exec su -l root -c 'exec "$0" "$@"' "$SOAKCTL" "$@"; }
+  ( soak_in_place() { exec su -l -c 'exec "$0" "$@"' -- root "$SOAKCTL" "$@"; }
     soak_in_place run --db /tmp/p2.db -w tiny_hot -d 2s --no-progress -q ) > /tmp/bg2.out 2>&1 &
   bg=$!
   sleep 10
