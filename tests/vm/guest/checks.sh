@@ -20,6 +20,7 @@
 # - cleanup, after every check: no cgroup directory that was not there before
 #   the check, and no soakctl, soak-worker or sysfix process (zombies aside).
 #
+# VM_PLACEMENT, when set: the runs.cgroup_placement the scenario must record.
 # Needs: SOAKCTL, SYSFIX, W (a writable work directory), and a function
 # `soak_in_place ARGS...` that ends by exec'ing soakctl with ARGS the way the
 # scenario starts it (from the scenario's cgroup, namespace or unit): the
@@ -162,6 +163,13 @@ check_limits() {
   [ "$1" = 268435456 ] || why="${why:+$why; }memory.max $1, expected 268435456"
   [ "$2" = 0 ] || why="${why:+$why; }memory.swap.max $2, expected 0"
   [ "$3" = 50.0 ] || why="${why:+$why; }cpu.max $3%, expected 50.0%"
+  # How the cgroup was obtained (issue 8: recorded in the run), when the
+  # scenario knows what it must be.
+  if [ -n "${VM_PLACEMENT:-}" ]; then
+    pl=$(sq "$db" "select cgroup_placement from runs where id=1" 2>&1)
+    [ "$pl" = "$VM_PLACEMENT" ] || why="${why:+$why; }placement recorded '$pl', expected '$VM_PLACEMENT'"
+    detail="placement $pl; $detail"
+  fi
   rec=$(sq "$db" "select memory_max||' '||swap_max||' '||printf('%.1f', cpu_max_pct) from runs where id=1")
   [ "$rec" = "$1 $2 $3" ] || why="${why:+$why; }recorded '$rec', the kernel had '$1 $2 $3'"
   # PSI: memory.pressure samples of the run's cgroup, non-NULL, no reason.

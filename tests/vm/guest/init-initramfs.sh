@@ -30,6 +30,7 @@ CHECKS="limits oom syscalls kill9"
 
 scenario_root() {
   soak_in_place() { exec "$SOAKCTL" "$@"; }
+  VM_PLACEMENT=own
   for c in $CHECKS; do run_check root $c; done
 }
 
@@ -50,6 +51,7 @@ scenario_container() {
       "$d" "$SOAKCTL" "$@"
   }
   VM_CG_IGNORE='^/sys/fs/cgroup/ctr[0-9]*$'
+  VM_PLACEMENT=leaf-move
   for c in $CHECKS; do
     run_check container $c
     # What the run left inside its container cgroups (checked before the
@@ -90,6 +92,7 @@ scenario_parent() {
     if [ "$1" = run ]; then shift; in_busy run --cgroup-parent $CG/prepared "$@"; fi
     in_busy "$@"
   }
+  VM_PLACEMENT=cgroup-parent
   for c in $CHECKS; do run_check parent $c; done
   # The administrator's cgroups are theirs; the neighbour is untouched.
   kill -0 $neighbour 2>/dev/null || vm_result parent.neighbour FAIL "the neighbour in busy was killed"

@@ -25,6 +25,11 @@ echo "VMTEST-INFO root subtree_control: $(cat $CG/cgroup.subtree_control); user@
 # Root's user manager runs from now on, as soakuser's does (lingering): a
 # login then adds only its session scope, which logind removes at logout.
 loginctl enable-linger root
+systemctl start user@0.service user@1000.service
+# A user manager makes app.slice and its dbus.socket unit on its own, when it
+# gets there after boot: not a leftover of a run (a run's scope in app.slice
+# is still seen).
+VM_CG_IGNORE='/user@[0-9]*\.service/app\.slice\(/dbus\.socket\)\{0,1\}$'
 scenarios=$(sed -n 's/.*soakvm\.scenarios=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$scenarios" ] || scenarios=session,dscope,service,user
 CHECKS="limits oom syscalls kill9"
@@ -33,10 +38,12 @@ CHECKS="limits oom syscalls kill9"
 # as $0 and $@ (util-linux su): no quoting needed.
 scenario_session() {
   soak_in_place() { exec su -l -c 'exec "$0" "$@"' -- root "$SOAKCTL" "$@"; }
+  VM_PLACEMENT=systemd-scope
   for c in $CHECKS; do run_check session $c; done
 }
 scenario_dscope() {
   soak_in_place() { exec systemd-run --quiet --scope --collect -p Delegate=yes -- "$SOAKCTL" "$@"; }
+  VM_PLACEMENT=leaf-move
   for c in $CHECKS; do run_check dscope $c; done
 }
 scenario_service() {
@@ -44,12 +51,13 @@ scenario_service() {
     exec systemd-run --quiet --wait --pipe --collect -p Type=exec -E SYSTEMD_PAGER=cat -- \
       /bin/sh -c 'sleep 100000 & exec "$@"' sh "$SOAKCTL" "$@"
   }
+  VM_PLACEMENT=systemd-scope
   for c in $CHECKS; do run_check service $c; done
 }
 scenario_user() {
   W=/tmp/vmtest-user; mkdir -p $W; chown soakuser $W
   soak_in_place() { exec su -l -c 'exec "$0" "$@"' -- soakuser "$SOAKCTL" "$@"; }
-  VM_NONROOT=1
+  VM_NONROOT=1 VM_PLACEMENT=systemd-scope
   for c in $CHECKS; do run_check user $c; done
   VM_NONROOT=
   W=/tmp/vmtest
