@@ -31,7 +31,9 @@ vm_result() {   # NAME PASS|FAIL DETAIL...
   n=$1; r=$2; shift 2
   echo "VMTEST $n $r $*"
 }
-sq() {   # DB SQL: one value (waits for the runner's write lock)
+sq() {   # DB SQL: one value (waits for the runner's write lock). Never
+  # creates the file: a root-owned empty file would lock a non-root runner out.
+  [ -s "$1" ] || return 1
   sqlite3 -batch -noheader -cmd '.timeout 5000' "$1" "$2"
 }
 jget() {   # FILE JSONPATH: one value of a JSON file (sqlite's json_extract)
