@@ -29,6 +29,7 @@ add_prog() {
 vm_boot() {
   local log=$1 timeout=$2 boot_timeout=$3 attempt qpid t0 now booted
   shift 3
+  VM_WHY=""
   command -v qemu-system-x86_64 > /dev/null || { VM_WHY="qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"; return 1; }
   for attempt in 1 2 3; do
     : > "$log"
@@ -58,12 +59,16 @@ vm_boot() {
     VM_TOTAL_S=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')")
     VM_BOOT_S=${booted:-?}
     if [ -z "$booted" ]; then
-      VM_WHY="QEMU exited ($rc) before the guest booted: $(tail -c 600 "$log.qemu" | tr '\n' '|') console: $(tail -5 "$log" | tr -d '\r' | tr '\n' '|')"
-      return 1
+      # Seen on a loaded host: "IO-APIC + timer doesn't work" panics at boot
+      # (no_timer_check avoids it); any death before /init is retried.
+      VM_WHY="QEMU exited ($rc) before the guest booted: $(tail -c 600 "$log.qemu" | tr '\n' '|') console: $(grep -a -m1 -i 'panic' "$log" | tr -d '\r') $(tail -3 "$log" | tr -d '\r' | tr '\n' '|')"
+      echo "vm: $VM_WHY (attempt $attempt)" >&2
+      cp "$log" "$log.attempt$attempt"
+      continue
     fi
     return 0
   done
-  VM_WHY="the guest did not boot in 3 attempts of ${boot_timeout}s each (QEMU: $(tail -c 300 "$log.qemu" | tr '\n' '|'))"
+  VM_WHY="the guest did not boot in 3 attempts (limit ${boot_timeout}s each); last: ${VM_WHY:-no console output} (QEMU: $(tail -c 300 "$log.qemu" | tr '\n' '|'))"
   return 1
 }
 
