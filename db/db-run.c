@@ -47,6 +47,7 @@ static const run_field_t run_fields[] = {
 	T(started_at), T(ended_at), T(status),
 	H(exit_code, F_INT, has_exit_code), H(signal, F_INT, has_signal), T(message),
 	P(runner_pid), P(runner_starttime), P(worker_pid),
+	T(cgroup_placement),   /* schema 2 (migrate_placement) */
 };
 #define N_FIELDS (sizeof(run_fields) / sizeof(run_fields[0]))
 

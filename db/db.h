@@ -23,7 +23,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 1
+#define SOAK_DB_SCHEMA_VERSION 2
 
 typedef struct soak_db soak_db_t;
 
@@ -67,6 +67,8 @@ typedef struct {
 	int exit_code, signal;
 	char *message;
 	int64_t runner_pid, runner_starttime, worker_pid;
+	char *cgroup_placement;          /* how the cgroups were obtained: own, leaf-move,
+	                                    systemd-scope, cgroup-parent, none (NULL: older run) */
 } soak_run_t;
 
 void soak_run_free(soak_run_t *r);

@@ -118,6 +118,11 @@ static const char schema_v1[] =
 	"  SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
+/* Branch i8-place: how the run's cgroups were obtained (own, leaf-move,
+ * systemd-scope, cgroup-parent, none); NULL for runs recorded before. */
+static const char migrate_placement[] =
+	"ALTER TABLE runs ADD COLUMN cgroup_placement TEXT;";
+
 typedef struct {
 	int version;               /* the schema version this step produces */
 	const char *sql;           /* run first, may be NULL */
@@ -126,6 +131,7 @@ typedef struct {
 
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
+	{ 2, migrate_placement, NULL },   /* i8-place */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

@@ -131,8 +131,11 @@ static int read_number(int fd, uint64_t *ret)
 {
 	char buf[64];
 	ssize_t n = soak_read_fd(fd, buf, sizeof(buf));
+	/* soak_read_fd returns a small negative errno; spelled so the compiler
+	 * sees the failure value is never 0 (GCC -O2 -Wmaybe-uninitialized
+	 * otherwise assumes (int)n may truncate to 0 and *ret stay unset). */
 	if (n < 0)
-		return (int)n;
+		return n >= -4095 ? (int)n : -EIO;
 	const char *end;
 	uint64_t v;
 	if (soak_parse_u64_dec(buf, &v, &end) < 0 || (*end != '\n' && *end != '\0'))

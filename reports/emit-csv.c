@@ -65,6 +65,7 @@ static const col_t cols[] = {
 	FIG("pf_major_per_s", pf.major_per_s), FIG("ctx_switches_per_s", pf.ctx_per_s),
 	FIG("cpu_pct", cpu_pct), FIG("oom_kills", oom_kills),
 	SIZE("steps", steps.n), SIZE("steps_failed", steps.failed),
+	RSTR("cgroup_mode", cgroup_mode), RSTR("cgroup_placement", cgroup_placement),
 };
 
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))

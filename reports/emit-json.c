@@ -69,7 +69,8 @@ static bool run_fields(cJSON *j, const soak_run_result_t *r)
 			ok = put_str(w, "args", run->workload_args);
 	}
 	cJSON *l = obj(j, "limits");
-	ok = ok && l && put_str(l, "cgroup_mode", run->cgroup_mode);
+	ok = ok && l && put_str(l, "cgroup_mode", run->cgroup_mode) &&
+	     put_str(l, "cgroup_placement", run->cgroup_placement);
 	ok = ok && (run->has_memory_max && run->memory_max != UINT64_MAX
 			    ? cJSON_AddNumberToObject(l, "memory_max_bytes", (double)run->memory_max) != NULL
 			    : cJSON_AddNullToObject(l, "memory_max_bytes") != NULL);

@@ -132,6 +132,12 @@ static void limits_text(const soak_run_t *run, char *buf, size_t len)
 		size_t l = strlen(buf);
 		snprintf(buf + l, len - l, "%.0f%%", run->cpu_max_pct);
 	}
+	/* Where the cgroups came from (docs/cgroups.md); runs recorded before
+	 * schema 2 have no placement. */
+	size_t l = strlen(buf);
+	if (run->cgroup_mode)
+		snprintf(buf + l, len - l, " (%s%s%s)", run->cgroup_mode, run->cgroup_placement ? ", " : "",
+			 run->cgroup_placement ? run->cgroup_placement : "");
 }
 
 static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)

@@ -86,7 +86,8 @@ typedef struct {
 	soak_check_state_t state;
 	char value[160];            /* "+35.20%", "oom-killed", "unavailable" */
 	char threshold[160];        /* "<= +5%", "ok" */
-	char baseline[128];         /* "8.31 M ops/s (system #3)", "" when absolute */
+	char baseline[64 + 96 + 8]; /* "8.31 M ops/s (system #3)", "" when absolute: a
+	                               figure (64) and a baseline name (96) always fit */
 	char type[32];              /* failure/error type: "threshold", "regression",
 	                               "oom-killed", "crashed", "unavailable" */
 	char message[768];          /* one line naming metric, value, threshold, baseline */

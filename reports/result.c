@@ -188,7 +188,8 @@ static char *dup_or_null(const char *s)
 #define RUN_STRINGS(X) X(uuid) X(label) X(comparison_id) X(host) X(kernel) \
 	X(suite_version) X(git_rev) X(cgroup_mode) X(cgroup_paths) X(allocator_name) \
 	X(allocator_path) X(allocator_env) X(allocator_sha256) X(allocator_observed) \
-	X(workload) X(workload_args) X(started_at) X(ended_at) X(status) X(message)
+	X(workload) X(workload_args) X(started_at) X(ended_at) X(status) X(message) \
+	X(cgroup_placement)
 
 static void run_clear(soak_run_t *r)
 {

@@ -53,24 +53,6 @@ static bool is_cgroup2(const char *path)
 	return statfs(path, &s) == 0 && s.f_type == CGROUP2_MAGIC;
 }
 
-/* The runner's path in the cgroup2 hierarchy ("0::/path" in /proc/self/cgroup). */
-static int own_unified_path(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return -errno;
-	char line[4200];
-	int r = -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		r = snprintf(buf, len, "%s", line + 3) < (int)len ? 0 : -ENAMETOOLONG;
-	}
-	fclose(f);
-	return r;
-}
-
 static int libcgroup_ready(char *why, size_t whylen)
 {
 	static int done, rc;
@@ -228,23 +210,17 @@ static int create_v1(soak_cg_t *cg, const char *name, const soak_cg_limits_t *li
 	return check_limit(cg->paths.cpu_dir, "cpu.cfs_quota_us", cvals[1], err, errlen);
 }
 
-static int create_unified(soak_cg_t *cg, const char *root, const char *name, char *err,
+static int create_unified(soak_cg_t *cg, const char *parent, const char *name, char *err,
 			  size_t errlen)
 {
-	char own[4096];
-	int r = own_unified_path(own, sizeof(own));
-	if (r < 0) {
-		snprintf(err, errlen, "cannot find the runner's cgroup2 path in /proc/self/cgroup");
-		return r;
-	}
-	if (snprintf(cg->paths.unified_dir, sizeof(cg->paths.unified_dir), "%s%s/%s", root,
-		     strcmp(own, "/") ? own : "", name) >= (int)sizeof(cg->paths.unified_dir)) {
-		snprintf(err, errlen, "cgroup path too long below %s", root);
+	if (snprintf(cg->paths.unified_dir, sizeof(cg->paths.unified_dir), "%s/%s", parent, name) >=
+	    (int)sizeof(cg->paths.unified_dir)) {
+		snprintf(err, errlen, "cgroup path too long below %s", parent);
 		cg->paths.unified_dir[0] = '\0';
 		return -ENAMETOOLONG;
 	}
 	if (mkdir(cg->paths.unified_dir, 0755) < 0) {
-		r = -errno;
+		int r = -errno;
 		snprintf(err, errlen, "cannot create cgroup %s: %s", cg->paths.unified_dir, strerror(errno));
 		cg->paths.unified_dir[0] = '\0';
 		return r;
@@ -253,62 +229,54 @@ static int create_unified(soak_cg_t *cg, const char *root, const char *name, cha
 	return 0;
 }
 
-/* Pure v2: controllers live in the cgroup2 tree. The parent must delegate
- * memory and cpu (cgroup.subtree_control) and, unless it is the root, hold no
- * processes itself: run soakctl inside a delegated scope on systemd hosts. */
-static int create_v2(soak_cg_t *cg, const char *name, const soak_cg_limits_t *lim, char *err,
-		     size_t errlen)
+/* Pure v2: controllers live in the cgroup2 tree. The placement (cgplace.c)
+ * already made the parent hand memory (and cpu) to its children. */
+static int create_v2(soak_cg_t *cg, const char *parent, const char *name,
+		     const soak_cg_limits_t *lim, char *err, size_t errlen)
 {
-	int r = create_unified(cg, V2_ROOT, name, err, errlen);
+	int r = create_unified(cg, parent, name, err, errlen);
 	if (r < 0)
 		return r;
-	char parent[4096];
-	snprintf(parent, sizeof(parent), "%s", cg->paths.unified_dir);
-	*strrchr(parent, '/') = '\0';
-	r = write_file(parent, "cgroup.subtree_control", "+memory +cpu");
-	if (r < 0) {
-		snprintf(err, errlen, "cannot enable memory and cpu controllers in %s: %s "
-			 "(on systemd: systemd-run --user --scope -p Delegate=yes soakctl ...)",
-			 parent, strerror(-r));
-		return r;
-	}
 	snprintf(cg->paths.mem_dir, sizeof(cg->paths.mem_dir), "%s", cg->paths.unified_dir);
 	snprintf(cg->paths.cpu_dir, sizeof(cg->paths.cpu_dir), "%s", cg->paths.unified_dir);
 	char v[64];
+	const char *file = "memory.max";
 	if (lim->has_memory_max) {
 		snprintf(v, sizeof(v), "%" PRIu64, lim->memory_max);
-		if ((r = write_file(cg->paths.mem_dir, "memory.max", v)) < 0)
+		if ((r = write_file(cg->paths.mem_dir, file, v)) < 0)
 			goto fail;
 	}
 	if (lim->has_swap_max) {
+		file = "memory.swap.max";
 		snprintf(v, sizeof(v), "%" PRIu64, lim->swap_max);
-		if ((r = write_file(cg->paths.mem_dir, "memory.swap.max", v)) < 0)
+		if ((r = write_file(cg->paths.mem_dir, file, v)) < 0)
 			goto fail;
 	}
 	if (lim->has_cpu_max) {
+		file = "cpu.max";
 		snprintf(v, sizeof(v), "%.0f 100000", lim->cpu_max_pct * 1000.0);
-		if ((r = write_file(cg->paths.cpu_dir, "cpu.max", v)) < 0)
+		if ((r = write_file(cg->paths.cpu_dir, file, v)) < 0)
 			goto fail;
 	}
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot set a limit in %s: %s", cg->paths.unified_dir, strerror(-r));
+	snprintf(err, errlen, "cannot set %s in %s: %s", file, cg->paths.unified_dir, strerror(-r));
 	return r;
 }
 
-int soak_cg_create(soak_cg_t *cg, const char *name, const soak_cg_limits_t *lim, char *err,
-		   size_t errlen)
+int soak_cg_create(soak_cg_t *cg, const soak_place_t *place, const char *name,
+		   const soak_cg_limits_t *lim, char *err, size_t errlen)
 {
 	memset(cg, 0, sizeof(*cg));
-	int r = soak_cg_detect(&cg->paths.mode, err, errlen);
-	if (r < 0)
-		return r;
+	cg->place = place;
+	cg->paths.mode = place->mode;
+	int r;
 	if (cg->paths.mode == SOAK_CG_V2)
-		r = create_v2(cg, name, lim, err, errlen);
+		r = create_v2(cg, place->parent, name, lim, err, errlen);
 	else {
 		r = create_v1(cg, name, lim, err, errlen);
 		if (r == 0 && cg->paths.mode == SOAK_CG_HYBRID)
-			r = create_unified(cg, UNIFIED_HYBRID, name, err, errlen);
+			r = create_unified(cg, place->parent, name, err, errlen);
 	}
 	if (r < 0) {
 		soak_cg_destroy(cg);
@@ -437,6 +405,19 @@ int soak_cg_paths_json(const soak_cg_t *cg, char *buf, size_t len)
 	cJSON_AddStringToObject(o, "memory", cg->paths.mem_dir);
 	cJSON_AddStringToObject(o, "cpu", cg->paths.cpu_dir);
 	cJSON_AddStringToObject(o, "unified", cg->paths.unified_dir);
+	/* How the parent was obtained, and what a recovery must remove besides
+	 * the run's own cgroups (the runner's leaf; systemd removes the scope
+	 * once it is empty). Strings only: readers treat every value as a path. */
+	if (cg->place) {
+		cJSON_AddStringToObject(o, "placement", soak_place_how_name(cg->place->how));
+		cJSON_AddStringToObject(o, "parent", cg->place->parent);
+		if (cg->place->leaf[0])
+			cJSON_AddStringToObject(o, "leaf", cg->place->leaf);
+		if (cg->place->scope[0]) {
+			cJSON_AddStringToObject(o, "scope", cg->place->scope);
+			cJSON_AddStringToObject(o, "bus", cg->place->bus);
+		}
+	}
 	int ok = cJSON_PrintPreallocated(o, buf, (int)len, 0);
 	cJSON_Delete(o);
 	return ok ? 0 : -ENOSPC;

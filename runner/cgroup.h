@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgplace.h"
 #include "soak/cgroup.h"
 
 typedef struct {
@@ -29,14 +30,18 @@ typedef struct {
 	char mem_name[4096];    /* libcgroup name (relative to the controller mount) */
 	char cpu_name[4096];
 	bool mem_created, cpu_created, unified_created;
+	const soak_place_t *place;   /* where they were made (cgplace.h) */
 } soak_cg_t;
 
 /* Which hierarchy this host has; 0 or -errno with a reason. */
 int soak_cg_detect(soak_cg_mode_t *ret, char *why, size_t whylen);
-/* Creates the run's cgroups named `name` below the runner's own and applies the
- * limits. On failure nothing is left behind and err names the problem. */
-int soak_cg_create(soak_cg_t *cg, const char *name, const soak_cg_limits_t *lim,
-		   char *err, size_t errlen);
+/* Creates the run's cgroups named `name` and applies the limits: the cgroup2
+ * directory below place->parent (pure v2: with the limits; hybrid: the
+ * controller-less child), v1 memory and cpu below the runner's own v1 cgroups.
+ * place must outlive cg. On failure nothing is left behind and err names the
+ * problem. */
+int soak_cg_create(soak_cg_t *cg, const soak_place_t *place, const char *name,
+		   const soak_cg_limits_t *lim, char *err, size_t errlen);
 /* Moves pid (a forked child that has not exec'd yet) into every cgroup. */
 int soak_cg_attach(soak_cg_t *cg, pid_t pid, char *err, size_t errlen);
 /* Reads the v1/v2 oom_kill counter; -errno when unavailable. */

@@ -38,6 +38,11 @@ static void remove_left_cgroups(const soak_run_t *r, void *arg)
 	(void)arg;
 	if (r->cgroup_paths && soak_cg_destroy_json(r->cgroup_paths) < 0)
 		soak_err("run %lld: could not remove its cgroups %s", (long long)r->id, r->cgroup_paths);
+	/* Then the runner's own leaf (leaf-move, systemd-scope), now empty. A
+	 * systemd scope goes away by itself once nothing runs in it. */
+	else if (r->cgroup_paths && soak_place_recover_json(r->cgroup_paths) < 0)
+		soak_err("run %lld: could not remove the runner's leaf cgroup named in %s", (long long)r->id,
+			 r->cgroup_paths);
 }
 
 /* Marks runs of dead runners before any command looks at the database, so a

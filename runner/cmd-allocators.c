@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "cmdhelp.h"
 #include "soakctl.h"
 
 static void row(const char *name, const soak_alloc_t *a, const char *err, void *arg)
@@ -19,21 +20,37 @@ static void row(const char *name, const soak_alloc_t *a, const char *err, void *
 	       a->env[0] ? "  env: " : "", a->env, a->source);
 }
 
+static const soak_opt_t allocators_opts[] = {
+	{ "config", 0, "FILE", "allocator registry INI (default ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini)", 'c' },
+	{ 0 }
+};
+
+const soak_cmd_doc_t soak_doc_allocators = {
+	.synopsis = "soakctl allocators [--config FILE]",
+	.description = "Lists the built-in allocators (system, mimalloc, jemalloc, tcmalloc) and the ones "
+		       "registered in soak.ini ([allocator.NAME] path = ..., env = ...), looked up in "
+		       "--config FILE, ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini: the library each "
+		       "resolves to, or why it does not resolve here.",
+	.sections = { { .title = "Options", .opts = allocators_opts } },
+	.examples = "soakctl allocators\n"
+		    "soakctl allocators --config /etc/soak/soak.ini",
+	.exit_status = "0 ok (missing allocators are listed, not an error), 2 bad option or unreadable config.",
+};
+
 int soak_cmd_allocators(int argc, char **argv)
 {
-	static const struct option opts[] = { { "config", required_argument, 0, 'c' },
-					      { "help", no_argument, 0, 'h' }, { 0 } };
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(&soak_doc_allocators, opts, shortopts) < 0)
+		return SOAK_EXIT_USAGE;
 	const char *config = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts + 1, opts, NULL)) != -1) {
 		if (c == 'c')
 			config = optarg;
 		else if (c == 'h') {
-			printf("usage: soakctl allocators [--config FILE]\n\n"
-			       "Lists the built-in allocators (system, mimalloc, jemalloc, tcmalloc) and the\n"
-			       "ones registered in soak.ini ([allocator.NAME] path = ..., env = ...), looked up\n"
-			       "in --config FILE, ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini.\n");
+			soak_help_print(stdout, "allocators", &soak_doc_allocators);
 			return SOAK_EXIT_OK;
 		} else
 			return SOAK_EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cmdhelp.h"
 #include "compare.h"
 #include "db.h"
 #include "result.h"
@@ -23,45 +24,64 @@
 
 #define MAX_SLOTS 32
 
-static void compare_help(FILE *f)
+/* Parsed by name in parse_args (compare passes every other option to run). */
+static const soak_opt_t compare_opts[] = {
+	{ "repeat", 0, "K", "runs per allocator (default 1; 4 or more makes repeats the statistical unit, "
+		"fewer uses blocks of intervals)", 0 },
+	{ "baseline", 0, "NAME", "the reference allocator (default: the first)", 0 },
+	{ "seed", 0, "S", "seed of the per-round order shuffle (default: random, printed)", 0 },
+	{ "alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")", 0 },
+	{ "format", 0, "md|json|csv", "md (default), json (versioned) or csv", 0 },
+	{ "output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", 0 },
+	{ "exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", 0 },
+	{ "from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
+		"comma-separated list of run ids (kept as one column), a label or a comparison id; runs "
+		"are grouped by allocator", 0 },
+	{ 0 }
+};
+
+static const soak_opt_t compare_operands[] = {
+	{ "ALLOCATOR...", 0, NULL, "two or more allocators, named as for soakctl run --allocator", 0 },
+	{ "RUNS|LABEL|COMPARISON-ID...", 0, NULL, "with --from-db: what to report", 0 },
+	{ 0 }
+};
+
+/* run's options as compare takes them: without --allocator (the arguments
+ * name the allocators) and --repeat (compare's own; run's is --exec-repeat). */
+static const soak_opt_t *compare_run_opts(void)
 {
-	fprintf(f,
-		"usage: soakctl compare [OPTIONS] ALLOCATOR ALLOCATOR [ALLOCATOR...] [-- WORKLOAD-OPTIONS]\n"
-		"       soakctl compare --from-db [--db FILE] [OPTIONS] RUNS|LABEL|COMPARISON-ID...\n"
-		"\n"
-		"Runs every allocator under identical options and limits, --repeat times,\n"
-		"interleaved in rounds (A B A B ..., the order shuffled per round so the machine's\n"
-		"drift hits all alike), records every run under one comparison id, and prints the\n"
-		"allocators side by side: throughput and its ratio to the baseline with a confidence\n"
-		"interval, CV, drifts, mean and peak RSS, syscall budget, latency percentiles, page\n"
-		"faults and status, then a verdict per metric against the baseline (better / worse /\n"
-		"no significant difference / insufficient data). Method: docs/compare-gate.md.\n"
-		"\n"
-		"Compare options:\n"
-		"  --repeat K         runs per allocator (default 1; 4 or more makes repeats the\n"
-		"                     statistical unit, fewer uses blocks of intervals)\n"
-		"  --baseline NAME    the reference allocator (default: the first)\n"
-		"  --seed S           seed of the per-round order shuffle (default: random, printed)\n"
-		"  --alpha A          significance level of the verdicts (default %g)\n"
-		"  --format FMT       md (default), json (versioned) or csv\n"
-		"  --output FILE      write the report to FILE (atomically) instead of stdout\n"
-		"  --exec-repeat      exec workload: run the command back to back (run's --repeat)\n"
-		"  --from-db          run nothing: report recorded runs. Each argument is a run id,\n"
-		"                     a comma-separated list of run ids (kept as one column), a\n"
-		"                     label or a comparison id; runs are grouped by allocator\n"
-		"\n"
-		"Run options (as for soakctl run; --allocator is replaced by the arguments):\n",
-		SOAK_VERDICT_ALPHA);
-	soak_run_opts_help(f);
-	fprintf(f,
-		"\nExamples:\n"
-		"  soakctl compare system mimalloc jemalloc --duration 2m\n"
-		"  soakctl compare system mimalloc -w random_mixed -d 30s --repeat 5 --format json\n"
-		"  soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
-		"  soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)\n"
-		"\nExit codes: 0 the comparison ran (whatever the verdicts), 2 usage or environment error,\n"
-		"or a run got another allocator than it names (allocator-mismatch).\n");
+	static soak_opt_t doc[SOAK_GETOPT_MAX];
+	if (!doc[0].name) {
+		size_t n = 0;
+		for (const soak_opt_t *o = soak_run_opts_doc(); o->name && n + 1 < SOAK_GETOPT_MAX; o++)
+			if (strcmp(o->name, "allocator") && strcmp(o->name, "repeat"))
+				doc[n++] = *o;
+	}
+	return doc;
 }
+
+const soak_cmd_doc_t soak_doc_compare = {
+	.synopsis = "soakctl compare [OPTIONS] ALLOCATOR ALLOCATOR [ALLOCATOR...] [-- WORKLOAD-OPTIONS]\n"
+		    "soakctl compare --from-db [--db FILE] [OPTIONS] RUNS|LABEL|COMPARISON-ID...",
+	.description = "Runs every allocator under identical options and limits, --repeat times, "
+		       "interleaved in rounds (A B A B ..., the order shuffled per round so the machine's "
+		       "drift hits all alike), records every run under one comparison id, and prints the "
+		       "allocators side by side: throughput and its ratio to the baseline with a confidence "
+		       "interval, CV, drifts, mean and peak RSS, syscall budget, latency percentiles, page "
+		       "faults and status, then a verdict per metric against the baseline (better / worse / "
+		       "no significant difference / insufficient data). Method: docs/compare-gate.md.",
+	.sections = { { .title = "Compare options", .opts = compare_opts },
+		      { .title = "Run options (as for soakctl run; the arguments name the allocators, "
+				 "--exec-repeat is run's --repeat)",
+			.opts_fn = compare_run_opts },
+		      { .title = "Arguments", .opts = compare_operands, .operands = true } },
+	.examples = "soakctl compare system mimalloc jemalloc --duration 2m\n"
+		    "soakctl compare system mimalloc -w random_mixed -d 30s --repeat 5 --format json\n"
+		    "soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
+		    "soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)",
+	.exit_status = "0 the comparison ran (whatever the verdicts), 2 usage or environment error, or a "
+		       "run got another allocator than it names (allocator-mismatch).",
+};
 
 typedef struct {
 	const char *format, *output, *baseline;
@@ -122,7 +142,7 @@ static int parse_args(int argc, char **argv, cmp_opts_t *o)
 			break;
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			compare_help(stdout);
+			soak_help_print(stdout, "compare", &soak_doc_compare);
 			return 1;
 		}
 		if (!strcmp(a, "--from-db")) {
@@ -554,9 +574,15 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 			return SOAK_EXIT_USAGE;
 		}
 	}
-	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
-	if (!db)
+	/* Placement first (once for every run): nothing written if it fails. */
+	soak_place_t place;
+	if (soak_run_place(ro, &place) < 0)
 		return SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
+	if (!db) {
+		soak_run_unplace(ro);
+		return SOAK_EXIT_USAGE;
+	}
 
 	char cid[37];
 	uint64_t seed;
@@ -679,6 +705,7 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 		fprintf(stderr, "soakctl: comparison %s recorded in %s; report it again with: soakctl "
 			"compare --from-db --db %s %s\n", cid, ro->db_path, ro->db_path, cid);
 out:
+	soak_run_unplace(ro);
 	collect_free(&c);
 	free(ids);
 	free(slot_of);

@@ -8,48 +8,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdhelp.h"
 #include "compare.h"
 #include "db.h"
 #include "gate.h"
 #include "result.h"
 #include "soakctl.h"
 
-static void gate_help(FILE *f)
-{
-	fprintf(f,
-		"usage: soakctl gate [--db FILE] [--thresholds FILE.ini] [--baseline RUN_ID|LABEL]\n"
-		"                    [--junit FILE] [--markdown FILE] [--json FILE]\n"
-		"                    (--latest | RUN_ID... | --label L | --comparison ID)\n"
-		"\n"
-		"Checks recorded runs against thresholds and, with --baseline, against a baseline\n"
-		"run: status ok, RSS drift, throughput drift, throughput CV, syscall budget, and a\n"
-		"significant throughput loss / peak RSS growth / p99 growth vs the baseline.\n"
-		"Built-in thresholds are the seed's targets (RSS drift <= +5%%, throughput drift\n"
-		">= -5%%, syscalls <= 1e-7/op, CV <= 5%%, status ok; vs a baseline: loss <= 2%%,\n"
-		"peak RSS and p99 growth <= 10%%). Keys and method: docs/compare-gate.md.\n"
-		"\n"
-		"  --db FILE             database (default ./soak.db)\n"
-		"  --thresholds FILE     INI file: [gate] and [gate.WORKLOAD] sections with\n"
-		"                        rss_drift_max_pct, tp_drift_min_pct, syscalls_per_op_max,\n"
-		"                        cv_max_pct, status, baseline_tp_loss_max_pct,\n"
-		"                        baseline_peak_rss_growth_max_pct,\n"
-		"                        baseline_p99_growth_max_pct, alpha, require (a value of\n"
-		"                        off disables a check)\n"
-		"  --baseline RUN|LABEL  compare with this run, or the newest run with this label\n"
-		"                        (same workload, and same allocator when there is one)\n"
-		"  --junit FILE          JUnit XML for CI (one testcase per check)\n"
-		"  --markdown FILE       a pull-request comment\n"
-		"  --json FILE           JSON (versioned)\n"
-		"  --latest              the newest run\n"
-		"  --label L             every run labelled L\n"
-		"  --comparison ID       every run of a comparison (soakctl compare)\n"
-		"  RUN_ID...             these runs\n"
-		"\n"
-		"Output files are written atomically (a temporary file renamed into place).\n"
-		"Exit codes: 0 every check passed, 1 a check failed, 2 the gate cannot be\n"
-		"evaluated (no such run, unreadable or invalid thresholds, a required metric\n"
-		"unavailable - named on its line).\n");
-}
+static const soak_opt_t gate_opts[] = {
+	{ "db", 0, "FILE", "database (default ./soak.db)", 'd' },
+	{ "thresholds", 0, "FILE", "INI file: [gate] and [gate.WORKLOAD] sections with rss_drift_max_pct, "
+		"tp_drift_min_pct, syscalls_per_op_max, cv_max_pct, status, baseline_tp_loss_max_pct, "
+		"baseline_peak_rss_growth_max_pct, baseline_p99_growth_max_pct, alpha, require (a value of "
+		"off disables a check)", 't' },
+	{ "baseline", 0, "RUN|LABEL", "compare with this run, or the newest run with this label (same "
+		"workload, and same allocator when there is one)", 'b' },
+	{ "junit", 0, "FILE", "JUnit XML for CI (one testcase per check)", 'j' },
+	{ "markdown", 0, "FILE", "a pull-request comment", 'm' },
+	{ "json", 0, "FILE", "JSON (versioned)", 'J' },
+	{ "latest", 0, NULL, "the newest run", 'L' },
+	{ "label", 0, "L", "every run labelled L", 'l' },
+	{ "comparison", 0, "ID", "every run of a comparison (soakctl compare)", 'c' },
+	{ 0 }
+};
+
+static const soak_opt_t gate_operands[] = {
+	{ "RUN_ID...", 0, NULL, "these runs", 0 },
+	{ 0 }
+};
+
+const soak_cmd_doc_t soak_doc_gate = {
+	.synopsis = "soakctl gate [--db FILE] [--thresholds FILE.ini] [--baseline RUN_ID|LABEL]\n"
+		    "             [--junit FILE] [--markdown FILE] [--json FILE]\n"
+		    "             (--latest | RUN_ID... | --label L | --comparison ID)",
+	.description = "Checks recorded runs against thresholds and, with --baseline, against a baseline "
+		       "run: status ok, RSS drift, throughput drift, throughput CV, syscall budget, and a "
+		       "significant throughput loss / peak RSS growth / p99 growth vs the baseline. "
+		       "Built-in thresholds are the seed's targets (RSS drift <= +5%, throughput drift "
+		       ">= -5%, syscalls <= 1e-7/op, CV <= 5%, status ok; vs a baseline: loss <= 2%, "
+		       "peak RSS and p99 growth <= 10%). Keys and method: docs/compare-gate.md.",
+	.sections = { { .title = "Options", .opts = gate_opts },
+		      { .title = "Runs", .opts = gate_operands, .operands = true } },
+	.notes = "Output files are written atomically (a temporary file renamed into place).",
+	.examples = "soakctl gate --latest --junit gate.xml --markdown gate.md\n"
+		    "soakctl gate --label nightly --baseline last-night --thresholds gate.ini --junit gate.xml",
+	.exit_status = "0 every check passed, 1 a check failed, 2 the gate cannot be evaluated (no such "
+		       "run, unreadable or invalid thresholds, a required metric unavailable - named on its line).",
+};
 
 typedef struct {
 	const char *db_path, *thresholds, *baseline, *junit, *markdown, *json, *label, *comparison;
@@ -60,17 +65,14 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, gate_opts_t *o)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, 0, 'd' },      { "thresholds", required_argument, 0, 't' },
-		{ "baseline", required_argument, 0, 'b' }, { "junit", required_argument, 0, 'j' },
-		{ "markdown", required_argument, 0, 'm' }, { "json", required_argument, 0, 'J' },
-		{ "latest", no_argument, 0, 'L' },        { "label", required_argument, 0, 'l' },
-		{ "comparison", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' }, { 0 }
-	};
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(&soak_doc_gate, opts, shortopts) < 0)
+		return -E2BIG;
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->db_path = optarg; break;
 		case 't': o->thresholds = optarg; break;
@@ -81,7 +83,7 @@ static int parse_args(int argc, char **argv, gate_opts_t *o)
 		case 'L': o->latest = true; break;
 		case 'l': o->label = optarg; break;
 		case 'c': o->comparison = optarg; break;
-		case 'h': gate_help(stdout); return 1;
+		case 'h': soak_help_print(stdout, "gate", &soak_doc_gate); return 1;
 		case ':':
 			soak_err("gate: option %s needs a value (see soakctl gate --help)", argv[optind - 1]);
 			return -EINVAL;

@@ -8,36 +8,43 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdhelp.h"
 #include "db.h"
 #include "emit.h"
 #include "result.h"
 #include "soakctl.h"
 
-static void report_help(FILE *f)
-{
-	fprintf(f,
-		"usage: soakctl report [--db FILE] [--format md|json|csv] [--drift-k K]\n"
-		"                      [--latency-ccdf] [--output FILE] [RUN_ID... | --latest | --label L]\n"
-		"\n"
-		"Steady-state statistics of recorded runs (samples after the warm-up): duration,\n"
-		"samples, status, RSS mean/peak/drift/slope, throughput mean/stddev/CV/drift/slope,\n"
-		"latency percentiles, syscall budget, page faults. Definitions: docs/metrics.md.\n"
-		"\n"
-		"  --db FILE        database (default ./soak.db)\n"
-		"  --format FMT     md (default), json (versioned, schema_version 1) or csv\n"
-		"  --drift-k K      drift = mean of the first K vs the last K samples (default %d)\n"
-		"  --latency-ccdf   add the latency CCDF: latency vs fraction of operations slower\n"
-		"                   (with --format csv, print only the CCDF rows)\n"
-		"  --output FILE    write to FILE instead of stdout\n"
-		"  --latest         the newest run (default when no run is selected)\n"
-		"  --label L        runs labelled L (with --latest: the newest of them)\n"
-		"  RUN_ID...        these runs (see soakctl runs)\n"
-		"\n"
-		"Metrics that could not be measured are shown as unavailable with the reason\n"
-		"(JSON: null plus \"<name>_unavailable\"; CSV: an empty cell), never as 0.\n"
-		"Exit codes: 0 ok, 2 bad option, missing database or unknown run.\n",
-		SOAK_RESULT_DRIFT_K);
-}
+static const soak_opt_t report_opts[] = {
+	{ "db", 0, "FILE", "database (default ./soak.db)", 'd' },
+	{ "format", 'f', "md|json|csv", "md (default), json (versioned, schema_version 1) or csv", 'f' },
+	{ "drift-k", 0, "K", "drift = mean of the first K vs the last K samples (default " SOAK_STR(SOAK_RESULT_DRIFT_K) ")", 'k' },
+	{ "latency-ccdf", 0, NULL, "add the latency CCDF: latency vs fraction of operations slower (with --format csv, print only the CCDF rows)", 'c' },
+	{ "output", 'o', "FILE", "write to FILE instead of stdout", 'o' },
+	{ "latest", 0, NULL, "the newest run (default when no run is selected)", 'L' },
+	{ "label", 'l', "L", "runs labelled L (with --latest: the newest of them)", 'l' },
+	{ 0 }
+};
+
+static const soak_opt_t report_operands[] = {
+	{ "RUN_ID...", 0, NULL, "these runs (see soakctl runs)", 0 },
+	{ 0 }
+};
+
+const soak_cmd_doc_t soak_doc_report = {
+	.synopsis = "soakctl report [--db FILE] [--format md|json|csv] [--drift-k K]\n"
+		    "               [--latency-ccdf] [--output FILE] [RUN_ID... | --latest | --label L]",
+	.description = "Steady-state statistics of recorded runs (samples after the warm-up): duration, "
+		       "samples, status, RSS mean/peak/drift/slope, throughput mean/stddev/CV/drift/slope, "
+		       "latency percentiles, syscall budget, page faults. Definitions: docs/metrics.md.",
+	.sections = { { .title = "Options", .opts = report_opts },
+		      { .title = "Runs", .opts = report_operands, .operands = true } },
+	.notes = "Metrics that could not be measured are shown as unavailable with the reason "
+		 "(JSON: null plus \"<name>_unavailable\"; CSV: an empty cell), never as 0.",
+	.examples = "soakctl report --latest\n"
+		    "soakctl report --format json --output run.json 3\n"
+		    "soakctl report --label nightly --latest --latency-ccdf",
+	.exit_status = "0 ok, 2 bad option, missing database or unknown run.",
+};
 
 typedef struct {
 	const char *db_path;
@@ -53,16 +60,14 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, report_opts_t *o)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, 0, 'd' },    { "format", required_argument, 0, 'f' },
-		{ "drift-k", required_argument, 0, 'k' }, { "latency-ccdf", no_argument, 0, 'c' },
-		{ "output", required_argument, 0, 'o' }, { "latest", no_argument, 0, 'L' },
-		{ "label", required_argument, 0, 'l' }, { "help", no_argument, 0, 'h' }, { 0 }
-	};
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(&soak_doc_report, opts, shortopts) < 0)
+		return -E2BIG;
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hf:o:l:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->db_path = optarg; break;
 		case 'f': o->format = optarg; break;
@@ -82,7 +87,7 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 			o->drift_k = (size_t)v;
 			break;
 		}
-		case 'h': report_help(stdout); return 1;
+		case 'h': soak_help_print(stdout, "report", &soak_doc_report); return 1;
 		case ':':
 			soak_err("report: option %s needs a value (see soakctl report --help)", argv[optind - 1]);
 			return -EINVAL;

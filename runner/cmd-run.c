@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdhelp.h"
 #include "run.h"
 #include "soak/parse.h"
 #include "soakctl.h"
@@ -32,6 +33,7 @@ static const struct run_opt {
 	{ "swap-max", 0, O_SIZE, "SIZE", "swap limit, like systemd MemorySwapMax= (0 = no swap)" },
 	{ "cpu-max", 0, O_PCT, "PCT", "CPU limit in percent of one CPU, like systemd CPUQuota= (50%, 200%)" },
 	{ "no-cgroup", 0, O_FLAG, NULL, "run without a cgroup (no limits; recorded as such)" },
+	{ "cgroup-parent", 0, O_STR, "PATH", "create the run's cgroups below this cgroup2 directory (absolute, or relative to the cgroup2 mount), which must offer memory and cpu" },
 	{ "db", 0, O_STR, "FILE", "database file (default ./soak.db)" },
 	{ "label", 'l', O_STR, "TEXT", "label stored with the run (select it with report --label)" },
 	{ "latency-sample", 0, O_U32, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)" },
@@ -43,15 +45,19 @@ static const struct run_opt {
 };
 #define N_OPTS (sizeof(run_opts) / sizeof(run_opts[0]))
 
+/* run_opts as the generic documentation table (cmdhelp.h), built once. */
+const soak_opt_t *soak_run_opts_doc(void)
+{
+	static soak_opt_t doc[N_OPTS + 1];
+	if (!doc[0].name)
+		for (size_t i = 0; i < N_OPTS; i++)
+			doc[i] = (soak_opt_t){ run_opts[i].name, run_opts[i].shrt, run_opts[i].arg, run_opts[i].help, 0 };
+	return doc;
+}
+
 void soak_run_opts_help(FILE *f)
 {
-	for (size_t i = 0; i < N_OPTS; i++) {
-		char left[64];
-		snprintf(left, sizeof(left), "%s%c%s--%s %s", run_opts[i].shrt ? "-" : "",
-			 run_opts[i].shrt ? run_opts[i].shrt : ' ', run_opts[i].shrt ? "," : " ",
-			 run_opts[i].name, run_opts[i].arg ? run_opts[i].arg : "");
-		fprintf(f, "  %-32s %s\n", run_opts[i].shrt ? left : left + 2, run_opts[i].help);
-	}
+	soak_help_print_opts(f, soak_run_opts_doc());
 }
 
 static const struct run_opt *find_opt(const char *arg, const char **val);
@@ -118,6 +124,8 @@ static int set_opt(soak_run_opts_t *o, const struct run_opt *d, const char *v)
 			o->config = v;
 		else if (!strcmp(n, "tp-pattern"))
 			o->tp_pattern = v;
+		else if (!strcmp(n, "cgroup-parent"))
+			o->cgroup_parent = v;
 		else if (!strcmp(n, "db"))
 			o->db_path = v;
 		else
@@ -187,6 +195,8 @@ static int validate(const soak_run_opts_t *o)
 		return soak_err("--warmup (%gs) must be shorter than --duration (%gs)", o->warmup_s, o->duration_s), -EINVAL;
 	if (o->no_cgroup && (o->has_memory_max || o->has_swap_max || o->has_cpu_max))
 		return soak_err("--no-cgroup cannot enforce --memory-max/--swap-max/--cpu-max: drop one"), -EINVAL;
+	if (o->no_cgroup && o->cgroup_parent)
+		return soak_err("--no-cgroup and --cgroup-parent contradict each other: drop one"), -EINVAL;
 	if (o->tp_pattern && !o->repeat)
 		return soak_err("--tp-pattern applies to --workload exec --repeat only"), -EINVAL;
 	if (o->tp_pattern) {
@@ -241,37 +251,42 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
 	return validate(o);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: soakctl run [OPTIONS] [-- WORKLOAD-OPTIONS | -- CMD ARGS]\n\n"
-		   "Runs one soak: forks the workload under cgroup limits with the allocator\n"
-		   "injected, samples it every interval into the database, and records how it ended.\n\n"
-		   "Options:\n");
-	soak_run_opts_help(f);
-	fprintf(f, "\nExamples:\n"
-		   "  soakctl run -w random_mixed -a mimalloc -d 5m --warmup 30s -- --ws 400\n"
-		   "  soakctl run -w leak --memory-max 64M -d 30s\n"
-		   "  soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400\n"
-		   "\nExit codes: 0 run recorded (see its status), 2 usage or environment error,\n"
-		   "or the run got another allocator than it asked for (status allocator-mismatch).\n");
-}
+const soak_cmd_doc_t soak_doc_run = {
+	.synopsis = "soakctl run [OPTIONS] [-- WORKLOAD-OPTIONS | -- CMD ARGS]",
+	.description = "Runs one soak: forks the workload under cgroup limits with the allocator "
+		       "injected, samples it every interval into the database, and records how it ended.",
+	.sections = { { .title = "Options", .opts_fn = soak_run_opts_doc } },
+	.examples = "soakctl run -w random_mixed -a mimalloc -d 5m --warmup 30s -- --ws 400\n"
+		    "soakctl run -w leak --memory-max 64M -d 30s\n"
+		    "soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400",
+	.exit_status = "0 run recorded (see its status), 2 usage or environment error, or the run got "
+		       "another allocator than it asked for (status allocator-mismatch).",
+};
 
 int soak_cmd_run(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
+			soak_help_print(stdout, "run", &soak_doc_run);
 			return SOAK_EXIT_OK;
 		}
 	soak_run_opts_t o;
 	soak_run_opts_init(&o);
 	if (soak_run_parse_opts(argc - 1, argv + 1, &o, NULL) < 0)
 		return SOAK_EXIT_USAGE;
-	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
-	if (!db)
+	/* Placement first: a host where the run cannot get cgroups must not
+	 * leave a database file behind. */
+	soak_place_t place;
+	if (soak_run_place(&o, &place) < 0)
 		return SOAK_EXIT_USAGE;
+	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
+	if (!db) {
+		soak_run_unplace(&o);
+		return SOAK_EXIT_USAGE;
+	}
 	int64_t id = 0;
 	int r = soak_run_execute(db, &o, &id);
+	soak_run_unplace(&o);
 	if (r < 0) {
 		soak_db_close(db);
 		return SOAK_EXIT_USAGE;

@@ -3,42 +3,45 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdhelp.h"
 #include "db.h"
 #include "emit.h"
 #include "soakctl.h"
 
-static void runs_help(FILE *f)
-{
-	fprintf(f,
-		"usage: soakctl runs [--db FILE] [--label L] [--format md|json|csv]\n"
-		"\n"
-		"Lists the recorded runs, oldest first: id, start time (UTC), workload, allocator,\n"
-		"label, status (with its signal or exit code) and wall-clock duration. Runs of a\n"
-		"runner that died are marked incomplete first.\n"
-		"\n"
-		"  --db FILE      database (default ./soak.db)\n"
-		"  --label L      only runs labelled L\n"
-		"  --format FMT   md (default), json or csv\n"
-		"\n"
-		"Exit codes: 0 ok, 2 bad option or missing database.\n");
-}
+static const soak_opt_t runs_opts[] = {
+	{ "db", 0, "FILE", "database (default ./soak.db)", 'd' },
+	{ "label", 'l', "L", "only runs labelled L", 'l' },
+	{ "format", 'f', "md|json|csv", "md (default), json or csv", 'f' },
+	{ 0 }
+};
+
+const soak_cmd_doc_t soak_doc_runs = {
+	.synopsis = "soakctl runs [--db FILE] [--label L] [--format md|json|csv]",
+	.description = "Lists the recorded runs, oldest first: id, start time (UTC), workload, allocator, "
+		       "label, status (with its signal or exit code) and wall-clock duration. Runs of a "
+		       "runner that died are marked incomplete first.",
+	.sections = { { .title = "Options", .opts = runs_opts } },
+	.examples = "soakctl runs\n"
+		    "soakctl runs --db nightly.db --label nightly --format csv",
+	.exit_status = "0 ok, 2 bad option or missing database.",
+};
 
 int soak_cmd_runs(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, 0, 'd' }, { "label", required_argument, 0, 'l' },
-		{ "format", required_argument, 0, 'f' }, { "help", no_argument, 0, 'h' }, { 0 }
-	};
+	struct option opts[SOAK_GETOPT_MAX];
+	char shortopts[SOAK_GETOPT_MAX * 2];
+	if (soak_getopt_table(&soak_doc_runs, opts, shortopts) < 0)
+		return SOAK_EXIT_USAGE;
 	const char *db_path = "./soak.db", *label = NULL, *format = "md";
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hf:l:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db_path = optarg; break;
 		case 'l': label = optarg; break;
 		case 'f': format = optarg; break;
-		case 'h': runs_help(stdout); return SOAK_EXIT_OK;
+		case 'h': soak_help_print(stdout, "runs", &soak_doc_runs); return SOAK_EXIT_OK;
 		case ':':
 			soak_err("runs: option %s needs a value (see soakctl runs --help)", argv[optind - 1]);
 			return SOAK_EXIT_USAGE;

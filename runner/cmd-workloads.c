@@ -5,16 +5,32 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdhelp.h"
 #include "run.h"
 #include "soakctl.h"
+
+static const soak_opt_t workloads_opts[] = {
+	{ "json", 0, NULL, "the catalog as JSON (names, options, defaults)", 0 },
+	{ 0 }
+};
+
+const soak_cmd_doc_t soak_doc_workloads = {
+	.synopsis = "soakctl workloads [--json]",
+	.description = "Lists the built-in workloads, their options and defaults (docs/workloads.md has "
+		       "their origins). Workload options go after -- on the run command line "
+		       "(soakctl run -w random_mixed -- --ws 400).",
+	.sections = { { .title = "Options", .opts = workloads_opts } },
+	.examples = "soakctl workloads\n"
+		    "soakctl workloads --json",
+	.exit_status = "0 ok, 2 bad option or soak-worker not found.",
+};
 
 int soak_cmd_workloads(int argc, char **argv)
 {
 	bool json = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: soakctl workloads [--json]\n\nLists the built-in workloads, their "
-			       "options and defaults (docs/workloads.md has their origins).\n");
+			soak_help_print(stdout, "workloads", &soak_doc_workloads);
 			return SOAK_EXIT_OK;
 		}
 		if (!strcmp(argv[i], "--json"))
@@ -26,7 +42,7 @@ int soak_cmd_workloads(int argc, char **argv)
 	}
 	char worker[PATH_MAX];
 	if (soak_worker_path(worker, sizeof(worker)) < 0) {
-		soak_err("cannot find the soak-worker binary next to soakctl (set SOAK_WORKER)");
+		soak_err("cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): reinstall, or set SOAK_WORKER=PATH");
 		return SOAK_EXIT_USAGE;
 	}
 	if (!json)

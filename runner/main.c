@@ -1,27 +1,13 @@
-/* main.c - soakctl: the command table. */
+/* main.c - soakctl: dispatches to the command table (commands.c). */
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdhelp.h"
 #include "soakctl.h"
-
-static const soak_cmd_t commands[] = {
-	{ "run", "run one soak and record it", soak_cmd_run },
-	{ "report", "report runs: drift, CV, latency, syscall budget, peak RSS", soak_cmd_report },
-	{ "runs", "list the runs in a database", soak_cmd_runs },
-	{ "compare", "run allocators side by side and give a verdict per metric", soak_cmd_compare },
-	{ "gate", "check runs against thresholds and a baseline (exit 0/1/2, JUnit)", soak_cmd_gate },
-	{ "workloads", "list the built-in workloads and their options", soak_cmd_workloads },
-	{ "allocators", "list the allocators that resolve here, and why others do not", soak_cmd_allocators },
-};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: soakctl [--version] [--help] COMMAND [ARGS]\n\n"
-		   "Soak and stability tests for memory allocators.\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'soakctl COMMAND --help' describes each command.\n"
-		   "Exit codes: 0 ok, 1 gate failed or regression found, 2 usage or environment error.\n");
+	soak_help_print(f, NULL, &soak_doc_soakctl);
 }
 
 int main(int argc, char **argv)
@@ -30,7 +16,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return SOAK_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return SOAK_EXIT_OK;
 	}
@@ -38,9 +24,9 @@ int main(int argc, char **argv)
 		printf("soakctl %s (%s)\n", SOAK_VERSION, SOAK_GIT_REV);
 		return SOAK_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].main(argc - 1, argv + 1);
+	const soak_cmd_entry_t *cmd = soak_command_find(argv[1]);
+	if (cmd)
+		return cmd->main(argc - 1, argv + 1);
 	soak_err("unknown command '%s' (see soakctl --help)", argv[1]);
 	return SOAK_EXIT_USAGE;
 }

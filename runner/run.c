@@ -64,8 +64,10 @@ int soak_worker_path(char *buf, size_t len)
 		return -errno;
 	self[n] = '\0';
 	*strrchr(self, '/') = '\0';
-	static const char *const rel[] = { "soak-worker", "../workloads/soak-worker",
-					   "../libexec/soak/soak-worker" };
+	/* Installed: bin/soakctl and libexec/soak/soak-worker (SOAK_WORKER_REL,
+	 * from CMake's install dirs, so a relocated prefix still works); build
+	 * tree: runner/soakctl and workloads/soak-worker; or side by side. */
+	static const char *const rel[] = { SOAK_WORKER_REL, "../workloads/soak-worker", "soak-worker" };
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 		snprintf(buf, len, "%s/%s", self, rel[i]);
 		if (access(buf, X_OK) == 0)
@@ -168,6 +170,8 @@ static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, cha
 	rec->suite_version = SOAK_VERSION;
 	rec->git_rev = SOAK_GIT_REV;
 	rec->cgroup_mode = (char *)soak_cg_mode_name(r->cg.paths.mode);
+	rec->cgroup_placement = (char *)soak_place_how_name(r->cg.paths.mode == SOAK_CG_NONE ?
+							  SOAK_PLACE_NONE : r->cg.place->how);
 	rec->cgroup_paths = cgjson;
 	rec->has_memory_max = o->has_memory_max;
 	rec->memory_max = o->memory_max;
@@ -232,6 +236,32 @@ static int signals_block(sigset_t *old)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+int soak_run_place(soak_run_opts_t *o, soak_place_t *place)
+{
+	o->place = NULL;
+	if (o->no_cgroup)
+		return 0;
+	char err[3072] = "";
+	int r = soak_place_acquire(place, o->cgroup_parent, o->has_cpu_max, err, sizeof(err));
+	if (r < 0) {
+		soak_err("%s", err);
+		return r;
+	}
+	o->place = place;
+	if (o->verbose > 0)
+		fprintf(stderr, "soakctl: cgroups: %s, %s%s%s%s\n", soak_cg_mode_name(place->mode),
+			soak_place_how_name(place->how), place->parent[0] ? " below " : "", place->parent,
+			place->scope[0] ? " (systemd scope)" : "");
+	return 0;
+}
+
+void soak_run_unplace(soak_run_opts_t *o)
+{
+	if (o->place)
+		soak_place_release(o->place);
+	o->place = NULL;
+}
+
 static void cleanup(run_t *r)
 {
 	if (r->cg.paths.mode != SOAK_CG_NONE && soak_cg_destroy(&r->cg) < 0)
@@ -265,7 +295,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto out;
 	}
 	if (use_worker && (rc = soak_worker_path(worker, sizeof(worker))) < 0) {
-		soak_err("cannot find the soak-worker binary next to soakctl (set SOAK_WORKER)");
+		soak_err("cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): reinstall, or set SOAK_WORKER=PATH");
 		goto out;
 	}
 	if (builtin) {
@@ -299,14 +329,20 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 			goto out;
 		}
 	}
+	if (!o->no_cgroup && !o->place) {
+		soak_err("internal error: run without a cgroup placement");
+		rc = -EINVAL;
+		goto out;
+	}
 	if (!o->no_cgroup) {
 		soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,
 					 o->memory_max, o->swap_max, o->cpu_max_pct };
 		char name[64];
 		static unsigned seq;
 		snprintf(name, sizeof(name), "soak-%d-%u", (int)getpid(), seq++);
-		if ((rc = soak_cg_create(&r->cg, name, &lim, err, sizeof(err))) < 0) {
-			soak_err("%s (run as root, or pass --no-cgroup to run without limits)", err);
+		if ((rc = soak_cg_create(&r->cg, o->place, name, &lim, err, sizeof(err))) < 0) {
+			soak_err("%s (%spass --no-cgroup to run without limits)", err,
+				 geteuid() ? "run as root, or " : "");
 			goto out;
 		}
 		r->have_oom_before = soak_cg_oom_kills(&r->cg, &r->oom_before) == 0;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cgplace.h"
 #include "db.h"
 
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
 	uint64_t memory_max, swap_max;
 	double cpu_max_pct;
 	bool no_cgroup;
+	const char *cgroup_parent;   /* --cgroup-parent PATH, or NULL */
+	soak_place_t *place;         /* set by soak_run_place (NULL with --no-cgroup) */
 	const char *db_path;         /* default ./soak.db */
 	const char *label;
 	const char *comparison_id;   /* set by compare */
@@ -53,6 +56,13 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
  * their own. */
 bool soak_run_opt_is_flag(const char *arg);
 
+/* Chooses where the runs' cgroups go (cgplace.h), once per soakctl, before
+ * the database is opened: a host where no placement works gets one line and
+ * -errno, and nothing is written. Sets o->place (unless --no-cgroup). */
+int soak_run_place(soak_run_opts_t *o, soak_place_t *place);
+/* Undoes it: the runner's leaf and the controllers it enabled. */
+void soak_run_unplace(soak_run_opts_t *o);
+
 /* Executes one run and records it in db. Returns 0 when the run was recorded
  * (whatever its status; *ret_run_id set), or a negative errno for an
  * environment/usage error that prevented the run (message already printed,
@@ -60,7 +70,12 @@ bool soak_run_opt_is_flag(const char *arg);
 int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id);
 
 /* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
-/* Path of the soak-worker binary: $SOAK_WORKER, else next to soakctl. */
+/* Path of the soak-worker binary: $SOAK_WORKER, else relative to soakctl's
+ * own executable: ../libexec/soak/ (installed), ../workloads/ (build tree),
+ * or the same directory. */
+#ifndef SOAK_WORKER_REL   /* set by CMake from the install dirs */
+#define SOAK_WORKER_REL "../libexec/soak/soak-worker"
+#endif
 int soak_worker_path(char *buf, size_t len);
 
 extern volatile int soak_run_interrupted;

@@ -23,6 +23,7 @@ int soak_cmd_compare(int argc, char **argv);
 int soak_cmd_gate(int argc, char **argv);
 int soak_cmd_allocators(int argc, char **argv);
 int soak_cmd_workloads(int argc, char **argv);
+int soak_cmd_help(int argc, char **argv);
 
 /* Prints "soakctl: <message>" to stderr (one line). */
 void soak_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

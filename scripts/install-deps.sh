@@ -2,9 +2,12 @@
 # Installs everything soak needs on Debian 12 (run as root). Safe to run again.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
-      libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev
+      libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev libsystemd-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
       strace libxml2-utils python3
+      # CI also builds with clang; the install test renders the man pages
+      # (man-db, col from bsdextrautils); CPack's .deb needs dpkg-shlibdeps
+      clang man-db bsdextrautils dpkg-dev
       # VM tests (tests/vm/): QEMU, the guests' tools, the systemd rootfs builder
       qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
 missing=()

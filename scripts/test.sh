@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: unit, integration and
-# VM tests (pure cgroup v2 guests, tests/vm/) in a normal build, then unit and
-# integration tests again in an ASan+UBSan build. Needs root (real
-# cgroups, perf tracepoints). Exit code 0 only when everything passed.
+# VM tests (pure cgroup v2 guests under QEMU, tests/vm/) in a normal build,
+# then unit and integration tests again in an ASan+UBSan build. Before that,
+# the builds users and packagers type must compile, warnings being errors:
+# Release and Debug with GCC and with clang (unit tests run in the Release
+# builds). Needs root (real cgroups, perf tracepoints). Exit code 0 only when
+# everything passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 status=0
+for cc in gcc clang; do
+  for type in Release Debug; do
+    dir=build-test-$cc-$type
+    echo "== $cc $type build"
+    if ! CC=$cc BUILD_DIR=$dir SOAK_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=$type" scripts/build.sh; then
+      echo "FAILED: the $cc $type build"
+      status=1
+      continue
+    fi
+    if [ $type = Release ] && ! ctest --test-dir "$dir" -L unit --output-on-failure --timeout 300; then
+      status=1
+    fi
+  done
+done
 for variant in release asan; do
   dir=build-test-$variant
   san=0; [ $variant = asan ] && san=1

@@ -52,11 +52,19 @@ bool soak_wl_swap_active(const char *proc_swaps)
 	return lines > 1;
 }
 
+/* A failed call's -errno, never 0: the callers rely on "0 = *ret was set"
+ * (and GCC -O2 -Wmaybe-uninitialized cannot know errno is non-zero). */
+static int pg_neg_errno(void)
+{
+	int e = errno;
+	return e > 0 ? -e : -EIO;
+}
+
 static int pg_read_u64_file(const char *path, uint64_t *ret)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return -errno;
+		return pg_neg_errno();
 	char buf[64];
 	int r = -EINVAL;
 	if (fgets(buf, sizeof(buf), f)) {
@@ -80,7 +88,7 @@ static int pg_stat_key(const char *path, const char *key, uint64_t *ret)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return -errno;
+		return pg_neg_errno();
 	char k[128];
 	unsigned long long v;
 	int r = -ENOENT;

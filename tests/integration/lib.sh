@@ -30,7 +30,8 @@ for line in sys.stdin:
     line = line.strip()
     if not line or line == "{}": continue
     for k, p in json.loads(line).items():
-        if k != "mode" and p and os.path.isdir(p): print(p)')
+        # the directories a run makes; "parent" (and a systemd scope) are not its own
+        if k in ("memory", "cpu", "unified", "leaf") and p and os.path.isdir(p): print(p)')
   [ -z "$left" ] || fail "cgroup directories left behind: $left"
   [ "$(q "select count(*) from runs where cgroup_mode != 'none' and (cgroup_paths is null or cgroup_paths = '{}')")" = 0 ] \
     || fail "a run with cgroups did not record their paths"

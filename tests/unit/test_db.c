@@ -19,6 +19,9 @@
 
 #include "db.h"
 
+#define STR_(x) #x
+#define XSTR(x) STR_(x)
+
 typedef struct {
 	char path[64];
 	soak_db_t *db;
@@ -152,6 +155,7 @@ static void assert_run_eq(const soak_run_t *a, const soak_run_t *b)
 	assert_str_eq_null(a->suite_version, b->suite_version);
 	assert_str_eq_null(a->git_rev, b->git_rev);
 	assert_str_eq_null(a->cgroup_mode, b->cgroup_mode);
+	assert_str_eq_null(a->cgroup_placement, b->cgroup_placement);
 	assert_str_eq_null(a->cgroup_paths, b->cgroup_paths);
 	assert_int_equal(a->has_memory_max, b->has_memory_max);
 	assert_int_equal(a->has_swap_max, b->has_swap_max);
@@ -196,6 +200,7 @@ static void test_run_roundtrip(void **state)
 		.suite_version = (char *)"0.1.0",
 		.git_rev = (char *)"abcdef123456",
 		.cgroup_mode = (char *)"hybrid",
+		.cgroup_placement = (char *)"own",
 		.cgroup_paths = (char *)"{\"memory\":\"/sys/fs/cgroup/memory/soak/run-1\"}",
 		.has_memory_max = true, .memory_max = 64ull << 20,
 		.has_swap_max = true, .swap_max = 0,
@@ -738,7 +743,7 @@ static void raw_exec(const char *path, const char *sql)
 
 static void prep_text(const char *path)
 {
-	size_t len;
+	size_t len = 0; /* cmocka's assert_non_null is not noreturn: GCC -O2 would warn */
 	char *src = slurp(SOAK_FIXTURES "/db/not-a-database.txt", &len);
 	assert_non_null(src);
 	FILE *fp = fopen(path, "wb");
@@ -786,9 +791,9 @@ static void test_bad_files(void **state)
 		{ "text, read", prep_text, SOAK_DB_READ, -EINVAL, "file is not a database", true, true },
 		{ "missing, read", prep_nothing, SOAK_DB_READ, -ENOENT,
 		  "does not exist: run `soakctl run` first or pass --db FILE", false, true },
-		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > 1): upgrade soakctl",
+		{ "newer, read", prep_newer, SOAK_DB_READ, -EPROTO, "newer soak (schema 99 > " XSTR(SOAK_DB_SCHEMA_VERSION) "): upgrade soakctl",
 		  true, false },
-		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > 1", true, false },
+		{ "newer, write", prep_newer, SOAK_DB_WRITE, -EPROTO, "schema 99 > " XSTR(SOAK_DB_SCHEMA_VERSION), true, false },
 		{ "foreign, write", prep_foreign, SOAK_DB_WRITE, -EINVAL, "not a soak database", true, true },
 		{ "foreign, read", prep_foreign, SOAK_DB_READ, -EINVAL, "not a soak database", true, true },
 		{ "foreign user_version, write", prep_foreign_uv, SOAK_DB_WRITE, -EINVAL, "not a soak database", true,
@@ -900,11 +905,11 @@ static void test_created_schema(void **state)
 	static const struct {
 		const char *sql, *want;
 	} checks[] = {
-		{ "PRAGMA user_version", "1" },
+		{ "PRAGMA user_version", XSTR(SOAK_DB_SCHEMA_VERSION) },
 		{ "PRAGMA application_id", "1397702987" },
 		{ "PRAGMA journal_mode", "wal" },
 		{ "SELECT value FROM meta WHERE key = 'application'", "soak" },
-		{ "SELECT value FROM meta WHERE key = 'schema_version'", "1" },
+		{ "SELECT value FROM meta WHERE key = 'schema_version'", XSTR(SOAK_DB_SCHEMA_VERSION) },
 		{ "SELECT count(*) FROM meta WHERE key = 'created_by' AND value LIKE 'soakctl %'", "1" },
 		{ "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'runs', 'metrics',"
 		  " 'samples', 'run_metrics', 'events', 'run_values', 'histograms', 'logs')", "9" },
@@ -916,6 +921,51 @@ static void test_created_schema(void **state)
 		assert_string_equal((const char *)sqlite3_column_text(st, 0), checks[i].want);
 		sqlite3_finalize(st);
 	}
+	sqlite3_close(s);
+}
+
+/* Schema 2 (i8-place): a version-1 file (no runs.cgroup_placement) is refused
+ * by a reader and migrated by a writer, its runs kept with a NULL placement. */
+static void test_migrate_placement(void **state)
+{
+	fx_t *f = *state;
+	soak_db_t *w = open_mode(f->path, SOAK_DB_WRITE);
+	int64_t id = new_run(w, "old", NULL);
+	soak_db_close(w);
+	raw_exec(f->path, "ALTER TABLE runs DROP COLUMN cgroup_placement; PRAGMA user_version = 1;");
+	char err[512] = "";
+	soak_db_t *db = NULL;
+	assert_int_equal(soak_db_open(f->path, SOAK_DB_READ, &db, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "older schema (1 < " XSTR(SOAK_DB_SCHEMA_VERSION) ")"));
+	f->db = open_mode(f->path, SOAK_DB_WRITE);
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	soak_run_filter_t flt = { .ids = &id, .n_ids = 1 };
+	assert_int_equal(soak_db_runs(f->db, &flt, &runs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0].label, "old");
+	assert_null(runs[0].cgroup_placement);
+	soak_runs_free(runs, n);
+	soak_run_t r = { 0 };
+	r.workload = (char *)"tiny_hot";
+	r.cgroup_mode = (char *)"v2";
+	r.cgroup_placement = (char *)"systemd-scope";
+	int64_t id2;
+	assert_int_equal(soak_db_run_begin(f->db, &r, &id2), 0);
+	flt.ids = &id2;
+	assert_int_equal(soak_db_runs(f->db, &flt, &runs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0].cgroup_placement, "systemd-scope");
+	soak_runs_free(runs, n);
+	soak_db_close(f->db);
+	f->db = NULL;
+	sqlite3 *s;
+	assert_int_equal(sqlite3_open_v2(f->path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(s, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), SOAK_DB_SCHEMA_VERSION);
+	sqlite3_finalize(st);
 	sqlite3_close(s);
 }
 
@@ -1015,6 +1065,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
 		cmocka_unit_test(test_time),

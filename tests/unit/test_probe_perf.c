@@ -202,7 +202,9 @@ static void own_unified(char *dir, size_t len)
 static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int k = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (k < 0 || (size_t)k >= sizeof(path))
+		fail_msg("path too long: %s/%s", dir, name);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		fail_msg("open %s: %s", path, strerror(errno));
