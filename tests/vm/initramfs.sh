@@ -42,7 +42,7 @@ for s in ${SCEN//,/ }; do
   [ "$s" = parent ] && expected+=(parent.refuse)
 done
 log=$OUT/console.log
-if ! vm_boot "$log" "${SOAK_VM_TIMEOUT:-900}" 60 -kernel "$kdir/vmlinuz" -initrd "$OUT/initrd.gz" \
+if ! vm_boot "$log" "${SOAK_VM_TIMEOUT:-900}" 120 -kernel "$kdir/vmlinuz" -initrd "$OUT/initrd.gz" \
      -append "console=ttyS0 quiet panic=-1 no_timer_check cgroup_no_v1=all soakvm.scenarios=$SCEN ${SOAK_VM_APPEND:-}"; then
   vm_results "$log" "${expected[@]}" || true
   vm_fail "$VM_WHY"

@@ -33,30 +33,31 @@ vm_boot() {
   command -v qemu-system-x86_64 > /dev/null || { VM_WHY="qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"; return 1; }
   for attempt in 1 2 3; do
     : > "$log"
-    t0=$(date +%s.%N)
+    t0=$(date +%s%N)
     qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -display none -monitor none \
       -serial "file:$log" -no-reboot "$@" > "$log.qemu" 2>&1 &
     qpid=$!
     booted=""
     while kill -0 $qpid 2> /dev/null; do
       sleep 0.5
-      now=$(date +%s.%N)
+      now=$(( ($(date +%s%N) - t0) / 1000000 ))   # ms since start (no python: it is polled)
       if [ -z "$booted" ] && grep -q '^VMTEST-BOOT' "$log"; then
-        booted=$(python3 -c "print(f'{$now - $t0:.1f}')")
+        booted=$(printf '%d.%d' $((now / 1000)) $((now % 1000 / 100)))
       fi
-      if [ -z "$booted" ] && python3 -c "import sys; sys.exit(0 if $now - $t0 > $boot_timeout else 1)"; then
+      if [ -z "$booted" ] && [ $now -gt $((boot_timeout * 1000)) ]; then
         echo "vm: no boot after ${boot_timeout}s (attempt $attempt): killing QEMU $qpid" >&2
         kill $qpid; wait $qpid 2> /dev/null
         continue 2
       fi
-      if python3 -c "import sys; sys.exit(0 if $now - $t0 > $timeout else 1)"; then
+      if [ $now -gt $((timeout * 1000)) ]; then
         kill $qpid; wait $qpid 2> /dev/null
         VM_WHY="guest did not finish within ${timeout}s (booted after ${booted}s); last console lines: $(tail -5 "$log" | tr -d '\r' | tr '\n' '|')"
         return 1
       fi
     done
     wait $qpid; local rc=$?
-    VM_TOTAL_S=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')")
+    now=$(( ($(date +%s%N) - t0) / 1000000 ))
+    VM_TOTAL_S=$(printf '%d.%d' $((now / 1000)) $((now % 1000 / 100)))
     VM_BOOT_S=${booted:-?}
     if [ -z "$booted" ]; then
       # Seen on a loaded host: "IO-APIC + timer doesn't work" panics at boot

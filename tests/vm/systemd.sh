@@ -65,7 +65,7 @@ for s in ${SCEN//,/ }; do
   for c in limits oom syscalls kill9; do expected+=("$s.$c"); done
 done
 log=$OUT/console.log
-if ! vm_boot "$log" "${SOAK_VM_TIMEOUT:-1200}" 90 -snapshot \
+if ! vm_boot "$log" "${SOAK_VM_TIMEOUT:-1200}" 150 -snapshot \
      -drive "file=$img,format=raw,if=virtio" -drive "file=$OUT/bin.tar,format=raw,if=virtio,readonly=on" \
      -kernel "$kdir/vmlinuz" -initrd "$OUT/initrd.gz" \
      -append "console=ttyS0 quiet panic=-1 no_timer_check cgroup_no_v1=all systemd.show_status=false soakvm.scenarios=$SCEN ${SOAK_VM_APPEND:-}"; then
