@@ -126,15 +126,19 @@ alive() {
   while read -r k v rest; do [ "$k" = State: ] && { s=$v; break; }; done 2>/dev/null < "/proc/$1/status"
   [ -n "$s" ] && [ "$s" != Z ]
 }
-# find_worker RUNNER: the pid of the soak-worker process (the only one in the
-# guest) as soon as it has exec'd, i.e. sits in its cgroup; builtins only, so
+# find_worker RUNNER: the pid of the run's soak-worker process as soon as it
+# has exec'd, i.e. sits in its cgroup; builtins only, so
 # it is found within a fraction of a second even in a loaded guest.
 find_worker() {
   end=$(awk '{ print int($1) + 120 }' /proc/uptime)
   while alive "$1" && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
     for p in /proc/[0-9]*; do
       read -r c 2>/dev/null < "$p/comm" || continue
-      [ "$c" = soak-worker ] && alive "${p#/proc/}" && { echo "${p#/proc/}"; return 0; }
+      [ "$c" = soak-worker ] && alive "${p#/proc/}" || continue
+      # soakctl validates the workload options first with `soak-worker --check`
+      # (in its own cgroup): not the worker of the run.
+      case " $(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) " in *" --check "*) continue ;; esac
+      echo "${p#/proc/}"; return 0
     done
     sleep 0.1
   done
