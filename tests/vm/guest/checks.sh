@@ -137,8 +137,8 @@ find_worker() {
       [ "$c" = soak-worker ] && alive "${p#/proc/}" || continue
       # soakctl validates the workload options first with `soak-worker --check`
       # (in its own cgroup): not the worker of the run.
-      # (busybox tr keeps the NULs, which the shell then drops: no spaces to match)
-      case "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" in *--check*) continue ;; esac
+      # An empty command line: it exited meanwhile (a --check is short).
+      case "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" in ""|*--check*) continue ;; esac
       echo "${p#/proc/}"; return 0
     done
     sleep 0.1
