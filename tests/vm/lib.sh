@@ -78,11 +78,14 @@ vm_boot() {
 vm_results() {
   local log=$1 name bad=0
   shift
-  tr -d '\r' < "$log" | grep -a '^VMTEST' | sed 's/^/  /'
+  # One clean copy, grep'ed as a file: `tr | grep -q` fails under pipefail
+  # when grep exits at the first match and tr gets SIGPIPE.
+  tr -d '\r' < "$log" > "$log.txt"
+  grep -a '^VMTEST' "$log.txt" | sed 's/^/  /' || true
   for name in "$@"; do
-    tr -d '\r' < "$log" | grep -aq "^VMTEST $name PASS" || { echo "vm: $name did not pass" >&2; bad=1; }
+    grep -aq "^VMTEST $name PASS" "$log.txt" || { echo "vm: $name did not pass" >&2; bad=1; }
   done
-  if tr -d '\r' < "$log" | grep -aq '^VMTEST [^ ]* FAIL'; then bad=1; fi
-  tr -d '\r' < "$log" | grep -aq '^VMTEST-END' || { echo "vm: the guest did not reach the end of its scenarios" >&2; bad=1; }
+  if grep -aq '^VMTEST [^ ]* FAIL' "$log.txt"; then bad=1; fi
+  grep -aq '^VMTEST-END' "$log.txt" || { echo "vm: the guest did not reach the end of its scenarios" >&2; bad=1; }
   return $bad
 }
