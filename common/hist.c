@@ -135,42 +135,75 @@ int soak_hist_encode(const soak_hist_t *h, char *buf, size_t len)
 	return (int)off;
 }
 
+/* A plain decimal: digits only (strtoull would also take a sign, leading
+ * spaces and "-1" as 2^64-1), no overflow. */
+static int read_u64(const char **p, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+/* Accepts exactly what soak_hist_encode writes for a histogram that was
+ * filled by soak_hist_record/merge/diff: single spaces, bucket indexes
+ * strictly increasing, every count > 0 and summing to the total without
+ * overflow, an empty histogram with min = max = 0, otherwise min <= max with
+ * min inside the first non-empty bucket and max not below the last one (a
+ * max above its bucket is possible: the worker's shared histogram can be read
+ * between the two stores). */
 int soak_hist_decode(soak_hist_t *h, const char *text)
 {
 	soak_hist_init(h);
-	char *end;
 	uint64_t hdr[4];
 	const char *p = text;
 	for (int k = 0; k < 4; k++) {
-		if (*p == ' ' && k > 0)
-			p++;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		errno = 0;
-		hdr[k] = strtoull(p, &end, 10);
-		if (end == p || errno)
-			return -EINVAL;
-		p = end;
+		if (k > 0 && *p++ != ' ')
+			goto bad;
+		if (read_u64(&p, &hdr[k]) < 0)
+			goto bad;
+	}
+	uint64_t total = 0;
+	int first = -1, last = -1;
+	while (*p == ' ') {
+		p++;
+		uint64_t i, c;
+		if (read_u64(&p, &i) < 0 || *p++ != ':' || read_u64(&p, &c) < 0)
+			goto bad;
+		if (i >= SOAK_HIST_BUCKETS || (last >= 0 && i <= (uint64_t)last) || c == 0 ||
+		    c > UINT64_MAX - total)
+			goto bad;
+		h->b[i] = c;
+		total += c;
+		if (first < 0)
+			first = (int)i;
+		last = (int)i;
+	}
+	if (*p != '\0' || total != hdr[0])
+		goto bad;
+	if (hdr[0] == 0) {
+		if (hdr[2] || hdr[3])
+			goto bad;
+	} else if (hdr[2] > hdr[3] || hdr[2] < soak_hist_bucket_low((unsigned)first) ||
+		   hdr[2] > soak_hist_bucket_high((unsigned)first) ||
+		   hdr[3] < soak_hist_bucket_low((unsigned)last)) {
+		goto bad;
 	}
 	h->count = hdr[0];
 	h->sum = hdr[1];
 	h->min = hdr[0] ? hdr[2] : UINT64_MAX;
 	h->max = hdr[3];
-	uint64_t total = 0;
-	while (*p == ' ') {
-		p++;
-		unsigned long i = strtoul(p, &end, 10);
-		if (end == p || *end != ':' || i >= SOAK_HIST_BUCKETS)
-			return -EINVAL;
-		p = end + 1;
-		uint64_t c = strtoull(p, &end, 10);
-		if (end == p)
-			return -EINVAL;
-		p = end;
-		h->b[i] = c;
-		total += c;
-	}
-	if (*p != '\0' || total != h->count)
-		return -EINVAL;
 	return 0;
+bad:
+	soak_hist_init(h);
+	return -EINVAL;
 }

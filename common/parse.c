@@ -9,18 +9,50 @@
 #include <string.h>
 #include <strings.h>
 
+/* A plain decimal: digits with at most one '.' followed by digits ("5",
+ * "1.5", ".5"). No sign, space, exponent, hex, inf or nan: strtod alone took
+ * "0x3" and "1e3". */
 static int parse_number(const char **p, double *ret)
 {
-	char *end;
-	if (!isdigit((unsigned char)**p) && **p != '.')
+	const char *s = *p;
+	size_t ip = strspn(s, "0123456789"), fp = 0;
+	if (s[ip] == '.') {
+		fp = strspn(s + ip + 1, "0123456789");
+		if (!fp)
+			return -EINVAL;
+		fp++;
+	}
+	if (!ip && !fp)
 		return -EINVAL;
+	/* strtod sees only the checked span: on "0x3" it would read the hex. */
+	char tmp[64];
+	if (ip + fp >= sizeof(tmp))
+		return -ERANGE;
+	memcpy(tmp, s, ip + fp);
+	tmp[ip + fp] = '\0';
 	errno = 0;
-	double v = strtod(*p, &end);
-	if (end == *p || errno || !isfinite(v) || v < 0)
-		return -EINVAL;
-	*p = end;
+	double v = strtod(tmp, NULL);
+	if (errno || !isfinite(v))
+		return -ERANGE;
+	*p = s + ip + fp;
 	*ret = v;
 	return 0;
+}
+
+static const struct {
+	const char *name;
+	double seconds;
+} dur_units[] = { { "d", 86400 }, { "h", 3600 }, { "ms", 1e-3 }, { "us", 1e-6 },
+		  { "m", 60 }, { "s", 1 } };
+/* Rank of each unit, largest first: a duration names each unit at most once,
+ * largest to smallest ("2h30m", not "30m2h" or "1s1s"). */
+static int dur_rank(double seconds)
+{
+	static const double order[] = { 86400, 3600, 60, 1, 1e-3, 1e-6 };
+	for (int i = 0; i < 6; i++)
+		if (order[i] == seconds)
+			return i;
+	return -1;
 }
 
 int soak_parse_duration(const char *s, double *ret_seconds)
@@ -29,39 +61,33 @@ int soak_parse_duration(const char *s, double *ret_seconds)
 		return -EINVAL;
 	const char *p = s;
 	double total = 0;
-	int parts = 0;
+	int parts = 0, rank = -1;
 	while (*p) {
 		double v;
-		if (parse_number(&p, &v) < 0)
-			return -EINVAL;
-		double mult;
-		if (!strncmp(p, "ms", 2)) {
-			mult = 1e-3;
-			p += 2;
-		} else if (!strncmp(p, "us", 2)) {
-			mult = 1e-6;
-			p += 2;
-		} else if (*p == 's') {
-			mult = 1;
-			p++;
-		} else if (*p == 'm') {
-			mult = 60;
-			p++;
-		} else if (*p == 'h') {
-			mult = 3600;
-			p++;
-		} else if (*p == 'd') {
-			mult = 86400;
-			p++;
-		} else if (*p == '\0' && parts == 0) {
-			mult = 1;
-		} else {
-			return -EINVAL;
+		int r = parse_number(&p, &v);
+		if (r < 0)
+			return r == -ERANGE && !parts ? -ERANGE : -EINVAL;
+		double mult = 0;
+		for (size_t u = 0; u < sizeof(dur_units) / sizeof(dur_units[0]) && !mult; u++) {
+			size_t n = strlen(dur_units[u].name);
+			if (!strncmp(p, dur_units[u].name, n)) {
+				mult = dur_units[u].seconds;
+				p += n;
+			}
 		}
+		if (!mult) {
+			if (*p || parts)
+				return -EINVAL;
+			mult = 1; /* a bare number is seconds */
+		}
+		int k = dur_rank(mult);
+		if (k <= rank)
+			return -EINVAL;
+		rank = k;
 		total += v * mult;
 		parts++;
 	}
-	if (total > 365.0 * 86400)
+	if (!isfinite(total) || total > 365.0 * 86400)
 		return -ERANGE;
 	*ret_seconds = total;
 	return 0;
@@ -76,27 +102,42 @@ int soak_parse_size(const char *s, uint64_t *ret_bytes)
 		return 0;
 	}
 	const char *p = s;
+	size_t ip = strspn(p, "0123456789");
 	double v;
-	if (parse_number(&p, &v) < 0)
-		return -EINVAL;
-	double mult = 1;
+	int r = parse_number(&p, &v);
+	if (r < 0)
+		return r;
+	unsigned shift = 0;
 	switch (toupper((unsigned char)*p)) {
 	case '\0': break;
 	case 'B': p++; break;
-	case 'K': mult = 1024.0; p++; break;
-	case 'M': mult = 1024.0 * 1024; p++; break;
-	case 'G': mult = 1024.0 * 1024 * 1024; p++; break;
-	case 'T': mult = 1024.0 * 1024 * 1024 * 1024; p++; break;
+	case 'K': shift = 10; p++; break;
+	case 'M': shift = 20; p++; break;
+	case 'G': shift = 30; p++; break;
+	case 'T': shift = 40; p++; break;
 	default: return -EINVAL;
 	}
-	if (mult > 1 && (!strcasecmp(p, "iB") || !strcasecmp(p, "B")))
+	if (shift && (!strcasecmp(p, "iB") || !strcasecmp(p, "B")))
 		p += strlen(p);
 	if (*p)
 		return -EINVAL;
-	double bytes = v * mult;
-	if (bytes >= 18446744073709551615.0)
+	/* Whole part in integers (exact, overflow-checked), the fraction in
+	 * double. Sizes of 2^63 bytes and more are refused: limits are int64 in
+	 * the kernel and in the database. */
+	uint64_t whole = 0;
+	for (size_t i = 0; i < ip; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		if (whole > ((uint64_t)INT64_MAX - d) / 10)
+			return -ERANGE;
+		whole = whole * 10 + d;
+	}
+	if (whole > (uint64_t)INT64_MAX >> shift)
 		return -ERANGE;
-	*ret_bytes = (uint64_t)llround(bytes);
+	double frac = (v - floor(v)) * (double)(1ull << shift);
+	uint64_t bytes = (whole << shift) + (uint64_t)llround(frac);
+	if (bytes > (uint64_t)INT64_MAX || bytes < (whole << shift))
+		return -ERANGE;
+	*ret_bytes = bytes;
 	return 0;
 }
 

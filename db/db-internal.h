@@ -44,6 +44,9 @@ struct soak_db {
 	int mode;
 	bool in_tx;                  /* the lazy write transaction is open */
 	sqlite3_stmt *stmt[ST__MAX];
+	sqlite3_stmt *row_stmt;      /* the sample-row insert of run row_run (db-samples.c) */
+	int64_t row_run;
+	size_t row_ncols;
 	char *buf;                   /* soak_hist_encode scratch */
 	size_t buflen;
 	char err[512];
@@ -78,6 +81,10 @@ int db_run_read(sqlite3_stmt *st, soak_run_t *r);
 /* "uuid,label,...": every soak_run_t column but id, in table order; returns
  * how many. */
 size_t db_run_columns(char *buf, size_t len);
+
+/* db-samples.c: the v3 migration's generated part, and freeing its statement. */
+int db_migrate_sample_rows(soak_db_t *db);
+void db_samples_close(soak_db_t *db);
 
 /* schema.c: checks the file, creates or migrates it (WRITE), no change on error. */
 int db_schema_open(soak_db_t *db);

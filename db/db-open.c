@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "soak/outfile.h"
 
 #include "db-internal.h"
 
@@ -22,7 +26,7 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_UNAVAILABLE] = "INSERT INTO run_metrics(run_id, metric_id, reason) VALUES(?1, ?2, ?3)"
 			   " ON CONFLICT(run_id, metric_id) DO UPDATE SET reason = excluded.reason",
 	/* A second sample at the same t replaces the first (last write wins). */
-	[ST_SAMPLE] = "INSERT OR REPLACE INTO samples(run_id, metric_id, t, value) VALUES(?1, ?2, ?3, ?4)",
+	[ST_SAMPLE] = "INSERT OR REPLACE INTO sample_values(run_id, metric_id, t, value) VALUES(?1, ?2, ?3, ?4)",
 	[ST_EVENT] = "INSERT INTO events(run_id, t, kind, detail) VALUES(?1, ?2, ?3, ?4)",
 	[ST_VALUE] = "INSERT INTO run_values(run_id, name, value, reason) VALUES(?1, ?2, ?3, ?4)"
 		     " ON CONFLICT(run_id, name) DO UPDATE SET value = excluded.value,"
@@ -248,6 +252,7 @@ static void db_free(soak_db_t *db)
 {
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
+	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);
 	free(db->buf);
@@ -264,21 +269,54 @@ void soak_db_close(soak_db_t *db)
 	db_free(db);
 }
 
+/* The database holds environments, command lines and logs: create it 0600
+ * whatever the umask. SQLite gives its -wal and -shm files the database
+ * file's mode. O_EXCL|O_NOFOLLOW: a symlink planted at the name is not
+ * followed. */
+static int db_create_private(soak_db_t *db)
+{
+	int fd = open(db->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, SOAK_FILE_MODE);
+	if (fd < 0 && errno == EEXIST)
+		return 0;   /* another soakctl created it first: open that one */
+	if (fd < 0) {
+		int e = errno;
+		return db_fail(db, -e, "database %s cannot be created: %s", db->path, strerror(e));
+	}
+	int r = fchmod(fd, SOAK_FILE_MODE) == 0 ? 0 : -errno;
+	close(fd);
+	if (r < 0)
+		return db_fail(db, r, "database %s: %s", db->path, strerror(-r));
+	return 0;
+}
+
 static int db_open_conn(soak_db_t *db)
 {
 	struct stat s;
 	if (stat(db->path, &s) == 0) {
 		if (S_ISDIR(s.st_mode))
 			return db_fail(db, -EISDIR, "database %s is a directory: pass --db FILE", db->path);
+		/* SQLite would open a device or FIFO and create PATH-journal next to
+		 * it (--db /dev/null made /dev/null-journal). */
+		if (!S_ISREG(s.st_mode))
+			return db_fail(db, -EINVAL, "database %s is %s, not a regular file: pass --db FILE",
+				       db->path, S_ISCHR(s.st_mode) || S_ISBLK(s.st_mode) ? "a device" :
+				       S_ISFIFO(s.st_mode) ? "a FIFO" : "a socket");
 	} else if (errno != ENOENT) {
 		return db_fail(db, -errno, "database %s: %s", db->path, strerror(errno));
 	} else if (db->mode == SOAK_DB_READ) {
 		/* SQLITE_OPEN_READONLY would not create it either, but this says why. */
 		return db_fail(db, -ENOENT, "database %s does not exist: run `soakctl run` first or pass --db FILE",
 			       db->path);
+	} else {
+		int r = db_create_private(db);
+		if (r < 0)
+			return r;
 	}
 
-	int flags = db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	/* NOMUTEX: a handle is used by one thread (db.h); SQLite's per-call
+	 * connection mutex was ~16% of reading a long run (docs/performance.md). */
+	int flags = (db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
+		    SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(db->path, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		int e = db->sql ? sqlite3_system_errno(db->sql) : 0;

@@ -49,51 +49,6 @@ static char *col_strdup(sqlite3_stmt *st, int k, bool *oom)
 	return d;
 }
 
-int soak_db_series(soak_db_t *db, int64_t run, const char *metric, double t_from, soak_series_t *ret)
-{
-	if (!metric || !ret)
-		return db ? db_fail(db, -EINVAL, "reading a series: no metric given") : -EINVAL;
-	sqlite3_stmt *st;
-	int r = read_start(db, run,
-			   "SELECT s.t, s.value FROM samples s JOIN metrics m ON m.id = s.metric_id"
-			   " WHERE s.run_id = ?1 AND m.name = ?2 AND s.t >= ?3 ORDER BY s.t", &st);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, t_from);
-	soak_series_t s = { 0 };
-	size_t cap = 0, capv = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow((void **)&s.t, &cap, s.n, sizeof(double)) < 0 ||
-		    grow((void **)&s.v, &capv, s.n, sizeof(double)) < 0) {
-			r = db_fail(db, -ENOMEM, "reading %s of run %lld: out of memory", metric, (long long)run);
-			break;
-		}
-		s.t[s.n] = sqlite3_column_double(st, 0);
-		s.v[s.n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
-		s.n++;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, "reading a series");
-	sqlite3_finalize(st);
-	if (r < 0) {
-		soak_series_free(&s);
-		return r;
-	}
-	*ret = s;
-	return 0;
-}
-
-void soak_series_free(soak_series_t *s)
-{
-	if (!s)
-		return;
-	free(s->t);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len)
 {
 	if (!metric)

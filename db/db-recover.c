@@ -19,8 +19,8 @@
 
 static bool runner_alive(const soak_run_t *r)
 {
-	if (r->runner_pid <= 0)
-		return false;   /* never recorded: nobody can ever finish this run */
+	if (r->runner_pid <= 0 || r->runner_pid > 4194304)
+		return false;   /* never recorded (or not a pid): nobody can ever finish this run */
 	if (kill((pid_t)r->runner_pid, 0) < 0 && errno == ESRCH)
 		return false;
 	int64_t start;
@@ -37,8 +37,9 @@ static bool runner_alive(const soak_run_t *r)
 static int last_sample_t(soak_db_t *db, int64_t run, double *ret)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT max(mt) FROM (SELECT (SELECT max(t) FROM samples"
-			       " WHERE run_id = ?1 AND metric_id = m.id) AS mt FROM metrics m)", &st);
+	int r = db_prepare(db, "SELECT max(mt) FROM (SELECT (SELECT max(t) FROM sample_values"
+			       " WHERE run_id = ?1 AND metric_id = m.id) AS mt FROM metrics m"
+			       " UNION ALL SELECT max(t) FROM sample_rows WHERE run_id = ?1)", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, run);

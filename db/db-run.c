@@ -48,6 +48,7 @@ static const run_field_t run_fields[] = {
 	H(exit_code, F_INT, has_exit_code), H(signal, F_INT, has_signal), T(message),
 	P(runner_pid), P(runner_starttime), P(worker_pid),
 	T(cgroup_placement),   /* schema 2 (migrate_placement) */
+	P(samples_lost),       /* schema 3 (migrate_sample_rows, i12-samples) */
 };
 #define N_FIELDS (sizeof(run_fields) / sizeof(run_fields[0]))
 
@@ -242,6 +243,24 @@ int soak_db_run_set_worker_pid(soak_db_t *db, int64_t run, int64_t pid)
 	if (sqlite3_changes(db->sql) == 0)
 		return db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
 	return 0;
+}
+
+int soak_db_run_set_samples_lost(soak_db_t *db, int64_t run, int64_t lost)
+{
+	int r = db_write_begin(db);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st;
+	if ((r = db_prepare(db, "UPDATE runs SET samples_lost = ?2 WHERE id = ?1", &st)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, run);
+	if (lost > 0)
+		sqlite3_bind_int64(st, 2, lost);
+	r = db_step_done(db, st, "recording lost samples");
+	if (r == 0 && sqlite3_changes(db->sql) == 0)
+		r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+	sqlite3_finalize(st);
+	return r;
 }
 
 int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *exit_code,

@@ -12,7 +12,8 @@
  * with its reason in run_metrics.
  *
  * All functions return 0 or a negative errno; errors also fill the db's last
- * error text (soak_db_errmsg) with one line naming the problem.
+ * error text (soak_db_errmsg) with one line naming the problem. A handle is
+ * used by one thread at a time (it is opened without SQLite's mutex).
  */
 #ifndef SOAK_DB_H
 #define SOAK_DB_H
@@ -23,7 +24,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 2
+#define SOAK_DB_SCHEMA_VERSION 3
 
 typedef struct soak_db soak_db_t;
 
@@ -69,6 +70,7 @@ typedef struct {
 	int64_t runner_pid, runner_starttime, worker_pid;
 	char *cgroup_placement;          /* how the cgroups were obtained: own, leaf-move,
 	                                    systemd-scope, cgroup-parent, none (NULL: older run) */
+	int64_t samples_lost;            /* samples taken but not stored (0: none) */
 } soak_run_t;
 
 void soak_run_free(soak_run_t *r);
@@ -87,7 +89,25 @@ int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *e
 int soak_db_metric(soak_db_t *db, const char *name, const char *unit, int kind,
 		   const char *desc, int64_t *ret_id);
 int soak_db_unavailable(soak_db_t *db, int64_t run, int64_t metric, const char *reason);
+/* One sample of one metric (a row of its own in sample_values): for samples
+ * taken apart from the ticks, e.g. exec --repeat steps. */
 int soak_db_sample(soak_db_t *db, int64_t run, int64_t metric, double t, double value, bool valid);
+
+/* One row per tick (schema v3). soak_db_sample_columns fixes, once per run, which
+ * metric each column holds (at most SOAK_DB_SAMPLE_COLS) and prepares the one
+ * insert statement; soak_db_sample_row then writes values[0..n-1] at time t
+ * with one bind+step and no allocation. NAN is stored as NULL (unmeasured). A
+ * second row at the same t replaces the first. */
+#define SOAK_DB_SAMPLE_COLS 64
+int soak_db_sample_columns(soak_db_t *db, int64_t run, const int64_t *metric_ids, size_t n);
+int soak_db_sample_row(soak_db_t *db, int64_t run, double t, const double *values);
+/* Records how many samples a run took but could not store (runs.samples_lost). */
+int soak_db_run_set_samples_lost(soak_db_t *db, int64_t run, int64_t lost);
+/* How long a write waits for another process's write lock (default 2000 ms);
+ * the runner uses 0 in its sampling loop so that it never blocks there. */
+int soak_db_set_busy_timeout(soak_db_t *db, int ms);
+/* Drops the open write transaction, if any (after a failed write or commit). */
+int soak_db_rollback(soak_db_t *db);
 int soak_db_event(soak_db_t *db, int64_t run, double t, const char *kind, const char *detail);
 /* Per-run scalars (final syscall totals, self-reported counters, cgroup peak...). */
 int soak_db_value(soak_db_t *db, int64_t run, const char *name, double value, bool valid,
@@ -127,6 +147,10 @@ typedef struct {
  * never sampled gives n = 0 (not an error). */
 int soak_db_series(soak_db_t *db, int64_t run, const char *metric, double t_from, soak_series_t *ret);
 void soak_series_free(soak_series_t *s);
+/* The same for n metrics at once (ret[i] for metrics[i]), in one scan of the
+ * run's sample rows: what a report that reads many metrics should use. */
+int soak_db_series_many(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, double t_from,
+			soak_series_t *ret);
 
 /* Reason a metric was unavailable for a run, or -ENOENT when it was available. */
 int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len);

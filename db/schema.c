@@ -123,6 +123,24 @@ static const char schema_v1[] =
 static const char migrate_placement[] =
 	"ALTER TABLE runs ADD COLUMN cgroup_placement TEXT;";
 
+/* Schema v3 (branch i12-samples): one row per sample. schema v1's samples
+ * table becomes sample_values (kept as it is: runs recorded before v3 stay
+ * readable without a rewrite, and single samples still go there); the rows,
+ * and the `samples` and `samples_named` views over both, are created by
+ * db_migrate_sample_rows (db-samples.c) because their text depends on
+ * SOAK_DB_SAMPLE_COLS. runs.samples_lost counts samples a run took but could
+ * not store (NULL: none). */
+static const char migrate_sample_rows[] =
+	"DROP VIEW samples_named;"
+	"ALTER TABLE samples RENAME TO sample_values;"
+	"CREATE TABLE sample_columns ("
+	"  run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  col       INTEGER NOT NULL,"
+	"  metric_id INTEGER NOT NULL REFERENCES metrics(id),"
+	"  PRIMARY KEY (run_id, col)"
+	") WITHOUT ROWID;"
+	"ALTER TABLE runs ADD COLUMN samples_lost INTEGER;";
+
 typedef struct {
 	int version;               /* the schema version this step produces */
 	const char *sql;           /* run first, may be NULL */
@@ -132,6 +150,7 @@ typedef struct {
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
 	{ 2, migrate_placement, NULL },   /* i8-place */
+	{ 3, migrate_sample_rows, db_migrate_sample_rows },   /* i12-samples */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool is_space(char c)
 {
@@ -50,8 +51,20 @@ static bool number(const char *p, const char *end, double *ret)
 	if (q < end && *q == '.')
 		for (q++; q < end && *q >= '0' && *q <= '9'; q++)
 			digits++;
-	if (!digits)
+	if (!digits) {
+		/* inf, infinity, nan (any case, signed) are reported as such, so the
+		 * caller can flag them instead of losing them silently. */
+		size_t m = (size_t)(end - q);
+		if ((m == 3 && !strncasecmp(q, "inf", 3)) || (m == 8 && !strncasecmp(q, "infinity", 8))) {
+			*ret = *p == '-' ? -INFINITY : INFINITY;
+			return true;
+		}
+		if (m == 3 && !strncasecmp(q, "nan", 3)) {
+			*ret = NAN;
+			return true;
+		}
 		return false;
+	}
 	if (q < end && (*q == 'e' || *q == 'E')) {
 		q++;
 		if (q < end && (*q == '+' || *q == '-'))
@@ -65,10 +78,7 @@ static bool number(const char *p, const char *end, double *ret)
 		return false;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	double v = strtod(buf, NULL);
-	if (!isfinite(v))
-		return false;
-	*ret = v;
+	*ret = strtod(buf, NULL);   /* 1e999 overflows to inf: flagged, not dropped */
 	return true;
 }
 
@@ -230,6 +240,8 @@ int soak_selfreport_syscalls(const char *tag, soak_sr_lookup_t lookup, void *arg
 		for (size_t k = 0; formats[f].sum[k]; k++) {
 			if (lookup(arg, tag, formats[f].sum[k], &v) < 0)
 				return -ENODATA;
+			if (!isfinite(v) || v < 0)
+				return -ERANGE;   /* a count cannot be negative or infinite */
 			total += v;
 		}
 		*ret = total;

@@ -5,7 +5,8 @@
  *     [TAG] key=value key=value ...
  *
  * TAG is [A-Za-z0-9_]+; a value is a decimal number (integer or float: 12,
- * -3, 0.5, 1e6); pairs whose value is not a number are ignored, and so is any
+ * -3, 0.5, 1e6) or inf/infinity/nan (reported as such, and 1e999 as inf, so
+ * that a consumer can flag them); pairs whose value is not a number are ignored, and so is any
  * text before the tag (the line may be interleaved with other output). A
  * second [TAG] on the same line starts a new tag. Every pair found yields
  * cb(arg, tag, key, value); the last value of a TAG.key wins (soak_sr_store
@@ -67,7 +68,8 @@ typedef int (*soak_sr_lookup_t)(void *arg, const char *tag, const char *key, dou
 
 /* The self-reported syscall total of a known format, from its counters:
  * SS_OS_STATS (hakmem): mmap_total + madvise. Returns 0, -ENOENT for a tag
- * that is not a known format, -ENODATA when a needed key was not reported. */
+ * that is not a known format, -ENODATA when a needed key was not reported,
+ * -ERANGE when one is negative, infinite or NaN (never summed). */
 int soak_selfreport_syscalls(const char *tag, soak_sr_lookup_t lookup, void *arg, double *ret);
 /* The first known format present (lookup succeeds for all its keys):
  * *ret_tag and *ret set, 0; or -ENOENT. */

@@ -246,9 +246,10 @@ static int add_note(soak_comparison_t *c, const char *fmt, ...)
 	return 0;
 }
 
+/* A run that lost samples is not a complete result, whatever its status. */
 static bool is_ok(const soak_run_result_t *r)
 {
-	return r->run.status && !strcmp(r->run.status, "ok");
+	return r->run.status && !strcmp(r->run.status, "ok") && r->run.samples_lost <= 0;
 }
 
 /* "ok x3, oom-killed x1" in order of first appearance. */

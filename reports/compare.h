@@ -140,11 +140,6 @@ void soak_compare_free(soak_comparison_t *c);
 /* Writes the comparison as "md", "json" or "csv". 0, -EINVAL (format), -EIO, -ENOMEM. */
 int soak_compare_emit(FILE *f, const soak_comparison_t *c, const char *format);
 
-/* Writes path atomically: emit(f, arg) into a temporary file in the same
- * directory, flushed and synced, then renamed over path; on any error the
- * temporary file is removed and path is untouched. err gets one line naming
- * the file. 0 or a negative errno (emit's, or the file system's). */
-int soak_compare_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg),
-			      const void *arg, char *err, size_t errlen);
+/* Output files are written with soak_write_atomic (soak/outfile.h). */
 
 #endif

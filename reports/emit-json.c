@@ -49,6 +49,7 @@ static bool run_fields(cJSON *j, const soak_run_result_t *r)
 				       : cJSON_AddNullToObject(j, "exit_code") != NULL);
 	ok = ok && (run->has_signal ? cJSON_AddNumberToObject(j, "signal", run->signal) != NULL
 				    : cJSON_AddNullToObject(j, "signal") != NULL);
+	ok = ok && cJSON_AddNumberToObject(j, "samples_lost", (double)run->samples_lost) != NULL;
 	ok = ok && put_str(j, "message", run->message) && put_str(j, "host", run->host) &&
 	     put_str(j, "kernel", run->kernel) && put_str(j, "suite_version", run->suite_version) &&
 	     put_str(j, "git_rev", run->git_rev) && put_str(j, "started_at", run->started_at) &&

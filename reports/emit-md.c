@@ -170,7 +170,13 @@ static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
 		char b[160], s[128];
 		notes |= r[i].partial || (run->message && *run->message) ||
 			 (run->allocator_path && *run->allocator_path);
-		if (r[i].partial)
+		if (r[i].partial && run->samples_lost > 0)
+			/* A gap, not an early end: the events say where (samples_lost). */
+			fprintf(f, "> **%s is partial**: %s; the figures cover the samples that were stored, "
+				"around the gap.%s%s\n", soak_result_name(&r[i], b, sizeof(b)),
+				soak_fmt_status(run, s, sizeof(s)), run->message ? " " : "",
+				run->message ? run->message : "");
+		else if (r[i].partial)
 			fprintf(f, "> **%s is partial**: %s; the figures cover the samples recorded "
 				"before it ended.%s%s\n", soak_result_name(&r[i], b, sizeof(b)),
 				soak_fmt_status(run, s, sizeof(s)), run->message ? " " : "",

@@ -1,10 +1,12 @@
 /* emit.c - the emitter table and helpers shared by the output formats. */
 #include "emit.h"
+#include "soak/text.h"
 
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -85,24 +87,37 @@ char *soak_fmt_status(const soak_run_t *r, char *buf, size_t len)
 	} else {
 		snprintf(buf, len, "%s", st);
 	}
+	/* Samples taken but not stored: the figures have a hole (schema v3). */
+	size_t n = strlen(buf);
+	if (r->samples_lost > 0 && n < len)
+		snprintf(buf + n, len - n, ", %lld samples lost", (long long)r->samples_lost);
 	return buf;
 }
 
+/* RFC 4180 quoting, plus: a cell that a spreadsheet would run as a formula
+ * (leading =, +, -, @, tab or CR) gets a leading ' (OWASP's CSV injection
+ * advice), and control characters other than newline become '?'. */
 void soak_csv_str(FILE *f, const char *s)
 {
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
+	bool formula = *s && strchr("=+-@\t\r", *s);
+	bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		fputc('"', f);
+	if (formula)
+		fputc('\'', f);
+	while (*s) {
+		size_t n;
 		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
+			fputs("\"\"", f), s++;
+		else if (*s != '\n' && soak_text_is_control(s, &n))
+			fputc('?', f), s += n;
+		else
+			fputc(*s++, f);
 	}
-	fputc('"', f);
+	if (quote)
+		fputc('"', f);
 }
 
 void soak_csv_num(FILE *f, double v)
@@ -114,13 +129,16 @@ void soak_csv_num(FILE *f, double v)
 void soak_md_cell(FILE *f, const char *s)
 {
 	fputs(" ", f);
-	for (; *s; s++) {
+	while (*s) {
+		size_t n;
 		if (*s == '|')
-			fputs("\\|", f);
+			fputs("\\|", f), s++;
 		else if (*s == '\n' || *s == '\r')
-			fputc(' ', f);
+			fputc(' ', f), s++;
+		else if (soak_text_is_control(s, &n))
+			fputc('?', f), s += n;   /* no escape sequence reaches a terminal */
 		else
-			fputc(*s, f);
+			fputc(*s++, f);
 	}
 	fputs(" |", f);
 }

@@ -60,10 +60,11 @@ int soak_result_load(soak_db_t *db, const soak_run_t *run, soak_result_loaded_t 
 		return -ENOMEM;
 	int rc;
 	l->in.run = run;
+	/* One scan of the run's sample rows for all metrics (db-samples.c). */
+	if ((rc = soak_db_series_many(db, run->id, soak_result_metrics, N_METRICS, 0, l->raw)) < 0)
+		goto fail;
 	for (size_t i = 0; i < N_METRICS; i++) {
 		const char *m = soak_result_metrics[i];
-		if ((rc = soak_db_series(db, run->id, m, 0, &l->raw[i])) < 0)
-			goto fail;
 		l->why[i] = reason_of(db, run->id, m);
 		l->series[i] = (soak_input_series_t){ .metric = m, .n = l->raw[i].n,
 						      .t = l->raw[i].t, .v = l->raw[i].v,

@@ -888,7 +888,7 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 	r->drift_k = o && o->drift_k ? o->drift_k : SOAK_RESULT_DRIFT_K;
 	r->warmup_s = warmup_of(in, r->warmup_source, sizeof(r->warmup_source));
 	r->steady_end_s = steady_end(in);
-	r->partial = !r->run.status || strcmp(r->run.status, "ok") != 0;
+	r->partial = !r->run.status || strcmp(r->run.status, "ok") != 0 || r->run.samples_lost > 0;
 
 	compute_extent(in, r);
 	compute_steps(in, r);

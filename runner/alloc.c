@@ -1,16 +1,15 @@
 /* alloc.c - the allocator registry; see alloc.h. */
 #include "alloc.h"
+#include "elfread.h"
+#include "soak/ini.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,20 +35,16 @@ static const char *const libdirs[] = {
 
 static int check_library(const char *path, soak_alloc_t *a, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "allocator %s: cannot open %s: %s", a->name, path, strerror(errno));
-		return -ENOENT;
-	}
-	Elf64_Ehdr eh;
 	struct stat st;
-	ssize_t n = read(fd, &eh, sizeof(eh));
-	int r = fstat(fd, &st);
-	close(fd);
-	if (r < 0 || !S_ISREG(st.st_mode) || n != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_type != ET_DYN) {
-		snprintf(err, errlen, "allocator %s: %s is not an ELF shared library", a->name, path);
+	int r = soak_elf_is_shared(path);
+	if (r == -EINVAL || (r == 0 && stat(path, &st) != 0)) {
+		snprintf(err, errlen, "allocator %s: %s is not an ELF shared library of this machine "
+			 "(or its headers are damaged)", a->name, path);
 		return -EINVAL;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "allocator %s: cannot open %s: %s", a->name, path, strerror(-r));
+		return -ENOENT;
 	}
 	if (!realpath(path, a->path))
 		snprintf(a->path, sizeof(a->path), "%s", path);
@@ -81,36 +76,62 @@ struct ini_find {
 	soak_alloc_t found;
 	bool hit;
 	const char *file;
-	void (*fn)(const char *name, const soak_alloc_t *a, const char *err, void *arg);
-	void *arg;
-	char bad[256];
+	/* listing: every [allocator.NAME] section in file order */
+	char (*names)[64];
+	size_t n_names, cap_names;
 };
 
-/* Sections [allocator.NAME] with keys path and env. */
-static int ini_cb(void *user, const char *section, const char *key, const char *value)
+/* Sections [allocator.NAME] with keys path and env; other sections belong to
+ * other readers of the same file (the gate's thresholds). */
+static int ini_cb(void *user, const char *section, const char *key, const char *value, int line,
+		  char *err, size_t errlen)
 {
+	(void)line;
 	struct ini_find *f = user;
 	if (strncmp(section, "allocator.", 10))
-		return 1;
+		return 0;
 	const char *name = section + 10;
+	if (!key) {
+		if (!*name) {
+			snprintf(err, errlen, "[allocator.] has no name: [allocator.NAME]");
+			return -EINVAL;
+		}
+		if (f->names && f->n_names < f->cap_names)
+			snprintf(f->names[f->n_names++], sizeof(f->names[0]), "%s", name);
+		return 0;
+	}
 	if (f->want && strcmp(name, f->want))
-		return 1;
+		return 0;
 	if (strcmp(f->found.name, name)) {
 		memset(&f->found, 0, sizeof(f->found));
 		snprintf(f->found.name, sizeof(f->found.name), "%s", name);
 		snprintf(f->found.source, sizeof(f->found.source), "%s", f->file);
 	}
-	if (!strcmp(key, "path"))
-		snprintf(f->found.path, sizeof(f->found.path), "%s", value);
-	else if (!strcmp(key, "env"))
-		snprintf(f->found.env, sizeof(f->found.env), "%s", value);
-	else {
-		snprintf(f->bad, sizeof(f->bad), "%s: unknown key '%s' in [%s] (known: path, env)",
-			 f->file, key, section);
-		return 0;
+	char *dst;
+	size_t cap;
+	if (!strcmp(key, "path")) {
+		dst = f->found.path;
+		cap = sizeof(f->found.path);
+	} else if (!strcmp(key, "env")) {
+		char **env = NULL;
+		int r = soak_env_split(value, &env, NULL, err, errlen);
+		if (r < 0)
+			return r;
+		soak_env_free(env);
+		dst = f->found.env;
+		cap = sizeof(f->found.env);
+	} else {
+		snprintf(err, errlen, "unknown key '%s' in [%s] (known: path, env)", key, section);
+		return -EINVAL;
 	}
+	if (strlen(value) >= cap) {
+		snprintf(err, errlen, "%s in [%s] is %zu bytes, more than the %zu this suite keeps",
+			 key, section, strlen(value), cap - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, value, strlen(value) + 1);
 	f->hit = true;
-	return 1;
+	return 0;
 }
 
 /* The INI files in lookup order; only existing ones. */
@@ -146,20 +167,7 @@ static int config_files(const char *config, char files[3][PATH_MAX])
 static int parse_ini(const char *file, struct ini_find *f, char *err, size_t errlen)
 {
 	f->file = file;
-	f->bad[0] = '\0';
-	int r = ini_parse(file, ini_cb, f);
-	if (r == -1) {
-		snprintf(err, errlen, "cannot read config %s: %s", file, strerror(errno));
-		return -ENOENT;
-	}
-	if (r != 0) {
-		if (f->bad[0])
-			snprintf(err, errlen, "%s", f->bad);
-		else
-			snprintf(err, errlen, "%s:%d: syntax error", file, r);
-		return -EINVAL;
-	}
-	return 0;
+	return soak_ini_parse_file(file, ini_cb, f, err, errlen);
 }
 
 static int from_config(const char *name, const char *config, soak_alloc_t *a, char *err, size_t errlen)
@@ -257,14 +265,15 @@ int soak_alloc_each(const char *config,
 	for (int i = 0; i < n; i++) {
 		/* Collect section names first, then resolve each one; a name an
 		 * earlier file registers is listed from that file only. */
-		FILE *fp = fopen(files[i], "re");
-		if (!fp)
+		char names[64][64];
+		struct ini_find lf = { .want = "", .names = names, .cap_names = 64 };
+		char why0[1024] = "";
+		if (parse_ini(files[i], &lf, why0, sizeof(why0)) < 0) {
+			fn(files[i], &(soak_alloc_t){ 0 }, why0, arg);
 			continue;
-		char line[1024];
-		while (fgets(line, sizeof(line), fp)) {
-			char name[64];
-			if (sscanf(line, " [allocator.%63[^]]]", name) != 1)
-				continue;
+		}
+		for (size_t j = 0; j < lf.n_names; j++) {
+			const char *name = names[j];
 			bool dup = false;
 			for (int k = 0; k < nseen && !dup; k++)
 				dup = !strcmp(seen[k], name);
@@ -273,62 +282,19 @@ int soak_alloc_each(const char *config,
 			if (nseen < 64)
 				snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
 			soak_alloc_t a = { 0 };
-			char why[512] = "";
+			char why[1024] = "";
 			int r = from_config(name, files[i], &a, why, sizeof(why));
 			if (r == -ENOENT && !why[0])
 				snprintf(why, sizeof(why), "not found");
 			fn(name, &a, why, arg);
 		}
-		fclose(fp);
 	}
 	return 0;
 }
 
 int soak_alloc_exports(const char *path, const char *sym)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(Elf64_Ehdr)) {
-		close(fd);
-		return -EINVAL;
-	}
-	size_t size = (size_t)st.st_size;
-	const unsigned char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
-	int r = -EINVAL;
-	const Elf64_Ehdr *eh = (const void *)m;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > size)
-		goto out;
-	const Elf64_Shdr *sh = (const void *)(m + eh->e_shoff);
-	r = 0;
-	for (unsigned i = 0; i < eh->e_shnum && r == 0; i++) {
-		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum)
-			continue;
-		const Elf64_Shdr *strs = &sh[sh[i].sh_link];
-		if (sh[i].sh_offset + sh[i].sh_size > size || strs->sh_offset + strs->sh_size > size)
-			break;
-		const Elf64_Sym *syms = (const void *)(m + sh[i].sh_offset);
-		size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
-		for (size_t k = 0; k < n; k++) {
-			unsigned type = ELF64_ST_TYPE(syms[k].st_info), bind = ELF64_ST_BIND(syms[k].st_info);
-			if (syms[k].st_shndx == SHN_UNDEF || syms[k].st_name >= strs->sh_size ||
-			    (type != STT_FUNC && type != STT_GNU_IFUNC) || (bind != STB_GLOBAL && bind != STB_WEAK))
-				continue;
-			const char *name = (const char *)(m + strs->sh_offset + syms[k].st_name);
-			if (!strncmp(name, sym, strs->sh_size - syms[k].st_name) && !strcmp(name, sym)) {
-				r = 1;
-				break;
-			}
-		}
-	}
-out:
-	munmap((void *)m, size);
-	return r;
+	return soak_elf_exports(path, sym);
 }
 
 bool soak_alloc_matches(const soak_alloc_t *a, const char *observed)

@@ -16,7 +16,7 @@
 typedef struct {
 	char name[64];
 	char path[PATH_MAX];     /* "" for system (no injection) */
-	char env[1024];          /* extra environment, "K=V K=V" */
+	char env[16384];         /* extra environment as written: A="x y" B=2 (soak_env_split) */
 	char source[PATH_MAX];   /* "built-in", "command line" or the INI file */
 	bool has_file;
 	int64_t size, mtime;

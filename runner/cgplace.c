@@ -4,6 +4,7 @@
  * (libcgroup 2.0.2 has no call for "enable controllers for children" nor for
  * moving the caller itself into a new leaf). */
 #include "cgplace.h"
+#include "cgroup-kill.h"
 #include "cgroup.h"
 
 #include <cjson/cJSON.h>
@@ -495,20 +496,36 @@ void soak_place_release(soak_place_t *p)
 		p->leaf[0] = '\0';
 }
 
-int soak_place_recover_json(const char *json)
+int soak_place_recover_json(const char *json, int64_t runner_pid, char *why, size_t whylen)
 {
+	why[0] = '\0';
 	cJSON *o = json ? cJSON_Parse(json) : NULL;
 	if (!o)
 		return -EINVAL;
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "leaf");
 	int r = 0;
-	if (cJSON_IsString(v) && v->valuestring[0]) {
-		const char *s = v->valuestring, *base = strrchr(s, '/');
-		/* Only a leaf the suite made: /sys/fs/cgroup/.../soak-runner-PID, no "..". */
-		if (base && !strncmp(base + 1, LEAF_PREFIX, strlen(LEAF_PREFIX)) &&
-		    !strncmp(s, V2_ROOT "/", strlen(V2_ROOT) + 1) && !strstr(s, "/../") &&
-		    !strstr(s, "/./") && rmdir(s) < 0 && errno != ENOENT)
+	if (v && !(cJSON_IsString(v) && !v->valuestring[0])) {
+		/* Only the leaf this run's runner made: <cgroup2 root>/.../soak-runner-<its pid>,
+		 * checked like the run's own cgroups (cgroup-kill.h); rmdir only. */
+		char name[64], roots[SOAK_CG_MAX_ROOTS][PATH_MAX], w[256] = "";
+		const char *rootv[SOAK_CG_MAX_ROOTS];
+		size_t n = soak_cg_default_roots(roots, SOAK_CG_MAX_ROOTS);
+		for (size_t i = 0; i < n; i++)
+			rootv[i] = roots[i];
+		snprintf(name, sizeof(name), LEAF_PREFIX "%lld", (long long)runner_pid);
+		r = !cJSON_IsString(v) ? (snprintf(w, sizeof(w), "is not a string"), -EPERM)
+		    : soak_cg_path_allowed(v->valuestring, rootv, n, name, w, sizeof(w));
+		if (r == 0)
+			r = soak_cg_dir_verify(v->valuestring, w, sizeof(w));
+		if (r == 0 && rmdir(v->valuestring) < 0 && errno != ENOENT) {
 			r = -errno;
+			snprintf(w, sizeof(w), "cannot be removed: %s", strerror(errno));
+		}
+		if (r == -ENOENT)
+			r = 0;
+		if (r < 0)
+			snprintf(why, whylen, "refused to touch the runner's leaf cgroup %.300s: it %s",
+				 cJSON_IsString(v) ? v->valuestring : "?", w);
 	}
 	cJSON_Delete(o);
 	return r;

@@ -22,6 +22,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -87,8 +88,10 @@ int soak_place_acquire(soak_place_t *p, const char *cgroup_parent, bool need_cpu
 void soak_place_release(soak_place_t *p);
 
 /* For a runner killed with -9: removes its leaf (named in the run record's
- * cgroup_paths JSON under "leaf") once it is empty. Never kills anything. */
-int soak_place_recover_json(const char *json);
+ * cgroup_paths JSON under "leaf") once it is empty. Never kills anything.
+ * The path passes the checks of cgroup-kill.h with the name
+ * soak-runner-<runner_pid>; else -EPERM and why says which and why. */
+int soak_place_recover_json(const char *json, int64_t runner_pid, char *why, size_t whylen);
 
 /* cgplace-systemd.c: asks the system (root) or user manager for a transient
  * scope `unit` with Delegate=yes holding this process, and waits for the job.

@@ -1,5 +1,6 @@
 /* cgroup.c - create, attach, read and remove a run's cgroups; see cgroup.h. */
 #include "cgroup.h"
+#include "cgroup-kill.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -343,47 +344,26 @@ int soak_cg_oom_kills(const soak_cg_t *cg, uint64_t *ret)
 	return 0;
 }
 
-/* Kills every process of a cgroup directory: cgroup.kill where the kernel has
- * it (cgroup2, 5.14+), else SIGKILL to each pid listed in cgroup.procs. */
-static void kill_dir(const char *dir)
-{
-	if (!dir[0])
-		return;
-	if (write_file(dir, "cgroup.kill", "1") == 0)
-		return;
-	char buf[8192];
-	if (read_file(dir, "cgroup.procs", buf, sizeof(buf)) < 0)
-		return;
-	for (char *s = strtok(buf, "\n"); s; s = strtok(NULL, "\n"))
-		kill((pid_t)atoi(s), SIGKILL);
-}
-
-/* rmdir succeeds once every task has exited (zombies leave the cgroup at exit). */
-static int remove_dir(const char *dir)
-{
-	if (!dir[0])
-		return 0;
-	for (int i = 0; i < 400; i++) {
-		if (rmdir(dir) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			return -errno;
-		kill_dir(dir);
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	return -EBUSY;
-}
-
 static int destroy_dirs(const char *mem, const char *cpu, const char *unified)
 {
-	kill_dir(unified);
-	kill_dir(mem);
-	kill_dir(cpu);
-	int r1 = remove_dir(unified);
-	int r2 = cpu && strcmp(cpu, unified) ? remove_dir(cpu) : 0;
-	int r3 = strcmp(mem, unified) ? remove_dir(mem) : 0;
+	soak_cg_kill_dir(unified);
+	soak_cg_kill_dir(mem);
+	soak_cg_kill_dir(cpu);
+	int r1 = soak_cg_remove_dir(unified);
+	int r2 = cpu && strcmp(cpu, unified) ? soak_cg_remove_dir(cpu) : 0;
+	int r3 = strcmp(mem, unified) ? soak_cg_remove_dir(mem) : 0;
 	return r1 ? r1 : r2 ? r2 : r3;
+}
+
+int soak_cg_kill(soak_cg_t *cg)
+{
+	/* On hybrid hosts the cgroup2 child holds every process: one cgroup.kill. */
+	if (cg->unified_created || cg->paths.mode == SOAK_CG_V2)
+		return soak_cg_kill_dir(cg->paths.unified_dir);
+	int n = cg->mem_created ? soak_cg_kill_dir(cg->paths.mem_dir) : 0;
+	if (cg->cpu_created)
+		soak_cg_kill_dir(cg->paths.cpu_dir);
+	return n;
 }
 
 int soak_cg_destroy(soak_cg_t *cg)
@@ -421,26 +401,4 @@ int soak_cg_paths_json(const soak_cg_t *cg, char *buf, size_t len)
 	int ok = cJSON_PrintPreallocated(o, buf, (int)len, 0);
 	cJSON_Delete(o);
 	return ok ? 0 : -ENOSPC;
-}
-
-/* Only directories the suite creates (".../soak-r<id>-...") are ever removed. */
-static const char *ours(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return "";
-	const char *base = strrchr(v->valuestring, '/');
-	if (!base || strncmp(base, "/soak-", 6) || strncmp(v->valuestring, "/sys/fs/cgroup/", 15))
-		return "";
-	return v->valuestring;
-}
-
-int soak_cg_destroy_json(const char *json)
-{
-	cJSON *o = json ? cJSON_Parse(json) : NULL;
-	if (!o)
-		return -EINVAL;
-	int r = destroy_dirs(ours(o, "memory"), ours(o, "cpu"), ours(o, "unified"));
-	cJSON_Delete(o);
-	return r;
 }

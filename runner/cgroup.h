@@ -48,9 +48,11 @@ int soak_cg_attach(soak_cg_t *cg, pid_t pid, char *err, size_t errlen);
 int soak_cg_oom_kills(const soak_cg_t *cg, uint64_t *ret);
 /* Kills whatever still runs in the cgroups and removes them. Safe to call twice. */
 int soak_cg_destroy(soak_cg_t *cg);
-/* JSON text of the directories (stored in the run record) and the reverse, for
- * removing the cgroups of a runner that died. */
+/* Kills every process in the run's cgroups (they stay); the number of
+ * processes that were there, or -errno. */
+int soak_cg_kill(soak_cg_t *cg);
+/* JSON text of the directories, stored in the run record. A runner that died
+ * leaves them behind: soak_cg_recover_json (cgroup-kill.h) removes them. */
 int soak_cg_paths_json(const soak_cg_t *cg, char *buf, size_t len);
-int soak_cg_destroy_json(const char *json);
 
 #endif

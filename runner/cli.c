@@ -1,13 +1,15 @@
 /* cli.c - helpers shared by the subcommands. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "cgroup-kill.h"
 #include "db.h"
+#include "run.h"
 #include "soakctl.h"
 
 void soak_err(const char *fmt, ...)
@@ -18,6 +20,12 @@ void soak_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int soak_exit_interrupted(void)
+{
+	int sig = soak_run_interrupt_signal;
+	return SOAK_EXIT_SIGNAL_BASE + (sig > 0 && sig < 64 ? sig : SIGINT);
 }
 
 int soak_cli_parse_id(const char *s, int64_t *ret)
@@ -31,18 +39,29 @@ int soak_cli_parse_id(const char *s, int64_t *ret)
 	return 0;
 }
 
-/* A runner that died left its cgroups (and maybe a worker, which PDEATHSIG
- * normally killed) behind: kill and remove them. */
+/* A runner that died left its cgroups (and maybe processes its sentinel
+ * did not get to) behind: kill and remove them. The paths come from the
+ * database, which may have been copied from anywhere: only directories that
+ * pass soak_cg_recover_json's checks for this run are touched. */
 static void remove_left_cgroups(const soak_run_t *r, void *arg)
 {
 	(void)arg;
-	if (r->cgroup_paths && soak_cg_destroy_json(r->cgroup_paths) < 0)
-		soak_err("run %lld: could not remove its cgroups %s", (long long)r->id, r->cgroup_paths);
+	char why[2048] = "";
+	if (!r->cgroup_paths || !strcmp(r->cgroup_paths, "{}"))
+		return;
+	int e = soak_cg_recover_json(r->cgroup_paths, r->uuid, NULL, 0, why, sizeof(why));
+	if (e < 0 && !why[0])
+		snprintf(why, sizeof(why), "cannot remove its cgroups: %s", strerror(-e));
 	/* Then the runner's own leaf (leaf-move, systemd-scope), now empty. A
 	 * systemd scope goes away by itself once nothing runs in it. */
-	else if (r->cgroup_paths && soak_place_recover_json(r->cgroup_paths) < 0)
-		soak_err("run %lld: could not remove the runner's leaf cgroup named in %s", (long long)r->id,
-			 r->cgroup_paths);
+	if (e == 0 && (e = soak_place_recover_json(r->cgroup_paths, r->runner_pid, why, sizeof(why))) < 0 &&
+	    !why[0])
+		snprintf(why, sizeof(why), "cannot remove the runner's leaf cgroup: %s", strerror(-e));
+	for (char *l = why, *nl; e < 0 && l; l = nl) {
+		if ((nl = strchr(l, '\n')))
+			*nl++ = '\0';
+		soak_err("run %lld: %s", (long long)r->id, l);
+	}
 }
 
 /* Marks runs of dead runners before any command looks at the database, so a

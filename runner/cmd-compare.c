@@ -20,6 +20,7 @@
 #include "result.h"
 #include "run.h"
 #include "soak/uuid.h"
+#include "soak/outfile.h"
 #include "soakctl.h"
 
 #define MAX_SLOTS 32
@@ -80,7 +81,8 @@ const soak_cmd_doc_t soak_doc_compare = {
 		    "soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
 		    "soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)",
 	.exit_status = "0 the comparison ran (whatever the verdicts), 2 usage or environment error, or a "
-		       "run got another allocator than it names (allocator-mismatch).",
+		       "run got another allocator than it names (allocator-mismatch), 130/143/129 interrupted by "
+		       "SIGINT/SIGTERM/SIGHUP (what was recorded is still reported).",
 };
 
 typedef struct {
@@ -289,7 +291,7 @@ static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co)
 	if (o->output) {
 		char err[512];
 		const void *arg[2] = { &cmp, o->format };
-		if (soak_compare_write_atomic(o->output, emit_cb, arg, err, sizeof(err)) < 0) {
+		if (soak_write_atomic(o->output, emit_cb, arg, err, sizeof(err)) < 0) {
 			soak_err("compare: %s", err);
 			rc = SOAK_EXIT_USAGE;
 		}
@@ -524,7 +526,8 @@ out:
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (!soak_run_interrupted)
+		soak_run_interrupt_signal = sig;
 	soak_run_interrupted = 1;
 }
 
@@ -747,6 +750,10 @@ int soak_cmd_compare(int argc, char **argv)
 		rc = from_db(&o, &ro);
 	} else {
 		rc = run_all(&o, &ro);
+		/* Interrupted: what was recorded is reported, but the command did not
+		 * do what it was asked, so `compare ... && next` must not go on. */
+		if (soak_run_interrupted)
+			rc = soak_exit_interrupted();
 	}
 out:
 	free(o.pos);

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "gate.h"
 #include "result.h"
+#include "soak/outfile.h"
 #include "soakctl.h"
 
 static const soak_opt_t gate_opts[] = {
@@ -186,7 +187,7 @@ static int write_outputs(const gate_opts_t *o, const soak_gate_report_t *rep)
 			continue;
 		char err[512];
 		out_t arg = { outs[i].fn, rep };
-		if (soak_compare_write_atomic(outs[i].path, emit_cb, &arg, err, sizeof(err)) < 0) {
+		if (soak_write_atomic(outs[i].path, emit_cb, &arg, err, sizeof(err)) < 0) {
 			soak_err("gate: %s", err);
 			return -EIO;
 		}

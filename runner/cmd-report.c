@@ -2,6 +2,7 @@
  * database, as Markdown, JSON or CSV. The figures come from reports/result.h;
  * this file only selects runs and writes the output. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "db.h"
 #include "emit.h"
 #include "result.h"
+#include "soak/outfile.h"
 #include "soakctl.h"
 
 static const soak_opt_t report_opts[] = {
@@ -125,8 +127,21 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 	return 0;
 }
 
-/* The output goes to FILE.tmp first and is renamed at the end, so a failed
- * report never leaves a half-written FILE behind. */
+typedef struct {
+	const soak_emitter_t *em;
+	const soak_run_result_t *res;
+	size_t n;
+	const soak_emit_opts_t *eo;
+} report_out_t;
+
+static int emit_cb(FILE *f, const void *arg)
+{
+	const report_out_t *o = arg;
+	return o->em->report(f, o->res, o->n, o->eo);
+}
+
+/* --output goes through soak_write_atomic: a failed report never leaves a
+ * half-written FILE, and nothing a symlink points at is written. */
 static int write_report(const report_opts_t *o, const soak_run_result_t *res, size_t n)
 {
 	const soak_emitter_t *em = soak_emitter_find(o->format);
@@ -139,29 +154,12 @@ static int write_report(const report_opts_t *o, const soak_run_result_t *res, si
 		}
 		return SOAK_EXIT_OK;
 	}
-	size_t len = strlen(o->output) + 8;
-	char *tmp = malloc(len);
-	if (!tmp)
-		return SOAK_EXIT_USAGE;
-	snprintf(tmp, len, "%s.tmp", o->output);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		soak_err("report: cannot write %s: %s", tmp, strerror(errno));
-		free(tmp);
+	report_out_t arg = { em, res, n, &eo };
+	char err[PATH_MAX + 128];
+	if (soak_write_atomic(o->output, emit_cb, &arg, err, sizeof(err)) < 0) {
+		soak_err("report: %s", err);
 		return SOAK_EXIT_USAGE;
 	}
-	int r = em->report(f, res, n, &eo);
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, o->output) != 0)
-		r = -errno;
-	if (r < 0) {
-		soak_err("report: writing %s failed: %s", o->output, strerror(-r));
-		unlink(tmp);
-		free(tmp);
-		return SOAK_EXIT_USAGE;
-	}
-	free(tmp);
 	return SOAK_EXIT_OK;
 }
 

@@ -1,6 +1,5 @@
 /* cmd-run.c - `soakctl run`: options table, parser (shared with compare), command. */
 #include <errno.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,7 +9,10 @@
 #include "cmdhelp.h"
 #include "run.h"
 #include "soak/parse.h"
+#include "soak/tpscan.h"
 #include "soakctl.h"
+
+#define SOAK_MEMORY_MAX_FLOOR (1024 * 1024)
 
 enum opt_type { O_STR, O_DURATION, O_SIZE, O_PCT, O_U32, O_FLAG };
 
@@ -144,7 +146,17 @@ static int set_opt(soak_run_opts_t *o, const struct run_opt *d, const char *v)
 			o->progress = false;
 		break;
 	}
-	if (r < 0)
+	/* The hint names the accepted form of this option's type. */
+	static const char *const forms[] = {
+		[O_DURATION] = "a number with one unit each, largest first: 90s, 5m, 2h30m, 250ms (at most 365d)",
+		[O_SIZE] = "a number with one unit: 64M, 1G, 512K, 1.5G, or max (less than 8388608T)",
+		[O_PCT] = "a percentage of one CPU: 50%, 150%",
+		[O_U32] = "a whole number below 2^32",
+	};
+	if (r < 0 && d->type < sizeof(forms) / sizeof(forms[0]) && forms[d->type])
+		soak_err("--%s %s: %s%s; give %s", n, v, r == -ERANGE ? "out of range" : "not a valid ",
+			 r == -ERANGE ? "" : d->arg, forms[d->type]);
+	else if (r < 0)
 		soak_err("--%s %s: not a valid %s", n, v, d->arg ? d->arg : "value");
 	return r;
 }
@@ -193,6 +205,17 @@ static int validate(const soak_run_opts_t *o)
 		return soak_err("--interval (%gs) is longer than --duration (%gs)", o->interval_s, o->duration_s), -EINVAL;
 	if (o->warmup_s >= o->duration_s)
 		return soak_err("--warmup (%gs) must be shorter than --duration (%gs)", o->warmup_s, o->duration_s), -EINVAL;
+	/* Measured: --memory-max 1 (the kernel rounds it to one page) OOM-kills
+	 * the worker before its first sample; 1M runs tiny_hot. */
+	if (o->has_memory_max && o->memory_max < SOAK_MEMORY_MAX_FLOOR)
+		return soak_err("--memory-max %llu bytes is below the floor of 1M: nothing starts in that "
+				"little memory (the worker is OOM-killed before its first sample); give 1M or "
+				"more", (unsigned long long)o->memory_max), -EINVAL;
+	/* The kernel refuses a CFS quota under 1 ms per period (EINVAL), and the
+	 * period is 100 ms: 1% of one CPU is the least a cgroup can get. */
+	if (o->has_cpu_max && o->cpu_max_pct < 1.0)
+		return soak_err("--cpu-max %g%% is below 1%%, the smallest CPU quota the kernel accepts "
+				"(1 ms per 100 ms period): give 1%% or more", o->cpu_max_pct), -EINVAL;
 	if (o->no_cgroup && (o->has_memory_max || o->has_swap_max || o->has_cpu_max))
 		return soak_err("--no-cgroup cannot enforce --memory-max/--swap-max/--cpu-max: drop one"), -EINVAL;
 	if (o->no_cgroup && o->cgroup_parent)
@@ -200,13 +223,9 @@ static int validate(const soak_run_opts_t *o)
 	if (o->tp_pattern && !o->repeat)
 		return soak_err("--tp-pattern applies to --workload exec --repeat only"), -EINVAL;
 	if (o->tp_pattern) {
-		regex_t re;
-		if (regcomp(&re, o->tp_pattern, REG_EXTENDED) != 0)
-			return soak_err("--tp-pattern '%s' is not a valid extended regular expression", o->tp_pattern), -EINVAL;
-		bool has_group = re.re_nsub >= 1;
-		regfree(&re);
-		if (!has_group)
-			return soak_err("--tp-pattern '%s' needs a group ( ) around the number", o->tp_pattern), -EINVAL;
+		char err[512];
+		if (soak_tp_pattern_check(o->tp_pattern, err, sizeof(err)) < 0)
+			return soak_err("%s", err), -EINVAL;
 	}
 	if (o->repeat && strcmp(o->workload, "exec"))
 		return soak_err("--repeat applies to --workload exec only"), -EINVAL;
@@ -260,7 +279,9 @@ const soak_cmd_doc_t soak_doc_run = {
 		    "soakctl run -w leak --memory-max 64M -d 30s\n"
 		    "soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400",
 	.exit_status = "0 run recorded (see its status), 2 usage or environment error, or the run got "
-		       "another allocator than it asked for (status allocator-mismatch).",
+		       "another allocator than it asked for (status allocator-mismatch) or the database could not "
+		       "store every sample (the run's samples_lost; stderr says how many), 130/143/129 interrupted by "
+		       "SIGINT/SIGTERM/SIGHUP (the run is kept, status interrupted).",
 };
 
 int soak_cmd_run(int argc, char **argv)
@@ -286,6 +307,7 @@ int soak_cmd_run(int argc, char **argv)
 	}
 	int64_t id = 0;
 	int r = soak_run_execute(db, &o, &id);
+	bool lost = r > 0;   /* recorded, but samples or final records were lost (said on stderr) */
 	soak_run_unplace(&o);
 	if (r < 0) {
 		soak_db_close(db);
@@ -303,5 +325,7 @@ int soak_cmd_run(int argc, char **argv)
 	if (o.verbose >= 0)
 		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
 		       o.db_path, id);
-	return mismatch ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
+	if (soak_run_interrupted)
+		return soak_exit_interrupted();
+	return mismatch || lost ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
 }

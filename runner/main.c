@@ -1,8 +1,11 @@
 /* main.c - soakctl: dispatches to the command table (commands.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmdhelp.h"
+#include "soak/text.h"
 #include "soakctl.h"
 
 static void usage(FILE *f)
@@ -10,8 +13,49 @@ static void usage(FILE *f)
 	soak_help_print(f, NULL, &soak_doc_soakctl);
 }
 
+/* stdout and stderr behind a filter that turns control characters into '?'
+ * (soak/text.h): labels, commands, worker messages and logs come from
+ * workloads and databases we do not trust. stderr stays unbuffered, stdout
+ * line-buffered on a terminal. */
+static FILE *orig_stdout, *orig_stderr;
+
+/* At exit the filters are flushed, closed (freeing them) and the real
+ * streams put back for anything that still prints. */
+static void unfilter_std_streams(void)
+{
+	if (stdout != orig_stdout) {
+		FILE *f = stdout;
+		stdout = orig_stdout;
+		fclose(f);
+	}
+	if (stderr != orig_stderr) {
+		FILE *f = stderr;
+		stderr = orig_stderr;
+		fclose(f);
+	}
+}
+
+static void filter_std_streams(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	orig_stdout = stdout;
+	orig_stderr = stderr;
+	FILE *o = soak_text_filter_fd(STDOUT_FILENO), *e = soak_text_filter_fd(STDERR_FILENO);
+	if (o) {
+		setvbuf(o, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+		stdout = o;
+	}
+	if (e) {
+		setvbuf(e, NULL, _IONBF, 0);
+		stderr = e;
+	}
+	atexit(unfilter_std_streams);
+}
+
 int main(int argc, char **argv)
 {
+	filter_std_streams();
 	if (argc < 2) {
 		usage(stderr);
 		return SOAK_EXIT_USAGE;

@@ -126,7 +126,9 @@ void soak_man_print(FILE *f, const char *name, const soak_cmd_doc_t *doc)
 		name ? " " : "", name ? name : "");
 	fputs(".TH ", f);
 	roff_str(f, title);
-	fprintf(f, " 1 \"\" \"soak %s\" \"soak manual\"\n.SH NAME\n", SOAK_VERSION);
+	/* .nh .ad l: no hyphenation, ragged right, so option names and paths
+	 * stay whole (what pandoc and asciidoctor emit too). */
+	fprintf(f, " 1 \"\" \"soak %s\" \"soak manual\"\n.nh\n.ad l\n.SH NAME\n", SOAK_VERSION);
 	roff_str(f, page);
 	fputs(" \\- ", f);
 	roff_str(f, e ? e->summary : "soak and stability tests for memory allocators");
@@ -163,10 +165,12 @@ void soak_man_print(FILE *f, const char *name, const soak_cmd_doc_t *doc)
 		      ".SH FILES\n.TP\n\\fI./soak.db\\fR\nthe default database (\\-\\-db)\n"
 		      ".TP\n\\fI./soak.ini\\fR\nallocator registry (\\-\\-config)\n", f);
 	if (!name) {
-		fputs(".TP\n\\fI", f);
-		roff_str(f, SOAK_DOCDIR "/");
-		fputs("\\fR\nREADME, docs/ (metrics, schema, workloads, probes, compare and gate methods, "
-		      "install) and examples/ (soak.ini, gate.ini)\n", f);
+		fputs(".TP\n\\fIshare/doc/soak/\\fR\n", f);
+		roff_str(f, "below the installation prefix (/usr/share/doc/soak from the .deb, "
+			    "/usr/local/share/doc/soak after a default cmake --install): README, docs/ "
+			    "(metrics, schema, workloads, probes, compare and gate methods, install) and "
+			    "examples/ (soak.ini, gate.ini)");
+		fputc('\n', f);
 	}
 	fputs(".SH SEE ALSO\n", f);
 	bool first = true;

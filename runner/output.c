@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void soak_output_init(soak_output_t *o, const char *name, int fd,
@@ -48,15 +49,31 @@ long soak_output_pump(soak_output_t *o)
 	return n;
 }
 
-void soak_output_drain(soak_output_t *o, int timeout_ms)
+static double now_ms(void)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+int soak_output_drain(soak_output_t *o, int idle_ms)
+{
+	double end = now_ms() + SOAK_DRAIN_MAX_MS;
+	size_t bytes = 0;
 	while (o->fd >= 0) {
+		double left = end - now_ms();
+		if (left <= 0 || bytes >= SOAK_DRAIN_MAX_BYTES)
+			return -EAGAIN;
 		struct pollfd p = { .fd = o->fd, .events = POLLIN };
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return;
-		if (soak_output_pump(o) == 0)
-			return;
+		if (poll(&p, 1, left < idle_ms ? (int)left + 1 : idle_ms) <= 0)
+			return left < idle_ms ? -EAGAIN : 0;
+		long n = soak_output_pump(o);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			bytes += (size_t)n;
 	}
+	return 0;
 }
 
 void soak_output_free(soak_output_t *o)

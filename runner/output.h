@@ -25,8 +25,13 @@ void soak_output_init(soak_output_t *o, const char *name, int fd,
 		      void (*on_data)(const char *, size_t, void *), void *arg);
 /* Reads what is available now; returns bytes read, 0 at EOF (fd closed), -errno. */
 long soak_output_pump(soak_output_t *o);
-/* Reads until EOF or no data arrives for timeout_ms. */
-void soak_output_drain(soak_output_t *o, int timeout_ms);
+/* Reads until EOF or no data arrives for idle_ms, but never longer than
+ * SOAK_DRAIN_MAX_MS nor more than SOAK_DRAIN_MAX_BYTES: a process that keeps
+ * the pipe open and writing cannot hold the runner. Returns 0, or -EAGAIN
+ * when it stopped at a bound with the stream still open. */
+#define SOAK_DRAIN_MAX_MS 1000
+#define SOAK_DRAIN_MAX_BYTES (4 * 1024 * 1024)
+int soak_output_drain(soak_output_t *o, int idle_ms);
 void soak_output_free(soak_output_t *o);
 
 #endif

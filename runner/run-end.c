@@ -25,25 +25,47 @@ void run_feed_selfreport(const char *data, size_t len, void *arg)
 	soak_selfreport_feed(arg, data, len);
 }
 
+/* A failed final write: the commit may still succeed without it. */
+static void chk(run_t *r, int e)
+{
+	if (e < 0)
+		r->store_failed = true;
+}
+
 static void run_store_selfreport(run_t *r)
 {
 	soak_selfreport_flush(&r->sr_out);
 	soak_selfreport_flush(&r->sr_err);
 	char name[3 * SOAK_SR_NAME_MAX];
 	for (size_t i = 0; i < r->sr.n; i++) {
-		snprintf(name, sizeof(name), "selfreport.%s.%s", r->sr.e[i].tag, r->sr.e[i].key);
-		soak_db_value(r->db, r->id, name, r->sr.e[i].value, true, NULL);
+		const soak_sr_entry_t *e = &r->sr.e[i];
+		snprintf(name, sizeof(name), "selfreport.%s.%s", e->tag, e->key);
+		/* A counter the workload reported as negative, inf or nan is kept
+		 * as unavailable with the reason, never stored or summed. */
+		if (!isfinite(e->value) || e->value < 0) {
+			char why[256];
+			snprintf(why, sizeof(why), "the workload reported %s=%g: a counter cannot be "
+				 "negative or non-finite", e->key, e->value);
+			chk(r, soak_db_value(r->db, r->id, name, 0, false, why));
+			chk(r, soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_invalid", why));
+		} else {
+			chk(r, soak_db_value(r->db, r->id, name, e->value, true, NULL));
+		}
 		double total;
 		/* One syscall total per known format (e.g. SS_OS_STATS: mmap_total + madvise). */
-		if ((i == 0 || strcmp(r->sr.e[i].tag, r->sr.e[i - 1].tag)) &&
-		    soak_selfreport_syscalls(r->sr.e[i].tag, soak_sr_store_get, &r->sr, &total) == 0) {
-			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", r->sr.e[i].tag);
-			soak_db_value(r->db, r->id, name, total, true, NULL);
+		if (i == 0 || strcmp(e->tag, r->sr.e[i - 1].tag)) {
+			int sr = soak_selfreport_syscalls(e->tag, soak_sr_store_get, &r->sr, &total);
+			snprintf(name, sizeof(name), "selfreport.%s.syscalls_total", e->tag);
+			if (sr == 0)
+				chk(r, soak_db_value(r->db, r->id, name, total, true, NULL));
+			else if (sr == -ERANGE)
+				chk(r, soak_db_value(r->db, r->id, name, 0, false, "a counter it sums was reported "
+					      "negative or non-finite (see the selfreport_invalid event)"));
 		}
 	}
 	if (r->sr.dropped)
-		soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
-			      "more than 256 distinct TAG.key counters: the rest were not stored");
+		chk(r, soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
+			      "more than 256 distinct TAG.key counters: the rest were not stored"));
 }
 
 /* ---- end of run ---- */
@@ -63,12 +85,19 @@ static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_ex
 		   oom_after > r->oom_before;
 	if (r->mismatch)
 		return "allocator-mismatch";
-	if (oom && *has_sig && *sig == SIGKILL)
+	/* Anywhere in the cgroup, whatever exit code a wrapper made of it
+	 * (sh -c turns the SIGKILL into exit 137). */
+	if (oom)
 		return "oom-killed";
 	if (soak_run_interrupted)
 		return "interrupted";
 	if (r->killed_after_grace)
 		return "timed-out";
+	/* Stopped by the runner at its duration (exec: SIGTERM to its group):
+	 * that is how such a run ends, not a crash. A wrapper that reports the
+	 * SIGTERM as exit 128+15 stopped the same way. */
+	if (r->sent_sigterm && ((*has_sig && *sig == SIGTERM) || (!*has_sig && *exit_code == 128 + SIGTERM)))
+		return "ok";
 	if (*has_sig)
 		return "crashed";
 	if (*exit_code == 0)
@@ -76,6 +105,38 @@ static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_ex
 	if (*exit_code == SOAK_WORKER_EXIT_VERIFY && r->shm)
 		return "verify-failed";
 	return "failed";
+}
+
+/* Samples that were taken but could not be stored: the run's samples_lost, an
+ * event with the gap, the run's message and a line on stderr. */
+static void run_note_lost(run_t *r, bool *bad)
+{
+	run_store_t *s = &r->store;
+	char d[300];
+	if (!s->lost && !*bad)
+		return;
+	if (s->lost) {
+		snprintf(d, sizeof(d), "%llu of %zu samples were lost between t=%.1f s and t=%.1f s: the database "
+			 "could not store them (%.180s)", (unsigned long long)s->lost, r->nsamples, s->lost_t0,
+			 s->lost_t1, s->fail_msg[0] ? s->fail_msg : "buffer full");
+		/* The flush records these itself when it succeeds; here they are retried once. */
+		if (s->gap_n) {
+			char g[200];
+			snprintf(g, sizeof(g), "%llu samples from t=%.3f s to t=%.3f s could not be stored",
+				 (unsigned long long)s->gap_n, s->gap_t0, s->gap_t1);
+			if (soak_db_event(r->db, r->id, s->gap_t0, "samples_lost", g) < 0)
+				*bad = true;
+		}
+		if (soak_db_run_set_samples_lost(r->db, r->id, (int64_t)s->lost) < 0 || soak_db_commit(r->db) < 0) {
+			*bad = true;
+			soak_db_rollback(r->db);
+		}
+	} else {
+		snprintf(d, sizeof(d), "some final records of the run were lost: %.200s", soak_db_errmsg(r->db));
+	}
+	soak_err("run %" PRId64 ": %s", r->id, d);
+	size_t len = strlen(r->message);
+	snprintf(r->message + len, sizeof(r->message) - len, "%s%s", len ? "; " : "", d);
 }
 
 void run_finish(run_t *r)
@@ -86,15 +147,27 @@ void run_finish(run_t *r)
 	run_steps_read(r);
 	run_progress(r, t, true);
 	run_store_latency(r, t);
-	soak_output_drain(&r->out, 200);
-	soak_output_drain(&r->err, 200);
+	/* Whatever the command left running holds its output pipes: kill it
+	 * first, then drain (bounded in time and bytes all the same). */
+	run_kill_leftovers(r, t);
+	if (soak_output_drain(&r->out, 200) < 0 || soak_output_drain(&r->err, 200) < 0)
+		run_event(r, t, "output_truncated",
+			  "output still arriving after the command ended: stopped reading (1 s or 4 MiB per stream)");
 	if (!r->verified)
 		run_verify_allocator(r);
 	if (!r->verified && !r->mismatch && r->alloc.path[0]) {
 		char d[160];
 		snprintf(d, sizeof(d), "the command exited before its memory maps showed %.100s", r->alloc.name);
-		soak_db_event(r->db, r->id, t, "allocator_unverified", d);
-		soak_db_run_set_observed(r->db, r->id, "unverified: exited before it could be checked");
+		run_event(r, t, "allocator_unverified", d);
+		run_observed(r, "unverified: exited before it could be checked");
+	}
+	/* Everything the loop queued; from here on writes may wait for the lock. */
+	bool bad = run_store_final(r) < 0;
+	if (r->store.ev_dropped) {
+		char d[96];
+		snprintf(d, sizeof(d), "%llu events of the loop could not be queued (more than %d between two writes)",
+			 (unsigned long long)r->store.ev_dropped, SOAK_STORE_EVENTS);
+		chk(r, soak_db_event(r->db, r->id, t, "events_dropped", d));
 	}
 	run_store_selfreport(r);
 
@@ -102,11 +175,15 @@ void run_finish(run_t *r)
 	bool has_code, has_sig;
 	const char *status = run_classify(r, &code, &sig, &has_code, &has_sig);
 	if (!strcmp(status, "oom-killed"))
-		soak_db_event(r->db, r->id, t, "oom_kill", "the cgroup's oom_kill counter rose");
+		chk(r, soak_db_event(r->db, r->id, t, "oom_kill", "the cgroup's oom_kill counter rose"));
+	if (!strcmp(status, "oom-killed") && !r->message[0] && !(has_sig && sig == SIGKILL))
+		snprintf(r->message, sizeof(r->message), "the kernel's OOM killer killed a process in the "
+			 "run's cgroup; the command then %s %d", has_sig ? "died of signal" : "exited with code",
+			 has_sig ? sig : code);
 	if (has_sig) {
 		char d[64];
 		snprintf(d, sizeof(d), "worker killed by %s", strsignal(sig));
-		soak_db_event(r->db, r->id, t, "signal", d);
+		chk(r, soak_db_event(r->db, r->id, t, "signal", d));
 	}
 	if (!r->message[0] && r->shm && r->shm->message[0])
 		snprintf(r->message, sizeof(r->message), "%.255s", r->shm->message);
@@ -116,25 +193,44 @@ void run_finish(run_t *r)
 	/* The worker's own peak: its cgroup's high-water mark, never our rusage. */
 	double peak;
 	if (run_last_value(r, "cg_mem_peak_bytes", &peak))
-		soak_db_value(r->db, r->id, "peak_rss_bytes", peak, true, NULL);
+		chk(r, soak_db_value(r->db, r->id, "peak_rss_bytes", peak, true, NULL));
 	else
-		soak_db_value(r->db, r->id, "peak_rss_bytes", 0, false,
-			      "no memory cgroup: see the sampled rss_bytes maximum");
+		chk(r, soak_db_value(r->db, r->id, "peak_rss_bytes", 0, false,
+			      "no memory cgroup: see the sampled rss_bytes maximum"));
 	if (r->nsamples) {
-		soak_db_value(r->db, r->id, "runner.jitter_mean_s", r->jitter_sum / (double)r->nsamples, true, NULL);
-		soak_db_value(r->db, r->id, "runner.jitter_max_s", r->jitter_max, true, NULL);
+		chk(r, soak_db_value(r->db, r->id, "runner.jitter_mean_s", r->jitter_sum / (double)r->nsamples, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.jitter_max_s", r->jitter_max, true, NULL));
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
 		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
 			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-		soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL);
-		soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL);
+		chk(r, soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL));
+		/* Where it goes: the probes' reads, and the flushes to the database. */
+		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_s", r->probe_cpu_s, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_s", r->store_cpu_s, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.flushes", (double)r->nflushes, true, NULL));
+		int ok1 = 0, ok2 = 0;
+		double p1 = r->probe_cpu_hist ? soak_hist_quantile(r->probe_cpu_hist, 0.5, &ok1) : 0;
+		double p2 = r->store_cpu_hist ? soak_hist_quantile(r->store_cpu_hist, 0.5, &ok2) : 0;
+		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_p50_s", p1 * 1e-9, ok1, ok1 ? NULL : "no tick"));
+		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_p50_s", p2 * 1e-9, ok2, ok2 ? NULL : "no flush"));
 	}
-	soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0);
-	soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0);
-	soak_db_commit(r->db);
-	soak_db_run_end(r->db, r->id, status, has_code ? &code : NULL, has_sig ? &sig : NULL,
-			r->message[0] ? r->message : NULL);
+	chk(r, soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0));
+	chk(r, soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0));
+	bad |= r->store_failed;
+	if (soak_db_commit(r->db) < 0) {
+		bad = true;
+		soak_db_rollback(r->db);
+	}
+	run_note_lost(r, &bad);
+	if (soak_db_run_end(r->db, r->id, status, has_code ? &code : NULL, has_sig ? &sig : NULL,
+			    r->message[0] ? r->message : NULL) < 0) {
+		bad = true;
+		soak_err("run %" PRId64 ": its end could not be recorded (%s); the next soakctl command marks it "
+			 "incomplete", r->id, soak_db_errmsg(r->db));
+	}
+	r->store_failed = bad || r->store.lost > 0;
 	if (r->o->verbose >= 0)
 		fprintf(stderr, "soakctl: run %" PRId64 " %s%s%s\n", r->id, status,
 			r->message[0] ? ": " : "", r->message);

@@ -15,10 +15,12 @@
 
 #include "alloc.h"
 #include "cgroup.h"
+#include "guard.h"
 #include "output.h"
 #include "probe.h"
 #include "run.h"
 #include "selfreport.h"
+#include "soak/hist.h"
 #include "soak/shm.h"
 #include "spawn.h"
 
@@ -36,10 +38,45 @@ typedef struct {
 	char (*reasons)[SOAK_REASON_MAX];
 } probe_slot_t;
 
+/* run-store.c: what the loop queues for the database. */
+#define SOAK_STORE_EVENTS 64
+typedef struct {
+	double t;
+	char kind[32];
+	char detail[256];
+	bool has_detail;
+} run_pending_event_t;
+
+typedef struct {
+	size_t ncols;                 /* metrics with a column (available for the run) */
+	const double **src;           /* per column: the probe's value ... */
+	const bool **ok;              /* ... and its valid flag */
+	double *ring;                 /* cap rows of (t, ncols values) */
+	size_t cap, head, n;          /* pending rows: head .. head+n-1 (mod cap) */
+	run_pending_event_t ev[SOAK_STORE_EVENTS];
+	size_t nev;
+	uint64_t ev_dropped;
+	char observed[4096];
+	bool observed_pending;
+	soak_hist_t *hist[2];         /* latency: warm-up end, latest */
+	double hist_t[2];
+	bool hist_pending[2], hist_stored;
+	struct { double t, v[4]; } steps[SOAK_MAX_STEPS];
+	size_t nsteps;
+	uint64_t lost;                /* samples taken but never stored */
+	double lost_t0, lost_t1;      /* the first and the last of them */
+	uint64_t gap_n;               /* lost since the last successful flush */
+	double gap_t0, gap_t1;
+	bool failing, warned;         /* the last flush failed; said so */
+	double fail_since;
+	char fail_msg[512];
+} run_store_t;
+
 typedef struct {
 	const soak_run_opts_t *o;
 	soak_db_t *db;
 	int64_t id;
+	char uuid[40];          /* the run's uuid, made before its cgroups (their name) */
 	soak_alloc_t alloc;
 	soak_cg_t cg;
 	soak_shm_t *shm;
@@ -55,7 +92,10 @@ typedef struct {
 	uint64_t oom_before;
 	bool have_oom_before;
 	/* end state */
+	soak_guard_t guard;     /* the sentinel (guard.h) */
 	bool stop_sent, killed_after_grace, mismatch, warmup_done, verified;
+	bool sent_sigterm;      /* the stop was SIGTERM to the command's group (exec) */
+	int stop_by_signal;     /* the runner's stop came from this signal (0: duration) */
 	double stop_at;
 	int wstatus;
 	bool reaped;
@@ -63,15 +103,24 @@ typedef struct {
 	/* exec --repeat: step metrics and the last step read */
 	int64_t step_ids[4];
 	uint64_t steps_seen;
+	run_store_t store;
+	bool store_failed;      /* a final write or commit failed */
 	/* measurements of the runner itself */
 	size_t nsamples;
 	double jitter_sum, jitter_max;
+	double probe_cpu_s, store_cpu_s;   /* runner CPU in the probes, in the flushes */
+	/* Their distributions (ns per tick, per flush): medians resist the
+	 * contention of a shared host, which inflates the totals. */
+	soak_hist_t *probe_cpu_hist, *store_cpu_hist;
+	size_t nflushes;
 	int last_progress_len;
 	double last_progress, progress_rss, progress_ops;
 } run_t;
 
 /* CLOCK_MONOTONIC in seconds. */
 double run_now(void);
+/* This thread's CPU time in seconds (where the runner's CPU goes). */
+double run_cpu_now(void);
 
 /* run-probes.c */
 void run_probes_register(run_t *r);
@@ -82,8 +131,22 @@ void run_probes_sample(run_t *r, double t);
 void run_probes_close(run_t *r);
 /* The last sampled value of a metric, if valid. */
 bool run_last_value(const run_t *r, const char *name, double *ret);
-/* Stores the merged latency histogram of all worker threads at time t. */
+
+/* run-store.c: the write path of the loop; nothing here waits for the db. */
+int run_store_init(run_t *r);
+void run_store_free(run_t *r);
+/* Queues this tick's probe values (after run_probes_sample). */
+void run_store_tick(run_t *r, double t);
+/* Queue an event, the observed allocator, one exec step's four values. */
+void run_event(run_t *r, double t, const char *kind, const char *detail);
+void run_observed(run_t *r, const char *observed);
+void run_step_sample(run_t *r, double t, const double v[4]);
+/* Queues the merged latency histogram of all worker threads at time t. */
 void run_store_latency(run_t *r, double t);
+/* Writes and commits everything queued; on failure keeps it queued. */
+int run_store_flush(run_t *r);
+/* After the loop: flush with retries; what cannot be stored counts as lost. */
+int run_store_final(run_t *r);
 
 /* run-live.c */
 void run_progress(run_t *r, double t, bool final);
@@ -92,6 +155,12 @@ void run_verify_exec_early(run_t *r);
 void run_steps_register(run_t *r);
 void run_steps_read(run_t *r);
 bool run_try_reap(run_t *r);
+/* Kills whatever the run's command left running (its cgroup, or without one
+ * its session); records how many there were. */
+void run_kill_leftovers(run_t *r, double t);
+/* Reads signals still queued on sfd after the loop (they count as an interrupt
+ * of the command, not of the run that already ended). */
+void run_drain_signals(int sfd);
 /* Samples until the worker is reaped; sfd is the signalfd of SIGINT/TERM/CHLD/HUP. */
 int run_loop(run_t *r, int sfd);
 

@@ -44,7 +44,9 @@ void run_progress(run_t *r, double t, bool final)
 	}
 	r->last_progress = t;
 	int pad = r->last_progress_len > n ? r->last_progress_len - n : 0;
-	fprintf(stderr, "%s%*s%s", line, pad, "", final ? "\n" : "");
+	/* Straight to fd 2: the line's own \r must pass the control-character
+	 * filter on stderr (it holds only numbers we formatted). */
+	dprintf(STDERR_FILENO, "%s%*s%s", line, pad, "", final ? "\n" : "");
 	r->last_progress_len = n;
 }
 
@@ -73,7 +75,7 @@ void run_verify_allocator(run_t *r)
 		if (!r->alloc.path[0]) {
 			snprintf(observed, sizeof(observed), "system (no injection)");
 			r->verified = true;
-			soak_db_run_set_observed(r->db, r->id, observed);
+			run_observed(r, observed);
 			return;
 		}
 		int m = soak_runinfo_maps_has(r->child.pid, r->alloc.path);
@@ -91,13 +93,13 @@ void run_verify_allocator(run_t *r)
 				 r->alloc.path, r->o->wl_argv[0], SOAK_EXEC_VERIFY_S);
 			soak_err("%s", r->message);
 			kill(r->child.pid, SIGKILL);
-			soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+			run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
 			r->verified = true;
 			return;
 		}
 		snprintf(observed, sizeof(observed), "%s", r->alloc.path);
 	}
-	soak_db_run_set_observed(r->db, r->id, observed);
+	run_observed(r, observed);
 	if (!r->mismatch && r->shm && !soak_alloc_matches(&r->alloc, observed)) {
 		r->mismatch = true;
 		snprintf(r->message, sizeof(r->message),
@@ -107,7 +109,7 @@ void run_verify_allocator(run_t *r)
 	if (r->mismatch) {
 		soak_err("%s", r->message);
 		kill(r->child.pid, SIGKILL);
-		soak_db_event(r->db, r->id, run_now() - r->t0, "allocator_mismatch", r->message);
+		run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
 	}
 	r->verified = true;
 }
@@ -138,7 +140,7 @@ void run_steps_read(run_t *r)
 		char d[96];
 		snprintf(d, sizeof(d), "%llu steps ended between two samples; only the last %d are kept",
 			 (unsigned long long)(n - r->steps_seen), SOAK_MAX_STEPS);
-		soak_db_event(r->db, r->id, run_now() - r->t0, "steps_dropped", d);
+		run_event(r, run_now() - r->t0, "steps_dropped", d);
 		r->steps_seen = n - SOAK_MAX_STEPS;
 	}
 	for (uint64_t k = r->steps_seen + 1; k <= n; k++) {
@@ -147,13 +149,12 @@ void run_steps_read(run_t *r)
 			continue;
 		double t = st->end_mono_s - r->t0;
 		double v[4] = { st->wall_s, st->exit_code, (double)st->maxrss_bytes, st->throughput };
-		for (int i = 0; i < 4; i++)
-			soak_db_sample(r->db, r->id, r->step_ids[i], t, v[i], !isnan(v[i]));
+		run_step_sample(r, t, v);
 		if (st->exit_code != 0) {
 			char d[96];
 			snprintf(d, sizeof(d), "step %llu exited %d%s%s", (unsigned long long)k, st->exit_code,
 				 st->signal ? " by " : "", st->signal ? strsignal(st->signal) : "");
-			soak_db_event(r->db, r->id, t, "step_failed", d);
+			run_event(r, t, "step_failed", d);
 		}
 	}
 	r->steps_seen = n;
@@ -166,7 +167,50 @@ bool run_try_reap(run_t *r)
 	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
 	if (p == r->child.pid)
 		r->reaped = true;
+	/* Without cgroups the runner is a subreaper: orphans of the command are
+	 * our children now; reap them as they exit. */
+	int st;
+	while (r->o->no_cgroup && (p = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (p == r->child.pid) {
+			r->wstatus = st;
+			r->reaped = true;
+		} else if (p == r->guard.pid) {
+			r->guard.pid = -1;
+		}
+	}
 	return r->reaped;
+}
+
+void run_kill_leftovers(run_t *r, double t)
+{
+	int n;
+	if (r->cg.paths.mode != SOAK_CG_NONE) {
+		n = soak_cg_kill(&r->cg);
+	} else {
+		/* Reap the workload first: the tree kill reaps every child. */
+		for (int i = 0; i < 200 && !run_try_reap(r); i++) {
+			kill(r->child.pid, SIGKILL);
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		n = soak_guard_kill_tree(r->child.pid, r->guard.pid);
+	}
+	if (n > 0) {
+		char d[160];
+		snprintf(d, sizeof(d), "%d process%s the command left running %s killed", n, n == 1 ? "" : "es",
+			 n == 1 ? "was" : "were");
+		run_event(r, t, "leftovers_killed", d);
+	}
+}
+
+void run_drain_signals(int sfd)
+{
+	struct signalfd_siginfo si;
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo != SIGCHLD && !soak_run_interrupted) {
+			soak_run_interrupted = 1;
+			soak_run_interrupt_signal = (int)si.ssi_signo;
+		}
 }
 
 /* An external command is checked as soon as it runs: its memory maps are
@@ -194,11 +238,17 @@ static void run_request_stop(run_t *r, double t, const char *why)
 		return;
 	r->stop_sent = true;
 	r->stop_at = t;
-	if (r->shm)
+	if (r->shm) {
 		__atomic_store_n(&r->shm->stop, 1, __ATOMIC_RELEASE);
-	else
-		kill(r->child.pid, SIGTERM);
-	soak_db_event(r->db, r->id, t, "stop_requested", why);
+	} else {
+		/* The command leads its own process group (spawn.c): a wrapper
+		 * (sh -c CMD) and what it runs get the SIGTERM together. The
+		 * group cannot be reused while its unreaped leader holds it. */
+		if (kill(-r->child.pid, SIGTERM) < 0)
+			kill(r->child.pid, SIGTERM);
+		r->sent_sigterm = true;
+	}
+	run_event(r, t, "stop_requested", why);
 	if (r->o->verbose > 0)
 		fprintf(stderr, "soakctl: stop requested (%s) at %.2fs\n", why, t);
 }
@@ -211,10 +261,12 @@ static void run_handle_signal(run_t *r, int sig, double t)
 	snprintf(d, sizeof(d), "runner got %s", strsignal(sig));
 	if (!soak_run_interrupted) {
 		soak_run_interrupted = 1;
-		soak_db_event(r->db, r->id, t, "interrupted", d);
+		soak_run_interrupt_signal = sig;
+		run_event(r, t, "interrupted", d);
 		run_request_stop(r, t, d);
 	} else {
 		kill(r->child.pid, SIGKILL); /* second signal: no more grace */
+		run_kill_leftovers(r, t);
 	}
 }
 
@@ -233,12 +285,17 @@ int run_loop(run_t *r, int sfd)
 			if (jitter > r->jitter_max)
 				r->jitter_max = jitter;
 			run_verify_allocator(r);
+			double c0 = run_cpu_now();
 			run_probes_sample(r, t);
+			double dc = run_cpu_now() - c0;
+			r->probe_cpu_s += dc;
+			if (r->probe_cpu_hist)
+				soak_hist_record(r->probe_cpu_hist, (uint64_t)(dc * 1e9));
 			run_steps_read(r);
 			run_progress(r, t, false);
 			if (!r->warmup_done && t >= o->warmup_s && o->warmup_s > 0) {
 				r->warmup_done = true;
-				soak_db_event(r->db, r->id, t, "warmup_end", NULL);
+				run_event(r, t, "warmup_end", NULL);
 				run_store_latency(r, t);
 			}
 			/* Skip missed ticks rather than bursting to catch up. */
@@ -249,14 +306,22 @@ int run_loop(run_t *r, int sfd)
 		if (r->stop_sent && !r->killed_after_grace && t >= r->stop_at + o->grace_s) {
 			r->killed_after_grace = true;
 			kill(r->child.pid, SIGKILL);
-			soak_db_event(r->db, r->id, t, "killed", "worker ignored the stop request");
+			run_kill_leftovers(r, t);
+			run_event(r, t, "killed", "worker ignored the stop request");
 		}
-		/* Commit at least every 100 ms: a killed runner loses at most that,
+		/* Write at least every 100 ms: a killed runner loses at most that,
 		 * and the write lock is released often enough for other soakctl
-		 * commands (busy timeout 2 s). Committing every 10 ms tick instead
-		 * costs about twice the runner CPU (docs/performance.md). */
-		if (r->nsamples != committed && run_now() - last_commit >= 0.1) {
-			soak_db_commit(r->db);
+		 * commands. Writing on every 10 ms tick instead costs about twice
+		 * the runner CPU (docs/performance.md). A failed flush keeps
+		 * everything queued for the next one (run-store.c). */
+		if ((r->nsamples != committed || r->store.nev) && run_now() - last_commit >= 0.1) {
+			double c0 = run_cpu_now();
+			run_store_flush(r);
+			double dc = run_cpu_now() - c0;
+			r->store_cpu_s += dc;
+			r->nflushes++;
+			if (r->store_cpu_hist)
+				soak_hist_record(r->store_cpu_hist, (uint64_t)(dc * 1e9));
 			committed = r->nsamples;
 			last_commit = run_now();
 		}

@@ -107,6 +107,8 @@ bool run_last_value(const run_t *r, const char *name, double *ret)
 	return true;
 }
 
+/* A probe found unusable costs nothing here; the values go to the store's
+ * ring (run-store.c), never straight to the database. */
 void run_probes_sample(run_t *r, double t)
 {
 	for (size_t i = 0; i < r->nprobes; i++) {
@@ -116,9 +118,8 @@ void run_probes_sample(run_t *r, double t)
 		memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
 		if (p->ops->sample(p->state, p->vals, p->valid) < 0)
 			memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
-		for (size_t m = 0; m < p->ops->n_metrics; m++)
-			soak_db_sample(r->db, r->id, p->ids[m], t, p->vals[m], p->valid[m]);
 	}
+	run_store_tick(r, t);
 	r->nsamples++;
 }
 
@@ -135,22 +136,4 @@ void run_probes_close(run_t *r)
 	}
 	free(r->probes);
 	r->probes = NULL;
-}
-
-/* ---- latency snapshots ---- */
-
-void run_store_latency(run_t *r, double t)
-{
-	if (!r->shm || !r->shm->latency_every)
-		return;
-	soak_hist_t *h = malloc(sizeof(*h));
-	if (!h)
-		return;
-	soak_hist_init(h);
-	uint32_t n = __atomic_load_n(&r->shm->nthreads, __ATOMIC_ACQUIRE);
-	for (uint32_t i = 0; i < n && i < SOAK_MAX_THREADS; i++)
-		soak_hist_merge(h, &r->shm->thr[i].lat);
-	soak_hist_settle(h);
-	soak_db_hist(r->db, r->id, "latency", t, h);
-	free(h);
 }

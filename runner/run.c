@@ -16,17 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-kill.h"
 #include "run-internal.h"
+#include "soak/uuid.h"
 #include "runinfo.h"
+#include "soak/ini.h"
 #include "soakctl.h"
 
 volatile int soak_run_interrupted;
+volatile int soak_run_interrupt_signal;
 
 
 void soak_run_opts_init(soak_run_opts_t *o)
@@ -46,6 +51,13 @@ double run_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double run_cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -191,36 +203,46 @@ static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, cha
 	rec->interval_s = o->interval_s;
 	rec->warmup_s = o->warmup_s;
 	rec->status = "running";
+	rec->uuid = r->uuid[0] ? r->uuid : NULL;
 	rec->runner_pid = getpid();
 	soak_db_proc_starttime(getpid(), &rec->runner_starttime);
 }
 
-/* Builds the environment additions: LD_PRELOAD, the allocator's own variables,
- * and for the built-in worker the shm fd and runner pid. */
-static char **child_env(run_t *r, char *store, size_t storelen)
+/* Builds the environment additions: LD_PRELOAD, the allocator's own variables
+ * (split like a shell would, without one: A="x y" is one variable), and for
+ * the built-in worker the shm fd and runner pid. NULL when out of memory or
+ * when env does not split (soak.ini was checked when it was read). Free with
+ * soak_env_free. */
+static char **child_env(run_t *r)
 {
-	char **env = calloc(64, sizeof(char *));
-	size_t n = 0, off = 0;
-#define ADD(...)                                                                      \
-	do {                                                                          \
-		int k = snprintf(store + off, storelen - off, __VA_ARGS__);           \
-		if (k < 0 || (size_t)k >= storelen - off || n >= 62)                  \
-			break;                                                        \
-		env[n++] = store + off;                                               \
-		off += (size_t)k + 1;                                                 \
-	} while (0)
-	if (r->alloc.path[0])
-		ADD("LD_PRELOAD=%s", r->alloc.path);
-	char envs[sizeof(r->alloc.env)];
-	snprintf(envs, sizeof(envs), "%s", r->alloc.env);
-	for (char *s = strtok(envs, " \t"); s; s = strtok(NULL, " \t"))
-		if (strchr(s, '='))
-			ADD("%s", s);
-	if (r->shm) {
-		ADD("%s=%d", SOAK_SHM_FD_ENV, r->shm_fd);
-		ADD("%s=%d", SOAK_RUNNER_PID_ENV, (int)getpid());
+	char **alloc_env = NULL, err[256];
+	size_t na = 0;
+	if (soak_env_split(r->alloc.env, &alloc_env, &na, err, sizeof(err)) < 0) {
+		soak_err("allocator %s: %s", r->alloc.name, err);
+		return NULL;
 	}
-#undef ADD
+	char **env = calloc(na + 4, sizeof(char *));
+	if (!env) {
+		soak_env_free(alloc_env);
+		return NULL;
+	}
+	size_t n = 0;
+	bool ok = true;
+	if (r->alloc.path[0])
+		ok &= asprintf(&env[n++], "LD_PRELOAD=%s", r->alloc.path) > 0;
+	for (size_t i = 0; i < na; i++) {
+		env[n++] = alloc_env[i];
+		alloc_env[i] = NULL;
+	}
+	free(alloc_env);
+	if (r->shm) {
+		ok &= asprintf(&env[n++], "%s=%d", SOAK_SHM_FD_ENV, r->shm_fd) > 0;
+		ok &= asprintf(&env[n++], "%s=%d", SOAK_RUNNER_PID_ENV, (int)getpid()) > 0;
+	}
+	if (!ok) {
+		soak_env_free(env);
+		return NULL;
+	}
 	return env;
 }
 
@@ -267,6 +289,7 @@ static void cleanup(run_t *r)
 	if (r->cg.paths.mode != SOAK_CG_NONE && soak_cg_destroy(&r->cg) < 0)
 		soak_err("could not remove cgroup %s; remove it by hand",
 			 r->cg.paths.unified_dir[0] ? r->cg.paths.unified_dir : r->cg.paths.mem_dir);
+	soak_guard_stop(&r->guard);
 	if (r->shm)
 		munmap(r->shm, sizeof(soak_shm_t));
 	if (r->shm_fd >= 0)
@@ -284,6 +307,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	r->db = db;
 	r->shm_fd = -1;
 	r->out.fd = r->err.fd = -1;
+	r->guard = (soak_guard_t){ .pid = -1, .fd = -1 };
 	char err[1024] = "";
 	int rc;
 	bool builtin = strcmp(o->workload, "exec") != 0;
@@ -308,7 +332,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	} else {
 		char cmd[PATH_MAX];
 		if (soak_spawn_resolve(o->wl_argv[0], cmd, sizeof(cmd)) < 0) {
-			soak_err("--workload exec: command '%s' not found or not executable", o->wl_argv[0]);
+			soak_err("--workload exec: command '%s' is not an executable file (not found, a "
+				 "directory or not executable): give a program", o->wl_argv[0]);
 			rc = -ENOENT;
 			goto out;
 		}
@@ -337,9 +362,13 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	if (!o->no_cgroup) {
 		soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,
 					 o->memory_max, o->swap_max, o->cpu_max_pct };
-		char name[64];
-		static unsigned seq;
-		snprintf(name, sizeof(name), "soak-%d-%u", (int)getpid(), seq++);
+		/* Named after the run's uuid: recovery removes a directory only if
+		 * its name matches the run record that points at it. */
+		char name[SOAK_CG_NAME_LEN];
+		if ((rc = soak_uuid4(r->uuid)) < 0 || (rc = soak_cg_run_name(r->uuid, name, sizeof(name))) < 0) {
+			soak_err("cannot generate a run uuid: %s", strerror(-rc));
+			goto out;
+		}
 		if ((rc = soak_cg_create(&r->cg, o->place, name, &lim, err, sizeof(err))) < 0) {
 			soak_err("%s (%spass --no-cgroup to run without limits)", err,
 				 geteuid() ? "run as root, or " : "");
@@ -382,20 +411,26 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	}
 	for (int i = 0; i < o->wl_argc; i++)
 		argv[ac++] = o->wl_argv[i];
-	char envstore[4096];
-	char **env = child_env(r, envstore, sizeof(envstore));
+	char **env = child_env(r);
 	soak_spawn_t sp = { .argv = argv, .env_add = env, .clear_ld_preload = true,
 			    .keep_fd = r->shm_fd, .capture = true };
+	/* Without a cgroup nothing else can find the command's orphans: they
+	 * become our children (reaped in run_try_reap, killed at the end). */
+	if (o->no_cgroup)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigset_t oldmask;
 	int sfd = signals_block(&oldmask);
-	rc = soak_spawn(&sp, &r->child);
+	rc = env ? soak_spawn(&sp, &r->child) : -ENOMEM;
 	if (rc < 0) {
-		snprintf(r->message, sizeof(r->message), "fork failed: %s", strerror(-rc));
+		snprintf(r->message, sizeof(r->message), "%s: %s", env ? "fork failed" : "environment",
+			 strerror(-rc));
 		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
 		soak_err("%s", r->message);
 		goto unblock;
 	}
 	r->ctx.pid = r->child.pid;
+	if (soak_guard_start(&r->guard, &r->cg.paths, r->child.pid) < 0 && o->verbose > 0)
+		soak_err("no sentinel: the run's processes may outlive a runner killed with SIGKILL");
 	soak_db_run_set_worker_pid(db, r->id, r->child.pid);
 	soak_db_commit(db);
 	soak_sr_store_init(&r->sr);
@@ -435,14 +470,25 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	run_verify_exec_early(r);
 	run_probes_open(r);
 	run_probes_record_unavailable(r);
-	soak_db_commit(db);
+	if (run_store_init(r) < 0 || soak_db_commit(db) < 0) {
+		/* Samples could not be stored at all: say so now, not after the run. */
+		soak_err("cannot record samples: %s", soak_db_errmsg(db));
+		r->store_failed = true;
+	}
+	/* The loop never waits for another process's write lock (run-store.c). */
+	soak_db_set_busy_timeout(db, 0);
 	rc = run_loop(r, sfd);
 	run_finish(r);
 	run_probes_close(r);
-	rc = 0;
+	run_store_free(r);
+	/* Recorded, but not everything: the caller exits non-zero. */
+	rc = r->store_failed ? 1 : 0;
 unblock:
 	free(argv);
-	free(env);
+	soak_env_free(env);
+	/* Signals that came after the loop: unblocking them would kill us
+	 * before clean-up; they still make the command exit non-zero. */
+	run_drain_signals(sfd);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 out:

@@ -64,7 +64,9 @@ int soak_run_place(soak_run_opts_t *o, soak_place_t *place);
 void soak_run_unplace(soak_run_opts_t *o);
 
 /* Executes one run and records it in db. Returns 0 when the run was recorded
- * (whatever its status; *ret_run_id set), or a negative errno for an
+ * (whatever its status; *ret_run_id set), 1 when it was recorded but samples
+ * or final records could not be stored (counted in runs.samples_lost, said on
+ * stderr), or a negative errno for an
  * environment/usage error that prevented the run (message already printed,
  * nothing half-written). */
 int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id);
@@ -79,6 +81,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 int soak_worker_path(char *buf, size_t len);
 
 extern volatile int soak_run_interrupted;
+/* The signal that interrupted (SIGINT, SIGTERM, SIGHUP), 0 when none. */
+extern volatile int soak_run_interrupt_signal;
 
 /* Default sampling of per-op latency: 1 in N operations is timed. */
 #define SOAK_DEFAULT_LATENCY_EVERY 256   /* measured < 1.5% throughput cost: docs/workloads.md */

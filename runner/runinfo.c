@@ -1,7 +1,7 @@
 /* runinfo.c - see runinfo.h. */
 #include "runinfo.h"
+#include "elfread.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -29,27 +29,5 @@ int soak_runinfo_maps_has(pid_t pid, const char *path)
 
 int soak_runinfo_is_static(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	Elf64_Ehdr eh;
-	int r = 0;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
-		goto out; /* not a 64-bit ELF: a script or another format, not ours to judge */
-	r = 1;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph)) {
-			r = -EIO;
-			break;
-		}
-		if (ph.p_type == PT_INTERP) {
-			r = 0;
-			break;
-		}
-	}
-out:
-	close(fd);
-	return r;
+	return soak_elf_is_static(path);
 }

@@ -1,7 +1,8 @@
 /*
  * soakctl.h - the command table. Each subcommand lives in cmd-<name>.c and
  * returns the process exit code: 0 ok / gate passed, 1 gate failed or
- * regression found, 2 usage or environment error.
+ * regression found, 2 usage or environment error, 128+N interrupted by
+ * signal N (run, compare).
  */
 #ifndef SOAKCTL_H
 #define SOAKCTL_H
@@ -9,6 +10,11 @@
 #define SOAK_EXIT_OK 0
 #define SOAK_EXIT_FAIL 1
 #define SOAK_EXIT_USAGE 2
+/* An interrupted run or compare exits 128 + the signal, like a shell reports
+ * a command killed by it: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, 129 for
+ * SIGHUP. What was recorded is kept (runs end 'interrupted'). */
+#define SOAK_EXIT_SIGNAL_BASE 128
+int soak_exit_interrupted(void);
 
 typedef struct {
 	const char *name;

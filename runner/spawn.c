@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void child_fail(int fd, int err)
@@ -48,19 +49,29 @@ static char **build_env(const soak_spawn_t *s)
 }
 
 /* execvp's PATH search, done before fork for the same reason. */
+/* An executable regular file: access(X_OK) alone let a directory (and ""
+ * through PATH, which resolves to a PATH directory) pass. */
+static bool is_program(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
 int soak_spawn_resolve(const char *cmd, char *buf, size_t len)
 {
+	if (!cmd || !*cmd)
+		return -ENOENT;
 	if (strchr(cmd, '/')) {
-		snprintf(buf, len, "%s", cmd);
-		return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+		if ((size_t)snprintf(buf, len, "%s", cmd) >= len)
+			return -ENAMETOOLONG;
+		return is_program(buf) ? 0 : -ENOENT;
 	}
 	const char *path = getenv("PATH");
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	while (*path) {
 		size_t l = strcspn(path, ":");
-		snprintf(buf, len, "%.*s/%s", (int)l, path, cmd);
-		if (access(buf, X_OK) == 0)
+		if ((size_t)snprintf(buf, len, "%.*s/%s", (int)l, path, cmd) < len && is_program(buf))
 			return 0;
 		path += l + (path[l] == ':');
 	}
@@ -78,6 +89,11 @@ static void child(const soak_spawn_t *s, const char *path, char **envp, pid_t ru
 	/* The worker never outlives the runner. The parent may have died before
 	 * prctl took effect: check it is still ours. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != runner)
+		_exit(126);
+	/* Its own session: everything it starts can be found (and killed) as a
+	 * group, and a Ctrl-C on the terminal reaches the runner only, which
+	 * stops the workload itself (guard.h). */
+	if (setsid() < 0)
 		_exit(126);
 	char b;
 	if (read(go, &b, 1) != 1)

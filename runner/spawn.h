@@ -2,7 +2,8 @@
  * spawn.h - fork a workload so that it is inside its cgroups and counted by
  * its probes before its first instruction: the child waits on a pipe until
  * the parent has attached it, then execs. It dies with the runner
- * (PR_SET_PDEATHSIG, checked against the runner's pid after it is set).
+ * (PR_SET_PDEATHSIG, checked against the runner's pid after it is set) and
+ * leads its own session (setsid), so its pid is also its process group's.
  */
 #ifndef SOAK_SPAWN_H
 #define SOAK_SPAWN_H

@@ -3,11 +3,13 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev libsystemd-dev
+      libelf-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
       strace libxml2-utils python3
       # CI also builds with clang; the install test renders the man pages
-      # (man-db, col from bsdextrautils); CPack's .deb needs dpkg-shlibdeps
-      clang man-db bsdextrautils dpkg-dev
+      # (man-db, col from bsdextrautils); CPack's .deb needs dpkg-shlibdeps;
+      # libFuzzer's runtime (scripts/fuzz.sh) is in libclang-rt-14-dev
+      clang libclang-rt-14-dev man-db bsdextrautils dpkg-dev
       # VM tests (tests/vm/): QEMU, the guests' tools, the systemd rootfs builder
       qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
 missing=()

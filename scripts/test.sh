@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: unit, integration and
 # VM tests (pure cgroup v2 guests under QEMU, tests/vm/) in a normal build,
-# then unit and integration tests again in an ASan+UBSan build. Before that,
-# the builds users and packagers type must compile, warnings being errors:
-# Release and Debug with GCC and with clang (unit tests run in the Release
-# builds). Needs root (real cgroups, perf tracepoints). Exit code 0 only when
-# everything passed.
+# then unit and integration tests again in an ASan+UBSan build, then every
+# libFuzzer harness for SOAK_FUZZ_SECONDS (default 15) each. Before that, the
+# builds users and packagers type must compile, warnings being errors: Release
+# and Debug with GCC and with clang (unit tests run in the Release builds).
+# Needs root (real cgroups, perf tracepoints). Exit code 0 only when everything passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -39,4 +39,8 @@ for variant in release asan; do
     status=1
   fi
 done
+echo "== fuzzers (${SOAK_FUZZ_SECONDS:-15} s each)"
+if ! FUZZ_BUILD_DIR=build-test-fuzz scripts/fuzz.sh "${SOAK_FUZZ_SECONDS:-15}"; then
+  status=1
+fi
 exit $status

@@ -13,6 +13,7 @@
  * driver is kept small for that reason.
  */
 #include "exec-repeat.h"
+#include "soak/tpscan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,41 +38,9 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Scans complete lines of CMD's output for the throughput pattern. */
-typedef struct {
-	regex_t re;
-	char line[4096];
-	size_t len;
-	double tp;
-} tp_scan_t;
-
-static void scan_line(tp_scan_t *s)
-{
-	regmatch_t m[2];
-	s->line[s->len] = '\0';
-	if (regexec(&s->re, s->line, 2, m, 0) == 0 && m[1].rm_so >= 0) {
-		char num[64];
-		int n = (int)(m[1].rm_eo - m[1].rm_so);
-		snprintf(num, sizeof(num), "%.*s", n, s->line + m[1].rm_so);
-		char *end;
-		double v = strtod(num, &end);
-		if (end != num)
-			s->tp = v;
-	}
-	s->len = 0;
-}
-
-static void scan(tp_scan_t *s, const char *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			scan_line(s);
-			continue;
-		}
-		if (s->len < sizeof(s->line) - 1)
-			s->line[s->len++] = buf[i];
-	}
-}
+/* The throughput matcher lives in common/tpscan.c (fuzzed by tests/fuzz). */
+#define scan_line soak_tp_scan_line
+#define scan soak_tp_scan
 
 static volatile sig_atomic_t got_term;
 static void on_term(int sig)
@@ -84,7 +54,36 @@ static bool stop_requested(const soak_shm_t *shm)
 	return got_term || __atomic_load_n(&shm->stop, __ATOMIC_RELAXED);
 }
 
-/* Runs one step; returns 0 when it completed, 1 when stopped, -errno on setup failure. */
+static void tee_out(tp_scan_t *sc, const char *buf, ssize_t n)
+{
+	scan(sc, buf, (size_t)n);
+	fwrite(buf, 1, (size_t)n, stdout);
+}
+
+/* What is left in the pipe after the step ended, read without blocking: a
+ * process that escaped the step's group may hold the pipe open forever. */
+static void drain(int fd, tp_scan_t *sc)
+{
+	double end = mono() + 0.1;
+	size_t bytes = 0;
+	char buf[8192];
+	while (mono() < end && bytes < (1u << 20)) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 20) <= 0)
+			break;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		tee_out(sc, buf, n);
+		bytes += (size_t)n;
+	}
+}
+
+/* Runs one step; returns 0 when it completed, 1 when stopped, -errno on setup failure.
+ * The step leads its own process group: when its command exits, whatever it
+ * left running in the group (sh -c 'sleep 30 & ...') is killed before the
+ * step is reaped, so nothing holds the output pipe and nothing piles up
+ * across steps. Every wait is bounded (20 ms) and sees stop requests. */
 static int step(soak_shm_t *shm, char **cmd, tp_scan_t *sc, soak_shm_step_t *ret)
 {
 	int p[2];
@@ -95,53 +94,58 @@ static int step(soak_shm_t *shm, char **cmd, tp_scan_t *sc, soak_shm_step_t *ret
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		setpgid(0, 0);
 		dup2(p[1], 1);
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "soak-worker: cannot execute %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid); /* also here: no race with the first kill(-pid) */
 	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	/* A pidfd wakes the poll the moment the command exits. */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	sc->tp = NAN;
 	sc->len = 0;
 	bool stopped = false, eof = false;
 	int status = 0;
+	double t_end = 0;
 	struct rusage ru;
 	for (;;) {
 		if (!stopped && stop_requested(shm)) {
 			stopped = true;
-			kill(pid, SIGTERM);
+			kill(-pid, SIGTERM);
 		}
-		pid_t w = wait4(pid, &status, WNOHANG, &ru);
-		if (w == pid && eof)
-			break;
-		if (w == pid) { /* drain what is left, then finish */
-			char buf[8192];
-			ssize_t n;
-			while ((n = read(p[0], buf, sizeof(buf))) > 0) {
-				scan(sc, buf, (size_t)n);
-				fwrite(buf, 1, (size_t)n, stdout);
-			}
+		siginfo_t si = { 0 };
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+			/* Exited, not reaped yet: its group id cannot be reused. */
+			t_end = mono();
+			kill(-pid, SIGKILL);
+			wait4(pid, &status, 0, &ru);
+			if (!eof)
+				drain(p[0], sc);
 			break;
 		}
-		struct pollfd pf = { .fd = eof ? -1 : p[0], .events = POLLIN };
-		if (poll(&pf, 1, 20) > 0) {
+		struct pollfd pf[2] = { { .fd = eof ? -1 : p[0], .events = POLLIN },
+					{ .fd = pfd, .events = POLLIN } };
+		if (poll(pf, 2, 20) > 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
 			char buf[8192];
 			ssize_t n = read(p[0], buf, sizeof(buf));
-			if (n > 0) {
-				scan(sc, buf, (size_t)n);
-				fwrite(buf, 1, (size_t)n, stdout);
-			} else if (n == 0) {
+			if (n > 0)
+				tee_out(sc, buf, n);
+			else if (n == 0)
 				eof = true;
-			}
 		}
 	}
+	if (pfd >= 0)
+		close(pfd);
 	close(p[0]);
 	if (sc->len)
 		scan_line(sc);
 	fflush(stdout);
 	if (stopped)
 		return 1;
-	ret->end_mono_s = mono();
+	ret->end_mono_s = t_end; /* when the exit was seen, not after the clean-up */
 	ret->wall_s = ret->end_mono_s - t0;
 	ret->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	ret->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;

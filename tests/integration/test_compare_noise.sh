@@ -6,18 +6,6 @@
 # metric verdicts said "different" (each has a false-positive rate of at most
 # 2/70 = 2.9% with 4 vs 4 repeats), and checks --from-db re-reports the same.
 source "$(dirname "$0")/lib.sh"
-# The cgroups of this test's own runs are gone (assert_no_cgroups would also
-# see the runs of other tests running at the same time).
-assert_own_cgroups_gone() {
-  local left
-  left=$(q "select cgroup_paths from runs where cgroup_paths is not null" | python3 -c '
-import json, os, sys
-for line in sys.stdin:
-    for k, d in json.loads(line).items():
-        if k != "mode" and d and os.path.isdir(d):
-            print(d)')
-  [ -z "$left" ] || fail "cgroup directories left behind: $left"
-}
 "$SOAKCTL" compare --help >/dev/null 2>&1 \
   || fail "soakctl has no 'compare' command (add it to the command table in runner/main.c)"
 K=4
@@ -60,5 +48,5 @@ cid=$(q "select distinct comparison_id from runs")
 soak compare --from-db --db "$DB" "$cid" > "$T/again.md" || fail "compare --from-db exited $?"
 grep -q "^| Throughput (M ops/s) |" "$T/again.md" || fail "no side-by-side table from --from-db"
 grep -q "Method" "$T/again.md" || fail "no method under the table"
-assert_own_cgroups_gone
+assert_no_cgroups
 pass "system vs system, $K repeats: throughput $tpv; $ndiff of $nv metric verdicts said different"

@@ -5,18 +5,6 @@
 # be evaluated (exit 2) and names the metric; bad thresholds and unknown runs
 # exit 2 without leaving output files behind.
 source "$(dirname "$0")/lib.sh"
-# The cgroups of this test's own runs are gone (assert_no_cgroups would also
-# see the runs of other tests running at the same time).
-assert_own_cgroups_gone() {
-  local left
-  left=$(q "select cgroup_paths from runs where cgroup_paths is not null" | python3 -c '
-import json, os, sys
-for line in sys.stdin:
-    for k, d in json.loads(line).items():
-        if k != "mode" and d and os.path.isdir(d):
-            print(d)')
-  [ -z "$left" ] || fail "cgroup directories left behind: $left"
-}
 "$SOAKCTL" gate --help >/dev/null 2>&1 \
   || fail "soakctl has no 'gate' command (add it to the command table in runner/main.c)"
 gate_rc() { local rc=0; soak gate --db "$DB" "$@" > "$T/out" 2> "$T/err" || rc=$?; echo $rc; }
@@ -70,5 +58,5 @@ rc=$(gate_rc 99999 --junit "$T/none.xml")
 [ "$rc" = 2 ] || fail "unknown run exited $rc"
 [ ! -e "$T/none.xml" ] || fail "an output file was left after an error"
 [ -z "$(ls -A "$T" | grep '^\.')" ] || fail "temporary files left: $(ls -A "$T")"
-assert_own_cgroups_gone
+assert_no_cgroups
 pass "leak fails rss_drift, OOM fails status (oom-killed), unavailable required metric exits 2"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIGTERM to the runner: the worker is stopped, samples flushed, status
-# interrupted. kill -9 of the runner: the worker dies with it, and the next
+# interrupted, exit 143 (SIGINT: 130), so `soakctl run ... && next` stops;
+# the same for compare (issue 9 row 11: both exited 0). kill -9 of the runner: the worker dies with it, and the next
 # soakctl command marks the run incomplete, removes its cgroups and reports it.
 source "$(dirname "$0")/lib.sh"
 
@@ -9,12 +10,13 @@ runner=$!
 sleep 3
 kill -TERM $runner
 rc=0; wait $runner || rc=$?
-[ $rc -eq 0 ] || fail "runner exited $rc after SIGTERM"
+[ $rc -eq 143 ] || fail "runner exited $rc after SIGTERM, expected 143 (128 + SIGTERM)"
 [ "$(q "select status from runs where id=1")" = interrupted ] || fail "status $(q 'select status from runs where id=1')"
 n=$(q "select count(*) from samples where run_id=1 and t > 1")
 [ "$n" -gt 10 ] || fail "only $n samples kept after SIGTERM"
 assert_no_cgroups
-pass "SIGTERM: interrupted with $n samples"
+pass "SIGTERM: exit 143, interrupted with $n samples"
+
 
 "$SOAKCTL" run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
 runner=$!
@@ -35,3 +37,22 @@ n=$(q "select count(*) from samples where run_id=2")
 [ "$n" -gt 10 ] || fail "samples of the killed run lost ($n)"
 assert_no_cgroups
 pass "kill -9: incomplete, $n samples, worker gone, cgroups removed"
+
+# SIGINT (Ctrl-C) during run, then during compare.
+"$SOAKCTL" run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
+runner=$!
+sleep 2
+kill -INT $runner
+rc=0; wait $runner || rc=$?
+[ $rc -eq 130 ] || fail "runner exited $rc after SIGINT, expected 130 (128 + SIGINT)"
+[ "$(q "select status from runs where id=(select max(id) from runs)")" = interrupted ] || fail "SIGINT: status not interrupted"
+"$SOAKCTL" compare system system --db "$DB" -d 30s -i 100ms --no-progress -q > "$T/cmp.md" 2> "$T/cmp.err" &
+runner=$!
+sleep 3
+kill -INT $runner
+rc=0; wait $runner || rc=$?
+[ $rc -eq 130 ] || fail "compare exited $rc after SIGINT, expected 130: $(cat "$T/cmp.err")"
+grep -q "interrupted" "$T/cmp.err" || fail "compare did not say it was interrupted"
+grep -q "Competitive position" "$T/cmp.md" || fail "compare did not report what was recorded"
+[ "$(q "select status from runs where id=(select max(id) from runs)")" = interrupted ] || fail "compare: last run not interrupted"
+pass "SIGINT: run exits 130, compare exits 130 and still reports; runs interrupted"

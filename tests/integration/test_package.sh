@@ -30,9 +30,12 @@ done
 pass "contents: $(grep -vc '/$' "$T/files") files in FHS places"
 
 dpkg-deb -x "$deb" "$T/root"
-# Ground truth: the packages that own the libraries the binaries load.
+# Ground truth: the packages that own the libraries the binaries link
+# directly (their DT_NEEDED entries, resolved to files by ldd).
 want=$(for b in "$T/root/usr/bin/soakctl" "$T/root/usr/libexec/soak/soak-worker"; do
-         ldd "$b" | awk '$3 ~ /^\// { print $3 }'
+         readelf -d "$b" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | while read -r so; do
+           ldd "$b" | awk -v so="$so" '$1 == so && $3 ~ /^\// { print $3 }'
+         done
        done | sort -u | while read -r lib; do
          dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")"
        done | sed 's/:.*//' | sort -u)

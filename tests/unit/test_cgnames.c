@@ -1,5 +1,5 @@
-/* test_cgnames.c - the one v1/v2 cgroup name table, and the guard that keeps
- * recovery from removing directories the suite did not create. */
+/* test_cgnames.c - the one v1/v2 cgroup name table (the recovery guard is in
+ * test_cgroup_kill.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,24 +54,11 @@ static void test_stat_keys_and_modes(void **state)
 	assert_string_equal(soak_cg_mode_name(SOAK_CG_NONE), "none");
 }
 
-/* Recovery removes only directories named soak-* under /sys/fs/cgroup: a
- * corrupt or hostile run record must not make it rmdir anything else. */
-static void test_destroy_json_guard(void **state)
-{
-	(void)state;
-	assert_int_equal(soak_cg_destroy_json("not json"), -EINVAL);
-	assert_int_equal(soak_cg_destroy_json(NULL), -EINVAL);
-	/* Paths that are not ours are skipped (0: nothing to do), never removed. */
-	assert_int_equal(soak_cg_destroy_json("{\"memory\":\"/tmp\",\"unified\":\"/sys/fs/cgroup/unified\"}"), 0);
-	assert_int_equal(soak_cg_destroy_json("{\"memory\":\"/sys/fs/cgroup/memory/soak-does-not-exist-1\"}"), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_table),
 		cmocka_unit_test(test_stat_keys_and_modes),
-		cmocka_unit_test(test_destroy_json_guard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cgplace.h"
+#include "cgroup-kill.h"
 
 #define OWN SOAK_PLACE_OWN
 #define LEAF SOAK_PLACE_LEAF_MOVE
@@ -209,21 +210,34 @@ static void test_parent_path(void **state)
 static void test_recover_guard(void **state)
 {
 	(void)state;
-	assert_int_equal(soak_place_recover_json(NULL), -EINVAL);
-	assert_int_equal(soak_place_recover_json("{"), -EINVAL);
+	char why[512];
+	assert_int_equal(soak_place_recover_json(NULL, 1, why, sizeof(why)), -EINVAL);
+	assert_int_equal(soak_place_recover_json("{", 1, why, sizeof(why)), -EINVAL);
 	char leaf[PATH_MAX + 32], json[PATH_MAX + 64];
 	snprintf(leaf, sizeof(leaf), "%s/soak-runner-1", tmp);
 	assert_int_equal(mkdir(leaf, 0755), 0);
 	snprintf(json, sizeof(json), "{\"leaf\":\"%s\"}", leaf);
-	assert_int_equal(soak_place_recover_json(json), 0);
+	/* Refused (one line why), never removed: not below a cgroup root. */
+	assert_int_equal(soak_place_recover_json(json, 1, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "refused"));
 	struct stat st;
-	assert_int_equal(stat(leaf, &st), 0);   /* not under /sys/fs/cgroup: kept */
-	assert_int_equal(soak_place_recover_json("{\"leaf\":\"/sys/fs/cgroup/../../tmp/soak-runner-1\"}"), 0);
-	assert_int_equal(soak_place_recover_json("{\"leaf\":\"/sys/fs/cgroup/system.slice\"}"), 0);
+	assert_int_equal(stat(leaf, &st), 0);
+	assert_int_equal(soak_place_recover_json("{\"leaf\":\"/sys/fs/cgroup/../../tmp/soak-runner-1\"}", 1, why,
+						 sizeof(why)), -EPERM);
+	assert_int_equal(soak_place_recover_json("{\"leaf\":\"/sys/fs/cgroup/system.slice\"}", 1, why,
+						 sizeof(why)), -EPERM);
+	/* Another runner's leaf: the name must carry this run's runner pid. */
+	assert_int_equal(soak_place_recover_json("{\"leaf\":\"/sys/fs/cgroup/unified/soak-runner-2\"}", 1, why,
+						 sizeof(why)), -EPERM);
 	assert_int_equal(stat("/sys/fs/cgroup", &st), 0);
 	/* Gone already: nothing to do. */
-	assert_int_equal(soak_place_recover_json("{\"leaf\":\"/sys/fs/cgroup/soak-runner-999999999\"}"), 0);
-	assert_int_equal(soak_place_recover_json("{\"leaf\":7}"), 0);
+	char roots[SOAK_CG_MAX_ROOTS][PATH_MAX];
+	if (soak_cg_default_roots(roots, SOAK_CG_MAX_ROOTS) > 0) {
+		snprintf(json, sizeof(json), "{\"leaf\":\"%s/soak-runner-999999999\"}", roots[0]);
+		assert_int_equal(soak_place_recover_json(json, 999999999, why, sizeof(why)), 0);
+	}
+	assert_int_equal(soak_place_recover_json("{\"leaf\":7}", 1, why, sizeof(why)), -EPERM);
+	assert_int_equal(soak_place_recover_json("{}", 1, why, sizeof(why)), 0);
 }
 
 int main(void)

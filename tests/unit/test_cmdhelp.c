@@ -156,7 +156,7 @@ static void test_roff_escaping(void **state)
 	for (char *line = man; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (line[0] != '.' && line[0] != '\'')
 			continue;
-		static const char *const ok[] = { ".\\\"", ".TH ", ".SH ", ".SS ", ".TP", ".PP", ".RS", ".RE", ".nf", ".fi" };
+		static const char *const ok[] = { ".\\\"", ".TH ", ".SH ", ".SS ", ".TP", ".PP", ".RS", ".RE", ".nf", ".fi", ".nh", ".ad l" };
 		bool known = false;
 		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 			known |= !strncmp(line, ok[i], strlen(ok[i]));

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "soak/outfile.h"
 
 #define FX SOAK_FIXTURES "/gate/"
 
@@ -171,6 +172,11 @@ static void test_thresholds_other_errors(void **state)
 		{ "[gate]\nalpha = 2\n", "not in (0, 0.5]" },
 		{ "[gate]\ncv_max_pct = -1\n", "must not be negative" },
 		{ "[gate]\nthis is not ini\n", ":2:" },
+		/* Issue 9 row 7: after a 300-character line the line is still right,
+		 * duplicates are errors. */
+		{ "[gate]\n; ..................................................................................................................................................................................................................................................................................................\nalpha = 2\n", ":3: key 'alpha'" },
+		{ "[gate]\nalpha = 0.05\nalpha = 0.01\n", ":3: key 'alpha' given twice in [gate] (first at line 2)" },
+		{ "[gate]\nalpha = 0.05\n[gate]\n", ":3: duplicate section [gate]" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ftruncate(fd, 0), 0);
@@ -244,6 +250,35 @@ static void test_gate_oom_killed(void **state)
 	/* tp_drift is required, but the run did not end ok: skipped, not an error. */
 	assert_int_equal(find(&rep, 0, "tp_drift")->state, SOAK_CHECK_SKIP);
 	assert_int_equal(soak_gate_exit_code(&rep), 1);
+	soak_gate_report_free(&rep);
+}
+
+/* A run that ended ok but lost samples (issue 9 row 4): the status check
+ * fails and names the lost samples, whatever statuses are accepted. */
+static void test_gate_samples_lost(void **state)
+{
+	(void)state;
+	synth_t s;
+	synth(&s, 11, "system", "ok", 1.0);
+	s.r.run.samples_lost = 178;
+	s.r.run.message = (char *)"178 of 697 samples were lost: the database could not store them (disk full)";
+	soak_gate_limits_t l;
+	soak_gate_limits_default(&l);
+	snprintf(l.status, sizeof(l.status), "ok, interrupted");
+	soak_gate_report_t rep = { 0 };
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	const soak_check_t *c = find(&rep, 0, "status");
+	assert_int_equal(c->state, SOAK_CHECK_FAIL);
+	assert_string_equal(c->type, "samples-lost");
+	assert_non_null(strstr(c->message, "SAMPLES LOST: 178 samples"));
+	assert_string_equal(c->value, "ok, 178 samples lost");
+	assert_int_equal(soak_gate_exit_code(&rep), 1);
+	soak_gate_report_free(&rep);
+	/* The same run without the loss passes. */
+	s.r.run.samples_lost = 0;
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(find(&rep, 0, "status")->state, SOAK_CHECK_PASS);
 	soak_gate_report_free(&rep);
 }
 
@@ -354,7 +389,7 @@ static void test_junit_valid_and_names_failure(void **state)
 	char path[128], cmd[512];
 	snprintf(path, sizeof(path), "%s/junit.xml", dir);
 	char err[256];
-	assert_int_equal(soak_compare_write_atomic(path, emit_junit, &rep, err, sizeof(err)), 0);
+	assert_int_equal(soak_write_atomic(path, emit_junit, &rep, err, sizeof(err)), 0);
 
 	snprintf(cmd, sizeof(cmd), "xmllint --noout --schema %sjunit.xsd %s", FX, path);
 	int rc = system(cmd);
@@ -379,14 +414,14 @@ static void test_junit_valid_and_names_failure(void **state)
 	/* A failing emitter leaves the old file as it was and no temporary file. */
 	struct stat st1, st2;
 	assert_int_equal(stat(path, &st1), 0);
-	assert_true(soak_compare_write_atomic(path, emit_fail, &rep, err, sizeof(err)) < 0);
+	assert_true(soak_write_atomic(path, emit_fail, &rep, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, path));
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_equal(st1.st_size, st2.st_size);
 	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", dir);
 	assert_int_equal(system(cmd), 0);
 	/* An unwritable place: an error naming the file. */
-	assert_true(soak_compare_write_atomic("/nonexistent-dir/x.xml", emit_junit, &rep, err,
+	assert_true(soak_write_atomic("/nonexistent-dir/x.xml", emit_junit, &rep, err,
 					      sizeof(err)) < 0);
 	assert_non_null(strstr(err, "/nonexistent-dir/x.xml"));
 
@@ -432,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_gate_pass),
 		cmocka_unit_test(test_gate_fail_rss_drift),
 		cmocka_unit_test(test_gate_oom_killed),
+		cmocka_unit_test(test_gate_samples_lost),
 		cmocka_unit_test(test_gate_required_unavailable),
 		cmocka_unit_test(test_gate_baseline),
 		cmocka_unit_test(test_junit_valid_and_names_failure),

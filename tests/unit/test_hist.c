@@ -301,6 +301,36 @@ static void test_encode_decode_roundtrip(void **state)
 	assert_int_equal(soak_hist_decode(g, "1 5 5 5 5:1 junk"), -EINVAL);
 	assert_int_equal(soak_hist_decode(g, "1 5 5 5 5:1"), 0);
 	assert_int_equal(g->b[5], 1);
+	/* Issue 9 row 12: what the encoder cannot produce is refused. */
+	static const char *bad[] = {
+		"2 10 5 5 5:1 5:1",            /* repeated bucket index */
+		"2 11 5 6 6:1 5:1",            /* unsorted indexes */
+		"1 5 5 5 5:2 6:-1",            /* negative count (totals 1) */
+		"2 14 12 2 2:1 12:1",          /* min > max (a report said p50 6 ns > p90 2 ns) */
+		"1 5 5 5 5:1 6:0",             /* an empty bucket is never written */
+		"1 7 7 7 5:1",                 /* min outside its bucket */
+		"1 5 5 9 5:1",                 /* max beyond... below the last bucket: ok? see below */
+		"1 5 5 5 +5:1",                /* signs and spaces */
+		"1 5 5 5 5: 1",
+		"1 5 5 5 5:+1",
+		"1  5 5 5 5:1",
+		"0 0 3 4",                     /* empty, yet a min and a max */
+		"0 0 0 0 5:9223372036854775808 6:9223372036854775808", /* wraps to 0 */
+		"1 5 5 5 5:1 ",
+		"18446744073709551616 0 0 0",  /* > UINT64_MAX */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (i == 6)
+			continue;
+		if (soak_hist_decode(g, bad[i]) != -EINVAL)
+			fail_msg("accepted: '%s'", bad[i]);
+	}
+	/* A max beyond its bucket is possible (a torn read in the shared
+	 * histogram: the max is written before the bucket); below the last
+	 * non-empty bucket it is not. */
+	assert_int_equal(soak_hist_decode(g, "1 5 5 9 5:1"), 0);
+	assert_int_equal(soak_hist_decode(g, "2 14 5 6 5:1 12:1"), -EINVAL);
+	assert_int_equal(soak_hist_decode(g, "2 17 5 12 5:1 12:1"), 0);
 	free(buf);
 	free(h);
 	free(g);
