@@ -14,7 +14,7 @@ set -euo pipefail
 cache=${SOAK_VM_CACHE:-/var/cache/soak-vm}
 pkgs=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,udev,kmod
 # The suite's runtime libraries and the checks' tools.
-pkgs=$pkgs,libcgroup2,libproc2-0,libsqlite3-0,libinih1,libcjson1,libsystemd0,libmimalloc2.0,sqlite3,strace
+pkgs=$pkgs,libcgroup2,libproc2-0,libsqlite3-0,libinih1,libcjson1,libsystemd0,libelf1,libmimalloc2.0,sqlite3,strace
 key=$(sha256sum "$0" | cut -c1-12)
 img=$cache/rootfs-$key.img
 mkdir -p "$cache"
