@@ -61,7 +61,7 @@ for u in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_al
 done
 rm -rf "$r/var/cache/apt/archives"/*.deb "$r/var/lib/apt/lists"/*
 size=$(( $(du -sm "$r" | cut -f1) + 300 ))
-mkfs.ext4 -q -F -L soakroot -d "$r" "$work/root.img" "${size}M"
+mkfs.ext4 -q -F -L soakroot -d "$r" "$work/root.img" "${size}M" >&2   # stdout is the image path only
 mv "$work/root.img" "$img"
 # Images of other keys stay: another branch's tests may be using them (remove
 # old ones by hand: tests/vm/README.md).

@@ -12,7 +12,7 @@ OUT=${2:?usage: systemd.sh BUILD_DIR OUT [SCENARIOS]}
 SCEN=${3:-session,dscope,service,user}
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 kdir=$("$VM_DIR/kernel.sh") || vm_fail "cannot fetch Debian's kernel (tests/vm/kernel.sh)"
-img=$("$VM_DIR/rootfs.sh") || vm_fail "cannot build the Debian rootfs (tests/vm/rootfs.sh)"
+img=$("$VM_DIR/rootfs.sh" | tail -1) && [ -s "$img" ] || vm_fail "cannot build the Debian rootfs (tests/vm/rootfs.sh)"
 ver=$(cat "$kdir/version")
 
 t0=$(date +%s.%N)
