@@ -11,7 +11,9 @@ pkgs=(build-essential cmake pkg-config git
       # libFuzzer's runtime (scripts/fuzz.sh) is in libclang-rt-14-dev
       clang libclang-rt-14-dev man-db bsdextrautils dpkg-dev
       # HTML plots (gnuplot svg terminal); the HTML test loads the pages in headless Chromium
-      gnuplot-nox chromium)
+      gnuplot-nox chromium
+      # VM tests (tests/vm/): QEMU, the guests' tools, the systemd rootfs builder
+      qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs every test: unit and integration
-# tests in a normal build, then again in an ASan+UBSan build, then every
+# Installs dependencies, builds, and runs every test: unit, integration and
+# VM tests (pure cgroup v2 guests under QEMU, tests/vm/) in a normal build,
+# then unit and integration tests again in an ASan+UBSan build, then every
 # libFuzzer harness for SOAK_FUZZ_SECONDS (default 15) each. Before that, the
 # builds users and packagers type must compile, warnings being errors: Release
 # and Debug with GCC and with clang (unit tests run in the Release builds).
@@ -29,9 +30,12 @@ for variant in release asan; do
   echo "== $variant build"
   BUILD_DIR=$dir SOAK_SANITIZE=$san scripts/build.sh
   echo "== $variant tests"
+  # The VM tests (label vm: pure cgroup v2 guests under QEMU, minutes each)
+  # run once, in the release build; they boot the binaries, not sanitizers.
+  vm=(); [ $variant = asan ] && vm=(-LE vm)
   # detect_leaks: the runner forks workers; LeakSanitizer runs in the runner only.
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-       ctest --test-dir "$dir" --output-on-failure --timeout 900; then
+       ctest --test-dir "$dir" --output-on-failure --timeout 1500 "${vm[@]}"; then
     status=1
   fi
 done
