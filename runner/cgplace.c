@@ -4,6 +4,7 @@
  * (libcgroup 2.0.2 has no call for "enable controllers for children" nor for
  * moving the caller itself into a new leaf). */
 #include "cgplace.h"
+#include "cgfile.h"
 #include "cgroup-kill.h"
 #include "cgroup.h"
 
@@ -45,33 +46,6 @@ const char *soak_place_how_name(soak_place_how_t how)
 	case SOAK_PLACE_CGROUP_PARENT: return "cgroup-parent";
 	default: return "none";
 	}
-}
-
-static int read_file(const char *dir, const char *file, char *buf, size_t len)
-{
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int r = n < 0 ? -errno : 0;
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return r;
-}
-
-static int write_file(const char *dir, const char *file, const char *text)
-{
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, text, strlen(text));
-	int r = n < 0 ? -errno : 0;
-	close(fd);
-	return r;
 }
 
 static bool has_word(const char *list, const char *word)
@@ -120,15 +94,15 @@ int soak_place_facts_read(const char *dir, pid_t self, bool systemd, soak_place_
 {
 	memset(f, 0, sizeof(*f));
 	char buf[8192];
-	if (read_file(dir, "cgroup.controllers", buf, sizeof(buf)) == 0) {
+	if (soak_cgfile_read(dir, "cgroup.controllers", buf, sizeof(buf)) == 0) {
 		f->has_memory = has_word(buf, "memory");
 		f->has_cpu = has_word(buf, "cpu");
 	}
-	if (read_file(dir, "cgroup.subtree_control", buf, sizeof(buf)) == 0) {
+	if (soak_cgfile_read(dir, "cgroup.subtree_control", buf, sizeof(buf)) == 0) {
 		f->sub_memory = has_word(buf, "memory");
 		f->sub_cpu = has_word(buf, "cpu");
 	}
-	int r = read_file(dir, "cgroup.procs", buf, sizeof(buf));
+	int r = soak_cgfile_read(dir, "cgroup.procs", buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	char me[24];
@@ -226,12 +200,12 @@ static int enable(soak_place_t *p, const char *dir, const soak_place_facts_t *f,
 {
 	int r = 0;
 	if (!f->sub_memory) {
-		if ((r = write_file(dir, "cgroup.subtree_control", "+memory")) < 0)
+		if ((r = soak_cgfile_write(dir, "cgroup.subtree_control", "+memory")) < 0)
 			goto fail;
 		p->enabled_memory = true;
 	}
 	if (f->has_cpu && !f->sub_cpu) {
-		if ((r = write_file(dir, "cgroup.subtree_control", "+cpu")) < 0 && need_cpu)
+		if ((r = soak_cgfile_write(dir, "cgroup.subtree_control", "+cpu")) < 0 && need_cpu)
 			goto fail;
 		p->enabled_cpu = r == 0;
 	}
@@ -244,9 +218,9 @@ fail:
 
 static void disable(soak_place_t *p, const char *dir)
 {
-	if (p->enabled_cpu && write_file(dir, "cgroup.subtree_control", "-cpu") == 0)
+	if (p->enabled_cpu && soak_cgfile_write(dir, "cgroup.subtree_control", "-cpu") == 0)
 		p->enabled_cpu = false;
-	if (p->enabled_memory && write_file(dir, "cgroup.subtree_control", "-memory") == 0)
+	if (p->enabled_memory && soak_cgfile_write(dir, "cgroup.subtree_control", "-memory") == 0)
 		p->enabled_memory = false;
 }
 
@@ -254,7 +228,7 @@ static int move_self(const char *dir)
 {
 	char v[24];
 	snprintf(v, sizeof(v), "%d", (int)getpid());
-	return write_file(dir, "cgroup.procs", v);
+	return soak_cgfile_write(dir, "cgroup.procs", v);
 }
 
 /* The runner moves into a new leaf of dir, then dir (now without processes)
@@ -320,7 +294,7 @@ static int try_own(soak_place_t *p, const char *own, bool need_cpu, char *err, s
 static void missing_controllers(const char *dir, bool need_cpu, char *buf, size_t len)
 {
 	char c[512] = "";
-	read_file(dir, "cgroup.controllers", c, sizeof(c));
+	soak_cgfile_read(dir, "cgroup.controllers", c, sizeof(c));
 	c[strcspn(c, "\n")] = '\0';
 	snprintf(buf, len, "%s%s%s", has_word(c, "memory") ? "" : "memory",
 		 !has_word(c, "memory") && need_cpu && !has_word(c, "cpu") ? " and " : "",
@@ -353,7 +327,7 @@ static int try_scope(soak_place_t *p, bool need_cpu, char *err, size_t errlen)
 	missing_controllers(dir, need_cpu, miss, sizeof(miss));
 	if (miss[0]) {
 		char c[512] = "";
-		read_file(dir, "cgroup.controllers", c, sizeof(c));
+		soak_cgfile_read(dir, "cgroup.controllers", c, sizeof(c));
 		c[strcspn(c, "\n")] = '\0';
 		errf(err, errlen, "the systemd %s manager delegated only '%s' to %s: %s missing%s",
 			 p->bus, c, p->scope, miss,

@@ -1,5 +1,6 @@
 /* cgroup-kill.c - kill and remove cgroups, trusting nothing read; see cgroup-kill.h. */
 #include "cgroup-kill.h"
+#include "cgfile.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -145,19 +146,6 @@ size_t soak_cg_default_roots(char roots[][PATH_MAX], size_t max)
 	return n;
 }
 
-static int write_file(const char *dir, const char *file, const char *text)
-{
-	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, text, strlen(text));
-	int r = n < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 /* The pids of a whole cgroup.procs; -errno when it cannot be read or parsed. */
 static int read_procs(const char *dir, pid_t *pids, size_t max)
 {
@@ -232,10 +220,10 @@ int soak_cg_kill_dir(const char *dir)
 	if (!on_cgroupfs(dir, &v2))
 		return -EPERM; /* never write "cgroup.kill" into an ordinary directory */
 	int listed = read_procs(dir, NULL, PID_CEILING);
-	if (v2 && write_file(dir, "cgroup.kill", "1") == 0)
+	if (v2 && soak_cgfile_write(dir, "cgroup.kill", "1") == 0)
 		return listed > 0 ? listed : 0;
 	if (v2)
-		write_file(dir, "cgroup.freeze", "1"); /* no forks while we kill (fatal signals pass) */
+		soak_cgfile_write(dir, "cgroup.freeze", "1"); /* no forks while we kill (fatal signals pass) */
 	int r = kill_listed(dir);
 	if (r < 0)
 		return r;

@@ -1,5 +1,6 @@
 /* cgroup.c - create, attach, read and remove a run's cgroups; see cgroup.h. */
 #include "cgroup.h"
+#include "cgfile.h"
 #include "cgroup-kill.h"
 
 #include <cjson/cJSON.h>
@@ -19,34 +20,6 @@
 #define CGROUP2_MAGIC 0x63677270
 #define UNIFIED_HYBRID "/sys/fs/cgroup/unified"
 #define V2_ROOT "/sys/fs/cgroup"
-
-static int write_file(const char *dir, const char *file, const char *text)
-{
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, text, strlen(text));
-	int r = n < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
-static int read_file(const char *dir, const char *file, char *buf, size_t len)
-{
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int r = n < 0 ? -errno : 0;
-	close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
-	return r;
-}
 
 static bool is_cgroup2(const char *path)
 {
@@ -142,7 +115,7 @@ static int v1_make(const char *controller, const char *rel, const char **keys,
 static int check_limit(const char *dir, const char *file, uint64_t want, char *err, size_t errlen)
 {
 	char buf[64];
-	int r = read_file(dir, file, buf, sizeof(buf));
+	int r = soak_cgfile_read(dir, file, buf, sizeof(buf));
 	if (r < 0) {
 		snprintf(err, errlen, "cannot read back %s/%s: %s", dir, file, strerror(-r));
 		return r;
@@ -244,19 +217,19 @@ static int create_v2(soak_cg_t *cg, const char *parent, const char *name,
 	const char *file = "memory.max";
 	if (lim->has_memory_max) {
 		snprintf(v, sizeof(v), "%" PRIu64, lim->memory_max);
-		if ((r = write_file(cg->paths.mem_dir, file, v)) < 0)
+		if ((r = soak_cgfile_write(cg->paths.mem_dir, file, v)) < 0)
 			goto fail;
 	}
 	if (lim->has_swap_max) {
 		file = "memory.swap.max";
 		snprintf(v, sizeof(v), "%" PRIu64, lim->swap_max);
-		if ((r = write_file(cg->paths.mem_dir, file, v)) < 0)
+		if ((r = soak_cgfile_write(cg->paths.mem_dir, file, v)) < 0)
 			goto fail;
 	}
 	if (lim->has_cpu_max) {
 		file = "cpu.max";
 		snprintf(v, sizeof(v), "%.0f 100000", lim->cpu_max_pct * 1000.0);
-		if ((r = write_file(cg->paths.cpu_dir, file, v)) < 0)
+		if ((r = soak_cgfile_write(cg->paths.cpu_dir, file, v)) < 0)
 			goto fail;
 	}
 	return 0;
@@ -290,7 +263,7 @@ static int attach_dir(const char *dir, pid_t pid, char *err, size_t errlen)
 {
 	char v[32];
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	int r = write_file(dir, "cgroup.procs", v);
+	int r = soak_cgfile_write(dir, "cgroup.procs", v);
 	if (r < 0)
 		snprintf(err, errlen, "cannot move pid %d into %s: %s", (int)pid, dir, strerror(-r));
 	return r;
@@ -334,7 +307,7 @@ int soak_cg_oom_kills(const soak_cg_t *cg, uint64_t *ret)
 		return -ENOENT;
 	const char *file = soak_cg_file(cg->paths.mode, SOAK_CGF_OOM_EVENTS);
 	char buf[1024];
-	int r = read_file(cg->paths.mem_dir, file, buf, sizeof(buf));
+	int r = soak_cgfile_read(cg->paths.mem_dir, file, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	const char *p = strstr(buf, "oom_kill ");
