@@ -293,7 +293,7 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		  (arr = cJSON_AddArrayToObject(doc, "series"));
 	for (size_t i = 0; ok && i < h->n; i++) {
 		const soak_hseries_t *s = &h->s[i];
-		cJSON *js = cJSON_CreateObject(), *pts, *cps;
+		cJSON *js = cJSON_CreateObject(), *pts = NULL, *cps = NULL;
 		ok = js && cJSON_AddItemToArray(arr, js) && cJSON_AddStringToObject(js, "workload", s->workload) &&
 		     cJSON_AddStringToObject(js, "workload_args", s->workload_args) &&
 		     cJSON_AddStringToObject(js, "allocator", s->allocator) &&
@@ -303,7 +303,7 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		     (pts = cJSON_AddArrayToObject(js, "points")) && (cps = cJSON_AddArrayToObject(js, "change_points"));
 		for (size_t j = 0; ok && j < s->n; j++) {
 			const soak_hpoint_t *p = &s->p[j];
-			cJSON *jp = cJSON_CreateObject(), *b, *mv;
+			cJSON *jp = cJSON_CreateObject(), *b = NULL, *mv = NULL;
 			ok = jp && cJSON_AddItemToArray(pts, jp) &&
 			     cJSON_AddNumberToObject(jp, "run_id", (double)p->run_id) &&
 			     cJSON_AddStringToObject(jp, "uuid", p->uuid) && cJSON_AddStringToObject(jp, "night", p->night) &&

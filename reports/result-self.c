@@ -37,7 +37,8 @@ static void measured(const soak_run_result_t *r, const char *cls, bool steady, s
 		double sum = 0;
 		for (int i = 0; i < SOAK_SC_BASE; i++) {
 			if (!r->sc[i].run_count.valid) {
-				char why[SOAK_WHY_MAX];
+				/* room for the name and the whole reason; none() cuts it to SOAK_WHY_MAX */
+				char why[SOAK_WHY_MAX + 64];
 				snprintf(why, sizeof(why), "%s: %s", r->sc[i].name, r->sc[i].run_count.why);
 				none(ret, why);
 				return;

@@ -57,7 +57,7 @@ static void run_store_single_step(run_t *r, double t)
  * ("declared: a + b"), or why there is no value ("not printed: b"). */
 static void run_store_selfreport_classes(run_t *r, soak_sr_store_t *st)
 {
-	char name[3 * SOAK_SR_NAME_MAX], decl[600], why[700];
+	char name[3 * SOAK_SR_NAME_MAX], decl[600], why[sizeof(decl) + 2 * SOAK_SR_NAME_MAX + 64];
 	for (size_t f = 0; f < r->srfmt.n; f++) {
 		const soak_srfmt_t *fm = &r->srfmt.f[f];
 		bool printed = false;

@@ -173,7 +173,7 @@ static void test_kill_v1(void **state)
 	}
 	if (f)
 		fclose(f);
-	char dir[PATH_MAX];
+	char dir[PATH_MAX + 64];
 	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s/soak-unit-%d", strcmp(own, "/") ? own : "",
 		 (int)getpid());
 	if (!found || geteuid() != 0 || mkdir(dir, 0755) < 0) {
@@ -191,7 +191,7 @@ static void test_kill_v1(void **state)
 		pause();
 		_exit(0);
 	}
-	char procs[PATH_MAX + 32];
+	char procs[PATH_MAX + 128];
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	f = fopen(procs, "w");
 	assert_non_null(f);
