@@ -2,7 +2,7 @@
 #include "srformat.h"
 
 #include <errno.h>
-#include <ini.h>
+#include <soak/ini.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +70,6 @@ struct load {
 	soak_srfmt_set_t *set;
 	const char *file;
 	size_t first_of_file;   /* tags declared by earlier files are kept */
-	char err[512];
 };
 
 static soak_srfmt_t *find(soak_srfmt_set_t *s, const char *tag)
@@ -81,25 +80,26 @@ static soak_srfmt_t *find(soak_srfmt_set_t *s, const char *tag)
 	return NULL;
 }
 
-static int ini_cb(void *user, const char *section, const char *key, const char *value)
+/* soak_ini_fn: the reader prefixes every error with FILE:LINE. */
+static int ini_cb(void *user, const char *section, const char *key, const char *value, int line, char *err,
+		  size_t errlen)
 {
+	(void)line;
 	struct load *l = user;
-	if (strncmp(section, "selfreport.", 11))
-		return 1;
+	if (!key || strncmp(section, "selfreport.", 11))
+		return 0;
 	const char *tag = section + 11;
 	if (!*tag || strlen(tag) >= SOAK_SR_NAME_MAX) {
-		snprintf(l->err, sizeof(l->err), "%s: [%s]: the tag must be 1 to %d characters", l->file, section,
-			 SOAK_SR_NAME_MAX - 1);
-		return 0;
+		snprintf(err, errlen, "[%s]: the tag must be 1 to %d characters", section, SOAK_SR_NAME_MAX - 1);
+		return -EINVAL;
 	}
 	soak_srfmt_t *f = find(l->set, tag);
 	if (f && (size_t)(f - l->set->f) < l->first_of_file)
-		return 1;   /* an earlier file declared it */
+		return 0;   /* an earlier file declared it */
 	if (!f) {
 		if (l->set->n == SOAK_SRFMT_MAX) {
-			snprintf(l->err, sizeof(l->err), "%s: [%s]: more than %d self-report formats declared",
-				 l->file, section, SOAK_SRFMT_MAX);
-			return 0;
+			snprintf(err, errlen, "[%s]: more than %d self-report formats declared", section, SOAK_SRFMT_MAX);
+			return -EINVAL;
 		}
 		f = &l->set->f[l->set->n++];
 		memset(f, 0, sizeof(*f));
@@ -108,17 +108,17 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 	}
 	int c = class_index(key);
 	if (c < 0) {
-		snprintf(l->err, sizeof(l->err),
-			 "%s: [%s]: '%s' is not a syscall class (use mmap, munmap, mremap, madvise, brk, "
-			 "mprotect, mlock, munlock or total)", l->file, section, key);
-		return 0;
+		snprintf(err, errlen,
+			 "[%s]: '%s' is not a syscall class (use mmap, munmap, mremap, madvise, brk, "
+			 "mprotect, mlock, munlock or total)", section, key);
+		return -EINVAL;
 	}
 	char why[256];
 	if (soak_srfmt_parse_sum(value, f->keys[c], why, sizeof(why)) < 0) {
-		snprintf(l->err, sizeof(l->err), "%s: [%s] %s = %s", l->file, section, key, why);
-		return 0;
+		snprintf(err, errlen, "[%s] %s = %s", section, key, why);
+		return -EINVAL;
 	}
-	return 1;
+	return 0;
 }
 
 int soak_srfmt_load(const char *config, soak_srfmt_set_t *ret, char *err, size_t errlen)
@@ -132,18 +132,9 @@ int soak_srfmt_load(const char *config, soak_srfmt_set_t *ret, char *err, size_t
 	int n = soak_alloc_config_files(config, files);
 	for (int i = 0; i < n; i++) {
 		struct load l = { .set = ret, .file = files[i], .first_of_file = ret->n };
-		int r = ini_parse(files[i], ini_cb, &l);
-		if (r == -1) {
-			snprintf(err, errlen, "cannot read config %s: %s", files[i], strerror(errno));
-			return -ENOENT;
-		}
-		if (r != 0) {
-			if (l.err[0])
-				snprintf(err, errlen, "%s", l.err);
-			else
-				snprintf(err, errlen, "%s:%d: syntax error", files[i], r);
-			return -EINVAL;
-		}
+		int r = soak_ini_parse_file(files[i], ini_cb, &l, err, errlen);
+		if (r < 0)
+			return r == -ENOENT ? -ENOENT : -EINVAL;
 	}
 	/* Built in: hakmem's [SS_OS_STATS] (seed 003: "the self-reported syscall
 	 * total is mmap_total + madvise"). */
