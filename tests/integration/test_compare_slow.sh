@@ -65,10 +65,18 @@ assert f is not None and f.get("type") == "regression", f
 for word in ("metric: throughput", "value:", "threshold:", "baseline:", "system #"):
     assert word in f.text, (word, f.text)
 PY
-# A label as the baseline: both runs carry it, and a run is never its own
-# baseline, so the system run is compared with the slow one (and is better).
+# A label as the baseline: the newest run with it, never the run itself, and
+# of the same allocator when the label has one (compare's repeats: system's
+# own previous run).
 rc=0
 soak gate --db "$DB" --baseline slowtest "$sys_id" > "$T/gate2.out" || rc=$?
-grep -q "baseline_throughput: .*better" "$T/gate2.out" || { cat "$T/gate2.out"; fail "system vs slow not better"; }
+grep -q "baseline_throughput: .*(system #$(q "select max(id) from runs where allocator_name='system' and id < $sys_id"))" \
+  "$T/gate2.out" || { cat "$T/gate2.out"; fail "the label's baseline for system is not system's previous run"; }
+# A label only the slow runs carry: system is compared with the newest slow run (and is better).
+q "update runs set label = 'slowonly' where allocator_name = 'slow'"
+rc=0
+soak gate --db "$DB" --baseline slowonly "$sys_id" > "$T/gate2.out" || rc=$?
+grep -q "baseline_throughput: .*(slow #$slow_id).*better" "$T/gate2.out" \
+  || { cat "$T/gate2.out"; fail "system vs slow not better"; }
 assert_no_cgroups
 pass "slow allocator: worse throughput, gate exit 1 naming baseline_throughput, JUnit valid"
