@@ -1,6 +1,7 @@
 /* result.c - pure computation of a run's reported figures; see result.h and
  * docs/metrics.md. No I/O: the loader (result-load.c) supplies the arrays. */
 #include "result.h"
+#include "result-internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,7 +23,7 @@ const char *const soak_lat_metrics[SOAK_LAT_N] = {
 
 /* ---- figures ---- */
 
-static void fig_set(soak_fig_t *f, double v)
+void soak_rs_fig_set(soak_fig_t *f, double v)
 {
 	if (isnan(v)) {
 		f->valid = false;
@@ -36,7 +37,7 @@ static void fig_set(soak_fig_t *f, double v)
 }
 
 __attribute__((format(printf, 2, 3)))
-static void fig_none(soak_fig_t *f, const char *fmt, ...)
+void soak_rs_fig_none(soak_fig_t *f, const char *fmt, ...)
 {
 	va_list ap;
 	f->valid = false;
@@ -46,21 +47,21 @@ static void fig_none(soak_fig_t *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void fig_copy_why(soak_fig_t *f, const soak_fig_t *from)
+void soak_rs_fig_copy_why(soak_fig_t *f, const soak_fig_t *from)
 {
-	fig_none(f, "%s", from->why);
+	soak_rs_fig_none(f, "%s", from->why);
 }
 
 /* Initial state of every figure: nothing computed yet. */
 static void fig_init_all(soak_fig_t *figs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		fig_none(&figs[i], "not computed");
+		soak_rs_fig_none(&figs[i], "not computed");
 }
 
 /* ---- input lookup ---- */
 
-static const soak_input_series_t *find_series(const soak_result_input_t *in, const char *metric)
+const soak_input_series_t *soak_rs_find_series(const soak_result_input_t *in, const char *metric)
 {
 	for (size_t i = 0; i < in->n_series; i++)
 		if (in->series[i].metric && !strcmp(in->series[i].metric, metric))
@@ -68,7 +69,7 @@ static const soak_input_series_t *find_series(const soak_result_input_t *in, con
 	return NULL;
 }
 
-static const soak_value_t *find_value(const soak_result_input_t *in, const char *name)
+const soak_value_t *soak_rs_find_value(const soak_result_input_t *in, const char *name)
 {
 	for (size_t i = 0; i < in->n_values; i++)
 		if (in->values[i].name && !strcmp(in->values[i].name, name))
@@ -76,7 +77,7 @@ static const soak_value_t *find_value(const soak_result_input_t *in, const char 
 	return NULL;
 }
 
-static size_t count_valid(const soak_input_series_t *s, double t_from)
+size_t soak_rs_count_valid(const soak_input_series_t *s, double t_from)
 {
 	size_t c = 0;
 	for (size_t i = 0; s && i < s->n; i++)
@@ -86,28 +87,28 @@ static size_t count_valid(const soak_input_series_t *s, double t_from)
 
 /* Why a series gives no value: the runner's reason wins. Returns true (and
  * fills f) when the series is unusable. */
-static bool series_unusable(const soak_input_series_t *s, const char *metric, soak_fig_t *f)
+bool soak_rs_series_unusable(const soak_input_series_t *s, const char *metric, soak_fig_t *f)
 {
 	if (s && s->unavailable) {
-		fig_none(f, "%s", s->unavailable);
+		soak_rs_fig_none(f, "%s", s->unavailable);
 		return true;
 	}
 	if (!s || s->n == 0) {
-		fig_none(f, "%s was never recorded for this run", metric);
+		soak_rs_fig_none(f, "%s was never recorded for this run", metric);
 		return true;
 	}
-	if (count_valid(s, -INFINITY) == 0) {
-		fig_none(f, "%s could not be measured in any sample", metric);
+	if (soak_rs_count_valid(s, -INFINITY) == 0) {
+		soak_rs_fig_none(f, "%s could not be measured in any sample", metric);
 		return true;
 	}
 	return false;
 }
 
 /* Steady-state valid points of a series into an owned soak_xy_t. */
-static int xy_steady(const soak_input_series_t *s, double t_from, soak_xy_t *out)
+int soak_rs_xy_steady(const soak_input_series_t *s, double t_from, soak_xy_t *out)
 {
 	memset(out, 0, sizeof(*out));
-	size_t n = count_valid(s, t_from);
+	size_t n = soak_rs_count_valid(s, t_from);
 	if (!n)
 		return 0;
 	out->t = malloc(n * sizeof(double));
@@ -131,7 +132,7 @@ static int xy_steady(const soak_input_series_t *s, double t_from, soak_xy_t *out
  * cover the worker winding down (and the final sample after the reap, taken
  * at an arbitrary time), so rates and levels stop there; counters still use
  * the final sample for whole-run totals. */
-static double steady_end(const soak_result_input_t *in)
+double soak_rs_steady_end(const soak_result_input_t *in)
 {
 	for (size_t i = 0; i < in->n_events; i++)
 		if (in->events[i].kind && !strcmp(in->events[i].kind, "stop_requested"))
@@ -140,7 +141,7 @@ static double steady_end(const soak_result_input_t *in)
 }
 
 /* Samples of s taken at or before t_to (series are in time order). */
-static size_t n_upto(const soak_input_series_t *s, double t_to)
+size_t soak_rs_n_upto(const soak_input_series_t *s, double t_to)
 {
 	size_t n = s->n;
 	while (n && s->t[n - 1] > t_to)
@@ -148,20 +149,20 @@ static size_t n_upto(const soak_input_series_t *s, double t_to)
 	return n;
 }
 
-static void xy_trim(soak_xy_t *xy, double t_to)
+void soak_rs_xy_trim(soak_xy_t *xy, double t_to)
 {
 	while (xy->n && xy->t[xy->n - 1] > t_to)
 		xy->n--;
 }
 
-static void xy_free(soak_xy_t *xy)
+void soak_rs_xy_free(soak_xy_t *xy)
 {
 	free(xy->t);
 	free(xy->v);
 	memset(xy, 0, sizeof(*xy));
 }
 
-static double series_max(const soak_input_series_t *s)
+double soak_rs_series_max(const soak_input_series_t *s)
 {
 	double m = NAN;
 	for (size_t i = 0; s && i < s->n; i++)
@@ -170,7 +171,7 @@ static double series_max(const soak_input_series_t *s)
 	return m;
 }
 
-static double series_last(const soak_input_series_t *s)
+double soak_rs_series_last(const soak_input_series_t *s)
 {
 	for (size_t i = s ? s->n : 0; i-- > 0;)
 		if (!isnan(s->v[i]))
@@ -256,17 +257,17 @@ static void put_drift(const double *v, size_t n, size_t k, soak_fig_t *first, so
 	soak_drift_t d;
 	int rc = soak_stats_drift(v, n, k, &d);
 	if (rc == 0) {
-		fig_set(first, d.first_mean);
-		fig_set(last, d.last_mean);
-		fig_set(drift, d.drift_pct);
+		soak_rs_fig_set(first, d.first_mean);
+		soak_rs_fig_set(last, d.last_mean);
+		soak_rs_fig_set(drift, d.drift_pct);
 		return;
 	}
 	if (rc == -EDOM)
-		fig_none(drift, "the mean of the first %zu steady-state samples is 0", k);
+		soak_rs_fig_none(drift, "the mean of the first %zu steady-state samples is 0", k);
 	else
-		fig_none(drift, "drift compares the first and the last %zu values: it needs %zu after the warm-up, this run has %zu (run longer or sample more often)", k, 2 * k, n);
-	fig_copy_why(first, drift);
-	fig_copy_why(last, drift);
+		soak_rs_fig_none(drift, "drift compares the first and the last %zu values: it needs %zu after the warm-up, this run has %zu (run longer or sample more often)", k, 2 * k, n);
+	soak_rs_fig_copy_why(first, drift);
+	soak_rs_fig_copy_why(last, drift);
 }
 
 static void put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s, soak_fig_t *pct,
@@ -276,26 +277,26 @@ static void put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s,
 	if (rc < 0) {
 		memset(raw, 0, sizeof(*raw));
 		if (rc == -EDOM)
-			fig_none(pct, "all steady-state samples share one time stamp");
+			soak_rs_fig_none(pct, "all steady-state samples share one time stamp");
 		else
-			fig_none(pct, "a trend needs at least 3 values after the warm-up, this run has %zu", xy->n);
+			soak_rs_fig_none(pct, "a trend needs at least 3 values after the warm-up, this run has %zu", xy->n);
 		if (per_s)
-			fig_copy_why(per_s, pct);
-		fig_copy_why(lo, pct);
-		fig_copy_why(hi, pct);
+			soak_rs_fig_copy_why(per_s, pct);
+		soak_rs_fig_copy_why(lo, pct);
+		soak_rs_fig_copy_why(hi, pct);
 		return;
 	}
 	if (per_s)
-		fig_set(per_s, raw->slope);
+		soak_rs_fig_set(per_s, raw->slope);
 	if (isnan(raw->pct_per_hour)) {
-		fig_none(pct, "the steady-state mean is 0, a relative slope is undefined");
-		fig_copy_why(lo, pct);
-		fig_copy_why(hi, pct);
+		soak_rs_fig_none(pct, "the steady-state mean is 0, a relative slope is undefined");
+		soak_rs_fig_copy_why(lo, pct);
+		soak_rs_fig_copy_why(hi, pct);
 		return;
 	}
-	fig_set(pct, raw->pct_per_hour);
-	fig_set(lo, raw->pct_per_hour_ci_lo);
-	fig_set(hi, raw->pct_per_hour_ci_hi);
+	soak_rs_fig_set(pct, raw->pct_per_hour);
+	soak_rs_fig_set(lo, raw->pct_per_hour_ci_lo);
+	soak_rs_fig_set(hi, raw->pct_per_hour_ci_hi);
 }
 
 static double warmup_of(const soak_result_input_t *in, char *src, size_t len)
@@ -318,31 +319,31 @@ static void compute_extent(const soak_result_input_t *in, soak_run_result_t *r)
 		for (size_t j = 0; j < s->n; j++)
 			if (!isnan(s->t[j]) && (isnan(last) || s->t[j] > last))
 				last = s->t[j];
-		size_t c = count_valid(s, r->warmup_s);
+		size_t c = soak_rs_count_valid(s, r->warmup_s);
 		if (c > best)
 			best = c;
 	}
 	r->samples = best;
 	if (isnan(last)) {
-		fig_none(&r->elapsed_s, "the run recorded no sample");
-		fig_none(&r->steady_s, "the run recorded no sample");
+		soak_rs_fig_none(&r->elapsed_s, "the run recorded no sample");
+		soak_rs_fig_none(&r->steady_s, "the run recorded no sample");
 		return;
 	}
-	fig_set(&r->elapsed_s, last);
+	soak_rs_fig_set(&r->elapsed_s, last);
 	if (last >= r->warmup_s)
-		fig_set(&r->steady_s, last - r->warmup_s);
+		soak_rs_fig_set(&r->steady_s, last - r->warmup_s);
 	else
-		fig_none(&r->steady_s, "the run ended during the warm-up (last sample at %.1f s, "
+		soak_rs_fig_none(&r->steady_s, "the run ended during the warm-up (last sample at %.1f s, "
 			 "warm-up %.1f s)", last, r->warmup_s);
 }
 
 /* Any step metric marks an exec --repeat run (the runner writes all four). */
-static bool is_repeat(const soak_result_input_t *in)
+bool soak_rs_is_repeat(const soak_result_input_t *in)
 {
 	static const char *const step_metrics[] = { "step_wall_s", "step_exit_code", "step_throughput_ops_s" };
 	for (size_t i = 0; i < 3; i++) {
-		const soak_input_series_t *x = find_series(in, step_metrics[i]);
-		if (x && x->n && count_valid(x, -INFINITY))
+		const soak_input_series_t *x = soak_rs_find_series(in, step_metrics[i]);
+		if (x && x->n && soak_rs_count_valid(x, -INFINITY))
 			return true;
 	}
 	return false;
@@ -351,25 +352,25 @@ static bool is_repeat(const soak_result_input_t *in)
 static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	soak_rss_result_t *m = &r->rss;
-	const soak_input_series_t *s = find_series(in, "rss_bytes");
+	const soak_input_series_t *s = soak_rs_find_series(in, "rss_bytes");
 	const soak_input_series_t *sampled = s;
 	/* exec --repeat: an instant sample falls anywhere in a step (start-up,
 	 * peak, between steps), so its level says where the sample fell, not
 	 * whether memory grows. The series is each step's own peak instead, one
 	 * value per step; the sampled RSS stays the fallback when no step's peak
 	 * could be measured (docs/metrics.md). */
-	const soak_input_series_t *sp = find_series(in, "step_peak_rss_bytes");
-	if (is_repeat(in) && sp && sp->n && !sp->unavailable && count_valid(sp, r->warmup_s))
+	const soak_input_series_t *sp = soak_rs_find_series(in, "step_peak_rss_bytes");
+	if (soak_rs_is_repeat(in) && sp && sp->n && !sp->unavailable && soak_rs_count_valid(sp, r->warmup_s))
 		s = sp;
 	snprintf(m->series_source, sizeof(m->series_source), "%s", s == sp ? "step_peak_rss_bytes" : "rss_bytes");
 	soak_fig_t why;
-	bool unusable = series_unusable(s, m->series_source, &why);
+	bool unusable = soak_rs_series_unusable(s, m->series_source, &why);
 	if (!unusable) {
-		if (xy_steady(s, r->warmup_s, &m->series) < 0)
+		if (soak_rs_xy_steady(s, r->warmup_s, &m->series) < 0)
 			return -ENOMEM;
-		xy_trim(&m->series, r->steady_end_s);
+		soak_rs_xy_trim(&m->series, r->steady_end_s);
 		if (!m->series.n)
-			fig_none(&why, "no %s samples after the warm-up (%.1f s)", m->series_source, r->warmup_s);
+			soak_rs_fig_none(&why, "no %s samples after the warm-up (%.1f s)", m->series_source, r->warmup_s);
 	}
 	if (unusable || !m->series.n) {
 		soak_fig_t *all[] = { &m->mean, &m->min, &m->max, &m->first, &m->last,
@@ -377,15 +378,15 @@ static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 				      &m->slope_bytes_per_s, &m->slope_pct_per_hour,
 				      &m->slope_ci_lo, &m->slope_ci_hi };
 		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-			fig_copy_why(all[i], &why);
+			soak_rs_fig_copy_why(all[i], &why);
 	} else {
 		soak_summary_t sum;
 		soak_stats_summary(m->series.v, m->series.n, &sum);
-		fig_set(&m->mean, sum.mean);
-		fig_set(&m->min, sum.min);
-		fig_set(&m->max, sum.max);
-		fig_set(&m->first, m->series.v[0]);
-		fig_set(&m->last, m->series.v[m->series.n - 1]);
+		soak_rs_fig_set(&m->mean, sum.mean);
+		soak_rs_fig_set(&m->min, sum.min);
+		soak_rs_fig_set(&m->max, sum.max);
+		soak_rs_fig_set(&m->first, m->series.v[0]);
+		soak_rs_fig_set(&m->last, m->series.v[m->series.n - 1]);
 		put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
 			  &m->drift_pct);
 		put_slope(&m->series, &m->slope, &m->slope_bytes_per_s, &m->slope_pct_per_hour,
@@ -399,29 +400,29 @@ static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 	 * each alone can be low: the cgroup is not charged for shared pages
 	 * another cgroup touched first (libc), and sampling misses short spikes.
 	 * Never the runner's ru_maxrss: it can carry the parent's peak. */
-	const soak_value_t *pv = find_value(in, "peak_rss_bytes");
+	const soak_value_t *pv = soak_rs_find_value(in, "peak_rss_bytes");
 	const struct { const char *name; double v; } cand[] = {
 		{ "peak_rss_bytes", pv && pv->valid ? pv->value : NAN },
-		{ "cg_mem_peak_bytes", series_max(find_series(in, "cg_mem_peak_bytes")) },
-		{ "rss_bytes", series_max(sampled) },
-		{ "step_peak_rss_bytes", series_max(find_series(in, "step_peak_rss_bytes")) },
+		{ "cg_mem_peak_bytes", soak_rs_series_max(soak_rs_find_series(in, "cg_mem_peak_bytes")) },
+		{ "rss_bytes", soak_rs_series_max(sampled) },
+		{ "step_peak_rss_bytes", soak_rs_series_max(soak_rs_find_series(in, "step_peak_rss_bytes")) },
 	};
 	int best = -1;
 	for (int i = 0; i < (int)(sizeof(cand) / sizeof(cand[0])); i++)
 		if (!isnan(cand[i].v) && (best < 0 || cand[i].v > cand[best].v))
 			best = i;
 	if (best >= 0) {
-		fig_set(&m->peak, cand[best].v);
+		soak_rs_fig_set(&m->peak, cand[best].v);
 		snprintf(m->peak_source, sizeof(m->peak_source), "%s", cand[best].name);
 	} else if (pv && pv->reason) {
-		fig_none(&m->peak, "%s", pv->reason);
+		soak_rs_fig_none(&m->peak, "%s", pv->reason);
 	} else {
-		fig_copy_why(&m->peak, &why);
+		soak_rs_fig_copy_why(&m->peak, &why);
 	}
 
-	const soak_input_series_t *sw = find_series(in, "swap_bytes");
-	if (!series_unusable(sw, "swap_bytes", &m->swap_peak))
-		fig_set(&m->swap_peak, series_max(sw));
+	const soak_input_series_t *sw = soak_rs_find_series(in, "swap_bytes");
+	if (!soak_rs_series_unusable(sw, "swap_bytes", &m->swap_peak))
+		soak_rs_fig_set(&m->swap_peak, soak_rs_series_max(sw));
 	return 0;
 }
 
@@ -431,69 +432,69 @@ static void tp_none(soak_tp_result_t *m, const soak_fig_t *why)
 			      &m->first_k_mean, &m->last_k_mean, &m->drift_pct,
 			      &m->slope_pct_per_hour, &m->slope_ci_lo, &m->slope_ci_hi };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		fig_copy_why(all[i], why);
+		soak_rs_fig_copy_why(all[i], why);
 }
 
 static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	soak_tp_result_t *m = &r->tp;
-	const soak_input_series_t *ops = find_series(in, "ops_total");
-	const soak_input_series_t *step = find_series(in, "step_throughput_ops_s");
+	const soak_input_series_t *ops = soak_rs_find_series(in, "ops_total");
+	const soak_input_series_t *step = soak_rs_find_series(in, "step_throughput_ops_s");
 	soak_fig_t why;
 	/* exec --repeat: the steps' own printed throughput wins over ops_total,
 	 * which the driver counts in steps (steps per second is not ops/s). */
-	bool repeat = is_repeat(in);
-	const soak_value_t *nv = find_value(in, "throughput_verdict");
+	bool repeat = soak_rs_is_repeat(in);
+	const soak_value_t *nv = soak_rs_find_value(in, "throughput_verdict");
 	if (nv && !nv->valid && nv->reason)
 		snprintf(m->not_rate, sizeof(m->not_rate), "%s", nv->reason);
-	bool steps = repeat && step && step->n && !step->unavailable && count_valid(step, -INFINITY);
+	bool steps = repeat && step && step->n && !step->unavailable && soak_rs_count_valid(step, -INFINITY);
 
-	if (!repeat && !series_unusable(ops, "ops_total", &why)) {
+	if (!repeat && !soak_rs_series_unusable(ops, "ops_total", &why)) {
 		snprintf(m->source, sizeof(m->source), "ops_total");
-		fig_set(&m->ops_run, series_last(ops));
+		soak_rs_fig_set(&m->ops_run, soak_rs_series_last(ops));
 		soak_window_t w;
-		if (soak_stats_counter_window(ops->t, ops->v, n_upto(ops, r->steady_end_s), r->warmup_s, &w) == 0)
-			fig_set(&m->ops, w.delta);
+		if (soak_stats_counter_window(ops->t, ops->v, soak_rs_n_upto(ops, r->steady_end_s), r->warmup_s, &w) == 0)
+			soak_rs_fig_set(&m->ops, w.delta);
 		else
-			fig_none(&m->ops, "no ops_total sample after the warm-up (%.1f s)", r->warmup_s);
+			soak_rs_fig_none(&m->ops, "no ops_total sample after the warm-up (%.1f s)", r->warmup_s);
 		/* Rates between consecutive steady-state samples: both ends of every
 		 * interval lie after the warm-up. */
 		soak_xy_t st;
-		if (xy_steady(ops, r->warmup_s, &st) < 0)
+		if (soak_rs_xy_steady(ops, r->warmup_s, &st) < 0)
 			return -ENOMEM;
-		xy_trim(&st, r->steady_end_s);
+		soak_rs_xy_trim(&st, r->steady_end_s);
 		if (st.n >= 2) {
 			m->series.t = malloc((st.n - 1) * sizeof(double));
 			m->series.v = malloc((st.n - 1) * sizeof(double));
 			if (!m->series.t || !m->series.v) {
-				xy_free(&st);
+				soak_rs_xy_free(&st);
 				return -ENOMEM;
 			}
 			m->series.n = soak_stats_rates(st.t, st.v, st.n, m->series.t, m->series.v);
 		}
-		xy_free(&st);
+		soak_rs_xy_free(&st);
 		if (!m->series.n)
-			fig_none(&why, "needs 2 ops_total samples after the warm-up (%.1f s)",
+			soak_rs_fig_none(&why, "needs 2 ops_total samples after the warm-up (%.1f s)",
 				 r->warmup_s);
 	} else if (steps) {
 		/* exec --repeat: each step reports its own throughput. */
 		snprintf(m->source, sizeof(m->source), "step_throughput_ops_s");
-		fig_none(&m->ops, "exec steps report a throughput, not an operation count");
-		fig_copy_why(&m->ops_run, &m->ops);
-		if (xy_steady(step, r->warmup_s, &m->series) < 0)
+		soak_rs_fig_none(&m->ops, "exec steps report a throughput, not an operation count");
+		soak_rs_fig_copy_why(&m->ops_run, &m->ops);
+		if (soak_rs_xy_steady(step, r->warmup_s, &m->series) < 0)
 			return -ENOMEM;
-		xy_trim(&m->series, r->steady_end_s);
+		soak_rs_xy_trim(&m->series, r->steady_end_s);
 		if (!m->series.n)
-			fig_none(&why, "no step throughput after the warm-up (%.1f s)", r->warmup_s);
+			soak_rs_fig_none(&why, "no step throughput after the warm-up (%.1f s)", r->warmup_s);
 	} else {
 		if (repeat)
-			fig_none(&why, "exec --repeat: a step is not an operation, and no step printed a "
+			soak_rs_fig_none(&why, "exec --repeat: a step is not an operation, and no step printed a "
 				 "throughput matching --tp-pattern");
 		else if (step && step->unavailable && (!ops || !ops->n))
-			fig_none(&why, "%s", step->unavailable);
+			soak_rs_fig_none(&why, "%s", step->unavailable);
 		snprintf(m->source, sizeof(m->source), "none");
-		fig_copy_why(&m->ops, &why);
-		fig_copy_why(&m->ops_run, &why);
+		soak_rs_fig_copy_why(&m->ops, &why);
+		soak_rs_fig_copy_why(&m->ops_run, &why);
 	}
 	if (!m->series.n) {
 		tp_none(m, &why);
@@ -501,18 +502,18 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 	}
 	soak_summary_t sum;
 	soak_stats_summary(m->series.v, m->series.n, &sum);
-	fig_set(&m->mean, sum.mean);
-	fig_set(&m->min, sum.min);
-	fig_set(&m->max, sum.max);
+	soak_rs_fig_set(&m->mean, sum.mean);
+	soak_rs_fig_set(&m->min, sum.min);
+	soak_rs_fig_set(&m->max, sum.max);
 	if (sum.n > 1) {
-		fig_set(&m->stddev, sum.stddev);
+		soak_rs_fig_set(&m->stddev, sum.stddev);
 		if (isnan(sum.cv_pct))
-			fig_none(&m->cv_pct, "the mean throughput is 0");
+			soak_rs_fig_none(&m->cv_pct, "the mean throughput is 0");
 		else
-			fig_set(&m->cv_pct, sum.cv_pct);
+			soak_rs_fig_set(&m->cv_pct, sum.cv_pct);
 	} else {
-		fig_none(&m->stddev, "a spread needs at least 2 throughput values after the warm-up, this run has 1");
-		fig_copy_why(&m->cv_pct, &m->stddev);
+		soak_rs_fig_none(&m->stddev, "a spread needs at least 2 throughput values after the warm-up, this run has 1");
+		soak_rs_fig_copy_why(&m->cv_pct, &m->stddev);
 	}
 	put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
 		  &m->drift_pct);
@@ -537,31 +538,31 @@ static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
 	soak_fig_t why;
 
 	for (int i = 0; i < SOAK_LAT_N; i++) {
-		const soak_input_series_t *s = find_series(in, soak_lat_metrics[i]);
-		if (s && xy_steady(s, r->warmup_s, &m->interval[i]) < 0)
+		const soak_input_series_t *s = soak_rs_find_series(in, soak_lat_metrics[i]);
+		if (s && soak_rs_xy_steady(s, r->warmup_s, &m->interval[i]) < 0)
 			return -ENOMEM;
 	}
-	const soak_input_series_t *p99 = find_series(in, "lat_p99_ns");
-	if (!series_unusable(p99, "lat_p99_ns", &m->worst_interval_p99_ns)) {
+	const soak_input_series_t *p99 = soak_rs_find_series(in, "lat_p99_ns");
+	if (!soak_rs_series_unusable(p99, "lat_p99_ns", &m->worst_interval_p99_ns)) {
 		const soak_xy_t *x = &m->interval[SOAK_LAT_P99];
 		double w = NAN;
 		for (size_t i = 0; i < x->n; i++)
 			if (isnan(w) || x->v[i] > w)
 				w = x->v[i];
 		if (isnan(w))
-			fig_none(&m->worst_interval_p99_ns, "no per-interval latency was recorded after the warm-up");
+			soak_rs_fig_none(&m->worst_interval_p99_ns, "no per-interval latency was recorded after the warm-up");
 		else
-			fig_set(&m->worst_interval_p99_ns, w);
+			soak_rs_fig_set(&m->worst_interval_p99_ns, w);
 	}
 
 	if (!in->lat_end) {
 		if (in->lat_unavailable)
-			fig_none(&why, "%s", in->lat_unavailable);
+			soak_rs_fig_none(&why, "%s", in->lat_unavailable);
 		else
-			fig_none(&why, "no latency histogram recorded (the workload does not time "
+			soak_rs_fig_none(&why, "no latency histogram recorded (the workload does not time "
 				 "operations)");
 		for (size_t i = 0; i < nall; i++)
-			fig_copy_why(all[i], &why);
+			soak_rs_fig_copy_why(all[i], &why);
 		snprintf(m->window, sizeof(m->window), "none");
 		return 0;
 	}
@@ -592,349 +593,25 @@ static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
 				 in->lat_end_t);
 	}
 	if (!m->hist->count) {
-		if (is_repeat(in))
-			fig_none(&why, "an exec command is not timed per operation: see its step wall times");
+		if (soak_rs_is_repeat(in))
+			soak_rs_fig_none(&why, "an exec command is not timed per operation: see its step wall times");
 		else
-			fig_none(&why, "no operations were timed in the %s", m->window);
+			soak_rs_fig_none(&why, "no operations were timed in the %s", m->window);
 		for (size_t i = 0; i < nall; i++)
-			fig_copy_why(all[i], &why);
-		fig_set(&m->count, 0);
+			soak_rs_fig_copy_why(all[i], &why);
+		soak_rs_fig_set(&m->count, 0);
 		return 0;
 	}
-	fig_set(&m->count, (double)m->hist->count);
-	fig_set(&m->mean_ns, soak_hist_mean(m->hist));
-	fig_set(&m->p50_ns, hist_q(m->hist, 0.50));
-	fig_set(&m->p90_ns, hist_q(m->hist, 0.90));
-	fig_set(&m->p99_ns, hist_q(m->hist, 0.99));
-	fig_set(&m->p999_ns, hist_q(m->hist, 0.999));
-	fig_set(&m->max_ns, (double)m->hist->max);
+	soak_rs_fig_set(&m->count, (double)m->hist->count);
+	soak_rs_fig_set(&m->mean_ns, soak_hist_mean(m->hist));
+	soak_rs_fig_set(&m->p50_ns, hist_q(m->hist, 0.50));
+	soak_rs_fig_set(&m->p90_ns, hist_q(m->hist, 0.90));
+	soak_rs_fig_set(&m->p99_ns, hist_q(m->hist, 0.99));
+	soak_rs_fig_set(&m->p999_ns, hist_q(m->hist, 0.999));
+	soak_rs_fig_set(&m->max_ns, (double)m->hist->max);
 	return 0;
 }
 
-
-/* Steady-state delta of a counter series into f, from the warm-up end to the
- * stop request (the worker's exit, e.g. its final munmap, is not steady
- * state); returns the window or NULL. */
-static bool counter_delta(const soak_input_series_t *s, const char *metric, double t_from,
-			  double t_to, soak_fig_t *f, soak_window_t *w)
-{
-	if (series_unusable(s, metric, f))
-		return false;
-	if (soak_stats_counter_window(s->t, s->v, n_upto(s, t_to), t_from, w) < 0) {
-		fig_none(f, "no %s sample after the warm-up (%.1f s)", metric, t_from);
-		return false;
-	}
-	fig_set(f, w->delta);
-	return true;
-}
-
-static void per(soak_fig_t *out, const soak_fig_t *num, const soak_fig_t *den, const char *what)
-{
-	if (!num->valid)
-		fig_copy_why(out, num);
-	else if (!den->valid)
-		fig_none(out, "no %s: %s", what, den->why);
-	else if (!(den->v > 0))
-		fig_none(out, "no %s in the window", what);
-	else
-		fig_set(out, num->v / den->v);
-}
-
-static void compute_sc(const soak_result_input_t *in, soak_run_result_t *r)
-{
-	soak_fig_t secs, steps;
-	fig_none(&secs, "no syscall samples");
-	if (r->steps.n)
-		fig_set(&steps, (double)r->steps.n);
-	else
-		fig_none(&steps, "not an exec --repeat run");
-	double total = 0, tsec = NAN;
-	const soak_sc_result_t *missing = NULL;
-	for (int i = 0; i < SOAK_SC_N; i++) {
-		soak_sc_result_t *c = &r->sc[i];
-		c->metric = soak_sc_metrics[i];
-		c->name = soak_sc_metrics[i] + 3;
-		const soak_input_series_t *s = find_series(in, c->metric);
-		soak_window_t w;
-		if (counter_delta(s, c->metric, r->warmup_s, r->steady_end_s, &c->count, &w)) {
-			fig_set(&secs, w.seconds);
-			if (isnan(tsec) || w.seconds > tsec)
-				tsec = w.seconds;
-		}
-		per(&c->per_op, &c->count, &r->tp.ops, "operation count");
-		per(&c->per_s, &c->count, &secs, "elapsed time");
-		per(&c->per_step, &c->count, &steps, "steps");
-		const soak_value_t *fv = find_value(in, c->metric);
-		if (fv && fv->valid && !isnan(fv->value))
-			fig_set(&c->run_count, fv->value);
-		else if (!series_unusable(s, c->metric, &c->run_count))
-			fig_set(&c->run_count, series_last(s));
-		if (i < SOAK_SC_BASE) {
-			if (c->count.valid)
-				total += c->count.v;
-			else if (!missing)
-				missing = c;
-		}
-	}
-	if (!isnan(tsec))
-		fig_set(&r->sc_window_s, tsec);
-	else
-		fig_none(&r->sc_window_s, "no syscall samples");
-	/* A budget missing one syscall would look better than it is. */
-	if (missing)
-		fig_none(&r->sc_total, "%s: %s", missing->name, missing->count.why);
-	else
-		fig_set(&r->sc_total, total);
-	per(&r->sc_total_per_op, &r->sc_total, &r->tp.ops, "operation count");
-	per(&r->sc_total_per_s, &r->sc_total, &r->sc_window_s, "elapsed time");
-	per(&r->sc_total_per_step, &r->sc_total, &steps, "steps");
-	r->grade = r->sc_total_per_op.valid ? soak_grade_of(r->sc_total_per_op.v) : SOAK_GRADE_NONE;
-}
-
-/* Which measured syscalls a self-reported total counts. */
-static void self_set(const char *tag, int *idx, int *n, char *desc, size_t len)
-{
-	/* hakmem's SS_OS_STATS: total = mmap_total + madvise (seed 003). */
-	if (!strcmp(tag, "SS_OS_STATS")) {
-		idx[0] = 0;   /* sc_mmap */
-		idx[1] = 3;   /* sc_madvise */
-		*n = 2;
-		snprintf(desc, len, "mmap+madvise");
-		return;
-	}
-	*n = SOAK_SC_BASE;
-	for (int i = 0; i < SOAK_SC_BASE; i++)
-		idx[i] = i;
-	snprintf(desc, len, "the %d base syscalls", SOAK_SC_BASE);
-}
-
-static int compute_self(const soak_result_input_t *in, soak_run_result_t *r)
-{
-	static const char pre[] = "selfreport.", suf[] = ".syscalls_total";
-	size_t nc = 0, ns = 0;
-	for (size_t i = 0; i < in->n_values; i++) {
-		const char *nm = in->values[i].name;
-		if (!nm || strncmp(nm, pre, sizeof(pre) - 1))
-			continue;
-		nc++;
-		size_t l = strlen(nm);
-		if (l > sizeof(pre) - 1 + sizeof(suf) - 1 && !strcmp(nm + l - (sizeof(suf) - 1), suf))
-			ns++;
-	}
-	if (nc && !(r->counters = calloc(nc, sizeof(*r->counters))))
-		return -ENOMEM;
-	if (ns && !(r->self = calloc(ns, sizeof(*r->self))))
-		return -ENOMEM;
-	for (size_t i = 0; i < in->n_values; i++) {
-		const soak_value_t *v = &in->values[i];
-		if (!v->name || strncmp(v->name, pre, sizeof(pre) - 1))
-			continue;
-		soak_counter_t *c = &r->counters[r->n_counters];
-		if (!(c->name = strdup(v->name + sizeof(pre) - 1)))
-			return -ENOMEM;
-		r->n_counters++;
-		if (v->valid && !isnan(v->value))
-			fig_set(&c->value, v->value);
-		else
-			fig_none(&c->value, "%s", v->reason ? v->reason : "not measured");
-		/* exec --repeat: the runner stores the per-step figures beside it. */
-		static const char *const pre_step[] = { "selfreport_step_min.", "selfreport_step_max.", "selfreport_steps." };
-		soak_fig_t *pf[] = { &c->step_min, &c->step_max, &c->steps };
-		for (size_t k = 0; k < 3; k++) {
-			char nm[256];
-			snprintf(nm, sizeof(nm), "%s%s", pre_step[k], c->name);
-			const soak_value_t *pv = find_value(in, nm);
-			if (pv && pv->valid && !isnan(pv->value))
-				fig_set(pf[k], pv->value);
-			else
-				fig_none(pf[k], "not an exec --repeat run: one process printed it");
-		}
-
-		size_t l = strlen(v->name);
-		if (!(l > sizeof(pre) - 1 + sizeof(suf) - 1 && !strcmp(v->name + l - (sizeof(suf) - 1), suf)))
-			continue;
-		soak_self_budget_t *s = &r->self[r->n_self++];
-		size_t tl = l - (sizeof(pre) - 1) - (sizeof(suf) - 1);
-		if (tl >= sizeof(s->tag))
-			tl = sizeof(s->tag) - 1;
-		memcpy(s->tag, v->name + sizeof(pre) - 1, tl);
-		s->tag[tl] = '\0';
-		s->total = c->value;
-		per(&s->per_op, &s->total, &r->tp.ops_run, "operation count");
-
-		int idx[SOAK_SC_BASE], n;
-		self_set(s->tag, idx, &n, s->measured_set, sizeof(s->measured_set));
-		double m = 0;
-		fig_none(&s->measured, "not computed");
-		bool ok = true;
-		for (int j = 0; j < n; j++) {
-			const soak_fig_t *rc = &r->sc[idx[j]].run_count;
-			if (!rc->valid) {
-				fig_none(&s->measured, "%s: %s", r->sc[idx[j]].name, rc->why);
-				ok = false;
-				break;
-			}
-			m += rc->v;
-		}
-		if (ok)
-			fig_set(&s->measured, m);
-		per(&s->measured_per_op, &s->measured, &r->tp.ops_run, "operation count");
-		s->disagree = s->total.valid && s->measured.valid &&
-			      fabs(s->total.v - s->measured.v) > 0.10 * s->measured.v + 2;
-	}
-	return 0;
-}
-
-static void compute_pf(const soak_result_input_t *in, soak_run_result_t *r)
-{
-	soak_pf_result_t *m = &r->pf;
-	const char *mi = "pf_minor", *ma = "pf_major";
-	const soak_input_series_t *smi = find_series(in, mi);
-	soak_fig_t tmp;
-	if (series_unusable(smi, mi, &tmp) && !series_unusable(find_series(in, "minflt"), "minflt", &tmp)) {
-		/* No perf counters: the /proc counters of the process tree. */
-		mi = "minflt";
-		ma = "majflt";
-		snprintf(m->source, sizeof(m->source), "proc");
-	} else {
-		snprintf(m->source, sizeof(m->source), "perf");
-	}
-	soak_window_t w1, w2, w3;
-	soak_fig_t s1, s2, s3;
-	fig_none(&s1, "no %s samples", mi);
-	fig_none(&s2, "no %s samples", ma);
-	fig_none(&s3, "no ctx_switches samples");
-	if (counter_delta(find_series(in, mi), mi, r->warmup_s, r->steady_end_s, &m->minor, &w1))
-		fig_set(&s1, w1.seconds);
-	if (counter_delta(find_series(in, ma), ma, r->warmup_s, r->steady_end_s, &m->major, &w2))
-		fig_set(&s2, w2.seconds);
-	if (counter_delta(find_series(in, "ctx_switches"), "ctx_switches", r->warmup_s, r->steady_end_s,
-			  &m->ctx_switches, &w3))
-		fig_set(&s3, w3.seconds);
-	per(&m->minor_per_op, &m->minor, &r->tp.ops, "operation count");
-	per(&m->major_per_op, &m->major, &r->tp.ops, "operation count");
-	per(&m->minor_per_s, &m->minor, &s1, "elapsed time");
-	per(&m->major_per_s, &m->major, &s2, "elapsed time");
-	per(&m->ctx_per_s, &m->ctx_switches, &s3, "elapsed time");
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* "0 ×120, 3 ×2": the steady-state steps' exit codes (-1: killed by a
- * signal), most frequent first, at most 4 listed. */
-static void exit_codes(const soak_input_series_t *ex, const soak_run_result_t *r, char *out, size_t len)
-{
-	struct { double code; size_t n; } c[16];
-	size_t nc = 0, other = 0;
-	out[0] = '\0';
-	for (size_t i = 0; ex && i < ex->n; i++) {
-		if (isnan(ex->t[i]) || isnan(ex->v[i]) || ex->t[i] < r->warmup_s || ex->t[i] > r->steady_end_s)
-			continue;
-		size_t k = 0;
-		while (k < nc && c[k].code != ex->v[i])
-			k++;
-		if (k == nc && nc == sizeof(c) / sizeof(c[0])) {
-			other++;
-			continue;
-		}
-		if (k == nc)
-			c[nc++] = (typeof(c[0])){ ex->v[i], 0 };
-		c[k].n++;
-	}
-	for (size_t i = 1; i < nc; i++)   /* insertion sort: most frequent first, then by code */
-		for (size_t j = i; j > 0 && (c[j].n > c[j - 1].n || (c[j].n == c[j - 1].n && c[j].code < c[j - 1].code)); j--) {
-			typeof(c[0]) t = c[j];
-			c[j] = c[j - 1];
-			c[j - 1] = t;
-		}
-	size_t off = 0;
-	for (size_t i = 0; i < nc && i < 4 && off < len; i++)
-		off += (size_t)snprintf(out + off, len - off, "%s%.0f ×%zu", i ? ", " : "", c[i].code, c[i].n);
-	for (size_t i = 4; i < nc; i++)
-		other += c[i].n;
-	if (other && off < len)
-		snprintf(out + off, len - off, ", other codes ×%zu", other);
-}
-
-static void compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
-{
-	soak_steps_result_t *m = &r->steps;
-	const soak_input_series_t *ex = find_series(in, "step_exit_code");
-	const soak_input_series_t *wall = find_series(in, "step_wall_s");
-	const soak_input_series_t *pk = find_series(in, "step_peak_rss_bytes");
-	for (size_t i = 0; ex && i < ex->n; i++) {
-		/* Steps that ended in the steady state: after the warm-up, up to the
-		 * stop request (the counter windows end there too). */
-		if (isnan(ex->t[i]) || ex->t[i] < r->warmup_s || ex->t[i] > r->steady_end_s)
-			continue;
-		m->n++;
-		if (!isnan(ex->v[i]) && ex->v[i] != 0)
-			m->failed++;
-	}
-	if (!m->n) {
-		size_t c = count_valid(wall, r->warmup_s);
-		m->n = c;
-	}
-	soak_fig_t *pct[] = { &m->wall_p50_s, &m->wall_p90_s, &m->wall_p99_s, &m->wall_max_s };
-	static const double pq[] = { 0.5, 0.9, 0.99, 1.0 };
-	if (!series_unusable(wall, "step_wall_s", &m->wall_mean_s)) {
-		if (xy_steady(wall, r->warmup_s, &m->wall_series) == 0)
-			xy_trim(&m->wall_series, r->steady_end_s);
-		double sum = 0;
-		size_t c = 0;
-		double *w = malloc((wall->n ? wall->n : 1) * sizeof(double));
-		for (size_t i = 0; i < wall->n; i++)
-			if (!isnan(wall->v[i]) && wall->t[i] >= r->warmup_s && wall->t[i] <= r->steady_end_s) {
-				sum += wall->v[i];
-				if (w)
-					w[c] = wall->v[i];
-				c++;
-			}
-		if (c)
-			fig_set(&m->wall_mean_s, sum / (double)c);
-		else
-			fig_none(&m->wall_mean_s, "no step ended after the warm-up");
-		if (w && c) {
-			qsort(w, c, sizeof(double), cmp_double);
-			for (size_t k = 0; k < 4; k++)
-				fig_set(pct[k], soak_stats_quantile_sorted(w, c, pq[k]));
-		} else {
-			for (size_t k = 0; k < 4; k++)
-				fig_copy_why(pct[k], w ? &m->wall_mean_s : &(soak_fig_t){ .why = "out of memory" });
-		}
-		free(w);
-	} else {
-		for (size_t k = 0; k < 4; k++)
-			fig_copy_why(pct[k], &m->wall_mean_s);
-	}
-	exit_codes(ex, r, m->exit_codes, sizeof(m->exit_codes));
-	if (!series_unusable(pk, "step_peak_rss_bytes", &m->peak_rss_max))
-		fig_set(&m->peak_rss_max, series_max(pk));
-}
-
-static void compute_misc(const soak_result_input_t *in, soak_run_result_t *r)
-{
-	const soak_input_series_t *oom = find_series(in, "cg_oom_kill");
-	if (!series_unusable(oom, "cg_oom_kill", &r->oom_kills))
-		fig_set(&r->oom_kills, series_last(oom));
-	soak_window_t wu, ws;
-	bool u = counter_delta(find_series(in, "cpu_user_s"), "cpu_user_s", r->warmup_s, r->steady_end_s,
-			       &r->cpu_user_s, &wu);
-	bool s = counter_delta(find_series(in, "cpu_sys_s"), "cpu_sys_s", r->warmup_s, r->steady_end_s,
-			       &r->cpu_sys_s, &ws);
-	if (u && s && wu.seconds > 0)
-		fig_set(&r->cpu_pct, 100.0 * (r->cpu_user_s.v + r->cpu_sys_s.v) / wu.seconds);
-	else if (!u)
-		fig_copy_why(&r->cpu_pct, &r->cpu_user_s);
-	else if (!s)
-		fig_copy_why(&r->cpu_pct, &r->cpu_sys_s);
-	else
-		fig_none(&r->cpu_pct, "the steady-state window is empty: the run ended during the warm-up");
-}
 
 /* Every soak_fig_t in the result starts as "not computed", so a figure a
  * future edit forgets to fill can never read as 0. */
@@ -984,19 +661,19 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 	init_figs(r);
 	r->drift_k = o && o->drift_k ? o->drift_k : SOAK_RESULT_DRIFT_K;
 	r->warmup_s = warmup_of(in, r->warmup_source, sizeof(r->warmup_source));
-	r->steady_end_s = steady_end(in);
+	r->steady_end_s = soak_rs_steady_end(in);
 	r->partial = !r->run.status || strcmp(r->run.status, "ok") != 0 || r->run.samples_lost > 0;
 
 	compute_extent(in, r);
-	compute_steps(in, r);
+	soak_rs_compute_steps(in, r);
 	if ((rc = compute_rss(in, r)) < 0 || (rc = compute_tp(in, r)) < 0 ||
 	    (rc = compute_lat(in, r)) < 0)
 		goto fail;
-	compute_sc(in, r);
-	if ((rc = compute_self(in, r)) < 0 || (rc = soak_result_self_classes(in, r)) < 0)
+	soak_rs_compute_sc(in, r);
+	if ((rc = soak_rs_compute_self(in, r)) < 0 || (rc = soak_result_self_classes(in, r)) < 0)
 		goto fail;
-	compute_pf(in, r);
-	compute_misc(in, r);
+	soak_rs_compute_pf(in, r);
+	soak_rs_compute_misc(in, r);
 	soak_result_floor(in, r);
 	soak_result_tp_per_cpu(r);
 	*ret = *r;
@@ -1013,11 +690,11 @@ void soak_result_free(soak_run_result_t *r)
 	if (!r)
 		return;
 	run_clear(&r->run);
-	xy_free(&r->rss.series);
-	xy_free(&r->tp.series);
-	xy_free(&r->steps.wall_series);
+	soak_rs_xy_free(&r->rss.series);
+	soak_rs_xy_free(&r->tp.series);
+	soak_rs_xy_free(&r->steps.wall_series);
 	for (int i = 0; i < SOAK_LAT_N; i++)
-		xy_free(&r->lat.interval[i]);
+		soak_rs_xy_free(&r->lat.interval[i]);
 	free(r->lat.hist);
 	r->lat.hist = NULL;
 	for (size_t i = 0; i < r->n_counters; i++)

@@ -1,0 +1,35 @@
+/*
+ * result-internal.h - helpers shared by the files that compute a run's result
+ * (result.c, result-counters.c). Not part of result.h's contract.
+ */
+#ifndef SOAK_RESULT_INTERNAL_H
+#define SOAK_RESULT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "result.h"
+#include "stats.h"
+
+void soak_rs_fig_set(soak_fig_t *f, double v);
+void soak_rs_fig_none(soak_fig_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void soak_rs_fig_copy_why(soak_fig_t *f, const soak_fig_t *from);
+const soak_input_series_t *soak_rs_find_series(const soak_result_input_t *in, const char *metric);
+const soak_value_t *soak_rs_find_value(const soak_result_input_t *in, const char *name);
+size_t soak_rs_count_valid(const soak_input_series_t *s, double t_from);
+bool soak_rs_series_unusable(const soak_input_series_t *s, const char *metric, soak_fig_t *f);
+int soak_rs_xy_steady(const soak_input_series_t *s, double t_from, soak_xy_t *out);
+double soak_rs_steady_end(const soak_result_input_t *in);
+size_t soak_rs_n_upto(const soak_input_series_t *s, double t_to);
+void soak_rs_xy_trim(soak_xy_t *xy, double t_to);
+void soak_rs_xy_free(soak_xy_t *xy);
+double soak_rs_series_max(const soak_input_series_t *s);
+double soak_rs_series_last(const soak_input_series_t *s);
+bool soak_rs_is_repeat(const soak_result_input_t *in);
+void soak_rs_compute_sc(const soak_result_input_t *in, soak_run_result_t *r);
+int soak_rs_compute_self(const soak_result_input_t *in, soak_run_result_t *r);
+void soak_rs_compute_pf(const soak_result_input_t *in, soak_run_result_t *r);
+void soak_rs_compute_steps(const soak_result_input_t *in, soak_run_result_t *r);
+void soak_rs_compute_misc(const soak_result_input_t *in, soak_run_result_t *r);
+
+#endif
