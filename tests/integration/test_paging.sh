@@ -148,12 +148,16 @@ def slower(x):  # fraction of ops slower than x ns (CCDF points: 1-2-5 per decad
 fast = 1 - slower(1000)
 check(0.15 <= fast <= 0.34, f"resident mode: {fast:.3f} of ops faster than 1 us (0.15 .. 0.34)")
 # The shelf between the two modes: ops of 1-2 us are neither resident reads
-# nor swap-ins, only resident reads slowed by the host (measured 0.0005-0.011
-# of the ops, also with two busy loops on the two cores): at most 0.03.
+# nor swap-ins from the device. Measured 0.0005-0.011 of the ops on a fresh
+# machine (also with two busy loops on the two cores), but 0.066-0.098 on the
+# same machine hours later, with the unchanged code of the earlier release
+# too (load ~1): most likely swap-cache hits of pages that swap readahead had
+# already brought in (a minor fault, 1-2 us), which depend on where the swap
+# file's blocks lie on disk. The two modes must still dominate: at most 0.15.
 s1, s2 = slower(1000), slower(2000)
-check(s1 - s2 <= 0.03, f"shelf: {s1 - s2:.4f} of ops between 1 and 2 us (<= 0.03)")
-# Above the shelf: everything else, at least 1 - 0.3125 - 0.03 ~ 0.65 (measured
-# 0.69-0.71).
+check(s1 - s2 <= 0.15, f"shelf: {s1 - s2:.4f} of ops between 1 and 2 us (<= 0.15)")
+# Above the shelf: the swap-ins from the device, at least 0.65 (measured 0.69-0.72,
+# also when the shelf was 0.07-0.10).
 check(s2 >= 0.65, f"swap-in mode: {s2:.3f} of ops slower than 2 us (>= 0.65)")
 # So the median op is a swap-in (slower than any resident read) ...
 check(p50 > 1000, f"p50 {p50:.0f} ns is a swap-in (> 1 us)")
