@@ -5,26 +5,13 @@
  * the declaration ("declared: a + b") or why it has no value.
  */
 #include "result.h"
+#include "result-internal.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void set(soak_fig_t *f, double v)
-{
-	f->valid = true;
-	f->v = v;
-	f->why[0] = '\0';
-}
-
-static void none(soak_fig_t *f, const char *why)
-{
-	f->valid = false;
-	f->v = NAN;
-	snprintf(f->why, sizeof(f->why), "%.*s", (int)sizeof(f->why) - 1, why);
-}
 
 /* The measured whole-run (run_count) or steady-state (count) figure of a class. */
 static void measured(const soak_run_result_t *r, const char *cls, bool steady, soak_fig_t *ret)
@@ -37,15 +24,15 @@ static void measured(const soak_run_result_t *r, const char *cls, bool steady, s
 		double sum = 0;
 		for (int i = 0; i < SOAK_SC_BASE; i++) {
 			if (!r->sc[i].run_count.valid) {
-				/* room for the name and the whole reason; none() cuts it to SOAK_WHY_MAX */
+				/* room for the name and the whole reason; soak_rs_fig_none() cuts it to SOAK_WHY_MAX */
 				char why[SOAK_WHY_MAX + 64];
 				snprintf(why, sizeof(why), "%s: %s", r->sc[i].name, r->sc[i].run_count.why);
-				none(ret, why);
+				soak_rs_fig_none(ret, "%s", why);
 				return;
 			}
 			sum += r->sc[i].run_count.v;
 		}
-		set(ret, sum);
+		soak_rs_fig_set(ret, sum);
 		return;
 	}
 	for (int i = 0; i < SOAK_SC_BASE; i++)
@@ -53,7 +40,7 @@ static void measured(const soak_run_result_t *r, const char *cls, bool steady, s
 			*ret = steady ? r->sc[i].count : r->sc[i].run_count;
 			return;
 		}
-	none(ret, "not a measured syscall class");
+	soak_rs_fig_none(ret, "not a measured syscall class");
 }
 
 int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r)
@@ -81,10 +68,10 @@ int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r
 		snprintf(c->decl, sizeof(c->decl), "%.*s", d ? (int)strcspn(d + 10, ")") : 1,
 			 d ? d + 10 : "?");
 		if (v->valid && isfinite(v->value))
-			set(&c->self, v->value);
+			soak_rs_fig_set(&c->self, v->value);
 		else
-			none(&c->self, *reason ? reason : "not recorded");
-		none(&c->self_steady, "the allocator prints its totals once, at exit: there is no "
+			soak_rs_fig_none(&c->self, "%s", *reason ? reason : "not recorded");
+		soak_rs_fig_none(&c->self_steady, "the allocator prints its totals once, at exit: there is no "
 				      "steady-state figure of its own");
 		measured(r, c->cls, false, &c->measured);
 		measured(r, c->cls, true, &c->measured_steady);
@@ -103,9 +90,9 @@ void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r)
 		f->have = false;
 		snprintf(f->desc, sizeof(f->desc), "no noise floor measured on host %.60s at %g s: run soakctl calibrate -i %gs",
 			 r->run.host ? r->run.host : "?", r->run.interval_s, r->run.interval_s);
-		none(&f->cv_pct, f->desc);
-		none(&f->drift_pct, f->desc);
-		none(&f->excess_cv_pct, f->desc);
+		soak_rs_fig_none(&f->cv_pct, "%s", f->desc);
+		soak_rs_fig_none(&f->drift_pct, "%s", f->desc);
+		soak_rs_fig_none(&f->excess_cv_pct, "%s", f->desc);
 		return;
 	}
 	f->have = true;
@@ -113,13 +100,13 @@ void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r)
 	snprintf(f->desc, sizeof(f->desc), "%.31s on %.100s at %g s, %.19s (run %lld)", f->n.workload, f->n.host,
 		 f->n.interval_s, f->n.measured_at, (long long)f->n.run_id);
 	if (isnan(f->n.cv_pct))
-		none(&f->cv_pct, "the control run gave no CV");
+		soak_rs_fig_none(&f->cv_pct, "the control run gave no CV");
 	else
-		set(&f->cv_pct, f->n.cv_pct);
+		soak_rs_fig_set(&f->cv_pct, f->n.cv_pct);
 	if (isnan(f->n.drift_pct))
-		none(&f->drift_pct, "the control run gave no drift");
+		soak_rs_fig_none(&f->drift_pct, "the control run gave no drift");
 	else
-		set(&f->drift_pct, f->n.drift_pct);
+		soak_rs_fig_set(&f->drift_pct, f->n.drift_pct);
 	if (!r->tp.cv_pct.valid)
 		f->excess_cv_pct = r->tp.cv_pct;
 	else if (!f->cv_pct.valid)
@@ -127,24 +114,24 @@ void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r)
 	else {
 		/* Independent noise adds in variance: CV^2 = floor^2 + excess^2. */
 		double d = r->tp.cv_pct.v * r->tp.cv_pct.v - f->cv_pct.v * f->cv_pct.v;
-		set(&f->excess_cv_pct, d > 0 ? sqrt(d) : 0);
+		soak_rs_fig_set(&f->excess_cv_pct, d > 0 ? sqrt(d) : 0);
 	}
 }
 
 void soak_result_tp_per_cpu(soak_run_result_t *r)
 {
 	if (!r->tp.ops.valid) {
-		none(&r->tp_per_cpu_s, r->tp.ops.why);
+		soak_rs_fig_none(&r->tp_per_cpu_s, "%s", r->tp.ops.why);
 		return;
 	}
 	if (!r->cpu_user_s.valid || !r->cpu_sys_s.valid) {
-		none(&r->tp_per_cpu_s, r->cpu_user_s.valid ? r->cpu_sys_s.why : r->cpu_user_s.why);
+		soak_rs_fig_none(&r->tp_per_cpu_s, "%s", r->cpu_user_s.valid ? r->cpu_sys_s.why : r->cpu_user_s.why);
 		return;
 	}
 	double cpu = r->cpu_user_s.v + r->cpu_sys_s.v;
 	if (!(cpu > 0)) {
-		none(&r->tp_per_cpu_s, "the run's cgroup used no measurable CPU time in the steady state");
+		soak_rs_fig_none(&r->tp_per_cpu_s, "the run's cgroup used no measurable CPU time in the steady state");
 		return;
 	}
-	set(&r->tp_per_cpu_s, r->tp.ops.v / cpu);
+	soak_rs_fig_set(&r->tp_per_cpu_s, r->tp.ops.v / cpu);
 }
