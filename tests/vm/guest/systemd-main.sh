@@ -14,6 +14,12 @@
 # Each should end up in a cgroup with the limits applied (a delegated scope
 # from systemd), and leave nothing behind.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The serial getty starts with multi-user, like this service, and hangs up
+# ttyS0 when it opens it: output to the fd this service was given is then
+# lost (seen once: every VMTEST line of a whole run missing, the checks ran).
+# Stop the getty, then reopen the console.
+systemctl stop serial-getty@ttyS0.service > /dev/null 2>&1 || true
+exec > /dev/ttyS0 2>&1
 export SYSTEMD_PAGER=cat SYSTEMD_COLORS=0
 S=/opt/soak
 export SOAKCTL=$S/runner/soakctl SYSFIX=$S/tests/sysfix
