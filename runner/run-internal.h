@@ -38,6 +38,7 @@ typedef struct {
 	double *vals;
 	bool *valid;
 	char (*reasons)[SOAK_REASON_MAX];
+	double cpu_s;         /* runner CPU spent in this probe's sample() */
 } probe_slot_t;
 
 /* run-store.c: what the loop queues for the database. */
@@ -132,7 +133,7 @@ void run_probes_register(run_t *r);
 void run_probes_record_unavailable(run_t *r);
 void run_probes_attach(run_t *r);
 void run_probes_open(run_t *r);
-void run_probes_sample(run_t *r, double t);
+double run_probes_sample(run_t *r, double t);
 void run_probes_close(run_t *r);
 /* The last sampled value of a metric, if valid. */
 bool run_last_value(const run_t *r, const char *name, double *ret);

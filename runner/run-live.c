@@ -318,9 +318,7 @@ int run_loop(run_t *r, int sfd)
 			if (jitter > r->jitter_max)
 				r->jitter_max = jitter;
 			run_verify_allocator(r);
-			double c0 = run_cpu_now();
-			run_probes_sample(r, t);
-			double dc = run_cpu_now() - c0;
+			double dc = run_probes_sample(r, t);
 			r->probe_cpu_s += dc;
 			if (r->probe_cpu_hist)
 				soak_hist_record(r->probe_cpu_hist, (uint64_t)(dc * 1e9));

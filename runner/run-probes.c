@@ -108,9 +108,11 @@ bool run_last_value(const run_t *r, const char *name, double *ret)
 }
 
 /* A probe found unusable costs nothing here; the values go to the store's
- * ring (run-store.c), never straight to the database. */
-void run_probes_sample(run_t *r, double t)
+ * ring (run-store.c), never straight to the database. Returns the runner CPU
+ * the probes took (thread CPU time, each probe's share kept in its slot). */
+double run_probes_sample(run_t *r, double t)
 {
+	double c0 = run_cpu_now(), c = c0;
 	for (size_t i = 0; i < r->nprobes; i++) {
 		probe_slot_t *p = &r->probes[i];
 		if (!p->usable)
@@ -118,9 +120,13 @@ void run_probes_sample(run_t *r, double t)
 		memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
 		if (p->ops->sample(p->state, p->vals, p->valid) < 0)
 			memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
+		double c1 = run_cpu_now();
+		p->cpu_s += c1 - c;
+		c = c1;
 	}
 	run_store_tick(r, t);
 	r->nsamples++;
+	return c - c0;
 }
 
 void run_probes_close(run_t *r)
