@@ -88,6 +88,108 @@ const soak_cmp_metric_def_t *soak_cmp_metric_find(const char *key)
 	return NULL;
 }
 
+/* ---- latency: quantiles of the runs' merged histograms ---- */
+
+/* The quantile a latency metric reads, or 0 for another metric. */
+static double lat_quantile(const soak_cmp_metric_def_t *m)
+{
+	return m->fig == f_p50 ? 0.50 : m->fig == f_p99 ? 0.99 : m->fig == f_p999 ? 0.999 : 0;
+}
+
+/* Whether every run has a steady-state histogram with timed operations. */
+static bool all_have_hist(const soak_run_result_t *const *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!runs[i]->lat.hist || !runs[i]->lat.hist->count)
+			return false;
+	return n > 0;
+}
+
+typedef struct {
+	const soak_run_result_t *const *runs[2];
+	double q;
+	unsigned lo, hi;          /* the buckets any run uses */
+	soak_hist_t *acc;         /* zero outside [lo, hi] */
+} merged_q_t;
+
+static void merged_q_range(merged_q_t *m, const size_t *n)
+{
+	m->lo = SOAK_HIST_BUCKETS - 1;
+	m->hi = 0;
+	for (int g = 0; g < 2; g++)
+		for (size_t i = 0; i < n[g]; i++) {
+			const soak_hist_t *h = m->runs[g][i]->lat.hist;
+			for (unsigned b = 0; b < SOAK_HIST_BUCKETS; b++)
+				if (h->b[b]) {
+					if (b < m->lo)
+						m->lo = b;
+					if (b > m->hi)
+						m->hi = b;
+				}
+		}
+	if (m->lo > m->hi)
+		m->lo = m->hi = 0;
+}
+
+/* soak_verdict_opts_t.stat: quantile q of the merged histograms of the runs
+ * idx[0..n) of group g (a run drawn twice counts twice). */
+static double merged_q_stat(void *ctx, int g, const size_t *idx, size_t n)
+{
+	merged_q_t *m = ctx;
+	soak_hist_t *a = m->acc;
+	memset(&a->b[m->lo], 0, (m->hi - m->lo + 1) * sizeof(a->b[0]));
+	a->count = a->sum = a->max = 0;
+	a->min = UINT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		const soak_hist_t *h = m->runs[g][idx[i]]->lat.hist;
+		for (unsigned b = m->lo; b <= m->hi; b++)
+			a->b[b] += h->b[b];
+		a->count += h->count;
+		a->sum += h->sum;
+		if (h->max > a->max)
+			a->max = h->max;
+		if (h->min < a->min)
+			a->min = h->min;
+	}
+	int ok = 0;
+	double v = soak_hist_quantile(a, m->q, &ok);
+	return ok ? v : NAN;
+}
+
+/* The group's figure for a latency quantile: the quantile of its runs'
+ * merged steady-state histograms (the number the verdict tests). False when
+ * a run has no histogram (then the mean of the runs' own figures is shown). */
+static bool merged_lat_fig(const soak_cmp_metric_def_t *d, const soak_run_result_t *const *set,
+			   size_t n, soak_fig_t *out)
+{
+	double q = lat_quantile(d);
+	if (!q || !all_have_hist(set, n))
+		return false;
+	soak_hist_t *acc = malloc(sizeof(*acc));
+	if (!acc)
+		return false;
+	soak_hist_init(acc);
+	size_t *idx = malloc(n * sizeof(*idx));
+	if (!idx) {
+		free(acc);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	merged_q_t m = { .runs = { set, set }, .q = q, .acc = acc };
+	size_t ns[2] = { n, 0 };
+	merged_q_range(&m, ns);
+	double v = merged_q_stat(&m, 0, idx, n);
+	free(idx);
+	free(acc);
+	if (isnan(v))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->valid = true;
+	out->v = v;
+	return true;
+}
+
 /* ---- units ---- */
 
 size_t soak_cmp_run_intervals(const soak_run_result_t *r)
@@ -252,7 +354,26 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 		.practical_pct = pct, .practical_abs = abs_,
 		.min_units = u->min_units, .seed = seed, .unit_name = unit, .practical_text = thr,
 	};
+	/* Latency with the run as the unit: the point estimates and the interval
+	 * are quantiles of the runs' merged histograms (runs resampled with
+	 * replacement, 2,000 times), so the verdict tests the table's numbers;
+	 * the rank test runs on the runs' own quantiles. */
+	merged_q_t mq = { .runs = { cand, base }, .q = lat_quantile(m) };
+	if (mq.q && !u->blocks && all_have_hist(cand, nc) && all_have_hist(base, nb)) {
+		if (!(mq.acc = malloc(sizeof(*mq.acc)))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		soak_hist_init(mq.acc);
+		size_t ns[2] = { nc, nb };
+		merged_q_range(&mq, ns);
+		vo.stat = merged_q_stat;
+		vo.stat_ctx = &mq;
+		vo.stat_name = "merged histograms";
+		vo.resamples = 2000;
+	}
 	r = soak_verdict(a, na, b, nbu, &vo, ret);
+	free(mq.acc);
 out:
 	free(a);
 	free(b);
@@ -317,6 +438,8 @@ static void aggregate(soak_cmp_group_t *g)
 	for (int m = 0; m < SOAK_CM_N; m++) {
 		const soak_cmp_metric_def_t *d = &soak_cmp_metrics[m];
 		soak_fig_t *out = &g->fig[m];
+		if (merged_lat_fig(d, (const soak_run_result_t *const *)set, n, out))
+			continue;
 		double acc = d->agg == SOAK_BLOCK_MAX ? -INFINITY : 0;
 		size_t c = 0;
 		const soak_fig_t *first_bad = NULL;

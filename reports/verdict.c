@@ -211,6 +211,60 @@ int soak_bootstrap_ci(const double *a, size_t na, const double *b, size_t nb, so
 	return 0;
 }
 
+static double ratio_or_diff(soak_scale_t scale, double ma, double mb)
+{
+	if (scale == SOAK_SCALE_DIFF)
+		return ma - mb;
+	if (mb != 0)
+		return ma / mb;
+	return ma == 0 ? 1.0 : copysign(INFINITY, ma);
+}
+
+int soak_bootstrap_stat_ci(const soak_verdict_opts_t *o, size_t na, size_t nb, double conf,
+			   double *ret_lo, double *ret_hi)
+{
+	unsigned resamples = o->resamples ? o->resamples : SOAK_VERDICT_BOOTSTRAP_N;
+	if (!o->stat || !na || !nb || !(conf > 0 && conf < 1) || resamples < 2)
+		return -EINVAL;
+	size_t *ia = malloc((na + nb) * sizeof(size_t));
+	double *st = malloc(resamples * sizeof(double));
+	if (!ia || !st) {
+		free(ia);
+		free(st);
+		return -ENOMEM;
+	}
+	size_t *ib = ia + na;
+	for (size_t i = 0; i < nb; i++)
+		ib[i] = i;
+	int r = 0;
+	if (o->scale == SOAK_SCALE_RATIO && o->stat(o->stat_ctx, 1, ib, nb) == 0) {
+		r = -EDOM;
+		goto out;
+	}
+	soak_rng_t rng;
+	soak_rng_seed(&rng, o->seed ? o->seed : SOAK_VERDICT_SEED);
+	for (unsigned k = 0; k < resamples; k++) {
+		for (size_t i = 0; i < na; i++)
+			ia[i] = soak_rng_below(&rng, na);
+		for (size_t i = 0; i < nb; i++)
+			ib[i] = soak_rng_below(&rng, nb);
+		double sa = o->stat(o->stat_ctx, 0, ia, na), sb = o->stat(o->stat_ctx, 1, ib, nb);
+		if (isnan(sa) || isnan(sb)) {
+			r = -EINVAL;
+			goto out;
+		}
+		st[k] = ratio_or_diff(o->scale, sa, sb);
+	}
+	qsort(st, resamples, sizeof(double), cmp_double);
+	double tail = (1 - conf) / 2;
+	*ret_lo = quantile_sorted(st, resamples, tail);
+	*ret_hi = quantile_sorted(st, resamples, 1 - tail);
+out:
+	free(ia);
+	free(st);
+	return r;
+}
+
 /* ---- blocks ---- */
 
 size_t soak_verdict_block_len(size_t n_min, size_t min_blocks)
@@ -332,8 +386,21 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 		*ret = v;
 		return 0;
 	}
-	v.mean_a = mean_of(a, na);
-	v.mean_b = mean_of(b, nb);
+	if (opt.stat) {
+		size_t *idx = malloc((na > nb ? na : nb) * sizeof(size_t));
+		if (!idx)
+			return -ENOMEM;
+		for (size_t i = 0; i < (na > nb ? na : nb); i++)
+			idx[i] = i;
+		v.mean_a = opt.stat(opt.stat_ctx, 0, idx, na);
+		v.mean_b = opt.stat(opt.stat_ctx, 1, idx, nb);
+		free(idx);
+		if (isnan(v.mean_a) || isnan(v.mean_b))
+			return -EINVAL;
+	} else {
+		v.mean_a = mean_of(a, na);
+		v.mean_b = mean_of(b, nb);
+	}
 	if (opt.scale == SOAK_SCALE_DIFF)
 		v.change = v.mean_a - v.mean_b;
 	else if (v.mean_b != 0)
@@ -345,8 +412,9 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 	if (r < 0)
 		return r;
 	double lo, hi;
-	r = soak_bootstrap_ci(a, na, b, nb, opt.scale, 1 - opt.alpha, opt.resamples, opt.seed,
-			      &lo, &hi);
+	r = opt.stat ? soak_bootstrap_stat_ci(&opt, na, nb, 1 - opt.alpha, &lo, &hi)
+		     : soak_bootstrap_ci(a, na, b, nb, opt.scale, 1 - opt.alpha, opt.resamples, opt.seed,
+					 &lo, &hi);
 	if (r == 0) {
 		v.has_ci = true;
 		v.ci_lo = opt.scale == SOAK_SCALE_RATIO ? 100.0 * (lo - 1.0) : lo;
@@ -403,7 +471,11 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 			 thr);
 		tail = tbuf;
 	}
-	snprintf(v.why, sizeof(v.why), "%s%s, %s, %zu vs %zu %s%s", ch, ci, p, na, nb, unit, tail);
+	char of[64] = "";
+	if (opt.stat && opt.stat_name)
+		snprintf(of, sizeof(of), " (of the %s)", opt.stat_name);
+	snprintf(v.why, sizeof(v.why), "%s%s%s, %s, %zu vs %zu %s%s", ch, ci, of, p, na, nb, unit,
+		 tail);
 	*ret = v;
 	return 0;
 }

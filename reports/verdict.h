@@ -131,6 +131,16 @@ typedef struct {
 	const char *unit_name;       /* "repeats", "blocks of 12 intervals" (for messages) */
 	const char *practical_text;  /* the threshold as shown in messages ("5% and 1 MiB"),
 	                                NULL = from practical_pct/practical_abs */
+	/* A statistic of a whole group of units instead of their mean (NULL: the
+	 * mean). stat(ctx, idx, n) gives the statistic of the units idx[0..n) of
+	 * group g (0 = a, 1 = b; indices may repeat); it must be a number (NaN is
+	 * an error). Used for latency quantiles of the runs' merged histograms:
+	 * the point estimates are stat of all units, the interval comes from
+	 * resampling units (runs) with replacement, and the rank test still runs
+	 * on the units' own values. */
+	double (*stat)(void *ctx, int g, const size_t *idx, size_t n);
+	void *stat_ctx;
+	const char *stat_name;       /* "merged-histogram quantile" (for messages) */
 } soak_verdict_opts_t;
 
 typedef struct {
@@ -146,6 +156,13 @@ typedef struct {
 	bool practical;              /* beyond the practical threshold */
 	char why[SOAK_VERDICT_WHY_MAX];   /* one line: the reason for the verdict */
 } soak_verdict_t;
+
+/* The same interval for a statistic of each group (soak_verdict_opts_t.stat):
+ * units are resampled with replacement within each group, stat applied to the
+ * resampled indices. -EINVAL, -EDOM (baseline statistic 0 on the ratio
+ * scale), -ENOMEM. */
+int soak_bootstrap_stat_ci(const soak_verdict_opts_t *o, size_t na, size_t nb, double conf,
+			   double *ret_lo, double *ret_hi);
 
 /* Compares a (the candidate) against b (the baseline). Returns 0 with a verdict
  * (INSUFFICIENT included: why = "needs at least N units per allocator, have
