@@ -164,6 +164,75 @@ static void md_run_line(FILE *f, const soak_comparison_t *c)
 	fputs("\n\n", f);
 }
 
+static void pct_cell(FILE *f, const soak_fig_t *x, const char *fmt)
+{
+	char b[300];
+	if (x->valid)
+		snprintf(b, sizeof(b), fmt, x->v);
+	else
+		snprintf(b, sizeof(b), "unavailable (%s)", x->why);
+	soak_md_cell(f, b);
+}
+
+/* CV beyond the floor's: sqrt(CV^2 - floor^2), 0 when below it. */
+static soak_fig_t excess_cv(const soak_fig_t *cv, const soak_fig_t *floor_cv)
+{
+	soak_fig_t e = { .v = NAN };
+	if (!cv->valid)
+		snprintf(e.why, sizeof(e.why), "%s", cv->why);
+	else if (!floor_cv->valid)
+		snprintf(e.why, sizeof(e.why), "no floor");
+	else {
+		e.valid = true;
+		e.v = sqrt(fmax(0, cv->v * cv->v - floor_cv->v * floor_cv->v));
+	}
+	return e;
+}
+
+/* The host's noise beside the groups' own (issue 10): what the host alone
+ * produces, against which the allocators' CV, drift and run-to-run spread
+ * are read. */
+static void md_noise(FILE *f, const soak_comparison_t *c)
+{
+	const soak_cmp_noise_t *z = &c->noise;
+	fputs("## Host noise\n\n", f);
+	if (!z->have) {
+		fprintf(f, "Floor unavailable: %s.\n\n", z->why);
+		return;
+	}
+	fprintf(f, "Floor from %s.\n\n|", z->source);
+	soak_md_cell(f, "");
+	soak_md_cell(f, z->from_control ? "control (spin)" : "floor (spin)");
+	for (size_t i = 0; i < c->n; i++)
+		soak_md_cell(f, c->g[i].name);
+	fputs("\n|---|---|", f);
+	for (size_t i = 0; i < c->n; i++)
+		fputs("---|", f);
+	fputs("\n|", f);
+	soak_md_cell(f, "Run-to-run CV of mean throughput");
+	pct_cell(f, &z->run_cv_pct, "%.2f%%");
+	for (size_t i = 0; i < c->n; i++)
+		pct_cell(f, &c->g[i].run_cv_pct, "%.2f%%");
+	fputs("\n|", f);
+	soak_md_cell(f, "Throughput CV per interval (mean of runs)");
+	pct_cell(f, &z->cv_pct, "%.2f%%");
+	for (size_t i = 0; i < c->n; i++)
+		pct_cell(f, &c->g[i].fig[SOAK_CM_CV], "%.2f%%");
+	fputs("\n|", f);
+	soak_md_cell(f, "CV beyond the floor, sqrt(CV² − floor²)");
+	soak_md_cell(f, "-");
+	for (size_t i = 0; i < c->n; i++) {
+		soak_fig_t e = excess_cv(&c->g[i].fig[SOAK_CM_CV], &z->cv_pct);
+		pct_cell(f, &e, "%.2f%%");
+	}
+	fputs("\n|", f);
+	soak_md_cell(f, "Throughput drift (mean of runs)");
+	pct_cell(f, &z->drift_pct, "%+.2f%%");
+	for (size_t i = 0; i < c->n; i++)
+		pct_cell(f, &c->g[i].fig[SOAK_CM_TP_DRIFT], "%+.2f%%");
+	fputs("\n\n", f);
+}
+
 static int md_emit(FILE *f, const soak_comparison_t *c)
 {
 	char b[512];
@@ -232,6 +301,7 @@ static int md_emit(FILE *f, const soak_comparison_t *c)
 		fputc('\n', f);
 	}
 
+	md_noise(f, c);
 	char thr[640];
 	thresholds_text(thr, sizeof(thr));
 	fprintf(f, "**Method.** Each allocator is compared with the baseline (%s) on independent "
@@ -242,7 +312,9 @@ static int md_emit(FILE *f, const soak_comparison_t *c)
 		"(difference for drifts; %d resamples, seed %llu) excludes no change - and larger "
 		"than the practical threshold: %s. A verdict needs at least %zu units per "
 		"allocator; with fewer it says so. Table values are means over the runs with "
-		"status ok (peak RSS: the maximum). Only runs with status ok enter the verdicts. "
+		"status ok (peak RSS: the maximum; latency: the quantile of the runs' merged "
+		"histograms, the number its verdict tests, with the interval from resampling "
+		"runs). Only runs with status ok enter the verdicts. "
 		"Definitions: docs/compare-gate.md, docs/metrics.md.\n",
 		c->g[c->baseline].name, c->units.desc, c->alpha, SOAK_VERDICT_EXACT_MAX,
 		100 * (1 - c->alpha), SOAK_VERDICT_BOOTSTRAP_N, (unsigned long long)c->seed, thr,
@@ -317,6 +389,7 @@ static cJSON *group_json(const soak_comparison_t *c, size_t i)
 	ok = ok && figs;
 	for (int m = 0; ok && m < SOAK_CM_N; m++)
 		ok = put_fig(figs, soak_cmp_metrics[m].key, &g->fig[m]);
+	ok = ok && put_fig(figs, "run_cv_pct", &g->run_cv_pct);
 	ok = ok && (g->grade != SOAK_GRADE_NONE
 			    ? cJSON_AddStringToObject(figs, "syscalls_grade", soak_grade_name(g->grade)) != NULL
 			    : cJSON_AddNullToObject(figs, "syscalls_grade") != NULL);
@@ -330,6 +403,23 @@ static cJSON *group_json(const soak_comparison_t *c, size_t i)
 			ok = v && cJSON_AddItemToObject(vs, soak_cmp_metrics[m].key, v);
 		}
 	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *noise_json(const soak_comparison_t *c)
+{
+	const soak_cmp_noise_t *z = &c->noise;
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddBoolToObject(o, "measured", z->have) &&
+		  cJSON_AddBoolToObject(o, "from_control", z->from_control) &&
+		  (z->have ? cJSON_AddStringToObject(o, "source", z->source) != NULL
+			   : cJSON_AddStringToObject(o, "unavailable", z->why) != NULL) &&
+		  put_fig(o, "cv_pct", &z->cv_pct) && put_fig(o, "drift_pct", &z->drift_pct) &&
+		  put_fig(o, "run_cv_pct", &z->run_cv_pct);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -388,6 +478,8 @@ static int json_emit(FILE *f, const soak_comparison_t *c)
 		  cJSON_AddBoolToObject(doc, "interrupted", c->opts.interrupted);
 	cJSON *m = ok ? method_json(c) : NULL;
 	ok = ok && m && cJSON_AddItemToObject(doc, "method", m);
+	cJSON *hn = ok ? noise_json(c) : NULL;
+	ok = ok && hn && cJSON_AddItemToObject(doc, "host_noise", hn);
 	cJSON *al = ok ? cJSON_AddArrayToObject(doc, "allocators") : NULL;
 	ok = ok && al;
 	for (size_t i = 0; ok && i < c->n; i++) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -469,6 +470,34 @@ static void aggregate(soak_cmp_group_t *g)
 						   : SOAK_GRADE_NONE;
 }
 
+/* CV of the mean throughputs of runs (sample SD / mean, percent). */
+static void run_cv(const soak_run_result_t *const *runs, size_t n, soak_fig_t *out)
+{
+	double m = 0, ss = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (runs[i]->tp.mean.valid && !runs[i]->tp.not_rate[0]) {
+			m += runs[i]->tp.mean.v;
+			k++;
+		}
+	memset(out, 0, sizeof(*out));
+	out->v = NAN;
+	if (k < 2) {
+		snprintf(out->why, sizeof(out->why), "needs at least 2 runs with a throughput, has %zu", k);
+		return;
+	}
+	m /= (double)k;
+	for (size_t i = 0; i < n; i++)
+		if (runs[i]->tp.mean.valid && !runs[i]->tp.not_rate[0])
+			ss += (runs[i]->tp.mean.v - m) * (runs[i]->tp.mean.v - m);
+	if (!(m > 0)) {
+		snprintf(out->why, sizeof(out->why), "mean throughput 0");
+		return;
+	}
+	out->valid = true;
+	out->v = 100.0 * sqrt(ss / (double)(k - 1)) / m;
+}
+
 static int notes_for(soak_comparison_t *c)
 {
 	int r = 0;
@@ -519,6 +548,87 @@ done:
 	return r;
 }
 
+static void fig_set(soak_fig_t *f, double v)
+{
+	memset(f, 0, sizeof(*f));
+	f->valid = true;
+	f->v = v;
+}
+
+static void fig_none(soak_fig_t *f, const char *why)
+{
+	memset(f, 0, sizeof(*f));
+	f->v = NAN;
+	snprintf(f->why, sizeof(f->why), "%s", why);
+}
+
+/* Mean of a figure over runs (the valid ones); false when none is valid. */
+static bool mean_fig(const soak_run_result_t *const *runs, size_t n, size_t off, double *ret)
+{
+	double s = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const soak_fig_t *f = (const soak_fig_t *)((const char *)runs[i] + off);
+		if (f->valid) {
+			s += f->v;
+			k++;
+		}
+	}
+	if (k)
+		*ret = s / (double)k;
+	return k > 0;
+}
+
+static void compute_noise(soak_comparison_t *c)
+{
+	soak_cmp_noise_t *z = &c->noise;
+	memset(z, 0, sizeof(*z));
+	fig_none(&z->cv_pct, "not measured");
+	fig_none(&z->drift_pct, "not measured");
+	fig_none(&z->run_cv_pct, "needs the control runs of compare --control");
+	const soak_cmp_opts_t *o = &c->opts;
+	if (o->control && o->n_control) {
+		const soak_run_result_t *ok[64];
+		size_t n = 0;
+		for (size_t i = 0; i < o->n_control && n < 64; i++)
+			if (is_ok(o->control[i]))
+				ok[n++] = o->control[i];
+		z->from_control = true;
+		int l = snprintf(z->source, sizeof(z->source), "compare --control: spin under system, "
+				 "interleaved with the allocators' runs (%zu of %zu ok:", n, o->n_control);
+		for (size_t i = 0; i < o->n_control && l > 0 && (size_t)l < sizeof(z->source); i++)
+			l += snprintf(z->source + l, sizeof(z->source) - (size_t)l, " #%lld",
+				      (long long)o->control[i]->run.id);
+		if (l > 0 && (size_t)l < sizeof(z->source))
+			snprintf(z->source + l, sizeof(z->source) - (size_t)l, ")");
+		double v;
+		if (mean_fig(ok, n, offsetof(soak_run_result_t, tp.cv_pct), &v))
+			fig_set(&z->cv_pct, v);
+		if (mean_fig(ok, n, offsetof(soak_run_result_t, tp.drift_pct), &v))
+			fig_set(&z->drift_pct, v);
+		run_cv(ok, n, &z->run_cv_pct);
+		z->have = z->cv_pct.valid || z->run_cv_pct.valid;
+		if (!z->have)
+			snprintf(z->why, sizeof(z->why), "no control run ended ok with a throughput CV");
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t j = 0; j < c->g[i].n_runs; j++) {
+			const soak_floor_t *fl = &c->g[i].runs[j]->floor;
+			if (!fl->have)
+				continue;
+			z->have = true;
+			snprintf(z->source, sizeof(z->source), "soakctl calibrate: %s", fl->desc);
+			if (!isnan(fl->n.cv_pct))
+				fig_set(&z->cv_pct, fl->n.cv_pct);
+			if (!isnan(fl->n.drift_pct))
+				fig_set(&z->drift_pct, fl->n.drift_pct);
+			return;
+		}
+	snprintf(z->why, sizeof(z->why), "not measured for this host at the runs' interval: run "
+		 "soakctl calibrate (same --interval), or compare with --control");
+}
+
 int soak_compare_compute(const soak_cmp_group_in_t *groups, size_t n, const soak_cmp_opts_t *o,
 			 soak_comparison_t *ret)
 {
@@ -548,6 +658,7 @@ int soak_compare_compute(const soak_cmp_group_in_t *groups, size_t n, const soak
 		}
 		status_counts(g);
 		aggregate(g);
+		run_cv(g->ok, g->n_ok, &g->run_cv_pct);
 	}
 
 	/* One unit type for the whole comparison, from the ok runs. */
@@ -593,6 +704,7 @@ int soak_compare_compute(const soak_cmp_group_in_t *groups, size_t n, const soak
 	}
 	if ((r = notes_for(&c)) < 0)
 		goto fail;
+	compute_noise(&c);
 	*ret = c;
 	return 0;
 fail:

@@ -117,7 +117,24 @@ typedef struct {
 	bool has_order_seed;
 	size_t repeats_planned;          /* 0 = unknown (--from-db) */
 	bool interrupted;                /* stopped before every planned run was made */
+	/* compare --control: the spin control runs interleaved with the
+	 * allocators' (borrowed), or NULL. */
+	const soak_run_result_t *const *control;
+	size_t n_control;
 } soak_cmp_opts_t;
+
+/* The host's noise beside the comparison (issue 10): from the control runs of
+ * compare --control, else from the floor `soakctl calibrate` stored for this
+ * host at the runs' interval, else not measured (why says what to do). */
+typedef struct {
+	bool have;
+	bool from_control;
+	char source[240];                /* where the figures come from */
+	soak_fig_t cv_pct;               /* per-interval throughput CV of the control (mean over its runs) */
+	soak_fig_t drift_pct;            /* its throughput drift (mean over its runs) */
+	soak_fig_t run_cv_pct;           /* control only: CV of the control runs' mean throughputs */
+	char why[240];                   /* when !have */
+} soak_cmp_noise_t;
 
 typedef struct {
 	char name[80];
@@ -130,6 +147,7 @@ typedef struct {
 	soak_fig_t fig[SOAK_CM_N];       /* mean over the ok runs (peak: max) */
 	soak_verdict_t v[SOAK_CM_N];     /* vs the baseline (not for the baseline) */
 	soak_grade_t grade;
+	soak_fig_t run_cv_pct;           /* CV of the ok runs' mean throughputs (>= 2 runs) */
 } soak_cmp_group_t;
 
 typedef struct {
@@ -142,6 +160,7 @@ typedef struct {
 	soak_cmp_opts_t opts;
 	char **notes;                    /* lines shown under the table */
 	size_t n_notes;
+	soak_cmp_noise_t noise;
 } soak_comparison_t;
 
 /* Computes figures and verdicts. n >= 1 groups, baseline < n. -EINVAL, -ENOMEM.

@@ -23,6 +23,7 @@
 #include "soak/uuid.h"
 #include "soak/outfile.h"
 #include "soakctl.h"
+#include "compare-control.h"
 
 #define MAX_SLOTS 32
 
@@ -36,6 +37,9 @@ static const soak_opt_t compare_opts[] = {
 	{ "format", 0, "md|json|csv|html", "md (default), json (versioned), csv or html (one self-contained page with gnuplot plots)", 0 },
 	{ "output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", 0 },
 	{ "exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", 0 },
+	{ "control", 0, NULL, "also run the spin control workload (system allocator) once per round, "
+		"interleaved with the allocators: the report shows the host's own noise beside theirs "
+		"(run-to-run CV, CV, drift) and the floor is stored for reports and gates on this host", 0 },
 	{ "from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
 		"comma-separated list of run ids (kept as one column), a label or a comparison id; runs "
 		"are grouped by allocator", 0 },
@@ -91,7 +95,7 @@ const soak_cmd_doc_t soak_doc_compare = {
 typedef struct {
 	const char *format, *output, *baseline;
 	size_t repeat;
-	bool has_seed, from_db, exec_repeat, has_repeat;
+	bool has_seed, from_db, exec_repeat, has_repeat, control;
 	uint64_t seed;
 	double alpha;
 	char **pos;
@@ -156,6 +160,10 @@ static int parse_args(int argc, char **argv, cmp_opts_t *o)
 		}
 		if (!strcmp(a, "--exec-repeat")) {
 			o->exec_repeat = true;
+			continue;
+		}
+		if (!strcmp(a, "--control")) {
+			o->control = true;
 			continue;
 		}
 		if ((v = own_value(argc, argv, &i, "repeat", &err))) {
@@ -254,7 +262,7 @@ static int emit_cb(FILE *f, const void *arg)
 	return soak_compare_emit(f, a[0], a[1]);
 }
 
-static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co)
+static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co, soak_cmp_noise_t *noise)
 {
 	if (c->n_g < 2)
 		soak_err("compare: note: only one allocator (%s) among the runs: nothing to compare "
@@ -293,6 +301,8 @@ static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co)
 		soak_err("compare: %s", strerror(-r));
 		return SOAK_EXIT_USAGE;
 	}
+	if (noise)
+		*noise = cmp.noise;
 	int rc = SOAK_EXIT_OK;
 	if (o->output) {
 		char err[512];
@@ -517,7 +527,7 @@ static int from_db(const cmp_opts_t *o, const soak_run_opts_t *ro)
 		}
 	}
 	soak_cmp_opts_t co = { .comparison_id = comparison_id };
-	rc = report(&c, o, &co);
+	rc = report(&c, o, &co, NULL);
 out:
 	for (size_t i = 0; i < done && sel; i++)
 		soak_runs_free(sel[i], nsel[i]);
@@ -607,11 +617,15 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 	size_t planned = ns * o->repeat;
 	collect_t c = { .cap_res = planned };
 	int64_t *ids = calloc(planned + 1, sizeof(*ids));
+	int64_t *ctl_ids = calloc(o->repeat + 1, sizeof(*ctl_ids));
+	size_t n_ctl = 0, n_ctl_res = 0;
+	soak_run_result_t *ctl_res = NULL;
+	soak_cmp_noise_t noise;
 	size_t *slot_of = calloc(planned + 1, sizeof(*slot_of));
 	c.res = calloc(planned + 1, sizeof(*c.res));
 	int rc = SOAK_EXIT_USAGE;
 	size_t made = 0;
-	if (!ids || !slot_of || !c.res) {
+	if (!ids || !slot_of || !c.res || !ctl_ids) {
 		soak_err("compare: out of memory");
 		goto out;
 	}
@@ -638,16 +652,32 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 	soak_rng_t rng;
 	soak_rng_seed(&rng, seed);
 	bool failed = false;
+	/* --control: slot ns is the control run, shuffled in with the others. */
+	size_t nslots = ns + (o->control ? 1 : 0);
 	for (size_t round = 0; round < o->repeat && !soak_run_interrupted && !failed; round++) {
-		size_t order[MAX_SLOTS];
-		for (size_t i = 0; i < ns; i++)
+		size_t order[MAX_SLOTS + 1];
+		for (size_t i = 0; i < nslots; i++)
 			order[i] = i;
-		for (size_t i = ns - 1; i > 0; i--) {     /* Fisher-Yates */
+		for (size_t i = nslots - 1; i > 0; i--) {     /* Fisher-Yates */
 			size_t j = soak_rng_below(&rng, i + 1), t = order[i];
 			order[i] = order[j];
 			order[j] = t;
 		}
-		for (size_t k = 0; k < ns && !soak_run_interrupted; k++) {
+		for (size_t k = 0; k < nslots && !soak_run_interrupted; k++) {
+			if (order[k] == ns) {
+				if (ro->verbose >= 0)
+					fprintf(stderr, "soakctl: round %zu/%zu: control (spin)\n", round + 1,
+						o->repeat);
+				int64_t id = 0;
+				if (soak_cmp_control_run(db, ro, &id) < 0) {
+					soak_err("compare: the control run could not start; stopping the "
+						 "comparison (%zu runs recorded under %s)", made, cid);
+					failed = true;
+					break;
+				}
+				ctl_ids[n_ctl++] = id;
+				continue;
+			}
 			slot_t *s = &slots[order[k]];
 			ro->allocator = s->spec;
 			if (ro->verbose >= 0)
@@ -702,9 +732,24 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 		rc = SOAK_EXIT_USAGE;
 		goto out;
 	}
+	if (n_ctl && soak_cmp_control_load(db, ctl_ids, n_ctl, &ctl_res, &n_ctl_res) < 0)
+		goto out;
 	soak_cmp_opts_t co = { .comparison_id = cid, .order_seed = seed, .has_order_seed = true,
 			       .repeats_planned = o->repeat, .interrupted = made < planned };
-	rc = report(&c, o, &co);
+	const soak_run_result_t **ctl_ptr = n_ctl_res ? calloc(n_ctl_res, sizeof(*ctl_ptr)) : NULL;
+	if (n_ctl_res && !ctl_ptr) {
+		soak_err("compare: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n_ctl_res; i++)
+		ctl_ptr[i] = &ctl_res[i];
+	co.control = ctl_ptr;
+	co.n_control = n_ctl_res;
+	rc = report(&c, o, &co, &noise);
+	if (rc == SOAK_EXIT_OK && n_ctl_res &&
+	    soak_cmp_control_store(db, &noise, ctl_ptr[0], ro->interval_s, ro->duration_s) < 0)
+		rc = SOAK_EXIT_USAGE;
+	free(ctl_ptr);
 	/* A run that got another allocator than it asked for is an error, not a
 	 * result: the table shows it, and the comparison exits 2. */
 	if (rc == SOAK_EXIT_OK && mismatched) {
@@ -718,6 +763,8 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 out:
 	soak_run_unplace(ro);
 	collect_free(&c);
+	soak_cmp_control_free(ctl_res, n_ctl_res);
+	free(ctl_ids);
 	free(ids);
 	free(slot_of);
 	soak_db_close(db);
@@ -760,9 +807,9 @@ int soak_cmd_compare(int argc, char **argv)
 			} else if (!strcmp(o.run_argv[i], "--db")) {
 				i++;
 			}
-		if (o.has_repeat || o.has_seed || o.exec_repeat) {
-			soak_err("compare: --from-db runs nothing: --repeat, --seed and --exec-repeat do "
-				 "not apply");
+		if (o.has_repeat || o.has_seed || o.exec_repeat || o.control) {
+			soak_err("compare: --from-db runs nothing: --repeat, --seed, --exec-repeat and "
+				 "--control do not apply");
 			goto out;
 		}
 		rc = from_db(&o, &ro);
