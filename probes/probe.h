@@ -86,6 +86,13 @@ typedef struct soak_probe_ops {
 	/* values[i]/valid[i] for each metric i of this probe. */
 	int (*sample)(void *state, double *values, bool *valid);
 	void (*close)(void *state);
+	/* Optional: read at most this often (seconds; 0 = every sample). For a
+	 * probe whose every read costs far more than the others' (perf: an
+	 * inter-processor call per read, ~30 us in a VM). At shorter intervals its
+	 * metrics are NULL in the samples between its reads; the first sample and
+	 * the final one after the reap always read it. Only for counters, whose
+	 * deltas between any two reads stay exact. */
+	double min_interval_s;
 } soak_probe_ops_t;
 
 /* The registry (probes/registry.c). */

@@ -28,6 +28,32 @@ static bool counter_delta(const soak_input_series_t *s, const char *metric, doub
 	return true;
 }
 
+/* The operations over exactly a counter's window: ops_total at the window's
+ * two sample times. A counter read less often than every sample (perf: at
+ * most every 100 ms) has a window that can start and end up to that much
+ * away from the operation counter's own; dividing by the steady state's
+ * operations would then be off by that share. Falls back to the steady
+ * state's operations (the same window when the counter is read every sample). */
+static void ops_over(const soak_result_input_t *in, const soak_window_t *w, const soak_fig_t *steady,
+		     soak_fig_t *out)
+{
+	*out = *steady;
+	const soak_input_series_t *s = soak_rs_find_series(in, "ops_total");
+	if (!s || !s->n)
+		return;
+	double o0 = w->t0 == 0 && w->c0 == 0 ? 0 : NAN, o1 = NAN;
+	for (size_t i = 0; i < s->n; i++) {
+		if (isnan(s->v[i]))
+			continue;
+		if (s->t[i] == w->t0)
+			o0 = s->v[i];
+		if (s->t[i] == w->t1)
+			o1 = s->v[i];
+	}
+	if (!isnan(o0) && !isnan(o1) && o1 >= o0)
+		soak_rs_fig_set(out, o1 - o0);
+}
+
 static void per(soak_fig_t *out, const soak_fig_t *num, const soak_fig_t *den, const char *what)
 {
 	if (!num->valid)
@@ -50,18 +76,22 @@ void soak_rs_compute_sc(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_rs_fig_none(&steps, "not an exec --repeat run");
 	double total = 0, tsec = NAN;
 	const soak_sc_result_t *missing = NULL;
+	soak_fig_t ops = r->tp.ops;   /* over the syscall counters' own window */
 	for (int i = 0; i < SOAK_SC_N; i++) {
 		soak_sc_result_t *c = &r->sc[i];
 		c->metric = soak_sc_metrics[i];
 		c->name = soak_sc_metrics[i] + 3;
 		const soak_input_series_t *s = soak_rs_find_series(in, c->metric);
 		soak_window_t w;
+		soak_fig_t c_ops = r->tp.ops;
 		if (counter_delta(s, c->metric, r->warmup_s, r->steady_end_s, &c->count, &w)) {
 			soak_rs_fig_set(&secs, w.seconds);
 			if (isnan(tsec) || w.seconds > tsec)
 				tsec = w.seconds;
+			ops_over(in, &w, &r->tp.ops, &c_ops);
+			ops = c_ops;
 		}
-		per(&c->per_op, &c->count, &r->tp.ops, "operation count");
+		per(&c->per_op, &c->count, &c_ops, "operation count");
 		per(&c->per_s, &c->count, &secs, "elapsed time");
 		per(&c->per_step, &c->count, &steps, "steps");
 		const soak_value_t *fv = soak_rs_find_value(in, c->metric);
@@ -85,7 +115,7 @@ void soak_rs_compute_sc(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_rs_fig_none(&r->sc_total, "%s: %s", missing->name, missing->count.why);
 	else
 		soak_rs_fig_set(&r->sc_total, total);
-	per(&r->sc_total_per_op, &r->sc_total, &r->tp.ops, "operation count");
+	per(&r->sc_total_per_op, &r->sc_total, &ops, "operation count");
 	per(&r->sc_total_per_s, &r->sc_total, &r->sc_window_s, "elapsed time");
 	per(&r->sc_total_per_step, &r->sc_total, &steps, "steps");
 	r->grade = r->sc_total_per_op.valid ? soak_grade_of(r->sc_total_per_op.v) : SOAK_GRADE_NONE;
@@ -200,19 +230,23 @@ void soak_rs_compute_pf(const soak_result_input_t *in, soak_run_result_t *r)
 		snprintf(m->source, sizeof(m->source), "perf");
 	}
 	soak_window_t w1, w2, w3;
-	soak_fig_t s1, s2, s3;
+	soak_fig_t s1, s2, s3, o1 = r->tp.ops, o2 = r->tp.ops;
 	soak_rs_fig_none(&s1, "no %s samples", mi);
 	soak_rs_fig_none(&s2, "no %s samples", ma);
 	soak_rs_fig_none(&s3, "no ctx_switches samples");
-	if (counter_delta(soak_rs_find_series(in, mi), mi, r->warmup_s, r->steady_end_s, &m->minor, &w1))
+	if (counter_delta(soak_rs_find_series(in, mi), mi, r->warmup_s, r->steady_end_s, &m->minor, &w1)) {
 		soak_rs_fig_set(&s1, w1.seconds);
-	if (counter_delta(soak_rs_find_series(in, ma), ma, r->warmup_s, r->steady_end_s, &m->major, &w2))
+		ops_over(in, &w1, &r->tp.ops, &o1);
+	}
+	if (counter_delta(soak_rs_find_series(in, ma), ma, r->warmup_s, r->steady_end_s, &m->major, &w2)) {
 		soak_rs_fig_set(&s2, w2.seconds);
+		ops_over(in, &w2, &r->tp.ops, &o2);
+	}
 	if (counter_delta(soak_rs_find_series(in, "ctx_switches"), "ctx_switches", r->warmup_s, r->steady_end_s,
 			  &m->ctx_switches, &w3))
 		soak_rs_fig_set(&s3, w3.seconds);
-	per(&m->minor_per_op, &m->minor, &r->tp.ops, "operation count");
-	per(&m->major_per_op, &m->major, &r->tp.ops, "operation count");
+	per(&m->minor_per_op, &m->minor, &o1, "operation count");
+	per(&m->major_per_op, &m->major, &o2, "operation count");
 	per(&m->minor_per_s, &m->minor, &s1, "elapsed time");
 	per(&m->major_per_s, &m->major, &s2, "elapsed time");
 	per(&m->ctx_per_s, &m->ctx_switches, &s3, "elapsed time");

@@ -245,7 +245,7 @@ void run_finish(run_t *r)
 {
 	double t = run_now() - r->t0;
 	/* Final sample after the reap: perf counts of exited tasks are folded in. */
-	r->probe_cpu_s += run_probes_sample(r, t);
+	r->probe_cpu_s += run_probes_sample(r, t, true);
 	run_steps_read(r);
 	run_progress(r, t, true);
 	run_store_latency(r, t);
@@ -324,6 +324,9 @@ void run_finish(run_t *r)
 			snprintf(k, sizeof(k), "runner.probe_cpu_s.%s", r->probes[i].ops->name);
 			if (r->probes[i].usable)
 				chk(r, soak_db_value(r->db, r->id, k, r->probes[i].cpu_s, true, NULL));
+			snprintf(k, sizeof(k), "runner.probe_reads.%s", r->probes[i].ops->name);
+			if (r->probes[i].usable)
+				chk(r, soak_db_value(r->db, r->id, k, (double)r->probes[i].reads, true, NULL));
 		}
 		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_s", r->store_cpu_s, true, NULL));
 		chk(r, soak_db_value(r->db, r->id, "runner.flushes", (double)r->nflushes, true, NULL));

@@ -39,6 +39,8 @@ typedef struct {
 	bool *valid;
 	char (*reasons)[SOAK_REASON_MAX];
 	double cpu_s;         /* runner CPU spent in this probe's sample() */
+	double last_t;        /* run time of its last read (ops->min_interval_s), -1 none */
+	size_t reads;         /* samples in which it was read */
 } probe_slot_t;
 
 /* run-store.c: what the loop queues for the database. */
@@ -133,7 +135,7 @@ void run_probes_register(run_t *r);
 void run_probes_record_unavailable(run_t *r);
 void run_probes_attach(run_t *r);
 void run_probes_open(run_t *r);
-double run_probes_sample(run_t *r, double t);
+double run_probes_sample(run_t *r, double t, bool force);
 void run_probes_close(run_t *r);
 /* The last sampled value of a metric, if valid. */
 bool run_last_value(const run_t *r, const char *name, double *ret);

@@ -318,7 +318,7 @@ int run_loop(run_t *r, int sfd)
 			if (jitter > r->jitter_max)
 				r->jitter_max = jitter;
 			run_verify_allocator(r);
-			double dc = run_probes_sample(r, t);
+			double dc = run_probes_sample(r, t, false);
 			r->probe_cpu_s += dc;
 			if (r->probe_cpu_hist)
 				soak_hist_record(r->probe_cpu_hist, (uint64_t)(dc * 1e9));

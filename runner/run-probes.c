@@ -29,6 +29,7 @@ void run_probes_register(run_t *r)
 		p->vals = calloc(n, sizeof(*p->vals));
 		p->valid = calloc(n, sizeof(*p->valid));
 		p->reasons = calloc(n, sizeof(*p->reasons));
+		p->last_t = -1;
 		char why[SOAK_REASON_MAX] = "";
 		p->usable = !p->ops->supported || p->ops->supported(&r->ctx, why, sizeof(why)) == 0;
 		for (size_t m = 0; m < n; m++) {
@@ -108,9 +109,12 @@ bool run_last_value(const run_t *r, const char *name, double *ret)
 }
 
 /* A probe found unusable costs nothing here; the values go to the store's
- * ring (run-store.c), never straight to the database. Returns the runner CPU
- * the probes took (thread CPU time, each probe's share kept in its slot). */
-double run_probes_sample(run_t *r, double t)
+ * ring (run-store.c), never straight to the database. A probe with a
+ * min_interval_s is read only when that much time has passed since its last
+ * read (half a sampling interval of slack keeps the cadence on the grid),
+ * or when forced (the final sample). Returns the runner CPU the probes took
+ * (thread CPU time, each probe's share kept in its slot). */
+double run_probes_sample(run_t *r, double t, bool force)
 {
 	double c0 = run_cpu_now(), c = c0;
 	for (size_t i = 0; i < r->nprobes; i++) {
@@ -118,6 +122,11 @@ double run_probes_sample(run_t *r, double t)
 		if (!p->usable)
 			continue;
 		memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
+		double min = p->ops->min_interval_s;
+		if (!force && min > 0 && p->last_t >= 0 && t - p->last_t < min - 0.5 * r->o->interval_s)
+			continue;
+		p->last_t = t;
+		p->reads++;
 		if (p->ops->sample(p->state, p->vals, p->valid) < 0)
 			memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
 		double c1 = run_cpu_now();
