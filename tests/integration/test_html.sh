@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 command -v gnuplot >/dev/null || fail "gnuplot is missing (scripts/install-deps.sh installs gnuplot-nox)"
 command -v chromium >/dev/null || fail "chromium is missing (scripts/install-deps.sh installs chromium)"
 EVIL='<script>alert("x")</script> & '"'"'q'"'"' ; system("touch '"$T"'/pwned")'
-soak compare system mimalloc -d 3s --warmup 1s -i 100ms --db "$DB" -q --no-progress --label "$EVIL" \
+soak compare system mimalloc -d 3s --warmup 1s -i 100ms --repeat 4 --db "$DB" -q --no-progress --label "$EVIL" \
   --format html --output "$T/compare.html" || fail "compare --format html exited $?"
 soak report --db "$DB" --label "$EVIL" --format html --output "$T/report.html" || fail "report html exited $?"
 # History: synthetic nights (tests/bench/synthdb.c, the real write path) with a planted step.
