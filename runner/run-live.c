@@ -304,10 +304,31 @@ static void run_handle_signal(run_t *r, int sig, double t)
 }
 
 
+/* Benchmark hook (scripts/bench-overhead.sh, docs/performance.md):
+ * SOAK_BENCH_PHASE_S=P alternates phases of P seconds sampled at the run's
+ * interval with phases sampled only at their start, so one run measures what
+ * fine sampling costs the workload with its own heap, placement and host
+ * state on both sides. P must be a whole multiple of the interval. */
+static double bench_phase_s(const soak_run_opts_t *o)
+{
+	const char *e = getenv("SOAK_BENCH_PHASE_S");
+	if (!e || !*e)
+		return 0;
+	char *end;
+	double p = strtod(e, &end);
+	double k = p / o->interval_s;
+	if (*end || !(p > 0) || k < 2 || fabs(k - round(k)) > 1e-6) {
+		soak_err("SOAK_BENCH_PHASE_S=%.40s ignored: give a whole multiple (>= 2) of the interval", e);
+		return 0;
+	}
+	return p;
+}
+
 int run_loop(run_t *r, int sfd)
 {
 	const soak_run_opts_t *o = r->o;
 	double next = 0, last_commit = 0;
+	const double phase = bench_phase_s(o);
 	size_t committed = 0;
 	struct pollfd pf[3];
 	while (!run_try_reap(r)) {
@@ -330,7 +351,12 @@ int run_loop(run_t *r, int sfd)
 				run_store_latency(r, t);
 			}
 			/* Skip missed ticks rather than bursting to catch up. */
-			next += o->interval_s * (1.0 + floor((t - next) / o->interval_s));
+			double step = o->interval_s;
+			if (phase > 0 && (long)floor(next / phase + 1e-6) % 2 == 1)
+				step = phase;      /* a coarse benchmark phase: its start only */
+			next += step * (1.0 + floor((t - next) / step));
+			if (phase > 0)        /* keep the grid exact over many additions */
+				next = round(next / o->interval_s) * o->interval_s;
 		}
 		if (!r->stop_sent && t >= o->duration_s)
 			run_request_stop(r, t, "duration reached");
