@@ -24,6 +24,7 @@
 #include "soak/outfile.h"
 #include "soakctl.h"
 #include "compare-control.h"
+#include "compare-select.h"
 
 #define MAX_SLOTS 32
 
@@ -377,91 +378,6 @@ static group_t *new_group(collect_t *c, const char *base_name, const char *key, 
 
 /* ---- --from-db ---- */
 
-static bool all_ids(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!(*s >= '0' && *s <= '9') && *s != ',')
-			return false;
-	return true;
-}
-
-static int parse_ids(const char *s, int64_t **ret, size_t *n)
-{
-	size_t cap = 1;
-	for (const char *p = s; *p; p++)
-		cap += *p == ',';
-	int64_t *ids = calloc(cap, sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	size_t k = 0;
-	char *buf = strdup(s), *save = NULL;
-	if (!buf) {
-		free(ids);
-		return -ENOMEM;
-	}
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		long long v = strtoll(t, NULL, 10);
-		if (v <= 0) {
-			free(buf);
-			free(ids);
-			return -EINVAL;
-		}
-		ids[k++] = v;
-	}
-	free(buf);
-	if (!k) {
-		free(ids);
-		return -EINVAL;
-	}
-	*ret = ids;
-	*n = k;
-	return 0;
-}
-
-/* The runs one argument names. */
-static int select_runs(soak_db_t *db, const char *arg, const char *db_path, soak_run_t **runs,
-		       size_t *n, bool *explicit_ids)
-{
-	*explicit_ids = false;
-	if (all_ids(arg)) {
-		int64_t *ids;
-		size_t k;
-		if (parse_ids(arg, &ids, &k) < 0) {
-			soak_err("compare: '%s' is not a run id or a comma-separated list of run ids", arg);
-			return -EINVAL;
-		}
-		soak_run_filter_t f = { .ids = ids, .n_ids = k };
-		int r = soak_db_runs(db, &f, runs, n);
-		free(ids);
-		if (r < 0) {
-			soak_err("compare: %s", soak_db_errmsg(db));
-			return r;
-		}
-		*explicit_ids = strchr(arg, ',') != NULL;
-		return 0;
-	}
-	soak_run_filter_t f = { .comparison_id = arg };
-	int r = soak_db_runs(db, &f, runs, n);
-	if (r == 0 && *n == 0) {
-		soak_runs_free(*runs, *n);
-		f = (soak_run_filter_t){ .label = arg };
-		r = soak_db_runs(db, &f, runs, n);
-	}
-	if (r < 0) {
-		soak_err("compare: %s", soak_db_errmsg(db));
-		return r;
-	}
-	if (*n == 0) {
-		soak_runs_free(*runs, *n);
-		soak_err("compare: no run id, comparison id or label '%s' in %s (see soakctl runs)", arg,
-			 db_path);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 static int from_db(const cmp_opts_t *o, const soak_run_opts_t *ro)
 {
 	if (!o->n_pos) {
@@ -481,7 +397,7 @@ static int from_db(const cmp_opts_t *o, const soak_run_opts_t *ro)
 	if (!sel || !nsel || !expl)
 		goto out;
 	for (; done < o->n_pos; done++) {
-		if (select_runs(db, o->pos[done], ro->db_path, &sel[done], &nsel[done], &expl[done]) < 0)
+		if (soak_cmp_select_runs(db, o->pos[done], ro->db_path, &sel[done], &nsel[done], &expl[done]) < 0)
 			goto out;
 		total += nsel[done];
 	}
