@@ -58,7 +58,10 @@ void soak_hist_merge(soak_hist_t *dst, const soak_hist_t *src)
 
 void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t *before)
 {
-	soak_hist_init(out);
+	/* Every bucket is assigned below: only the header is reset (the
+	 * runner calls this on every sample). */
+	out->count = out->sum = out->max = 0;
+	out->min = UINT64_MAX;
 	int lo = -1, hi = -1;
 	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++) {
 		/* A torn read can make a bucket look smaller than before: clamp at 0. */
