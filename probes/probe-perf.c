@@ -677,12 +677,12 @@ const soak_probe_ops_t soak_probe_perf = {
 	.supported = perf_supported,
 	.attach = perf_attach,
 	.open = perf_open,
-	.sample = perf_sample,
-	.close = perf_close,
 	/* Each read of a CPU's group whose counters are live on another CPU is
 	 * an inter-processor call: ~35 us of runner CPU per read in this suite's
 	 * VMs (docs/performance.md). At 100 ms it costs ~4 us per 10 ms sample. */
-	.min_interval_s = 0.1,
+	.sample_slow = perf_sample,
+	.slow_interval_s = 0.1,
+	.close = perf_close,
 };
 
 /* For tests and docs: which mode the probe chose ("cgroup" or "task"). */

@@ -83,21 +83,28 @@ typedef struct soak_probe_ops {
 	 * metric that will be unavailable for the whole run. */
 	int (*attach)(void **state, const soak_probe_ctx_t *ctx, char (*reasons)[SOAK_REASON_MAX]);
 	int (*open)(void **state, const soak_probe_ctx_t *ctx, char (*reasons)[SOAK_REASON_MAX]);
-	/* values[i]/valid[i] for each metric i of this probe. */
+	/* values[i]/valid[i] for each metric i of this probe, every sample
+	 * (optional when sample_slow is set). The runner clears valid[] first. */
 	int (*sample)(void *state, double *values, bool *valid);
+	/* Optional: the metrics that cost far more to read than they gain from
+	 * fine sampling (perf counters: an inter-processor call per read, ~35 us
+	 * in a VM; cgroup memory.stat and PSI text), read at most every
+	 * slow_interval_s. At shorter intervals they are NULL in the samples
+	 * between reads; the first sample and the final one after the reap always
+	 * read them. Sets only the metrics it reads (after sample()). */
+	int (*sample_slow)(void *state, double *values, bool *valid);
+	double slow_interval_s;
 	void (*close)(void *state);
-	/* Optional: read at most this often (seconds; 0 = every sample). For a
-	 * probe whose every read costs far more than the others' (perf: an
-	 * inter-processor call per read, ~30 us in a VM). At shorter intervals its
-	 * metrics are NULL in the samples between its reads; the first sample and
-	 * the final one after the reap always read it. Only for counters, whose
-	 * deltas between any two reads stay exact. */
-	double min_interval_s;
 } soak_probe_ops_t;
 
 /* The registry (probes/registry.c). */
 extern const soak_probe_ops_t *const soak_probes[];
 extern const size_t soak_n_probes;
 const soak_probe_ops_t *soak_probe_find(const char *name);
+
+/* Reads every metric of a probe now (sample() and sample_slow(), valid[]
+ * cleared first): for tests and benchmarks; the runner paces sample_slow().
+ * 0, or the first negative errno. */
+int soak_probe_sample_all(const soak_probe_ops_t *p, void *state, double *values, bool *valid);
 
 #endif

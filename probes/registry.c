@@ -20,6 +20,14 @@ const soak_probe_ops_t *const soak_probes[] = { SOAK_PROBES(ENTRY) };
 
 const size_t soak_n_probes = sizeof(soak_probes) / sizeof(soak_probes[0]);
 
+int soak_probe_sample_all(const soak_probe_ops_t *p, void *state, double *values, bool *valid)
+{
+	memset(valid, 0, p->n_metrics * sizeof(*valid));
+	int r = p->sample ? p->sample(state, values, valid) : 0;
+	int r2 = p->sample_slow ? p->sample_slow(state, values, valid) : 0;
+	return r < 0 ? r : r2;
+}
+
 const soak_probe_ops_t *soak_probe_find(const char *name)
 {
 	for (size_t i = 0; i < soak_n_probes; i++)

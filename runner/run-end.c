@@ -324,8 +324,8 @@ void run_finish(run_t *r)
 			snprintf(k, sizeof(k), "runner.probe_cpu_s.%s", r->probes[i].ops->name);
 			if (r->probes[i].usable)
 				chk(r, soak_db_value(r->db, r->id, k, r->probes[i].cpu_s, true, NULL));
-			snprintf(k, sizeof(k), "runner.probe_reads.%s", r->probes[i].ops->name);
-			if (r->probes[i].usable)
+			snprintf(k, sizeof(k), "runner.probe_slow_reads.%s", r->probes[i].ops->name);
+			if (r->probes[i].usable && r->probes[i].ops->sample_slow)
 				chk(r, soak_db_value(r->db, r->id, k, (double)r->probes[i].reads, true, NULL));
 		}
 		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_s", r->store_cpu_s, true, NULL));

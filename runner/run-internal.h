@@ -39,8 +39,8 @@ typedef struct {
 	bool *valid;
 	char (*reasons)[SOAK_REASON_MAX];
 	double cpu_s;         /* runner CPU spent in this probe's sample() */
-	double last_t;        /* run time of its last read (ops->min_interval_s), -1 none */
-	size_t reads;         /* samples in which it was read */
+	double last_t;        /* run time of its last sample_slow(), -1 none */
+	size_t reads;         /* samples in which sample_slow() ran */
 } probe_slot_t;
 
 /* run-store.c: what the loop queues for the database. */

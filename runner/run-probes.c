@@ -122,13 +122,15 @@ double run_probes_sample(run_t *r, double t, bool force)
 		if (!p->usable)
 			continue;
 		memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
-		double min = p->ops->min_interval_s;
-		if (!force && min > 0 && p->last_t >= 0 && t - p->last_t < min - 0.5 * r->o->interval_s)
-			continue;
-		p->last_t = t;
-		p->reads++;
-		if (p->ops->sample(p->state, p->vals, p->valid) < 0)
+		if (p->ops->sample && p->ops->sample(p->state, p->vals, p->valid) < 0)
 			memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
+		double slow = p->ops->slow_interval_s;
+		if (p->ops->sample_slow &&
+		    (force || p->last_t < 0 || !(slow > 0) || t - p->last_t >= slow - 0.5 * r->o->interval_s)) {
+			p->last_t = t;
+			p->reads++;
+			p->ops->sample_slow(p->state, p->vals, p->valid);
+		}
 		double c1 = run_cpu_now();
 		p->cpu_s += c1 - c;
 		c = c1;

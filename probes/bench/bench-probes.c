@@ -216,7 +216,7 @@ static void time_probe(const char *label, const soak_probe_ops_t *p, void *state
 	bool ok[SOAK_PROBE_MAX_METRICS];
 	for (long i = 0; i < opt_iters; i++) {
 		double t0 = now_us();
-		p->sample(state, v, ok);
+		soak_probe_sample_all(p, state, v, ok);
 		times[i] = now_us() - t0;
 	}
 	size_t nvalid = 0;
@@ -422,7 +422,7 @@ static int overhead_run(int mode, double ret[2], double *ret_calls)
 	if (st) {
 		double v[SOAK_PROBE_MAX_METRICS];
 		bool ok[SOAK_PROBE_MAX_METRICS];
-		perf->sample(st, v, ok);
+		soak_probe_sample_all(perf, st, v, ok);
 		*ret_calls = ok[0] ? v[0] + v[1] : -1;   /* sc_mmap + sc_munmap */
 		perf->close(st);
 	}

@@ -244,7 +244,7 @@ typedef struct {
 
 static void sample_counts(void *state, counts_t *c, double *v, bool *ok)
 {
-	assert_int_equal(perf()->sample(state, v, ok), 0);
+	assert_int_equal(soak_probe_sample_all(perf(), state, v, ok), 0);
 	from_sample(v, ok, c);
 }
 
@@ -458,7 +458,7 @@ static void test_disabled(void **st)
 	double v[SOAK_PROBE_MAX_METRICS];
 	bool ok[SOAK_PROBE_MAX_METRICS];
 	memset(ok, 1, sizeof(ok));
-	assert_true(p->sample(state, v, ok) < 0);
+	assert_true(soak_probe_sample_all(p, state, v, ok) < 0);
 	for (size_t i = 0; i < p->n_metrics; i++)
 		assert_false(ok[i]);
 	p->close(state);
@@ -499,7 +499,7 @@ static void test_unprivileged(void **st)
 		waitpid(t, NULL, 0);
 		double v[SOAK_PROBE_MAX_METRICS];
 		bool ok[SOAK_PROBE_MAX_METRICS];
-		if (r == 0 && p->sample(state, v, ok) < 0)
+		if (r == 0 && soak_probe_sample_all(p, state, v, ok) < 0)
 			_exit(12);
 		/* Where tracefs is open to everyone (not here) the syscall metrics
 		 * may count as nobody; then only "valid xor reason" is checked. */

@@ -220,7 +220,7 @@ static void test_live_tree(void **st)
 	bool ok[SOAK_PROBE_MAX_METRICS];
 	/* Twice: the second walk reads the kept-open (cached) fds. */
 	for (int round = 0; round < 2; round++) {
-		assert_int_equal(proc->sample(ps, v, ok), 0);
+		assert_int_equal(soak_probe_sample_all(proc, ps, v, ok), 0);
 		for (size_t i = 0; i < proc->n_metrics; i++)
 			assert_true(ok[i]);
 		/* metrics: rss, anon, file, swap, minflt, majflt, nprocs, nthreads */
@@ -238,24 +238,24 @@ static void test_live_tree(void **st)
 	close(go);
 	siginfo_t si;
 	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
-	assert_int_equal(proc->sample(ps, v, ok), 0);
+	assert_int_equal(soak_probe_sample_all(proc, ps, v, ok), 0);
 	assert_false(ok[0]);
 	assert_false(ok[6]);
 	assert_true(ok[4]);
 	assert_true(v[4] >= minflt_live);   /* the grandchild's faults stay (cminflt) */
 	double cv[2];
 	bool cok[2];
-	assert_int_equal(cpu->sample(cs, cv, cok), 0);
+	assert_int_equal(soak_probe_sample_all(cpu, cs, cv, cok), 0);
 	assert_true(cok[0] && cok[1]);
 
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* Reaped: invalid, never 0. */
-	assert_true(proc->sample(ps, v, ok) < 0);
+	assert_true(soak_probe_sample_all(proc, ps, v, ok) < 0);
 	for (size_t i = 0; i < proc->n_metrics; i++)
 		assert_false(ok[i]);
-	assert_true(cpu->sample(cs, cv, cok) < 0);
+	assert_true(soak_probe_sample_all(cpu, cs, cv, cok) < 0);
 	assert_false(cok[0] || cok[1]);
 	proc->close(ps);
 	cpu->close(cs);
