@@ -368,6 +368,10 @@ static int alloc_fds(struct perf_state *s, int nper)
  * on an old kernel) leaves that CPU's events ungrouped, read one by one. */
 static void open_leaders(struct perf_state *s, int target, bool on_exec)
 {
+	/* SOAK_PERF_UNGROUPED=1: no groups (tests run the fallback with it). */
+	const char *e = getenv("SOAK_PERF_UNGROUPED");
+	if (e && *e && strcmp(e, "0"))
+		return;
 	for (int k = 0; k < s->nper; k++) {
 		struct perf_event_attr a = { .size = sizeof(a), .disabled = 1,
 			.type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_DUMMY,
@@ -690,4 +694,14 @@ const char *soak_probe_perf_mode(const void *state)
 {
 	const struct perf_state *s = state;
 	return !s ? "none" : s->mode == MODE_CGROUP ? "cgroup" : "task";
+}
+
+int soak_probe_perf_grouped(const void *state)
+{
+	const struct perf_state *s = state;
+	int n = 0;
+	for (int m = 0; s && m < M__N; m++)
+		for (int k = 0; k < s->nper; k++)
+			n += s->id[m * s->nper + k] != 0;
+	return n;
 }

@@ -7,5 +7,8 @@
  * threads' counts appear when they exit), or "none" (state NULL). For the run
  * record and tests. */
 const char *soak_probe_perf_mode(const void *state);
+/* How many of its counter fds are read through a group leader (one read()
+ * per CPU) rather than one by one: for tests. */
+int soak_probe_perf_grouped(const void *state);
 
 #endif

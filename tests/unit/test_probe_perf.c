@@ -239,6 +239,7 @@ typedef struct {
 	counts_t mid_thread, mid_child, final;
 	soak_sr_store_t self;     /* sysfix's [SYSFIX] line */
 	char mode[16];
+	int grouped;                 /* counter fds read through a group leader */
 	double pf_minor, ctx_switches;
 } run_t;
 
@@ -303,6 +304,7 @@ static void live_run(bool cgroup_mode, run_t *r)
 			fail_msg("%s unavailable: %s", p->metrics[i].name, reasons[i]);
 	assert_int_equal(ar, 0);
 	snprintf(r->mode, sizeof(r->mode), "%s", soak_probe_perf_mode(state));
+	r->grouped = soak_probe_perf_grouped(state);
 
 	close(gate[1]);   /* release: the child execs sysfix */
 	assert_int_equal(p->open(&state, &ctx, reasons), 0);
@@ -417,6 +419,12 @@ static void test_cgroup_mode(void **st)
 	run_t r;
 	live_run(true, &r);
 	assert_string_equal(r.mode, "cgroup");
+	/* All 15 counters x the online CPUs in groups, unless SOAK_PERF_UNGROUPED. */
+	const char *ug = getenv("SOAK_PERF_UNGROUPED");
+	if (ug && !strcmp(ug, "1"))
+		assert_int_equal(r.grouped, 0);
+	else
+		assert_int_equal(r.grouped, 15 * (int)sysconf(_SC_NPROCESSORS_ONLN));
 	check_exact(&r, &truth, &base);
 	/* Main thread (N units) and the live second thread (2N), then also the
 	 * live child (3N): seen while they run. */
@@ -430,12 +438,33 @@ static void test_task_mode(void **st)
 	run_t r;
 	live_run(false, &r);
 	assert_string_equal(r.mode, "task");
+	const char *ug = getenv("SOAK_PERF_UNGROUPED");
+	if (ug && !strcmp(ug, "1"))
+		assert_int_equal(r.grouped, 0);
+	else
+		assert_int_equal(r.grouped, 15);
 	check_exact(&r, &truth, &base);
 	/* Measured: read() of an inherit=1 event also sums the inherited events
 	 * of live threads and children (the kernel walks event->child_list), so
 	 * task mode sees them mid-run too, not only once they exit. */
 	check_mid(&r, &r.mid_thread, 3 * N_UNITS);
 	check_mid(&r, &r.mid_child, 6 * N_UNITS);
+}
+
+/* The same exact counts with every counter read on its own fd (the path a
+ * kernel that refuses groups takes). */
+static void test_cgroup_mode_ungrouped(void **st)
+{
+	setenv("SOAK_PERF_UNGROUPED", "1", 1);
+	test_cgroup_mode(st);
+	unsetenv("SOAK_PERF_UNGROUPED");
+}
+
+static void test_task_mode_ungrouped(void **st)
+{
+	setenv("SOAK_PERF_UNGROUPED", "1", 1);
+	test_task_mode(st);
+	unsetenv("SOAK_PERF_UNGROUPED");
 }
 
 static void test_disabled(void **st)
@@ -548,6 +577,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_cgroup_mode, teardown_live),
 		cmocka_unit_test_teardown(test_task_mode, teardown_live),
+		cmocka_unit_test_teardown(test_cgroup_mode_ungrouped, teardown_live),
+		cmocka_unit_test_teardown(test_task_mode_ungrouped, teardown_live),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_unprivileged),
 	};
