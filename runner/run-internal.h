@@ -38,7 +38,7 @@ typedef struct {
 	double *vals;
 	bool *valid;
 	char (*reasons)[SOAK_REASON_MAX];
-	double cpu_s;         /* runner CPU spent in this probe's sample() */
+	double cpu_s;         /* runner CPU in this probe, over the timed samples */
 	double last_t;        /* run time of its last sample_slow(), -1 none */
 	size_t reads;         /* samples in which sample_slow() ran */
 } probe_slot_t;
@@ -117,6 +117,8 @@ typedef struct {
 	size_t nsamples;
 	double jitter_sum, jitter_max;
 	double probe_cpu_s, store_cpu_s;   /* runner CPU in the probes, in the flushes */
+	uint64_t probe_rng;                /* picks the samples whose probes are timed one by one */
+	size_t probe_timed;                /* how many were */
 	/* Their distributions (ns per tick, per flush): medians resist the
 	 * contention of a shared host, which inflates the totals. */
 	soak_hist_t *probe_cpu_hist, *store_cpu_hist;
