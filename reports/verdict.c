@@ -181,6 +181,17 @@ static double mean_of(const double *x, size_t n)
 	return s / (double)n;
 }
 
+/* The statistic of one resample: the ratio (a baseline of 0 gives an infinite
+ * ratio, or 1 for 0/0) or the difference. */
+static double ratio_or_diff(soak_scale_t scale, double ma, double mb)
+{
+	if (scale == SOAK_SCALE_DIFF)
+		return ma - mb;
+	if (mb != 0)
+		return ma / mb;
+	return ma == 0 ? 1.0 : copysign(INFINITY, ma);
+}
+
 int soak_bootstrap_ci(const double *a, size_t na, const double *b, size_t nb, soak_scale_t scale,
 		      double conf, unsigned resamples, uint64_t seed, double *ret_lo,
 		      double *ret_hi)
@@ -196,12 +207,7 @@ int soak_bootstrap_ci(const double *a, size_t na, const double *b, size_t nb, so
 	soak_rng_seed(&rng, seed);
 	for (unsigned i = 0; i < resamples; i++) {
 		double ma = resample_mean(&rng, a, na), mb = resample_mean(&rng, b, nb);
-		if (scale == SOAK_SCALE_DIFF)
-			st[i] = ma - mb;
-		else if (mb != 0)
-			st[i] = ma / mb;
-		else
-			st[i] = ma == 0 ? 1.0 : copysign(INFINITY, ma);
+		st[i] = ratio_or_diff(scale, ma, mb);
 	}
 	qsort(st, resamples, sizeof(double), cmp_double);
 	double tail = (1 - conf) / 2;
@@ -209,15 +215,6 @@ int soak_bootstrap_ci(const double *a, size_t na, const double *b, size_t nb, so
 	*ret_hi = quantile_sorted(st, resamples, 1 - tail);
 	free(st);
 	return 0;
-}
-
-static double ratio_or_diff(soak_scale_t scale, double ma, double mb)
-{
-	if (scale == SOAK_SCALE_DIFF)
-		return ma - mb;
-	if (mb != 0)
-		return ma / mb;
-	return ma == 0 ? 1.0 : copysign(INFINITY, ma);
 }
 
 int soak_bootstrap_stat_ci(const soak_verdict_opts_t *o, size_t na, size_t nb, double conf,
