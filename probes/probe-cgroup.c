@@ -148,7 +148,7 @@ static int read_number(int fd, uint64_t *ret)
 static int cg_sample(void *state, double *v, bool *ok)
 {
 	struct cg_state *s = state;
-	uint64_t a, b;
+	uint64_t a = 0, b = 0;
 	for (int m = M_USAGE; m <= M_SWAP; m++)
 		ok[m] = false;
 

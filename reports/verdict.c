@@ -468,11 +468,9 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 			 thr);
 		tail = tbuf;
 	}
-	char of[64] = "";
-	if (opt.stat && opt.stat_name)
-		snprintf(of, sizeof(of), " (of the %s)", opt.stat_name);
-	snprintf(v.why, sizeof(v.why), "%s%s%s, %s, %zu vs %zu %s%s", ch, ci, of, p, na, nb, unit,
-		 tail);
+	const char *of = opt.stat && opt.stat_name ? opt.stat_name : NULL;
+	snprintf(v.why, sizeof(v.why), "%s%s%s%s%s, %s, %zu vs %zu %s%s", ch, ci, of ? " (of the " : "",
+		 of ? of : "", of ? ")" : "", p, na, nb, unit, tail);
 	*ret = v;
 	return 0;
 }
