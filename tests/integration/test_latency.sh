@@ -44,13 +44,18 @@ assert ls["window"].startswith("steady state") and lw["window"].startswith("stea
 # its bucket (docs/metrics.md); the busy-wait never returns early and
 # overshoots by its last clock read or two (~25 ns each here), plus the TSC's
 # 10 ns steps: allow 200 ns above.
+# p99 is the tail of the 20 us waits themselves: an interrupt or a preemption
+# during 1% of them lengthens exactly those (measured on this VM: p99 shifts of
+# 20.6-21.0 us in a busy minute, p90 still within 130 ns). A wait is never
+# shorter than asked, so the lower bound stays exact; p99's upper bound allows
+# 10% of host tail (a unit error or a doubled delay still fails).
 HIST_ERR = 0.004
-OVERSHOOT = 200.0
+OVERSHOOT = {"p90_ns": 200.0, "p99_ns": 0.10 * delay}
 ok = True
 for p in ("p90_ns", "p99_ns"):
     shift = lw[p] - ls[p]
     lo = delay * (1 - HIST_ERR) - ls[p]
-    hi = delay * (1 + HIST_ERR) + OVERSHOOT
+    hi = delay * (1 + HIST_ERR) + OVERSHOOT[p]
     good = lo <= shift <= hi
     ok &= good
     print(f"{p}: system {ls[p]} ns, slow {lw[p]} ns: shift {shift:.1f} ns, expected {delay:.0f} "
