@@ -1,7 +1,8 @@
 /*
  * cmd-calibrate.c - `soakctl calibrate`: measures the host's noise floor.
- * Runs the `spin` control workload (fixed CPU work per op, no allocation:
- * its throughput varies with the host only) under the system allocator at
+ * Runs the `spin` control workload (random_mixed's slot pattern on a fixed
+ * arena, never calling the allocator: its throughput varies with the host
+ * only) under the system allocator at
  * the chosen interval, and stores its per-interval throughput CV and drift
  * with the host's name, kernel and time in the host_noise table. Reports
  * print the floor beside CV and drift; the gate judges them against it
@@ -19,9 +20,9 @@
 
 const soak_cmd_doc_t soak_doc_calibrate = {
 	.synopsis = "soakctl calibrate [RUN OPTIONS] [-- SPIN OPTIONS]",
-	.description = "Measures this host's noise floor: runs the spin control workload (fixed CPU work per "
-		       "operation, no allocation, so its throughput moves with the host only) under the "
-		       "system allocator and stores its per-interval throughput CV and drift at the sampling "
+	.description = "Measures this host's noise floor: runs the spin control workload (random_mixed's slot "
+		       "pattern on a fixed arena without calling the allocator, so its throughput moves with "
+		       "the host only) under the system allocator and stores its per-interval throughput CV and drift at the sampling "
 		       "interval, with the host's name, kernel and time (table host_noise). Use the interval "
 		       "your soaks use (-i). Reports show the floor beside CV and drift, and soakctl gate "
 		       "judges them against it: excess CV = sqrt(CV^2 - floor^2); a floor beyond a threshold "

@@ -2,7 +2,9 @@
 # Every single-threaded workload is deterministic for a given seed: two runs
 # with the same seed make the same sequence of allocation sizes (recorded by
 # a preloaded logging malloc, tests/helpers/libsizelog.c), and another seed
-# makes a different one where the workload's sizes depend on it.
+# makes a different one where the workload's sizes depend on it. The control
+# workload `spin` never calls the allocator in its loop (both patterns): it
+# makes the same few start-up allocations in 0.3 s as in 0.9 s.
 source "$(dirname "$0")/lib.sh"
 W=$SOAK_BUILD/workloads/soak-worker
 LOG=$SOAK_BUILD/tests/libsizelog.so
@@ -35,4 +37,13 @@ for c in "${cases[@]}"; do
   fi
   extra=""; [ "$seeded" = yes ] && extra="; another seed, other sizes"
   pass "$wl: same seed, same $n allocation sizes$extra"
+done
+for p in slots alu; do
+  for d in 0.3s 0.9s; do
+    SOAK_TEST_SIZELOG=$T/s$d LD_PRELOAD=$LOG "$W" spin --pattern $p --duration $d > "$T/s$d.out" || fail "spin --pattern $p exited $?"
+  done
+  n3=$(wc -l < "$T/s0.3s") n9=$(wc -l < "$T/s0.9s")
+  ops=$(sed -n "s/^ops *\([0-9]*\).*/\1/p" "$T/s0.9s.out")
+  [ "$n3" = "$n9" ] && [ "$n9" -lt 100 ] || fail "spin --pattern $p: $n3 allocations in 0.3 s, $n9 in 0.9 s (the control must not allocate in its loop)"
+  pass "spin --pattern $p: $n9 start-up allocations in 0.3 s and in 0.9 s (${ops:-?} ops)"
 done
