@@ -23,9 +23,9 @@
 
 /* compare's defaults: several shorter interleaved runs, the run as the unit
  * (measured cost and power: docs/compare-gate.md, scripts/bench-compare-power.sh). */
-#define SOAK_CMP_DEFAULT_REPEAT 10
-#define SOAK_CMP_DEFAULT_DURATION_S 6
-#define SOAK_CMP_DEFAULT_WARMUP_S 1
+#define SOAK_CMP_DEFAULT_REPEAT 24
+#define SOAK_CMP_DEFAULT_DURATION_S 3
+#define SOAK_CMP_DEFAULT_WARMUP_S 0.5
 
 /* ---- metrics ---- */
 typedef enum {

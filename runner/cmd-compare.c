@@ -81,7 +81,7 @@ const soak_cmd_doc_t soak_doc_compare = {
 		      { .title = "Run options (as for soakctl run; the arguments name the allocators, "
 				 "--exec-repeat is run's --repeat; compare's defaults: --duration "
 				 SOAK_STR(SOAK_CMP_DEFAULT_DURATION_S) "s per run, --warmup " SOAK_STR(SOAK_CMP_DEFAULT_WARMUP_S)
-				 "s for runs of 10 s or more)",
+				 "s for runs of 2.5 s or more)",
 			.opts_fn = compare_run_opts },
 		      { .title = "Arguments", .opts = compare_operands, .operands = true } },
 	.examples = "soakctl compare system mimalloc jemalloc --duration 2m\n"

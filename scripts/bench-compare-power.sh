@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench-compare-power.sh [N] - measures `soakctl compare` at its DEFAULT
-# settings (reports/compare.h: --repeat 10 interleaved rounds of 6 s runs, 1 s
+# settings (reports/compare.h: --repeat 24 interleaved rounds of 3 s runs, 0.5 s
 # warm-up; the run is the unit, docs/compare-gate.md) on this machine, with N
 # (default 20) four-way compares of random_mixed:
 #     slow0   slow0   slow5   slow10
 # all behind the same LD_PRELOAD shim (tests/helpers/libslowmalloc.c: glibc's
 # malloc plus a busy-wait of SOAK_TEST_MALLOC_DELAY_NS on every
 # SOAK_TEST_MALLOC_DELAY_EVERY-th malloc), slow0 without a wait. Against the
-# first slow0 (the baseline) each compare gives three verdicts:
+# first slow0 (the baseline) each compare gives three verdicts (PLANT5=0 leaves
+# slow5 out: three-way compares, a third less machine time):
 #   1. A/A: the second slow0 - a throughput verdict of better or worse is a
 #      false positive (the rate must be <= alpha = 0.05);
 #   2. a planted 5% and 3. a planted 10% slowdown - detected = "worse".
@@ -21,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20}
+PLANT5=${PLANT5:-1}
 B=$PWD/${BUILD_DIR:-build}
 S=$B/runner/soakctl
 LIB=$B/tests/libslowmalloc.so
@@ -73,7 +75,8 @@ INI
 : > "$W/aa"; : > "$W/p5"; : > "$W/p10"; : > "$W/aa_other"
 for i in $(seq 1 "$N"); do
   t0=$SECONDS
-  "$S" compare --db "$DB" --config "$W/soak.ini" slow0 slow0 slow5 slow10 -w random_mixed --no-progress -q \
+  # shellcheck disable=SC2046
+  "$S" compare --db "$DB" --config "$W/soak.ini" slow0 slow0 $([ "$PLANT5" = 1 ] && echo slow5) slow10 -w random_mixed --no-progress -q \
     --format json --output "$W/cmp.json" 2>> "$W/compare.err"
   python3 - "$W" $((SECONDS - t0)) <<'PY'
 import json, sys
@@ -85,20 +88,22 @@ def line(name):
     ch = tp.get("change")
     return f'{tp["verdict"]} {"nan" if ch is None else f"{ch:+.2f}"} {secs}'
 for exp, name in (("aa", "slow0#2"), ("p5", "slow5"), ("p10", "slow10")):
-    open(f"{w}/{exp}", "a").write(line(name) + "\n")
+    if name in g:
+        open(f"{w}/{exp}", "a").write(line(name) + "\n")
 other = [k for k, x in g["slow0#2"]["verdicts"].items() if k != "throughput" and x["verdict"] in ("better", "worse")]
 open(f"{w}/aa_other", "a").write(" ".join(other) + "\n")
-print(f'A/A {line("slow0#2")}; 5% {line("slow5")}; 10% {line("slow10")}; A/A other: {" ".join(other) or "-"}')
+print(f'A/A {line("slow0#2")}; 5% {line("slow5") if "slow5" in g else "-"}; 10% {line("slow10")}; A/A other: {" ".join(other) or "-"}')
 PY
   say "compare $i/$N: $(tail -c 300 "$W/aa" >/dev/null; python3 -c "
 import sys; w=sys.argv[1]
-print(' | '.join(e+': '+open(w+'/'+e).read().splitlines()[-1] for e in ('aa','p5','p10')))" "$W") ($(load))"
+print(' | '.join(e+': '+(open(w+'/'+e).read().splitlines() or ['-'])[-1] for e in ('aa','p5','p10')))" "$W") ($(load))"
 done
 T1=$(date +%s)
 
-python3 - "$W" "$N" "$E5" "$E10" "$WAIT" "$TP" "$((T1 - T0))" <<'PY'
+python3 - "$W" "$N" "$E5" "$E10" "$WAIT" "$TP" "$((T1 - T0))" "$PLANT5" <<'PY'
 import sys
 w, n, e5, e10, wait, tp, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]), int(sys.argv[7])
+ncols = 4 if sys.argv[8] == "1" else 3
 rows = lambda name: [l.split() for l in open(f"{w}/{name}") if l.strip()]
 aa, p10, p5 = rows("aa"), rows("p10"), rows("p5")
 other = [l.split() for l in open(f"{w}/aa_other")]
@@ -107,14 +112,16 @@ det = lambda rs: sum(r[0] == "worse" for r in rs)
 med = lambda rs: sorted(float(r[1]) for r in rs if r[1] != "nan")[len(rs) // 2] if rs else float("nan")
 wall = sum(int(r[2]) for r in aa) / max(len(aa), 1)
 print()
-print(f"Four-way compares (slow0 slow0 slow5 slow10, {n} of them), {wall:.0f} s of machine time each "
-      f"({wall / 2:.0f} s for a two-allocator compare at the defaults):")
+cols = "slow0 slow0 slow5 slow10" if ncols == 4 else "slow0 slow0 slow10"
+print(f"{ncols}-way compares ({cols}, {n} of them), {wall:.0f} s of machine time each "
+      f"({wall * 2 / ncols:.0f} s for a two-allocator compare at the defaults):")
 print()
 print("| Experiment | Compares | Throughput verdicts | Rate | Median change |")
 print("|---|---|---|---|---|")
 print(f"| A/A (slow0 vs slow0) | {len(aa)} | {fp} better/worse | {fp / max(len(aa),1):.0%} false positives (must be <= 5%) | {med(aa):+.2f}% |")
 print(f"| planted 10% (a {wait} ns wait every {e10} mallocs) | {len(p10)} | {det(p10)} worse | {det(p10) / max(len(p10),1):.0%} detected (must be >= 80%) | {med(p10):+.2f}% |")
-print(f"| planted 5% (a {wait} ns wait every {e5} mallocs) | {len(p5)} | {det(p5)} worse | {det(p5) / max(len(p5),1):.0%} detected | {med(p5):+.2f}% |")
+if p5:
+    print(f"| planted 5% (a {wait} ns wait every {e5} mallocs) | {len(p5)} | {det(p5)} worse | {det(p5) / max(len(p5),1):.0%} detected | {med(p5):+.2f}% |")
 print()
 no = sum(1 for o in other if o)
 print(f"A/A compares with a better/worse verdict on another metric: {no} of {len(other)} "
