@@ -84,6 +84,25 @@ void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t 
 	}
 }
 
+/* The rank of quantile q among count values (1-based; the epsilon keeps
+ * 0.07 * 100 from rounding up to rank 8). */
+static uint64_t quantile_rank(double q, uint64_t count)
+{
+	uint64_t rank = (uint64_t)ceil(q * (double)count - 1e-9);
+	return rank < 1 ? 1 : rank;
+}
+
+/* The value reported for bucket i: its midpoint, clamped to [min, max]. */
+static double bucket_value(unsigned i, uint64_t min, uint64_t max)
+{
+	double mid = ((double)soak_hist_bucket_low(i) + (double)soak_hist_bucket_high(i)) / 2.0;
+	if (mid > (double)max)
+		mid = (double)max;
+	if (mid < (double)min)
+		mid = (double)min;
+	return mid;
+}
+
 double soak_hist_quantile(const soak_hist_t *h, double q, int *ok)
 {
 	if (!h->count) {
@@ -95,23 +114,32 @@ double soak_hist_quantile(const soak_hist_t *h, double q, int *ok)
 		*ok = 1;
 	if (q >= 1.0)
 		return (double)h->max;
-	/* The epsilon keeps 0.07 * 100 from rounding up to rank 8. */
-	uint64_t rank = (uint64_t)ceil(q * (double)h->count - 1e-9);
-	if (rank < 1)
-		rank = 1;
-	uint64_t seen = 0;
+	uint64_t rank = quantile_rank(q, h->count), seen = 0;
 	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++) {
 		seen += h->b[i];
-		if (seen >= rank) {
-			double mid = ((double)soak_hist_bucket_low(i) + (double)soak_hist_bucket_high(i)) / 2.0;
-			if (mid > (double)h->max)
-				mid = (double)h->max;
-			if (mid < (double)h->min)
-				mid = (double)h->min;
-			return mid;
-		}
+		if (seen >= rank)
+			return bucket_value(i, h->min, h->max);
 	}
 	return (double)h->max;
+}
+
+void soak_hist_quantiles_sparse(const soak_hist_sparse_t *sp, const double *q, size_t nq, double *out)
+{
+	for (size_t k = 0; k < nq; k++) {
+		if (q[k] >= 1.0) {
+			out[k] = (double)sp->max;
+			continue;
+		}
+		uint64_t rank = quantile_rank(q[k], sp->count), seen = 0;
+		out[k] = (double)sp->max;
+		for (size_t j = 0; j < sp->n; j++) {
+			seen += sp->cnt[j];
+			if (seen >= rank) {
+				out[k] = bucket_value(sp->idx[j], sp->min, sp->max);
+				break;
+			}
+		}
+	}
 }
 
 double soak_hist_mean(const soak_hist_t *h)

@@ -72,6 +72,17 @@ void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t 
 /* Value at quantile q in [0,1] (nearest-rank on buckets, reported as the bucket
  * midpoint, clamped to [min, max]); returns 0 and sets *ok=0 on an empty histogram. */
 double soak_hist_quantile(const soak_hist_t *h, double q, int *ok);
+/* A histogram given by its non-empty buckets, in ascending index order (the
+ * runner builds one per sample without writing a whole soak_hist_t). count > 0. */
+typedef struct {
+	size_t n;              /* non-empty buckets */
+	uint64_t count, min, max;
+	uint16_t idx[SOAK_HIST_BUCKETS];
+	uint64_t cnt[SOAK_HIST_BUCKETS];
+} soak_hist_sparse_t;
+/* out[k] = the quantile q[k] of sp: the value soak_hist_quantile gives on the
+ * same histogram. */
+void soak_hist_quantiles_sparse(const soak_hist_sparse_t *sp, const double *q, size_t nq, double *out);
 double soak_hist_mean(const soak_hist_t *h);
 /* Compact text encoding for storage: "count sum min max i:n i:n ..." over
  * non-empty buckets. Returns bytes written (excluding NUL) or -ENOSPC. */

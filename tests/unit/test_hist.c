@@ -77,6 +77,24 @@ static void check_quantiles(uint64_t *v, size_t n, const char *what)
 			fail_msg("%s: p%g: %.1f, but values below %u are exact (%.0f)", what, qs[k].q * 100,
 				 got, SOAK_HIST_LINEAR, exact);
 	}
+	/* The same histogram given by its non-empty buckets: the same values. */
+	soak_hist_sparse_t *sp = malloc(sizeof(*sp));
+	assert_non_null(sp);
+	sp->n = 0;
+	sp->count = h->count, sp->min = h->min, sp->max = h->max;
+	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++)
+		if (h->b[i]) {
+			sp->idx[sp->n] = (uint16_t)i;
+			sp->cnt[sp->n++] = h->b[i];
+		}
+	for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+		double got = 0;
+		soak_hist_quantiles_sparse(sp, &qs[k].q, 1, &got);
+		if (got != soak_hist_quantile(h, qs[k].q, NULL))
+			fail_msg("%s: sparse p%g %.1f != %.1f", what, qs[k].q * 100, got,
+				 soak_hist_quantile(h, qs[k].q, NULL));
+	}
+	free(sp);
 	free(h);
 }
 

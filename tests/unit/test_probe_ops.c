@@ -147,6 +147,67 @@ static void test_bad_magic(void **st)
 	free(shm);
 }
 
+/* The probe's one-pass interval histogram gives exactly what the plain path
+ * gives: a cumulative snapshot, soak_hist_diff against the previous one and
+ * soak_hist_quantile. 3 threads, 40 intervals of random latencies spanning
+ * the linear and log buckets, empty intervals, and torn reads (a bucket that
+ * looks smaller than at the previous sample). */
+static void test_matches_plain_path(void **st)
+{
+	(void)st;
+	const soak_probe_ops_t *p = soak_probe_find("ops");
+	soak_shm_t *shm = new_shm(3, 1);
+	char reasons[SOAK_PROBE_MAX_METRICS][SOAK_REASON_MAX] = { { 0 } };
+	void *s = open_ops(shm, reasons);
+	soak_hist_t *snap[2] = { malloc(sizeof(soak_hist_t)), malloc(sizeof(soak_hist_t)) };
+	soak_hist_t *diff = malloc(sizeof(soak_hist_t));
+	assert_true(snap[0] && snap[1] && diff);
+	soak_hist_init(snap[0]);
+	int cur = 1;
+	uint64_t x = 88172645463325252ull;
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	unsigned checked = 0;
+	for (int iv = 0; iv < 40; iv++) {
+		unsigned nrec = iv % 7 == 3 ? 0 : 1 + iv * 37 % 500;
+		for (unsigned r = 0; r < nrec; r++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint64_t val = (x & 0xff) < 200 ? x % 300 : (x >> 8) % (1ull << (8 + x % 24));
+			soak_hist_record(&shm->thr[x % 3].lat, val);
+		}
+		if (iv % 9 == 5) {   /* a torn read: one bucket looks smaller */
+			for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++)
+				if (shm->thr[1].lat.b[i]) {
+					shm->thr[1].lat.b[i]--;
+					break;
+				}
+		}
+		double v[SOAK_PROBE_MAX_METRICS];
+		bool ok[SOAK_PROBE_MAX_METRICS];
+		assert_int_equal(soak_probe_sample_all(p, s, v, ok), 0);
+		soak_probe_ops_snapshot(shm, snap[cur]);
+		soak_hist_diff(diff, snap[cur], snap[!cur]);
+		cur = !cur;
+		assert_int_equal(ok[MAX], diff->count > 0);
+		if (!diff->count)
+			continue;
+		for (int q = 0; q < 4; q++) {
+			int qok = 0;
+			double want = soak_hist_quantile(diff, qs[q], &qok);
+			assert_true(qok && ok[P50 + q]);
+			if (v[P50 + q] != want)
+				fail_msg("interval %d q %.3f: probe %.1f, plain path %.1f", iv, qs[q], v[P50 + q], want);
+		}
+		assert_true(v[MAX] == (double)diff->max);
+		checked++;
+	}
+	assert_true(checked >= 30);
+	free(snap[0]);
+	free(snap[1]);
+	free(diff);
+	p->close(s);
+	free(shm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_no_shm),
 		cmocka_unit_test(test_timing_off),
 		cmocka_unit_test(test_bad_magic),
+		cmocka_unit_test(test_matches_plain_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
