@@ -322,10 +322,12 @@ void run_finish(run_t *r)
 		for (size_t i = 0; i < r->nprobes; i++) {
 			char k[64];
 			snprintf(k, sizeof(k), "runner.probe_cpu_s.%s", r->probes[i].ops->name);
-			/* Timed on a random eighth of the samples: scaled to all. */
+			/* sample() timed on a random eighth of the samples (scaled to
+			 * all), every sample_slow() call timed. */
 			if (r->probes[i].usable && r->probe_timed)
 				chk(r, soak_db_value(r->db, r->id, k,
-						     r->probes[i].cpu_s * (double)r->nsamples / (double)r->probe_timed,
+						     r->probes[i].cpu_s * (double)r->nsamples / (double)r->probe_timed +
+							     r->probes[i].slow_cpu_s,
 						     true, NULL));
 			snprintf(k, sizeof(k), "runner.probe_slow_reads.%s", r->probes[i].ops->name);
 			if (r->probes[i].usable && r->probes[i].ops->sample_slow)

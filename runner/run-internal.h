@@ -39,6 +39,7 @@ typedef struct {
 	bool *valid;
 	char (*reasons)[SOAK_REASON_MAX];
 	double cpu_s;         /* runner CPU in this probe, over the timed samples */
+	double slow_cpu_s;    /* runner CPU in its sample_slow() calls, every one timed */
 	double last_t;        /* run time of its last sample_slow(), -1 none */
 	size_t reads;         /* samples in which sample_slow() ran */
 } probe_slot_t;

@@ -114,9 +114,11 @@ bool run_last_value(const run_t *r, const char *name, double *ret)
  * sample_slow() runs only when slow_interval_s has passed since its last call
  * (half a sampling interval of slack keeps the cadence on the grid), or when
  * forced (the final sample). Returns the runner CPU the probes took (thread
- * CPU time). Each probe's own share is timed on a random eighth of the
- * samples (a thread CPU clock read is a system call: timing every probe on
- * every sample cost ~3% of the runner's CPU) and scaled up at the end. */
+ * CPU time). Each probe's own share of sample() is timed on a random eighth
+ * of the samples (a thread CPU clock read is a system call: timing every
+ * probe on every sample cost ~3% of the runner's CPU) and scaled up at the
+ * end; every sample_slow() call is timed (they are rare, and a perf read can
+ * take milliseconds: sampled, a few of them would swing the estimate). */
 double run_probes_sample(run_t *r, double t, bool force)
 {
 	double c0 = run_cpu_now(), c = c0;
@@ -132,17 +134,20 @@ double run_probes_sample(run_t *r, double t, bool force)
 		memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
 		if (p->ops->sample && p->ops->sample(p->state, p->vals, p->valid) < 0)
 			memset(p->valid, 0, p->ops->n_metrics * sizeof(bool));
+		if (each) {
+			double c1 = run_cpu_now();
+			p->cpu_s += c1 - c;
+			c = c1;
+		}
 		double slow = p->ops->slow_interval_s;
 		if (p->ops->sample_slow &&
 		    (force || p->last_t < 0 || !(slow > 0) || t - p->last_t >= slow - 0.5 * r->o->interval_s)) {
 			p->last_t = t;
 			p->reads++;
+			double s0 = each ? c : run_cpu_now();
 			p->ops->sample_slow(p->state, p->vals, p->valid);
-		}
-		if (each) {
-			double c1 = run_cpu_now();
-			p->cpu_s += c1 - c;
-			c = c1;
+			c = run_cpu_now();
+			p->slow_cpu_s += c - s0;
 		}
 	}
 	if (!each)
