@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "result-internal.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -548,20 +549,6 @@ done:
 	return r;
 }
 
-static void fig_set(soak_fig_t *f, double v)
-{
-	memset(f, 0, sizeof(*f));
-	f->valid = true;
-	f->v = v;
-}
-
-static void fig_none(soak_fig_t *f, const char *why)
-{
-	memset(f, 0, sizeof(*f));
-	f->v = NAN;
-	snprintf(f->why, sizeof(f->why), "%s", why);
-}
-
 /* Mean of a figure over runs (the valid ones); false when none is valid. */
 static bool mean_fig(const soak_run_result_t *const *runs, size_t n, size_t off, double *ret)
 {
@@ -583,9 +570,9 @@ static void compute_noise(soak_comparison_t *c)
 {
 	soak_cmp_noise_t *z = &c->noise;
 	memset(z, 0, sizeof(*z));
-	fig_none(&z->cv_pct, "not measured");
-	fig_none(&z->drift_pct, "not measured");
-	fig_none(&z->run_cv_pct, "needs the control runs of compare --control");
+	soak_rs_fig_none(&z->cv_pct, "not measured");
+	soak_rs_fig_none(&z->drift_pct, "not measured");
+	soak_rs_fig_none(&z->run_cv_pct, "needs the control runs of compare --control");
 	const soak_cmp_opts_t *o = &c->opts;
 	if (o->control && o->n_control) {
 		const soak_run_result_t *ok[64];
@@ -603,9 +590,9 @@ static void compute_noise(soak_comparison_t *c)
 			snprintf(z->source + l, sizeof(z->source) - (size_t)l, ")");
 		double v;
 		if (mean_fig(ok, n, offsetof(soak_run_result_t, tp.cv_pct), &v))
-			fig_set(&z->cv_pct, v);
+			soak_rs_fig_set(&z->cv_pct, v);
 		if (mean_fig(ok, n, offsetof(soak_run_result_t, tp.drift_pct), &v))
-			fig_set(&z->drift_pct, v);
+			soak_rs_fig_set(&z->drift_pct, v);
 		run_cv(ok, n, &z->run_cv_pct);
 		z->have = z->cv_pct.valid || z->run_cv_pct.valid;
 		if (!z->have)
@@ -618,11 +605,11 @@ static void compute_noise(soak_comparison_t *c)
 			if (!fl->have)
 				continue;
 			z->have = true;
-			snprintf(z->source, sizeof(z->source), "soakctl calibrate: %s", fl->desc);
+			snprintf(z->source, sizeof(z->source), "stored floor (soakctl calibrate or compare --control): %.180s", fl->desc);
 			if (!isnan(fl->n.cv_pct))
-				fig_set(&z->cv_pct, fl->n.cv_pct);
+				soak_rs_fig_set(&z->cv_pct, fl->n.cv_pct);
 			if (!isnan(fl->n.drift_pct))
-				fig_set(&z->drift_pct, fl->n.drift_pct);
+				soak_rs_fig_set(&z->drift_pct, fl->n.drift_pct);
 			return;
 		}
 	snprintf(z->why, sizeof(z->why), "not measured for this host at the runs' interval: run "

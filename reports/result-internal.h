@@ -1,6 +1,7 @@
 /*
  * result-internal.h - helpers shared by the files that compute a run's result
- * (result.c, result-counters.c). Not part of result.h's contract.
+ * (result.c, result-counters.c) and compare.c's figures. Not part of
+ * result.h's contract.
  */
 #ifndef SOAK_RESULT_INTERNAL_H
 #define SOAK_RESULT_INTERNAL_H

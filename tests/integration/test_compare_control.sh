@@ -41,6 +41,20 @@ for g in c["allocators"]:
     assert abs(f["run_cv_pct"] - 100 * st.stdev(own) / st.mean(own)) < 1e-9 * max(1, f["run_cv_pct"])
 PY
 pass "compare --control: host noise = the 4 control runs' own CV/drift/run-to-run CV, stored as the floor"
+# Without the control runs (--from-db), the host noise rows come from the
+# floor the control stored, named as a calibrated floor; no run-to-run CV.
+cid=$(q "select comparison_id from runs where comparison_id is not null limit 1")
+soak compare --from-db "$cid" --db "$DB" --format json > "$T/f.json" || fail "compare --from-db exited $?"
+python3 - "$T/f.json" "$ncv" "$ndrift" <<'PY' || fail "--from-db: host noise is not the stored floor (see above)"
+import json, sys
+h = json.load(open(sys.argv[1]))["host_noise"]
+ncv, ndrift = float(sys.argv[2]), float(sys.argv[3])
+print("from-db host noise:", h)
+assert h["measured"] and not h["from_control"] and h["source"].startswith("stored floor (soakctl calibrate or compare --control): spin on "), h
+assert abs(h["cv_pct"] - ncv) < 1e-9 * max(1, ncv) and abs(h["drift_pct"] - ndrift) < 1e-9 * max(1, abs(ndrift)), h
+assert h["run_cv_pct"] is None and "control runs" in h["run_cv_pct_unavailable"], h
+PY
+pass "compare --from-db: host noise = the stored floor ($ncv%), run-to-run CV unavailable with its reason"
 soak compare --from-db --db "$DB" --control system 2> "$T/e" && fail "--from-db --control accepted"
 [ $? -eq 2 ] && [ "$(wc -l < "$T/e")" = 1 ] && grep -q "control" "$T/e" || fail "--from-db --control: $(cat "$T/e")"
 pass "--from-db --control: one line, exit 2"
