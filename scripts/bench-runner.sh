@@ -7,6 +7,8 @@
 #  - database bytes per sample and per hour (file growth after a checkpoint,
 #    10 ms run minus 1 s run);
 #  - that every sample taken was stored (rows = runner.samples);
+#  - the host's floor: CPU per sleep and wake-up of a process doing nothing
+#    else, and /proc reads right after a wake-up vs warm (probes/bench/bench-wake.c);
 #  - `report` time on a 60-minute 10 ms run, synthesised from the 10 ms run's
 #    own samples through the real write path (db/bench/bench-synth.c: 360,000
 #    ticks written with soak_db_sample_row, a commit every 10).
@@ -64,6 +66,11 @@ for iv, (v, _, stored, _, _) in res.items():
     if stored != int(v["runner.samples"]):
         print(f"LOSS: the {iv} run stored {stored} of {v['runner.samples']:.0f} samples")
 PY
+# The floor under all of it on this host: a process that only sleeps and wakes
+# every 10 ms, and the same /proc reads first after a wake-up and at once again.
+if [ -x "$B/probes/soak-bench-wake" ]; then
+  "$B/probes/soak-bench-wake" 10 300
+fi
 # A 60-minute run at 10 ms: 360,000 ticks through the real write path.
 [ -x "$B/db/soak-bench-synth" ] || { echo "(no $B/db/soak-bench-synth: report time not measured)"; exit 0; }
 $B/db/soak-bench-synth "$tmp/10ms.db" 1 "$tmp/hour.db" 360000
