@@ -75,13 +75,18 @@ void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t 
 		}
 	}
 	out->sum = now->sum >= before->sum ? now->sum - before->sum : 0;
-	if (out->count) {
-		out->min = soak_hist_bucket_low((unsigned)lo);
-		/* The exact max survives when it was set in this window. */
-		out->max = now->max > before->max ? now->max : soak_hist_bucket_high((unsigned)hi);
-		if (out->max < out->min)
-			out->max = soak_hist_bucket_high((unsigned)hi);
-	}
+	if (out->count)
+		soak_hist_window_bounds((unsigned)lo, (unsigned)hi, now->max, before->max, &out->min, &out->max);
+}
+
+void soak_hist_window_bounds(unsigned lo, unsigned hi, uint64_t now_max, uint64_t before_max,
+			     uint64_t *min, uint64_t *max)
+{
+	*min = soak_hist_bucket_low(lo);
+	/* The exact max survives when it was set in this window. */
+	*max = now_max > before_max ? now_max : soak_hist_bucket_high(hi);
+	if (*max < *min)
+		*max = soak_hist_bucket_high(hi);
 }
 
 /* The rank of quantile q among count values (1-based; the epsilon keeps

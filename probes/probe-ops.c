@@ -156,18 +156,12 @@ static int ops_sample(void *state, double *v, bool *ok)
 	}
 	w->n = k;
 	w->count = count;
+	double qv[M_P999 + 1];
 	if (count) {
-		w->min = soak_hist_bucket_low(w->idx[0]);
-		uint64_t high = soak_hist_bucket_high(w->idx[k - 1]);
-		/* The exact max survives when it was set in this interval. */
-		w->max = mx > prev->max ? mx : high;
-		if (w->max < w->min)
-			w->max = high;
+		soak_hist_window_bounds(w->idx[0], w->idx[k - 1], mx, prev->max, &w->min, &w->max);
+		soak_hist_quantiles_sparse(w, quantiles + M_P50, M_P999 - M_P50 + 1, qv + M_P50);
 	}
 	prev->max = mx;
-	double qv[M_P999 + 1];
-	if (count)
-		soak_hist_quantiles_sparse(w, quantiles + M_P50, M_P999 - M_P50 + 1, qv + M_P50);
 	for (int i = M_P50; i <= M_P999; i++) {
 		v[i] = count ? qv[i] : 0;
 		ok[i] = count > 0;

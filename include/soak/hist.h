@@ -69,6 +69,10 @@ void soak_hist_merge(soak_hist_t *dst, const soak_hist_t *src);
 /* out = now - before, for cumulative snapshots of the same histogram. The
  * result's max/min are bucket bounds (exact extremes are not diffable). */
 void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t *before);
+/* min and max of a window of cumulative snapshots whose non-empty buckets
+ * run from lo to hi, given the snapshots' exact maxima (as soak_hist_diff). */
+void soak_hist_window_bounds(unsigned lo, unsigned hi, uint64_t now_max, uint64_t before_max,
+			     uint64_t *min, uint64_t *max);
 /* Value at quantile q in [0,1] (nearest-rank on buckets, reported as the bucket
  * midpoint, clamped to [min, max]); returns 0 and sets *ok=0 on an empty histogram. */
 double soak_hist_quantile(const soak_hist_t *h, double q, int *ok);
