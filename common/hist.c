@@ -50,6 +50,7 @@ void soak_hist_merge(soak_hist_t *dst, const soak_hist_t *src)
 		dst->b[i] += src->b[i];
 	dst->count += src->count;
 	dst->sum += src->sum;
+	dst->touched |= src->touched;
 	if (src->count && src->max > dst->max)
 		dst->max = src->max;
 	if (src->count && src->min < dst->min)
@@ -60,7 +61,7 @@ void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t 
 {
 	/* Every bucket is assigned below: only the header is reset (the
 	 * runner calls this on every sample). */
-	out->count = out->sum = out->max = 0;
+	out->count = out->sum = out->max = out->touched = 0;
 	out->min = UINT64_MAX;
 	int lo = -1, hi = -1;
 	for (unsigned i = 0; i < SOAK_HIST_BUCKETS; i++) {
@@ -69,6 +70,7 @@ void soak_hist_diff(soak_hist_t *out, const soak_hist_t *now, const soak_hist_t 
 		out->b[i] = d;
 		out->count += d;
 		if (d) {
+			out->touched |= 1ull << (i / SOAK_HIST_CHUNK);
 			if (lo < 0)
 				lo = (int)i;
 			hi = (int)i;
@@ -219,6 +221,7 @@ int soak_hist_decode(soak_hist_t *h, const char *text)
 		    c > UINT64_MAX - total)
 			goto bad;
 		h->b[i] = c;
+		h->touched |= 1ull << (i / SOAK_HIST_CHUNK);
 		total += c;
 		if (first < 0)
 			first = (int)i;

@@ -8,6 +8,12 @@
  * a memsw limit on this kernel): OOM kills come from the oom_kill key. v1
  * memsw.* counts memory+swap, so swap = memsw.usage - usage (two reads, clamped
  * at 0); v2 has memory.swap.current.
+ *
+ * Only usage is read on every sample: the spikes fine sampling is for. The
+ * rest comes at most every 100 ms (sample_slow): the peak loses nothing that
+ * way (the kernel keeps the high-water mark, and the final sample reads it),
+ * swap is a level, the others breakdowns and counters. At intervals of
+ * 100 ms or more everything is read on every sample.
  */
 #include "probe.h"
 #include "probe-util.h"
@@ -22,8 +28,8 @@ enum { M_USAGE, M_PEAK, M_SWAP, M_ANON, M_FILE, M_OOM, M_PSI_SOME, M_PSI_FULL, M
 
 static const soak_metric_def_t cg_metrics[M__N] = {
 	[M_USAGE] = { "cg_mem_usage_bytes", "bytes", SOAK_GAUGE, "memory charged to the run's cgroup (usage_in_bytes / memory.current)" },
-	[M_PEAK] = { "cg_mem_peak_bytes", "bytes", SOAK_GAUGE, "peak memory charged to the cgroup (max_usage_in_bytes / memory.peak)" },
-	[M_SWAP] = { "cg_swap_bytes", "bytes", SOAK_GAUGE, "swap used by the cgroup (memsw.usage - usage / memory.swap.current)" },
+	[M_PEAK] = { "cg_mem_peak_bytes", "bytes", SOAK_GAUGE, "peak memory charged to the cgroup (max_usage_in_bytes / memory.peak), at most every 100 ms" },
+	[M_SWAP] = { "cg_swap_bytes", "bytes", SOAK_GAUGE, "swap used by the cgroup (memsw.usage - usage / memory.swap.current), at most every 100 ms" },
 	[M_ANON] = { "cg_anon_bytes", "bytes", SOAK_GAUGE, "anonymous memory of the cgroup (memory.stat total_rss / anon)" },
 	[M_FILE] = { "cg_file_bytes", "bytes", SOAK_GAUGE, "page cache incl. shmem of the cgroup (memory.stat total_cache / file)" },
 	[M_OOM] = { "cg_oom_kill", "count", SOAK_COUNTER, "processes killed by the OOM killer in the cgroup (oom_kill)" },
@@ -37,6 +43,8 @@ struct cg_state {
 	soak_cg_mode_t mode;
 	int fd[F__N];
 	const char *anon_key, *file_key;
+	bool have_usage;        /* this tick's usage, for v1 swap = memsw - usage */
+	uint64_t usage;
 };
 
 static int cg_supported(const soak_probe_ctx_t *ctx, char *why, size_t whylen)
@@ -144,47 +152,43 @@ static int read_number(int fd, uint64_t *ret)
 	return 0;
 }
 
-/* Every sample: the one-number files (usage, peak, swap), a few us in all. */
+/* Every sample: usage, one number (a few µs). */
 static int cg_sample(void *state, double *v, bool *ok)
 {
 	struct cg_state *s = state;
-	uint64_t a = 0, b = 0;
-	for (int m = M_USAGE; m <= M_SWAP; m++)
-		ok[m] = false;
-
-	bool have_usage = s->fd[F_USAGE] >= 0 && read_number(s->fd[F_USAGE], &a) == 0;
-	if (have_usage) {
-		v[M_USAGE] = (double)a;
+	ok[M_USAGE] = false;
+	s->have_usage = s->fd[F_USAGE] >= 0 && read_number(s->fd[F_USAGE], &s->usage) == 0;
+	if (s->have_usage) {
+		v[M_USAGE] = (double)s->usage;
 		ok[M_USAGE] = true;
-	}
-	if (s->fd[F_PEAK] >= 0 && read_number(s->fd[F_PEAK], &b) == 0) {
-		v[M_PEAK] = (double)b;
-		ok[M_PEAK] = true;
-	}
-	if (s->fd[F_SWAP] >= 0 && read_number(s->fd[F_SWAP], &b) == 0) {
-		if (s->mode == SOAK_CG_V2) {
-			v[M_SWAP] = (double)b;
-			ok[M_SWAP] = true;
-		} else if (have_usage) {
-			/* memsw = memory + swap, read just after usage. */
-			v[M_SWAP] = b > a ? (double)(b - a) : 0.0;
-			ok[M_SWAP] = true;
-		}
 	}
 	return 0;
 }
 
-/* At most every 100 ms (the runner paces it): memory.stat, whose text the
- * kernel formats per read (~10 us on v1, more than the rest of the probe),
- * the OOM count and PSI: breakdowns and counters, not the spikes fine
- * sampling is for (usage and peak are read every sample). */
+/* At most every 100 ms (the runner paces it), right after the same tick's
+ * usage: the peak, swap, memory.stat (whose text the kernel formats per read,
+ * ~10 µs on v1, more than the rest of the probe), the OOM count and PSI. */
 static int cg_sample_slow(void *state, double *v, bool *ok)
 {
 	struct cg_state *s = state;
 	char buf[8192];
 	uint64_t a;
-	for (int m = M_ANON; m < M__N; m++)
+	for (int m = M_PEAK; m < M__N; m++)
 		ok[m] = false;
+	if (s->fd[F_PEAK] >= 0 && read_number(s->fd[F_PEAK], &a) == 0) {
+		v[M_PEAK] = (double)a;
+		ok[M_PEAK] = true;
+	}
+	if (s->fd[F_SWAP] >= 0 && read_number(s->fd[F_SWAP], &a) == 0) {
+		if (s->mode == SOAK_CG_V2) {
+			v[M_SWAP] = (double)a;
+			ok[M_SWAP] = true;
+		} else if (s->have_usage) {
+			/* memsw = memory + swap, read just after this tick's usage. */
+			v[M_SWAP] = a > s->usage ? (double)(a - s->usage) : 0.0;
+			ok[M_SWAP] = true;
+		}
+	}
 	if (s->fd[F_STAT] >= 0 && soak_read_fd(s->fd[F_STAT], buf, sizeof(buf)) >= 0) {
 		if (s->anon_key && soak_kv_u64(buf, s->anon_key, &a) == 0) {
 			v[M_ANON] = (double)a;

@@ -155,19 +155,21 @@ struct pt_tcache {
 	int fd[PT_TMAX];
 };
 
-enum { F_STAT, F_STATUS, F_CHILDREN, F_TASK, F__N };
+enum { F_STAT, F_STATM, F_STATUS, F_CHILDREN, F_TASK, F__N };
 
 struct pt_ent {
 	pid_t pid;
 	unsigned gen;        /* last walk that visited it */
 	int fd[F__N];        /* -1: not kept open */
 	bool kept;
+	bool mem;            /* counted in the last walk's memory: soak_ptree_swap() reads it */
 	struct pt_tcache *tc;   /* thread cache, or NULL */
 };
 
 struct soak_ptree {
 	pid_t root;
 	unsigned flags, gen;
+	uint64_t page_kb;    /* statm counts pages */
 	int procfd;
 	size_t n, nkept;
 	struct pt_ent ent[PT_MAX];
@@ -180,6 +182,7 @@ static int rel_path(char *buf, size_t len, pid_t pid, int which)
 	int n;
 	switch (which) {
 	case F_STAT: n = snprintf(buf, len, "%d/stat", pid); break;
+	case F_STATM: n = snprintf(buf, len, "%d/statm", pid); break;
 	case F_STATUS: n = snprintf(buf, len, "%d/status", pid); break;
 	case F_CHILDREN: n = snprintf(buf, len, "%d/task/%d/children", pid, pid); break;
 	default: n = snprintf(buf, len, "%d/task", pid); break;
@@ -222,7 +225,7 @@ static void ent_close(struct pt_ent *e)
 static int ent_open(struct soak_ptree *t, struct pt_ent *e)
 {
 	for (int i = 0; i < F_TASK; i++) {
-		if (i == F_STATUS && !(t->flags & SOAK_PTREE_STATUS))
+		if ((i == F_STATUS || i == F_STATM) && !(t->flags & SOAK_PTREE_MEM))
 			continue;
 		int fd = open_rel(t, e->pid, i);
 		if (fd < 0) {
@@ -255,7 +258,7 @@ static struct pt_ent *ent_get(struct soak_ptree *t, pid_t pid)
 	if (t->n == PT_MAX)
 		return NULL;
 	struct pt_ent *e = &t->ent[t->n];
-	*e = (struct pt_ent){ .pid = pid, .fd = { -1, -1, -1, -1 } };
+	*e = (struct pt_ent){ .pid = pid, .fd = { -1, -1, -1, -1, -1 } };
 	if (t->nkept < PT_KEEP && ent_open(t, e) == 0) {
 		e->kept = true;
 		t->nkept++;
@@ -271,6 +274,8 @@ int soak_ptree_open(soak_ptree_t **ret, pid_t root, unsigned flags)
 		return -ENOMEM;
 	t->root = root;
 	t->flags = flags;
+	long pg = sysconf(_SC_PAGESIZE);
+	t->page_kb = pg >= 1024 ? (uint64_t)pg / 1024 : 4;
 	t->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->procfd < 0) {
 		int r = -errno;
@@ -437,6 +442,7 @@ int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret)
 		if (e->gen == t->gen)
 			continue;
 		e->gen = t->gen;
+		e->mem = false;
 		ssize_t r = ent_read(t, e, F_STAT, buf, sizeof(buf));
 		if (gone(r) && !is_root && e->kept) {
 			/* The kept fds belong to an exited process whose pid the
@@ -474,15 +480,16 @@ int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret)
 			s.nprocs++;
 			s.nthreads += (unsigned)st.num_threads;
 		}
-		if (own && (t->flags & SOAK_PTREE_STATUS)) {
-			soak_proc_status_t m;
-			r = ent_read(t, e, F_STATUS, buf, sizeof(buf));
-			if (r >= 0 && soak_proc_parse_status(buf, &m) == 0) {
-				s.rss_kb += m.rss_kb;
-				s.anon_kb += m.anon_kb;
-				s.file_kb += m.file_kb;
-				s.shmem_kb += m.shmem_kb;
-				s.swap_kb += m.swap_kb;
+		if (own && (t->flags & SOAK_PTREE_MEM)) {
+			/* statm: resident = anon + file + shmem and shared = file +
+			 * shmem, in pages, from the counters status prints in kB. */
+			soak_proc_statm_t m;
+			r = ent_read(t, e, F_STATM, buf, sizeof(buf));
+			if (r >= 0 && soak_proc_parse_statm(buf, &m) == 0 && m.shared <= m.resident) {
+				s.rss_kb += m.resident * t->page_kb;
+				s.anon_kb += (m.resident - m.shared) * t->page_kb;
+				s.file_kb += m.shared * t->page_kb;
+				e->mem = true;
 			} else {
 				s.mem_ok = false;
 			}
@@ -503,6 +510,28 @@ int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret)
 	}
 	prune(t);
 	*ret = s;
+	return 0;
+}
+
+int soak_ptree_swap(soak_ptree_t *t, uint64_t *swap_kb)
+{
+	if (!(t->flags & SOAK_PTREE_MEM))
+		return -EINVAL;
+	char buf[4096];
+	uint64_t sum = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		struct pt_ent *e = &t->ent[i];
+		if (e->gen != t->gen || !e->mem)
+			continue;
+		soak_proc_status_t m;
+		ssize_t r = ent_read(t, e, F_STATUS, buf, sizeof(buf));
+		if (r < 0)
+			return (int)r;
+		if (soak_proc_parse_status(buf, &m) < 0)
+			return -EINVAL;
+		sum += m.swap_kb;
+	}
+	*swap_kb = sum;
 	return 0;
 }
 

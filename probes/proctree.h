@@ -46,19 +46,23 @@ int soak_proc_parse_children(const char *buf, pid_t *pids, size_t max);
 
 /* Sum over the tree rooted at the worker. */
 typedef struct {
-	uint64_t rss_kb, anon_kb, file_kb, shmem_kb, swap_kb;
+	uint64_t rss_kb, anon_kb;    /* statm resident, resident - shared */
+	uint64_t file_kb;            /* statm shared: RssFile + RssShmem */
 	uint64_t minflt, majflt;     /* own + reaped children's, over live members */
 	uint64_t utime, stime;       /* ticks, same scope */
 	unsigned nprocs;             /* live (non-zombie) processes */
 	unsigned nthreads;           /* threads of the live processes */
 	bool root_zombie;            /* root exited, not reaped: gauges meaningless */
-	bool mem_ok;                 /* every live member's status parsed */
+	bool mem_ok;                 /* every live member's statm parsed */
 	bool complete;               /* no member lost to a full table or a read error */
 } soak_ptree_sum_t;
 
 typedef struct soak_ptree soak_ptree_t;
 
-#define SOAK_PTREE_STATUS 1u     /* also read /proc/PID/status (memory) */
+/* Also read memory: /proc/PID/statm on every walk (VmRSS, RssAnon and
+ * RssFile+RssShmem exactly, from the same counters as status, at half its
+ * cost), and keep status open for soak_ptree_swap(). */
+#define SOAK_PTREE_MEM 1u
 /* Leave the root's own numbers out: its descendants only (live ones, plus the
  * reaped ones through the root's c* fields). For exec --repeat, whose root is
  * the driver: RSS is the running step's, faults and CPU the steps'. */
@@ -68,6 +72,10 @@ typedef struct soak_ptree soak_ptree_t;
 int soak_ptree_open(soak_ptree_t **ret, pid_t root, unsigned flags);
 /* Walks the tree. -ESRCH once the root is gone (reaped); then nothing is valid. */
 int soak_ptree_sample(soak_ptree_t *t, soak_ptree_sum_t *ret);
+/* VmSwap summed over the live members the last walk counted (SOAK_PTREE_MEM;
+ * /proc/PID/status, the only per-process source of it). 0, or a negative errno
+ * when one could not be read: then the sum is not measured. */
+int soak_ptree_swap(soak_ptree_t *t, uint64_t *swap_kb);
 void soak_ptree_close(soak_ptree_t *t);
 /* Whether the tree was opened with SOAK_PTREE_EXCLUDE_ROOT. */
 bool soak_ptree_excludes_root(const soak_ptree_t *t);

@@ -245,7 +245,7 @@ void run_finish(run_t *r)
 {
 	double t = run_now() - r->t0;
 	/* Final sample after the reap: perf counts of exited tasks are folded in. */
-	r->probe_cpu_s += run_probes_sample(r, t, true);
+	run_probes_sample(r, t, true);
 	run_steps_read(r);
 	run_progress(r, t, true);
 	run_store_latency(r, t);
@@ -318,7 +318,7 @@ void run_finish(run_t *r)
 		chk(r, soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL));
 		chk(r, soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL));
 		/* Where it goes: the probes' reads, and the flushes to the database. */
-		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_s", r->probe_cpu_s, true, NULL));
+		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_s", run_probes_cpu_s(r), true, NULL));
 		for (size_t i = 0; i < r->nprobes; i++) {
 			char k[64];
 			snprintf(k, sizeof(k), "runner.probe_cpu_s.%s", r->probes[i].ops->name);

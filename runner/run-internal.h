@@ -117,7 +117,9 @@ typedef struct {
 	/* measurements of the runner itself */
 	size_t nsamples;
 	double jitter_sum, jitter_max;
-	double probe_cpu_s, store_cpu_s;   /* runner CPU in the probes, in the flushes */
+	double probe_fast_cpu_s;           /* runner CPU in the probes on the timed ticks, slow reads excluded */
+	double probe_slow_cpu_s;           /* runner CPU in every sample_slow() call */
+	double store_cpu_s;                /* runner CPU in the flushes, every one timed */
 	uint64_t probe_rng;                /* picks the samples whose probes are timed one by one */
 	size_t probe_timed;                /* how many were */
 	/* Their distributions (ns per tick, per flush): medians resist the
@@ -139,6 +141,8 @@ void run_probes_record_unavailable(run_t *r);
 void run_probes_attach(run_t *r);
 void run_probes_open(run_t *r);
 double run_probes_sample(run_t *r, double t, bool force);
+/* The probes' runner CPU over the run so far (seconds, estimated: see run-probes.c). */
+double run_probes_cpu_s(const run_t *r);
 void run_probes_close(run_t *r);
 /* The last sampled value of a metric, if valid. */
 bool run_last_value(const run_t *r, const char *name, double *ret);

@@ -331,7 +331,17 @@ int run_loop(run_t *r, int sfd)
 	const double phase = bench_phase_s(o);
 	size_t committed = 0;
 	struct pollfd pf[3];
-	while (!run_try_reap(r)) {
+	/* waitpid() only when a SIGCHLD came through the signalfd (and on the
+	 * first pass: the command may have exited before the loop), not on every
+	 * tick: one system call less per sample. A SIGCHLD that arrives while the
+	 * loop works stays pending in the signalfd and ends the next ppoll(). */
+	bool reap_due = true;
+	for (;;) {
+		if (reap_due) {
+			reap_due = false;
+			if (run_try_reap(r))
+				break;
+		}
 		double t = run_now() - r->t0;
 		if (t >= next) {
 			double jitter = t - next;
@@ -340,8 +350,7 @@ int run_loop(run_t *r, int sfd)
 				r->jitter_max = jitter;
 			run_verify_allocator(r);
 			double dc = run_probes_sample(r, t, false);
-			r->probe_cpu_s += dc;
-			if (r->probe_cpu_hist)
+			if (r->probe_cpu_hist && !isnan(dc))   /* a timed tick */
 				soak_hist_record(r->probe_cpu_hist, (uint64_t)(dc * 1e9));
 			run_steps_read(r);
 			run_progress(r, t, false);
@@ -398,8 +407,10 @@ int run_loop(run_t *r, int sfd)
 			return -errno;
 		if (pf[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				reap_due |= si.ssi_signo == SIGCHLD;
 				run_handle_signal(r, (int)si.ssi_signo, run_now() - r->t0);
+			}
 		}
 		if (pf[1].revents)
 			soak_output_pump(&r->out);

@@ -113,20 +113,24 @@ bool run_last_value(const run_t *r, const char *name, double *ret)
  * ring (run-store.c), never straight to the database. A probe's
  * sample_slow() runs only when slow_interval_s has passed since its last call
  * (half a sampling interval of slack keeps the cadence on the grid), or when
- * forced (the final sample). Returns the runner CPU the probes took (thread
- * CPU time). Each probe's own share of sample() is timed on a random eighth
- * of the samples (a thread CPU clock read is a system call: timing every
- * probe on every sample cost ~3% of the runner's CPU) and scaled up at the
- * end; every sample_slow() call is timed (they are rare, and a perf read can
- * take milliseconds: sampled, a few of them would swing the estimate). */
+ * forced (the final sample).
+ *
+ * Where the runner's CPU goes is measured without a clock read on most ticks
+ * (a thread CPU clock read is a system call, ~1.3 µs here, and a tick's first
+ * calls after a wake-up cost several times that): a random eighth of the ticks
+ * is timed, the whole tick and each probe's sample(), and scaled to all ticks
+ * at the end (run-end.c); every sample_slow() call is timed (they are rare,
+ * and a perf read can take milliseconds: sampled, a few of them would swing
+ * the estimate). Returns the tick's probe CPU in seconds when it was timed,
+ * else NAN. */
 double run_probes_sample(run_t *r, double t, bool force)
 {
-	double c0 = run_cpu_now(), c = c0;
 	r->probe_rng ^= r->probe_rng << 13;
 	r->probe_rng ^= r->probe_rng >> 7;
 	r->probe_rng ^= r->probe_rng << 17;
 	bool each = (r->probe_rng & 7) == 0;
 	r->probe_timed += each;
+	double c0 = each ? run_cpu_now() : 0, c = c0, slow_s = 0;
 	for (size_t i = 0; i < r->nprobes; i++) {
 		probe_slot_t *p = &r->probes[i];
 		if (!p->usable)
@@ -146,15 +150,30 @@ double run_probes_sample(run_t *r, double t, bool force)
 			p->reads++;
 			double s0 = each ? c : run_cpu_now();
 			p->ops->sample_slow(p->state, p->vals, p->valid);
-			c = run_cpu_now();
-			p->slow_cpu_s += c - s0;
+			double s1 = run_cpu_now();
+			p->slow_cpu_s += s1 - s0;
+			slow_s += s1 - s0;
+			if (each)
+				c = s1;
 		}
 	}
-	if (!each)
-		c = run_cpu_now();
 	run_store_tick(r, t);
 	r->nsamples++;
-	return c - c0;
+	r->probe_slow_cpu_s += slow_s;
+	if (!each)
+		return NAN;
+	double dc = run_cpu_now() - c0;
+	r->probe_fast_cpu_s += dc - slow_s;
+	return dc;
+}
+
+/* The probes' CPU over the whole run: the timed ticks' share without the
+ * slow reads, scaled to all ticks, plus every slow read. */
+double run_probes_cpu_s(const run_t *r)
+{
+	if (!r->probe_timed)
+		return r->probe_slow_cpu_s;
+	return r->probe_fast_cpu_s * (double)r->nsamples / (double)r->probe_timed + r->probe_slow_cpu_s;
 }
 
 void run_probes_close(run_t *r)

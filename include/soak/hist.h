@@ -24,11 +24,19 @@
 #define SOAK_HIST_MAX_EXP  35                                /* last octave [2^35, 2^36) */
 #define SOAK_HIST_BUCKETS  (SOAK_HIST_LINEAR + (SOAK_HIST_MAX_EXP - SOAK_HIST_SUB_BITS) * SOAK_HIST_SUB)
 
+/* Buckets come in chunks of 64: a histogram's `touched` word has bit k set once
+ * any of buckets [64k, 64k+63] was recorded into, so a reader can skip the
+ * chunks that never were (the runner reads the worker's histograms on every
+ * tick: a few chunks of 60). */
+#define SOAK_HIST_CHUNK    64u
+_Static_assert(SOAK_HIST_BUCKETS <= 64u * SOAK_HIST_CHUNK, "touched has one bit per chunk");
+
 typedef struct {
 	uint64_t count;      /* number of recorded values */
 	uint64_t sum;        /* sum of recorded values (ns), for the mean */
 	uint64_t max;        /* exact largest value */
 	uint64_t min;        /* exact smallest value (UINT64_MAX when empty) */
+	uint64_t touched;    /* bit k: a value was recorded into chunk k (set after the bucket) */
 	uint64_t b[SOAK_HIST_BUCKETS];
 } soak_hist_t;
 
@@ -47,7 +55,9 @@ static inline unsigned soak_hist_index(uint64_t v)
  * count/sum because each word is written with one store. */
 static inline void soak_hist_record(soak_hist_t *h, uint64_t v)
 {
-	h->b[soak_hist_index(v)]++;
+	unsigned i = soak_hist_index(v);
+	h->b[i]++;
+	h->touched |= 1ull << (i / SOAK_HIST_CHUNK);
 	h->count++;
 	h->sum += v;
 	if (v > h->max)

@@ -17,7 +17,7 @@
 #include "soak/hist.h"
 
 #define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
-#define SOAK_SHM_VERSION    2
+#define SOAK_SHM_VERSION    3
 #define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
 #define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
 #define SOAK_MAX_THREADS    64

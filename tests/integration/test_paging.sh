@@ -146,12 +146,15 @@ def slower(x):  # fraction of ops slower than x ns (CCDF points: 1-2-5 per decad
 # faster than 1 us: at most 0.34 (ground truth; the CCDF's rounding).
 fast1 = 1 - slower(1000)
 check(fast1 <= 0.34, f"{fast1:.3f} of ops faster than 1 us (<= 0.34: only resident reads are)")
-# The resident mode, below 2 us: the lower bound is not ground truth (page
-# tables and page cache take some of the 64 MiB: expected ~0.29; measured
-# 0.285-0.309), and swap-cache hits of pages that readahead brought in (a
-# minor fault, 1-2 us) can add to it (measured up to 0.10 on one day): 0.15 .. 0.45.
+# The resident mode, below 2 us: the lower bound is not ground truth. How much
+# of the 64 MiB the kernel leaves to the working set's own pages varies by
+# host: page tables, page cache and swap-cache pages that readahead brought in
+# take the rest (measured 0.285-0.309 on one host, 0.136-0.143 on another with
+# the same kernel, 2026-12-04), and swap-cache hits (a minor fault, 1-2 us)
+# can add to it (up to 0.10 on one day). At least 0.08: a resident mode
+# exists (a run whose reads all went to swap would show ~0).
 fast2 = 1 - slower(2000)
-check(0.15 <= fast2 <= 0.45, f"resident mode: {fast2:.3f} of ops faster than 2 us (0.15 .. 0.45)")
+check(0.08 <= fast2 <= 0.45, f"resident mode: {fast2:.3f} of ops faster than 2 us (0.08 .. 0.45)")
 # Above it: the swap-ins from the device, at least 0.55 (measured 0.69-0.72).
 s2 = slower(2000)
 check(s2 >= 0.55, f"swap-in mode: {s2:.3f} of ops slower than 2 us (>= 0.55)")
