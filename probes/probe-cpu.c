@@ -1,5 +1,10 @@
 /*
- * probe-cpu.c - CPU time of the worker's process tree.
+ * probe-cpu.c - CPU time of the worker's process tree, at most every 100 ms
+ * (sample_slow): counters lose nothing that way but time resolution, while a
+ * read of cgroup2 cpu.stat flushes per-CPU statistics and the /proc fallback
+ * walks the whole tree a second time. Reports take the operations over the
+ * counters' own window (reports/result-counters.c). At intervals of 100 ms
+ * or more it is read on every sample.
  *
  * Source, in order of preference:
  *  - cgroup2 cpu.stat (user_usec, system_usec) of the run's unified directory:
@@ -26,8 +31,8 @@
 enum { M_USER, M_SYS, M__N };
 
 static const soak_metric_def_t cpu_metrics[M__N] = {
-	[M_USER] = { "cpu_user_s", "s", SOAK_COUNTER, "user CPU time of the process tree (cgroup2 cpu.stat user_usec, else /proc stat utime+cutime)" },
-	[M_SYS] = { "cpu_sys_s", "s", SOAK_COUNTER, "system CPU time of the process tree (cgroup2 cpu.stat system_usec, else /proc stat stime+cstime)" },
+	[M_USER] = { "cpu_user_s", "s", SOAK_COUNTER, "user CPU time of the process tree (cgroup2 cpu.stat user_usec, else /proc stat utime+cutime), at most every 100 ms" },
+	[M_SYS] = { "cpu_sys_s", "s", SOAK_COUNTER, "system CPU time of the process tree (cgroup2 cpu.stat system_usec, else /proc stat stime+cstime), at most every 100 ms" },
 };
 
 struct cpu_state {
@@ -123,6 +128,7 @@ const soak_probe_ops_t soak_probe_cpu = {
 	.n_metrics = M__N,
 	.supported = cpu_supported,
 	.open = cpu_open,
-	.sample = cpu_sample,
+	.sample_slow = cpu_sample,
+	.slow_interval_s = 0.1,
 	.close = cpu_close,
 };

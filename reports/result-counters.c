@@ -30,7 +30,7 @@ static bool counter_delta(const soak_input_series_t *s, const char *metric, doub
 
 /* The operations over exactly a counter's window: ops_total at the window's
  * two sample times. A counter read less often than every sample (perf: at
- * most every 100 ms) has a window that can start and end up to that much
+ * most every second; CPU time: every 100 ms) has a window that can start and end up to that much
  * away from the operation counter's own; dividing by the steady state's
  * operations would then be off by that share. Falls back to the steady
  * state's operations (the same window when the counter is read every sample). */
@@ -360,6 +360,11 @@ void soak_rs_compute_misc(const soak_result_input_t *in, soak_run_result_t *r)
 			       &r->cpu_user_s, &wu);
 	bool s = counter_delta(soak_rs_find_series(in, "cpu_sys_s"), "cpu_sys_s", r->warmup_s, r->steady_end_s,
 			       &r->cpu_sys_s, &ws);
+	/* user and system come from the same reads: one window */
+	if (u)
+		ops_over(in, &wu, &r->tp.ops, &r->cpu_ops);
+	else
+		r->cpu_ops = r->tp.ops;
 	if (u && s && wu.seconds > 0)
 		soak_rs_fig_set(&r->cpu_pct, 100.0 * (r->cpu_user_s.v + r->cpu_sys_s.v) / wu.seconds);
 	else if (!u)

@@ -120,8 +120,8 @@ void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r)
 
 void soak_result_tp_per_cpu(soak_run_result_t *r)
 {
-	if (!r->tp.ops.valid) {
-		soak_rs_fig_none(&r->tp_per_cpu_s, "%s", r->tp.ops.why);
+	if (!r->cpu_ops.valid) {
+		soak_rs_fig_none(&r->tp_per_cpu_s, "%s", r->cpu_ops.why);
 		return;
 	}
 	if (!r->cpu_user_s.valid || !r->cpu_sys_s.valid) {
@@ -133,5 +133,5 @@ void soak_result_tp_per_cpu(soak_run_result_t *r)
 		soak_rs_fig_none(&r->tp_per_cpu_s, "the run's cgroup used no measurable CPU time in the steady state");
 		return;
 	}
-	soak_rs_fig_set(&r->tp_per_cpu_s, r->tp.ops.v / cpu);
+	soak_rs_fig_set(&r->tp_per_cpu_s, r->cpu_ops.v / cpu);
 }

@@ -633,7 +633,7 @@ static void init_figs(soak_run_result_t *r)
 		&r->pf.minor, &r->pf.major, &r->pf.minor_per_op, &r->pf.major_per_op,
 		&r->pf.minor_per_s, &r->pf.major_per_s, &r->pf.ctx_switches, &r->pf.ctx_per_s,
 		&r->steps.wall_mean_s, &r->steps.peak_rss_max,
-		&r->cpu_user_s, &r->cpu_sys_s, &r->cpu_pct,
+		&r->cpu_user_s, &r->cpu_sys_s, &r->cpu_pct, &r->cpu_ops,
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		fig_init_all(f[i], 1);

@@ -203,6 +203,9 @@ typedef struct {
 	soak_pf_result_t pf;
 	soak_steps_result_t steps;
 	soak_fig_t cpu_user_s, cpu_sys_s, cpu_pct;   /* steady state; pct of one CPU */
+	soak_fig_t cpu_ops;          /* operations over exactly the CPU counters' window
+	                                (read at most every 100 ms: it can differ from
+	                                the steady state's by that much at each end) */
 	soak_fig_t tp_per_cpu_s;     /* steady-state ops / CPU seconds of the run's cgroup
 	                                (cpu_user_s + cpu_sys_s), beside ops per wall second */
 	soak_floor_t floor;          /* the host's noise floor at this run's interval */

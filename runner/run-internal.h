@@ -130,6 +130,9 @@ typedef struct {
 	double last_progress, progress_rss, progress_ops;
 } run_t;
 
+/* How often the sampling loop writes its queued samples to the database. */
+#define SOAK_FLUSH_S 0.5
+
 /* CLOCK_MONOTONIC in seconds. */
 double run_now(void);
 /* This thread's CPU time in seconds (where the runner's CPU goes). */

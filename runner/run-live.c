@@ -375,12 +375,13 @@ int run_loop(run_t *r, int sfd)
 			run_kill_leftovers(r, t);
 			run_event(r, t, "killed", "worker ignored the stop request");
 		}
-		/* Write at least every 100 ms: a killed runner loses at most that,
-		 * and the write lock is released often enough for other soakctl
-		 * commands. Writing on every 10 ms tick instead costs about twice
-		 * the runner CPU (docs/performance.md). A failed flush keeps
-		 * everything queued for the next one (run-store.c). */
-		if ((r->nsamples != committed || r->store.nev) && run_now() - last_commit >= 0.1) {
+		/* Write every SOAK_FLUSH_S: a killed runner (SIGKILL: any other
+		 * end flushes) loses at most that. A flush costs a few hundred µs,
+		 * most of it fixed (the first SQLite and WAL work after a wake-up
+		 * runs cold): every 10 ms tick it cost about twice the runner CPU,
+		 * every 100 ms 20-30 µs per tick (docs/performance.md). A failed
+		 * flush keeps everything queued for the next one (run-store.c). */
+		if ((r->nsamples != committed || r->store.nev) && run_now() - last_commit >= SOAK_FLUSH_S) {
 			double c0 = run_cpu_now();
 			run_store_flush(r);
 			double dc = run_cpu_now() - c0;

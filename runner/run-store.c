@@ -6,8 +6,8 @@
  * allocation, no formatting, no SQL); the few other records of the loop
  * (events, the observed allocator, latency snapshots, exec steps) are queued
  * the same way. run_store_flush() writes everything pending in one
- * transaction, one prepared statement per row, every 100 ms. The database
- * connection's busy timeout is 0 while the loop runs: when another process
+ * transaction, one prepared statement per row, every SOAK_FLUSH_S (0.5 s).
+ * The database connection's busy timeout is 0 while the loop runs: when another process
  * holds the write lock, or a write or the commit fails (disk full, I/O error),
  * the transaction is rolled back, everything stays queued, and the next flush
  * tries again. Only when the ring is full (SOAK_STORE_HOLD_S of samples) are

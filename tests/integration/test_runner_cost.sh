@@ -50,6 +50,7 @@ check_slow cgroup cg_oom_kill 0.1
 # peak and swap, the proc probe's VmSwap (status, while statm is read every tick).
 [ "$(rows cg_mem_peak_bytes)" = "$(rows cg_oom_kill)" ] || fail "cg_mem_peak_bytes in $(rows cg_mem_peak_bytes) rows, cg_oom_kill in $(rows cg_oom_kill)"
 check_slow proc swap_bytes 0.1 rss_bytes
+check_slow cpu cpu_user_s 0.1
 # statm every tick: rss_bytes in every row but perhaps the final one (after the reap).
 [ "$(rows rss_bytes)" -ge $((all - 1)) ] || fail "rss_bytes in $(rows rss_bytes) of $all rows: it is read every tick"
 [ "$(rows cg_mem_usage_bytes)" = "$all" ] || fail "cg_mem_usage_bytes in $(rows cg_mem_usage_bytes) of $all rows"

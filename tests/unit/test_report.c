@@ -418,6 +418,34 @@ static void test_result_short_partial_run(void **state)
 	free(f);
 }
 
+/* CPU time read less often than every sample (the cpu probe reads at most
+ * every 100 ms, so at a 10 ms interval 9 rows in 10 are NULL): here every
+ * 3 s, at t = 0, 3, 6, 9, 12. A counter's window starts at its last value at
+ * or before the 2 s warm-up's end: t = 0..12 (12 s): user +0.5 s/s -> 6 s,
+ * system +0.1 s/s -> 1.2 s, 60% of a CPU. The operations over that window
+ * are ops[12] - ops[0] = 1150e6, not the steady state's 1050e6 (t = 2..12):
+ * 1150e6 / 7.2 s = 159.72e6 ops per CPU second (1050e6 / 7.2 s = 145.83e6
+ * would mix two windows). */
+static void test_result_cpu_slow_cadence(void **state)
+{
+	(void)state;
+	fx_t *f = fixture(false);
+	double *u = add_series(f, "cpu_user_s", NULL), *sy = add_series(f, "cpu_sys_s", NULL);
+	for (int i = 0; i < NT; i++) {
+		u[i] = i % 3 ? NAN : 0.5 * i;
+		sy[i] = i % 3 ? NAN : 0.1 * i;
+	}
+	soak_run_result_t r;
+	compute(f, &r);
+	assert_fig(&r.tp.ops, 1050e6, 0);
+	assert_fig(&r.cpu_user_s, 6, 1e-12);
+	assert_fig(&r.cpu_sys_s, 1.2, 1e-12);
+	assert_fig(&r.cpu_pct, 60, 1e-9);
+	assert_fig(&r.tp_per_cpu_s, 1150e6 / 7.2, 1e-3);
+	soak_result_free(&r);
+	free(f);
+}
+
 /* exec --repeat: throughput from the steps, syscalls per step. */
 static void test_result_exec_steps(void **state)
 {
@@ -760,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_result_warmup_event),
 		cmocka_unit_test(test_result_short_partial_run),
 		cmocka_unit_test(test_result_exec_steps),
+		cmocka_unit_test(test_result_cpu_slow_cadence),
 		cmocka_unit_test(test_result_stop_request_ends_window),
 		cmocka_unit_test(test_ccdf),
 		cmocka_unit_test(test_emit_json),
