@@ -22,7 +22,13 @@
 
 void run_progress(run_t *r, double t, bool final)
 {
-	if (!r->o->progress || r->o->verbose < 0 || !isatty(2))
+	/* Whether stderr is a terminal is asked once (an ioctl: a system call
+	 * on every tick otherwise). */
+	if (!r->progress_checked) {
+		r->progress_checked = true;
+		r->progress_on = r->o->progress && r->o->verbose >= 0 && isatty(2);
+	}
+	if (!r->progress_on)
 		return;
 	if (!final && t - r->last_progress < 0.25)
 		return;
