@@ -88,7 +88,8 @@ typedef struct soak_probe_ops {
 	int (*sample)(void *state, double *values, bool *valid);
 	/* Optional: the metrics that cost far more to read than they gain from
 	 * fine sampling (perf counters: an inter-processor call per read, ~35 us
-	 * in a VM; cgroup memory.stat and PSI text), read at most every
+	 * in a VM; cgroup memory.stat and PSI text; counters and levels such as
+	 * CPU time, swap and the cgroup's peak), read at most every
 	 * slow_interval_s. At shorter intervals they are NULL in the samples
 	 * between reads; the first sample and the final one after the reap always
 	 * read them. Sets only the metrics it reads (after sample()). */

@@ -46,6 +46,10 @@ typedef struct {
 
 /* run-store.c: what the loop queues for the database. */
 #define SOAK_STORE_EVENTS 64
+/* exec --repeat steps queued between flushes: a step can end every ~2 ms,
+ * and a locked or full database may hold the queue for seconds (the sample
+ * ring holds 60 s). 8192 x 40 bytes. */
+#define SOAK_STORE_STEPS 8192
 typedef struct {
 	double t;
 	char kind[32];
@@ -67,7 +71,7 @@ typedef struct {
 	soak_hist_t *hist[2];         /* latency: warm-up end, latest */
 	double hist_t[2];
 	bool hist_pending[2], hist_stored;
-	struct { double t, v[4]; } steps[SOAK_MAX_STEPS];
+	struct { double t, v[4]; } steps[SOAK_STORE_STEPS];
 	size_t nsteps;
 	uint64_t lost;                /* samples taken but never stored */
 	double lost_t0, lost_t1;      /* the first and the last of them */
@@ -154,6 +158,8 @@ bool run_last_value(const run_t *r, const char *name, double *ret);
 /* run-store.c: the write path of the loop; nothing here waits for the db. */
 int run_store_init(run_t *r);
 void run_store_free(run_t *r);
+/* Whether a queue other than the ring is half full (flush early). */
+bool run_store_pressing(const run_t *r);
 /* Queues this tick's probe values (after run_probes_sample). */
 void run_store_tick(run_t *r, double t);
 /* Queue an event, the observed allocator, one exec step's four values. */

@@ -385,9 +385,11 @@ int run_loop(run_t *r, int sfd)
 		 * end flushes) loses at most that. A flush costs a few hundred µs,
 		 * most of it fixed (the first SQLite and WAL work after a wake-up
 		 * runs cold): every 10 ms tick it cost about twice the runner CPU,
-		 * every 100 ms 20-30 µs per tick (docs/performance.md). A failed
+		 * every 100 ms 20-30 µs per tick (docs/performance.md). Sooner
+		 * when the queue of exec steps or events is half full. A failed
 		 * flush keeps everything queued for the next one (run-store.c). */
-		if ((r->nsamples != committed || r->store.nev) && run_now() - last_commit >= SOAK_FLUSH_S) {
+		if ((r->nsamples != committed || r->store.nev || r->store.nsteps) &&
+		    (run_now() - last_commit >= SOAK_FLUSH_S || run_store_pressing(r))) {
 			double c0 = run_cpu_now();
 			run_store_flush(r);
 			double dc = run_cpu_now() - c0;

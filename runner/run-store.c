@@ -140,6 +140,13 @@ void run_store_tick(run_t *r, double t)
 	s->n++;
 }
 
+/* A queue other than the sample ring is half full: flush now rather than at
+ * the next SOAK_FLUSH_S (many short exec steps, or an event per failed step). */
+bool run_store_pressing(const run_t *r)
+{
+	return r->store.nsteps >= SOAK_STORE_STEPS / 2 || r->store.nev >= SOAK_STORE_EVENTS / 2;
+}
+
 void run_event(run_t *r, double t, const char *kind, const char *detail)
 {
 	run_store_t *s = &r->store;
@@ -163,7 +170,7 @@ void run_observed(run_t *r, const char *observed)
 void run_step_sample(run_t *r, double t, const double v[4])
 {
 	run_store_t *s = &r->store;
-	if (s->nsteps == SOAK_MAX_STEPS) {
+	if (s->nsteps == SOAK_STORE_STEPS) {
 		note_lost(s, t, 1);
 		return;
 	}

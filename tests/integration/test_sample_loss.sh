@@ -7,7 +7,11 @@
 #     non-zero exit, an event, the run's samples_lost, `report` and `gate`;
 #  2. another process holds the write lock (BEGIN EXCLUSIVE) for 6 s mid-run:
 #     the sampling loop goes on (no hole, no late tick) and every sample is kept;
-#  3. two runs share one database at -i 10ms: both keep every sample.
+#  3. two runs share one database at -i 10ms: both keep every sample;
+#  4. exec --repeat of /bin/true (a step every few ms) while another process
+#     holds the write lock for 4 s: every step is kept (the steps' own queue
+#     held 256 once: at 0.5 s between flushes it overflowed with no lock at
+#     all, in the ASan build).
 source "$(dirname "$0")/lib.sh"
 
 MNT=$T/mnt
@@ -161,3 +165,25 @@ done
 [ "$rca" -eq 0 ] && [ "$rcb" -eq 0 ] || [ "$(q 'select count(*) from runs')" -lt 3 ] ||
   fail "two writers: exit codes $rca/$rcb"
 pass "two writers on one database: both kept every sample"
+
+# ---- 4. exec --repeat steps while the database is locked ----
+DB4=$T/steps.db
+"$SOAKCTL" run --db "$DB4" -w exec --repeat -d 6s -i 100ms --no-progress -q -- /bin/true 2> "$T/err6" &
+runner=$!; pids+=($runner)
+sleep 1
+python3 - "$DB4" <<'PY'
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+time.sleep(4)
+c.execute("COMMIT")
+PY
+rc=0; wait $runner || rc=$?
+cat "$T/err6"
+steps=$(sqlite3 -batch -noheader "$DB4" "select count(*) from samples_named where run_id=1 and metric='step_wall_s'")
+lost=$(sqlite3 -batch -noheader "$DB4" "select coalesce(samples_lost, 0) from runs where id=1")
+echo "exec steps, lock held 4 s: exit $rc, $steps steps stored, samples_lost $lost"
+[ "$rc" -eq 0 ] && [ "$lost" = 0 ] || fail "exec steps, lock held 4 s: exit $rc, $lost lost"
+# The lock's 4 s of 6 must hold more steps than the old queue's 256.
+[ "$steps" -ge 512 ] || fail "exec steps: only $steps steps in 6 s: the test did not exercise a queue of 256"
+pass "exec steps while the database is locked: every step kept ($steps)"
