@@ -23,6 +23,16 @@ cleanup_loss() {
 }
 trap cleanup_loss EXIT
 
+# hold_lock DB SECONDS: another process holds the write lock (BEGIN EXCLUSIVE).
+hold_lock() {
+  python3 - "$1" "$2" <<'PY'
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+time.sleep(float(sys.argv[2]))
+c.execute("COMMIT")
+PY
+}
 # samples_of DB RUN: rows of rss_bytes stored for RUN (one per sample).
 samples_of() { sqlite3 -batch -noheader "$1" "select count(*) from samples_named where run_id=$2 and metric='rss_bytes'"; }
 # max_gap DB RUN: the longest time between two stored samples of RUN.
@@ -116,13 +126,7 @@ umount "$MNT"
 "$SOAKCTL" run --db "$DB" -w random_mixed -d 12s -i 10ms --no-progress -q 2> "$T/err3" &
 runner=$!; pids+=($runner)
 sleep 3
-python3 - "$DB" <<'PY'
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-c.execute("BEGIN EXCLUSIVE")
-time.sleep(6)
-c.execute("COMMIT")
-PY
+hold_lock "$DB" 6
 rc=0; wait $runner || rc=$?
 cat "$T/err3"
 [ "$rc" -eq 0 ] || fail "lock held 6 s: exit $rc"
@@ -171,13 +175,7 @@ DB4=$T/steps.db
 "$SOAKCTL" run --db "$DB4" -w exec --repeat -d 6s -i 100ms --no-progress -q -- /bin/true 2> "$T/err6" &
 runner=$!; pids+=($runner)
 sleep 1
-python3 - "$DB4" <<'PY'
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-c.execute("BEGIN EXCLUSIVE")
-time.sleep(4)
-c.execute("COMMIT")
-PY
+hold_lock "$DB4" 4
 rc=0; wait $runner || rc=$?
 cat "$T/err6"
 steps=$(sqlite3 -batch -noheader "$DB4" "select count(*) from samples_named where run_id=1 and metric='step_wall_s'")
