@@ -133,9 +133,9 @@ static int ops_sample(void *state, double *v, bool *ok)
 	ok[M_OPS] = ok[M_LIVE] = true;
 
 	/* One pass over the chunks of buckets any thread ever recorded into
-	 * (the touched bits, loaded before the buckets: a bucket whose bit is not
-	 * visible yet is counted at the next sample, as its cumulative count
-	 * still differs from prev then): cumulative count per bucket over the
+	 * (the touched bits; a bucket whose bit or count is not visible yet is
+	 * counted at a later sample, as its cumulative count still differs from
+	 * prev then): cumulative count per bucket over the
 	 * threads, minus the previous sample's (a torn read that looks smaller
 	 * counts 0). Buckets never recorded into are 0 in prev and now alike. */
 	soak_hist_t *prev = &s->prev;
@@ -143,7 +143,7 @@ static int ops_sample(void *state, double *v, bool *ok)
 	uint64_t count = 0, chunks = 0;
 	size_t k = 0;
 	for (unsigned t = 0; t < n; t++)
-		chunks |= __atomic_load_n(&shm->thr[t].lat.touched, __ATOMIC_ACQUIRE);
+		chunks |= LOAD(&shm->thr[t].lat.touched);
 	while (chunks) {
 		unsigned ch = (unsigned)__builtin_ctzll(chunks);
 		chunks &= chunks - 1;

@@ -130,7 +130,7 @@ typedef struct {
 	 * contention of a shared host, which inflates the totals. */
 	soak_hist_t *probe_cpu_hist, *store_cpu_hist;
 	size_t nflushes;
-	bool progress_checked, progress_on;   /* progress line: stderr a terminal (asked once) */
+	bool progress_on;       /* --progress, not quiet, and stderr a terminal (asked at the start) */
 	int last_progress_len;
 	double last_progress, progress_rss, progress_ops;
 } run_t;

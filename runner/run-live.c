@@ -22,12 +22,6 @@
 
 void run_progress(run_t *r, double t, bool final)
 {
-	/* Whether stderr is a terminal is asked once (an ioctl: a system call
-	 * on every tick otherwise). */
-	if (!r->progress_checked) {
-		r->progress_checked = true;
-		r->progress_on = r->o->progress && r->o->verbose >= 0 && isatty(2);
-	}
 	if (!r->progress_on)
 		return;
 	if (!final && t - r->last_progress < 0.25)
@@ -388,7 +382,7 @@ int run_loop(run_t *r, int sfd)
 		 * every 100 ms 20-30 µs per tick (docs/performance.md). Sooner
 		 * when the queue of exec steps or events is half full. A failed
 		 * flush keeps everything queued for the next one (run-store.c). */
-		if ((r->nsamples != committed || r->store.nev || r->store.nsteps) &&
+		if ((r->nsamples != committed || r->store.nev) &&
 		    (run_now() - last_commit >= SOAK_FLUSH_S || run_store_pressing(r))) {
 			double c0 = run_cpu_now();
 			run_store_flush(r);

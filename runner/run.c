@@ -332,6 +332,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	r->shm_fd = -1;
 	r->out.fd = r->err.fd = -1;
 	r->guard = (soak_guard_t){ .pid = -1, .fd = -1 };
+	/* Asked once: isatty() is an ioctl, a system call on every tick otherwise. */
+	r->progress_on = o->progress && o->verbose >= 0 && isatty(STDERR_FILENO);
 	char err[1024] = "";
 	int rc;
 	bool builtin = strcmp(o->workload, "exec") != 0;

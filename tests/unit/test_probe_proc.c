@@ -262,6 +262,76 @@ static void test_live_tree(void **st)
 	close(rd);
 }
 
+/* The memory gauges come from statm (resident, shared pages) and VmSwap from
+ * status: against ground truth, the status lines they stand for (VmRSS,
+ * RssAnon, RssFile + RssShmem, VmSwap) read by the test from the same idle
+ * process, and the sizes it mapped: 8 MiB of touched anonymous memory and
+ * 4 MiB of a touched memfd (shmem). */
+static void test_statm_matches_status(void **st)
+{
+	(void)st;
+	const soak_probe_ops_t *proc = soak_probe_find("proc");
+	int r[2], g[2];
+	assert_int_equal(pipe(r), 0);
+	assert_int_equal(pipe(g), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(r[0]);
+		close(g[1]);
+		touch(8 * MIB);
+		int fd = memfd_create("soak-test", 0);
+		char *m = fd >= 0 && ftruncate(fd, 4 * MIB) == 0
+				  ? mmap(NULL, 4 * MIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+				  : MAP_FAILED;
+		if (m == MAP_FAILED)
+			_exit(3);
+		for (size_t i = 0; i < 4 * MIB; i += 4096)
+			m[i] = 1;
+		char c = 'r';
+		if (write(r[1], &c, 1) != 1 || read(g[0], &c, 1) < 0)   /* blocks until EOF */
+			_exit(3);
+		_exit(0);
+	}
+	close(r[1]);
+	close(g[0]);
+	char c;
+	assert_int_equal(read(r[0], &c, 1), 1);
+	soak_cg_paths_t cg = { .mode = SOAK_CG_NONE };
+	soak_probe_ctx_t ctx = { .pid = pid, .cg = &cg, .interval_s = 1 };
+	char reasons[SOAK_PROBE_MAX_METRICS][SOAK_REASON_MAX] = { { 0 } };
+	void *ps = NULL;
+	assert_int_equal(proc->open(&ps, &ctx, reasons), 0);
+	double v[SOAK_PROBE_MAX_METRICS];
+	bool ok[SOAK_PROBE_MAX_METRICS];
+	assert_int_equal(soak_probe_sample_all(proc, ps, v, ok), 0);
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	soak_proc_status_t m;
+	assert_int_equal(soak_proc_parse_status(buf, &m), 0);
+	/* metrics: rss, anon, file, swap */
+	for (int i = 0; i < 4; i++)
+		assert_true(ok[i]);
+	assert_int_equal((uint64_t)v[0], m.rss_kb * 1024);
+	assert_int_equal((uint64_t)v[1], m.anon_kb * 1024);
+	assert_int_equal((uint64_t)v[2], (m.file_kb + m.shmem_kb) * 1024);
+	assert_int_equal((uint64_t)v[3], m.swap_kb * 1024);
+	assert_true(v[1] >= 8.0 * MIB);
+	assert_true(v[2] >= 4.0 * MIB);
+	proc->close(ps);
+	close(g[1]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(r[0]);
+}
+
 static void test_open_missing(void **st)
 {
 	(void)st;
@@ -289,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_statm),
 		cmocka_unit_test(test_children),
 		cmocka_unit_test(test_live_tree),
+		cmocka_unit_test(test_statm_matches_status),
 		cmocka_unit_test(test_open_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
