@@ -47,13 +47,13 @@ assert ls["window"].startswith("steady state") and lw["window"].startswith("stea
 # p99 is the tail of the 20 us waits themselves: an interrupt or a preemption
 # during 2% of them lengthens exactly those (p99 of all ops is the 98th
 # percentile of the mallocs). How much depends on the host: p99 shifts of
-# 20.6-21.0 us in a busy minute on one VM, 26.8-27.4 us on a quiet one whose
-# interrupts cost several microseconds each (2026-12-04, with this build
-# and the one before), p90 within 130 ns on both. A wait is never shorter than
-# asked, so the lower bound stays exact; p99's upper bound allows half the
-# delay of host tail (a unit error or a doubled delay still fails).
+# 20.6-21.0 us in a busy minute on one VM, 26.8-27.4 us and, half an hour
+# later in a CI run, 31.3-31.5 us on another whose interrupts cost several
+# microseconds each (2026-12-04), p90 within 160 ns on both. A wait is never
+# shorter than asked, so the lower bound stays exact; p99's upper bound allows
+# host tail up to 90% of the delay: a doubled delay or a unit error still fails.
 HIST_ERR = 0.004
-OVERSHOOT = {"p90_ns": 200.0, "p99_ns": 0.50 * delay}
+OVERSHOOT = {"p90_ns": 200.0, "p99_ns": 0.90 * delay}
 ok = True
 for p in ("p90_ns", "p99_ns"):
     shift = lw[p] - ls[p]
