@@ -44,7 +44,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "soak/cgroup.h"
+#include "cgnames.h"
 #include "soak/shm.h"
 
 #define SOAK_REASON_MAX 160

@@ -21,7 +21,7 @@
 
 #include <sys/types.h>
 
-#include "soak/cgroup.h"
+#include "cgnames.h"
 
 typedef struct {
 	pid_t pid;     /* the sentinel, -1 when none */

@@ -16,7 +16,7 @@
 #include "run-internal.h"
 #include "runinfo.h"
 #include "soak/parse.h"
-#include "soakctl.h"
+
 
 /* ---- self-reported counters ---- */
 
@@ -236,7 +236,7 @@ static void run_note_lost(run_t *r, bool *bad)
 	} else {
 		snprintf(d, sizeof(d), "some final records of the run were lost: %.200s", soak_db_errmsg(r->db));
 	}
-	soak_err("run %" PRId64 ": %s", r->id, d);
+	run_say(r->o, SOAK_SAY_ERROR, "run %" PRId64 ": %s", r->id, d);
 	size_t len = strlen(r->message);
 	snprintf(r->message + len, sizeof(r->message) - len, "%s%s", len ? "; " : "", d);
 }
@@ -352,11 +352,11 @@ void run_finish(run_t *r)
 	if (soak_db_run_end(r->db, r->id, status, has_code ? &code : NULL, has_sig ? &sig : NULL,
 			    r->message[0] ? r->message : NULL) < 0) {
 		bad = true;
-		soak_err("run %" PRId64 ": its end could not be recorded (%s); the next soakctl command marks it "
+		run_say(r->o, SOAK_SAY_ERROR, "run %" PRId64 ": its end could not be recorded (%s); the next soakctl command marks it "
 			 "incomplete", r->id, soak_db_errmsg(r->db));
 	}
 	r->store_failed = bad || r->store.lost > 0;
 	if (r->o->verbose >= 0)
-		fprintf(stderr, "soakctl: run %" PRId64 " %s%s%s\n", r->id, status,
+		run_say(r->o, SOAK_SAY_INFO, "run %" PRId64 " %s%s%s", r->id, status,
 			r->message[0] ? ": " : "", r->message);
 }

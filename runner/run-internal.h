@@ -138,6 +138,10 @@ typedef struct {
 /* How often the sampling loop writes its queued samples to the database. */
 #define SOAK_FLUSH_S 0.5
 
+/* Hands one line to o->say (nothing when the caller set none). */
+void run_say(const soak_run_opts_t *o, soak_say_t kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* CLOCK_MONOTONIC in seconds. */
 double run_now(void);
 /* This thread's CPU time in seconds (where the runner's CPU goes). */

@@ -16,7 +16,7 @@
 #include "run-internal.h"
 #include "runinfo.h"
 #include "soak/parse.h"
-#include "soakctl.h"
+
 
 /* ---- progress ---- */
 
@@ -44,9 +44,9 @@ void run_progress(run_t *r, double t, bool final)
 	}
 	r->last_progress = t;
 	int pad = r->last_progress_len > n ? r->last_progress_len - n : 0;
-	/* Straight to fd 2: the line's own \r must pass the control-character
-	 * filter on stderr (it holds only numbers we formatted). */
-	dprintf(STDERR_FILENO, "%s%*s%s", line, pad, "", final ? "\n" : "");
+	/* The line's own \r must reach the terminal: the command line writes
+	 * progress as it is (it holds only numbers we formatted). */
+	run_say(r->o, SOAK_SAY_PROGRESS, "%s%*s%s", line, pad, "", final ? "\n" : "");
 	r->last_progress_len = n;
 }
 
@@ -91,7 +91,7 @@ void run_verify_allocator(run_t *r)
 				 "allocator mismatch: %.200s is not mapped into %.200s after %.0f s (the "
 				 "loader refused LD_PRELOAD? see the run's stderr log)",
 				 r->alloc.path, r->o->wl_argv[0], SOAK_EXEC_VERIFY_S);
-			soak_err("%s", r->message);
+			run_say(r->o, SOAK_SAY_ERROR, "%s", r->message);
 			kill(r->child.pid, SIGKILL);
 			run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
 			r->verified = true;
@@ -107,7 +107,7 @@ void run_verify_allocator(run_t *r)
 			 r->alloc.path[0] ? r->alloc.path : "the C library", observed);
 	}
 	if (r->mismatch) {
-		soak_err("%s", r->message);
+		run_say(r->o, SOAK_SAY_ERROR, "%s", r->message);
 		kill(r->child.pid, SIGKILL);
 		run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
 	}
@@ -152,7 +152,7 @@ static void run_verify_step(run_t *r, uint64_t k, const soak_shm_step_t *st)
 			 "allocator mismatch: step %llu of %.200s ran without %.200s in its memory maps (the "
 			 "command dropped LD_PRELOAD, or the loader refused it: see the run's stderr log)",
 			 (unsigned long long)k, r->o->wl_argv[0], r->alloc.path);
-		soak_err("%s", r->message);
+		run_say(r->o, SOAK_SAY_ERROR, "%s", r->message);
 		run_observed(r, "not mapped: the command ran without the library");
 		kill(r->child.pid, SIGKILL);
 		run_event(r, run_now() - r->t0, "allocator_mismatch", r->message);
@@ -283,7 +283,7 @@ static void run_request_stop(run_t *r, double t, const char *why)
 	}
 	run_event(r, t, "stop_requested", why);
 	if (r->o->verbose > 0)
-		fprintf(stderr, "soakctl: stop requested (%s) at %.2fs\n", why, t);
+		run_say(r->o, SOAK_SAY_INFO, "stop requested (%s) at %.2fs", why, t);
 }
 
 static void run_handle_signal(run_t *r, int sig, double t)
@@ -318,7 +318,7 @@ static double bench_phase_s(const soak_run_opts_t *o)
 	double p = strtod(e, &end);
 	double k = p / o->interval_s;
 	if (*end || !(p > 0) || k < 2 || fabs(k - round(k)) > 1e-6) {
-		soak_err("SOAK_BENCH_PHASE_S=%.40s ignored: give a whole multiple (>= 2) of the interval", e);
+		run_say(o, SOAK_SAY_ERROR, "SOAK_BENCH_PHASE_S=%.40s ignored: give a whole multiple (>= 2) of the interval", e);
 		return 0;
 	}
 	return p;

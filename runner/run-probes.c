@@ -15,7 +15,7 @@
 #include "run-internal.h"
 #include "runinfo.h"
 #include "soak/parse.h"
-#include "soakctl.h"
+
 
 void run_probes_register(run_t *r)
 {

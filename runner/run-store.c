@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "run-internal.h"
-#include "soakctl.h"
+
 
 /* How much the ring holds, in seconds of samples at the run's interval. */
 #define SOAK_STORE_HOLD_S 60.0
@@ -53,7 +53,7 @@ int run_store_init(run_t *r)
 		errno = 0;
 		unsigned long v = strtoul(env, &end, 10);
 		if (errno || *end || v < 2 || v > SOAK_STORE_MAX_ROWS || env[0] == '-')
-			soak_err("SOAK_STORE_ROWS=%.40s ignored: give a number of rows from 2 to %d", env,
+			run_say(r->o, SOAK_SAY_ERROR, "SOAK_STORE_ROWS=%.40s ignored: give a number of rows from 2 to %d", env,
 				 SOAK_STORE_MAX_ROWS);
 		else
 			s->cap = v;
@@ -67,7 +67,7 @@ int run_store_init(run_t *r)
 		soak_hist_init(r->store_cpu_hist);
 	if (!s->src || !s->ok || !ids || !s->ring || !s->hist[0] || !s->hist[1]) {
 		free(ids);
-		soak_err("out of memory for the sample buffer");
+		run_say(r->o, SOAK_SAY_ERROR, "out of memory for the sample buffer");
 		return -ENOMEM;
 	}
 	size_t c = 0;
@@ -85,7 +85,7 @@ int run_store_init(run_t *r)
 	int e = soak_db_sample_columns(r->db, r->id, ids, n);
 	free(ids);
 	if (e < 0) {
-		soak_err("cannot prepare the sample rows: %s", soak_db_errmsg(r->db));
+		run_say(r->o, SOAK_SAY_ERROR, "cannot prepare the sample rows: %s", soak_db_errmsg(r->db));
 		return e;
 	}
 	return 0;
@@ -248,7 +248,7 @@ int run_store_flush(run_t *r)
 		 * something once it lasts. */
 		if (!s->warned && now - s->fail_since >= SOAK_STORE_WARN_S && r->o->verbose >= 0) {
 			s->warned = true;
-			soak_err("%s: holding samples in memory (up to %.0f s) and retrying", s->fail_msg,
+			run_say(r->o, SOAK_SAY_ERROR, "%s: holding samples in memory (up to %.0f s) and retrying", s->fail_msg,
 				 (double)s->cap * r->o->interval_s);
 		}
 		return e;

@@ -7,6 +7,7 @@
  * after it is reaped; samples are committed at least every 100 ms.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -28,7 +29,7 @@
 #include "soak/uuid.h"
 #include "runinfo.h"
 #include "soak/ini.h"
-#include "soakctl.h"
+
 
 volatile int soak_run_interrupted;
 volatile int soak_run_interrupt_signal;
@@ -45,6 +46,18 @@ void soak_run_opts_init(soak_run_opts_t *o)
 	o->db_path = "soak.db";
 	o->latency_every = SOAK_DEFAULT_LATENCY_EVERY;
 	o->progress = true;
+}
+
+void run_say(const soak_run_opts_t *o, soak_say_t kind, const char *fmt, ...)
+{
+	if (!o || !o->say)
+		return;
+	char line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	o->say(o->say_arg, kind, line);
 }
 
 double run_now(void)
@@ -78,7 +91,7 @@ int soak_worker_path(char *buf, size_t len)
 	*strrchr(self, '/') = '\0';
 	/* Installed: bin/soakctl and libexec/soak/soak-worker (SOAK_WORKER_REL,
 	 * from CMake's install dirs, so a relocated prefix still works); build
-	 * tree: runner/soakctl and workloads/soak-worker; or side by side. */
+	 * tree: cli/soakctl and workloads/soak-worker; or side by side. */
 	static const char *const rel[] = { SOAK_WORKER_REL, "../workloads/soak-worker", "soak-worker" };
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 		snprintf(buf, len, "%s/%s", self, rel[i]);
@@ -240,7 +253,7 @@ static char **child_env(run_t *r, bool alloc_part, bool own_part)
 	char **alloc_env = NULL, err[256];
 	size_t na = 0;
 	if (soak_env_split(r->alloc.env, &alloc_env, &na, err, sizeof(err)) < 0) {
-		soak_err("allocator %s: %s", r->alloc.name, err);
+		run_say(r->o, SOAK_SAY_ERROR, "allocator %s: %s", r->alloc.name, err);
 		return NULL;
 	}
 	char **env = calloc(na + 4, sizeof(char *));
@@ -288,12 +301,12 @@ int soak_run_place(soak_run_opts_t *o, soak_place_t *place)
 	char err[3072] = "";
 	int r = soak_place_acquire(place, o->cgroup_parent, o->has_cpu_max, err, sizeof(err));
 	if (r < 0) {
-		soak_err("%s", err);
+		run_say(o, SOAK_SAY_ERROR, "%s", err);
 		return r;
 	}
 	o->place = place;
 	if (o->verbose > 0)
-		fprintf(stderr, "soakctl: cgroups: %s, %s%s%s%s\n", soak_cg_mode_name(place->mode),
+		run_say(o, SOAK_SAY_INFO, "cgroups: %s, %s%s%s%s", soak_cg_mode_name(place->mode),
 			soak_place_how_name(place->how), place->parent[0] ? " below " : "", place->parent,
 			place->scope[0] ? " (systemd scope)" : "");
 	return 0;
@@ -309,7 +322,7 @@ void soak_run_unplace(soak_run_opts_t *o)
 static void cleanup(run_t *r)
 {
 	if (r->cg.paths.mode != SOAK_CG_NONE && soak_cg_destroy(&r->cg) < 0)
-		soak_err("could not remove cgroup %s; remove it by hand",
+		run_say(r->o, SOAK_SAY_ERROR, "could not remove cgroup %s; remove it by hand",
 			 r->cg.paths.unified_dir[0] ? r->cg.paths.unified_dir : r->cg.paths.mem_dir);
 	soak_guard_stop(&r->guard);
 	if (r->shm)
@@ -341,28 +354,28 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	char worker[PATH_MAX];
 
 	if ((rc = soak_alloc_resolve(o->allocator, o->config, &r->alloc, err, sizeof(err))) < 0) {
-		soak_err("%s", err);
+		run_say(o, SOAK_SAY_ERROR, "%s", err);
 		goto out;
 	}
 	if ((rc = soak_srfmt_load(o->config, &r->srfmt, err, sizeof(err))) < 0) {
-		soak_err("%s", err);
+		run_say(o, SOAK_SAY_ERROR, "%s", err);
 		goto out;
 	}
 	if (use_worker && (rc = soak_worker_path(worker, sizeof(worker))) < 0) {
-		soak_err("cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): reinstall, or set SOAK_WORKER=PATH");
+		run_say(o, SOAK_SAY_ERROR, "cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): reinstall, or set SOAK_WORKER=PATH");
 		goto out;
 	}
 	if (builtin) {
 		if ((rc = check_workload(worker, o)) < 0)
 			goto out; /* the worker printed what is wrong */
 	} else if (o->wl_argc < 1) {
-		soak_err("--workload exec needs a command after --: soakctl run --workload exec -- CMD ARGS");
+		run_say(o, SOAK_SAY_ERROR, "--workload exec needs a command after --: soakctl run --workload exec -- CMD ARGS");
 		rc = -EINVAL;
 		goto out;
 	} else {
 		char cmd[PATH_MAX];
 		if (soak_spawn_resolve(o->wl_argv[0], cmd, sizeof(cmd)) < 0) {
-			soak_err("--workload exec: command '%s' is not an executable file (not found, a "
+			run_say(o, SOAK_SAY_ERROR, "--workload exec: command '%s' is not an executable file (not found, a "
 				 "directory or not executable): give a program", o->wl_argv[0]);
 			rc = -ENOENT;
 			goto out;
@@ -372,20 +385,20 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		 * a preloaded library that defines them is first in symbol lookup. */
 		if (r->alloc.path[0] && (soak_alloc_exports(r->alloc.path, "malloc") != 1 ||
 					 soak_alloc_exports(r->alloc.path, "free") != 1)) {
-			soak_err("allocator %s: %s does not export malloc and free, so it cannot serve "
+			run_say(o, SOAK_SAY_ERROR, "allocator %s: %s does not export malloc and free, so it cannot serve "
 				 "%s's allocations", r->alloc.name, r->alloc.path, o->wl_argv[0]);
 			rc = -EINVAL;
 			goto out;
 		}
 		if (r->alloc.path[0] && soak_runinfo_is_static(cmd) == 1) {
-			soak_err("--workload exec: %s is statically linked, so LD_PRELOAD cannot inject %s: "
+			run_say(o, SOAK_SAY_ERROR, "--workload exec: %s is statically linked, so LD_PRELOAD cannot inject %s: "
 				 "use a dynamically linked build", cmd, r->alloc.name);
 			rc = -EINVAL;
 			goto out;
 		}
 	}
 	if (!o->no_cgroup && !o->place) {
-		soak_err("internal error: run without a cgroup placement");
+		run_say(o, SOAK_SAY_ERROR, "internal error: run without a cgroup placement");
 		rc = -EINVAL;
 		goto out;
 	}
@@ -396,18 +409,18 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		 * its name matches the run record that points at it. */
 		char name[SOAK_CG_NAME_LEN];
 		if ((rc = soak_uuid4(r->uuid)) < 0 || (rc = soak_cg_run_name(r->uuid, name, sizeof(name))) < 0) {
-			soak_err("cannot generate a run uuid: %s", strerror(-rc));
+			run_say(o, SOAK_SAY_ERROR, "cannot generate a run uuid: %s", strerror(-rc));
 			goto out;
 		}
 		if ((rc = soak_cg_create(&r->cg, o->place, name, &lim, err, sizeof(err))) < 0) {
-			soak_err("%s (%spass --no-cgroup to run without limits)", err,
+			run_say(o, SOAK_SAY_ERROR, "%s (%spass --no-cgroup to run without limits)", err,
 				 geteuid() ? "run as root, or " : "");
 			goto out;
 		}
 		r->have_oom_before = soak_cg_oom_kills(&r->cg, &r->oom_before) == 0;
 	}
 	if (use_worker && (rc = setup_shm(r)) < 0) {
-		soak_err("cannot create shared memory for the worker: %s", strerror(-rc));
+		run_say(o, SOAK_SAY_ERROR, "cannot create shared memory for the worker: %s", strerror(-rc));
 		goto out;
 	}
 
@@ -426,7 +439,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	rc = soak_db_run_begin(db, &rec, &r->id);
 	free(rec.workload_args);
 	if (rc < 0) {
-		soak_err("cannot record the run: %s", soak_db_errmsg(db));
+		run_say(o, SOAK_SAY_ERROR, "cannot record the run: %s", soak_db_errmsg(db));
 		goto out;
 	}
 	*ret_run_id = r->id;
@@ -446,7 +459,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		soak_env_free(inj);
 		free(argv);
 		soak_db_run_end(db, r->id, "failed", NULL, NULL, "out of memory");
-		soak_err("out of memory");
+		run_say(o, SOAK_SAY_ERROR, "out of memory");
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -487,12 +500,12 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		snprintf(r->message, sizeof(r->message), "%s: %s", env ? "fork failed" : "environment",
 			 strerror(-rc));
 		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
-		soak_err("%s", r->message);
+		run_say(o, SOAK_SAY_ERROR, "%s", r->message);
 		goto unblock;
 	}
 	r->ctx.pid = r->child.pid;
 	if (soak_guard_start(&r->guard, &r->cg.paths, r->child.pid) < 0 && o->verbose > 0)
-		soak_err("no sentinel: the run's processes may outlive a runner killed with SIGKILL");
+		run_say(o, SOAK_SAY_ERROR, "no sentinel: the run's processes may outlive a runner killed with SIGKILL");
 	soak_db_run_set_worker_pid(db, r->id, r->child.pid);
 	soak_db_commit(db);
 	soak_sr_store_init(&r->sr);
@@ -514,7 +527,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		waitpid(r->child.pid, NULL, 0);
 		snprintf(r->message, sizeof(r->message), "%s", err);
 		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
-		soak_err("%s", err);
+		run_say(o, SOAK_SAY_ERROR, "%s", err);
 		rc = 0;
 		goto unblock;
 	}
@@ -529,7 +542,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		snprintf(r->message, sizeof(r->message), "cannot execute %s: %s", argv[0], strerror(-rc));
 		run_probes_record_unavailable(r);
 		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
-		soak_err("%s", r->message);
+		run_say(o, SOAK_SAY_ERROR, "%s", r->message);
 		run_probes_close(r);
 		rc = 0;
 		goto unblock;
@@ -539,7 +552,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	run_probes_record_unavailable(r);
 	if (run_store_init(r) < 0 || soak_db_commit(db) < 0) {
 		/* Samples could not be stored at all: say so now, not after the run. */
-		soak_err("cannot record samples: %s", soak_db_errmsg(db));
+		run_say(o, SOAK_SAY_ERROR, "cannot record samples: %s", soak_db_errmsg(db));
 		r->store_failed = true;
 	}
 	/* The loop never waits for another process's write lock (run-store.c). */

@@ -14,6 +14,16 @@
 #include "cgplace.h"
 #include "db.h"
 
+/* What the engine has to tell the user. The engine never prints: it hands
+ * each line to the callback the command line put in soak_run_opts_t.say
+ * (soakctl writes "soakctl: LINE" to stderr; progress lines as they are). */
+typedef enum {
+	SOAK_SAY_ERROR,      /* why a run could not start or lost something */
+	SOAK_SAY_INFO,       /* a run's end, a stop request, where its cgroups went */
+	SOAK_SAY_PROGRESS,   /* the live progress line: "\r...", "\n" at the end */
+} soak_say_t;
+typedef void (*soak_say_fn)(void *arg, soak_say_t kind, const char *line);
+
 typedef struct {
 	const char *workload;        /* built-in workload name, or "exec" */
 	char **wl_argv;              /* workload options (after --), NULL-terminated */
@@ -39,27 +49,14 @@ typedef struct {
 	const char *tp_pattern;      /* exec: regex with one group capturing ops/s */
 	int verbose;                 /* -1 quiet, 0 normal, 1 verbose */
 	bool progress;               /* live progress line (only on a TTY) */
+	soak_say_fn say;             /* where the engine's lines go; NULL: nowhere */
+	void *say_arg;
 } soak_run_opts_t;
 
 void soak_run_opts_init(soak_run_opts_t *o);
-/* Prints the run options table (for --help of run and compare). */
-void soak_run_opts_help(FILE *f);
-
-/* Parses run options from argv[0..argc) (argv[0] is the first option, not the
- * program name). Options not known are an error unless they are known to
- * `extra` (a NULL-terminated list of long option names taking a value, which
- * are skipped and left for the caller). Everything after "--" becomes the
- * workload's argv. Prints one line naming the problem and returns -EINVAL. */
-int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra);
-
-/* True when arg is a run option that takes no value (--no-cgroup, -q, ...):
- * lets other commands (compare) pass run options through without a list of
- * their own. */
-bool soak_run_opt_is_flag(const char *arg);
-
 /* Chooses where the runs' cgroups go (cgplace.h), once per soakctl, before
  * the database is opened: a host where no placement works gets one line and
- * -errno, and nothing is written. Sets o->place (unless --no-cgroup). */
+ * -errno (the reason through o->say), and nothing is written. Sets o->place (unless --no-cgroup). */
 int soak_run_place(soak_run_opts_t *o, soak_place_t *place);
 /* Undoes it: the runner's leaf and the controllers it enabled. */
 void soak_run_unplace(soak_run_opts_t *o);
@@ -69,10 +66,9 @@ void soak_run_unplace(soak_run_opts_t *o);
  * or final records could not be stored (counted in runs.samples_lost, said on
  * stderr), or a negative errno for an
  * environment/usage error that prevented the run (message already printed,
- * nothing half-written). */
+ * nothing half-written; the reason went through o->say). */
 int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id);
 
-/* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
 /* Path of the soak-worker binary: $SOAK_WORKER, else relative to soakctl's
  * own executable: ../libexec/soak/ (installed), ../workloads/ (build tree),
  * or the same directory. */
@@ -81,6 +77,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 #endif
 int soak_worker_path(char *buf, size_t len);
 
+/* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
 extern volatile int soak_run_interrupted;
 /* The signal that interrupted (SIGINT, SIGTERM, SIGHUP), 0 when none. */
 extern volatile int soak_run_interrupt_signal;

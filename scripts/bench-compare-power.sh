@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 N=${1:-20}
 PLANT5=${PLANT5:-1}
 B=$PWD/${BUILD_DIR:-build}
-S=$B/runner/soakctl
+S=$B/cli/soakctl
 LIB=$B/tests/libslowmalloc.so
 [ -x "$S" ] && [ -f "$LIB" ] || { echo "build first: scripts/build.sh" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "needs root (cgroups, perf counters)" >&2; exit 2; }

@@ -9,7 +9,7 @@
 # waiting for a CPU: the CPU time is the command's own cost.
 set -euo pipefail
 B=${BUILD_DIR:-build}
-S=$B/runner/soakctl
+S=$B/cli/soakctl
 SYN=$B/tests/synthdb
 SAMPLES=${1:-60}
 D=$(mktemp -d /tmp/soak-bench-history.XXXXXX)

@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     *) echo "bench-latency.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-S=$build/runner/soakctl
+S=$build/cli/soakctl
 [ -x "$S" ] || { echo "bench-latency.sh: $S not found: build first (scripts/build.sh) or pass -b DIR" >&2; exit 2; }
 tmp=$(mktemp -d /tmp/soak-bench-latency.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 db=${db:-$tmp/bench.db}

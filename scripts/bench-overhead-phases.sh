@@ -22,7 +22,7 @@ threads=${THREADS:-$(nproc)}
 phase=${PHASE:-1}
 iv=${INTERVAL:-10ms}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
-S=$B/runner/soakctl
+S=$B/cli/soakctl
 tmp=$(mktemp -d /tmp/soak-overhead.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 echo "# random_mixed --threads $threads, $runs runs of $dur, phases of ${phase} s at $iv vs unsampled; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
 for r in $(seq 1 "$runs"); do

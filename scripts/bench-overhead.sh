@@ -16,7 +16,7 @@ dur=${2:-15s}
 B=${3:-build}
 threads=${THREADS:-$(nproc)}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
-S=$B/runner/soakctl
+S=$B/cli/soakctl
 tmp=$(mktemp -d /tmp/soak-overhead.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 echo "# random_mixed --threads $threads, $dur per run, $rounds rounds of 1s/10ms/1s; $(nproc) CPUs; $(date -u +%FT%TZ)"
 for r in $(seq 1 "$rounds"); do

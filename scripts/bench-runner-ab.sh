@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 BUILD_A BUILD_B [ROUNDS] [DURATION]" >&2; exit 2; }
 A=$1 B=$2 rounds=${3:-4} dur=${4:-20s}
 for b in "$A" "$B"; do
-  [ -x "$b/runner/soakctl" ] || { echo "bench-runner-ab: $b/runner/soakctl not found: give two build directories" >&2; exit 2; }
+  [ -x "$b/cli/soakctl" ] || { echo "bench-runner-ab: $b/cli/soakctl not found: give two build directories" >&2; exit 2; }
 done
 case $rounds in ''|*[!0-9]*) echo "bench-runner-ab: ROUNDS must be a number >= 2" >&2; exit 2;; esac
 [ "$rounds" -ge 2 ] || { echo "bench-runner-ab: ROUNDS must be a number >= 2" >&2; exit 2; }
@@ -24,7 +24,7 @@ one() { # BUILD TAG: a 10 ms and a 1 s run, prints the marginal µs per sample
   local db
   for iv in 10ms 1s; do
     db=$tmp/$2-$iv.db
-    "$1/runner/soakctl" run --db "$db" -w random_mixed -d "$dur" -i "$iv" --no-progress -q
+    "$1/cli/soakctl" run --db "$db" -w random_mixed -d "$dur" -i "$iv" --no-progress -q
   done
   python3 - "$tmp/$2-10ms.db" "$tmp/$2-1s.db" <<'PY'
 import sqlite3, sys

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 dur=${1:-30s}
 B=${2:-build}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
-S=$B/runner/soakctl
+S=$B/cli/soakctl
 tmp=$(mktemp -d /tmp/soak-bench.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 for iv in 1s 100ms 10ms; do
   "$S" run --db "$tmp/$iv.db" -w random_mixed -d "$dur" -i "$iv" --no-progress -q

@@ -32,7 +32,7 @@ case $what in cost|budget|all) ;; *) echo "usage: $0 [cost|budget|all] [BUILD_DI
 
 cmake -S "$src" -B "$build" > /dev/null
 cmake --build "$build" --target soakctl soak-worker libmmapk -j2 > /dev/null
-S=$build/runner/soakctl
+S=$build/cli/soakctl
 OUT=$(mktemp -d /tmp/soak-bench-syscalls.XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$OUT"' EXIT
 cat > "$OUT/soak.ini" <<EOF

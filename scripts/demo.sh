@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 db=${SOAK_DB:-demo.db}
-./build/runner/soakctl calibrate --db "$db" --duration 20s --warmup 2s --interval 1s
-./build/runner/soakctl run --db "$db" --workload random_mixed --allocator system \
+./build/cli/soakctl calibrate --db "$db" --duration 20s --warmup 2s --interval 1s
+./build/cli/soakctl run --db "$db" --workload random_mixed --allocator system \
   --duration 60s --warmup 5s --interval 1s --memory-max 256M --label demo
-./build/runner/soakctl report --db "$db" --latest
+./build/cli/soakctl report --db "$db" --latest
 rc=0
-./build/runner/soakctl gate --db "$db" --latest || rc=$?
+./build/cli/soakctl gate --db "$db" --latest || rc=$?
 echo "gate exit code: $rc (0 pass, 1 fail, 2 cannot evaluate)"

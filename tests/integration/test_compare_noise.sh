@@ -7,7 +7,7 @@
 # 2/70 = 2.9% with 4 vs 4 repeats), and checks --from-db re-reports the same.
 source "$(dirname "$0")/lib.sh"
 "$SOAKCTL" compare --help >/dev/null 2>&1 \
-  || fail "soakctl has no 'compare' command (add it to the command table in runner/main.c)"
+  || fail "soakctl has no 'compare' command (add it to the command table in cli/main.c)"
 K=4
 soak compare system system --repeat $K -w tiny_hot -d 4s -i 200ms --warmup 1s --db "$DB" \
   --no-progress --format json --output "$T/c.json" 2> "$T/err" \

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 for c in compare gate; do
   "$SOAKCTL" $c --help >/dev/null 2>&1 \
-    || fail "soakctl has no '$c' command (add it to the command table in runner/main.c)"
+    || fail "soakctl has no '$c' command (add it to the command table in cli/main.c)"
 done
 LIB=$SOAK_BUILD/tests/libslowmalloc.so
 [ -f "$LIB" ] || fail "$LIB was not built (tests/helpers/libslowmalloc.c)"

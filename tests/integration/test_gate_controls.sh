@@ -6,7 +6,7 @@
 # exit 2 without leaving output files behind.
 source "$(dirname "$0")/lib.sh"
 "$SOAKCTL" gate --help >/dev/null 2>&1 \
-  || fail "soakctl has no 'gate' command (add it to the command table in runner/main.c)"
+  || fail "soakctl has no 'gate' command (add it to the command table in cli/main.c)"
 gate_rc() { local rc=0; soak gate --db "$DB" "$@" > "$T/out" 2> "$T/err" || rc=$?; echo $rc; }
 
 # 1. A planted leak fails rss_drift.

@@ -34,7 +34,7 @@ cat > "$T/inner.sh" <<'INNER'
 set -euo pipefail
 mount -t tmpfs -o size=1m soak-hidden "$SOAK_SRC"
 [ "$SOAK_BUILD" = "${SOAK_BUILD#$SOAK_SRC/}" ] && mount -t tmpfs -o size=1m soak-hidden "$SOAK_BUILD"
-[ -z "$(ls -A "$SOAK_SRC")" ] && [ ! -e "$SOAK_BUILD/runner/soakctl" ] || { echo "FAIL: trees still visible"; exit 1; }
+[ -z "$(ls -A "$SOAK_SRC")" ] && [ ! -e "$SOAK_BUILD/cli/soakctl" ] || { echo "FAIL: trees still visible"; exit 1; }
 exec env -i PATH="$P/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$T" T="$T" P="$P" \
   SOAK_BUILD="$SOAK_BUILD" bash "$T/checks.sh"
 INNER

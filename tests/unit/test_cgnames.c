@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "cgroup.h"
-#include "soak/cgroup.h"
+#include "cgnames.h"
 
 static void test_file_table(void **state)
 {

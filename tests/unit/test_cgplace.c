@@ -1,4 +1,4 @@
-/* test_cgplace.c - the cgroup placement chooser (runner/cgplace.c): the plan
+/* test_cgplace.c - the cgroup placement chooser (cgroup/cgplace.c): the plan
  * from the facts of a cgroup, the facts read from a fake cgroup tree, the
  * strict --cgroup-parent check, and the guard of the leaf recovery. */
 #include <errno.h>

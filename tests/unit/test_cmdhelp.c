@@ -1,5 +1,5 @@
 /* test_cmdhelp.c - the command tables that --help, the man pages and the bash
- * completion are written from (runner/cmdhelp.h): every command has a
+ * completion are written from (cli/cmdhelp.h): every command has a
  * documentation entry with a synopsis naming it; option names and letters are
  * unique per command; a letter's getopt value is the letter; the getopt tables
  * built from them hold every option; every option appears in the --help text,

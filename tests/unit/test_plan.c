@@ -1,4 +1,4 @@
-/* test_plan.c - runner/plan.c: the plan file, shards, label template, option
+/* test_plan.c - cli/plan.c: the plan file, shards, label template, option
  * splitting. */
 #include <stdarg.h>
 #include <stddef.h>

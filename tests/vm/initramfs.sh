@@ -20,7 +20,7 @@ rm -rf "$root"; mkdir -p "$root"/{bin,soak/bin,etc,proc,sys,dev,tmp}
 install -m 0755 /bin/busybox "$root/bin/busybox"
 # Whole outputs, not `| grep -q` (pipefail: SIGPIPE of the writer fails the test).
 ldd /bin/busybox > /dev/null 2>&1 && vm_fail "/bin/busybox is not static (apt-get install busybox-static)"
-add_prog "$root" "$BUILD/runner/soakctl" /soak/runner/soakctl
+add_prog "$root" "$BUILD/cli/soakctl" /soak/cli/soakctl
 add_prog "$root" "$BUILD/workloads/soak-worker" /soak/workloads/soak-worker
 add_prog "$root" "$BUILD/tests/sysfix" /soak/tests/sysfix
 add_prog "$root" "$(command -v sqlite3)" /soak/bin/sqlite3

@@ -13,7 +13,7 @@ kdir=$("$VM_DIR/kernel.sh") || vm_fail "cannot fetch Debian's kernel (tests/vm/k
 root=$OUT/root
 rm -rf "$root"; mkdir -p "$root"/{bin,soak/bin,etc,proc,sys,dev,tmp}
 install -m 0755 /bin/busybox "$root/bin/busybox"
-add_prog "$root" "$BUILD/runner/soakctl" /soak/runner/soakctl
+add_prog "$root" "$BUILD/cli/soakctl" /soak/cli/soakctl
 add_prog "$root" "$BUILD/workloads/soak-worker" /soak/workloads/soak-worker
 add_prog "$root" "$BUILD/tests/hold" /soak/tests/hold
 add_prog "$root" "$(command -v sqlite3)" /soak/bin/sqlite3

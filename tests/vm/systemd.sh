@@ -46,7 +46,7 @@ chmod 0755 "$ir/init"
 # The binaries disk: a plain tar archive the guest unpacks from /dev/vdb.
 bin=$OUT/bin
 rm -rf "$bin"; mkdir -p "$bin"/{runner,workloads,tests}
-install -m 0755 "$BUILD/runner/soakctl" "$bin/runner/soakctl"
+install -m 0755 "$BUILD/cli/soakctl" "$bin/cli/soakctl"
 install -m 0755 "$BUILD/workloads/soak-worker" "$bin/workloads/soak-worker"
 install -m 0755 "$BUILD/tests/sysfix" "$bin/tests/sysfix"
 cp -a "$VM_DIR/guest" "$bin/guest"

@@ -21,7 +21,7 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tracefs nodev /sys/kernel/tracing
 echo "VMTEST-BOOT $(uname -r) uptime $(cut -d' ' -f1 /proc/uptime)s controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 
-export SOAKCTL=/soak/runner/soakctl SYSFIX=/soak/tests/sysfix W=/tmp/vmtest
+export SOAKCTL=/soak/cli/soakctl SYSFIX=/soak/tests/sysfix W=/tmp/vmtest
 mkdir -p $W
 . /soak/guest/checks.sh
 scenarios=$(sed -n 's/.*soakvm\.scenarios=\([^ ]*\).*/\1/p' /proc/cmdline)

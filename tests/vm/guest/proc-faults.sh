@@ -12,7 +12,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo "VMTEST-BOOT $(uname -r) controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
-S=/soak/runner/soakctl
+S=/soak/cli/soakctl
 export SOAK_WORKER=/soak/workloads/soak-worker
 DB=/tmp/p.db
 res() { echo "VMTEST proc.$1 $2 $3"; }

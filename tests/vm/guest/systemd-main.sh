@@ -22,7 +22,7 @@ systemctl stop serial-getty@ttyS0.service > /dev/null 2>&1 || true
 exec > /dev/ttyS0 2>&1
 export SYSTEMD_PAGER=cat SYSTEMD_COLORS=0
 S=/opt/soak
-export SOAKCTL=$S/runner/soakctl SYSFIX=$S/tests/sysfix
+export SOAKCTL=$S/cli/soakctl SYSFIX=$S/tests/sysfix
 W=/tmp/vmtest; mkdir -p $W; chmod 0755 $W
 . $S/guest/checks.sh
 state=$(systemctl is-system-running --wait 2>&1)

@@ -47,7 +47,7 @@ typedef struct {
 	const soak_cmd_doc_t *doc;
 } soak_cmd_entry_t;
 
-/* The command table (runner/commands.c), and the top-level soakctl page. */
+/* The command table (cli/commands.c), and the top-level soakctl page. */
 extern const soak_cmd_entry_t soak_commands[];
 extern const size_t soak_n_commands;
 extern const soak_cmd_doc_t soak_doc_soakctl;

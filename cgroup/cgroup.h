@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "cgplace.h"
-#include "soak/cgroup.h"
+#include "cgnames.h"
 
 typedef struct {
 	bool has_memory_max, has_swap_max, has_cpu_max;

@@ -1,7 +1,7 @@
 /*
  * cgroup.h - where a run's cgroups live and what their files are called.
  *
- * The runner creates the cgroups (runner/cgroup.c, libcgroup); probes only read
+ * The runner creates the cgroups (cgroup/cgroup.c, libcgroup); probes only read
  * the files named here. Hierarchies differ per host:
  *   v2      one cgroup2 directory with memory and cpu controllers (memory.max ...)
  *   hybrid  v1 memory and cpu directories plus a cgroup2 child in the unified tree

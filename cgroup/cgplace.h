@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "soak/cgroup.h"
+#include "cgnames.h"
 
 typedef enum {
 	SOAK_PLACE_NONE = 0,

@@ -1,6 +1,6 @@
 /* cgnames.c - the one v1/v2 cgroup file name table (libcgroup 2.0.2 does not
- * translate between hierarchies). See include/soak/cgroup.h. */
-#include "soak/cgroup.h"
+ * translate between hierarchies). See cgnames.h. */
+#include "cgnames.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -22,6 +22,17 @@ void soak_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+void soak_cli_say(void *arg, soak_say_t kind, const char *line)
+{
+	(void)arg;
+	if (kind == SOAK_SAY_PROGRESS)
+		/* Straight to fd 2: the line's own \r must pass the control-character
+		 * filter on stderr (it holds only numbers the engine formatted). */
+		dprintf(STDERR_FILENO, "%s", line);
+	else
+		fprintf(stderr, "soakctl: %s\n", line);
+}
+
 int soak_exit_interrupted(void)
 {
 	int sig = soak_run_interrupt_signal;

@@ -237,6 +237,8 @@ static int validate(const soak_run_opts_t *o)
 
 int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra)
 {
+	if (!o->say)
+		o->say = soak_cli_say;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {

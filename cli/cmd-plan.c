@@ -1,4 +1,4 @@
-/* cmd-plan.c - `soakctl plan run PLAN.ini`: the cells of a plan (runner/plan.h)
+/* cmd-plan.c - `soakctl plan run PLAN.ini`: the cells of a plan (cli/plan.h)
  * run interleaved in rounds like compare, resumable by label (a cell's repeat
  * is skipped when the database already holds that many finished runs of it
  * under the label), sharded with --shard I/N so N hosts each write their own
