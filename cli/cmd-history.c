@@ -243,6 +243,13 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 			continue;
 		if (!runs[i].status || strcmp(runs[i].status, "ok")) {
 			h->skipped++;
+			/* A run still going is no failure; any other end is. */
+			if (o->gate && (!runs[i].status || strcmp(runs[i].status, "running")) &&
+			    soak_history_note_unfinished(h, &runs[i], !o->all_hosts) < 0) {
+				r = -ENOMEM;
+				soak_err("%s: out of memory", cmd);
+				break;
+			}
 			continue;
 		}
 		soak_hseries_t *s = soak_history_series(h, &runs[i], !o->all_hosts);
@@ -275,7 +282,7 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 		save_summaries(o, fresh, n_new);
 	soak_summaries_free(sum, n_sum);
 	soak_summaries_free(fresh, n_new);
-	if (r == 0 && !h->runs) {
+	if (r == 0 && !h->runs && !(o->gate && h->n)) {
 		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
 			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);
 		return -ENOENT;
@@ -319,6 +326,13 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 	for (size_t i = 0; i < h->n; i++) {
 		const soak_hseries_t *s = &h->s[i];
 		size_t before = fails;
+		char bad[640];
+		if (soak_history_newest_unfinished(s, bad, sizeof(bad))) {
+			printf("FAIL %s %s (%s, %s): %s\n", s->allocator, s->workload, s->limits, s->host_class, bad);
+			fails++;
+			checks++;
+			continue;
+		}
 		for (size_t j = 0; j < s->n_cps; j++) {
 			const soak_hchange_t *c = &s->cps[j];
 			if (o->metrics && !(o->metrics >> c->metric & 1u))
@@ -340,8 +354,8 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 			printf("ok   %s %s (%s, %s): %zu runs, newest night %s, no regression starting in it\n",
 			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->p[s->n - 1].night);
 	}
-	printf("gate --history: %zu series, %zu regression%s in the newest night (alpha %g)\n", checks, fails,
-	       fails == 1 ? "" : "s", h->cp.alpha);
+	printf("gate --history: %zu series, %zu failing in the newest night (a regression starting in it, "
+	       "or runs that did not end ok; alpha %g)\n", checks, fails, h->cp.alpha);
 	return fails ? SOAK_EXIT_FAIL : SOAK_EXIT_OK;
 }
 

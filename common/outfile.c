@@ -3,6 +3,7 @@
 #include "soak/text.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,22 @@ static int make_temp(const char *path, char **ret_tmp)
 	return fd;
 }
 
+/* Whether path holds an SQLite database or its write-ahead log: an output
+ * written over it would destroy a database (`report --db x.db -o x.db`). No
+ * format the suite writes starts with either header. */
+static bool is_database(const char *path)
+{
+	unsigned char h[16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, h, sizeof(h));
+	close(fd);
+	if (n == 16 && !memcmp(h, "SQLite format 3", 16))
+		return true;
+	return n >= 4 && h[0] == 0x37 && h[1] == 0x7f && h[2] == 0x06 && (h[3] == 0x82 || h[3] == 0x83);
+}
+
 int soak_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg), const void *arg,
 		      char *err, size_t errlen)
 {
@@ -49,10 +66,16 @@ int soak_write_atomic(const char *path, int (*emit)(FILE *f, const void *arg), c
 		snprintf(err, errlen, "an output file name is empty");
 		return -EINVAL;
 	}
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+	bool exists = lstat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 		snprintf(err, errlen, "cannot write %s: it is %s, not a regular file", path,
 			 S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
 		return -EINVAL;
+	}
+	if (exists && S_ISREG(st.st_mode) && is_database(path)) {
+		snprintf(err, errlen, "cannot write %s: it is an SQLite database (the one read, or an input): "
+			 "choose another output file", path);
+		return -EEXIST;
 	}
 	char *tmp = NULL;
 	int fd = make_temp(path, &tmp);

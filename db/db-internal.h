@@ -50,7 +50,15 @@ struct soak_db {
 	char *buf;                   /* soak_hist_encode scratch */
 	size_t buflen;
 	char err[512];
+	int lock_fd;                 /* shared flock held while writing (db-lock.c), -1 none */
 };
+
+/* db-lock.c: a flock on the database file that follows a rename over it.
+ * Shared for writers, exclusive for a merge into it; waits up to wait_s for
+ * the other side. 0 with *ret_fd (close it to unlock), -EBUSY when the wait
+ * ran out, or another negative errno. */
+#define DB_LOCK_WAIT_S 30.0
+int db_lock_file(const char *path, bool exclusive, double wait_s, int *ret_fd);
 
 /* Sets db->err and returns r (negative errno). */
 int db_fail(soak_db_t *db, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -412,7 +412,7 @@ static int start_copy(const char *out, const char *tmp, char *err, size_t errlen
 	return r;
 }
 
-static int finish(const char *out, const char *tmp, char *err, size_t errlen)
+static int finish(const char *out, const char *tmp, bool existed, char *err, size_t errlen)
 {
 	char wal[4096];
 	snprintf(wal, sizeof(wal), "%s-wal", out);
@@ -430,7 +430,13 @@ static int finish(const char *out, const char *tmp, char *err, size_t errlen)
 		return -errno;
 	}
 	close(fd);
-	if (rename(tmp, out) < 0) {
+	if (!existed && link(tmp, out) < 0) {
+		if (errno == EEXIST)
+			return -EAGAIN;
+		snprintf(err, errlen, "merge: linking %s to %s: %s", tmp, out, strerror(errno));
+		return -errno;
+	}
+	if (existed && rename(tmp, out) < 0) {
 		snprintf(err, errlen, "merge: renaming %s to %s: %s", tmp, out, strerror(errno));
 		return -errno;
 	}
@@ -453,23 +459,46 @@ static void remove_tmp(const char *tmp)
 	unlink(p);
 }
 
-int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merge_stats_t *ret,
-		  char *err, size_t errlen)
+/* Locks OUT for the merge (db-lock.c): exclusive, so no writer has it open
+ * and no other merge renames over it until this one has. A missing OUT has no
+ * lock: finish() then links the result into place, which fails when another
+ * soakctl created OUT meanwhile (the merge is then done again onto it). */
+static int lock_out(const char *out, int *fd, char *err, size_t errlen)
 {
-	soak_merge_stats_t s = { 0 };
+	*fd = -1;
+	int r = db_lock_file(out, true, DB_LOCK_WAIT_S, fd);
+	if (r == -ENOENT)
+		return 0;
+	if (r == -EBUSY)
+		snprintf(err, errlen, "merge: %s is in use by another soakctl (a run, compare, plan or merge) "
+			 "after %.0f s of waiting: merge when it has ended", out, DB_LOCK_WAIT_S);
+	else if (r < 0)
+		snprintf(err, errlen, "merge: %s: %s", out, strerror(-r));
+	return r;
+}
+
+static int merge_attempt(const char *out, const char *const *in, size_t n_in, soak_merge_stats_t *s,
+			 char *err, size_t errlen)
+{
 	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.merge-XXXXXX", out) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "merge: output path too long");
 		return -ENAMETOOLONG;
 	}
+	int lock = -1, r = lock_out(out, &lock, err, errlen);
+	if (r < 0)
+		return r;
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
-		snprintf(err, errlen, "merge: cannot create a file beside %s: %s", out, strerror(errno));
-		return -errno;
+		r = -errno;
+		snprintf(err, errlen, "merge: cannot create a file beside %s: %s", out, strerror(-r));
+		if (lock >= 0)
+			close(lock);
+		return r;
 	}
 	close(fd);
-	bool existed = access(out, F_OK) == 0;
-	int r = start_copy(out, tmp, err, errlen);
+	bool existed = lock >= 0;
+	r = start_copy(out, tmp, err, errlen);
 	soak_db_t *db = NULL;
 	if (r == 0) {
 		char e[512];
@@ -478,11 +507,28 @@ int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merg
 	}
 	mctx_t m = { .sql = db ? db->sql : NULL, .err = err, .errlen = errlen };
 	for (size_t i = 0; r == 0 && i < n_in; i++)
-		r = merge_one(&m, in[i], &s);
-	soak_db_close(db);
-	if (r == 0 && (s.runs_added || !existed))
-		r = finish(out, tmp, err, errlen);
+		r = merge_one(&m, in[i], s);
+	if (db && r == 0 && (r = soak_db_close_checked(db)) < 0)
+		snprintf(err, errlen, "merge: writing the merged copy beside %s: %s", out, strerror(-r));
+	else if (db && r < 0)
+		soak_db_close(db);
+	if (r == 0 && (s->runs_added || !existed))
+		r = finish(out, tmp, existed, err, errlen);
 	remove_tmp(tmp);
+	if (lock >= 0)
+		close(lock);
+	return r;
+}
+
+int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merge_stats_t *ret,
+		  char *err, size_t errlen)
+{
+	soak_merge_stats_t s;
+	int r;
+	do {
+		memset(&s, 0, sizeof(s));
+		r = merge_attempt(out, in, n_in, &s, err, errlen);
+	} while (r == -EAGAIN);   /* OUT appeared meanwhile: merge onto it */
 	if (r == 0 && ret)
 		*ret = s;
 	return r;

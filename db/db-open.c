@@ -255,6 +255,8 @@ static void db_free(soak_db_t *db)
 	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
 	free(db->buf);
 	free(db->path);
 	free(db);
@@ -267,6 +269,28 @@ void soak_db_close(soak_db_t *db)
 	if (db->in_tx && soak_db_commit(db) < 0)
 		fprintf(stderr, "soakctl: %s\n", db->err);
 	db_free(db);
+}
+
+int soak_db_close_checked(soak_db_t *db)
+{
+	if (!db)
+		return 0;
+	int r = db->in_tx ? soak_db_commit(db) : 0;
+	if (r == 0 && db->mode == SOAK_DB_WRITE) {
+		/* Fold the WAL into the file now, where a full disk is an error:
+		 * the close would do it too but say nothing when it fails. */
+		int log = 0, done = 0;
+		int rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+		int e = sqlite3_system_errno(db->sql);
+		if (rc != SQLITE_OK)
+			r = e ? -e : db_errno(rc);
+		else if (log != done)
+			r = -EBUSY;
+	}
+	if (r < 0 && db->in_tx)
+		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+	db_free(db);
+	return r;
 }
 
 /* The database holds environments, command lines and logs: create it 0600
@@ -313,6 +337,14 @@ static int db_open_conn(soak_db_t *db)
 			return r;
 	}
 
+	if (db->mode == SOAK_DB_WRITE) {
+		int r = db_lock_file(db->path, false, DB_LOCK_WAIT_S, &db->lock_fd);
+		if (r == -EBUSY)
+			return db_fail(db, r, "database %s is being merged into by another soakctl (waited %.0f s): "
+				       "try again when the merge has ended", db->path, DB_LOCK_WAIT_S);
+		if (r < 0)
+			return db_fail(db, r, "database %s: %s", db->path, strerror(-r));
+	}
 	/* NOMUTEX: a handle is used by one thread (db.h); SQLite's per-call
 	 * connection mutex was ~16% of reading a long run (docs/performance.md). */
 	int flags = (db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
@@ -357,6 +389,7 @@ int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t 
 		return -ENOMEM;
 	}
 	db->mode = mode;
+	db->lock_fd = -1;
 	int r = db_open_conn(db);
 	if (r < 0) {
 		if (err && errlen)

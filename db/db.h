@@ -38,6 +38,10 @@ enum { SOAK_DB_READ = 0, SOAK_DB_WRITE = 1 };
  * here. A refused file is left byte-for-byte unchanged. */
 int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t errlen);
 void soak_db_close(soak_db_t *db);
+/* Closes after committing what is pending and folding the WAL into the file,
+ * and says whether that worked: 0, or a negative errno (-ENOSPC on a full
+ * disk). For a file that is renamed into place after it is closed (merge). */
+int soak_db_close_checked(soak_db_t *db);
 const char *soak_db_errmsg(const soak_db_t *db);
 
 /* A run record. Strings are heap copies owned by the record (soak_run_free).

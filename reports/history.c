@@ -100,6 +100,52 @@ static char *dup0(const char *s)
 	return strdup(s ? s : "");
 }
 
+int soak_history_note_unfinished(soak_history_t *h, const soak_run_t *run, bool by_host_class)
+{
+	soak_hseries_t *s = soak_history_series(h, run, by_host_class);
+	if (!s)
+		return -ENOMEM;
+	char night[256];
+	soak_history_night(run, night, sizeof(night));
+	const char *st = run->started_at ? run->started_at : "";
+	if (!s->bad_night || strcmp(s->bad_night, night)) {
+		if (s->bad_started && strcmp(st, s->bad_started) < 0)
+			return 0;   /* an older night's: the newer one is kept */
+		free(s->bad_night);
+		s->bad_night = strdup(night);
+		s->bad_text[0] = '\0';
+		s->n_bad = 0;
+	}
+	if (!s->bad_started || strcmp(st, s->bad_started) > 0) {
+		free(s->bad_started);
+		s->bad_started = strdup(st);
+	}
+	if (!s->bad_night || !s->bad_started)
+		return -ENOMEM;
+	size_t l = strlen(s->bad_text);
+	if (l + 64 < sizeof(s->bad_text))
+		snprintf(s->bad_text + l, sizeof(s->bad_text) - l, "%srun %lld %s", l ? ", " : "",
+			 (long long)run->id, run->status && *run->status ? run->status : "(no status)");
+	s->n_bad++;
+	return 0;
+}
+
+bool soak_history_newest_unfinished(const soak_hseries_t *s, char *buf, size_t len)
+{
+	if (!s->n_bad)
+		return false;
+	if (s->n) {
+		const soak_hpoint_t *last = &s->p[s->n - 1];
+		/* The night of the last finished run is newer: the failures were
+		 * an older night's, and that night's gate already said so. */
+		if (strcmp(last->night, s->bad_night) && strcmp(last->started_at, s->bad_started) > 0)
+			return false;
+	}
+	snprintf(buf, len, "newest night %s: %zu run%s did not end ok (%s)", s->bad_night, s->n_bad,
+		 s->n_bad == 1 ? "" : "s", s->bad_text);
+	return true;
+}
+
 soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bool by_host_class)
 {
 	char lim[128], *key = NULL;
@@ -395,6 +441,8 @@ void soak_history_free(soak_history_t *h)
 		free(s->allocator);
 		free(s->limits);
 		free(s->host_class);
+		free(s->bad_night);
+		free(s->bad_started);
 	}
 	free(h->s);
 	memset(h, 0, sizeof(*h));

@@ -74,6 +74,12 @@ typedef struct {
 	size_t n_cps;
 	size_t valid[SOAK_HM_N];   /* points with a value */
 	bool is_reference;         /* the --relative-to allocator: not analysed */
+	/* Runs that did not end ok, of the newest night that had any
+	 * (soak_history_note_unfinished): the history gate fails a newest night
+	 * that crashed instead of gating the night before it. */
+	char *bad_night, *bad_started;   /* that night; its newest such run's start */
+	char bad_text[512];              /* "run 12 crashed, run 13 oom" */
+	size_t n_bad;
 } soak_hseries_t;
 
 typedef struct {
@@ -86,6 +92,12 @@ typedef struct {
 
 /* The series a run belongs to (created when new); key and names copied. */
 soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bool by_host_class);
+/* Notes a run of the series that did not end ok (crashed, oom, interrupted,
+ * ...): kept when it belongs to the newest night seen with such runs. */
+int soak_history_note_unfinished(soak_history_t *h, const soak_run_t *run, bool by_host_class);
+/* Whether the newest night of s (by start time, finished or not) has runs
+ * that did not end ok; the text names them. */
+bool soak_history_newest_unfinished(const soak_hseries_t *s, char *buf, size_t len);
 /* Adds a point for run with its metric values taken from res (copied). */
 int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_result_t *res);
 /* Turns every value into its ratio to the median of allocator `ref` in the

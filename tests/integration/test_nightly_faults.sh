@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The nightly path under faults (docs/faults.md rows 14-18): merges that run
+# at the same time lose no run; a merge into a database a run is writing waits
+# for the run and leaves both intact; a full disk during a merge is an error
+# with the output untouched; an output path that is a database is refused; a
+# newest night whose runs crashed fails gate --history. Ground truth: run
+# counts and row counts of the inputs, sqlite's integrity_check, exit codes.
+source "$(dirname "$0")/lib.sh"
+SY=$SOAK_BUILD/tests/synthdb
+[ -x "$SY" ] || fail "synthdb not built ($SY)"
+# Two inputs of 600 runs each, distinct uuids (different seeds).
+"$SY" "$T/A.db" sysA 60 10 100 0.02 -1 0 1 5 >/dev/null
+"$SY" "$T/B.db" sysB 60 10 100 0.02 -1 0 2 5 >/dev/null
+"$SY" "$T/small.db" sysS 2 1 100 0.02 -1 0 3 5 >/dev/null
+nA=$(sqlite3 "$T/A.db" "select count(*) from runs"); nB=$(sqlite3 "$T/B.db" "select count(*) from runs")
+[ "$nA" = 600 ] && [ "$nB" = 600 ] || fail "inputs: $nA and $nB runs, want 600 each"
+
+# 1. Two merges into one OUT at once, a new OUT and an existing one.
+for start in new existing; do
+  rm -f "$T/cc.db"*
+  [ $start = existing ] && cp "$T/small.db" "$T/cc.db"
+  soak merge -q "$T/cc.db" "$T/A.db" & p1=$!
+  soak merge -q "$T/cc.db" "$T/B.db" & p2=$!
+  wait $p1 || fail "first concurrent merge ($start OUT) exited $?"
+  wait $p2 || fail "second concurrent merge ($start OUT) exited $?"
+  want=$((nA + nB)); [ $start = existing ] && want=$((want + 2))
+  got=$(sqlite3 "$T/cc.db" "select count(*) from runs")
+  [ "$got" = "$want" ] || fail "concurrent merges into a $start OUT: $got runs, want $want"
+  [ -z "$(ls "$T" | grep 'merge-')" ] || fail "temporary files left: $(ls "$T")"
+done
+pass "two merges at once into a new and an existing OUT: every run kept"
+
+# 2. A merge into a database a run is writing waits for the run to end.
+soak run --db "$T/w.db" -w tiny_hot -d 3s -i 500ms -q --no-progress & rp=$!
+for _ in $(seq 100); do [ "$(sqlite3 "$T/w.db" "select count(*) from samples" 2>/dev/null || echo 0)" -gt 0 ] && break; sleep 0.05; done
+soak merge -q "$T/w.db" "$T/small.db" || fail "merge into a database being written exited $?"
+wait $rp || fail "the run being merged into exited $?"
+[ "$(sqlite3 "$T/w.db" "pragma integrity_check")" = ok ] || fail "w.db damaged"
+[ "$(sqlite3 "$T/w.db" "select count(*) from runs where status = 'ok'")" = 3 ] \
+  || fail "runs in w.db: $(sqlite3 "$T/w.db" "select id, status from runs")"
+ns=$(sqlite3 "$T/w.db" "select count(*) from samples s join runs r on r.id = s.run_id where r.workload = 'tiny_hot'")
+[ "$ns" -gt 20 ] || fail "the run's samples: $ns rows"
+pass "merge during a run: waited, run ok with $ns sample rows, 2 runs merged, integrity ok"
+
+# 3. A full disk: exit 2, one line, OUT unchanged, nothing left beside it.
+mkdir "$T/full"
+mount -t tmpfs -o size=1m tmpfs "$T/full" || fail "cannot mount a tmpfs"
+trap 'umount "$T/full" 2>/dev/null || true; cleanup' EXIT
+cp "$T/small.db" "$T/full/out.db"
+sum=$(sha256sum < "$T/full/out.db")
+set +e; soak merge "$T/full/out.db" "$T/A.db" 2> "$T/full.err"; rc=$?; set -e
+[ $rc = 2 ] || fail "merge onto a full disk exited $rc: $(cat "$T/full.err")"
+grep -q "No space left on device" "$T/full.err" || fail "no ENOSPC line: $(cat "$T/full.err")"
+[ "$(wc -l < "$T/full.err")" = 1 ] || fail "more than one line: $(cat "$T/full.err")"
+[ "$(sha256sum < "$T/full/out.db")" = "$sum" ] || fail "OUT changed by a failed merge"
+[ "$(ls "$T/full")" = out.db ] || fail "left beside OUT: $(ls "$T/full")"
+umount "$T/full"; trap cleanup EXIT
+pass "full disk: exit 2, '$(cat "$T/full.err")', OUT unchanged"
+
+# 4. An output path that is the database is refused; the database survives.
+# (history caches summaries in it: the runs and their rows are compared)
+cp "$T/small.db" "$T/x.db"; sum=$(sqlite3 "$T/x.db" ".dump runs samples run_values events" | sha256sum)
+for cmd in "report --db $T/x.db -o $T/x.db 1" "history --db $T/x.db --output $T/x.db" \
+           "gate --db $T/x.db --latest --junit $T/x.db" "report --db $T/x.db -o $T/A.db 1"; do
+  set +e; soak $cmd > /dev/null 2> "$T/o.err"; rc=$?; set -e
+  [ $rc = 2 ] || fail "$cmd: exit $rc"
+  grep -q "is an SQLite database" "$T/o.err" || fail "$cmd: $(cat "$T/o.err")"
+done
+[ "$(sqlite3 "$T/x.db" ".dump runs samples run_values events" | sha256sum)" = "$sum" ] || fail "the database was overwritten"
+[ "$(sqlite3 "$T/A.db" "select count(*) from runs")" = 600 ] || fail "an input was overwritten"
+pass "an output path naming a database: refused, exit 2"
+
+# 5. gate --history: a newest night whose runs all crashed fails, naming them.
+"$SY" "$T/g.db" sysG 6 3 100 0.02 -1 0 4 10 >/dev/null
+soak gate --history --db "$T/g.db" > "$T/g0" || fail "clean history: gate exit $?: $(cat "$T/g0")"
+sqlite3 "$T/g.db" "update runs set status = 'crashed' where label = (select max(label) from runs)"
+set +e; soak gate --history --db "$T/g.db" > "$T/g1"; rc=$?; set -e
+[ $rc = 1 ] || fail "crashed newest night: gate exit $rc, want 1: $(cat "$T/g1")"
+grep -q "newest night nightly-2026-01-06: 3 runs did not end ok (run 16 crashed" "$T/g1" \
+  || fail "the crashed night is not named: $(cat "$T/g1")"
+# One run of the night crashed, the others ok: still a failure.
+sqlite3 "$T/g.db" "update runs set status = 'ok' where id in (17, 18)"
+set +e; soak gate --history --db "$T/g.db" > "$T/g2"; rc=$?; set -e
+[ $rc = 1 ] && grep -q "1 run did not end ok (run 16 crashed)" "$T/g2" || fail "one crashed run: exit $rc: $(cat "$T/g2")"
+# An older night's crash does not fail a newer clean night.
+sqlite3 "$T/g.db" "update runs set status = 'ok' where id = 16; update runs set status = 'oom' where id = 4"
+soak gate --history --db "$T/g.db" > "$T/g3" || fail "a crash two nights back failed the gate: $(cat "$T/g3")"
+pass "gate --history: a crashed newest night fails (exit 1) with its runs' statuses"
