@@ -1,7 +1,9 @@
 /* cmd-merge.c - `soakctl merge OUT.db IN.db...`: the databases of many hosts
  * (shards of a plan) into one. Lossless and idempotent; all or nothing
  * (db/db-merge.c). */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +39,11 @@ const soak_cmd_doc_t soak_doc_merge = {
 	.exit_status = "0 merged (or nothing new), 2 bad input (nothing written).",
 };
 
+static void on_signal(int sig)
+{
+	soak_db_merge_stop = sig;
+}
+
 int soak_cmd_merge(int argc, char **argv)
 {
 	struct option opts[SOAK_GETOPT_MAX];
@@ -61,17 +68,35 @@ int soak_cmd_merge(int argc, char **argv)
 		return SOAK_EXIT_USAGE;
 	}
 	const char *out = argv[optind];
+	/* An interrupted merge removes its file and leaves OUT as it was. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A parent may hand them down blocked (a test runner, a CI agent). */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	char err[1024] = "";
 	soak_merge_stats_t s;
 	int r = soak_db_merge(out, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), &s,
 			      err, sizeof(err));
 	if (r < 0) {
 		soak_err("%s (%s unchanged)", err[0] ? err : strerror(-r), out);
-		return SOAK_EXIT_USAGE;
+		return r == -EINTR && soak_db_merge_stop ? SOAK_EXIT_SIGNAL_BASE + soak_db_merge_stop
+							 : SOAK_EXIT_USAGE;
 	}
 	if (!quiet)
 		fprintf(stderr, "soakctl: merged %zu database%s into %s: %zu run%s added (%zu rows), %zu "
 			"already there\n", s.inputs, s.inputs == 1 ? "" : "s", out, s.runs_added,
 			s.runs_added == 1 ? "" : "s", s.rows_added, s.runs_same);
+	if (s.runs_running)
+		fprintf(stderr, "soakctl: %zu run%s still running in the inputs not copied: merge again once "
+			"%s ended\n", s.runs_running, s.runs_running == 1 ? "" : "s",
+			s.runs_running == 1 ? "it has" : "they have");
 	return SOAK_EXIT_OK;
 }

@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -283,6 +286,19 @@ static int merge_runs(mctx_t *m, soak_merge_stats_t *s)
 	while ((rc = sqlite3_step(list)) == SQLITE_ROW) {
 		int64_t a = sqlite3_column_int64(list, 0), b = 0;
 		const char *uuid = (const char *)sqlite3_column_text(list, 1);
+		const char *st = (const char *)sqlite3_column_text(list, 2);
+		if (soak_db_merge_stop) {
+			r = mfail(m, -EINTR, "merge: interrupted by signal %d", (int)soak_db_merge_stop);
+			goto out;
+		}
+		/* A run still being recorded (or left so by a runner that died,
+		 * which the input's next soakctl command marks incomplete) is not
+		 * copied: its end is not known yet, and once it ends the input
+		 * would disagree with the copy. */
+		if (st && !strcmp(st, "running")) {
+			s->runs_running++;
+			continue;
+		}
 		sqlite3_reset(find);
 		sqlite3_bind_text(find, 1, uuid, -1, SQLITE_TRANSIENT);
 		char tstatus[32] = "";
@@ -376,6 +392,15 @@ static int merge_one(mctx_t *m, const char *in, soak_merge_stats_t *s)
 }
 
 /* The copy of OUT that the merge builds on (empty when OUT does not exist). */
+volatile sig_atomic_t soak_db_merge_stop;
+
+/* Stops a long statement (the copy of OUT, a large table) when a signal came. */
+static int stop_requested(void *arg)
+{
+	(void)arg;
+	return soak_db_merge_stop != 0;
+}
+
 static int start_copy(const char *out, const char *tmp, char *err, size_t errlen)
 {
 	struct stat sb;
@@ -393,6 +418,7 @@ static int start_copy(const char *out, const char *tmp, char *err, size_t errlen
 	int rc = sqlite3_open_v2(out, &s, SQLITE_OPEN_READWRITE, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(s, DB_BUSY_TIMEOUT_MS);
+		sqlite3_progress_handler(s, 10000, stop_requested, NULL);
 		/* Fold the WAL into the file so the copy and the renamed result
 		 * never meet a stale OUT-wal (content is unchanged by this). */
 		rc = sqlite3_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -477,6 +503,37 @@ static int lock_out(const char *out, int *fd, char *err, size_t errlen)
 	return r;
 }
 
+/* Removes what merges killed before their end left beside OUT: OUT.merge-XXXXXX
+ * and its -wal and -shm. A merge holds a shared flock on its own file from its
+ * creation to its removal, so a file that takes an exclusive one is nobody's. */
+static void remove_stale(const char *out)
+{
+	char d[4096], b[4096];
+	snprintf(d, sizeof(d), "%s", out);
+	snprintf(b, sizeof(b), "%s", out);
+	const char *dirp = dirname(d), *base = basename(b);
+	size_t bl = strlen(base);
+	DIR *dir = opendir(dirp);
+	struct dirent *e;
+	while (dir && (e = readdir(dir))) {
+		char p[4096];
+		if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".merge-", 7) ||
+		    strlen(e->d_name + bl + 7) != 6)
+			continue;
+		if (snprintf(p, sizeof(p), "%.3800s/%.255s", dirp, e->d_name) >= (int)sizeof(p))
+			continue;
+		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		struct stat sb;
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tmp(p);
+		close(fd);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 static int merge_attempt(const char *out, const char *const *in, size_t n_in, soak_merge_stats_t *s,
 			 char *err, size_t errlen)
 {
@@ -488,6 +545,7 @@ static int merge_attempt(const char *out, const char *const *in, size_t n_in, so
 	int lock = -1, r = lock_out(out, &lock, err, errlen);
 	if (r < 0)
 		return r;
+	remove_stale(out);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
 		r = -errno;
@@ -496,7 +554,7 @@ static int merge_attempt(const char *out, const char *const *in, size_t n_in, so
 			close(lock);
 		return r;
 	}
-	close(fd);
+	flock(fd, LOCK_SH);   /* ours while it exists (remove_stale) */
 	bool existed = lock >= 0;
 	r = start_copy(out, tmp, err, errlen);
 	soak_db_t *db = NULL;
@@ -506,6 +564,8 @@ static int merge_attempt(const char *out, const char *const *in, size_t n_in, so
 			snprintf(err, errlen, "merge: %s", e);
 	}
 	mctx_t m = { .sql = db ? db->sql : NULL, .err = err, .errlen = errlen };
+	if (db)
+		sqlite3_progress_handler(db->sql, 10000, stop_requested, NULL);
 	for (size_t i = 0; r == 0 && i < n_in; i++)
 		r = merge_one(&m, in[i], s);
 	if (db && r == 0 && (r = soak_db_close_checked(db)) < 0)
@@ -515,8 +575,13 @@ static int merge_attempt(const char *out, const char *const *in, size_t n_in, so
 	if (r == 0 && (s->runs_added || !existed))
 		r = finish(out, tmp, existed, err, errlen);
 	remove_tmp(tmp);
+	close(fd);
 	if (lock >= 0)
 		close(lock);
+	if (r < 0 && soak_db_merge_stop) {
+		snprintf(err, errlen, "merge: interrupted by signal %d", (int)soak_db_merge_stop);
+		r = -EINTR;
+	}
 	return r;
 }
 

@@ -242,8 +242,14 @@ int soak_db_summaries_put(soak_db_t *db, int format, const soak_run_summary_t *s
 typedef struct {
 	size_t inputs;
 	size_t runs_added, runs_same;
+	size_t runs_running;      /* inputs' runs still being recorded: not copied */
 	size_t rows_added;
 } soak_merge_stats_t;
+/* Set (to the signal's number) by a signal handler: the merge stops at the
+ * next run or within a long statement, removes its file and returns -EINTR
+ * with OUT unchanged. */
+#include <signal.h>
+extern volatile sig_atomic_t soak_db_merge_stop;
 int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merge_stats_t *ret,
 		  char *err, size_t errlen);
 

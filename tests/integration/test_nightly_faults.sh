@@ -70,6 +70,40 @@ done
 [ "$(sqlite3 "$T/A.db" "select count(*) from runs")" = 600 ] || fail "an input was overwritten"
 pass "an output path naming a database: refused, exit 2"
 
+# 6. A merge killed (-9) leaves its file; the next merge removes it. SIGINT:
+# exit 130, its file removed, OUT unchanged.
+"$SY" "$T/big.db" sysK 300 10 100 0.02 -1 0 5 5 >/dev/null
+cp "$T/small.db" "$T/k.db"
+"$SOAKCTL" merge -q "$T/k.db" "$T/big.db" & p=$!   # not through soak(): $! must be soakctl
+for _ in $(seq 200); do ls "$T" | grep -q 'k.db.merge-......$' && break; sleep 0.01; done
+sleep 0.2; kill -9 $p; wait $p || true
+ls "$T" | grep -q 'k.db.merge-' || fail "kill -9 came too late to leave a file (make big.db larger)"
+soak merge -q "$T/k.db" "$T/small.db" || fail "merge after a killed one exited $?"
+[ -z "$(ls "$T" | grep 'k.db.merge-')" ] || fail "a killed merge's files are still there: $(ls "$T")"
+# (a loaded host may finish the merge before the signal lands: then it must be
+# whole, and the case is tried again on a fresh OUT)
+for try in 1 2 3; do
+  cp "$T/small.db" "$T/k.db"
+  "$SOAKCTL" merge -q "$T/k.db" "$T/big.db" 2> "$T/int.err" & p=$!
+  for _ in $(seq 200); do ls "$T" | grep -q 'k.db.merge-......$' && break; sleep 0.01; done
+  sleep 0.1; kill -INT $p; set +e; wait $p; rc=$?; set -e
+  [ $rc = 0 ] || break
+  [ "$(sqlite3 "$T/k.db" "select count(*) from runs")" = 3002 ] || fail "a merge that exited 0 is not whole"
+done
+[ $rc = 130 ] || fail "merge interrupted by SIGINT exited $rc: $(cat "$T/int.err")"
+grep -q "interrupted by signal 2 (.*k.db unchanged)" "$T/int.err" || fail "SIGINT line: $(cat "$T/int.err")"
+[ -z "$(ls "$T" | grep 'k.db.merge-')" ] || fail "an interrupted merge left: $(ls "$T")"
+[ "$(sqlite3 "$T/k.db" "select count(*) from runs")" = 2 ] || fail "OUT changed by an interrupted merge"
+pass "merge killed: its files removed by the next merge; SIGINT: exit 130, OUT unchanged"
+
+# 7. A run still running in an input is not copied, and said so.
+cp "$T/small.db" "$T/r.db"
+sqlite3 "$T/r.db" "update runs set status = 'running', ended_at = null where id = 2"
+soak merge "$T/o2.db" "$T/r.db" 2> "$T/r.err" || fail "merge exited $?: $(cat "$T/r.err")"
+[ "$(sqlite3 "$T/o2.db" "select group_concat(status) from runs")" = ok ] || fail "a running run was copied"
+grep -q "1 run still running in the inputs not copied" "$T/r.err" || fail "not said: $(cat "$T/r.err")"
+pass "a running run in an input: not copied, named"
+
 # 5. gate --history: a newest night whose runs all crashed fails, naming them.
 "$SY" "$T/g.db" sysG 6 3 100 0.02 -1 0 4 10 >/dev/null
 soak gate --history --db "$T/g.db" > "$T/g0" || fail "clean history: gate exit $?: $(cat "$T/g0")"
