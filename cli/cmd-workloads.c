@@ -41,8 +41,9 @@ int soak_cmd_workloads(int argc, char **argv)
 		}
 	}
 	char worker[PATH_MAX];
-	if (soak_worker_path(worker, sizeof(worker)) < 0) {
-		soak_err("cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): reinstall, or set SOAK_WORKER=PATH");
+	int wr = soak_worker_path(worker, sizeof(worker));
+	if (wr < 0) {
+		soak_err("%s", soak_worker_path_why(wr));
 		return SOAK_EXIT_USAGE;
 	}
 	if (!json)

@@ -42,6 +42,11 @@ static int check_library(const char *path, soak_alloc_t *a, char *err, size_t er
 			 "(or its headers are damaged)", a->name, path);
 		return -EINVAL;
 	}
+	if (r == -ENOEXEC) {
+		snprintf(err, errlen, "allocator %s: %s is a shared library built for another machine "
+			 "(its ELF e_machine is not this host's): use a build for this host", a->name, path);
+		return -EINVAL;
+	}
 	if (r < 0) {
 		snprintf(err, errlen, "allocator %s: cannot open %s: %s", a->name, path, strerror(-r));
 		return -ENOENT;

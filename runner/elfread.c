@@ -137,6 +137,16 @@ static bool sections_ok(Elf *e)
 	return shnum == 0 || seen == shnum - 1;
 }
 
+/* The ELF machine this soakctl was built for: a library of another one
+ * (an aarch64 build on an x86-64 host) cannot be loaded by the worker. */
+#if defined(__x86_64__)
+#define SOAK_ELF_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define SOAK_ELF_MACHINE EM_AARCH64
+#elif defined(__i386__)
+#define SOAK_ELF_MACHINE EM_386
+#endif
+
 int soak_elf_is_shared(const char *path)
 {
 	int fd, r = 0;
@@ -146,9 +156,13 @@ int soak_elf_is_shared(const char *path)
 	GElf_Ehdr eh;
 	bool ok = gelf_getehdr(e, &eh) && eh.e_type == ET_DYN &&
 		  gelf_getclass(e) == (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) && sections_ok(e);
+	bool native = true;
+#ifdef SOAK_ELF_MACHINE
+	native = !ok || eh.e_machine == SOAK_ELF_MACHINE;
+#endif
 	elf_end(e);
 	close(fd);
-	return ok ? 0 : -EINVAL;
+	return !ok ? -EINVAL : native ? 0 : -ENOEXEC;
 }
 
 int soak_elf_exports(const char *path, const char *sym)

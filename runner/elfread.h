@@ -10,7 +10,8 @@
 #include <stddef.h>
 
 /* 0 when path is an ELF shared object (ET_DYN) of this machine's class,
- * -EINVAL when not (or unreadable as ELF), -errno when it cannot be opened. */
+ * -ENOEXEC when it is one built for another machine (e_machine), -EINVAL when
+ * not (or unreadable as ELF), -errno when it cannot be opened. */
 int soak_elf_is_shared(const char *path);
 
 /* 1 when the ELF file defines (exports) the function sym in a dynamic symbol

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -76,12 +77,26 @@ double run_cpu_now(void)
 
 /* ---- setup ---- */
 
+const char *soak_worker_path_why(int r)
+{
+	const char *env = getenv("SOAK_WORKER");
+	if (env && *env)
+		return r == -ENOENT ? "SOAK_WORKER names no file: set it to the soak-worker binary, or unset it"
+				    : "SOAK_WORKER is not an executable file (a directory?): set it to the soak-worker "
+				      "binary, or unset it";
+	return "cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): "
+	       "reinstall, or set SOAK_WORKER=PATH";
+}
+
 int soak_worker_path(char *buf, size_t len)
 {
 	const char *env = getenv("SOAK_WORKER");
 	if (env && *env) {
+		struct stat st;
 		snprintf(buf, len, "%s", env);
-		return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+		if (stat(buf, &st) != 0)
+			return -ENOENT;
+		return S_ISREG(st.st_mode) && access(buf, X_OK) == 0 ? 0 : -EACCES;
 	}
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -362,7 +377,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		goto out;
 	}
 	if (use_worker && (rc = soak_worker_path(worker, sizeof(worker))) < 0) {
-		run_say(o, SOAK_SAY_ERROR, "cannot find soak-worker relative to soakctl (" SOAK_WORKER_REL ", ../workloads/, or beside it): reinstall, or set SOAK_WORKER=PATH");
+		run_say(o, SOAK_SAY_ERROR, "%s", soak_worker_path_why(rc));
 		goto out;
 	}
 	if (builtin) {

@@ -76,6 +76,8 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 #define SOAK_WORKER_REL "../libexec/soak/soak-worker"
 #endif
 int soak_worker_path(char *buf, size_t len);
+/* Why soak_worker_path failed with r, in one line for the user. */
+const char *soak_worker_path_why(int r);
 
 /* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
 extern volatile int soak_run_interrupted;

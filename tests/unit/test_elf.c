@@ -98,6 +98,12 @@ static void test_damaged_headers(void **state)
 			assert_int_equal(soak_elf_is_shared(path), -EINVAL);
 		assert_int_equal(soak_alloc_exports(path, "malloc"), r);
 	}
+	/* A library of another machine (an aarch64 build on an x86-64 host, or
+	 * the other way round): refused as such, not listed as usable. */
+	memcpy(b, orig, len);
+	eh->e_machine = eh->e_machine == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
+	spit(path, b, len);
+	assert_int_equal(soak_elf_is_shared(path), -ENOEXEC);
 	memcpy(b, orig, len);
 	eh->e_shnum = 0xffff;
 	spit(path, b, len);
