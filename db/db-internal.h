@@ -60,6 +60,11 @@ struct soak_db {
 #define DB_LOCK_WAIT_S 30.0
 int db_lock_file(const char *path, bool exclusive, double wait_s, int *ret_fd);
 
+/* db-validate.c: 1 when run (in schema "main" or an attached "src") has a
+ * value no run can have, with the reason in why; 0 when not; negative errno
+ * on an SQL error. */
+int db_run_impossible(sqlite3 *sql, const char *schema, int64_t run, char *why, size_t len);
+
 /* Sets db->err and returns r (negative errno). */
 int db_fail(soak_db_t *db, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same for an SQLite result code: "database PATH: WHAT: sqlite text"; returns

@@ -336,6 +336,16 @@ static int merge_runs(mctx_t *m, soak_merge_stats_t *s)
 			s->runs_same++;
 			continue;
 		}
+		char why[512];
+		if ((r = db_run_impossible(m->sql, "src", a, why, sizeof(why))) != 0) {
+			if (r > 0)
+				r = mfail(m, -EINVAL, "merge: %s: run %s (id %lld) has an impossible value: %s: "
+						      "the input is damaged or was edited; nothing merged", m->in, uuid,
+					  (long long)a, why);
+			else
+				r = mfail(m, r, "merge: %s: checking run %s: %s", m->in, uuid, sqlite3_errmsg(m->sql));
+			goto out;
+		}
 		sqlite3_reset(ins);
 		sqlite3_bind_int64(ins, 1, a);
 		if ((rc = sqlite3_step(ins)) != SQLITE_DONE) {

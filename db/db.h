@@ -42,6 +42,10 @@ void soak_db_close(soak_db_t *db);
  * and says whether that worked: 0, or a negative errno (-ENOSPC on a full
  * disk). For a file that is renamed into place after it is closed (merge). */
 int soak_db_close_checked(soak_db_t *db);
+/* 1 when the run has a value no run can have (an unknown status, a warm-up
+ * beyond a year, a negative sample, a counter that goes down), the reason in
+ * why; 0 when not; a negative errno on error (soak_db_errmsg). */
+int soak_db_run_impossible(soak_db_t *db, int64_t run, char *why, size_t len);
 const char *soak_db_errmsg(const soak_db_t *db);
 
 /* A run record. Strings are heap copies owned by the record (soak_run_free).

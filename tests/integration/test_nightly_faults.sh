@@ -104,6 +104,24 @@ soak merge "$T/o2.db" "$T/r.db" 2> "$T/r.err" || fail "merge exited $?: $(cat "$
 grep -q "1 run still running in the inputs not copied" "$T/r.err" || fail "not said: $(cat "$T/r.err")"
 pass "a running run in an input: not copied, named"
 
+# 8. Impossible values in an input are refused by merge, naming run and value.
+upd() { sqlite3 "$T/bad.db" "update sample_values set value = $2 where run_id = 2 and metric_id =
+  (select id from metrics where name = '$1') and t = (select $3(t) from sample_values where run_id = 2)"; }
+for edit in "status:update runs set status = '' where id = 2:status '' is not one soakctl writes" \
+            "warmup:update runs set warmup_s = 1e308 where id = 2:warmup_s = 1.0e+308 s is outside" \
+            "rss:upd rss_bytes -1e300 min:rss_bytes = -1.0e+300 at t = 0.0 s is negative" \
+            "ops:upd ops_total 1 max:ops_total goes down from"; do
+  IFS=: read -r name sql want <<<"$edit"
+  cp "$T/small.db" "$T/bad.db"
+  case $sql in "upd "*) $sql ;; *) sqlite3 "$T/bad.db" "$sql" ;; esac
+  rm -f "$T/o3.db"
+  set +e; soak merge "$T/o3.db" "$T/bad.db" 2> "$T/bad.err"; rc=$?; set -e
+  [ $rc = 2 ] || fail "impossible $name: merge exit $rc"
+  grep -q "has an impossible value: $want" "$T/bad.err" || fail "impossible $name: $(cat "$T/bad.err")"
+  [ ! -e "$T/o3.db" ] || fail "impossible $name: an output was written"
+done
+pass "impossible values (status '', warm-up 1e308, negative RSS, a counter going down): merge refuses"
+
 # 5. gate --history: a newest night whose runs all crashed fails, naming them.
 "$SY" "$T/g.db" sysG 6 3 100 0.02 -1 0 4 10 >/dev/null
 soak gate --history --db "$T/g.db" > "$T/g0" || fail "clean history: gate exit $?: $(cat "$T/g0")"
