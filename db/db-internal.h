@@ -65,6 +65,11 @@ int db_lock_file(const char *path, bool exclusive, double wait_s, int *ret_fd);
  * on an SQL error. */
 int db_run_impossible(sqlite3 *sql, const char *schema, int64_t run, char *why, size_t len);
 
+/* Whether nothing can write the database file at path (a read-only file
+ * system, or an unwritable directory without a WAL): read commands then open
+ * it immutable (db-open.c). */
+bool db_read_only_place(const char *path);
+
 /* Sets db->err and returns r (negative errno). */
 int db_fail(soak_db_t *db, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same for an SQLite result code: "database PATH: WHAT: sqlite text"; returns

@@ -63,7 +63,7 @@ static int mfail(mctx_t *m, int r, const char *fmt, ...)
 
 static int msql(mctx_t *m, int rc, const char *what)
 {
-	return mfail(m, -db_errno(rc), "merge: %s: %s: %s", m->in ? m->in : "output", what,
+	return mfail(m, db_errno(rc), "merge: %s: %s: %s", m->in ? m->in : "output", what,
 		     sqlite3_errmsg(m->sql));
 }
 
@@ -378,6 +378,9 @@ static int merge_one(mctx_t *m, const char *in, soak_merge_stats_t *s)
 	if (r < 0)
 		return mfail(m, r, "merge: %s", e);
 	soak_db_close(chk);
+	if (db_read_only_place(in))
+		return mfail(m, -EROFS, "merge: %s is on a read-only file system (or in a directory soakctl cannot "
+				       "write): SQLite cannot attach it there; copy it to a writable directory first", in);
 	m->in = in;
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(m->sql, "ATTACH ?1 AS src", -1, &st, NULL);
@@ -441,7 +444,7 @@ static int start_copy(const char *out, const char *tmp, char *err, size_t errlen
 	}
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "merge: copying %s: %s", out, s ? sqlite3_errmsg(s) : "out of memory");
-		r = -db_errno(rc);
+		r = db_errno(rc);
 	}
 	sqlite3_finalize(st);
 	sqlite3_close_v2(s);

@@ -1,6 +1,8 @@
 /* db-open.c - opening and closing, error text, the statement cache and the
  * transaction helpers; see db.h and db-internal.h. */
 #include <errno.h>
+#include <sys/statvfs.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +315,46 @@ static int db_create_private(soak_db_t *db)
 	return 0;
 }
 
+/* Whether nothing can write the database: on a read-only file system, or in
+ * a directory we may not write and without a WAL. SQLite reads a WAL-mode
+ * database through its -shm file, which it cannot create there ("unable to
+ * open database file"); with nothing able to write it, the file can be
+ * opened immutable instead, which needs no -shm and takes no locks. */
+bool db_read_only_place(const char *path)
+{
+	char d[4096], wal[4200];
+	snprintf(d, sizeof(d), "%s", path);
+	const char *dir = dirname(d);
+	struct statvfs v;
+	if (statvfs(dir, &v) == 0 && (v.f_flag & ST_RDONLY))
+		return true;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return access(dir, W_OK) != 0 && access(wal, F_OK) != 0;
+}
+
+/* file:PATH?immutable=1 with PATH percent-encoded where a URI needs it. */
+static int immutable_uri(const char *path, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	if (len < 32)
+		return -ENAMETOOLONG;
+	n += (size_t)snprintf(buf, len, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (n + 4 + sizeof("?immutable=1") > len)
+			return -ENAMETOOLONG;
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f) {
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 15];
+		} else {
+			buf[n++] = (char)*p;
+		}
+	}
+	snprintf(buf + n, len - n, "?immutable=1");
+	return 0;
+}
+
 static int db_open_conn(soak_db_t *db)
 {
 	struct stat s;
@@ -349,7 +391,14 @@ static int db_open_conn(soak_db_t *db)
 	 * connection mutex was ~16% of reading a long run (docs/performance.md). */
 	int flags = (db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
 		    SQLITE_OPEN_NOMUTEX;
-	int rc = sqlite3_open_v2(db->path, &db->sql, flags, NULL);
+	char uri[8192];
+	const char *name = db->path;
+	if (db->mode == SOAK_DB_READ && db_read_only_place(db->path) &&
+	    immutable_uri(db->path, uri, sizeof(uri)) == 0) {
+		name = uri;
+		flags |= SQLITE_OPEN_URI;
+	}
+	int rc = sqlite3_open_v2(name, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
 		int e = db->sql ? sqlite3_system_errno(db->sql) : 0;
 		if (e)

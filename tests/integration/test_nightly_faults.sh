@@ -122,6 +122,22 @@ for edit in "status:update runs set status = '' where id = 2:status '' is not on
 done
 pass "impossible values (status '', warm-up 1e308, negative RSS, a counter going down): merge refuses"
 
+# 9. Read commands work on a read-only file system; merge says why it cannot
+# take an input from there.
+mkdir "$T/ro"
+mount -t tmpfs -o size=4m tmpfs "$T/ro" || fail "cannot mount a tmpfs"
+trap 'umount "$T/ro" 2>/dev/null || true; cleanup' EXIT
+cp "$T/small.db" "$T/ro/x.db"
+mount -o remount,ro "$T/ro"
+soak report --db "$T/ro/x.db" 1 > "$T/ro.md" || fail "report on a read-only file system exited $?"
+grep -q "sysS" "$T/ro.md" || fail "report on a read-only file system: $(head -3 "$T/ro.md")"
+soak runs --db "$T/ro/x.db" > /dev/null || fail "runs on a read-only file system exited $?"
+soak history --db "$T/ro/x.db" > /dev/null || fail "history on a read-only file system exited $?"
+set +e; soak merge "$T/o4.db" "$T/ro/x.db" 2> "$T/ro.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "is on a read-only file system" "$T/ro.err" || fail "merge of a read-only input: $rc $(cat "$T/ro.err")"
+umount "$T/ro"; trap cleanup EXIT
+pass "read-only file system: report, runs, history read it; merge says why not"
+
 # 5. gate --history: a newest night whose runs all crashed fails, naming them.
 "$SY" "$T/g.db" sysG 6 3 100 0.02 -1 0 4 10 >/dev/null
 soak gate --history --db "$T/g.db" > "$T/g0" || fail "clean history: gate exit $?: $(cat "$T/g0")"
