@@ -34,6 +34,11 @@
 volatile int soak_run_interrupted;
 volatile int soak_run_interrupt_signal;
 
+int soak_run_interrupt_signal_get(void)
+{
+	return soak_run_interrupt_signal;
+}
+
 
 void soak_run_opts_init(soak_run_opts_t *o)
 {
