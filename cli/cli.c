@@ -35,7 +35,7 @@ void soak_cli_say(void *arg, soak_say_t kind, const char *line)
 
 int soak_exit_interrupted(void)
 {
-	int sig = soak_run_interrupt_signal;
+	int sig = soak_run_interrupt_signal_get();
 	return SOAK_EXIT_SIGNAL_BASE + (sig > 0 && sig < 64 ? sig : SIGINT);
 }
 

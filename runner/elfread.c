@@ -1,6 +1,7 @@
 /* elfread.c - ELF questions answered with libelf; see elfread.h. The
  * hand-written parser this replaces trusted e_shoff: 0xffffffffffffff60
- * wrapped its bounds check and crashed soakctl (issue 9 row 3). */
+ * wrapped its bounds check and crashed soakctl (tests/unit/test_elf.c
+ * keeps that header among its damaged files). */
 #include "elfread.h"
 
 #include <errno.h>

@@ -241,9 +241,10 @@ static void run_note_lost(run_t *r, bool *bad)
 	snprintf(r->message + len, sizeof(r->message) - len, "%s%s", len ? "; " : "", d);
 }
 
-void run_finish(run_t *r)
+/* The command has been reaped: the last sample, whatever it left running
+ * killed, its output drained, and the allocator checked one last time. */
+static void run_final_sample(run_t *r, double t)
 {
-	double t = run_now() - r->t0;
 	/* Final sample after the reap: perf counts of exited tasks are folded in. */
 	run_probes_sample(r, t, true);
 	run_steps_read(r);
@@ -264,8 +265,12 @@ void run_finish(run_t *r)
 		run_event(r, t, "allocator_unverified", d);
 		run_observed(r, "unverified: exited before it could be checked");
 	}
-	/* Everything the loop queued; from here on writes may wait for the lock. */
-	bool bad = run_store_final(r) < 0;
+}
+
+/* After the final flush: the single exec's step peak, events the loop could
+ * not queue, the self-reported counters, and why throughput is not a rate. */
+static void run_store_end_values(run_t *r, double t)
+{
 	if (!r->shm && r->reaped)
 		chk(r, soak_db_unavailable(r->db, r->id, r->step_ids[2],
 					   "a single exec: its peak is the run's Peak RSS (no driver, so no per-step peak)"));
@@ -281,25 +286,82 @@ void run_finish(run_t *r)
 		snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, r->shm->not_rate);
 		soak_db_value(r->db, r->id, "throughput_verdict", 0, false, why);
 	}
+}
 
-	int code = 0, sig = 0;
-	bool has_code, has_sig;
-	const char *status = run_classify(r, &code, &sig, &has_code, &has_sig);
+/* The run's status (run_classify), with the events and the message that
+ * explain it: an OOM kill, the signal that killed the command, the worker's
+ * own message, or its exit code. */
+static const char *run_end_status(run_t *r, double t, int *code, int *sig, bool *has_code, bool *has_sig)
+{
+	const char *status = run_classify(r, code, sig, has_code, has_sig);
 	if (!strcmp(status, "oom-killed"))
 		chk(r, soak_db_event(r->db, r->id, t, "oom_kill", "the cgroup's oom_kill counter rose"));
-	if (!strcmp(status, "oom-killed") && !r->message[0] && !(has_sig && sig == SIGKILL))
+	if (!strcmp(status, "oom-killed") && !r->message[0] && !(*has_sig && *sig == SIGKILL))
 		snprintf(r->message, sizeof(r->message), "the kernel's OOM killer killed a process in the "
-			 "run's cgroup; the command then %s %d", has_sig ? "died of signal" : "exited with code",
-			 has_sig ? sig : code);
-	if (has_sig) {
+			 "run's cgroup; the command then %s %d", *has_sig ? "died of signal" : "exited with code",
+			 *has_sig ? *sig : *code);
+	if (*has_sig) {
 		char d[64];
-		snprintf(d, sizeof(d), "worker killed by %s", strsignal(sig));
+		snprintf(d, sizeof(d), "worker killed by %s", strsignal(*sig));
 		chk(r, soak_db_event(r->db, r->id, t, "signal", d));
 	}
 	if (!r->message[0] && r->shm && r->shm->message[0])
 		snprintf(r->message, sizeof(r->message), "%.255s", r->shm->message);
 	if (!r->message[0] && !strcmp(status, "failed"))
-		snprintf(r->message, sizeof(r->message), "worker exited with code %d", code);
+		snprintf(r->message, sizeof(r->message), "worker exited with code %d", *code);
+	return status;
+}
+
+/* What the runner itself cost (only when it sampled): its timing jitter,
+ * its CPU, and where that CPU went (the probes, the flushes). */
+static void run_store_runner_cost(run_t *r)
+{
+	if (!r->nsamples)
+		return;
+	chk(r, soak_db_value(r->db, r->id, "runner.jitter_mean_s", r->jitter_sum / (double)r->nsamples, true, NULL));
+	chk(r, soak_db_value(r->db, r->id, "runner.jitter_max_s", r->jitter_max, true, NULL));
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	chk(r, soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL));
+	chk(r, soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL));
+	/* Where it goes: the probes' reads, and the flushes to the database. */
+	chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_s", run_probes_cpu_s(r), true, NULL));
+	for (size_t i = 0; i < r->nprobes; i++) {
+		char k[64];
+		snprintf(k, sizeof(k), "runner.probe_cpu_s.%s", r->probes[i].ops->name);
+		/* sample() timed on a random eighth of the samples (scaled to
+		 * all), every sample_slow() call timed. */
+		if (r->probes[i].usable && r->probe_timed)
+			chk(r, soak_db_value(r->db, r->id, k,
+					     r->probes[i].cpu_s * (double)r->nsamples / (double)r->probe_timed +
+						     r->probes[i].slow_cpu_s,
+					     true, NULL));
+		snprintf(k, sizeof(k), "runner.probe_slow_reads.%s", r->probes[i].ops->name);
+		if (r->probes[i].usable && r->probes[i].ops->sample_slow)
+			chk(r, soak_db_value(r->db, r->id, k, (double)r->probes[i].reads, true, NULL));
+	}
+	chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_s", r->store_cpu_s, true, NULL));
+	chk(r, soak_db_value(r->db, r->id, "runner.flushes", (double)r->nflushes, true, NULL));
+	int ok1 = 0, ok2 = 0;
+	double p1 = r->probe_cpu_hist ? soak_hist_quantile(r->probe_cpu_hist, 0.5, &ok1) : 0;
+	double p2 = r->store_cpu_hist ? soak_hist_quantile(r->store_cpu_hist, 0.5, &ok2) : 0;
+	chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_p50_s", p1 * 1e-9, ok1, ok1 ? NULL : "no tick"));
+	chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_p50_s", p2 * 1e-9, ok2, ok2 ? NULL : "no flush"));
+}
+
+void run_finish(run_t *r)
+{
+	double t = run_now() - r->t0;
+	run_final_sample(r, t);
+	/* Everything the loop queued; from here on writes may wait for the lock. */
+	bool bad = run_store_final(r) < 0;
+	run_store_end_values(r, t);
+
+	int code = 0, sig = 0;
+	bool has_code, has_sig;
+	const char *status = run_end_status(r, t, &code, &sig, &has_code, &has_sig);
 
 	/* The worker's own peak: its cgroup's high-water mark, never our rusage. */
 	double peak;
@@ -308,39 +370,7 @@ void run_finish(run_t *r)
 	else
 		chk(r, soak_db_value(r->db, r->id, "peak_rss_bytes", 0, false,
 			      "no memory cgroup: see the sampled rss_bytes maximum"));
-	if (r->nsamples) {
-		chk(r, soak_db_value(r->db, r->id, "runner.jitter_mean_s", r->jitter_sum / (double)r->nsamples, true, NULL));
-		chk(r, soak_db_value(r->db, r->id, "runner.jitter_max_s", r->jitter_max, true, NULL));
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-		chk(r, soak_db_value(r->db, r->id, "runner.cpu_s", cpu, true, NULL));
-		chk(r, soak_db_value(r->db, r->id, "runner.samples", (double)r->nsamples, true, NULL));
-		/* Where it goes: the probes' reads, and the flushes to the database. */
-		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_s", run_probes_cpu_s(r), true, NULL));
-		for (size_t i = 0; i < r->nprobes; i++) {
-			char k[64];
-			snprintf(k, sizeof(k), "runner.probe_cpu_s.%s", r->probes[i].ops->name);
-			/* sample() timed on a random eighth of the samples (scaled to
-			 * all), every sample_slow() call timed. */
-			if (r->probes[i].usable && r->probe_timed)
-				chk(r, soak_db_value(r->db, r->id, k,
-						     r->probes[i].cpu_s * (double)r->nsamples / (double)r->probe_timed +
-							     r->probes[i].slow_cpu_s,
-						     true, NULL));
-			snprintf(k, sizeof(k), "runner.probe_slow_reads.%s", r->probes[i].ops->name);
-			if (r->probes[i].usable && r->probes[i].ops->sample_slow)
-				chk(r, soak_db_value(r->db, r->id, k, (double)r->probes[i].reads, true, NULL));
-		}
-		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_s", r->store_cpu_s, true, NULL));
-		chk(r, soak_db_value(r->db, r->id, "runner.flushes", (double)r->nflushes, true, NULL));
-		int ok1 = 0, ok2 = 0;
-		double p1 = r->probe_cpu_hist ? soak_hist_quantile(r->probe_cpu_hist, 0.5, &ok1) : 0;
-		double p2 = r->store_cpu_hist ? soak_hist_quantile(r->store_cpu_hist, 0.5, &ok2) : 0;
-		chk(r, soak_db_value(r->db, r->id, "runner.probe_cpu_p50_s", p1 * 1e-9, ok1, ok1 ? NULL : "no tick"));
-		chk(r, soak_db_value(r->db, r->id, "runner.store_cpu_p50_s", p2 * 1e-9, ok2, ok2 ? NULL : "no flush"));
-	}
+	run_store_runner_cost(r);
 	chk(r, soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0));
 	chk(r, soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0));
 	bad |= r->store_failed;

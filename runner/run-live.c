@@ -324,13 +324,72 @@ static double bench_phase_s(const soak_run_opts_t *o)
 	return p;
 }
 
+/* Write every SOAK_FLUSH_S: a killed runner (SIGKILL: any other end
+ * flushes) loses at most that. A flush costs a few hundred µs, most of it
+ * fixed (the first SQLite and WAL work after a wake-up runs cold): every
+ * 10 ms tick it cost about twice the runner CPU, every 100 ms 20-30 µs per
+ * tick (docs/performance.md). Sooner when the queue of exec steps or events
+ * is half full. A failed flush keeps everything queued for the next one
+ * (run-store.c). *committed and *last_commit: the samples and the time of
+ * the last flush. */
+static void run_flush_due(run_t *r, size_t *committed, double *last_commit)
+{
+	if ((r->nsamples != *committed || r->store.nev) &&
+	    (run_now() - *last_commit >= SOAK_FLUSH_S || run_store_pressing(r))) {
+		double c0 = run_cpu_now();
+		run_store_flush(r);
+		double dc = run_cpu_now() - c0;
+		r->store_cpu_s += dc;
+		r->nflushes++;
+		if (r->store_cpu_hist)
+			soak_hist_record(r->store_cpu_hist, (uint64_t)(dc * 1e9));
+		*committed = r->nsamples;
+		*last_commit = run_now();
+	}
+}
+
+/* Waits until the next tick (next), the end of the duration or of the grace
+ * period, whichever comes first, or until a signal or the command's output
+ * arrives: handles the signals (a SIGCHLD sets *reap_due) and reads the
+ * output. -1 with errno when ppoll fails. */
+static int run_wait(run_t *r, int sfd, double next, bool *reap_due)
+{
+	const soak_run_opts_t *o = r->o;
+	struct pollfd pf[3];
+	double wake = next;
+	if (!r->stop_sent && o->duration_s < wake)
+		wake = o->duration_s;
+	if (r->stop_sent && !r->killed_after_grace && r->stop_at + o->grace_s < wake)
+		wake = r->stop_at + o->grace_s;
+	double t = run_now() - r->t0;
+	double dt = wake > t ? wake - t : 0;
+	struct timespec timeout = { (time_t)dt, (long)((dt - floor(dt)) * 1e9) };
+	int n = 0;
+	pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pf[n++] = (struct pollfd){ .fd = r->out.fd, .events = POLLIN };
+	pf[n++] = (struct pollfd){ .fd = r->err.fd, .events = POLLIN };
+	if (ppoll(pf, (nfds_t)n, &timeout, NULL) < 0 && errno != EINTR)
+		return -1;
+	if (pf[0].revents & POLLIN) {
+		struct signalfd_siginfo si;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			*reap_due |= si.ssi_signo == SIGCHLD;
+			run_handle_signal(r, (int)si.ssi_signo, run_now() - r->t0);
+		}
+	}
+	if (pf[1].revents)
+		soak_output_pump(&r->out);
+	if (pf[2].revents)
+		soak_output_pump(&r->err);
+	return 0;
+}
+
 int run_loop(run_t *r, int sfd)
 {
 	const soak_run_opts_t *o = r->o;
 	double next = 0, last_commit = 0;
 	const double phase = bench_phase_s(o);
 	size_t committed = 0;
-	struct pollfd pf[3];
 	/* waitpid() only when a SIGCHLD came through the signalfd (and on the
 	 * first pass: the command may have exited before the loop), not on every
 	 * tick: one system call less per sample. A SIGCHLD that arrives while the
@@ -375,50 +434,9 @@ int run_loop(run_t *r, int sfd)
 			run_kill_leftovers(r, t);
 			run_event(r, t, "killed", "worker ignored the stop request");
 		}
-		/* Write every SOAK_FLUSH_S: a killed runner (SIGKILL: any other
-		 * end flushes) loses at most that. A flush costs a few hundred µs,
-		 * most of it fixed (the first SQLite and WAL work after a wake-up
-		 * runs cold): every 10 ms tick it cost about twice the runner CPU,
-		 * every 100 ms 20-30 µs per tick (docs/performance.md). Sooner
-		 * when the queue of exec steps or events is half full. A failed
-		 * flush keeps everything queued for the next one (run-store.c). */
-		if ((r->nsamples != committed || r->store.nev) &&
-		    (run_now() - last_commit >= SOAK_FLUSH_S || run_store_pressing(r))) {
-			double c0 = run_cpu_now();
-			run_store_flush(r);
-			double dc = run_cpu_now() - c0;
-			r->store_cpu_s += dc;
-			r->nflushes++;
-			if (r->store_cpu_hist)
-				soak_hist_record(r->store_cpu_hist, (uint64_t)(dc * 1e9));
-			committed = r->nsamples;
-			last_commit = run_now();
-		}
-		double wake = next;
-		if (!r->stop_sent && o->duration_s < wake)
-			wake = o->duration_s;
-		if (r->stop_sent && !r->killed_after_grace && r->stop_at + o->grace_s < wake)
-			wake = r->stop_at + o->grace_s;
-		t = run_now() - r->t0;
-		double dt = wake > t ? wake - t : 0;
-		struct timespec timeout = { (time_t)dt, (long)((dt - floor(dt)) * 1e9) };
-		int n = 0;
-		pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		pf[n++] = (struct pollfd){ .fd = r->out.fd, .events = POLLIN };
-		pf[n++] = (struct pollfd){ .fd = r->err.fd, .events = POLLIN };
-		if (ppoll(pf, (nfds_t)n, &timeout, NULL) < 0 && errno != EINTR)
+		run_flush_due(r, &committed, &last_commit);
+		if (run_wait(r, sfd, next, &reap_due) < 0)
 			return -errno;
-		if (pf[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				reap_due |= si.ssi_signo == SIGCHLD;
-				run_handle_signal(r, (int)si.ssi_signo, run_now() - r->t0);
-			}
-		}
-		if (pf[1].revents)
-			soak_output_pump(&r->out);
-		if (pf[2].revents)
-			soak_output_pump(&r->err);
 	}
 	return 0;
 }

@@ -35,6 +35,11 @@
 volatile int soak_run_interrupted;
 volatile int soak_run_interrupt_signal;
 
+int soak_run_interrupt_signal_get(void)
+{
+	return soak_run_interrupt_signal;
+}
+
 
 void soak_run_opts_init(soak_run_opts_t *o)
 {
@@ -350,11 +355,12 @@ static void cleanup(run_t *r)
 		soak_tpscan_free(&r->tp);
 }
 
-int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id)
+/* A run with nothing created yet: every clean-up in cleanup() is safe on it. */
+static run_t *run_new(soak_db_t *db, const soak_run_opts_t *o)
 {
 	run_t *r = calloc(1, sizeof(*r));
 	if (!r)
-		return -ENOMEM;
+		return NULL;
 	r->o = o;
 	r->db = db;
 	r->shm_fd = -1;
@@ -362,83 +368,104 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	r->guard = (soak_guard_t){ .pid = -1, .fd = -1 };
 	/* Asked once: isatty() is an ioctl, a system call on every tick otherwise. */
 	r->progress_on = o->progress && o->verbose >= 0 && isatty(STDERR_FILENO);
+	return r;
+}
+
+/* -w exec: the command must be an executable file the allocator can be
+ * injected into. */
+static int check_exec(run_t *r)
+{
+	const soak_run_opts_t *o = r->o;
+	if (o->wl_argc < 1) {
+		run_say(o, SOAK_SAY_ERROR, "--workload exec needs a command after --: soakctl run --workload exec -- CMD ARGS");
+		return -EINVAL;
+	}
+	char cmd[PATH_MAX];
+	if (soak_spawn_resolve(o->wl_argv[0], cmd, sizeof(cmd)) < 0) {
+		run_say(o, SOAK_SAY_ERROR, "--workload exec: command '%s' is not an executable file (not found, a "
+			 "directory or not executable): give a program", o->wl_argv[0]);
+		return -ENOENT;
+	}
+	/* An external command cannot report which library serves malloc, so
+	 * the maps check (loaded) needs this one (exports malloc and free):
+	 * a preloaded library that defines them is first in symbol lookup. */
+	if (r->alloc.path[0] && (soak_alloc_exports(r->alloc.path, "malloc") != 1 ||
+				 soak_alloc_exports(r->alloc.path, "free") != 1)) {
+		run_say(o, SOAK_SAY_ERROR, "allocator %s: %s does not export malloc and free, so it cannot serve "
+			 "%s's allocations", r->alloc.name, r->alloc.path, o->wl_argv[0]);
+		return -EINVAL;
+	}
+	if (r->alloc.path[0] && soak_runinfo_is_static(cmd) == 1) {
+		run_say(o, SOAK_SAY_ERROR, "--workload exec: %s is statically linked, so LD_PRELOAD cannot inject %s: "
+			 "use a dynamically linked build", cmd, r->alloc.name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Checks of the request before anything is created or recorded: the
+ * allocator, the self-report formats, the worker binary (into worker), the
+ * workload or command, and that a cgroup run has its placement. */
+static int check_request(run_t *r, bool builtin, bool use_worker, char *worker, size_t wlen)
+{
+	const soak_run_opts_t *o = r->o;
 	char err[1024] = "";
 	int rc;
-	bool builtin = strcmp(o->workload, "exec") != 0;
-	bool use_worker = builtin || o->repeat;   /* exec --repeat runs under the worker's driver */
-	char worker[PATH_MAX];
-
 	if ((rc = soak_alloc_resolve(o->allocator, o->config, &r->alloc, err, sizeof(err))) < 0) {
 		run_say(o, SOAK_SAY_ERROR, "%s", err);
-		goto out;
+		return rc;
 	}
 	if ((rc = soak_srfmt_load(o->config, &r->srfmt, err, sizeof(err))) < 0) {
 		run_say(o, SOAK_SAY_ERROR, "%s", err);
-		goto out;
+		return rc;
 	}
-	if (use_worker && (rc = soak_worker_path(worker, sizeof(worker))) < 0) {
+	if (use_worker && (rc = soak_worker_path(worker, wlen)) < 0) {
 		run_say(o, SOAK_SAY_ERROR, "%s", soak_worker_path_why(rc));
-		goto out;
+		return rc;
 	}
 	if (builtin) {
 		if ((rc = check_workload(worker, o)) < 0)
-			goto out; /* the worker printed what is wrong */
-	} else if (o->wl_argc < 1) {
-		run_say(o, SOAK_SAY_ERROR, "--workload exec needs a command after --: soakctl run --workload exec -- CMD ARGS");
-		rc = -EINVAL;
-		goto out;
-	} else {
-		char cmd[PATH_MAX];
-		if (soak_spawn_resolve(o->wl_argv[0], cmd, sizeof(cmd)) < 0) {
-			run_say(o, SOAK_SAY_ERROR, "--workload exec: command '%s' is not an executable file (not found, a "
-				 "directory or not executable): give a program", o->wl_argv[0]);
-			rc = -ENOENT;
-			goto out;
-		}
-		/* An external command cannot report which library serves malloc, so
-		 * the maps check (loaded) needs this one (exports malloc and free):
-		 * a preloaded library that defines them is first in symbol lookup. */
-		if (r->alloc.path[0] && (soak_alloc_exports(r->alloc.path, "malloc") != 1 ||
-					 soak_alloc_exports(r->alloc.path, "free") != 1)) {
-			run_say(o, SOAK_SAY_ERROR, "allocator %s: %s does not export malloc and free, so it cannot serve "
-				 "%s's allocations", r->alloc.name, r->alloc.path, o->wl_argv[0]);
-			rc = -EINVAL;
-			goto out;
-		}
-		if (r->alloc.path[0] && soak_runinfo_is_static(cmd) == 1) {
-			run_say(o, SOAK_SAY_ERROR, "--workload exec: %s is statically linked, so LD_PRELOAD cannot inject %s: "
-				 "use a dynamically linked build", cmd, r->alloc.name);
-			rc = -EINVAL;
-			goto out;
-		}
+			return rc; /* the worker printed what is wrong */
+	} else if ((rc = check_exec(r)) < 0) {
+		return rc;
 	}
 	if (!o->no_cgroup && !o->place) {
 		run_say(o, SOAK_SAY_ERROR, "internal error: run without a cgroup placement");
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	if (!o->no_cgroup) {
-		soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,
-					 o->memory_max, o->swap_max, o->cpu_max_pct };
-		/* Named after the run's uuid: recovery removes a directory only if
-		 * its name matches the run record that points at it. */
-		char name[SOAK_CG_NAME_LEN];
-		if ((rc = soak_uuid4(r->uuid)) < 0 || (rc = soak_cg_run_name(r->uuid, name, sizeof(name))) < 0) {
-			run_say(o, SOAK_SAY_ERROR, "cannot generate a run uuid: %s", strerror(-rc));
-			goto out;
-		}
-		if ((rc = soak_cg_create(&r->cg, o->place, name, &lim, err, sizeof(err))) < 0) {
-			run_say(o, SOAK_SAY_ERROR, "%s (%spass --no-cgroup to run without limits)", err,
-				 geteuid() ? "run as root, or " : "");
-			goto out;
-		}
-		r->have_oom_before = soak_cg_oom_kills(&r->cg, &r->oom_before) == 0;
-	}
-	if (use_worker && (rc = setup_shm(r)) < 0) {
-		run_say(o, SOAK_SAY_ERROR, "cannot create shared memory for the worker: %s", strerror(-rc));
-		goto out;
-	}
+	return 0;
+}
 
+/* The run's uuid and its cgroups, named after it (unless --no-cgroup), and
+ * the cgroup's OOM-kill count before the run. */
+static int make_cgroups(run_t *r)
+{
+	const soak_run_opts_t *o = r->o;
+	if (o->no_cgroup)
+		return 0;
+	char err[1024] = "";
+	int rc;
+	soak_cg_limits_t lim = { o->has_memory_max, o->has_swap_max, o->has_cpu_max,
+				 o->memory_max, o->swap_max, o->cpu_max_pct };
+	/* Named after the run's uuid: recovery removes a directory only if
+	 * its name matches the run record that points at it. */
+	char name[SOAK_CG_NAME_LEN];
+	if ((rc = soak_uuid4(r->uuid)) < 0 || (rc = soak_cg_run_name(r->uuid, name, sizeof(name))) < 0) {
+		run_say(o, SOAK_SAY_ERROR, "cannot generate a run uuid: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = soak_cg_create(&r->cg, o->place, name, &lim, err, sizeof(err))) < 0) {
+		run_say(o, SOAK_SAY_ERROR, "%s (%spass --no-cgroup to run without limits)", err,
+			 geteuid() ? "run as root, or " : "");
+		return rc;
+	}
+	r->have_oom_before = soak_cg_oom_kills(&r->cg, &r->oom_before) == 0;
+	return 0;
+}
+
+/* Writes the run record (status 'running'); sets r->id and *ret_run_id. */
+static int record_run(run_t *r, int64_t *ret_run_id)
+{
 	char cgjson[16384] = "{}", host[256], kernel[256];
 	if (r->cg.paths.mode != SOAK_CG_NONE)
 		soak_cg_paths_json(&r->cg, cgjson, sizeof(cgjson));
@@ -450,34 +477,49 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	 * brought a change); a library that cannot be read again is left NULL. */
 	if (rec.allocator_path && soak_runinfo_sha256(rec.allocator_path, sha) == 0)
 		rec.allocator_sha256 = sha;
-	fill_host(o, &rec, &hw, hclass, sizeof(hclass));
-	rc = soak_db_run_begin(db, &rec, &r->id);
+	fill_host(r->o, &rec, &hw, hclass, sizeof(hclass));
+	int rc = soak_db_run_begin(r->db, &rec, &r->id);
 	free(rec.workload_args);
 	if (rc < 0) {
-		run_say(o, SOAK_SAY_ERROR, "cannot record the run: %s", soak_db_errmsg(db));
-		goto out;
+		run_say(r->o, SOAK_SAY_ERROR, "cannot record the run: %s", soak_db_errmsg(r->db));
+		return rc;
 	}
 	*ret_run_id = r->id;
+	return 0;
+}
 
-	/* exec --repeat: the root is our driver; RSS, faults and CPU are its
-	 * descendants' (the steps'), see probes/proctree.h. */
-	r->ctx = (soak_probe_ctx_t){ .cg = &r->cg.paths, .shm = r->shm, .interval_s = o->interval_s,
-				     .exclude_root = o->repeat };
-	char **env = child_env(r, !o->repeat, true);
-	char **inj = o->repeat ? child_env(r, true, false) : NULL;
+/* What the child is started with: its environment additions, the allocator's
+ * part for exec --repeat steps (inj), and its argv. */
+typedef struct {
+	char **env, **inj, **argv;
+} run_cmd_t;
+
+static void cmd_free(run_cmd_t *c)
+{
+	free(c->argv);
+	soak_env_free(c->env);
+	soak_env_free(c->inj);
+}
+
+/* Fills c: the built-in worker with its workload, the exec --repeat driver
+ * with its options, or the command itself; then the workload's arguments.
+ * Out of memory ends the run record as failed. */
+static int cmd_build(run_t *r, bool builtin, char *worker, run_cmd_t *c)
+{
+	const soak_run_opts_t *o = r->o;
+	c->env = child_env(r, !o->repeat, true);
+	c->inj = o->repeat ? child_env(r, true, false) : NULL;
 	size_t ninj = 0;
-	while (inj && inj[ninj])
+	while (c->inj && c->inj[ninj])
 		ninj++;
-	char **argv = calloc((size_t)o->wl_argc + 2 * ninj + 10, sizeof(char *));
-	if (!env || (o->repeat && !inj) || !argv) {
-		soak_env_free(env);
-		soak_env_free(inj);
-		free(argv);
-		soak_db_run_end(db, r->id, "failed", NULL, NULL, "out of memory");
+	c->argv = calloc((size_t)o->wl_argc + 2 * ninj + 10, sizeof(char *));
+	if (!c->env || (o->repeat && !c->inj) || !c->argv) {
+		cmd_free(c);
+		soak_db_run_end(r->db, r->id, "failed", NULL, NULL, "out of memory");
 		run_say(o, SOAK_SAY_ERROR, "out of memory");
-		rc = -ENOMEM;
-		goto out;
+		return -ENOMEM;
 	}
+	char **argv = c->argv;
 	int ac = 0;
 	if (builtin) {
 		argv[ac++] = worker;
@@ -492,7 +534,7 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		/* The allocator goes to the command alone, never to the driver. */
 		for (size_t k = 0; k < ninj; k++) {
 			argv[ac++] = "--step-env";
-			argv[ac++] = inj[k];
+			argv[ac++] = c->inj[k];
 		}
 		if (r->alloc.path[0]) {
 			argv[ac++] = "--verify-lib";
@@ -502,32 +544,18 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	}
 	for (int i = 0; i < o->wl_argc; i++)
 		argv[ac++] = o->wl_argv[i];
-	soak_spawn_t sp = { .argv = argv, .env_add = env, .clear_ld_preload = true,
-			    .keep_fd = r->shm_fd, .capture = true };
-	/* Without a cgroup nothing else can find the command's orphans: they
-	 * become our children (reaped in run_try_reap, killed at the end). */
-	if (o->no_cgroup)
-		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	sigset_t oldmask;
-	int sfd = signals_block(&oldmask);
-	rc = env ? soak_spawn(&sp, &r->child) : -ENOMEM;
-	if (rc < 0) {
-		snprintf(r->message, sizeof(r->message), "%s: %s", env ? "fork failed" : "environment",
-			 strerror(-rc));
-		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
-		run_say(o, SOAK_SAY_ERROR, "%s", r->message);
-		goto unblock;
-	}
-	r->ctx.pid = r->child.pid;
-	if (soak_guard_start(&r->guard, &r->cg.paths, r->child.pid) < 0 && o->verbose > 0)
-		run_say(o, SOAK_SAY_ERROR, "no sentinel: the run's processes may outlive a runner killed with SIGKILL");
-	soak_db_run_set_worker_pid(db, r->id, r->child.pid);
-	soak_db_commit(db);
+	return 0;
+}
+
+/* The child's output: self-report lines on both streams, and for a single
+ * exec (no driver) the throughput line on stdout, read without blocking. */
+static void capture_output(run_t *r)
+{
 	soak_sr_store_init(&r->sr);
 	soak_selfreport_init(&r->sr_out, soak_sr_store_put, &r->sr);
 	soak_selfreport_init(&r->sr_err, soak_sr_store_put, &r->sr);
 	/* A single exec (no driver): the runner reads its throughput line. */
-	r->tp_on = !r->shm && soak_tpscan_init(&r->tp, o->tp_pattern) == 0;
+	r->tp_on = !r->shm && soak_tpscan_init(&r->tp, r->o->tp_pattern) == 0;
 	if (r->tp_on)
 		soak_output_init(&r->out, "stdout", r->child.out_fd, run_feed_stdout, r);
 	else
@@ -535,59 +563,137 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	soak_output_init(&r->err, "stderr", r->child.errout_fd, run_feed_selfreport, &r->sr_err);
 	fcntl(r->out.fd, F_SETFL, O_NONBLOCK);
 	fcntl(r->err.fd, F_SETFL, O_NONBLOCK);
+}
 
+/* Forks the child, held before its exec, with its sentinel; records its pid
+ * and captures its output. A fork that fails ends the run record as failed
+ * and its -errno is the run's result. */
+static int spawn_child(run_t *r, const run_cmd_t *c)
+{
+	const soak_run_opts_t *o = r->o;
+	soak_spawn_t sp = { .argv = c->argv, .env_add = c->env, .clear_ld_preload = true,
+			    .keep_fd = r->shm_fd, .capture = true };
+	int rc = c->env ? soak_spawn(&sp, &r->child) : -ENOMEM;
+	if (rc < 0) {
+		snprintf(r->message, sizeof(r->message), "%s: %s", c->env ? "fork failed" : "environment",
+			 strerror(-rc));
+		soak_db_run_end(r->db, r->id, "failed", NULL, NULL, r->message);
+		run_say(o, SOAK_SAY_ERROR, "%s", r->message);
+		return rc;
+	}
+	r->ctx.pid = r->child.pid;
+	if (soak_guard_start(&r->guard, &r->cg.paths, r->child.pid) < 0 && o->verbose > 0)
+		run_say(o, SOAK_SAY_ERROR, "no sentinel: the run's processes may outlive a runner killed with SIGKILL");
+	soak_db_run_set_worker_pid(r->db, r->id, r->child.pid);
+	soak_db_commit(r->db);
+	capture_output(r);
+	return 0;
+}
+
+/* Attaches the held child to its cgroups and probes, then lets it exec. On
+ * failure the child is reaped, the run record ended as failed, and -1
+ * returned (the run was recorded: the caller's result stays 0). */
+static int attach_and_release(run_t *r, const run_cmd_t *c, bool builtin)
+{
+	const soak_run_opts_t *o = r->o;
+	char err[1024] = "";
 	if (r->cg.paths.mode != SOAK_CG_NONE &&
 	    soak_cg_attach(&r->cg, r->child.pid, err, sizeof(err)) < 0) {
 		kill(r->child.pid, SIGKILL);
 		waitpid(r->child.pid, NULL, 0);
 		snprintf(r->message, sizeof(r->message), "%s", err);
-		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
+		soak_db_run_end(r->db, r->id, "failed", NULL, NULL, r->message);
 		run_say(o, SOAK_SAY_ERROR, "%s", err);
-		rc = 0;
-		goto unblock;
+		return -1;
 	}
 	run_probes_register(r);
 	if (!builtin)   /* exec: one step per execution (a single exec is one step) */
 		run_steps_register(r);
 	run_probes_attach(r);
 	r->t0 = run_now();
-	rc = soak_spawn_release(&r->child);
+	int rc = soak_spawn_release(&r->child);
 	if (rc < 0) {
 		waitpid(r->child.pid, NULL, 0);
-		snprintf(r->message, sizeof(r->message), "cannot execute %s: %s", argv[0], strerror(-rc));
+		snprintf(r->message, sizeof(r->message), "cannot execute %s: %s", c->argv[0], strerror(-rc));
 		run_probes_record_unavailable(r);
-		soak_db_run_end(db, r->id, "failed", NULL, NULL, r->message);
+		soak_db_run_end(r->db, r->id, "failed", NULL, NULL, r->message);
 		run_say(o, SOAK_SAY_ERROR, "%s", r->message);
 		run_probes_close(r);
-		rc = 0;
-		goto unblock;
+		return -1;
 	}
+	return 0;
+}
+
+/* The released child: open the probes, sample until it is reaped, record
+ * how it ended. 1 when samples or final records could not all be stored. */
+static int run_released(run_t *r, int sfd)
+{
 	run_verify_exec_early(r);
 	run_probes_open(r);
 	run_probes_record_unavailable(r);
-	if (run_store_init(r) < 0 || soak_db_commit(db) < 0) {
+	if (run_store_init(r) < 0 || soak_db_commit(r->db) < 0) {
 		/* Samples could not be stored at all: say so now, not after the run. */
-		run_say(o, SOAK_SAY_ERROR, "cannot record samples: %s", soak_db_errmsg(db));
+		run_say(r->o, SOAK_SAY_ERROR, "cannot record samples: %s", soak_db_errmsg(r->db));
 		r->store_failed = true;
 	}
 	/* The loop never waits for another process's write lock (run-store.c). */
-	soak_db_set_busy_timeout(db, 0);
-	rc = run_loop(r, sfd);
+	soak_db_set_busy_timeout(r->db, 0);
+	(void)run_loop(r, sfd);
 	run_finish(r);
 	run_probes_close(r);
 	run_store_free(r);
 	/* Recorded, but not everything: the caller exits non-zero. */
-	rc = r->store_failed ? 1 : 0;
-unblock:
-	free(argv);
-	soak_env_free(env);
-	soak_env_free(inj);
+	return r->store_failed ? 1 : 0;
+}
+
+/* From the recorded run to its end: build the command, spawn it with the
+ * signals blocked (read from a signalfd by the loop), attach, release, loop. */
+static int run_command(run_t *r, bool builtin, char *worker)
+{
+	const soak_run_opts_t *o = r->o;
+	/* exec --repeat: the root is our driver; RSS, faults and CPU are its
+	 * descendants' (the steps'), see probes/proctree.h. */
+	r->ctx = (soak_probe_ctx_t){ .cg = &r->cg.paths, .shm = r->shm, .interval_s = o->interval_s,
+				     .exclude_root = o->repeat };
+	run_cmd_t c = { 0 };
+	int rc = cmd_build(r, builtin, worker, &c);
+	if (rc < 0)
+		return rc;
+	/* Without a cgroup nothing else can find the command's orphans: they
+	 * become our children (reaped in run_try_reap, killed at the end). */
+	if (o->no_cgroup)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigset_t oldmask;
+	int sfd = signals_block(&oldmask);
+	rc = spawn_child(r, &c);
+	if (rc == 0 && attach_and_release(r, &c, builtin) == 0)
+		rc = run_released(r, sfd);
+	cmd_free(&c);
 	/* Signals that came after the loop: unblocking them would kill us
 	 * before clean-up; they still make the command exit non-zero. */
 	run_drain_signals(sfd);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-out:
+	return rc;
+}
+
+int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id)
+{
+	run_t *r = run_new(db, o);
+	if (!r)
+		return -ENOMEM;
+	bool builtin = strcmp(o->workload, "exec") != 0;
+	bool use_worker = builtin || o->repeat;   /* exec --repeat runs under the worker's driver */
+	char worker[PATH_MAX] = "";
+	int rc = check_request(r, builtin, use_worker, worker, sizeof(worker));
+	if (rc == 0)
+		rc = make_cgroups(r);
+	if (rc == 0 && use_worker && (rc = setup_shm(r)) < 0)
+		run_say(o, SOAK_SAY_ERROR, "cannot create shared memory for the worker: %s", strerror(-rc));
+	if (rc == 0)
+		rc = record_run(r, ret_run_id);
+	if (rc == 0)
+		rc = run_command(r, builtin, worker);
 	cleanup(r);
 	free(r);
 	return rc;

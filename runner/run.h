@@ -81,8 +81,11 @@ const char *soak_worker_path_why(int r);
 
 /* Set by SIGINT/SIGTERM handlers: compare stops starting new runs. */
 extern volatile int soak_run_interrupted;
-/* The signal that interrupted (SIGINT, SIGTERM, SIGHUP), 0 when none. */
+/* The signal that interrupted (SIGINT, SIGTERM, SIGHUP), 0 when none. Set by
+ * the engine's loop and by the command line's own handler (compare),
+ * hence exported; readers outside those use soak_run_interrupt_signal_get. */
 extern volatile int soak_run_interrupt_signal;
+int soak_run_interrupt_signal_get(void);
 
 /* Default sampling of per-op latency: 1 in N operations is timed. */
 #define SOAK_DEFAULT_LATENCY_EVERY 256   /* measured < 1.5% throughput cost: docs/workloads.md */

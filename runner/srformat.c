@@ -136,8 +136,8 @@ int soak_srfmt_load(const char *config, soak_srfmt_set_t *ret, char *err, size_t
 		if (r < 0)
 			return r == -ENOENT ? -ENOENT : -EINVAL;
 	}
-	/* Built in: hakmem's [SS_OS_STATS] (seed 003: "the self-reported syscall
-	 * total is mmap_total + madvise"). */
+	/* Built in: hakmem's [SS_OS_STATS], whose self-reported syscall total
+	 * is mmap_total + madvise. */
 	if (!find(ret, "SS_OS_STATS") && ret->n < SOAK_SRFMT_MAX) {
 		soak_srfmt_t *f = &ret->f[ret->n++];
 		memset(f, 0, sizeof(*f));

@@ -193,10 +193,31 @@ static void drain(int fd, FILE *tee, soak_tpscan_t *sc, soak_selfreport_t *sr, b
 	}
 }
 
-/* Runs one step; returns 0 when it completed, 1 when stopped, -errno on setup failure. */
-static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_sr_t *sr, soak_shm_step_t *ret)
-{
+/* One step's process: its pid, its pidfd, and the two ends of its stdout
+ * (o) and stderr (e) pipes. */
+typedef struct {
 	int o[2], e[2];
+	pid_t pid;
+	int pfd;
+	double t0;   /* monotonic time just before the vfork */
+} step_proc_t;
+
+/* How the wait for a step ended. */
+typedef struct {
+	bool stopped;        /* a stop request came: SIGTERM to its group */
+	int status;          /* from wait4 */
+	int seen;            /* allocator in its maps: 1 yes, 0 no, -1 cannot tell */
+	double t_end;        /* when its exit was seen */
+	struct rusage ru;
+} step_end_t;
+
+/* Starts one step: the pipes of its stdout and stderr, then the command.
+ * Returns 0 with the step running in p, 1 when the command could not be
+ * executed (a step with exit code 127 in ret, the pipes closed), or -errno
+ * when the step could not be set up. */
+static int step_spawn(const step_cfg_t *cfg, step_proc_t *p, soak_shm_step_t *ret)
+{
+	int *o = p->o, *e = p->e;
 	if (pipe2(o, O_CLOEXEC) < 0)
 		return -errno;
 	if (pipe2(e, O_CLOEXEC) < 0) {
@@ -207,7 +228,7 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 	/* vfork rather than fork: the child makes no copy-on-write faults in a
 	 * copy of the driver before its exec, so the step's page faults are the
 	 * command's, as when it runs alone; we resume once the exec happened, so
-	 * the maps looked at below are the command's. Not posix_spawn: glibc's
+	 * the maps step_wait looks at are the command's. Not posix_spawn: glibc's
 	 * maps and unmaps a stack for every call, which the syscall counters
 	 * would charge to the steps. The child only calls setpgid, dup2, execvpe
 	 * and _exit, and reports a failed exec through exec_errno (shared memory).
@@ -216,7 +237,7 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 	 * the step is reaped, so nothing holds the output pipes and nothing piles
 	 * up across steps; every wait is bounded (20 ms) and sees stop requests. */
 	volatile int exec_errno = 0;
-	double t0 = mono();
+	p->t0 = mono();
 	pid_t pid = vfork();
 	if (pid == 0) {
 		setpgid(0, 0);
@@ -243,28 +264,29 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 		fprintf(stderr, "soak-worker: cannot execute %s: %s\n", cfg->cmd[0], strerror(serr));
 		fflush(stderr);
 		ret->end_mono_s = mono();
-		ret->wall_s = ret->end_mono_s - t0;
+		ret->wall_s = ret->end_mono_s - p->t0;
 		ret->exit_code = 127;   /* as a shell says it */
 		ret->throughput = NAN;
 		ret->alloc_seen = -1;
-		return 0;
+		return 1;
 	}
-	setpgid(pid, pid); /* also here: no race with the first kill(-pid) */
-	fcntl(o[0], F_SETFL, O_NONBLOCK);
-	fcntl(e[0], F_SETFL, O_NONBLOCK);
-	/* A pidfd wakes the poll the moment the command exits. */
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	soak_tpscan_reset(sc);
-	soak_sr_store_init(&sr->store);
-	soak_selfreport_init(&sr->out, soak_sr_store_put, &sr->store);
-	soak_selfreport_init(&sr->err, soak_sr_store_put, &sr->store);
-	bool stopped = false, oeof = false, eeof = false;
-	int status = 0, seen = -1, zeros = 0;
-	double t_end = 0;
-	struct rusage ru;
+	p->pid = pid;
+	return 0;
+}
+
+/* Until the step's command exits: tees and scans its output, looks for the
+ * allocator in its maps, turns a stop request into SIGTERM to its group. At
+ * its exit whatever is left in the group is killed, the command reaped and
+ * its pipes drained. */
+static void step_wait(soak_shm_t *shm, const step_cfg_t *cfg, const step_proc_t *p, soak_tpscan_t *sc,
+		      step_sr_t *sr, step_end_t *end)
+{
+	pid_t pid = p->pid;
+	bool oeof = false, eeof = false;
+	int zeros = 0;
 	for (;;) {
-		if (!stopped && stop_requested(shm)) {
-			stopped = true;
+		if (!end->stopped && stop_requested(shm)) {
+			end->stopped = true;
 			kill(-pid, SIGTERM);
 		}
 		/* A read of /proc/PID/maps is not atomic: lines can be skipped
@@ -273,55 +295,82 @@ static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_
 		if (cfg->verify_lib) {
 			int m = maps_has(pid, cfg->verify_lib);
 			if (m == 1) {
-				seen = 1;
+				end->seen = 1;
 				zeros = 0;
 			} else if (m == 0 && ++zeros >= 2) {
-				seen = 0;
+				end->seen = 0;
 			}
 		}
 		siginfo_t si = { 0 };
 		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
 			/* Exited, not reaped yet: its group id cannot be reused. */
-			t_end = mono();
+			end->t_end = mono();
 			kill(-pid, SIGKILL);
-			wait4(pid, &status, 0, &ru);
-			drain(o[0], stdout, sc, &sr->out, oeof);
-			drain(e[0], stderr, NULL, &sr->err, eeof);
+			wait4(pid, &end->status, 0, &end->ru);
+			drain(p->o[0], stdout, sc, &sr->out, oeof);
+			drain(p->e[0], stderr, NULL, &sr->err, eeof);
 			break;
 		}
-		struct pollfd pf[3] = { { .fd = oeof ? -1 : o[0], .events = POLLIN },
-					{ .fd = eeof ? -1 : e[0], .events = POLLIN },
-					{ .fd = pfd, .events = POLLIN } };
+		struct pollfd pf[3] = { { .fd = oeof ? -1 : p->o[0], .events = POLLIN },
+					{ .fd = eeof ? -1 : p->e[0], .events = POLLIN },
+					{ .fd = p->pfd, .events = POLLIN } };
 		if (poll(pf, 3, 20) > 0) {
-			if ((pf[0].revents & (POLLIN | POLLHUP)) && !pump(o[0], stdout, sc, &sr->out))
+			if ((pf[0].revents & (POLLIN | POLLHUP)) && !pump(p->o[0], stdout, sc, &sr->out))
 				oeof = true;
-			if ((pf[1].revents & (POLLIN | POLLHUP)) && !pump(e[0], stderr, NULL, &sr->err))
+			if ((pf[1].revents & (POLLIN | POLLHUP)) && !pump(p->e[0], stderr, NULL, &sr->err))
 				eeof = true;
 		}
 	}
-	if (pfd >= 0)
-		close(pfd);
-	close(o[0]);
-	close(e[0]);
+}
+
+/* A completed step: its self-reports folded into shm, its record in ret. */
+static void step_record(soak_shm_t *shm, const step_sr_t *sr, const soak_tpscan_t *sc, double t0,
+			const step_end_t *end, soak_shm_step_t *ret)
+{
+	fold_selfreport(shm, &sr->store);
+	ret->end_mono_s = end->t_end; /* when the exit was seen, not after the clean-up */
+	ret->wall_s = ret->end_mono_s - t0;
+	ret->exit_code = WIFEXITED(end->status) ? WEXITSTATUS(end->status) : -1;
+	ret->signal = WIFSIGNALED(end->status) ? WTERMSIG(end->status) : 0;
+	/* ru_maxrss = max(the step's own peak, our VmHWM at its exec): only a
+	 * value above our VmHWM (read after the wait, so it is at least the one
+	 * at the exec) is the step's own; else it is not measured (0). */
+	uint64_t hwm = self_hwm_kb();
+	ret->maxrss_bytes = hwm && (uint64_t)end->ru.ru_maxrss > hwm ? (uint64_t)end->ru.ru_maxrss * 1024u : 0;
+	ret->throughput = sc->tp;
+	ret->alloc_seen = end->seen;
+}
+
+/* Runs one step; returns 0 when it completed, 1 when stopped, -errno on setup failure. */
+static int step(soak_shm_t *shm, const step_cfg_t *cfg, soak_tpscan_t *sc, step_sr_t *sr, soak_shm_step_t *ret)
+{
+	step_proc_t p;
+	int rc = step_spawn(cfg, &p, ret);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	setpgid(p.pid, p.pid); /* also here: no race with the first kill(-pid) */
+	fcntl(p.o[0], F_SETFL, O_NONBLOCK);
+	fcntl(p.e[0], F_SETFL, O_NONBLOCK);
+	/* A pidfd wakes the poll the moment the command exits. */
+	p.pfd = (int)syscall(SYS_pidfd_open, p.pid, 0);
+	soak_tpscan_reset(sc);
+	soak_sr_store_init(&sr->store);
+	soak_selfreport_init(&sr->out, soak_sr_store_put, &sr->store);
+	soak_selfreport_init(&sr->err, soak_sr_store_put, &sr->store);
+	step_end_t end = { .seen = -1 };
+	step_wait(shm, cfg, &p, sc, sr, &end);
+	if (p.pfd >= 0)
+		close(p.pfd);
+	close(p.o[0]);
+	close(p.e[0]);
 	soak_tpscan_flush(sc);
 	soak_selfreport_flush(&sr->out);
 	soak_selfreport_flush(&sr->err);
 	fflush(stdout);
 	fflush(stderr);
-	if (stopped)
+	if (end.stopped)
 		return 1;
-	fold_selfreport(shm, &sr->store);
-	ret->end_mono_s = t_end; /* when the exit was seen, not after the clean-up */
-	ret->wall_s = ret->end_mono_s - t0;
-	ret->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	ret->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	/* ru_maxrss = max(the step's own peak, our VmHWM at its exec): only a
-	 * value above our VmHWM (read after the wait, so it is at least the one
-	 * at the exec) is the step's own; else it is not measured (0). */
-	uint64_t hwm = self_hwm_kb();
-	ret->maxrss_bytes = hwm && (uint64_t)ru.ru_maxrss > hwm ? (uint64_t)ru.ru_maxrss * 1024u : 0;
-	ret->throughput = sc->tp;
-	ret->alloc_seen = seen;
+	step_record(shm, sr, sc, p.t0, &end, ret);
 	return 0;
 }
 

@@ -269,42 +269,148 @@ static void print_summary(const soak_wl_ctx_t *ctx, double secs, double cpu)
 	       (unsigned long long)all.count);
 }
 
+/* The commands that only print: --help, --list, --list-json, --version.
+ * Their exit code, or -1 when arg is none of them. */
+static int info_command(const char *arg)
+{
+	if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(arg, "--list")) {
+		soak_wl_list_text(stdout);
+		return 0;
+	}
+	if (!strcmp(arg, "--list-json")) {
+		soak_wl_list_json(stdout);
+		return 0;
+	}
+	if (!strcmp(arg, "--version")) {
+		printf("soak-worker %s (%s)\n", SOAK_VERSION, SOAK_GIT_REV);
+		return 0;
+	}
+	return -1;
+}
+
+/* The driver of `soakctl run -w exec --repeat`: it runs on the C library's
+ * allocator (the runner injects the one under test into each step only, see
+ * exec-repeat.c), so malloc_so names the driver's and is not used to verify
+ * the run; no per-op latency. */
+static int exec_repeat_main(int argc, char **argv)
+{
+	map_shm(0);
+	check_runner_alive();
+	so_path("malloc", shm->malloc_so, sizeof(shm->malloc_so));
+	so_path("free", shm->free_so, sizeof(shm->free_so));
+	shm->nthreads = 1;
+	set_state(SOAK_WS_READY);
+	return soak_exec_repeat(shm, argc - 2, argv + 2);
+}
+
+/* Maps the shm, parses the worker's and the workload's options into w and
+ * ctx, checks the runner is alive, installs the stop signals and asks the
+ * workload whether it can run here; any failure dies with its exit code. */
+static const soak_workload_t *prepare_workload(int argc, char **argv, worker_opts_t *w, char **rest,
+						soak_wl_ctx_t *ctx)
+{
+	/* Map first so even a usage error reaches the runner's shm. */
+	map_shm(SOAK_WL_LATENCY_EVERY_DEFAULT);
+	int nrest = split_args(argc - 2, argv + 2, w, rest);
+	if (standalone)
+		shm->latency_every = w->latency_every;
+
+	const soak_workload_t *wl = soak_workload_find(argv[1]);
+	if (!wl)
+		die(SOAK_WORKER_EXIT_USAGE, "unknown workload '%s' (see soak-worker --list)", argv[1]);
+
+	ctx->wl = wl;
+	ctx->shm = shm;
+	ctx->latency_every = __atomic_load_n(&shm->latency_every, __ATOMIC_RELAXED);
+	char why[256];
+	if (soak_wl_opts_parse(wl, ctx, nrest, rest, why, sizeof(why)) < 0)
+		die(SOAK_WORKER_EXIT_USAGE, "%s", why);
+	int ti = soak_wl_opt_index(wl, "threads");
+	ctx->nthreads = ti >= 0 ? (unsigned)ctx->opt[ti].u : 1;
+
+	check_runner_alive();
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+
+	if (wl->supported) {
+		int rc = wl->supported(ctx, why, sizeof(why));
+		if (rc)
+			die(rc, "%s", why);
+	}
+	return wl;
+}
+
+/* Identifies the allocator before the first measured operation, clears the
+ * per-thread counters and tells the runner the worker is READY. */
+static void publish_ready(const soak_wl_ctx_t *ctx)
+{
+	so_path("malloc", shm->malloc_so, sizeof(shm->malloc_so));
+	so_path("free", shm->free_so, sizeof(shm->free_so));
+	for (unsigned i = 0; i < SOAK_MAX_THREADS; i++) {
+		soak_shm_thread_t *t = &shm->thr[i];
+		__atomic_store_n(&t->ops, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->bytes_live, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->active, 0, __ATOMIC_RELAXED);
+		soak_hist_init(&t->lat);
+	}
+	shm->nthreads = ctx->nthreads;
+	if (ctx->wl->not_rate)
+		snprintf(shm->not_rate, sizeof(shm->not_rate), "%s", ctx->wl->not_rate);
+	set_state(SOAK_WS_READY);
+}
+
+/* RUNNING: the workload on ctx->nthreads threads (this one is thread 0)
+ * until stopped; *secs and *cpu are its wall and CPU time. Returns the
+ * threads' result: a verify failure wins, else the first error, else 0. */
+static int run_threads(soak_wl_ctx_t *ctx, double duration_s, double *secs, double *cpu)
+{
+	uint64_t t_start = soak_clock_mono_ns();
+	double cpu_start = cpu_seconds();
+	set_state(SOAK_WS_RUNNING);
+	arm_duration(duration_s);
+
+	thread_arg_t args[SOAK_MAX_THREADS];
+	unsigned started = 1;
+	for (unsigned i = 0; i < ctx->nthreads; i++)
+		args[i] = (thread_arg_t){ .ctx = ctx, .tid = i };
+	for (unsigned i = 1; i < ctx->nthreads; i++, started++) {
+		int e = pthread_create(&args[i].th, NULL, thread_main, &args[i]);
+		if (e) {
+			args[i].rc = soak_wl_error(ctx, "%s: cannot start thread %u: %s", ctx->wl->name, i, strerror(e));
+			break;
+		}
+	}
+	thread_main(&args[0]);
+	for (unsigned i = 1; i < started; i++)
+		pthread_join(args[i].th, NULL);
+	*secs = (double)(soak_clock_mono_ns() - t_start) / 1e9;
+	*cpu = cpu_seconds() - cpu_start;
+
+	int rc = 0;
+	for (unsigned i = 0; i < ctx->nthreads; i++)
+		if (args[i].rc == SOAK_WORKER_EXIT_VERIFY || (args[i].rc && !rc))
+			rc = args[i].rc;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--list")) {
-		soak_wl_list_text(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--list-json")) {
-		soak_wl_list_json(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("soak-worker %s (%s)\n", SOAK_VERSION, SOAK_GIT_REV);
-		return 0;
-	}
-
-	if (!strcmp(argv[1], "--exec-repeat")) {
-		/* The driver of `soakctl run -w exec --repeat`: it runs on the C
-		 * library's allocator (the runner injects the one under test into
-		 * each step only, see exec-repeat.c), so malloc_so names the
-		 * driver's and is not used to verify the run; no per-op latency. */
-		map_shm(0);
-		check_runner_alive();
-		so_path("malloc", shm->malloc_so, sizeof(shm->malloc_so));
-		so_path("free", shm->free_so, sizeof(shm->free_so));
-		shm->nthreads = 1;
-		set_state(SOAK_WS_READY);
-		return soak_exec_repeat(shm, argc - 2, argv + 2);
-	}
+	int info = info_command(argv[1]);
+	if (info >= 0)
+		return info;
+	if (!strcmp(argv[1], "--exec-repeat"))
+		return exec_repeat_main(argc, argv);
 	/* --check WORKLOAD [options]: validate only (the runner asks before it
 	 * records a run, so a typo costs no run record). */
 	bool check_only = !strcmp(argv[1], "--check");
@@ -319,88 +425,20 @@ int main(int argc, char **argv)
 	char **rest = calloc((size_t)argc, sizeof(char *));
 	if (!rest)
 		die(SOAK_WORKER_EXIT_SETUP, "out of memory");
-	/* Map first so even a usage error reaches the runner's shm. */
-	map_shm(SOAK_WL_LATENCY_EVERY_DEFAULT);
-	int nrest = split_args(argc - 2, argv + 2, &w, rest);
-	if (standalone)
-		shm->latency_every = w.latency_every;
-
-	const soak_workload_t *wl = soak_workload_find(argv[1]);
-	if (!wl)
-		die(SOAK_WORKER_EXIT_USAGE, "unknown workload '%s' (see soak-worker --list)", argv[1]);
-
 	static soak_wl_ctx_t ctx;
-	ctx.wl = wl;
-	ctx.shm = shm;
-	ctx.latency_every = __atomic_load_n(&shm->latency_every, __ATOMIC_RELAXED);
-	char why[256];
-	if (soak_wl_opts_parse(wl, &ctx, nrest, rest, why, sizeof(why)) < 0)
-		die(SOAK_WORKER_EXIT_USAGE, "%s", why);
-	int ti = soak_wl_opt_index(wl, "threads");
-	ctx.nthreads = ti >= 0 ? (unsigned)ctx.opt[ti].u : 1;
-
-	check_runner_alive();
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-
-	if (wl->supported) {
-		int rc = wl->supported(&ctx, why, sizeof(why));
-		if (rc)
-			die(rc, "%s", why);
-	}
+	const soak_workload_t *wl = prepare_workload(argc, argv, &w, rest, &ctx);
 	if (check_only)
 		return 0;
 	soak_clock_init(w.force_monotonic);
-
-	/* Identify the allocator before the first measured operation. */
-	so_path("malloc", shm->malloc_so, sizeof(shm->malloc_so));
-	so_path("free", shm->free_so, sizeof(shm->free_so));
-	for (unsigned i = 0; i < SOAK_MAX_THREADS; i++) {
-		soak_shm_thread_t *t = &shm->thr[i];
-		__atomic_store_n(&t->ops, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&t->bytes_live, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&t->active, 0, __ATOMIC_RELAXED);
-		soak_hist_init(&t->lat);
-	}
-	shm->nthreads = ctx.nthreads;
-	if (wl->not_rate)
-		snprintf(shm->not_rate, sizeof(shm->not_rate), "%s", wl->not_rate);
-	set_state(SOAK_WS_READY);
+	publish_ready(&ctx);
 
 	if (wl->setup) {
 		int rc = wl->setup(&ctx);
 		if (rc)
 			die(rc, "%s", soak_wl_message());
 	}
-	uint64_t t_start = soak_clock_mono_ns();
-	double cpu_start = cpu_seconds();
-	set_state(SOAK_WS_RUNNING);
-	arm_duration(w.duration_s);
-
-	thread_arg_t args[SOAK_MAX_THREADS];
-	unsigned started = 1;
-	for (unsigned i = 0; i < ctx.nthreads; i++)
-		args[i] = (thread_arg_t){ .ctx = &ctx, .tid = i };
-	for (unsigned i = 1; i < ctx.nthreads; i++, started++) {
-		int e = pthread_create(&args[i].th, NULL, thread_main, &args[i]);
-		if (e) {
-			args[i].rc = soak_wl_error(&ctx, "%s: cannot start thread %u: %s", wl->name, i, strerror(e));
-			break;
-		}
-	}
-	thread_main(&args[0]);
-	for (unsigned i = 1; i < started; i++)
-		pthread_join(args[i].th, NULL);
-	double secs = (double)(soak_clock_mono_ns() - t_start) / 1e9;
-	double cpu = cpu_seconds() - cpu_start;
-
-	int rc = 0;
-	for (unsigned i = 0; i < ctx.nthreads; i++)
-		if (args[i].rc == SOAK_WORKER_EXIT_VERIFY || (args[i].rc && !rc))
-			rc = args[i].rc;
+	double secs, cpu;
+	int rc = run_threads(&ctx, w.duration_s, &secs, &cpu);
 	if (!rc && wl->teardown)
 		rc = wl->teardown(&ctx);
 	if (rc == SOAK_WORKER_EXIT_VERIFY) {
