@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "cmdhelp.h"
+#include "options.h"
 #include "compare.h"
 #include "db.h"
 #include "emit-html.h"
@@ -28,28 +29,63 @@
 
 #define MAX_SLOTS 32
 
-/* Parsed by name in parse_args (compare passes every other option to run). */
+typedef struct {
+	const char *format, *output, *baseline;
+	size_t repeat;
+	bool has_seed, from_db, exec_repeat, has_repeat, control;
+	uint64_t seed;
+	double alpha;
+	char **pos;
+	size_t n_pos;
+	char **run_argv;
+	int run_argc;
+} cmp_opts_t;
+
+/* compare's own options; every other option of run's table is handed to
+ * soak_run_parse_opts with its value. */
+#define O(...) SOAK_OPT(cmp_opts_t, __VA_ARGS__)
 static const soak_opt_t compare_opts[] = {
-	{ "repeat", 0, "K", "runs per allocator (default " SOAK_STR(SOAK_CMP_DEFAULT_REPEAT) "; the run is the "
-		"statistical unit: a verdict needs at least 4 runs per allocator that ended ok at alpha 0.05)", 0 },
-	{ "baseline", 0, "NAME", "the reference allocator (default: the first)", 0 },
-	{ "seed", 0, "S", "seed of the per-round order shuffle (default: random, printed)", 0 },
-	{ "alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")", 0 },
-	{ "format", 0, "md|json|csv|html", "md (default), json (versioned), csv or html (one self-contained page with gnuplot plots)", 0 },
-	{ "output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", 0 },
-	{ "exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", 0 },
-	{ "control", 0, NULL, "also run the spin control workload (system allocator) once per round, "
-		"interleaved with the allocators: the report shows the host's own noise beside theirs "
-		"(run-to-run CV, CV, drift) and the floor is stored for reports and gates on this host", 0 },
-	{ "from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
-		"comma-separated list of run ids (kept as one column), a label or a comparison id; runs "
-		"are grouped by allocator", 0 },
+	O("repeat", 0, "K", "runs per allocator (default " SOAK_STR(SOAK_CMP_DEFAULT_REPEAT) "; the run is the "
+	  "statistical unit: a verdict needs at least 4 runs per allocator that ended ok at alpha 0.05)",
+	  SOAK_OT_UINT, repeat, .lo = 1, .hi = 1000, .has = SOAK_OPT_HAS(cmp_opts_t, has_repeat)),
+	O("baseline", 0, "NAME", "the reference allocator (default: the first)", SOAK_OT_STR, baseline),
+	O("seed", 0, "S", "seed of the per-round order shuffle (default: random, printed)", SOAK_OT_UINT, seed,
+	  .lo = 0, .hi = (double)UINT64_MAX, .has = SOAK_OPT_HAS(cmp_opts_t, has_seed)),
+	O("alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")",
+	  SOAK_OT_DOUBLE, alpha, .lo = 0, .lo_open = 1, .hi = 0.5),
+	O("format", 0, "md|json|csv|html", "md (default), json (versioned), csv or html (one self-contained page "
+	  "with gnuplot plots)", SOAK_OT_CHOICE, format, .choices = "md|markdown|json|csv|html"),
+	O("output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", SOAK_OT_STR, output),
+	O("exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", SOAK_OT_FLAG,
+	  exec_repeat),
+	O("control", 0, NULL, "also run the spin control workload (system allocator) once per round, "
+	  "interleaved with the allocators: the report shows the host's own noise beside theirs "
+	  "(run-to-run CV, CV, drift) and the floor is stored for reports and gates on this host",
+	  SOAK_OT_FLAG, control),
+	O("from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
+	  "comma-separated list of run ids (kept as one column), a label or a comparison id; runs "
+	  "are grouped by allocator", SOAK_OT_FLAG, from_db),
+	{ 0 }
+};
+#undef O
+
+/* run's --allocator is refused: the arguments name the allocators. */
+static int refuse_allocator(const char *v, void *field, char *why, size_t len)
+{
+	(void)v;
+	(void)field;
+	snprintf(why, len, "the allocators as arguments (soakctl compare system mimalloc), not with --allocator");
+	return -EINVAL;
+}
+
+static const soak_opt_t compare_refused[] = {
+	{ .name = "allocator", .shrt = 'a', .arg = "NAME", .type = SOAK_OT_FN, .fn = refuse_allocator },
 	{ 0 }
 };
 
 static const soak_opt_t compare_operands[] = {
-	{ "ALLOCATOR...", 0, NULL, "two or more allocators, named as for soakctl run --allocator", 0 },
-	{ "RUNS|LABEL|COMPARISON-ID...", 0, NULL, "with --from-db: what to report", 0 },
+	SOAK_OPERAND("ALLOCATOR...", "two or more allocators, named as for soakctl run --allocator"),
+	SOAK_OPERAND("RUNS|LABEL|COMPARISON-ID...", "with --from-db: what to report"),
 	{ 0 }
 };
 
@@ -93,139 +129,29 @@ const soak_cmd_doc_t soak_doc_compare = {
 		       "SIGINT/SIGTERM/SIGHUP (what was recorded is still reported).",
 };
 
-typedef struct {
-	const char *format, *output, *baseline;
-	size_t repeat;
-	bool has_seed, from_db, exec_repeat, has_repeat, control;
-	uint64_t seed;
-	double alpha;
-	char **pos;
-	size_t n_pos;
-	char **run_argv;
-	int run_argc;
-} cmp_opts_t;
-
-/* Own option NAME at argv[*i] ("--name V" or "--name=V"): its value, or NULL. */
-static const char *own_value(int argc, char **argv, int *i, const char *name, bool *err)
-{
-	const char *a = argv[*i];
-	size_t l = strlen(name);
-	if (strncmp(a, "--", 2) || strncmp(a + 2, name, l))
-		return NULL;
-	if (a[2 + l] == '=')
-		return a + 3 + l;
-	if (a[2 + l])
-		return NULL;
-	if (*i + 1 >= argc) {
-		soak_err("compare: --%s needs a value (see soakctl compare --help)", name);
-		*err = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static int parse_count(const char *opt, const char *v, size_t max, size_t *ret)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (!*v || *end || errno || x < 1 || x > max || v[0] == '-') {
-		soak_err("compare: --%s wants a whole number from 1 to %zu, not '%s'", opt, max, v);
-		return -EINVAL;
-	}
-	*ret = (size_t)x;
-	return 0;
-}
-
+/* 0 ok, 1 help printed, -EINVAL bad input (one line printed), -ENOMEM. */
 static int parse_args(int argc, char **argv, cmp_opts_t *o)
 {
+	soak_optparse_t p = { .cmd = "compare", .doc = &soak_doc_compare, .opts = compare_opts,
+			      .opts2 = compare_refused, .pass = compare_run_opts(), .dashdash = 1 };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
+	/* run's options, then "--" and the workload's options, for soak_run_parse_opts */
 	o->pos = calloc((size_t)argc + 1, sizeof(char *));
-	o->run_argv = calloc((size_t)argc + 1, sizeof(char *));
-	if (!o->pos || !o->run_argv)
-		return -ENOMEM;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool err = false;
-		if (!strcmp(a, "--")) {
-			for (; i < argc; i++)
-				o->run_argv[o->run_argc++] = argv[i];
-			break;
-		}
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			soak_help_print(stdout, "compare", &soak_doc_compare);
-			return 1;
-		}
-		if (!strcmp(a, "--from-db")) {
-			o->from_db = true;
-			continue;
-		}
-		if (!strcmp(a, "--exec-repeat")) {
-			o->exec_repeat = true;
-			continue;
-		}
-		if (!strcmp(a, "--control")) {
-			o->control = true;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "repeat", &err))) {
-			o->has_repeat = true;
-			if (parse_count("repeat", v, 1000, &o->repeat) < 0)
-				return -EINVAL;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "seed", &err))) {
-			char *end;
-			errno = 0;
-			o->seed = strtoull(v, &end, 0);
-			if (!*v || *end || errno || v[0] == '-') {
-				soak_err("compare: --seed wants a non-negative whole number, not '%s'", v);
-				return -EINVAL;
-			}
-			o->has_seed = true;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "alpha", &err))) {
-			char *end;
-			o->alpha = strtod(v, &end);
-			if (!*v || *end || !(o->alpha > 0 && o->alpha <= 0.5)) {
-				soak_err("compare: --alpha wants a number in (0, 0.5], not '%s'", v);
-				return -EINVAL;
-			}
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "baseline", &err))) {
-			o->baseline = v;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "format", &err))) {
-			o->format = v;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "output", &err))) {
-			o->output = v;
-			continue;
-		}
-		if (err)
-			return -EINVAL;
-		if (!strcmp(a, "-a") || !strncmp(a, "--allocator", 11)) {
-			soak_err("compare: name the allocators as arguments (soakctl compare system "
-				 "mimalloc), not with %s", a);
-			return -EINVAL;
-		}
-		if (a[0] == '-' && a[1]) {
-			o->run_argv[o->run_argc++] = argv[i];
-			if (!soak_run_opt_is_flag(a) && !strchr(a, '=') && i + 1 < argc)
-				o->run_argv[o->run_argc++] = argv[++i];
-			continue;
-		}
-		o->pos[o->n_pos++] = argv[i];
+	o->run_argv = calloc((size_t)argc + 2, sizeof(char *));
+	if (!r && (!o->pos || !o->run_argv))
+		r = -ENOMEM;
+	for (int i = 0; !r && i < res.n_operands; i++)
+		o->pos[o->n_pos++] = res.operands[i];
+	for (int i = 0; !r && i < res.n_pass; i++)
+		o->run_argv[o->run_argc++] = res.pass[i];
+	if (!r && res.rest) {
+		o->run_argv[o->run_argc++] = "--";
+		for (int i = 0; i < res.n_rest; i++)
+			o->run_argv[o->run_argc++] = res.rest[i];
 	}
-	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") &&
-	    strcasecmp(o->format, "json") && strcasecmp(o->format, "csv") && strcasecmp(o->format, "html")) {
-		soak_err("compare: unknown format '%s' (md, json, csv or html)", o->format);
-		return -EINVAL;
-	}
-	return 0;
+	soak_optres_free(&res);
+	return r;
 }
 
 /* ---- shared: compute and write the comparison ---- */

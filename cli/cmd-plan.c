@@ -6,7 +6,6 @@
  * machine time they need. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 
 #include "alloc.h"
 #include "cmdhelp.h"
+#include "options.h"
 #include "db.h"
 #include "plan.h"
 #include "run.h"
@@ -28,22 +28,60 @@
 #define MAX_CELLS (SOAK_PLAN_MAX * SOAK_PLAN_MAX * 4)
 #define WL_ARGS 128
 
-enum { O_DB = 1, O_SHARD, O_DRY, O_LABEL, O_DATE, O_HC };
+typedef struct {
+	size_t i, n;
+} shard_t;
 
+typedef struct {
+	const char *plan, *db_path, *label, *date, *host_class;
+	shard_t shard;   /* --shard I/N */
+	bool dry_run, quiet;
+} plan_opts_t;
+
+/* --shard I/N with 1 <= I <= N. */
+static int parse_shard(const char *v, void *field, char *why, size_t len)
+{
+	unsigned long a, b;
+	char c;
+	snprintf(why, len, "I/N with 1 <= I <= N <= 100000 (e.g. 2/4)");
+	if (sscanf(v, "%lu/%lu%c", &a, &b, &c) != 2 || b < 1 || b > 100000 || a < 1 || a > b || v[0] == '-')
+		return -EINVAL;
+	*(shard_t *)field = (shard_t){ a, b };
+	return 0;
+}
+
+/* --date YYYY-MM-DD: kept as written, for the label template. */
+static int parse_date(const char *v, void *field, char *why, size_t len)
+{
+	unsigned y, m, d;
+	char x;
+	snprintf(why, len, "a date YYYY-MM-DD (e.g. 2026-01-31)");
+	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -EINVAL;
+	*(const char **)field = v;
+	return 0;
+}
+
+#define O(...) SOAK_OPT(plan_opts_t, __VA_ARGS__)
 static const soak_opt_t plan_opts[] = {
-	{ "db", 0, "FILE", "database (default ./soak.db)", O_DB },
-	{ "shard", 0, "I/N", "this host's shard (default 1/1): cell i runs when i mod N = I-1", O_SHARD },
-	{ "dry-run", 0, NULL, "list the cells, what is finished, and the machine time still needed", O_DRY },
-	{ "label", 0, "L", "use label L instead of the plan's template (resume another night)", O_LABEL },
-	{ "date", 0, "YYYY-MM-DD", "the {date} of the label template (default: today, UTC)", O_DATE },
-	{ "host-class", 0, "C", "the runs' host class (default $SOAK_HOST_CLASS, else derived)", O_HC },
-	{ "quiet", 'q', NULL, "only errors", 'q' },
+	O("db", 0, "FILE", "database (default ./soak.db)", SOAK_OT_STR, db_path),
+	O("shard", 0, "I/N", "this host's shard (default 1/1): cell i runs when i mod N = I-1", SOAK_OT_FN, shard,
+	  .fn = parse_shard),
+	O("dry-run", 0, NULL, "list the cells, what is finished, and the machine time still needed", SOAK_OT_FLAG,
+	  dry_run),
+	O("label", 0, "L", "use label L instead of the plan's template (resume another night)", SOAK_OT_STR, label),
+	O("date", 0, "YYYY-MM-DD", "the {date} of the label template (default: today, UTC)", SOAK_OT_FN, date,
+	  .fn = parse_date),
+	O("host-class", 0, "C", "the runs' host class (default $SOAK_HOST_CLASS, else derived)", SOAK_OT_STR,
+	  host_class),
+	O("quiet", 'q', NULL, "only errors", SOAK_OT_FLAG, quiet),
 	{ 0 }
 };
+#undef O
 
 static const soak_opt_t plan_operands[] = {
-	{ "run", 0, NULL, "the action (the only one)", 0 },
-	{ "PLAN.ini", 0, NULL, "the plan file: [plan], [workload.NAME], [limits.NAME] (docs/nightly.md)", 0 },
+	SOAK_OPERAND("run", "the action (the only one)"),
+	SOAK_OPERAND("PLAN.ini", "the plan file: [plan], [workload.NAME], [limits.NAME] (docs/nightly.md)"),
 	{ 0 }
 };
 
@@ -66,78 +104,25 @@ const soak_cmd_doc_t soak_doc_plan = {
 		       "(a run that could not start, a bad plan).",
 };
 
-typedef struct {
-	const char *plan, *db_path, *label, *date, *host_class;
-	size_t shard, shards;
-	bool dry_run, quiet;
-} plan_opts_t;
-
-static int parse_shard(const char *v, size_t *i, size_t *n)
-{
-	unsigned long a, b;
-	char c;
-	if (sscanf(v, "%lu/%lu%c", &a, &b, &c) != 2 || b < 1 || b > 100000 || a < 1 || a > b) {
-		soak_err("plan: --shard wants I/N with 1 <= I <= N (e.g. 2/4), not '%s'", v);
-		return -EINVAL;
-	}
-	*i = a;
-	*n = b;
-	return 0;
-}
-
+/* 0 ok, 1 help printed, -EINVAL bad input (one line printed). */
 static int parse_args(int argc, char **argv, plan_opts_t *o)
 {
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(&soak_doc_plan, opts, shortopts) < 0)
-		return -EINVAL;
-	if (argc < 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))) {
+	soak_optparse_t p = { .cmd = "plan", .doc = &soak_doc_plan, .opts = plan_opts };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
+	if (!r && (res.n_operands < 1 || strcmp(res.operands[0], "run"))) {
 		soak_err("plan: say what to do: soakctl plan run PLAN.ini (see soakctl plan --help)");
-		return -EINVAL;
-	}
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		switch (c) {
-		case O_DB: o->db_path = optarg; break;
-		case O_SHARD:
-			if (parse_shard(optarg, &o->shard, &o->shards) < 0)
-				return -EINVAL;
-			break;
-		case O_DRY: o->dry_run = true; break;
-		case O_LABEL: o->label = optarg; break;
-		case O_HC: o->host_class = optarg; break;
-		case O_DATE: {
-			unsigned y, m, d;
-			char x;
-			if (sscanf(optarg, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
-				soak_err("plan: --date wants YYYY-MM-DD, not '%s'", optarg);
-				return -EINVAL;
-			}
-			o->date = optarg;
-			break;
-		}
-		case 'q': o->quiet = true; break;
-		case 'h': soak_help_print(stdout, "plan", &soak_doc_plan); return 1;
-		case ':':
-			soak_err("plan: option %s needs a value (see soakctl plan --help)", argv[optind - 1]);
-			return -EINVAL;
-		default:
-			soak_err("plan: unknown option '%s' (see soakctl plan --help)", argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	/* argv[optind] is "run" (getopt moved the options before it). */
-	if (optind < argc && !strcmp(argv[optind], "run"))
-		optind++;
-	if (optind + 1 != argc) {
-		soak_err(optind >= argc ? "plan: name the plan file: soakctl plan run PLAN.ini"
-					: "plan: one plan file only (unexpected '%s')", optind < argc ? argv[optind + 1] : "");
-		return -EINVAL;
-	}
-	o->plan = argv[optind];
-	return 0;
+		r = -EINVAL;
+	} else if (!r && res.n_operands != 2) {
+		if (res.n_operands < 2)
+			soak_err("plan: name the plan file: soakctl plan run PLAN.ini");
+		else
+			soak_err("plan: one plan file only (unexpected '%s')", res.operands[2]);
+		r = -EINVAL;
+	} else if (!r)
+		o->plan = res.operands[1];
+	soak_optres_free(&res);
+	return r;
 }
 
 /* One cell, resolved: its run options (argv kept alive for wl_argv). */
@@ -260,7 +245,7 @@ static void fmt_time(double s, char *buf, size_t len)
 static void dry_run(const soak_plan_t *p, const plan_opts_t *o, cell_t *cells, size_t n, size_t total_cells)
 {
 	printf("plan %s: label %s, shard %zu/%zu: %zu of %zu cells, %zu repeat%s, %s per run\n\n", o->plan,
-	       cells[0].label, o->shard, o->shards, n, total_cells, p->repeats, p->repeats == 1 ? "" : "s", p->duration);
+	       cells[0].label, o->shard.i, o->shard.n, n, total_cells, p->repeats, p->repeats == 1 ? "" : "s", p->duration);
 	printf("| Cell | Allocator | Workload | Options | Limits | Finished | To run |\n|---|---|---|---|---|---|---|\n");
 	size_t todo = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -345,13 +330,13 @@ static int run_cells(const soak_plan_t *p, const plan_opts_t *o, soak_db_t *db, 
 	}
 	if (!o->quiet)
 		fprintf(stderr, "soakctl: plan %s shard %zu/%zu: %zu run%s now, %zu already finished (comparison "
-			"%s)\n", cells[0].label, o->shard, o->shards, ran, ran == 1 ? "" : "s", skipped, cid);
+			"%s)\n", cells[0].label, o->shard.i, o->shard.n, ran, ran == 1 ? "" : "s", skipped, cid);
 	return rc;
 }
 
 int soak_cmd_plan(int argc, char **argv)
 {
-	plan_opts_t o = { .db_path = "./soak.db", .shard = 1, .shards = 1 };
+	plan_opts_t o = { .db_path = "./soak.db", .shard = { 1, 1 } };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
@@ -374,7 +359,7 @@ int soak_cmd_plan(int argc, char **argv)
 		soak_err("plan: %s has %zu cells, more than %d: split it", o.plan, total, MAX_CELLS);
 		goto out;
 	}
-	size_t n = soak_plan_cells(p, o.shard, o.shards, pc, MAX_CELLS);
+	size_t n = soak_plan_cells(p, o.shard.i, o.shard.n, pc, MAX_CELLS);
 	char label[256], date[16];
 	if (!o.date) {
 		time_t now = time(NULL);
@@ -396,7 +381,7 @@ int soak_cmd_plan(int argc, char **argv)
 	if (!n) {
 		if (!o.quiet)
 			fprintf(stderr, "soakctl: plan %s: shard %zu/%zu has no cell (%zu cells in all)\n", o.plan,
-				o.shard, o.shards, total);
+				o.shard.i, o.shard.n, total);
 		rc = SOAK_EXIT_OK;
 		goto out;
 	}

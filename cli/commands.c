@@ -21,8 +21,8 @@ const soak_cmd_entry_t soak_commands[] = {
 const size_t soak_n_commands = sizeof(soak_commands) / sizeof(soak_commands[0]);
 
 static const soak_opt_t soakctl_opts[] = {
-	{ "help", 'h', NULL, "list the commands", 0 },
-	{ "version", 0, NULL, "print the version and git revision", 0 },
+	{ .name = "help", .shrt = 'h', .help = "list the commands" },
+	{ .name = "version", .help = "print the version and git revision" },
 	{ 0 }
 };
 
