@@ -7,7 +7,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "plan.h"
 #include "run.h"
 #include "soak/uuid.h"
+#include "rounds.h"
 #include "soakctl.h"
 #include "verdict.h"
 
@@ -100,8 +100,9 @@ const soak_cmd_doc_t soak_doc_plan = {
 		      { .title = "Arguments", .opts = plan_operands, .operands = true } },
 	.examples = "soakctl plan run nightly.ini --dry-run\n"
 		    "soakctl plan run nightly.ini --shard 2/4 --db shard-2.db",
-	.exit_status = "0 every cell of the shard has its runs, 1 interrupted, 2 usage or environment error "
-		       "(a run that could not start, a bad plan).",
+	.exit_status = "0 every cell of the shard has its runs, 2 usage or environment error (a run that "
+		       "could not start, a bad plan), 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (the run "
+		       "in progress is kept, status interrupted; run the plan again to resume).",
 };
 
 /* 0 ok, 1 help printed, -EINVAL bad input (one line printed). */
@@ -265,72 +266,68 @@ static void dry_run(const soak_plan_t *p, const plan_opts_t *o, cell_t *cells, s
 	       total_cells * p->repeats, b);
 }
 
-static void on_signal(int sig)
+/* A plan being run: the rounds' callbacks' state. */
+typedef struct {
+	const soak_plan_t *p;
+	const plan_opts_t *o;
+	soak_db_t *db;
+	cell_t *cells;
+	size_t n, ran, skipped;
+	char cid[37];
+} plan_run_t;
+
+/* Before each round: how many finished runs each cell has (resuming by label). */
+static int begin_round(void *arg, size_t round)
 {
-	(void)sig;
-	soak_run_interrupted = 1;
+	(void)round;
+	plan_run_t *x = arg;
+	return count_done(x->db, x->cells[0].label, x->cells, x->n);
 }
 
+static int run_cell(void *arg, size_t round, size_t cell)
+{
+	plan_run_t *x = arg;
+	cell_t *c = &x->cells[cell];
+	const soak_plan_t *p = x->p;
+	if (c->done > round) {
+		x->skipped++;
+		return 0;
+	}
+	if (!x->o->quiet)
+		fprintf(stderr, "soakctl: plan %s, round %zu/%zu: cell %zu (%s, %s %s, limits %s)\n", c->label,
+			round + 1, p->repeats, c->c.index + 1, c->a.name, p->wl[c->c.wl].name, p->wl[c->c.wl].args,
+			p->lim[c->c.lim].section);
+	c->ro.comparison_id = x->cid;
+	int64_t id;
+	if (soak_run_execute(x->db, &c->ro, &id) < 0) {
+		soak_err("plan: the run of cell %zu (%s) could not start; stopping (%zu runs recorded under %s; "
+			 "run the plan again to resume)", c->c.index + 1, c->a.name, x->ran, c->label);
+		return -EIO;
+	}
+	c->done++;
+	x->ran++;
+	return 0;
+}
+
+/* Runs the cells in interleaved rounds (rounds.h). An exit code: 0, 2 when a
+ * run could not start, 128 + N when signal N stopped the rounds. */
 static int run_cells(const soak_plan_t *p, const plan_opts_t *o, soak_db_t *db, cell_t *cells, size_t n)
 {
-	char cid[37];
-	if (soak_uuid4(cid) < 0)
-		snprintf(cid, sizeof(cid), "plan-%ld", (long)getpid());
-	soak_rng_t rng;
-	soak_rng_seed(&rng, p->seed);
-	size_t *order = calloc(n + 1, sizeof(*order)), ran = 0, skipped = 0;
-	if (!order)
-		return SOAK_EXIT_USAGE;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	int rc = SOAK_EXIT_OK;
-	for (size_t round = 0; round < p->repeats && rc == SOAK_EXIT_OK && !soak_run_interrupted; round++) {
-		for (size_t i = 0; i < n; i++)
-			order[i] = i;
-		for (size_t i = n - 1; i > 0; i--) {     /* Fisher-Yates, as compare */
-			size_t j = soak_rng_below(&rng, i + 1), t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
-		if (count_done(db, cells[0].label, cells, n) < 0) {
-			rc = SOAK_EXIT_USAGE;
-			break;
-		}
-		for (size_t k = 0; k < n && !soak_run_interrupted; k++) {
-			cell_t *c = &cells[order[k]];
-			if (c->done > round) {
-				skipped++;
-				continue;
-			}
-			if (!o->quiet)
-				fprintf(stderr, "soakctl: plan %s, round %zu/%zu: cell %zu (%s, %s %s, limits %s)\n",
-					cells[0].label, round + 1, p->repeats, c->c.index + 1, c->a.name,
-					p->wl[c->c.wl].name, p->wl[c->c.wl].args, p->lim[c->c.lim].section);
-			c->ro.comparison_id = cid;
-			int64_t id;
-			if (soak_run_execute(db, &c->ro, &id) < 0) {
-				soak_err("plan: the run of cell %zu (%s) could not start; stopping (%zu runs recorded "
-					 "under %s; run the plan again to resume)", c->c.index + 1, c->a.name, ran,
-					 cells[0].label);
-				rc = SOAK_EXIT_USAGE;
-				break;
-			}
-			c->done++;
-			ran++;
-		}
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	free(order);
+	plan_run_t x = { .p = p, .o = o, .db = db, .cells = cells, .n = n };
+	if (soak_uuid4(x.cid) < 0)
+		snprintf(x.cid, sizeof(x.cid), "plan-%ld", (long)getpid());
+	soak_rounds_t rounds = { .rounds = p->repeats, .cells = n, .seed = p->seed, .begin = begin_round,
+				 .cell = run_cell, .arg = &x };
+	int rc = soak_rounds_run(&rounds) < 0 ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
 	if (rc == SOAK_EXIT_OK && soak_run_interrupted) {
-		soak_err("plan: interrupted after %zu runs; run it again with --label %s to resume", ran, cells[0].label);
-		rc = SOAK_EXIT_FAIL;
+		soak_err("plan: interrupted (%zu run%s recorded); run it again with --label %s to resume", x.ran,
+			 x.ran == 1 ? "" : "s", cells[0].label);
+		rc = soak_exit_interrupted();
 	}
 	if (!o->quiet)
 		fprintf(stderr, "soakctl: plan %s shard %zu/%zu: %zu run%s now, %zu already finished (comparison "
-			"%s)\n", cells[0].label, o->shard.i, o->shard.n, ran, ran == 1 ? "" : "s", skipped, cid);
+			"%s)\n", cells[0].label, o->shard.i, o->shard.n, x.ran, x.ran == 1 ? "" : "s", x.skipped,
+			x.cid);
 	return rc;
 }
 

@@ -2,7 +2,7 @@
  * soakctl.h - the command table. Each subcommand lives in cmd-<name>.c and
  * returns the process exit code: 0 ok / gate passed, 1 gate failed or
  * regression found, 2 usage or environment error, 128+N interrupted by
- * signal N (run, compare).
+ * signal N (run, compare, plan run).
  */
 #ifndef SOAKCTL_H
 #define SOAKCTL_H
@@ -10,7 +10,7 @@
 #define SOAK_EXIT_OK 0
 #define SOAK_EXIT_FAIL 1
 #define SOAK_EXIT_USAGE 2
-/* An interrupted run or compare exits 128 + the signal, like a shell reports
+/* An interrupted run, compare or plan run exits 128 + the signal, like a shell reports
  * a command killed by it: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, 129 for
  * SIGHUP. What was recorded is kept (runs end 'interrupted'). */
 #define SOAK_EXIT_SIGNAL_BASE 128
