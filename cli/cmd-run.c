@@ -9,7 +9,6 @@
 #include "cmdhelp.h"
 #include "options.h"
 #include "run.h"
-#include "soak/parse.h"
 #include "soak/tpscan.h"
 #include "soakctl.h"
 
@@ -44,7 +43,7 @@ static const soak_opt_t run_opts[] = {
 	O("latency-sample", 0, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)", SOAK_OT_UINT,
 	  latency_every, .lo = 0, .hi = UINT32_MAX),
 	O("repeat", 0, NULL, "exec: run the command back to back for the whole duration", FLAG, repeat),
-	O("tp-pattern", 0, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: the seeds' 'Throughput = N ops/s')", STR, tp_pattern),
+	O("tp-pattern", 0, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: a line 'Throughput = N ops/s', as hakmem's bench_random_mixed prints)", STR, tp_pattern),
 	O("quiet", 'q', NULL, "print only errors", SET, verbose, .lo = -1),
 	O("verbose", 'v', NULL, "print more about what the runner does", SET, verbose, .lo = 1),
 	O("no-progress", 0, NULL, "no live progress line", SET, progress, .lo = 0),
@@ -58,16 +57,6 @@ static const soak_opt_t run_opts[] = {
 const soak_opt_t *soak_run_opts_doc(void)
 {
 	return run_opts;
-}
-
-void soak_run_opts_help(FILE *f)
-{
-	soak_help_print_opts(f, soak_run_opts_doc());
-}
-
-bool soak_run_opt_is_flag(const char *arg)
-{
-	return soak_opts_is_flag(run_opts, arg);
 }
 
 static int validate(const soak_run_opts_t *o)

@@ -48,13 +48,6 @@ static const soak_opt_t *find(const soak_opt_t *opts, const char *arg, const cha
 	return NULL;
 }
 
-int soak_opts_is_flag(const soak_opt_t *opts, const char *arg)
-{
-	const char *val;
-	const soak_opt_t *o = find(opts, arg, &val);
-	return o && !takes_value(o);
-}
-
 static void store_uint(void *field, size_t size, uint64_t u)
 {
 	if (size == sizeof(uint32_t))
@@ -245,9 +238,10 @@ static int pass_on(const soak_optparse_t *p, int argc, char **argv, int *i, soak
 	return 1;
 }
 
-static int operand(const soak_optparse_t *p, const char *a, soak_optres_t *res)
+/* A non-option argument (after "--": whatever it looks like). */
+static int operand(const soak_optparse_t *p, const char *a, soak_optres_t *res, bool after_dashdash)
 {
-	if (a[0] == '-' && a[1])
+	if (a[0] == '-' && a[1] && !after_dashdash)
 		return soak_err("%s%sunknown option '%s' (see soakctl %s --help)", PFX(p), a, CMD(p)), -EINVAL;
 	if (p->operand_err)
 		return soak_err(p->operand_err, a), -EINVAL;
@@ -268,11 +262,17 @@ int soak_opts_parse(const soak_optparse_t *p, int argc, char **argv, void *dest,
 	}
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *val;
-		if (p->dashdash && !strcmp(a, "--")) {
+		if (!strcmp(a, "--") && p->dashdash) {
 			if (res) {
 				res->rest = argv + i + 1;
 				res->n_rest = argc - i - 1;
 			}
+			break;
+		}
+		if (!strcmp(a, "--")) {
+			for (int k = i + 1; k < argc; k++)
+				if (operand(p, argv[k], res, true) < 0)
+					return -EINVAL;
 			break;
 		}
 		if (!p->no_help && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
@@ -293,7 +293,7 @@ int soak_opts_parse(const soak_optparse_t *p, int argc, char **argv, void *dest,
 		else if (p->pass && res && (r = pass_on(p, argc, argv, &i, res)) != 0)
 			r = r < 0 ? r : 0;
 		else
-			r = operand(p, a, res);
+			r = operand(p, a, res, false);
 		if (r < 0)
 			return r;
 	}

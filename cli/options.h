@@ -42,7 +42,8 @@ typedef struct {
 				     refused as "CMD: unexpected argument" when res is NULL */
 	const char *const *skip;  /* long names taking a value that are skipped (left for the
 				     caller), NULL-terminated, or NULL */
-	int dashdash;             /* 1: "--" ends the options, what follows goes to res->rest */
+	int dashdash;             /* 1: "--" ends the options, what follows goes to res->rest;
+				     0: what follows "--" are operands (as getopt reads it) */
 	int no_help;              /* 1: --help and -h are not options here */
 	const soak_cmd_doc_t *doc;   /* non-NULL: --help prints this page to stdout */
 	const char *help_name;    /* the page's command name when it is not cmd ("gate") */
@@ -60,8 +61,5 @@ typedef struct {
  * filled on success and on error; free it with soak_optres_free. */
 int soak_opts_parse(const soak_optparse_t *p, int argc, char **argv, void *dest, soak_optres_t *res);
 void soak_optres_free(soak_optres_t *res);
-
-/* True when arg names an option of opts that takes no value. */
-int soak_opts_is_flag(const soak_opt_t *opts, const char *arg);
 
 #endif

@@ -183,6 +183,12 @@ static void test_types_read_their_values(void **state)
 	assert_int_equal(res.n_rest, 2);
 	assert_string_equal(res.rest[0], "--bogus");
 	soak_optres_free(&res);
+	/* without a rest, what follows "--" are operands, as getopt reads them */
+	char *o[] = { "-n", "2", "--", "-n", "x" };
+	assert_int_equal(soak_opts_parse(&p, 5, o, &t, &res), 0);
+	assert_int_equal(res.n_operands, 2);
+	assert_string_equal(res.operands[0], "-n");
+	soak_optres_free(&res);
 }
 
 /* Each bad input gives exactly this one line and -EINVAL. */
