@@ -169,7 +169,9 @@ static int set_value(const soak_opt_t *o, const char *v, void *dest, char *why, 
 		why[0] = '\0';
 		r = o->fn(v, field, why, len);
 		break;
-	case SOAK_OT_NONE: break;
+	case SOAK_OT_NONE:   /* documentation only: an entry in a parsed table without a type */
+		snprintf(why, len, "nothing: --%s has no destination in its table (a bug)", o->name);
+		return -EINVAL;
 	}
 	if (r < 0 && o->type != SOAK_OT_FN)
 		form(o, why, len);
@@ -196,7 +198,7 @@ static int one_option(const soak_optparse_t *p, const soak_opt_t *o, const char 
 	if (r == -ERANGE)
 		soak_err("%s%s--%s %s: out of range; give %s", PFX(p), o->name, val, why);
 	else if (r < 0)
-		soak_err("%s%s--%s %s: not a valid %s; give %s", PFX(p), o->name, val, o->arg, why);
+		soak_err("%s%s--%s %s: not a valid %s; give %s", PFX(p), o->name, val, o->arg ? o->arg : "value", why);
 	return r < 0 ? -EINVAL : 0;
 }
 
