@@ -2,9 +2,9 @@
  * rounds.h - interleaved rounds, shared by `compare` and `plan run`: every
  * cell (an allocator of a comparison, a cell of a plan) runs once per round,
  * in an order shuffled anew each round, so the host's drift over the hours
- * hits every cell alike. SIGINT, SIGTERM and SIGHUP stop the rounds after the
- * run in progress (the runner records that one `interrupted`); the caller
- * then exits soak_exit_interrupted(): 128 + the signal.
+ * hits every cell alike. SIGINT, SIGTERM and SIGHUP stop the run in progress
+ * (the runner records it `interrupted`) and the rounds; the caller then
+ * exits soak_exit_interrupted(): 128 + the signal.
  */
 #ifndef SOAK_ROUNDS_H
 #define SOAK_ROUNDS_H
