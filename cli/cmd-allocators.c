@@ -1,11 +1,11 @@
 /* cmd-allocators.c - `soakctl allocators`: what resolves here and why not. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "cmdhelp.h"
+#include "options.h"
 #include "soakctl.h"
 
 /* STATUS: ok; missing (no such file, package not installed); unusable (the
@@ -37,8 +37,13 @@ static void row(const char *name, const soak_alloc_t *a, const char *err, void *
 	       a->env[0] ? "  env: " : "", a->env, a->source);
 }
 
+typedef struct {
+	const char *config;
+} allocators_opts_t;
+
 static const soak_opt_t allocators_opts[] = {
-	{ "config", 0, "FILE", "allocator registry INI (default ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini)", 'c' },
+	SOAK_OPT(allocators_opts_t, "config", 0, "FILE", "allocator registry INI (default ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini)",
+		 SOAK_OT_STR, config),
 	{ 0 }
 };
 
@@ -59,26 +64,12 @@ const soak_cmd_doc_t soak_doc_allocators = {
 
 int soak_cmd_allocators(int argc, char **argv)
 {
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(&soak_doc_allocators, opts, shortopts) < 0)
-		return SOAK_EXIT_USAGE;
-	const char *config = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, shortopts + 1, opts, NULL)) != -1) {
-		if (c == 'c')
-			config = optarg;
-		else if (c == 'h') {
-			soak_help_print(stdout, "allocators", &soak_doc_allocators);
-			return SOAK_EXIT_OK;
-		} else
-			return SOAK_EXIT_USAGE;
-	}
-	if (optind < argc) {
-		soak_err("allocators: unexpected argument '%s'", argv[optind]);
-		return SOAK_EXIT_USAGE;
-	}
+	allocators_opts_t o = { 0 };
+	soak_optparse_t p = { .cmd = "allocators", .doc = &soak_doc_allocators, .opts = allocators_opts };
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, &o, NULL);
+	if (r)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	const char *config = o.config;
 	int bad = 0;
 	char err[1024] = "";
 	printf("%-12s %-10s %s\n", "NAME", "STATUS", "LIBRARY");

@@ -4,7 +4,6 @@
  * (reports/compare.h). With --from-db it re-reports recorded runs instead. */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "alloc.h"
 #include "cmdhelp.h"
+#include "options.h"
 #include "compare.h"
 #include "db.h"
 #include "emit-html.h"
@@ -22,34 +22,70 @@
 #include "run.h"
 #include "soak/uuid.h"
 #include "soak/outfile.h"
+#include "rounds.h"
 #include "soakctl.h"
 #include "compare-control.h"
 #include "compare-select.h"
 
 #define MAX_SLOTS 32
 
-/* Parsed by name in parse_args (compare passes every other option to run). */
+typedef struct {
+	const char *format, *output, *baseline;
+	size_t repeat;
+	bool has_seed, from_db, exec_repeat, has_repeat, control;
+	uint64_t seed;
+	double alpha;
+	char **pos;
+	size_t n_pos;
+	char **run_argv;
+	int run_argc;
+} cmp_opts_t;
+
+/* compare's own options; every other option of run's table is handed to
+ * soak_run_parse_opts with its value. */
+#define O(...) SOAK_OPT(cmp_opts_t, __VA_ARGS__)
 static const soak_opt_t compare_opts[] = {
-	{ "repeat", 0, "K", "runs per allocator (default " SOAK_STR(SOAK_CMP_DEFAULT_REPEAT) "; the run is the "
-		"statistical unit: a verdict needs at least 4 runs per allocator that ended ok at alpha 0.05)", 0 },
-	{ "baseline", 0, "NAME", "the reference allocator (default: the first)", 0 },
-	{ "seed", 0, "S", "seed of the per-round order shuffle (default: random, printed)", 0 },
-	{ "alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")", 0 },
-	{ "format", 0, "md|json|csv|html", "md (default), json (versioned), csv or html (one self-contained page with gnuplot plots)", 0 },
-	{ "output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", 0 },
-	{ "exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", 0 },
-	{ "control", 0, NULL, "also run the spin control workload (system allocator) once per round, "
-		"interleaved with the allocators: the report shows the host's own noise beside theirs "
-		"(run-to-run CV, CV, drift) and the floor is stored for reports and gates on this host", 0 },
-	{ "from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
-		"comma-separated list of run ids (kept as one column), a label or a comparison id; runs "
-		"are grouped by allocator", 0 },
+	O("repeat", 0, "K", "runs per allocator (default " SOAK_STR(SOAK_CMP_DEFAULT_REPEAT) "; the run is the "
+	  "statistical unit: a verdict needs at least 4 runs per allocator that ended ok at alpha 0.05)",
+	  SOAK_OT_UINT, repeat, .lo = 1, .hi = 1000, .has = SOAK_OPT_HAS(cmp_opts_t, has_repeat)),
+	O("baseline", 0, "NAME", "the reference allocator (default: the first)", SOAK_OT_STR, baseline),
+	O("seed", 0, "S", "seed of the per-round order shuffle (default: random, printed)", SOAK_OT_UINT, seed,
+	  .lo = 0, .hi = (double)UINT64_MAX, .has = SOAK_OPT_HAS(cmp_opts_t, has_seed)),
+	O("alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")",
+	  SOAK_OT_DOUBLE, alpha, .lo = 0, .lo_open = 1, .hi = 0.5),
+	O("format", 0, "md|json|csv|html", "md (default), json (versioned), csv or html (one self-contained page "
+	  "with gnuplot plots)", SOAK_OT_CHOICE, format, .choices = "md|markdown|json|csv|html"),
+	O("output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", SOAK_OT_STR, output),
+	O("exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", SOAK_OT_FLAG,
+	  exec_repeat),
+	O("control", 0, NULL, "also run the spin control workload (system allocator) once per round, "
+	  "interleaved with the allocators: the report shows the host's own noise beside theirs "
+	  "(run-to-run CV, CV, drift) and the floor is stored for reports and gates on this host",
+	  SOAK_OT_FLAG, control),
+	O("from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
+	  "comma-separated list of run ids (kept as one column), a label or a comparison id; runs "
+	  "are grouped by allocator", SOAK_OT_FLAG, from_db),
+	{ 0 }
+};
+#undef O
+
+/* run's --allocator is refused: the arguments name the allocators. */
+static int refuse_allocator(const char *v, void *field, char *why, size_t len)
+{
+	(void)v;
+	(void)field;
+	snprintf(why, len, "the allocators as arguments (soakctl compare system mimalloc), not with --allocator");
+	return -EINVAL;
+}
+
+static const soak_opt_t compare_refused[] = {
+	{ .name = "allocator", .shrt = 'a', .arg = "NAME", .type = SOAK_OT_FN, .fn = refuse_allocator },
 	{ 0 }
 };
 
 static const soak_opt_t compare_operands[] = {
-	{ "ALLOCATOR...", 0, NULL, "two or more allocators, named as for soakctl run --allocator", 0 },
-	{ "RUNS|LABEL|COMPARISON-ID...", 0, NULL, "with --from-db: what to report", 0 },
+	SOAK_OPERAND("ALLOCATOR...", "two or more allocators, named as for soakctl run --allocator"),
+	SOAK_OPERAND("RUNS|LABEL|COMPARISON-ID...", "with --from-db: what to report"),
 	{ 0 }
 };
 
@@ -93,139 +129,29 @@ const soak_cmd_doc_t soak_doc_compare = {
 		       "SIGINT/SIGTERM/SIGHUP (what was recorded is still reported).",
 };
 
-typedef struct {
-	const char *format, *output, *baseline;
-	size_t repeat;
-	bool has_seed, from_db, exec_repeat, has_repeat, control;
-	uint64_t seed;
-	double alpha;
-	char **pos;
-	size_t n_pos;
-	char **run_argv;
-	int run_argc;
-} cmp_opts_t;
-
-/* Own option NAME at argv[*i] ("--name V" or "--name=V"): its value, or NULL. */
-static const char *own_value(int argc, char **argv, int *i, const char *name, bool *err)
-{
-	const char *a = argv[*i];
-	size_t l = strlen(name);
-	if (strncmp(a, "--", 2) || strncmp(a + 2, name, l))
-		return NULL;
-	if (a[2 + l] == '=')
-		return a + 3 + l;
-	if (a[2 + l])
-		return NULL;
-	if (*i + 1 >= argc) {
-		soak_err("compare: --%s needs a value (see soakctl compare --help)", name);
-		*err = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static int parse_count(const char *opt, const char *v, size_t max, size_t *ret)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	if (!*v || *end || errno || x < 1 || x > max || v[0] == '-') {
-		soak_err("compare: --%s wants a whole number from 1 to %zu, not '%s'", opt, max, v);
-		return -EINVAL;
-	}
-	*ret = (size_t)x;
-	return 0;
-}
-
+/* 0 ok, 1 help printed, -EINVAL bad input (one line printed), -ENOMEM. */
 static int parse_args(int argc, char **argv, cmp_opts_t *o)
 {
+	soak_optparse_t p = { .cmd = "compare", .doc = &soak_doc_compare, .opts = compare_opts,
+			      .opts2 = compare_refused, .pass = compare_run_opts(), .dashdash = 1 };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
+	/* run's options, then "--" and the workload's options, for soak_run_parse_opts */
 	o->pos = calloc((size_t)argc + 1, sizeof(char *));
-	o->run_argv = calloc((size_t)argc + 1, sizeof(char *));
-	if (!o->pos || !o->run_argv)
-		return -ENOMEM;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool err = false;
-		if (!strcmp(a, "--")) {
-			for (; i < argc; i++)
-				o->run_argv[o->run_argc++] = argv[i];
-			break;
-		}
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			soak_help_print(stdout, "compare", &soak_doc_compare);
-			return 1;
-		}
-		if (!strcmp(a, "--from-db")) {
-			o->from_db = true;
-			continue;
-		}
-		if (!strcmp(a, "--exec-repeat")) {
-			o->exec_repeat = true;
-			continue;
-		}
-		if (!strcmp(a, "--control")) {
-			o->control = true;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "repeat", &err))) {
-			o->has_repeat = true;
-			if (parse_count("repeat", v, 1000, &o->repeat) < 0)
-				return -EINVAL;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "seed", &err))) {
-			char *end;
-			errno = 0;
-			o->seed = strtoull(v, &end, 0);
-			if (!*v || *end || errno || v[0] == '-') {
-				soak_err("compare: --seed wants a non-negative whole number, not '%s'", v);
-				return -EINVAL;
-			}
-			o->has_seed = true;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "alpha", &err))) {
-			char *end;
-			o->alpha = strtod(v, &end);
-			if (!*v || *end || !(o->alpha > 0 && o->alpha <= 0.5)) {
-				soak_err("compare: --alpha wants a number in (0, 0.5], not '%s'", v);
-				return -EINVAL;
-			}
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "baseline", &err))) {
-			o->baseline = v;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "format", &err))) {
-			o->format = v;
-			continue;
-		}
-		if ((v = own_value(argc, argv, &i, "output", &err))) {
-			o->output = v;
-			continue;
-		}
-		if (err)
-			return -EINVAL;
-		if (!strcmp(a, "-a") || !strncmp(a, "--allocator", 11)) {
-			soak_err("compare: name the allocators as arguments (soakctl compare system "
-				 "mimalloc), not with %s", a);
-			return -EINVAL;
-		}
-		if (a[0] == '-' && a[1]) {
-			o->run_argv[o->run_argc++] = argv[i];
-			if (!soak_run_opt_is_flag(a) && !strchr(a, '=') && i + 1 < argc)
-				o->run_argv[o->run_argc++] = argv[++i];
-			continue;
-		}
-		o->pos[o->n_pos++] = argv[i];
+	o->run_argv = calloc((size_t)argc + 2, sizeof(char *));
+	if (!r && (!o->pos || !o->run_argv))
+		r = -ENOMEM;
+	for (int i = 0; !r && i < res.n_operands; i++)
+		o->pos[o->n_pos++] = res.operands[i];
+	for (int i = 0; !r && i < res.n_pass; i++)
+		o->run_argv[o->run_argc++] = res.pass[i];
+	if (!r && res.rest) {
+		o->run_argv[o->run_argc++] = "--";
+		for (int i = 0; i < res.n_rest; i++)
+			o->run_argv[o->run_argc++] = res.rest[i];
 	}
-	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") &&
-	    strcasecmp(o->format, "json") && strcasecmp(o->format, "csv") && strcasecmp(o->format, "html")) {
-		soak_err("compare: unknown format '%s' (md, json, csv or html)", o->format);
-		return -EINVAL;
-	}
-	return 0;
+	soak_optres_free(&res);
+	return r;
 }
 
 /* ---- shared: compute and write the comparison ---- */
@@ -457,13 +383,6 @@ out:
 
 /* ---- running a comparison ---- */
 
-static void on_signal(int sig)
-{
-	if (!soak_run_interrupted)
-		soak_run_interrupt_signal = sig;
-	soak_run_interrupted = 1;
-}
-
 /* The comparison's id, and the default seed of its order shuffle. */
 static void make_uuid(char buf[37], uint64_t *seed_out)
 {
@@ -487,185 +406,177 @@ typedef struct {
 	group_t *g;
 } slot_t;
 
-static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
-{
-	size_t ns = o->n_pos;
-	if (ns < 2) {
-		soak_err("compare: name at least two allocators (soakctl compare system mimalloc; "
-			 "the same one twice measures the noise)");
-		return SOAK_EXIT_USAGE;
-	}
-	if (ns > MAX_SLOTS) {
-		soak_err("compare: at most %d allocators at once", MAX_SLOTS);
-		return SOAK_EXIT_USAGE;
-	}
+/* One comparison being run: what the rounds record, for loading after. */
+typedef struct {
+	const cmp_opts_t *o;
+	soak_run_opts_t *ro;
+	soak_db_t *db;
 	slot_t slots[MAX_SLOTS];
-	memset(slots, 0, sizeof(slots));
-	/* Resolve everything first: a typo in the last name must not cost an hour. */
-	for (size_t i = 0; i < ns; i++) {
-		char err[1024] = "";
-		slots[i].spec = o->pos[i];
-		if (soak_alloc_resolve(o->pos[i], ro->config, &slots[i].a, err, sizeof(err)) < 0) {
-			soak_err("compare: %s", err[0] ? err : "unknown allocator");
-			return SOAK_EXIT_USAGE;
-		}
-	}
-	/* Placement first (once for every run): nothing written if it fails. */
-	soak_place_t place;
-	if (soak_run_place(ro, &place) < 0)
-		return SOAK_EXIT_USAGE;
-	soak_db_t *db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
-	if (!db) {
-		soak_run_unplace(ro);
-		return SOAK_EXIT_USAGE;
-	}
-	soak_html_set_series_source(soak_cli_html_series, db);
-
+	size_t ns, planned, made;
+	int64_t *ids;            /* run ids in the order run */
+	size_t *slot_of;         /* the slot of each */
+	int64_t *ctl_ids;        /* --control: the control runs */
+	size_t n_ctl;
 	char cid[37];
 	uint64_t seed;
-	make_uuid(cid, &seed);
-	if (o->has_seed)
-		seed = o->seed;
-	ro->comparison_id = cid;
-	if (o->exec_repeat)
-		ro->repeat = true;
+} cmp_run_t;
 
-	size_t planned = ns * o->repeat;
-	collect_t c = { .cap_res = planned };
-	int64_t *ids = calloc(planned + 1, sizeof(*ids));
-	int64_t *ctl_ids = calloc(o->repeat + 1, sizeof(*ctl_ids));
-	size_t n_ctl = 0, n_ctl_res = 0;
-	soak_run_result_t *ctl_res = NULL;
-	soak_cmp_noise_t noise;
-	size_t *slot_of = calloc(planned + 1, sizeof(*slot_of));
-	c.res = calloc(planned + 1, sizeof(*c.res));
-	int rc = SOAK_EXIT_USAGE;
-	size_t made = 0;
-	if (!ids || !slot_of || !c.res || !ctl_ids) {
-		soak_err("compare: out of memory");
-		goto out;
+/* Resolves every allocator first: a typo in the last name must not cost an hour. */
+static int resolve_slots(cmp_run_t *x)
+{
+	const cmp_opts_t *o = x->o;
+	if (o->n_pos < 2) {
+		soak_err("compare: name at least two allocators (soakctl compare system mimalloc; "
+			 "the same one twice measures the noise)");
+		return -EINVAL;
 	}
-	for (size_t i = 0; i < ns; i++) {
-		char key[1200];
-		snprintf(key, sizeof(key), "slot %zu", i);
-		if (!(slots[i].g = new_group(&c, slots[i].a.name, key, true, o->repeat))) {
-			soak_err("compare: out of memory");
-			goto out;
+	if (o->n_pos > MAX_SLOTS) {
+		soak_err("compare: at most %d allocators at once", MAX_SLOTS);
+		return -EINVAL;
+	}
+	x->ns = o->n_pos;
+	for (size_t i = 0; i < x->ns; i++) {
+		char err[1024] = "";
+		x->slots[i].spec = o->pos[i];
+		if (soak_alloc_resolve(o->pos[i], x->ro->config, &x->slots[i].a, err, sizeof(err)) < 0) {
+			soak_err("compare: %s", err[0] ? err : "unknown allocator");
+			return -EINVAL;
 		}
 	}
-	/* new_group may move the array: take the pointers after the last one. */
-	for (size_t i = 0; i < ns; i++)
-		slots[i].g = &c.g[i];
+	return 0;
+}
 
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+/* One run of a round: slot ns is the control run (--control). */
+static int run_cell(void *arg, size_t round, size_t cell)
+{
+	cmp_run_t *x = arg;
+	soak_run_opts_t *ro = x->ro;
+	int64_t id = 0;
+	if (cell == x->ns) {
+		if (ro->verbose >= 0)
+			fprintf(stderr, "soakctl: round %zu/%zu: control (spin)\n", round + 1, x->o->repeat);
+		if (soak_cmp_control_run(x->db, ro, &id) < 0) {
+			soak_err("compare: the control run could not start; stopping the comparison (%zu runs "
+				 "recorded under %s)", x->made, x->cid);
+			return -EIO;
+		}
+		x->ctl_ids[x->n_ctl++] = id;
+		return 0;
+	}
+	slot_t *s = &x->slots[cell];
+	ro->allocator = s->spec;
 	if (ro->verbose >= 0)
-		fprintf(stderr, "soakctl: comparison %s: %zu allocators x %zu repeat%s = %zu runs of %gs, "
-			"order seed %" PRIu64 "\n", cid, ns, o->repeat, o->repeat == 1 ? "" : "s", planned,
-			ro->duration_s, seed);
-	soak_rng_t rng;
-	soak_rng_seed(&rng, seed);
-	bool failed = false;
-	/* --control: slot ns is the control run, shuffled in with the others. */
-	size_t nslots = ns + (o->control ? 1 : 0);
-	for (size_t round = 0; round < o->repeat && !soak_run_interrupted && !failed; round++) {
-		size_t order[MAX_SLOTS + 1];
-		for (size_t i = 0; i < nslots; i++)
-			order[i] = i;
-		for (size_t i = nslots - 1; i > 0; i--) {     /* Fisher-Yates */
-			size_t j = soak_rng_below(&rng, i + 1), t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
-		for (size_t k = 0; k < nslots && !soak_run_interrupted; k++) {
-			if (order[k] == ns) {
-				if (ro->verbose >= 0)
-					fprintf(stderr, "soakctl: round %zu/%zu: control (spin)\n", round + 1,
-						o->repeat);
-				int64_t id = 0;
-				if (soak_cmp_control_run(db, ro, &id) < 0) {
-					soak_err("compare: the control run could not start; stopping the "
-						 "comparison (%zu runs recorded under %s)", made, cid);
-					failed = true;
-					break;
-				}
-				ctl_ids[n_ctl++] = id;
-				continue;
-			}
-			slot_t *s = &slots[order[k]];
-			ro->allocator = s->spec;
-			if (ro->verbose >= 0)
-				fprintf(stderr, "soakctl: round %zu/%zu, run %zu/%zu: %s\n", round + 1,
-					o->repeat, made + 1, planned, s->g->name);
-			int64_t id = 0;
-			if (soak_run_execute(db, ro, &id) < 0) {
-				soak_err("compare: the run of %s could not start; stopping the comparison "
-					 "(%zu runs recorded under %s)", s->spec, made, cid);
-				failed = true;
-				break;
-			}
-			ids[made] = id;
-			slot_of[made++] = order[k];
-		}
+		fprintf(stderr, "soakctl: round %zu/%zu, run %zu/%zu: %s\n", round + 1, x->o->repeat, x->made + 1,
+			x->planned, s->g->name);
+	if (soak_run_execute(x->db, ro, &id) < 0) {
+		soak_err("compare: the run of %s could not start; stopping the comparison (%zu runs recorded "
+			 "under %s)", s->spec, x->made, x->cid);
+		return -EIO;
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (failed)
-		goto out;
+	x->ids[x->made] = id;
+	x->slot_of[x->made++] = cell;
+	return 0;
+}
 
-	/* Load what was recorded, in the order it was run. */
-	soak_run_filter_t f = { .ids = ids, .n_ids = made };
+/* Loads what was recorded into the slots' groups, in the order it was run;
+ * counts the runs that got another allocator than they asked for. */
+static int load_recorded(cmp_run_t *x, collect_t *c, size_t *mismatched)
+{
+	soak_run_filter_t f = { .ids = x->ids, .n_ids = x->made };
 	soak_run_t *runs = NULL;
 	size_t nr = 0;
-	if (made && soak_db_runs(db, &f, &runs, &nr) < 0) {
-		soak_err("compare: %s", soak_db_errmsg(db));
-		goto out;
+	*mismatched = 0;
+	if (x->made && soak_db_runs(x->db, &f, &runs, &nr) < 0) {
+		soak_err("compare: %s", soak_db_errmsg(x->db));
+		return -EIO;
 	}
-	size_t mismatched = 0;
-	for (size_t i = 0; i < made; i++)
+	for (size_t i = 0; i < x->made; i++)
 		for (size_t j = 0; j < nr; j++) {
-			if (runs[j].id != ids[i])
+			if (runs[j].id != x->ids[i])
 				continue;
 			if (runs[j].status && !strcmp(runs[j].status, "allocator-mismatch"))
-				mismatched++;
-			soak_run_result_t *res = load_one(db, &c, &runs[j]);
+				(*mismatched)++;
+			soak_run_result_t *res = load_one(x->db, c, &runs[j]);
 			if (res == (soak_run_result_t *)-1) {
 				soak_runs_free(runs, nr);
-				goto out;
+				return -EIO;
 			}
 			if (res) {
-				group_t *g = slots[slot_of[i]].g;
+				group_t *g = x->slots[x->slot_of[i]].g;
 				g->runs[g->n++] = res;
 			}
 		}
 	soak_runs_free(runs, nr);
-	if (soak_run_interrupted)
-		soak_err("compare: interrupted after %zu of %zu runs; reporting what was recorded",
-			 made, planned);
-	if (!made) {
-		rc = SOAK_EXIT_USAGE;
-		goto out;
-	}
-	if (n_ctl && soak_cmp_control_load(db, ctl_ids, n_ctl, &ctl_res, &n_ctl_res) < 0)
-		goto out;
-	soak_cmp_opts_t co = { .comparison_id = cid, .order_seed = seed, .has_order_seed = true,
-			       .repeats_planned = o->repeat, .interrupted = made < planned };
+	return 0;
+}
+
+/* The report of what was recorded, with the control runs' noise; stores the
+ * host's floor when there were control runs. An exit code. */
+static int report_recorded(cmp_run_t *x, collect_t *c)
+{
+	soak_run_result_t *ctl_res = NULL;
+	size_t n_ctl_res = 0;
+	if (x->n_ctl && soak_cmp_control_load(x->db, x->ctl_ids, x->n_ctl, &ctl_res, &n_ctl_res) < 0)
+		return SOAK_EXIT_USAGE;
+	soak_cmp_opts_t co = { .comparison_id = x->cid, .order_seed = x->seed, .has_order_seed = true,
+			       .repeats_planned = x->o->repeat, .interrupted = x->made < x->planned };
 	const soak_run_result_t **ctl_ptr = n_ctl_res ? calloc(n_ctl_res, sizeof(*ctl_ptr)) : NULL;
 	if (n_ctl_res && !ctl_ptr) {
 		soak_err("compare: out of memory");
-		goto out;
+		soak_cmp_control_free(ctl_res, n_ctl_res);
+		return SOAK_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < n_ctl_res; i++)
 		ctl_ptr[i] = &ctl_res[i];
 	co.control = ctl_ptr;
 	co.n_control = n_ctl_res;
-	rc = report(&c, o, &co, &noise);
+	soak_cmp_noise_t noise;
+	int rc = report(c, x->o, &co, &noise);
 	if (rc == SOAK_EXIT_OK && n_ctl_res &&
-	    soak_cmp_control_store(db, &noise, ctl_ptr[0], ro->interval_s, ro->duration_s) < 0)
+	    soak_cmp_control_store(x->db, &noise, ctl_ptr[0], x->ro->interval_s, x->ro->duration_s) < 0)
 		rc = SOAK_EXIT_USAGE;
 	free(ctl_ptr);
+	soak_cmp_control_free(ctl_res, n_ctl_res);
+	return rc;
+}
+
+/* Runs the rounds (the database open, the cgroups placed) and reports. */
+static int run_and_report(cmp_run_t *x, collect_t *c)
+{
+	const cmp_opts_t *o = x->o;
+	x->planned = x->ns * o->repeat;
+	c->cap_res = x->planned;
+	x->ids = calloc(x->planned + 1, sizeof(*x->ids));
+	x->ctl_ids = calloc(o->repeat + 1, sizeof(*x->ctl_ids));
+	x->slot_of = calloc(x->planned + 1, sizeof(*x->slot_of));
+	c->res = calloc(x->planned + 1, sizeof(*c->res));
+	if (!x->ids || !x->slot_of || !c->res || !x->ctl_ids)
+		return soak_err("compare: out of memory"), SOAK_EXIT_USAGE;
+	for (size_t i = 0; i < x->ns; i++) {
+		char key[1200];
+		snprintf(key, sizeof(key), "slot %zu", i);
+		if (!new_group(c, x->slots[i].a.name, key, true, o->repeat))
+			return soak_err("compare: out of memory"), SOAK_EXIT_USAGE;
+	}
+	/* new_group may move the array: take the pointers after the last one. */
+	for (size_t i = 0; i < x->ns; i++)
+		x->slots[i].g = &c->g[i];
+	if (x->ro->verbose >= 0)
+		fprintf(stderr, "soakctl: comparison %s: %zu allocators x %zu repeat%s = %zu runs of %gs, "
+			"order seed %" PRIu64 "\n", x->cid, x->ns, o->repeat, o->repeat == 1 ? "" : "s",
+			x->planned, x->ro->duration_s, x->seed);
+	/* --control: cell ns is the control run, shuffled in with the others. */
+	soak_rounds_t rounds = { .rounds = o->repeat, .cells = x->ns + (o->control ? 1 : 0), .seed = x->seed,
+				 .cell = run_cell, .arg = x };
+	size_t mismatched = 0;
+	if (soak_rounds_run(&rounds) < 0 || load_recorded(x, c, &mismatched) < 0)
+		return SOAK_EXIT_USAGE;
+	if (soak_run_interrupted)
+		soak_err("compare: interrupted after %zu of %zu runs; reporting what was recorded", x->made,
+			 x->planned);
+	if (!x->made)
+		return SOAK_EXIT_USAGE;
+	int rc = report_recorded(x, c);
 	/* A run that got another allocator than it asked for is an error, not a
 	 * result: the table shows it, and the comparison exits 2. */
 	if (rc == SOAK_EXIT_OK && mismatched) {
@@ -673,17 +584,41 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 			 "did not measure what it names", mismatched, mismatched == 1 ? "" : "s");
 		rc = SOAK_EXIT_USAGE;
 	}
-	if (rc == SOAK_EXIT_OK && ro->verbose >= 0)
+	if (rc == SOAK_EXIT_OK && x->ro->verbose >= 0)
 		fprintf(stderr, "soakctl: comparison %s recorded in %s; report it again with: soakctl "
-			"compare --from-db --db %s %s\n", cid, ro->db_path, ro->db_path, cid);
-out:
+			"compare --from-db --db %s %s\n", x->cid, x->ro->db_path, x->ro->db_path, x->cid);
+	return rc;
+}
+
+static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
+{
+	cmp_run_t x = { .o = o, .ro = ro };
+	if (resolve_slots(&x) < 0)
+		return SOAK_EXIT_USAGE;
+	/* Placement first (once for every run): nothing written if it fails. */
+	soak_place_t place;
+	if (soak_run_place(ro, &place) < 0)
+		return SOAK_EXIT_USAGE;
+	x.db = soak_cli_open_db(ro->db_path, SOAK_DB_WRITE);
+	if (!x.db) {
+		soak_run_unplace(ro);
+		return SOAK_EXIT_USAGE;
+	}
+	soak_html_set_series_source(soak_cli_html_series, x.db);
+	make_uuid(x.cid, &x.seed);
+	if (o->has_seed)
+		x.seed = o->seed;
+	ro->comparison_id = x.cid;
+	if (o->exec_repeat)
+		ro->repeat = true;
+	collect_t c = { 0 };
+	int rc = run_and_report(&x, &c);
 	soak_run_unplace(ro);
 	collect_free(&c);
-	soak_cmp_control_free(ctl_res, n_ctl_res);
-	free(ctl_ids);
-	free(ids);
-	free(slot_of);
-	soak_db_close(db);
+	free(x.ctl_ids);
+	free(x.ids);
+	free(x.slot_of);
+	soak_db_close(x.db);
 	return rc;
 }
 

@@ -5,19 +5,27 @@
 #include <string.h>
 
 #include "cmdhelp.h"
+#include "options.h"
 #include "soakctl.h"
 
+typedef struct {
+	bool man, completion;
+	const char *dir;
+} help_opts_t;
+
+#define O(...) SOAK_OPT(help_opts_t, __VA_ARGS__)
 static const soak_opt_t help_opts[] = {
-	{ "man", 0, NULL, "print the man page (roff) of COMMAND, or soakctl(1) without one", 0 },
-	{ "man-dir", 0, "DIR", "write soakctl.1 and soakctl-COMMAND.1 for every command into DIR "
-		"(the build does this; the pages are installed in share/man/man1)", 0 },
-	{ "bash-completion", 0, NULL, "print the bash completion script (installed in "
-		"share/bash-completion/completions/soakctl)", 0 },
+	O("man", 0, NULL, "print the man page (roff) of COMMAND, or soakctl(1) without one", SOAK_OT_FLAG, man),
+	O("man-dir", 0, "DIR", "write soakctl.1 and soakctl-COMMAND.1 for every command into DIR "
+	  "(the build does this; the pages are installed in share/man/man1)", SOAK_OT_STR, dir),
+	O("bash-completion", 0, NULL, "print the bash completion script (installed in "
+	  "share/bash-completion/completions/soakctl)", SOAK_OT_FLAG, completion),
 	{ 0 }
 };
+#undef O
 
 static const soak_opt_t help_operands[] = {
-	{ "COMMAND", 0, NULL, "the command to describe (run, report, ...)", 0 },
+	SOAK_OPERAND("COMMAND", "the command to describe (run, report, ...)"),
 	{ 0 }
 };
 
@@ -40,43 +48,27 @@ const soak_cmd_doc_t soak_doc_help = {
 
 int soak_cmd_help(int argc, char **argv)
 {
-	bool man = false, completion = false;
-	const char *dir = NULL, *cmd = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--man"))
-			man = true;
-		else if (!strcmp(a, "--bash-completion"))
-			completion = true;
-		else if (!strcmp(a, "--man-dir")) {
-			if (i + 1 >= argc) {
-				soak_err("help: --man-dir needs a directory");
-				return SOAK_EXIT_USAGE;
-			}
-			dir = argv[++i];
-		}
-		else if (!strncmp(a, "--man-dir=", 10))
-			dir = a + 10;
-		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			soak_help_print(stdout, "help", &soak_doc_help);
-			return SOAK_EXIT_OK;
-		} else if (a[0] == '-') {
-			soak_err("help: unknown option '%s' (see soakctl help --help)", a);
-			return SOAK_EXIT_USAGE;
-		} else if (!cmd)
-			cmd = a;
-		else {
-			soak_err("help: unexpected argument '%s' (one command at a time)", a);
-			return SOAK_EXIT_USAGE;
-		}
+	help_opts_t o = { 0 };
+	soak_optparse_t p = { .cmd = "help", .doc = &soak_doc_help, .opts = help_opts };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, &o, &res);
+	if (!r && res.n_operands > 1) {
+		soak_err("help: unexpected argument '%s' (one command at a time)", res.operands[1]);
+		r = -EINVAL;
 	}
+	const char *cmd = !r && res.n_operands ? res.operands[0] : NULL;
+	soak_optres_free(&res);
+	if (r)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	bool man = o.man, completion = o.completion;
+	const char *dir = o.dir;
 	const soak_cmd_entry_t *e = NULL;
 	if (cmd && !(e = soak_command_find(cmd))) {
 		soak_err("help: unknown command '%s' (see soakctl --help)", cmd);
 		return SOAK_EXIT_USAGE;
 	}
 	if (dir) {
-		int r = soak_man_write_dir(dir);
+		r = soak_man_write_dir(dir);
 		if (r < 0) {
 			soak_err("help: cannot write the man pages into %s: %s", dir, strerror(-r));
 			return SOAK_EXIT_USAGE;

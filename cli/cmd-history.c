@@ -4,7 +4,6 @@
  * (reports/history.h); and `soakctl gate --history`, which fails when a
  * regression change point starts in the newest night of a series. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmdhelp.h"
+#include "options.h"
 #include "compare.h"
 #include "soak/outfile.h"
 #include "db.h"
@@ -23,44 +23,70 @@
 
 typedef struct {
 	const char *db_path, *format, *output, *workload, *allocator, *host_class, *relative_to;
-	bool all_hosts, gate, no_cache;
+	bool all_hosts, gate, no_cache, history;
 	size_t last;
 	unsigned metrics;      /* --metric: bit per metric, 0 = all */
 	soak_cp_opts_t cp;
 } hist_opts_t;
 
-enum { O_DB = 1, O_FMT, O_OUT, O_WL, O_AL, O_HC, O_ALL, O_LAST, O_MET, O_ALPHA, O_PERM, O_SEED, O_HIST, O_REL,
-       O_NOCACHE };
+/* --metric KEY[,KEY...]: a bit per metric (reports/history.h) into *field. */
+static int parse_metrics(const char *v, void *field, char *why, size_t len)
+{
+	char buf[512], *save = NULL;
+	unsigned bits = 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		int m = soak_hmetric_find(k);
+		if (m < 0) {
+			snprintf(why, len, "metric keys separated by commas ('%s' is none; soakctl history --help "
+				 "lists them)", k);
+			return -EINVAL;
+		}
+		bits |= 1u << m;
+	}
+	if (!bits) {
+		snprintf(why, len, "metric keys separated by commas (soakctl history --help lists them)");
+		return -EINVAL;
+	}
+	*(unsigned *)field = bits;
+	return 0;
+}
 
+#define O(...) SOAK_OPT(hist_opts_t, __VA_ARGS__)
 #define HISTORY_OPTS(...)                                                                                         \
-	{ "db", 0, "FILE", "database (default ./soak.db), e.g. the output of soakctl merge", O_DB },               \
-	{ "workload", 0, "W", "only series of workload W", O_WL },                                                 \
-	{ "allocator", 0, "NAME", "only series of this allocator", O_AL },                                         \
-	{ "host-class", 0, "C", "only runs of host class C", O_HC },                                               \
-	{ "all-hosts", 0, NULL, "put runs of different host classes in one series", O_ALL },                     \
-	{ "relative-to", 0, "NAME", "values as ratios to allocator NAME's median in the same night (same "        \
-	  "workload, limits, host class): host drift between nights cancels; for shared or noisy hosts", O_REL }, \
-	{ "metric", 0, "KEY[,KEY...]", "only these metrics: throughput, throughput_per_cpu_s, rss_mean, rss_peak, "          \
-	  "rss_drift, throughput_drift, throughput_cv, syscalls_per_op, latency_p99, latency_p999, "              \
-	  "page_faults_per_op", O_MET },                                                                         \
-	{ "alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")", O_ALPHA }, \
-	{ "permutations", 0, "K", "permutations of the test (default " SOAK_STR(SOAK_CP_PERMUTATIONS) ")", O_PERM }, \
-	{ "seed", 0, "S", "seed of the permutations (default 1: reproducible)", O_SEED },                          \
-	{ "no-cache", 0, NULL, "recompute every run from its samples (the per-run figures are kept in the "      \
-	  "derived table run_summary otherwise)", O_NOCACHE },                                                   \
+	O("db", 0, "FILE", "database (default ./soak.db), e.g. the output of soakctl merge", SOAK_OT_STR, db_path),  \
+	O("workload", 0, "W", "only series of workload W", SOAK_OT_STR, workload),                                   \
+	O("allocator", 0, "NAME", "only series of this allocator", SOAK_OT_STR, allocator),                        \
+	O("host-class", 0, "C", "only runs of host class C", SOAK_OT_STR, host_class),                              \
+	O("all-hosts", 0, NULL, "put runs of different host classes in one series", SOAK_OT_FLAG, all_hosts),      \
+	O("relative-to", 0, "NAME", "values as ratios to allocator NAME's median in the same night (same "          \
+	  "workload, limits, host class): host drift between nights cancels; for shared or noisy hosts",           \
+	  SOAK_OT_STR, relative_to),                                                                                \
+	O("metric", 0, "KEY[,KEY...]", "only these metrics: throughput, throughput_per_cpu_s, rss_mean, rss_peak, "  \
+	  "rss_drift, throughput_drift, throughput_cv, syscalls_per_op, latency_p99, latency_p999, "                \
+	  "page_faults_per_op", SOAK_OT_FN, metrics, .fn = parse_metrics),                                          \
+	O("alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")",          \
+	  SOAK_OT_DOUBLE, cp.alpha, .lo = 1e-6, .hi = 0.5),                                                         \
+	O("permutations", 0, "K", "permutations of the test (default " SOAK_STR(SOAK_CP_PERMUTATIONS) ")",           \
+	  SOAK_OT_UINT, cp.permutations, .lo = 19, .hi = 100000),                                                   \
+	O("seed", 0, "S", "seed of the permutations (default 1: reproducible)", SOAK_OT_UINT, cp.seed, .lo = 0,     \
+	  .hi = 1e18),                                                                                              \
+	O("no-cache", 0, NULL, "recompute every run from its samples (the per-run figures are kept in the "        \
+	  "derived table run_summary otherwise)", SOAK_OT_FLAG, no_cache),                                          \
 	__VA_ARGS__ \
 	{ 0 }
 
 static const soak_opt_t history_opts[] = {
-	HISTORY_OPTS({ "last", 0, "N", "points per metric table (default 10)", O_LAST },
-		     { "format", 0, "md|json|html", "md (default), json or html (one self-contained page with "
-		       "gnuplot plots)", O_FMT },
-		     { "output", 0, "FILE", "write to FILE (atomically) instead of stdout", O_OUT },)
+	HISTORY_OPTS(O("last", 0, "N", "points per metric table (default 10)", SOAK_OT_UINT, last, .lo = 1, .hi = 1000),
+		     O("format", 0, "md|json|html", "md (default), json or html (one self-contained page with "
+		       "gnuplot plots)", SOAK_OT_CHOICE, format, .choices = "md|markdown|json|html"),
+		     O("output", 0, "FILE", "write to FILE (atomically) instead of stdout", SOAK_OT_STR, output),)
 };
 
 static const soak_opt_t gate_history_opts[] = {
-	HISTORY_OPTS({ "history", 0, NULL, "gate on change points over nights", O_HIST },)
+	HISTORY_OPTS(O("history", 0, NULL, "gate on change points over nights", SOAK_OT_FLAG, history),)
 };
+#undef O
 
 #define HISTORY_DESC                                                                                          \
 	"Series: runs with status ok that share workload and options, allocator name, limits and host "         \
@@ -92,95 +118,15 @@ const soak_cmd_doc_t soak_doc_gate_history = {
 	.exit_status = "0 no regression in the newest night, 1 regression, 2 usage error or no runs.",
 };
 
-static int parse_num(const char *opt, const char *v, double lo, double hi, double *ret)
-{
-	char *end;
-	double x = strtod(v, &end);
-	if (!*v || *end || !(x >= lo && x <= hi)) {
-		soak_err("history: --%s wants a number from %g to %g, not '%s'", opt, lo, hi, v);
-		return -EINVAL;
-	}
-	*ret = x;
-	return 0;
-}
-
 /* 0 ok, 1 help printed, -EINVAL bad option (message printed). */
 static int parse_args(int argc, char **argv, hist_opts_t *o)
 {
 	const soak_cmd_doc_t *doc = o->gate ? &soak_doc_gate_history : &soak_doc_history;
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(doc, opts, shortopts) < 0)
-		return -EINVAL;
 	const char *cmd = o->gate ? "gate --history" : "history";
-	int c;
-	double x;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		switch (c) {
-		case O_DB: o->db_path = optarg; break;
-		case O_FMT: o->format = optarg; break;
-		case O_OUT: o->output = optarg; break;
-		case O_WL: o->workload = optarg; break;
-		case O_AL: o->allocator = optarg; break;
-		case O_HC: o->host_class = optarg; break;
-		case O_ALL: o->all_hosts = true; break;
-		case O_REL: o->relative_to = optarg; break;
-		case O_NOCACHE: o->no_cache = true; break;
-		case O_HIST: break;
-		case O_LAST:
-			if (parse_num("last", optarg, 1, 1000, &x) < 0)
-				return -EINVAL;
-			o->last = (size_t)x;
-			break;
-		case O_MET:
-		{
-			char buf[512], *save = NULL;
-			snprintf(buf, sizeof(buf), "%s", optarg);
-			for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-				int m = soak_hmetric_find(k);
-				if (m < 0) {
-					soak_err("%s: unknown metric '%s' (see soakctl history --help)", cmd, k);
-					return -EINVAL;
-				}
-				o->metrics |= 1u << m;
-			}
-		}
-			break;
-		case O_ALPHA:
-			if (parse_num("alpha", optarg, 1e-6, 0.5, &o->cp.alpha) < 0)
-				return -EINVAL;
-			break;
-		case O_PERM:
-			if (parse_num("permutations", optarg, 19, 100000, &x) < 0)
-				return -EINVAL;
-			o->cp.permutations = (size_t)x;
-			break;
-		case O_SEED:
-			if (parse_num("seed", optarg, 0, 1e18, &x) < 0)
-				return -EINVAL;
-			o->cp.seed = (uint64_t)x;
-			break;
-		case 'h': soak_help_print(stdout, o->gate ? "gate" : "history", doc); return 1;
-		case ':':
-			soak_err("%s: option %s needs a value (see soakctl %s --help)", cmd, argv[optind - 1], cmd);
-			return -EINVAL;
-		default:
-			soak_err("%s: unknown option '%s' (see soakctl %s --help)", cmd, argv[optind - 1], cmd);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		soak_err("%s: unexpected argument '%s' (see soakctl %s --help)", cmd, argv[optind], cmd);
-		return -EINVAL;
-	}
-	if (strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") && strcasecmp(o->format, "json") &&
-	    strcasecmp(o->format, "html")) {
-		soak_err("%s: unknown format '%s' (md, json or html)", cmd, o->format);
-		return -EINVAL;
-	}
-	return 0;
+	soak_optparse_t p = { .cmd = cmd, .doc = doc, .help_name = o->gate ? "gate" : "history",
+			      .opts = o->gate ? gate_history_opts : history_opts };
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, NULL);
+	return r;
 }
 
 static int by_start(const void *pa, const void *pb)
@@ -322,14 +268,14 @@ static int emit_cb(FILE *f, const void *arg)
 
 static int gate(const soak_history_t *h, const hist_opts_t *o)
 {
-	size_t fails = 0, checks = 0;
+	size_t fails = 0, checks = 0, unfinished = 0;
 	for (size_t i = 0; i < h->n; i++) {
 		const soak_hseries_t *s = &h->s[i];
 		size_t before = fails;
 		char bad[640];
 		if (soak_history_newest_unfinished(s, bad, sizeof(bad))) {
 			printf("FAIL %s %s (%s, %s): %s\n", s->allocator, s->workload, s->limits, s->host_class, bad);
-			fails++;
+			unfinished++;
 			checks++;
 			continue;
 		}
@@ -354,9 +300,10 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 			printf("ok   %s %s (%s, %s): %zu runs, newest night %s, no regression starting in it\n",
 			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->p[s->n - 1].night);
 	}
-	printf("gate --history: %zu series, %zu failing in the newest night (a regression starting in it, "
-	       "or runs that did not end ok; alpha %g)\n", checks, fails, h->cp.alpha);
-	return fails ? SOAK_EXIT_FAIL : SOAK_EXIT_OK;
+	printf("gate --history: %zu series, %zu regression%s in the newest night, %zu newest night%s with runs "
+	       "that did not end ok (alpha %g)\n", checks, fails, fails == 1 ? "" : "s", unfinished,
+	       unfinished == 1 ? "" : "s", h->cp.alpha);
+	return fails || unfinished ? SOAK_EXIT_FAIL : SOAK_EXIT_OK;
 }
 
 static int history_main(int argc, char **argv, bool is_gate)

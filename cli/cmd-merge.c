@@ -2,23 +2,27 @@
  * (shards of a plan) into one. Lossless and idempotent; all or nothing
  * (db/db-merge.c). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmdhelp.h"
+#include "options.h"
 #include "db.h"
 #include "soakctl.h"
 
+typedef struct {
+	bool quiet;
+} merge_opts_t;
+
 static const soak_opt_t merge_opts[] = {
-	{ "quiet", 'q', NULL, "no summary line", 'q' },
+	SOAK_OPT(merge_opts_t, "quiet", 'q', NULL, "no summary line", SOAK_OT_FLAG, quiet),
 	{ 0 }
 };
 
 static const soak_opt_t merge_operands[] = {
-	{ "OUT.db", 0, NULL, "the merged database (created when missing)", 0 },
-	{ "IN.db...", 0, NULL, "the databases to merge into it (e.g. one per shard)", 0 },
+	SOAK_OPERAND("OUT.db", "the merged database (created when missing)"),
+	SOAK_OPERAND("IN.db...", "the databases to merge into it (e.g. one per shard)"),
 	{ 0 }
 };
 
@@ -46,28 +50,20 @@ static void on_signal(int sig)
 
 int soak_cmd_merge(int argc, char **argv)
 {
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(&soak_doc_merge, opts, shortopts) < 0)
-		return SOAK_EXIT_USAGE;
-	bool quiet = false;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		switch (c) {
-		case 'q': quiet = true; break;
-		case 'h': soak_help_print(stdout, "merge", &soak_doc_merge); return SOAK_EXIT_OK;
-		default:
-			soak_err("merge: unknown option '%s' (see soakctl merge --help)", argv[optind - 1]);
-			return SOAK_EXIT_USAGE;
-		}
-	}
-	if (argc - optind < 2) {
+	merge_opts_t o = { 0 };
+	soak_optparse_t p = { .cmd = "merge", .doc = &soak_doc_merge, .opts = merge_opts };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, &o, &res);
+	if (!r && res.n_operands < 2) {
 		soak_err("merge: name the output and at least one input: soakctl merge OUT.db IN.db...");
-		return SOAK_EXIT_USAGE;
+		r = -EINVAL;
 	}
-	const char *out = argv[optind];
+	if (r) {
+		soak_optres_free(&res);
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	}
+	bool quiet = o.quiet;
+	const char *out = res.operands[0];
 	/* An interrupted merge removes its file and leaves OUT as it was. */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -83,8 +79,9 @@ int soak_cmd_merge(int argc, char **argv)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	char err[1024] = "";
 	soak_merge_stats_t s;
-	int r = soak_db_merge(out, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), &s,
-			      err, sizeof(err));
+	r = soak_db_merge(out, (const char *const *)res.operands + 1, (size_t)res.n_operands - 1, &s, err,
+			  sizeof(err));
+	soak_optres_free(&res);
 	if (r < 0) {
 		soak_err("%s (%s unchanged)", err[0] ? err : strerror(-r), out);
 		return r == -EINTR && soak_db_merge_stop ? SOAK_EXIT_SIGNAL_BASE + soak_db_merge_stop

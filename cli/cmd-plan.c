@@ -6,9 +6,7 @@
  * machine time they need. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,32 +16,72 @@
 
 #include "alloc.h"
 #include "cmdhelp.h"
+#include "options.h"
 #include "db.h"
 #include "plan.h"
 #include "run.h"
 #include "soak/uuid.h"
+#include "rounds.h"
 #include "soakctl.h"
 #include "verdict.h"
 
 #define MAX_CELLS (SOAK_PLAN_MAX * SOAK_PLAN_MAX * 4)
 #define WL_ARGS 128
 
-enum { O_DB = 1, O_SHARD, O_DRY, O_LABEL, O_DATE, O_HC };
+typedef struct {
+	size_t i, n;
+} shard_t;
 
+typedef struct {
+	const char *plan, *db_path, *label, *date, *host_class;
+	shard_t shard;   /* --shard I/N */
+	bool dry_run, quiet;
+} plan_opts_t;
+
+/* --shard I/N with 1 <= I <= N. */
+static int parse_shard(const char *v, void *field, char *why, size_t len)
+{
+	unsigned long a, b;
+	char c;
+	snprintf(why, len, "I/N with 1 <= I <= N <= 100000 (e.g. 2/4)");
+	if (sscanf(v, "%lu/%lu%c", &a, &b, &c) != 2 || b < 1 || b > 100000 || a < 1 || a > b || v[0] == '-')
+		return -EINVAL;
+	*(shard_t *)field = (shard_t){ a, b };
+	return 0;
+}
+
+/* --date YYYY-MM-DD: kept as written, for the label template. */
+static int parse_date(const char *v, void *field, char *why, size_t len)
+{
+	unsigned y, m, d;
+	char x;
+	snprintf(why, len, "a date YYYY-MM-DD (e.g. 2026-01-31)");
+	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -EINVAL;
+	*(const char **)field = v;
+	return 0;
+}
+
+#define O(...) SOAK_OPT(plan_opts_t, __VA_ARGS__)
 static const soak_opt_t plan_opts[] = {
-	{ "db", 0, "FILE", "database (default ./soak.db)", O_DB },
-	{ "shard", 0, "I/N", "this host's shard (default 1/1): cell i runs when i mod N = I-1", O_SHARD },
-	{ "dry-run", 0, NULL, "list the cells, what is finished, and the machine time still needed", O_DRY },
-	{ "label", 0, "L", "use label L instead of the plan's template (resume another night)", O_LABEL },
-	{ "date", 0, "YYYY-MM-DD", "the {date} of the label template (default: today, UTC)", O_DATE },
-	{ "host-class", 0, "C", "the runs' host class (default $SOAK_HOST_CLASS, else derived)", O_HC },
-	{ "quiet", 'q', NULL, "only errors", 'q' },
+	O("db", 0, "FILE", "database (default ./soak.db)", SOAK_OT_STR, db_path),
+	O("shard", 0, "I/N", "this host's shard (default 1/1): cell i runs when i mod N = I-1", SOAK_OT_FN, shard,
+	  .fn = parse_shard),
+	O("dry-run", 0, NULL, "list the cells, what is finished, and the machine time still needed", SOAK_OT_FLAG,
+	  dry_run),
+	O("label", 0, "L", "use label L instead of the plan's template (resume another night)", SOAK_OT_STR, label),
+	O("date", 0, "YYYY-MM-DD", "the {date} of the label template (default: today, UTC)", SOAK_OT_FN, date,
+	  .fn = parse_date),
+	O("host-class", 0, "C", "the runs' host class (default $SOAK_HOST_CLASS, else derived)", SOAK_OT_STR,
+	  host_class),
+	O("quiet", 'q', NULL, "only errors", SOAK_OT_FLAG, quiet),
 	{ 0 }
 };
+#undef O
 
 static const soak_opt_t plan_operands[] = {
-	{ "run", 0, NULL, "the action (the only one)", 0 },
-	{ "PLAN.ini", 0, NULL, "the plan file: [plan], [workload.NAME], [limits.NAME] (docs/nightly.md)", 0 },
+	SOAK_OPERAND("run", "the action (the only one)"),
+	SOAK_OPERAND("PLAN.ini", "the plan file: [plan], [workload.NAME], [limits.NAME] (docs/nightly.md)"),
 	{ 0 }
 };
 
@@ -62,82 +100,30 @@ const soak_cmd_doc_t soak_doc_plan = {
 		      { .title = "Arguments", .opts = plan_operands, .operands = true } },
 	.examples = "soakctl plan run nightly.ini --dry-run\n"
 		    "soakctl plan run nightly.ini --shard 2/4 --db shard-2.db",
-	.exit_status = "0 every cell of the shard has its runs, 1 interrupted, 2 usage or environment error "
-		       "(a run that could not start, a bad plan).",
+	.exit_status = "0 every cell of the shard has its runs, 2 usage or environment error (a run that "
+		       "could not start, a bad plan), 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (the run "
+		       "in progress is kept, status interrupted; run the plan again to resume).",
 };
 
-typedef struct {
-	const char *plan, *db_path, *label, *date, *host_class;
-	size_t shard, shards;
-	bool dry_run, quiet;
-} plan_opts_t;
-
-static int parse_shard(const char *v, size_t *i, size_t *n)
-{
-	unsigned long a, b;
-	char c;
-	if (sscanf(v, "%lu/%lu%c", &a, &b, &c) != 2 || b < 1 || b > 100000 || a < 1 || a > b) {
-		soak_err("plan: --shard wants I/N with 1 <= I <= N (e.g. 2/4), not '%s'", v);
-		return -EINVAL;
-	}
-	*i = a;
-	*n = b;
-	return 0;
-}
-
+/* 0 ok, 1 help printed, -EINVAL bad input (one line printed). */
 static int parse_args(int argc, char **argv, plan_opts_t *o)
 {
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(&soak_doc_plan, opts, shortopts) < 0)
-		return -EINVAL;
-	if (argc < 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))) {
+	soak_optparse_t p = { .cmd = "plan", .doc = &soak_doc_plan, .opts = plan_opts };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
+	if (!r && (res.n_operands < 1 || strcmp(res.operands[0], "run"))) {
 		soak_err("plan: say what to do: soakctl plan run PLAN.ini (see soakctl plan --help)");
-		return -EINVAL;
-	}
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		switch (c) {
-		case O_DB: o->db_path = optarg; break;
-		case O_SHARD:
-			if (parse_shard(optarg, &o->shard, &o->shards) < 0)
-				return -EINVAL;
-			break;
-		case O_DRY: o->dry_run = true; break;
-		case O_LABEL: o->label = optarg; break;
-		case O_HC: o->host_class = optarg; break;
-		case O_DATE: {
-			unsigned y, m, d;
-			char x;
-			if (sscanf(optarg, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
-				soak_err("plan: --date wants YYYY-MM-DD, not '%s'", optarg);
-				return -EINVAL;
-			}
-			o->date = optarg;
-			break;
-		}
-		case 'q': o->quiet = true; break;
-		case 'h': soak_help_print(stdout, "plan", &soak_doc_plan); return 1;
-		case ':':
-			soak_err("plan: option %s needs a value (see soakctl plan --help)", argv[optind - 1]);
-			return -EINVAL;
-		default:
-			soak_err("plan: unknown option '%s' (see soakctl plan --help)", argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	/* argv[optind] is "run" (getopt moved the options before it). */
-	if (optind < argc && !strcmp(argv[optind], "run"))
-		optind++;
-	if (optind + 1 != argc) {
-		soak_err(optind >= argc ? "plan: name the plan file: soakctl plan run PLAN.ini"
-					: "plan: one plan file only (unexpected '%s')", optind < argc ? argv[optind + 1] : "");
-		return -EINVAL;
-	}
-	o->plan = argv[optind];
-	return 0;
+		r = -EINVAL;
+	} else if (!r && res.n_operands != 2) {
+		if (res.n_operands < 2)
+			soak_err("plan: name the plan file: soakctl plan run PLAN.ini");
+		else
+			soak_err("plan: one plan file only (unexpected '%s')", res.operands[2]);
+		r = -EINVAL;
+	} else if (!r)
+		o->plan = res.operands[1];
+	soak_optres_free(&res);
+	return r;
 }
 
 /* One cell, resolved: its run options (argv kept alive for wl_argv). */
@@ -260,7 +246,7 @@ static void fmt_time(double s, char *buf, size_t len)
 static void dry_run(const soak_plan_t *p, const plan_opts_t *o, cell_t *cells, size_t n, size_t total_cells)
 {
 	printf("plan %s: label %s, shard %zu/%zu: %zu of %zu cells, %zu repeat%s, %s per run\n\n", o->plan,
-	       cells[0].label, o->shard, o->shards, n, total_cells, p->repeats, p->repeats == 1 ? "" : "s", p->duration);
+	       cells[0].label, o->shard.i, o->shard.n, n, total_cells, p->repeats, p->repeats == 1 ? "" : "s", p->duration);
 	printf("| Cell | Allocator | Workload | Options | Limits | Finished | To run |\n|---|---|---|---|---|---|---|\n");
 	size_t todo = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -280,78 +266,74 @@ static void dry_run(const soak_plan_t *p, const plan_opts_t *o, cell_t *cells, s
 	       total_cells * p->repeats, b);
 }
 
-static void on_signal(int sig)
+/* A plan being run: the rounds' callbacks' state. */
+typedef struct {
+	const soak_plan_t *p;
+	const plan_opts_t *o;
+	soak_db_t *db;
+	cell_t *cells;
+	size_t n, ran, skipped;
+	char cid[37];
+} plan_run_t;
+
+/* Before each round: how many finished runs each cell has (resuming by label). */
+static int begin_round(void *arg, size_t round)
 {
-	(void)sig;
-	soak_run_interrupted = 1;
+	(void)round;
+	plan_run_t *x = arg;
+	return count_done(x->db, x->cells[0].label, x->cells, x->n);
 }
 
+static int run_cell(void *arg, size_t round, size_t cell)
+{
+	plan_run_t *x = arg;
+	cell_t *c = &x->cells[cell];
+	const soak_plan_t *p = x->p;
+	if (c->done > round) {
+		x->skipped++;
+		return 0;
+	}
+	if (!x->o->quiet)
+		fprintf(stderr, "soakctl: plan %s, round %zu/%zu: cell %zu (%s, %s %s, limits %s)\n", c->label,
+			round + 1, p->repeats, c->c.index + 1, c->a.name, p->wl[c->c.wl].name, p->wl[c->c.wl].args,
+			p->lim[c->c.lim].section);
+	c->ro.comparison_id = x->cid;
+	int64_t id;
+	if (soak_run_execute(x->db, &c->ro, &id) < 0) {
+		soak_err("plan: the run of cell %zu (%s) could not start; stopping (%zu runs recorded under %s; "
+			 "run the plan again to resume)", c->c.index + 1, c->a.name, x->ran, c->label);
+		return -EIO;
+	}
+	c->done++;
+	x->ran++;
+	return 0;
+}
+
+/* Runs the cells in interleaved rounds (rounds.h). An exit code: 0, 2 when a
+ * run could not start, 128 + N when signal N stopped the rounds. */
 static int run_cells(const soak_plan_t *p, const plan_opts_t *o, soak_db_t *db, cell_t *cells, size_t n)
 {
-	char cid[37];
-	if (soak_uuid4(cid) < 0)
-		snprintf(cid, sizeof(cid), "plan-%ld", (long)getpid());
-	soak_rng_t rng;
-	soak_rng_seed(&rng, p->seed);
-	size_t *order = calloc(n + 1, sizeof(*order)), ran = 0, skipped = 0;
-	if (!order)
-		return SOAK_EXIT_USAGE;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	int rc = SOAK_EXIT_OK;
-	for (size_t round = 0; round < p->repeats && rc == SOAK_EXIT_OK && !soak_run_interrupted; round++) {
-		for (size_t i = 0; i < n; i++)
-			order[i] = i;
-		for (size_t i = n - 1; i > 0; i--) {     /* Fisher-Yates, as compare */
-			size_t j = soak_rng_below(&rng, i + 1), t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
-		if (count_done(db, cells[0].label, cells, n) < 0) {
-			rc = SOAK_EXIT_USAGE;
-			break;
-		}
-		for (size_t k = 0; k < n && !soak_run_interrupted; k++) {
-			cell_t *c = &cells[order[k]];
-			if (c->done > round) {
-				skipped++;
-				continue;
-			}
-			if (!o->quiet)
-				fprintf(stderr, "soakctl: plan %s, round %zu/%zu: cell %zu (%s, %s %s, limits %s)\n",
-					cells[0].label, round + 1, p->repeats, c->c.index + 1, c->a.name,
-					p->wl[c->c.wl].name, p->wl[c->c.wl].args, p->lim[c->c.lim].section);
-			c->ro.comparison_id = cid;
-			int64_t id;
-			if (soak_run_execute(db, &c->ro, &id) < 0) {
-				soak_err("plan: the run of cell %zu (%s) could not start; stopping (%zu runs recorded "
-					 "under %s; run the plan again to resume)", c->c.index + 1, c->a.name, ran,
-					 cells[0].label);
-				rc = SOAK_EXIT_USAGE;
-				break;
-			}
-			c->done++;
-			ran++;
-		}
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	free(order);
+	plan_run_t x = { .p = p, .o = o, .db = db, .cells = cells, .n = n };
+	if (soak_uuid4(x.cid) < 0)
+		snprintf(x.cid, sizeof(x.cid), "plan-%ld", (long)getpid());
+	soak_rounds_t rounds = { .rounds = p->repeats, .cells = n, .seed = p->seed, .begin = begin_round,
+				 .cell = run_cell, .arg = &x };
+	int rc = soak_rounds_run(&rounds) < 0 ? SOAK_EXIT_USAGE : SOAK_EXIT_OK;
 	if (rc == SOAK_EXIT_OK && soak_run_interrupted) {
-		soak_err("plan: interrupted after %zu runs; run it again with --label %s to resume", ran, cells[0].label);
-		rc = SOAK_EXIT_FAIL;
+		soak_err("plan: interrupted (%zu run%s recorded); run it again with --label %s to resume", x.ran,
+			 x.ran == 1 ? "" : "s", cells[0].label);
+		rc = soak_exit_interrupted();
 	}
 	if (!o->quiet)
 		fprintf(stderr, "soakctl: plan %s shard %zu/%zu: %zu run%s now, %zu already finished (comparison "
-			"%s)\n", cells[0].label, o->shard, o->shards, ran, ran == 1 ? "" : "s", skipped, cid);
+			"%s)\n", cells[0].label, o->shard.i, o->shard.n, x.ran, x.ran == 1 ? "" : "s", x.skipped,
+			x.cid);
 	return rc;
 }
 
 int soak_cmd_plan(int argc, char **argv)
 {
-	plan_opts_t o = { .db_path = "./soak.db", .shard = 1, .shards = 1 };
+	plan_opts_t o = { .db_path = "./soak.db", .shard = { 1, 1 } };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
@@ -374,7 +356,7 @@ int soak_cmd_plan(int argc, char **argv)
 		soak_err("plan: %s has %zu cells, more than %d: split it", o.plan, total, MAX_CELLS);
 		goto out;
 	}
-	size_t n = soak_plan_cells(p, o.shard, o.shards, pc, MAX_CELLS);
+	size_t n = soak_plan_cells(p, o.shard.i, o.shard.n, pc, MAX_CELLS);
 	char label[256], date[16];
 	if (!o.date) {
 		time_t now = time(NULL);
@@ -396,7 +378,7 @@ int soak_cmd_plan(int argc, char **argv)
 	if (!n) {
 		if (!o.quiet)
 			fprintf(stderr, "soakctl: plan %s: shard %zu/%zu has no cell (%zu cells in all)\n", o.plan,
-				o.shard, o.shards, total);
+				o.shard.i, o.shard.n, total);
 		rc = SOAK_EXIT_OK;
 		goto out;
 	}

@@ -3,7 +3,6 @@
  * this file only selects runs and writes the output. */
 #include <errno.h>
 #include <limits.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmdhelp.h"
+#include "options.h"
 #include "db.h"
 #include "emit.h"
 #include "emit-html.h"
@@ -18,19 +18,35 @@
 #include "soak/outfile.h"
 #include "soakctl.h"
 
+typedef struct {
+	const char *db_path;
+	const char *format;
+	const char *output;
+	const char *label;
+	bool latest;
+	size_t drift_k;
+	bool ccdf;
+	int64_t *ids;
+	size_t n_ids;
+} report_opts_t;
+
+#define O(...) SOAK_OPT(report_opts_t, __VA_ARGS__)
 static const soak_opt_t report_opts[] = {
-	{ "db", 0, "FILE", "database (default ./soak.db)", 'd' },
-	{ "format", 'f', "md|json|csv|html", "md (default), json (versioned, schema_version 1), csv, or html (one self-contained page with gnuplot plots)", 'f' },
-	{ "drift-k", 0, "K", "drift = mean of the first K vs the last K samples (default " SOAK_STR(SOAK_RESULT_DRIFT_K) ")", 'k' },
-	{ "latency-ccdf", 0, NULL, "add the latency CCDF: latency vs fraction of operations slower (with --format csv, print only the CCDF rows)", 'c' },
-	{ "output", 'o', "FILE", "write to FILE instead of stdout", 'o' },
-	{ "latest", 0, NULL, "the newest run (default when no run is selected)", 'L' },
-	{ "label", 'l', "L", "runs labelled L (with --latest: the newest of them)", 'l' },
+	O("db", 0, "FILE", "database (default ./soak.db)", SOAK_OT_STR, db_path),
+	O("format", 'f', "md|json|csv|html", "md (default), json (versioned, schema_version 1), csv, or html (one self-contained page with gnuplot plots)",
+	  SOAK_OT_CHOICE, format, .choices = "md|markdown|json|csv|html"),
+	O("drift-k", 0, "K", "drift = mean of the first K vs the last K samples (default " SOAK_STR(SOAK_RESULT_DRIFT_K) ")",
+	  SOAK_OT_UINT, drift_k, .lo = 1, .hi = 1000000),
+	O("latency-ccdf", 0, NULL, "add the latency CCDF: latency vs fraction of operations slower (with --format csv, print only the CCDF rows)", SOAK_OT_FLAG, ccdf),
+	O("output", 'o', "FILE", "write to FILE instead of stdout", SOAK_OT_STR, output),
+	O("latest", 0, NULL, "the newest run (default when no run is selected)", SOAK_OT_FLAG, latest),
+	O("label", 'l', "L", "runs labelled L (with --latest: the newest of them)", SOAK_OT_STR, label),
 	{ 0 }
 };
+#undef O
 
 static const soak_opt_t report_operands[] = {
-	{ "RUN_ID...", 0, NULL, "these runs (see soakctl runs)", 0 },
+	SOAK_OPERAND("RUN_ID...", "these runs (see soakctl runs)"),
 	{ 0 }
 };
 
@@ -50,76 +66,27 @@ const soak_cmd_doc_t soak_doc_report = {
 	.exit_status = "0 ok, 2 bad option, missing database or unknown run.",
 };
 
-typedef struct {
-	const char *db_path;
-	const char *format;
-	const char *output;
-	const char *label;
-	bool latest;
-	size_t drift_k;
-	bool ccdf;
-	int64_t *ids;
-	size_t n_ids;
-} report_opts_t;
-
+/* 0 ok, 1 help printed, -EINVAL bad input (one line printed). */
 static int parse_args(int argc, char **argv, report_opts_t *o)
 {
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(&soak_doc_report, opts, shortopts) < 0)
-		return -E2BIG;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': o->db_path = optarg; break;
-		case 'f': o->format = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 'l': o->label = optarg; break;
-		case 'L': o->latest = true; break;
-		case 'c': o->ccdf = true; break;
-		case 'k': {
-			char *end;
-			errno = 0;
-			long v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || errno || v < 1 || v > 1000000) {
-				soak_err("report: --drift-k wants a whole number from 1 to 1000000, not '%s'",
-					 optarg);
-				return -EINVAL;
-			}
-			o->drift_k = (size_t)v;
-			break;
-		}
-		case 'h': soak_help_print(stdout, "report", &soak_doc_report); return 1;
-		case ':':
-			soak_err("report: option %s needs a value (see soakctl report --help)", argv[optind - 1]);
-			return -EINVAL;
-		default:
-			if (optopt)
-				soak_err("report: unknown option '-%c' (see soakctl report --help)", optopt);
-			else
-				soak_err("report: unknown option '%s' (see soakctl report --help)",
-					 argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		o->n_ids = (size_t)(argc - optind);
+	soak_optparse_t p = { .cmd = "report", .doc = &soak_doc_report, .opts = report_opts };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
+	if (!r && res.n_operands) {
+		o->n_ids = (size_t)res.n_operands;
 		o->ids = calloc(o->n_ids, sizeof(*o->ids));
 		if (!o->ids)
-			return -ENOMEM;
-		for (size_t i = 0; i < o->n_ids; i++)
-			if (soak_cli_parse_id(argv[optind + (int)i], &o->ids[i]) < 0) {
+			r = -ENOMEM;
+		for (size_t i = 0; !r && i < o->n_ids; i++)
+			if (soak_cli_parse_id(res.operands[i], &o->ids[i]) < 0) {
 				soak_err("report: '%s' is not a run id (a positive number; see soakctl runs)",
-					 argv[optind + (int)i]);
-				return -EINVAL;
+					 res.operands[i]);
+				r = -EINVAL;
 			}
 	}
-	if (!soak_emitter_find(o->format) && strcasecmp(o->format, "html")) {
-		soak_err("report: unknown format '%s' (md, json, csv or html)", o->format);
-		return -EINVAL;
-	}
+	soak_optres_free(&res);
+	if (r)
+		return r;
 	if (o->n_ids && o->latest) {
 		soak_err("report: give run ids or --latest, not both");
 		return -EINVAL;

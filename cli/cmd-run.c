@@ -7,195 +7,56 @@
 #include <string.h>
 
 #include "cmdhelp.h"
+#include "options.h"
 #include "run.h"
-#include "soak/parse.h"
 #include "soak/tpscan.h"
 #include "soakctl.h"
 
 #define SOAK_MEMORY_MAX_FLOOR (1024 * 1024)
 
-enum opt_type { O_STR, O_DURATION, O_SIZE, O_PCT, O_U32, O_FLAG };
+#define O(...) SOAK_OPT(soak_run_opts_t, __VA_ARGS__)
+#define FLAG SOAK_OT_FLAG
+#define SET SOAK_OT_SET
+#define STR SOAK_OT_STR
 
-/* One table drives parsing and --help. */
-static const struct run_opt {
-	const char *name;
-	char shrt;
-	enum opt_type type;
-	const char *arg;
-	const char *help;
-} run_opts[] = {
-	{ "workload", 'w', O_STR, "NAME", "built-in workload (soakctl workloads) or exec (default random_mixed)" },
-	{ "allocator", 'a', O_STR, "NAME|PATH", "system, mimalloc, jemalloc, tcmalloc, a registered name, a .so path, or NAME=PATH" },
-	{ "config", 0, O_STR, "FILE", "allocator registry INI (default ./soak.ini, $XDG_CONFIG_HOME/soak/soak.ini)" },
-	{ "duration", 'd', O_DURATION, "TIME", "how long to run: 90s, 5m, 1h (default 60s)" },
-	{ "interval", 'i', O_DURATION, "TIME", "sampling period, 10ms or more (default 1s)" },
-	{ "warmup", 0, O_DURATION, "TIME", "leading time excluded from statistics (default 0)" },
-	{ "grace", 0, O_DURATION, "TIME", "time the worker gets to stop before SIGKILL (default 5s)" },
-	{ "memory-max", 0, O_SIZE, "SIZE", "memory limit, like systemd MemoryMax= (64M, 1G)" },
-	{ "swap-max", 0, O_SIZE, "SIZE", "swap limit, like systemd MemorySwapMax= (0 = no swap)" },
-	{ "cpu-max", 0, O_PCT, "PCT", "CPU limit in percent of one CPU, like systemd CPUQuota= (50%, 200%)" },
-	{ "no-cgroup", 0, O_FLAG, NULL, "run without a cgroup (no limits; recorded as such)" },
-	{ "cgroup-parent", 0, O_STR, "PATH", "create the run's cgroups below this cgroup2 directory (absolute, or relative to the cgroup2 mount), which must offer memory and cpu" },
-	{ "db", 0, O_STR, "FILE", "database file (default ./soak.db)" },
-	{ "label", 'l', O_STR, "TEXT", "label stored with the run (select it with report --label)" },
-	{ "host-class", 0, O_STR, "NAME", "machines whose runs may be compared (default $SOAK_HOST_CLASS, else CPU model, cores, memory, cgroup mode)" },
-	{ "latency-sample", 0, O_U32, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)" },
-	{ "repeat", 0, O_FLAG, NULL, "exec: run the command back to back for the whole duration" },
-	{ "tp-pattern", 0, O_STR, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: the seeds' 'Throughput = N ops/s')" },
-	{ "quiet", 'q', O_FLAG, NULL, "print only errors" },
-	{ "verbose", 'v', O_FLAG, NULL, "print more about what the runner does" },
-	{ "no-progress", 0, O_FLAG, NULL, "no live progress line" },
+/* One table drives parsing, --help, the man page and the completion; each
+ * entry names the field of soak_run_opts_t it sets. */
+static const soak_opt_t run_opts[] = {
+	O("workload", 'w', "NAME", "built-in workload (soakctl workloads) or exec (default random_mixed)", STR, workload),
+	O("allocator", 'a', "NAME|PATH", "system, mimalloc, jemalloc, tcmalloc, a registered name, a .so path, or NAME=PATH", STR, allocator),
+	O("config", 0, "FILE", "allocator registry INI (default ./soak.ini, $XDG_CONFIG_HOME/soak/soak.ini)", STR, config),
+	O("duration", 'd', "TIME", "how long to run: 90s, 5m, 1h (default 60s)", SOAK_OT_DURATION, duration_s),
+	O("interval", 'i', "TIME", "sampling period, 10ms or more (default 1s)", SOAK_OT_DURATION, interval_s),
+	O("warmup", 0, "TIME", "leading time excluded from statistics (default 0)", SOAK_OT_DURATION, warmup_s),
+	O("grace", 0, "TIME", "time the worker gets to stop before SIGKILL (default 5s)", SOAK_OT_DURATION, grace_s),
+	O("memory-max", 0, "SIZE", "memory limit, like systemd MemoryMax= (64M, 1G)", SOAK_OT_SIZE, memory_max,
+	  .has = SOAK_OPT_HAS(soak_run_opts_t, has_memory_max)),
+	O("swap-max", 0, "SIZE", "swap limit, like systemd MemorySwapMax= (0 = no swap)", SOAK_OT_SIZE, swap_max,
+	  .has = SOAK_OPT_HAS(soak_run_opts_t, has_swap_max)),
+	O("cpu-max", 0, "PCT", "CPU limit in percent of one CPU, like systemd CPUQuota= (50%, 200%)", SOAK_OT_PERCENT,
+	  cpu_max_pct, .has = SOAK_OPT_HAS(soak_run_opts_t, has_cpu_max)),
+	O("no-cgroup", 0, NULL, "run without a cgroup (no limits; recorded as such)", FLAG, no_cgroup),
+	O("cgroup-parent", 0, "PATH", "create the run's cgroups below this cgroup2 directory (absolute, or relative to the cgroup2 mount), which must offer memory and cpu", STR, cgroup_parent),
+	O("db", 0, "FILE", "database file (default ./soak.db)", STR, db_path),
+	O("label", 'l', "TEXT", "label stored with the run (select it with report --label)", STR, label),
+	O("host-class", 0, "NAME", "machines whose runs may be compared (default $SOAK_HOST_CLASS, else CPU model, cores, memory, cgroup mode)", STR, host_class),
+	O("latency-sample", 0, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)", SOAK_OT_UINT,
+	  latency_every, .lo = 0, .hi = UINT32_MAX),
+	O("repeat", 0, NULL, "exec: run the command back to back for the whole duration", FLAG, repeat),
+	O("tp-pattern", 0, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: a line 'Throughput = N ops/s', as hakmem's bench_random_mixed prints)", STR, tp_pattern),
+	O("quiet", 'q', NULL, "print only errors", SET, verbose, .lo = -1),
+	O("verbose", 'v', NULL, "print more about what the runner does", SET, verbose, .lo = 1),
+	O("no-progress", 0, NULL, "no live progress line", SET, progress, .lo = 0),
+	{ 0 }
 };
-#define N_OPTS (sizeof(run_opts) / sizeof(run_opts[0]))
+#undef O
+#undef FLAG
+#undef SET
+#undef STR
 
-/* run_opts as the generic documentation table (cmdhelp.h), built once. */
 const soak_opt_t *soak_run_opts_doc(void)
 {
-	static soak_opt_t doc[N_OPTS + 1];
-	if (!doc[0].name)
-		for (size_t i = 0; i < N_OPTS; i++)
-			doc[i] = (soak_opt_t){ run_opts[i].name, run_opts[i].shrt, run_opts[i].arg, run_opts[i].help, 0 };
-	return doc;
-}
-
-void soak_run_opts_help(FILE *f)
-{
-	soak_help_print_opts(f, soak_run_opts_doc());
-}
-
-static const struct run_opt *find_opt(const char *arg, const char **val);
-
-bool soak_run_opt_is_flag(const char *arg)
-{
-	const char *val;
-	const struct run_opt *d = find_opt(arg, &val);
-	return d && d->type == O_FLAG;
-}
-
-static int set_opt(soak_run_opts_t *o, const struct run_opt *d, const char *v)
-{
-	double dv;
-	uint64_t u;
-	int r = 0;
-	const char *n = d->name;
-	switch (d->type) {
-	case O_DURATION:
-		if ((r = soak_parse_duration(v, &dv)) < 0)
-			break;
-		if (!strcmp(n, "duration"))
-			o->duration_s = dv;
-		else if (!strcmp(n, "interval"))
-			o->interval_s = dv;
-		else if (!strcmp(n, "warmup"))
-			o->warmup_s = dv;
-		else
-			o->grace_s = dv;
-		break;
-	case O_SIZE:
-		if ((r = soak_parse_size(v, &u)) < 0)
-			break;
-		if (!strcmp(n, "memory-max")) {
-			o->has_memory_max = u != UINT64_MAX;
-			o->memory_max = u;
-		} else {
-			o->has_swap_max = u != UINT64_MAX;
-			o->swap_max = u;
-		}
-		break;
-	case O_PCT:
-		if ((r = soak_parse_percent(v, &dv)) == 0) {
-			o->has_cpu_max = true;
-			o->cpu_max_pct = dv;
-		}
-		break;
-	case O_U32:
-		if ((r = soak_parse_u64(v, &u)) == 0 && u > UINT32_MAX)
-			r = -ERANGE;
-		if (!r)
-			o->latency_every = (uint32_t)u;
-		break;
-	case O_STR:
-		if (!*v) {
-			r = -EINVAL;
-			break;
-		}
-		if (!strcmp(n, "workload"))
-			o->workload = v;
-		else if (!strcmp(n, "allocator"))
-			o->allocator = v;
-		else if (!strcmp(n, "config"))
-			o->config = v;
-		else if (!strcmp(n, "tp-pattern"))
-			o->tp_pattern = v;
-		else if (!strcmp(n, "cgroup-parent"))
-			o->cgroup_parent = v;
-		else if (!strcmp(n, "db"))
-			o->db_path = v;
-		else if (!strcmp(n, "host-class"))
-			o->host_class = v;
-		else
-			o->label = v;
-		break;
-	case O_FLAG:
-		if (!strcmp(n, "no-cgroup"))
-			o->no_cgroup = true;
-		else if (!strcmp(n, "repeat"))
-			o->repeat = true;
-		else if (!strcmp(n, "quiet"))
-			o->verbose = -1;
-		else if (!strcmp(n, "verbose"))
-			o->verbose = 1;
-		else
-			o->progress = false;
-		break;
-	}
-	/* The hint names the accepted form of this option's type. */
-	static const char *const forms[] = {
-		[O_DURATION] = "a number with one unit each, largest first: 90s, 5m, 2h30m, 250ms (at most 365d)",
-		[O_SIZE] = "a number with one unit: 64M, 1G, 512K, 1.5G, or max (less than 8388608T)",
-		[O_PCT] = "a percentage of one CPU: 50%, 150%",
-		[O_U32] = "a whole number below 2^32",
-	};
-	if (r < 0 && d->type < sizeof(forms) / sizeof(forms[0]) && forms[d->type])
-		soak_err("--%s %s: %s%s; give %s", n, v, r == -ERANGE ? "out of range" : "not a valid ",
-			 r == -ERANGE ? "" : d->arg, forms[d->type]);
-	else if (r < 0)
-		soak_err("--%s %s: not a valid %s", n, v, d->arg ? d->arg : "value");
-	return r;
-}
-
-static const struct run_opt *find_opt(const char *arg, const char **val)
-{
-	*val = NULL;
-	if (arg[0] == '-' && arg[1] && arg[1] != '-' && !arg[2]) {
-		for (size_t i = 0; i < N_OPTS; i++)
-			if (run_opts[i].shrt == arg[1])
-				return &run_opts[i];
-		return NULL;
-	}
-	if (strncmp(arg, "--", 2))
-		return NULL;
-	const char *name = arg + 2, *eq = strchr(name, '=');
-	size_t len = eq ? (size_t)(eq - name) : strlen(name);
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (strlen(run_opts[i].name) == len && !strncmp(run_opts[i].name, name, len)) {
-			if (eq)
-				*val = eq + 1;
-			return &run_opts[i];
-		}
-	return NULL;
-}
-
-static bool is_extra(const char *arg, const char *const *extra)
-{
-	if (!extra || strncmp(arg, "--", 2))
-		return false;
-	const char *eq = strchr(arg + 2, '=');
-	size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-	for (; *extra; extra++)
-		if (strlen(*extra) == len && !strncmp(*extra, arg + 2, len))
-			return true;
-	return false;
+	return run_opts;
 }
 
 static int validate(const soak_run_opts_t *o)
@@ -239,40 +100,20 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
 {
 	if (!o->say)
 		o->say = soak_cli_say;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--")) {
-			o->wl_argv = argv + i + 1;
-			o->wl_argc = argc - i - 1;
-			break;
-		}
-		if (is_extra(a, extra)) {
-			if (!strchr(a, '='))
-				i++;
-			continue;
-		}
-		const char *val;
-		const struct run_opt *d = find_opt(a, &val);
-		if (!d) {
-			if (a[0] == '-')
-				soak_err("unknown option %s (see --help)", a);
-			else
-				soak_err("unexpected argument '%s': workload options go after -- (soakctl run -w %s -- --ws 400)",
-					 a, o->workload);
-			return -EINVAL;
-		}
-		if (d->type == O_FLAG) {
-			if (val)
-				return soak_err("--%s takes no value", d->name), -EINVAL;
-		} else if (!val) {
-			if (i + 1 >= argc)
-				return soak_err("--%s needs a value (%s)", d->name, d->arg), -EINVAL;
-			val = argv[++i];
-		}
-		if (set_opt(o, d, val ? val : "") < 0)
-			return -EINVAL;
+	soak_optparse_t p = { .opts = run_opts, .skip = extra, .dashdash = 1, .no_help = 1 };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc, argv, o, &res);
+	if (!r && res.n_operands) {
+		soak_err("unexpected argument '%s': workload options go after -- (soakctl run -w %s -- --ws 400)",
+			 res.operands[0], o->workload);
+		r = -EINVAL;
 	}
-	return validate(o);
+	if (!r && res.rest) {
+		o->wl_argv = res.rest;
+		o->wl_argc = res.n_rest;
+	}
+	soak_optres_free(&res);
+	return r < 0 ? -EINVAL : validate(o);
 }
 
 const soak_cmd_doc_t soak_doc_run = {

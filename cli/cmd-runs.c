@@ -1,19 +1,26 @@
 /* cmd-runs.c - `soakctl runs`: the list of recorded runs. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmdhelp.h"
+#include "options.h"
 #include "db.h"
 #include "emit.h"
 #include "soakctl.h"
 
+typedef struct {
+	const char *db_path, *label, *format;
+} runs_opts_t;
+
+#define O(...) SOAK_OPT(runs_opts_t, __VA_ARGS__)
 static const soak_opt_t runs_opts[] = {
-	{ "db", 0, "FILE", "database (default ./soak.db)", 'd' },
-	{ "label", 'l', "L", "only runs labelled L", 'l' },
-	{ "format", 'f', "md|json|csv", "md (default), json or csv", 'f' },
+	O("db", 0, "FILE", "database (default ./soak.db)", SOAK_OT_STR, db_path),
+	O("label", 'l', "L", "only runs labelled L", SOAK_OT_STR, label),
+	O("format", 'f', "md|json|csv", "md (default), json or csv", SOAK_OT_CHOICE, format,
+	  .choices = "md|markdown|json|csv"),
 	{ 0 }
 };
+#undef O
 
 const soak_cmd_doc_t soak_doc_runs = {
 	.synopsis = "soakctl runs [--db FILE] [--label L] [--format md|json|csv]",
@@ -28,40 +35,13 @@ const soak_cmd_doc_t soak_doc_runs = {
 
 int soak_cmd_runs(int argc, char **argv)
 {
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(&soak_doc_runs, opts, shortopts) < 0)
-		return SOAK_EXIT_USAGE;
-	const char *db_path = "./soak.db", *label = NULL, *format = "md";
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db_path = optarg; break;
-		case 'l': label = optarg; break;
-		case 'f': format = optarg; break;
-		case 'h': soak_help_print(stdout, "runs", &soak_doc_runs); return SOAK_EXIT_OK;
-		case ':':
-			soak_err("runs: option %s needs a value (see soakctl runs --help)", argv[optind - 1]);
-			return SOAK_EXIT_USAGE;
-		default:
-			if (optopt)
-				soak_err("runs: unknown option '-%c' (see soakctl runs --help)", optopt);
-			else
-				soak_err("runs: unknown option '%s' (see soakctl runs --help)", argv[optind - 1]);
-			return SOAK_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		soak_err("runs: unexpected argument '%s' (see soakctl runs --help)", argv[optind]);
-		return SOAK_EXIT_USAGE;
-	}
-	const soak_emitter_t *em = soak_emitter_find(format);
-	if (!em) {
-		soak_err("runs: unknown format '%s' (md, json or csv)", format);
-		return SOAK_EXIT_USAGE;
-	}
+	runs_opts_t o = { .db_path = "./soak.db", .format = "md" };
+	soak_optparse_t p = { .cmd = "runs", .doc = &soak_doc_runs, .opts = runs_opts };
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, &o, NULL);
+	if (r)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	const char *db_path = o.db_path, *label = o.label;
+	const soak_emitter_t *em = soak_emitter_find(o.format);
 	soak_db_t *db = soak_cli_open_db(db_path, SOAK_DB_READ);
 	if (!db)
 		return SOAK_EXIT_USAGE;

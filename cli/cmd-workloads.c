@@ -6,11 +6,16 @@
 #include <unistd.h>
 
 #include "cmdhelp.h"
+#include "options.h"
 #include "run.h"
 #include "soakctl.h"
 
+typedef struct {
+	bool json;
+} workloads_opts_t;
+
 static const soak_opt_t workloads_opts[] = {
-	{ "json", 0, NULL, "the catalog as JSON (names, options, defaults)", 0 },
+	SOAK_OPT(workloads_opts_t, "json", 0, NULL, "the catalog as JSON (names, options, defaults)", SOAK_OT_FLAG, json),
 	{ 0 }
 };
 
@@ -27,19 +32,12 @@ const soak_cmd_doc_t soak_doc_workloads = {
 
 int soak_cmd_workloads(int argc, char **argv)
 {
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			soak_help_print(stdout, "workloads", &soak_doc_workloads);
-			return SOAK_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else {
-			soak_err("workloads: unknown argument '%s'", argv[i]);
-			return SOAK_EXIT_USAGE;
-		}
-	}
+	workloads_opts_t o = { 0 };
+	soak_optparse_t p = { .cmd = "workloads", .doc = &soak_doc_workloads, .opts = workloads_opts };
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, &o, NULL);
+	if (r)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+	bool json = o.json;
 	char worker[PATH_MAX];
 	int wr = soak_worker_path(worker, sizeof(worker));
 	if (wr < 0) {

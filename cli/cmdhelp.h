@@ -2,9 +2,10 @@
  * cmdhelp.h - the documentation of every soakctl command as data: synopsis,
  * description, option tables, examples, exit status. `--help`, the man pages
  * (`soakctl help --man`) and the bash completion (`soakctl help
- * --bash-completion`) are all printed from these tables, and the getopt-based
- * commands build their `struct option` arrays from them, so the three cannot
- * drift from each other or from what the parser accepts.
+ * --bash-completion`) are all printed from these tables, and the commands
+ * parse their arguments with them (cli/options.h: each option names its type
+ * and the field it sets), so the three cannot drift from each other or from
+ * what the parser accepts.
  */
 #ifndef SOAK_CMDHELP_H
 #define SOAK_CMDHELP_H
@@ -16,13 +17,40 @@
 #define SOAK_STR_(x) #x
 #define SOAK_STR(x) SOAK_STR_(x)
 
+/* How cli/options.c reads an option's value into its destination. */
+typedef enum {
+	SOAK_OT_NONE = 0,   /* documentation only (operands; commands still parsed with getopt) */
+	SOAK_OT_FLAG,       /* no value: the bool or int field becomes 1 */
+	SOAK_OT_SET,        /* no value: the bool or int field becomes .lo (-q: verbose = -1) */
+	SOAK_OT_STR,        /* const char *: the value, not empty */
+	SOAK_OT_UINT,       /* an unsigned integer field (size_t, uint32_t, uint64_t) in [lo, hi] */
+	SOAK_OT_DOUBLE,     /* double in [lo, hi] (lo_open: lo itself excluded) */
+	SOAK_OT_SIZE,       /* uint64_t bytes: 64M, 1G, max (UINT64_MAX; .has is cleared) */
+	SOAK_OT_DURATION,   /* double seconds: 90s, 5m, 2h30m */
+	SOAK_OT_PERCENT,    /* double percent: 50%, 150% */
+	SOAK_OT_CHOICE,     /* const char *: one of .choices ("md|json|csv"), any case */
+	SOAK_OT_FN,         /* .fn reads the value (for forms of one command only) */
+} soak_opt_type_t;
+
 typedef struct {
 	const char *name;   /* long option without "--", or an operand ("RUN_ID..."); NULL ends */
 	char shrt;          /* short option letter, 0 when none */
 	const char *arg;    /* value placeholder ("FILE", "md|json|csv"); NULL for a flag */
 	const char *help;   /* one paragraph, wrapped when printed */
-	int val;            /* getopt_long value (commands parsed with getopt) */
+	int val;            /* getopt_long value (commands parsed with getopt: gate) */
+	/* Where the value goes (cli/options.h; SOAK_OPT fills these). */
+	soak_opt_type_t type;
+	size_t off, size;   /* offsetof and sizeof the destination field */
+	size_t has;         /* offsetof + 1 of a bool set when the option is given; 0 none */
+	double lo, hi;      /* bounds of UINT and DOUBLE; SET: the value stored */
+	int lo_open;        /* DOUBLE: lo is excluded */
+	const char *choices;   /* CHOICE: "|"-separated */
+	/* FN: 0, or -EINVAL/-ERANGE with the accepted form in why. */
+	int (*fn)(const char *v, void *field, char *why, size_t len);
 } soak_opt_t;
+
+/* An entry of an operand section ("RUN_ID...", what it is). */
+#define SOAK_OPERAND(NAME, HELP) { .name = (NAME), .help = (HELP) }
 
 typedef struct {
 	const char *title;              /* "Options", "Compare options"; NULL ends */

@@ -21,8 +21,8 @@ const soak_cmd_entry_t soak_commands[] = {
 const size_t soak_n_commands = sizeof(soak_commands) / sizeof(soak_commands[0]);
 
 static const soak_opt_t soakctl_opts[] = {
-	{ "help", 'h', NULL, "list the commands", 0 },
-	{ "version", 0, NULL, "print the version and git revision", 0 },
+	{ .name = "help", .shrt = 'h', .help = "list the commands" },
+	{ .name = "version", .help = "print the version and git revision" },
 	{ 0 }
 };
 
@@ -42,7 +42,7 @@ const soak_cmd_doc_t soak_doc_soakctl = {
 		    "soakctl compare system mimalloc jemalloc --duration 2m\n"
 		    "soakctl gate --latest --junit gate.xml",
 	.exit_status = "0 ok / gate passed, 1 gate failed or regression found, 2 usage or environment error, "
-		       "130/143/129 run or compare interrupted by SIGINT/SIGTERM/SIGHUP.",
+		       "130/143/129 run, compare or plan run interrupted by SIGINT/SIGTERM/SIGHUP.",
 };
 
 const soak_cmd_entry_t *soak_command_find(const char *name)

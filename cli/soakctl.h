@@ -2,7 +2,7 @@
  * soakctl.h - the command table. Each subcommand lives in cmd-<name>.c and
  * returns the process exit code: 0 ok / gate passed, 1 gate failed or
  * regression found, 2 usage or environment error, 128+N interrupted by
- * signal N (run, compare).
+ * signal N (run, compare, plan run).
  */
 #ifndef SOAKCTL_H
 #define SOAKCTL_H
@@ -10,7 +10,7 @@
 #define SOAK_EXIT_OK 0
 #define SOAK_EXIT_FAIL 1
 #define SOAK_EXIT_USAGE 2
-/* An interrupted run or compare exits 128 + the signal, like a shell reports
+/* An interrupted run, compare or plan run exits 128 + the signal, like a shell reports
  * a command killed by it: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, 129 for
  * SIGHUP. What was recorded is kept (runs end 'interrupted'). */
 #define SOAK_EXIT_SIGNAL_BASE 128
@@ -53,21 +53,14 @@ struct soak_db *soak_cli_open_db(const char *path, int mode);
 #include <stdbool.h>
 #include <stdio.h>
 #include "run.h"
-/* Prints the run options table (for --help of run and compare). */
-void soak_run_opts_help(FILE *f);
 
 /* Parses run options from argv[0..argc) (argv[0] is the first option, not the
- * program name). Options not known are an error unless they are known to
+ * program name) with run's table and cli/options.c. Options not known are an error unless they are known to
  * `extra` (a NULL-terminated list of long option names taking a value, which
  * are skipped and left for the caller). Everything after "--" becomes the
  * workload's argv, and o->say is set to soakctl's
  * printer. Prints one line naming the problem and returns -EINVAL. */
 int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra);
-
-/* True when arg is a run option that takes no value (--no-cgroup, -q, ...):
- * lets other commands (compare) pass run options through without a list of
- * their own. */
-bool soak_run_opt_is_flag(const char *arg);
 
 /* The engine's say callback: "soakctl: LINE" on stderr, progress as it is. */
 void soak_cli_say(void *arg, soak_say_t kind, const char *line);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SIGTERM to the runner: the worker is stopped, samples flushed, status
 # interrupted, exit 143 (SIGINT: 130), so `soakctl run ... && next` stops;
-# the same for compare (issue 9 row 11: both exited 0). kill -9 of the runner: the worker dies with it, and the next
-# soakctl command marks the run incomplete, removes its cgroups and reports it.
+# the same for compare and plan run (compare once exited 0, plan run 1).
+# kill -9 of the runner: the worker dies with it, and the next soakctl
+# command marks the run incomplete, removes its cgroups and reports it.
 source "$(dirname "$0")/lib.sh"
 
 "$SOAKCTL" run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
@@ -56,3 +57,35 @@ grep -q "interrupted" "$T/cmp.err" || fail "compare did not say it was interrupt
 grep -q "Competitive position" "$T/cmp.md" || fail "compare did not report what was recorded"
 [ "$(q "select status from runs where id=(select max(id) from runs)")" = interrupted ] || fail "compare: last run not interrupted"
 pass "SIGINT: run exits 130, compare exits 130 and still reports; runs interrupted"
+
+# plan run shares compare's rounds: SIGTERM exits 143 and SIGHUP 129 (it
+# exited 1, the gate's failure code), the run in progress is recorded
+# interrupted, and the line says how to resume.
+cat > "$T/plan.ini" <<INI
+[plan]
+label = night
+allocators = system
+duration = 30s
+interval = 100ms
+repeats = 3
+[workload.rm]
+name = random_mixed
+INI
+for sig in TERM HUP; do
+  before=$(q "select count(*) from runs")
+  "$SOAKCTL" plan run "$T/plan.ini" --db "$DB" -q 2> "$T/plan.err" &
+  runner=$!
+  for _ in $(seq 100); do [ "$(q "select count(*) from runs")" -gt "$before" ] && break; sleep 0.1; done
+  sleep 1
+  kill -$sig $runner
+  rc=0; wait $runner || rc=$?
+  want=$((128 + $(kill -l $sig)))
+  [ $rc -eq $want ] || fail "plan exited $rc after SIG$sig, expected $want: $(cat "$T/plan.err")"
+  grep -q "interrupted (1 run recorded); run it again with --label night to resume" "$T/plan.err" \
+    || fail "plan after SIG$sig: $(cat "$T/plan.err")"
+  [ "$(q "select count(*) from runs")" = $((before + 1)) ] || fail "plan after SIG$sig: not one run recorded"
+  [ "$(q "select status from runs where id=(select max(id) from runs)")" = interrupted ] \
+    || fail "plan after SIG$sig: last run not interrupted"
+done
+assert_no_cgroups
+pass "plan run: SIGTERM exits 143, SIGHUP 129; the run in progress interrupted"

@@ -137,7 +137,7 @@ static void test_help_man_completion_list_every_option(void **state)
 }
 
 static const soak_opt_t tricky_opts[] = {
-	{ "dash-name", 'x', "A|B", ".starts like a request\n'and like this, with a \\ backslash", 'x' },
+	{ .name = "dash-name", .shrt = 'x', .arg = "A|B", .help = ".starts like a request\n'and like this, with a \\ backslash", .val = 'x' },
 	{ 0 }
 };
 static const soak_cmd_doc_t tricky = {

@@ -1,0 +1,56 @@
+/* rounds.c - interleaved rounds with a shuffled order per round (rounds.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "rounds.h"
+#include "run.h"
+#include "verdict.h"
+
+static void on_signal(int sig)
+{
+	if (!soak_run_interrupted)
+		soak_run_interrupt_signal = sig;
+	soak_run_interrupted = 1;
+}
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define N_SIGNALS (sizeof(stop_signals) / sizeof(stop_signals[0]))
+
+/* Fisher-Yates from the last element down: the order compare and plan have
+ * always drawn, so a recorded order seed gives the same order again. */
+static void shuffle(soak_rng_t *rng, size_t *order, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = soak_rng_below(rng, i), t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+}
+
+int soak_rounds_run(const soak_rounds_t *r)
+{
+	size_t *order = calloc(r->cells + 1, sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	struct sigaction sa = { .sa_handler = on_signal }, old[N_SIGNALS];
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_SIGNALS; i++)
+		sigaction(stop_signals[i], &sa, &old[i]);
+	soak_rng_t rng;
+	soak_rng_seed(&rng, r->seed);
+	int rc = 0;
+	for (size_t round = 0; round < r->rounds && !soak_run_interrupted && rc >= 0; round++) {
+		shuffle(&rng, order, r->cells);
+		if (r->begin && (rc = r->begin(r->arg, round)) < 0)
+			break;
+		for (size_t k = 0; k < r->cells && !soak_run_interrupted && rc >= 0; k++)
+			rc = r->cell(r->arg, round, order[k]);
+	}
+	for (size_t i = 0; i < N_SIGNALS; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
+	free(order);
+	return rc < 0 ? rc : 0;
+}

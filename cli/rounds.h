@@ -1,0 +1,32 @@
+/*
+ * rounds.h - interleaved rounds, shared by `compare` and `plan run`: every
+ * cell (an allocator of a comparison, a cell of a plan) runs once per round,
+ * in an order shuffled anew each round, so the host's drift over the hours
+ * hits every cell alike. SIGINT, SIGTERM and SIGHUP stop the run in progress
+ * (the runner records it `interrupted`) and the rounds; the caller then
+ * exits soak_exit_interrupted(): 128 + the signal.
+ */
+#ifndef SOAK_ROUNDS_H
+#define SOAK_ROUNDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	size_t rounds, cells;
+	uint64_t seed;        /* of the order shuffle: the same seed, the same orders */
+	/* Before each round's cells (may be NULL); a negative return stops. */
+	int (*begin)(void *arg, size_t round);
+	/* Runs cell `cell` in round `round`; a negative return stops (the
+	 * callback printed why). */
+	int (*cell)(void *arg, size_t round, size_t cell);
+	void *arg;
+} soak_rounds_t;
+
+/* Runs the rounds with the signal handlers installed (and the previous ones
+ * restored after). 0 when every round ran or a signal stopped them
+ * (soak_run_interrupted says which), else the first negative return of a
+ * callback. */
+int soak_rounds_run(const soak_rounds_t *r);
+
+#endif

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every command reads its options with one parser (cli/options.c), so bad
+# input gets the same kind of line from each: unknown option, missing value,
+# bad or out-of-range value, naming the option and what it accepts; exit 2,
+# one line, nothing written. The lines docs/install.md shows ("Option values
+# and errors") are the lines these commands print, byte for byte.
+source "$(dirname "$0")/lib.sh"
+said() { # said LINE CMD...: exit 2, stderr is exactly LINE, no database created
+  local want=$1; shift
+  local rc=0
+  soak "$@" > "$T/out" 2> "$T/err" || rc=$?
+  [ $rc = 2 ] || fail "$*: exit $rc, expected 2 ($(cat "$T/err"))"
+  [ "$(cat "$T/err")" = "$want" ] || fail "$*: said '$(cat "$T/err")', expected '$want'"
+  [ ! -s "$T/out" ] || fail "$*: wrote to stdout: $(cat "$T/out")"
+  [ ! -e "$DB" ] || fail "$*: created the database"
+  echo "$want" >> "$T/lines"
+}
+cd "$T"
+said "soakctl: report: unknown option '--bogus' (see soakctl report --help)" report --db "$DB" --bogus
+said "soakctl: report: --drift-k needs a value: K (see soakctl report --help)" report --db "$DB" --drift-k
+said "soakctl: report: --drift-k 0: out of range; give a whole number from 1 to 1000000" report --db "$DB" --drift-k 0
+said "soakctl: compare: --seed x: not a valid S; give a whole number from 0 to 18446744073709551615" \
+  compare --db "$DB" --seed x system system
+said "soakctl: --duration 1s1s: not a valid TIME; give a number with one unit each, largest first: 90s, 5m, 2h30m, 250ms (at most 365d)" \
+  run --db "$DB" -d 1s1s
+# The docs show exactly these lines.
+awk '/Bad input gets one line naming the option/ {on=1; next} on && /^```$/ {n++; if (n == 2) exit; next} on && n == 1' \
+  "$SOAK_SRC/docs/install.md" > "$T/doc-lines"
+diff "$T/lines" "$T/doc-lines" > "$T/diff" || fail "docs/install.md's error lines differ from soakctl's: $(cat "$T/diff")"
+pass "the documented error lines are what soakctl prints"
+
+# The same kind of line from every command (gate still has its own parser).
+# run's options are shared with calibrate, whose lines point at run's help.
+for c in report runs compare merge history plan workloads allocators help; do
+  said "soakctl: $c: unknown option '--nosuch' (see soakctl $c --help)" $c --nosuch
+done
+for c in run calibrate; do
+  said "soakctl: unknown option '--nosuch' (see soakctl run --help)" $c --nosuch
+done
+said "soakctl: history: --alpha 0.9: out of range; give a number from 1e-06 to 0.5" history --db "$DB" --alpha 0.9
+said "soakctl: plan: --shard 3/2: not a valid I/N; give I/N with 1 <= I <= N <= 100000 (e.g. 2/4)" \
+  plan run p.ini --shard 3/2
+said "soakctl: runs: --format xml: not a valid md|json|csv; give one of: md, markdown, json, csv" runs --format xml
+pass "one parser: the same lines from every command"
