@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "soak/procstat.h"
 
 #define STR_(x) #x
 #define XSTR(x) STR_(x)
@@ -646,7 +647,7 @@ static void test_recover(void **state)
 	char host[256];
 	hostname(host, sizeof(host));
 	int64_t me = getpid(), my_start;
-	assert_int_equal(soak_db_proc_starttime(me, &my_start), 0);
+	assert_int_equal(soak_proc_starttime(me, &my_start), 0);
 	int64_t dead = dead_pid();
 
 	int64_t r_dead = recover_run(db, host, dead, 12345);
@@ -1086,8 +1087,8 @@ static void test_time(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(soak_db_time_parse(bad[i], &t), -EINVAL);
 	int64_t start;
-	assert_int_equal(soak_db_proc_starttime(dead_pid(), &start), -ENOENT);
-	assert_int_equal(soak_db_proc_starttime(getpid(), &start), 0);
+	assert_int_equal(soak_proc_starttime(dead_pid(), &start), -ENOENT);
+	assert_int_equal(soak_proc_starttime(getpid(), &start), 0);
 	assert_true(start > 0);
 }
 
