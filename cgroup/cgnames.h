@@ -1,5 +1,7 @@
 /*
- * cgroup.h - where a run's cgroups live and what their files are called.
+ * cgnames.h - where a run's cgroups live and what their files are called: the
+ * one table of v1 and v2 file names, used by cgroup creation, the probes and
+ * the worker (wl-paging reads its own limits through it).
  *
  * The runner creates the cgroups (cgroup/cgroup.c, libcgroup); probes only read
  * the files named here. Hierarchies differ per host:
@@ -8,9 +10,12 @@
  *           (no controllers there, but cgroup.kill, cgroup.procs, *.pressure, cpu.stat)
  *   v1      v1 memory and cpu directories only
  *   none    --no-cgroup: no limits, no cgroup files
+ *
+ * Contract: pure lookups, no I/O, nothing allocated; a name the host does not
+ * have is NULL, which a reader reports as unavailable, never as 0.
  */
-#ifndef SOAK_CGROUP_H
-#define SOAK_CGROUP_H
+#ifndef SOAK_CGROUP_CGNAMES_H
+#define SOAK_CGROUP_CGNAMES_H
 
 #include <limits.h>
 
