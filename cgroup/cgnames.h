@@ -49,7 +49,10 @@ typedef struct {
  * the host has no such file (e.g. SOAK_CGF_CPU_PERIOD on v2). */
 const char *soak_cg_file(soak_cg_mode_t mode, soak_cg_file_t f);
 /* memory.stat key for anonymous / file / swap bytes: v1 "total_rss", "total_cache",
- * "total_swap"; v2 "anon", "file", "swap" (swap is not in v2 memory.stat: NULL). */
+ * "total_swap"; v2 "anon", "file", "swap" (swap is not in v2 memory.stat: NULL);
+ * "pgfault", "pgmajfault"; and, v1 only (NULL on v2), the limits in force
+ * including the ancestors': "memory_limit" (hierarchical_memory_limit) and
+ * "memsw_limit" (hierarchical_memsw_limit). NULL for an unknown name. */
 const char *soak_cg_stat_key(soak_cg_mode_t mode, const char *logical);
 const char *soak_cg_mode_name(soak_cg_mode_t mode);
 
