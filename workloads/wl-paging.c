@@ -354,7 +354,7 @@ out:
 const soak_workload_t soak_wl_paging = {
 	.name = "paging",
 	.summary = "working set larger than the memory limit: random page reads and realloc+touch of blocks (needs swap)",
-	.origin = "seed 000: lgalloc's paging benchmark (3x the memory limit, random reads CCDF, realloc+touch)",
+	.origin = "lgalloc benchmark guide: paging benchmark (3x the memory limit, random reads CCDF, realloc+touch)",
 	.op = "one random read of a page word, or one realloc+touch (free + malloc + write every page), each timed",
 	.lat_every_max = 1,
 	.opts = pg_opts,
