@@ -48,6 +48,8 @@ struct soak_db {
 	sqlite3 *sql;
 	char *path;
 	int mode;
+	int lock_fd;                 /* the file, flock()ed shared while open (db-open.c) */
+	bool created;                /* this open created the file */
 	bool in_tx;                  /* the lazy write transaction is open */
 	sqlite3_stmt *stmt[ST__MAX];
 	sqlite3_stmt *row_stmt;      /* the sample-row insert of run row_run (db-samples.c) */

@@ -2,10 +2,12 @@
  * schema through schema.c) and closing; the statement and transaction helpers
  * it uses are in db-stmt.c. See db.h and db-internal.h. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,13 +15,56 @@
 
 #include "db-internal.h"
 
+/*
+ * A file this open created and nothing was recorded in (no run, no noise
+ * floor): a command refused after opening (a bad soak.ini) leaves no database
+ * behind. Every connection holds a shared flock on the file while open, so
+ * the creator removes it only when its exclusive lock proves nobody else has
+ * it open; an opener that locked a file removed meanwhile opens again.
+ */
+static bool db_nothing_recorded(soak_db_t *db)
+{
+	if (!db->created || db->mode != SOAK_DB_WRITE || !db->sql || db->lock_fd < 0)
+		return false;
+	sqlite3_stmt *st = NULL;
+	bool none = sqlite3_prepare_v2(db->sql, "SELECT NOT EXISTS (SELECT 1 FROM runs)"
+				      " AND NOT EXISTS (SELECT 1 FROM host_noise)", -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	return none;
+}
+
+static bool db_same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void db_discard(soak_db_t *db)
+{
+	if (flock(db->lock_fd, LOCK_EX | LOCK_NB) < 0 || !db_same_file(db->lock_fd, db->path))
+		return;   /* another connection has it open: it stays */
+	static const char *const sfx[] = { "-wal", "-shm", "-journal" };
+	char p[PATH_MAX + 16];
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", db->path, sfx[i]);
+		unlink(p);
+	}
+	unlink(db->path);
+}
+
 static void db_free(soak_db_t *db)
 {
+	bool discard = db_nothing_recorded(db);
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
 	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);
+	if (discard)
+		db_discard(db);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
 	free(db->buf);
 	free(db->path);
 	free(db);
@@ -43,6 +88,7 @@ static int db_create_private(soak_db_t *db)
 	int fd = open(db->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, SOAK_FILE_MODE);
 	if (fd < 0 && errno == EEXIST)
 		return 0;   /* another soakctl created it first: open that one */
+	db->created = fd >= 0;
 	if (fd < 0) {
 		int e = errno;
 		return db_fail(db, -e, "database %s cannot be created: %s", db->path, strerror(e));
@@ -54,7 +100,7 @@ static int db_create_private(soak_db_t *db)
 	return 0;
 }
 
-static int db_open_conn(soak_db_t *db)
+static int db_check_path(soak_db_t *db)
 {
 	struct stat s;
 	if (stat(db->path, &s) == 0) {
@@ -77,6 +123,40 @@ static int db_open_conn(soak_db_t *db)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+/* The shared flock every connection holds (see db_nothing_recorded): taken
+ * on the file the path names after the lock is granted, else -ESTALE (its
+ * creator removed it meanwhile). */
+static int db_lock_shared(soak_db_t *db)
+{
+	int fd = open(db->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESTALE : db_fail(db, -errno, "database %s: %s", db->path, strerror(errno));
+	if (flock(fd, LOCK_SH) < 0) {
+		int e = errno;
+		close(fd);
+		return db_fail(db, -e, "database %s: locking: %s", db->path, strerror(e));
+	}
+	if (!db_same_file(fd, db->path)) {
+		close(fd);
+		return -ESTALE;
+	}
+	db->lock_fd = fd;
+	return 0;
+}
+
+static int db_open_conn(soak_db_t *db)
+{
+	int r = -ESTALE;
+	for (int tries = 0; r == -ESTALE && tries < 8; tries++)
+		if ((r = db_check_path(db)) == 0)
+			r = db_lock_shared(db);
+	if (r == -ESTALE)
+		return db_fail(db, -EAGAIN, "database %s keeps being removed while opened: try again", db->path);
+	if (r < 0)
+		return r;
 
 	/* NOMUTEX: a handle is used by one thread (db.h); SQLite's per-call
 	 * connection mutex was ~16% of reading a long run (docs/performance.md). */
@@ -93,7 +173,7 @@ static int db_open_conn(soak_db_t *db)
 	sqlite3_extended_result_codes(db->sql, 1);
 	sqlite3_busy_timeout(db->sql, DB_BUSY_TIMEOUT_MS);
 
-	int r = db_schema_open(db);
+	r = db_schema_open(db);
 	if (r < 0)
 		return r;
 	/* Connection settings, not stored in the file. */
@@ -122,6 +202,7 @@ int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t 
 		return -ENOMEM;
 	}
 	db->mode = mode;
+	db->lock_fd = -1;
 	int r = db_open_conn(db);
 	if (r < 0) {
 		if (err && errlen)

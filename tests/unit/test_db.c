@@ -88,6 +88,17 @@ static soak_db_t *open_w(fx_t *f)
 	return f->db;
 }
 
+/* An empty soak database that stays: the connection that creates a file
+ * removes it at close when nothing was recorded, unless another connection
+ * still has it open (test_created_empty_removed). */
+static void create_kept(const char *path)
+{
+	soak_db_t *a = open_mode(path, SOAK_DB_WRITE);
+	soak_db_t *b = open_mode(path, SOAK_DB_WRITE);
+	soak_db_close(a);
+	soak_db_close(b);
+}
+
 static void hostname(char *buf, size_t len)
 {
 	assert_int_equal(gethostname(buf, len), 0);
@@ -763,7 +774,7 @@ static void prep_nothing(const char *path)
 
 static void prep_newer(const char *path)
 {
-	soak_db_close(open_mode(path, SOAK_DB_WRITE));
+	create_kept(path);
 	raw_exec(path, "PRAGMA user_version = 99");
 }
 
@@ -868,7 +879,7 @@ static void test_locked(void **state)
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		rm_db(f->path);
 		if (cases[k].soak)
-			soak_db_close(open_mode(f->path, SOAK_DB_WRITE));
+			create_kept(f->path);
 		else
 			raw_exec(f->path, "CREATE TABLE t(x)");
 		sqlite3 *holder;
@@ -898,10 +909,50 @@ static void test_locked(void **state)
 
 /* ---- files, modes, WAL ---- */
 
+/* A database file created by an open that then recorded nothing (a command
+ * refused after opening it) is removed at close with its sidecars; one with a
+ * run stays; one another connection still has open stays; an existing empty
+ * one is never removed by a later open. */
+static void test_created_empty_removed(void **state)
+{
+	fx_t *f = *state;
+	rm_db(f->path);
+	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));
+	for (size_t i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
+		assert_false(exists(f->path, sidecars[i]));
+
+	soak_db_t *db = open_mode(f->path, SOAK_DB_WRITE);
+	new_run(db, "kept", NULL);
+	soak_db_close(db);
+	assert_true(exists(f->path, ""));
+	soak_db_close(open_mode(f->path, SOAK_DB_READ));
+
+	rm_db(f->path);
+	soak_db_t *a = open_mode(f->path, SOAK_DB_WRITE);
+	soak_db_t *b = open_mode(f->path, SOAK_DB_WRITE);
+	soak_db_close(a);          /* b still has it open: kept */
+	assert_true(exists(f->path, ""));
+	new_run(b, "through b", NULL);
+	soak_db_close(b);
+	db = open_mode(f->path, SOAK_DB_READ);
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	soak_run_filter_t all = { 0 };
+	assert_int_equal(soak_db_runs(db, &all, &runs, &n), 0);
+	assert_int_equal(n, 1);
+	soak_runs_free(runs, n);
+	soak_db_close(db);
+
+	rm_db(f->path);
+	create_kept(f->path);
+	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));   /* did not create it: kept */
+	assert_true(exists(f->path, ""));
+}
+
 static void test_created_schema(void **state)
 {
 	fx_t *f = *state;
-	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));
+	create_kept(f->path);
 	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));   /* reopening changes nothing */
 	sqlite3 *s;
 	assert_int_equal(sqlite3_open_v2(f->path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -1109,6 +1160,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_created_empty_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
