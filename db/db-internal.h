@@ -50,6 +50,7 @@ struct soak_db {
 	int mode;
 	int lock_fd;                 /* the file, flock()ed shared while open (db-open.c) */
 	bool created;                /* this open created the file */
+	bool no_sidecars;            /* READ: no -wal/-shm existed before the open */
 	bool in_tx;                  /* the lazy write transaction is open */
 	sqlite3_stmt *stmt[ST__MAX];
 	sqlite3_stmt *row_stmt;      /* the sample-row insert of run row_run (db-samples.c) */

@@ -53,6 +53,38 @@ static void db_discard(soak_db_t *db)
 	unlink(db->path);
 }
 
+static bool db_sidecar_exists(const char *path, const char *sfx, off_t *size)
+{
+	char p[PATH_MAX + 16];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s%s", path, sfx);
+	if (stat(p, &st) != 0)
+		return false;
+	if (size)
+		*size = st.st_size;
+	return true;
+}
+
+/*
+ * A read-only connection to a database in WAL mode creates PATH-wal and
+ * PATH-shm when they are missing (a database copied without them) and, being
+ * read-only, never removes them. When this READ open made them, the WAL is
+ * still empty and the file is writable, a moment's read-write connection is
+ * opened and closed: SQLite removes both when that is the last connection,
+ * and leaves them when any other one (a live runner, a sqlite3 shell) still
+ * uses them. An empty WAL checkpoints nothing: the file is not changed.
+ */
+static void db_read_tidy(const char *path)
+{
+	off_t wal = -1;
+	if (!db_sidecar_exists(path, "-wal", &wal) || wal != 0 || access(path, W_OK) != 0)
+		return;
+	sqlite3 *s = NULL;
+	if (sqlite3_open_v2(path, &s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK)
+		sqlite3_exec(s, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	sqlite3_close_v2(s);
+}
+
 static void db_free(soak_db_t *db)
 {
 	bool discard = db_nothing_recorded(db);
@@ -63,6 +95,8 @@ static void db_free(soak_db_t *db)
 	sqlite3_close_v2(db->sql);
 	if (discard)
 		db_discard(db);
+	else if (db->no_sidecars && db->sql)
+		db_read_tidy(db->path);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd);
 	free(db->buf);
@@ -203,6 +237,8 @@ int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t 
 	}
 	db->mode = mode;
 	db->lock_fd = -1;
+	db->no_sidecars = mode == SOAK_DB_READ && !db_sidecar_exists(path, "-wal", NULL) &&
+			  !db_sidecar_exists(path, "-shm", NULL);
 	int r = db_open_conn(db);
 	if (r < 0) {
 		if (err && errlen)

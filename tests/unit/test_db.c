@@ -909,6 +909,47 @@ static void test_locked(void **state)
 
 /* ---- files, modes, WAL ---- */
 
+/* A database copied without its -wal/-shm: a READ open and close (a report)
+ * leaves neither behind and the file unchanged; while another connection
+ * still uses them they stay and that connection keeps reading. */
+static void test_read_leaves_no_sidecars(void **state)
+{
+	fx_t *f = *state;
+	soak_db_t *db = open_w(f);
+	new_run(db, "copied", NULL);
+	soak_db_close(db);
+	f->db = NULL;
+	for (size_t i = 1; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
+		assert_false(exists(f->path, sidecars[i]));
+	size_t before_len = 0, after_len = 0;
+	char *before = slurp(f->path, &before_len);
+	assert_non_null(before);
+
+	soak_db_close(open_mode(f->path, SOAK_DB_READ));
+	for (size_t i = 1; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
+		assert_false(exists(f->path, sidecars[i]));
+	char *after = slurp(f->path, &after_len);
+	assert_non_null(after);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	free(after);
+	free(before);
+
+	db = open_mode(f->path, SOAK_DB_READ);
+	sqlite3 *other;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(f->path, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(other, "SELECT count(*) FROM runs", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	sqlite3_reset(st);
+	soak_db_close(db);
+	assert_true(exists(f->path, "-wal") && exists(f->path, "-shm"));   /* still in use */
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(other);
+}
+
 /* A database file created by an open that then recorded nothing (a command
  * refused after opening it) is removed at close with its sidecars; one with a
  * run stays; one another connection still has open stays; an existing empty
@@ -1161,6 +1202,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_empty_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_leaves_no_sidecars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
