@@ -60,7 +60,7 @@ static int mfail(mctx_t *m, int r, const char *fmt, ...)
 
 static int msql(mctx_t *m, int rc, const char *what)
 {
-	return mfail(m, -db_errno(rc), "merge: %s: %s: %s", m->in ? m->in : "output", what,
+	return mfail(m, db_errno(rc), "merge: %s: %s: %s", m->in ? m->in : "output", what,
 		     sqlite3_errmsg(m->sql));
 }
 
@@ -405,7 +405,7 @@ static int start_copy(const char *out, const char *tmp, char *err, size_t errlen
 	}
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "merge: copying %s: %s", out, s ? sqlite3_errmsg(s) : "out of memory");
-		r = -db_errno(rc);
+		r = db_errno(rc);
 	}
 	sqlite3_finalize(st);
 	sqlite3_close_v2(s);
