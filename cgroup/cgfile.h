@@ -2,12 +2,13 @@
  * cgfile.h - reading and writing one small cgroup control file.
  *
  * Shared by creation (cgroup.c), placement (cgplace.c) and recovery
- * (cgroup-kill.c). Both return 0 or a negative errno. Control files are never
- * symlinks, so neither follows one (O_NOFOLLOW): a path that names a symlink
- * is not a cgroup file and is refused with -ELOOP.
+ * (cgroup-kill.c). Contract: both return 0 or a negative errno and never
+ * print. Control files are never symlinks, so neither follows one
+ * (O_NOFOLLOW): a path that names a symlink is not a cgroup file and is
+ * refused with -ELOOP.
  */
-#ifndef SOAK_RUNNER_CGFILE_H
-#define SOAK_RUNNER_CGFILE_H
+#ifndef SOAK_CGROUP_CGFILE_H
+#define SOAK_CGROUP_CGFILE_H
 
 #include <stddef.h>
 

@@ -34,6 +34,10 @@ static const struct {
 	{ "swap", "total_swap", NULL }, /* v2: memory.swap.current instead */
 	{ "pgfault", "total_pgfault", "pgfault" },
 	{ "pgmajfault", "total_pgmajfault", "pgmajfault" },
+	/* v1 only: the limits in force including the ancestors' (v2 has no such
+	 * key: its reader walks memory.max / memory.swap.max up the tree). */
+	{ "memory_limit", "hierarchical_memory_limit", NULL },
+	{ "memsw_limit", "hierarchical_memsw_limit", NULL },
 };
 
 const char *soak_cg_stat_key(soak_cg_mode_t mode, const char *logical)

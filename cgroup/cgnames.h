@@ -1,5 +1,7 @@
 /*
- * cgroup.h - where a run's cgroups live and what their files are called.
+ * cgnames.h - where a run's cgroups live and what their files are called: the
+ * one table of v1 and v2 file names, used by cgroup creation, the probes and
+ * the worker (wl-paging reads its own limits through it).
  *
  * The runner creates the cgroups (cgroup/cgroup.c, libcgroup); probes only read
  * the files named here. Hierarchies differ per host:
@@ -8,9 +10,12 @@
  *           (no controllers there, but cgroup.kill, cgroup.procs, *.pressure, cpu.stat)
  *   v1      v1 memory and cpu directories only
  *   none    --no-cgroup: no limits, no cgroup files
+ *
+ * Contract: pure lookups, no I/O, nothing allocated; a name the host does not
+ * have is NULL, which a reader reports as unavailable, never as 0.
  */
-#ifndef SOAK_CGROUP_H
-#define SOAK_CGROUP_H
+#ifndef SOAK_CGROUP_CGNAMES_H
+#define SOAK_CGROUP_CGNAMES_H
 
 #include <limits.h>
 
@@ -44,7 +49,10 @@ typedef struct {
  * the host has no such file (e.g. SOAK_CGF_CPU_PERIOD on v2). */
 const char *soak_cg_file(soak_cg_mode_t mode, soak_cg_file_t f);
 /* memory.stat key for anonymous / file / swap bytes: v1 "total_rss", "total_cache",
- * "total_swap"; v2 "anon", "file", "swap" (swap is not in v2 memory.stat: NULL). */
+ * "total_swap"; v2 "anon", "file", "swap" (swap is not in v2 memory.stat: NULL);
+ * "pgfault", "pgmajfault"; and, v1 only (NULL on v2), the limits in force
+ * including the ancestors': "memory_limit" (hierarchical_memory_limit) and
+ * "memsw_limit" (hierarchical_memsw_limit). NULL for an unknown name. */
 const char *soak_cg_stat_key(soak_cg_mode_t mode, const char *logical);
 const char *soak_cg_mode_name(soak_cg_mode_t mode);
 

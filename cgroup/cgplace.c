@@ -6,7 +6,7 @@
 #include "cgplace.h"
 #include "cgfile.h"
 #include "cgroup-kill.h"
-#include "cgroup.h"
+#include "cghost.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -17,14 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CGROUP2_MAGIC 0x63677270
-#define V2_ROOT "/sys/fs/cgroup"
-#define UNIFIED_HYBRID "/sys/fs/cgroup/unified"
 #define LEAF_PREFIX "soak-runner-"
 
 /* Error text: a message cut at the buffer's end is still a message. */
@@ -37,17 +33,6 @@ static void errf(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *soak_place_how_name(soak_place_how_t how)
-{
-	switch (how) {
-	case SOAK_PLACE_OWN: return "own";
-	case SOAK_PLACE_LEAF_MOVE: return "leaf-move";
-	case SOAK_PLACE_SYSTEMD_SCOPE: return "systemd-scope";
-	case SOAK_PLACE_CGROUP_PARENT: return "cgroup-parent";
-	default: return "none";
-	}
-}
-
 static bool has_word(const char *list, const char *word)
 {
 	size_t n = strlen(word);
@@ -55,12 +40,6 @@ static bool has_word(const char *list, const char *word)
 		if ((p == list || p[-1] == ' ' || p[-1] == '\n') && (!p[n] || p[n] == ' ' || p[n] == '\n'))
 			return true;
 	return false;
-}
-
-static bool is_cgroup2(const char *path)
-{
-	struct statfs s;
-	return statfs(path, &s) == 0 && s.f_type == CGROUP2_MAGIC;
 }
 
 /* The runner's path in the cgroup2 hierarchy ("0::/path" in /proc/self/cgroup). */
@@ -187,7 +166,7 @@ int soak_place_parent_path(const char *mount, const char *path, char *out, size_
 	}
 	char probe[PATH_MAX + 16];
 	snprintf(probe, sizeof(probe), "%s/cgroup.procs", out);
-	if (!is_cgroup2(out) || access(probe, F_OK) != 0) {
+	if (soak_cg_fs_version(out) != 2 || access(probe, F_OK) != 0) {
 		errf(err, errlen, "--cgroup-parent %s: %s is not a cgroup2 directory", path, out);
 		return -EINVAL;
 	}
@@ -314,7 +293,7 @@ static int try_scope(soak_place_t *p, bool need_cpu, char *err, size_t errlen)
 	}
 	p->bus = user ? "user" : "system";
 	char dir[PATH_MAX];
-	if ((r = self_dir(V2_ROOT, dir, sizeof(dir))) < 0) {
+	if ((r = self_dir(SOAK_CG_V2_ROOT, dir, sizeof(dir))) < 0) {
 		errf(err, errlen, "cannot read /proc/self/cgroup after moving into %s", p->scope);
 		return r;
 	}
@@ -384,19 +363,19 @@ int soak_place_acquire(soak_place_t *p, const char *cgroup_parent, bool need_cpu
 			return -ENOTSUP;
 		}
 		if (cgroup_parent)
-			return place_parent(p, UNIFIED_HYBRID, cgroup_parent, need_cpu, err, errlen);
+			return place_parent(p, SOAK_CG_UNIFIED_HYBRID, cgroup_parent, need_cpu, err, errlen);
 		p->how = SOAK_PLACE_OWN;
-		if (p->mode == SOAK_CG_HYBRID && (r = self_dir(UNIFIED_HYBRID, p->parent, sizeof(p->parent))) < 0) {
+		if (p->mode == SOAK_CG_HYBRID && (r = self_dir(SOAK_CG_UNIFIED_HYBRID, p->parent, sizeof(p->parent))) < 0) {
 			errf(err, errlen, "cannot find the runner's cgroup2 path in /proc/self/cgroup");
 			return r;
 		}
 		return 0;
 	}
 	if (cgroup_parent)
-		return place_parent(p, V2_ROOT, cgroup_parent, need_cpu, err, errlen);
+		return place_parent(p, SOAK_CG_V2_ROOT, cgroup_parent, need_cpu, err, errlen);
 
 	char own[PATH_MAX];
-	if ((r = self_dir(V2_ROOT, own, sizeof(own))) < 0) {
+	if ((r = self_dir(SOAK_CG_V2_ROOT, own, sizeof(own))) < 0) {
 		errf(err, errlen, "cannot find the runner's cgroup2 path in /proc/self/cgroup");
 		return r;
 	}
@@ -405,7 +384,7 @@ int soak_place_acquire(soak_place_t *p, const char *cgroup_parent, bool need_cpu
 		errf(err, errlen, "cannot read %s/cgroup.procs: %s", own, strerror(-r));
 		return r;
 	}
-	f.is_root = !strcmp(own, V2_ROOT);
+	f.is_root = !strcmp(own, SOAK_CG_V2_ROOT);
 	soak_place_how_t plan[SOAK_PLACE_MAX_PLAN];
 	size_t n = soak_place_plan(&f, need_cpu, plan);
 	char why[2048] = "", e[768];

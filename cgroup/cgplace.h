@@ -16,9 +16,15 @@
  *
  * Nothing outside the parent is ever written, except moving the runner itself
  * (leaf-move, systemd-scope) and asking systemd for the scope.
+ *
+ * Contract: functions return 0 (or a count) or a negative errno, with one line
+ * naming the problem and the options in err; they never print (the note a
+ * user may want is left in soak_place_t.note for the caller) and never kill
+ * anything. A failed acquire leaves the runner where it was and every file as
+ * it found it. The placement record itself (soak_place_t) is in cghost.h.
  */
-#ifndef SOAK_RUNNER_CGPLACE_H
-#define SOAK_RUNNER_CGPLACE_H
+#ifndef SOAK_CGROUP_CGPLACE_H
+#define SOAK_CGROUP_CGPLACE_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -26,15 +32,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "cgnames.h"
-
-typedef enum {
-	SOAK_PLACE_NONE = 0,
-	SOAK_PLACE_OWN,
-	SOAK_PLACE_LEAF_MOVE,
-	SOAK_PLACE_SYSTEMD_SCOPE,
-	SOAK_PLACE_CGROUP_PARENT,
-} soak_place_how_t;
+#include "cghost.h"
 
 /* What the chooser decides from: read from a cgroup2 directory (or a fake
  * tree in the tests) by soak_place_facts_read. */
@@ -48,20 +46,6 @@ typedef struct {
 } soak_place_facts_t;
 
 #define SOAK_PLACE_MAX_PLAN 4
-
-typedef struct {
-	soak_cg_mode_t mode;
-	soak_place_how_t how;
-	char parent[PATH_MAX];     /* cgroup2 dir receiving the run's cgroups ("" on v1) */
-	char home[PATH_MAX];       /* cgroup2 dir the runner was in before a move */
-	char leaf[PATH_MAX];       /* the runner's own leaf, made by us ("" if none) */
-	char scope[256];           /* systemd scope unit ("" if none) */
-	const char *bus;           /* "system" or "user" for the scope, else NULL */
-	bool enabled_memory, enabled_cpu;   /* controllers we enabled in parent */
-	char note[256];            /* what the user may want to know (printed with -v) */
-} soak_place_t;
-
-const char *soak_place_how_name(soak_place_how_t how);
 
 /* Reads the facts about cgroup2 directory `dir` for process `self` (procs:
  * `self` alone?), `systemd` as given. Missing files count as empty. */

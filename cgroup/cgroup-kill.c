@@ -1,6 +1,7 @@
 /* cgroup-kill.c - kill and remove cgroups, trusting nothing read; see cgroup-kill.h. */
 #include "cgroup-kill.h"
 #include "cgfile.h"
+#include "cghost.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,12 +13,9 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CGROUP2_MAGIC 0x63677270
-#define CGROUP1_MAGIC 0x27e0eb
 #define PID_CEILING 4194304        /* PID_MAX_LIMIT on 64-bit kernels */
 #define PROCS_MAX (1024 * 1024)    /* bytes of cgroup.procs read at most */
 #define KILL_BATCH 4096
@@ -89,16 +87,6 @@ int soak_cg_path_allowed(const char *path, const char *const *roots, size_t nroo
 	return -EPERM;
 }
 
-static bool on_cgroupfs(const char *path, bool *v2)
-{
-	struct statfs s;
-	if (statfs(path, &s) < 0)
-		return false;
-	if (v2)
-		*v2 = s.f_type == CGROUP2_MAGIC;
-	return s.f_type == CGROUP2_MAGIC || s.f_type == CGROUP1_MAGIC;
-}
-
 int soak_cg_dir_verify(const char *path, char *why, size_t whylen)
 {
 	struct stat st;
@@ -117,7 +105,7 @@ int soak_cg_dir_verify(const char *path, char *why, size_t whylen)
 		snprintf(why, whylen, "resolves elsewhere (a symbolic link in the path)");
 		return -EPERM;
 	}
-	if (!on_cgroupfs(path, NULL)) {
+	if (soak_cg_fs_version(path) <= 0) {
 		snprintf(why, whylen, "is not on a cgroup file system");
 		return -EPERM;
 	}
@@ -127,19 +115,16 @@ int soak_cg_dir_verify(const char *path, char *why, size_t whylen)
 size_t soak_cg_default_roots(char roots[][PATH_MAX], size_t max)
 {
 	size_t n = 0;
-	bool v2;
-	if (n < max && on_cgroupfs("/sys/fs/cgroup", &v2) && v2)
-		snprintf(roots[n++], PATH_MAX, "/sys/fs/cgroup");
-	if (n < max && on_cgroupfs("/sys/fs/cgroup/unified", &v2) && v2)
-		snprintf(roots[n++], PATH_MAX, "/sys/fs/cgroup/unified");
-	static int init = -1;
-	if (init < 0)
-		init = cgroup_init();
+	if (n < max && soak_cg_fs_version(SOAK_CG_V2_ROOT) == 2)
+		snprintf(roots[n++], PATH_MAX, SOAK_CG_V2_ROOT);
+	if (n < max && soak_cg_fs_version(SOAK_CG_UNIFIED_HYBRID) == 2)
+		snprintf(roots[n++], PATH_MAX, SOAK_CG_UNIFIED_HYBRID);
+	bool lib = soak_cg_libcgroup_ready(NULL, 0) == 0;
 	static const char *const ctl[] = { "memory", "cpu" };
-	for (size_t i = 0; init == 0 && i < 2 && n < max; i++) {
+	for (size_t i = 0; lib && i < 2 && n < max; i++) {
 		char *mnt = NULL;
 		if (cgroup_get_subsys_mount_point(ctl[i], &mnt) == 0 && mnt && mnt[0] == '/' &&
-		    on_cgroupfs(mnt, &v2) && !v2)
+		    soak_cg_fs_version(mnt) == 1)
 			snprintf(roots[n++], PATH_MAX, "%s", mnt);
 		free(mnt);
 	}
@@ -214,11 +199,12 @@ static int kill_listed(const char *dir)
 
 int soak_cg_kill_dir(const char *dir)
 {
-	bool v2;
 	if (!dir || !dir[0])
 		return 0;
-	if (!on_cgroupfs(dir, &v2))
+	int version = soak_cg_fs_version(dir);
+	if (version <= 0)
 		return -EPERM; /* never write "cgroup.kill" into an ordinary directory */
+	bool v2 = version == 2;
 	int listed = read_procs(dir, NULL, PID_CEILING);
 	if (v2 && soak_cgfile_write(dir, "cgroup.kill", "1") == 0)
 		return listed > 0 ? listed : 0;

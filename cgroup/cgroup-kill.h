@@ -15,9 +15,13 @@
  *     none (v1, older v2 frozen first), each pid of a whole, strictly parsed
  *     cgroup.procs is opened as a pidfd, still listed after the open, and
  *     signalled through the pidfd: kill() never gets a number from a file.
+ *
+ * Contract: functions return 0 (or a count) or a negative errno, with one line
+ * per refused or failed directory in why; they never print, and never remove
+ * or signal anything that failed a check.
  */
-#ifndef SOAK_RUNNER_CGROUP_KILL_H
-#define SOAK_RUNNER_CGROUP_KILL_H
+#ifndef SOAK_CGROUP_CGROUP_KILL_H
+#define SOAK_CGROUP_CGROUP_KILL_H
 
 #include <limits.h>
 #include <stdbool.h>

@@ -1,5 +1,6 @@
 /* cgroup.c - create, attach, read and remove a run's cgroups; see cgroup.h. */
 #include "cgroup.h"
+#include "cghost.h"
 #include "cgfile.h"
 #include "cgroup-kill.h"
 
@@ -13,52 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-
-#define CGROUP2_MAGIC 0x63677270
-#define UNIFIED_HYBRID "/sys/fs/cgroup/unified"
-#define V2_ROOT "/sys/fs/cgroup"
-
-static bool is_cgroup2(const char *path)
-{
-	struct statfs s;
-	return statfs(path, &s) == 0 && s.f_type == CGROUP2_MAGIC;
-}
-
-static int libcgroup_ready(char *why, size_t whylen)
-{
-	static int done, rc;
-	if (!done) {
-		rc = cgroup_init();
-		done = 1;
-	}
-	if (rc) {
-		snprintf(why, whylen, "libcgroup cannot initialise: %s", cgroup_strerror(rc));
-		return -ENODEV;
-	}
-	return 0;
-}
-
-int soak_cg_detect(soak_cg_mode_t *ret, char *why, size_t whylen)
-{
-	if (is_cgroup2(V2_ROOT)) {
-		*ret = SOAK_CG_V2;
-		return 0;
-	}
-	char *mnt = NULL;
-	int r = libcgroup_ready(why, whylen);
-	if (r < 0)
-		return r;
-	if (cgroup_get_subsys_mount_point("memory", &mnt) != 0) {
-		snprintf(why, whylen, "no memory cgroup controller is mounted");
-		return -ENODEV;
-	}
-	free(mnt);
-	*ret = is_cgroup2(UNIFIED_HYBRID) ? SOAK_CG_HYBRID : SOAK_CG_V1;
-	return 0;
-}
 
 /* "<own path of controller>/<name>" relative to the controller's mount. */
 static int v1_child(const char *controller, const char *name, char *rel, size_t rlen,

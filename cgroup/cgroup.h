@@ -7,17 +7,23 @@
  * that hybrid hosts also get (for cgroup.kill, PSI and cgroup-scoped perf
  * counters) is a plain mkdir/rmdir in the unified mount, because libcgroup
  * 2.0.2 does not manage a controller-less cgroup2 tree beside v1 controllers.
+ *
+ * Contract: functions return 0 (or a count) on success and a negative errno on
+ * failure, with one line naming the problem in err when they take one. They
+ * never print, never change the runner's own cgroups' limits and never move
+ * the runner; where the run's cgroups go was decided before (cgplace.h) and
+ * is only read here. Every limit written is read back: a value the kernel
+ * did not keep is an error, not a silent difference.
  */
-#ifndef SOAK_RUNNER_CGROUP_H
-#define SOAK_RUNNER_CGROUP_H
+#ifndef SOAK_CGROUP_CGROUP_H
+#define SOAK_CGROUP_CGROUP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cgplace.h"
-#include "cgnames.h"
+#include "cghost.h"
 
 typedef struct {
 	bool has_memory_max, has_swap_max, has_cpu_max;
@@ -33,8 +39,6 @@ typedef struct {
 	const soak_place_t *place;   /* where they were made (cgplace.h) */
 } soak_cg_t;
 
-/* Which hierarchy this host has; 0 or -errno with a reason. */
-int soak_cg_detect(soak_cg_mode_t *ret, char *why, size_t whylen);
 /* Creates the run's cgroups named `name` and applies the limits: the cgroup2
  * directory below place->parent (pure v2: with the limits; hybrid: the
  * controller-less child), v1 memory and cpu below the runner's own v1 cgroups.

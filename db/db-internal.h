@@ -2,6 +2,12 @@
  * db-internal.h - shared by the files of db/ only (names db_*, never exported
  * through db.h).
  *
+ * Calls run down, never back up: db-open.c opens through schema.c; schema.c,
+ * db-run.c, db-samples.c, db-write.c, db-read.c and the rest call the
+ * statement and transaction helpers of db-stmt.c, which calls nothing else
+ * in db/. db/ only talks SQL: what it needs of the system (is a runner alive?)
+ * comes from common/.
+ *
  * Transactions: every write goes through db_write_begin(), which opens one
  * BEGIN IMMEDIATE transaction lazily; soak_db_commit() closes it. Run begin/end
  * and recovery use db_durable_begin()/db_durable_end() instead: they commit
@@ -42,6 +48,10 @@ struct soak_db {
 	sqlite3 *sql;
 	char *path;
 	int mode;
+	int lock_fd;                 /* the file, flock()ed shared while open (db-lock.c), -1 none */
+	bool created;                /* this open created the file */
+	bool no_sidecars;            /* READ: no -wal/-shm existed before the open */
+	bool immutable;              /* READ: opened immutable (nothing can write the file) */
 	bool in_tx;                  /* the lazy write transaction is open */
 	sqlite3_stmt *stmt[ST__MAX];
 	sqlite3_stmt *row_stmt;      /* the sample-row insert of run row_run (db-samples.c) */
@@ -50,7 +60,6 @@ struct soak_db {
 	char *buf;                   /* soak_hist_encode scratch */
 	size_t buflen;
 	char err[512];
-	int lock_fd;                 /* shared flock held while writing (db-lock.c), -1 none */
 };
 
 /* db-lock.c: a flock on the database file that follows a rename over it.
@@ -70,6 +79,8 @@ int db_run_impossible(sqlite3 *sql, const char *schema, int64_t run, char *why, 
  * it immutable (db-open.c). */
 bool db_read_only_place(const char *path);
 
+/* ---- db-stmt.c: the bottom of db/, calling nothing else in it ---- */
+
 /* Sets db->err and returns r (negative errno). */
 int db_fail(soak_db_t *db, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same for an SQLite result code: "database PATH: WHAT: sqlite text"; returns
@@ -79,6 +90,9 @@ int db_errno(int rc);
 
 /* A cached statement, reset and with bindings cleared; NULL (and *r set) on error. */
 sqlite3_stmt *db_stmt(soak_db_t *db, db_stmt_id_t id, int *r);
+/* The same for a statement whose text its caller builds (ST_RUN_INSERT): sql
+ * is prepared on first use only. */
+sqlite3_stmt *db_stmt_text(soak_db_t *db, db_stmt_id_t id, const char *sql, int *r);
 /* Steps st once (a row or done are both success), then resets it. */
 int db_step_done(soak_db_t *db, sqlite3_stmt *st, const char *what);
 /* Prepares a one-off statement. */
@@ -94,22 +108,25 @@ int db_durable_end(soak_db_t *db, bool commit);
 
 /* -ENOENT (with a message naming the run) when run does not exist. */
 int db_run_check(soak_db_t *db, int64_t run);
+
+/* ---- db-run.c ---- */
 /* Reads a run row: column 0 is id, the next ones follow db_run_columns(). */
 int db_run_read(sqlite3_stmt *st, soak_run_t *r);
 /* "uuid,label,...": every soak_run_t column but id, in table order; returns
  * how many. */
 size_t db_run_columns(char *buf, size_t len);
 
-/* db-samples.c: the v3 migration's generated part, and freeing its statement. */
+/* ---- db-samples.c: the v3 migration's generated part, and freeing its statement ---- */
 int db_migrate_sample_rows(soak_db_t *db);
 void db_samples_close(soak_db_t *db);
-/* Tables computed from others (run_summary): never merged or compared, rebuilt on demand. */
+/* db-summary.c: tables computed from others (run_summary): never merged or compared, rebuilt on demand. */
 bool db_table_is_derived(const char *name);
 
-/* schema.c: checks the file, creates or migrates it (WRITE), no change on error. */
+/* ---- schema.c (called by db-open.c only) ---- */
+/* Checks the file, creates or migrates it (WRITE), no change on error. */
 int db_schema_open(soak_db_t *db);
 
-
+/* ---- db-util.c ---- */
 void db_now(char buf[SOAK_DB_TIME_LEN]);
 char *db_strdup(const char *s);
 

@@ -36,7 +36,7 @@ int db_lock_file(const char *path, bool exclusive, double wait_s, int *ret_fd)
 {
 	double until = mono_s() + wait_s;
 	for (;;) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {

@@ -1,12 +1,15 @@
-/* db-open.c - opening and closing, error text, the statement cache and the
- * transaction helpers; see db.h and db-internal.h. */
+/* db-open.c - opening (checking the path, creating the file private, the
+ * schema through schema.c) and closing; the statement and transaction helpers
+ * it uses are in db-stmt.c. See db.h and db-internal.h. */
 #include <errno.h>
-#include <sys/statvfs.h>
 #include <libgen.h>
+#include <limits.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,249 +17,88 @@
 
 #include "db-internal.h"
 
-/* Statement texts, indexed by db_stmt_id_t. ST_RUN_INSERT is built from the
- * run field table (db-run.c) instead. */
-static const char *const stmt_sql[ST__MAX] = {
-	[ST_RUN_OBSERVED] = "UPDATE runs SET allocator_observed = ?2 WHERE id = ?1",
-	[ST_RUN_WORKER_PID] = "UPDATE runs SET worker_pid = ?2 WHERE id = ?1",
-	[ST_RUN_END] = "UPDATE runs SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5,"
-		       " message = ?6 WHERE id = ?1",
-	[ST_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",
-	[ST_METRIC_INSERT] = "INSERT INTO metrics(name, unit, kind, description) VALUES(?1, ?2, ?3, ?4)"
-			     " ON CONFLICT(name) DO NOTHING",
-	[ST_METRIC_ID] = "SELECT id FROM metrics WHERE name = ?1",
-	[ST_UNAVAILABLE] = "INSERT INTO run_metrics(run_id, metric_id, reason) VALUES(?1, ?2, ?3)"
-			   " ON CONFLICT(run_id, metric_id) DO UPDATE SET reason = excluded.reason",
-	/* A second sample at the same t replaces the first (last write wins). */
-	[ST_SAMPLE] = "INSERT OR REPLACE INTO sample_values(run_id, metric_id, t, value) VALUES(?1, ?2, ?3, ?4)",
-	[ST_EVENT] = "INSERT INTO events(run_id, t, kind, detail) VALUES(?1, ?2, ?3, ?4)",
-	[ST_VALUE] = "INSERT INTO run_values(run_id, name, value, reason) VALUES(?1, ?2, ?3, ?4)"
-		     " ON CONFLICT(run_id, name) DO UPDATE SET value = excluded.value,"
-		     " reason = excluded.reason",
-	[ST_HIST] = "INSERT INTO histograms(run_id, name, t, data) VALUES(?1, ?2, ?3, ?4)"
-		    " ON CONFLICT(run_id, name, t) DO UPDATE SET data = excluded.data",
-	[ST_LOG] = "INSERT INTO logs(run_id, stream, data, truncated) VALUES(?1, ?2, ?3, ?4)",
-};
-
-int db_fail(soak_db_t *db, int r, const char *fmt, ...)
+/*
+ * A file this open created and nothing was recorded in (no run, no noise
+ * floor): a command refused after opening (a bad soak.ini) leaves no database
+ * behind. Every connection holds a shared flock on the file while open, so
+ * the creator removes it only when its exclusive lock proves nobody else has
+ * it open; an opener that locked a file removed meanwhile opens again.
+ */
+static bool db_nothing_recorded(soak_db_t *db)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(db->err, sizeof(db->err), fmt, ap);
-	va_end(ap);
-	return r;
+	if (!db->created || db->mode != SOAK_DB_WRITE || !db->sql || db->lock_fd < 0)
+		return false;
+	sqlite3_stmt *st = NULL;
+	bool none = sqlite3_prepare_v2(db->sql, "SELECT NOT EXISTS (SELECT 1 FROM runs)"
+				      " AND NOT EXISTS (SELECT 1 FROM host_noise)", -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	return none;
 }
 
-int db_errno(int rc)
+static bool db_same_file(int fd, const char *path)
 {
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE:
-	case SQLITE_TOOBIG:
-		return -EINVAL;
-	case SQLITE_CONSTRAINT:
-		/* A sample or event for a run or metric that does not exist. */
-		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			return -ENOENT;
-		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return -EEXIST;
-		return -EINVAL;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	default:
-		return -EIO;
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void db_discard(soak_db_t *db)
+{
+	if (flock(db->lock_fd, LOCK_EX | LOCK_NB) < 0 || !db_same_file(db->lock_fd, db->path))
+		return;   /* another connection has it open: it stays */
+	static const char *const sfx[] = { "-wal", "-shm", "-journal" };
+	char p[PATH_MAX + 16];
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", db->path, sfx[i]);
+		unlink(p);
 	}
+	unlink(db->path);
 }
 
-int db_sqlfail(soak_db_t *db, int rc, const char *what)
+static bool db_sidecar_exists(const char *path, const char *sfx, off_t *size)
 {
-	int r = db_errno(rc);
-	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		return db_fail(db, r, "database %s is locked by another process (another soakctl?): "
-				      "wait or use another --db", db->path);
-	const char *msg = db->sql ? sqlite3_errmsg(db->sql) : sqlite3_errstr(rc);
-	return db_fail(db, r, "database %s: %s: %s", db->path, what, msg);
+	char p[PATH_MAX + 16];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s%s", path, sfx);
+	if (stat(p, &st) != 0)
+		return false;
+	if (size)
+		*size = st.st_size;
+	return true;
 }
 
-int db_prepare(soak_db_t *db, const char *sql, sqlite3_stmt **ret)
+/*
+ * A read-only connection to a database in WAL mode creates PATH-wal and
+ * PATH-shm when they are missing (a database copied without them) and, being
+ * read-only, never removes them. When this READ open made them, the WAL is
+ * still empty and the file is writable, a moment's read-write connection is
+ * opened and closed: SQLite removes both when that is the last connection,
+ * and leaves them when any other one (a live runner, a sqlite3 shell) still
+ * uses them. An empty WAL checkpoints nothing: the file is not changed.
+ */
+static void db_read_tidy(const char *path)
 {
-	int rc = sqlite3_prepare_v2(db->sql, sql, -1, ret, NULL);
-	if (rc != SQLITE_OK)
-		return db_sqlfail(db, rc, "preparing a statement");
-	return 0;
-}
-
-sqlite3_stmt *db_stmt(soak_db_t *db, db_stmt_id_t id, int *r)
-{
-	sqlite3_stmt *st = db->stmt[id];
-	if (st) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		return st;
-	}
-	char ins[3072];
-	const char *sql = stmt_sql[id];
-	if (id == ST_RUN_INSERT) {
-		char cols[2048];
-		size_t n = db_run_columns(cols, sizeof(cols));
-		int off = snprintf(ins, sizeof(ins), "INSERT INTO runs(%s) VALUES(?", cols);
-		for (size_t i = 1; i < n && off > 0 && (size_t)off < sizeof(ins); i++)
-			off += snprintf(ins + off, sizeof(ins) - (size_t)off, ",?");
-		if (off > 0 && (size_t)off < sizeof(ins))
-			snprintf(ins + off, sizeof(ins) - (size_t)off, ")");
-		sql = ins;
-	}
-	int rc = sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->stmt[id], NULL);
-	if (rc != SQLITE_OK) {
-		*r = db_sqlfail(db, rc, "preparing a statement");
-		db->stmt[id] = NULL;
-		return NULL;
-	}
-	return db->stmt[id];
-}
-
-int db_step_done(soak_db_t *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-	int r = 0;
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = db_sqlfail(db, rc, what);
-	sqlite3_reset(st);
-	/* An I/O error or a full disk may have rolled the transaction back. */
-	if (db->in_tx && sqlite3_get_autocommit(db->sql))
-		db->in_tx = false;
-	return r;
-}
-
-int db_exec(soak_db_t *db, const char *sql, const char *what)
-{
-	int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return db_sqlfail(db, rc, what);
-	return 0;
-}
-
-int db_check_writable(soak_db_t *db)
-{
-	if (!db)
-		return -EINVAL;
-	if (db->mode != SOAK_DB_WRITE)
-		return db_fail(db, -EROFS, "database %s is open read-only: writing needs SOAK_DB_WRITE",
-			       db->path);
-	return 0;
-}
-
-int db_write_begin(soak_db_t *db)
-{
-	int r = db_check_writable(db);
-	if (r < 0)
-		return r;
-	if (db->in_tx && sqlite3_get_autocommit(db->sql))
-		db->in_tx = false;
-	if (db->in_tx)
-		return 0;
-	r = db_exec(db, "BEGIN IMMEDIATE", "starting a transaction");
-	if (r < 0)
-		return r;
-	db->in_tx = true;
-	return 0;
-}
-
-int soak_db_commit(soak_db_t *db)
-{
-	if (!db)
-		return -EINVAL;
-	if (db->in_tx && sqlite3_get_autocommit(db->sql))
-		db->in_tx = false;
-	if (!db->in_tx)
-		return 0;
-	int r = db_exec(db, "COMMIT", "committing");
-	if (r == 0 || sqlite3_get_autocommit(db->sql))
-		db->in_tx = false;
-	return r;
-}
-
-/* synchronous may only change outside a transaction, hence the pending commit. */
-int db_durable_begin(soak_db_t *db)
-{
-	int r = db_check_writable(db);
-	if (r < 0)
-		return r;
-	r = soak_db_commit(db);
-	if (r < 0)
-		return r;
-	r = db_exec(db, "PRAGMA synchronous = FULL", "setting synchronous");
-	if (r < 0)
-		return r;
-	r = db_write_begin(db);
-	if (r < 0)
-		db_exec(db, "PRAGMA synchronous = NORMAL", "setting synchronous");
-	return r;
-}
-
-int db_durable_end(soak_db_t *db, bool commit)
-{
-	int r = 0;
-	if (commit) {
-		r = soak_db_commit(db);
-	} else if (db->in_tx) {
-		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-		db->in_tx = false;
-	}
-	if (db->in_tx) {
-		/* The commit failed and left the transaction open: drop it so that
-		 * synchronous can be restored and later writes start clean. */
-		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-		db->in_tx = false;
-	}
-	sqlite3_exec(db->sql, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-	return r;
-}
-
-int db_run_check(soak_db_t *db, int64_t run)
-{
-	int r = 0;
-	sqlite3_stmt *st = db_stmt(db, ST_RUN_EXISTS, &r);
-	if (!st)
-		return r;
-	sqlite3_bind_int64(st, 1, run);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
-	else if (rc != SQLITE_ROW)
-		r = db_sqlfail(db, rc, "looking up a run");
-	sqlite3_reset(st);
-	return r;
-}
-
-const char *soak_db_errmsg(const soak_db_t *db)
-{
-	if (!db)
-		return "no database";
-	return db->err;
+	off_t wal = -1;
+	if (!db_sidecar_exists(path, "-wal", &wal) || wal != 0 || access(path, W_OK) != 0)
+		return;
+	sqlite3 *s = NULL;
+	if (sqlite3_open_v2(path, &s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK)
+		sqlite3_exec(s, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	sqlite3_close_v2(s);
 }
 
 static void db_free(soak_db_t *db)
 {
+	bool discard = db_nothing_recorded(db);
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
 	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);
+	if (discard)
+		db_discard(db);
+	else if (db->no_sidecars && db->sql && !db->immutable)
+		db_read_tidy(db->path);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd);
 	free(db->buf);
@@ -304,6 +146,7 @@ static int db_create_private(soak_db_t *db)
 	int fd = open(db->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, SOAK_FILE_MODE);
 	if (fd < 0 && errno == EEXIST)
 		return 0;   /* another soakctl created it first: open that one */
+	db->created = fd >= 0;
 	if (fd < 0) {
 		int e = errno;
 		return db_fail(db, -e, "database %s cannot be created: %s", db->path, strerror(e));
@@ -355,7 +198,7 @@ static int immutable_uri(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int db_open_conn(soak_db_t *db)
+static int db_check_path(soak_db_t *db)
 {
 	struct stat s;
 	if (stat(db->path, &s) == 0) {
@@ -378,15 +221,41 @@ static int db_open_conn(soak_db_t *db)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
 
-	if (db->mode == SOAK_DB_WRITE) {
-		int r = db_lock_file(db->path, false, DB_LOCK_WAIT_S, &db->lock_fd);
-		if (r == -EBUSY)
-			return db_fail(db, r, "database %s is being merged into by another soakctl (waited %.0f s): "
-				       "try again when the merge has ended", db->path, DB_LOCK_WAIT_S);
-		if (r < 0)
-			return db_fail(db, r, "database %s: %s", db->path, strerror(-r));
-	}
+/* The shared flock every connection holds (see db_nothing_recorded and
+ * db-lock.c), on the file the path names once it is granted; -ESTALE when
+ * the file was removed meanwhile (its creator discarded it). A writer waits
+ * for a merge into the file (up to DB_LOCK_WAIT_S); a reader does not: it
+ * reads the file as it is, unlocked, while a merge builds its copy. */
+static int db_lock_shared(soak_db_t *db)
+{
+	bool w = db->mode == SOAK_DB_WRITE;
+	int r = db_lock_file(db->path, false, w ? DB_LOCK_WAIT_S : 0, &db->lock_fd);
+	if (r == -ENOENT)
+		return -ESTALE;
+	if (r == -EBUSY && !w)
+		return 0;
+	if (r == -EBUSY)
+		return db_fail(db, r, "database %s is being merged into by another soakctl (waited %.0f s): "
+			       "try again when the merge has ended", db->path, DB_LOCK_WAIT_S);
+	if (r < 0)
+		return db_fail(db, r, "database %s: locking: %s", db->path, strerror(-r));
+	return 0;
+}
+
+static int db_open_conn(soak_db_t *db)
+{
+	int r = -ESTALE;
+	for (int tries = 0; r == -ESTALE && tries < 8; tries++)
+		if ((r = db_check_path(db)) == 0)
+			r = db_lock_shared(db);
+	if (r == -ESTALE)
+		return db_fail(db, -EAGAIN, "database %s keeps being removed while opened: try again", db->path);
+	if (r < 0)
+		return r;
+
 	/* NOMUTEX: a handle is used by one thread (db.h); SQLite's per-call
 	 * connection mutex was ~16% of reading a long run (docs/performance.md). */
 	int flags = (db->mode == SOAK_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
@@ -397,6 +266,7 @@ static int db_open_conn(soak_db_t *db)
 	    immutable_uri(db->path, uri, sizeof(uri)) == 0) {
 		name = uri;
 		flags |= SQLITE_OPEN_URI;
+		db->immutable = true;
 	}
 	int rc = sqlite3_open_v2(name, &db->sql, flags, NULL);
 	if (rc != SQLITE_OK) {
@@ -409,7 +279,7 @@ static int db_open_conn(soak_db_t *db)
 	sqlite3_extended_result_codes(db->sql, 1);
 	sqlite3_busy_timeout(db->sql, DB_BUSY_TIMEOUT_MS);
 
-	int r = db_schema_open(db);
+	r = db_schema_open(db);
 	if (r < 0)
 		return r;
 	/* Connection settings, not stored in the file. */
@@ -439,6 +309,8 @@ int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t 
 	}
 	db->mode = mode;
 	db->lock_fd = -1;
+	db->no_sidecars = mode == SOAK_DB_READ && !db_sidecar_exists(path, "-wal", NULL) &&
+			  !db_sidecar_exists(path, "-shm", NULL);
 	int r = db_open_conn(db);
 	if (r < 0) {
 		if (err && errlen)

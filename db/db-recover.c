@@ -4,33 +4,20 @@
  * database for writing calls soak_db_recover.
  *
  * A runner is dead when its pid is gone, a zombie, or reused by another process
- * (its /proc/PID/stat start time differs from the one recorded). Runs of other
+ * (its start time differs from the one recorded; soak_proc_alive in
+ * common/procstat.c tells, db/ only reads and marks the records). Runs of other
  * hosts are left alone: a shared database may be written from several machines
  * and a pid means nothing elsewhere.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "db-internal.h"
+#include "soak/procstat.h"
 
-static bool runner_alive(const soak_run_t *r)
-{
-	if (r->runner_pid <= 0 || r->runner_pid > 4194304)
-		return false;   /* never recorded (or not a pid): nobody can ever finish this run */
-	if (kill((pid_t)r->runner_pid, 0) < 0 && errno == ESRCH)
-		return false;
-	int64_t start;
-	int e = soak_db_proc_starttime(r->runner_pid, &start);
-	if (e == -ENOENT)
-		return false;   /* exited since kill(), or a zombie */
-	if (e < 0)
-		return true;    /* cannot tell: never mark a run that may be live */
-	return r->runner_starttime == 0 || start == r->runner_starttime;
-}
+#include "db-internal.h"
 
 /* Seconds since start of the run's last sample, or -1 without samples. One
  * index probe per metric instead of a scan of the run's samples. */
@@ -152,7 +139,7 @@ int soak_db_recover(soak_db_t *db, void (*cleanup)(const soak_run_t *r, void *ar
 	if (r == 0 && n && !(marked = calloc(n, sizeof(*marked))))
 		r = db_fail(db, -ENOMEM, "recovering runs: out of memory");
 	for (size_t i = 0; r == 0 && i < n; i++)
-		if (!runner_alive(&runs[i]))
+		if (!soak_proc_alive(runs[i].runner_pid, runs[i].runner_starttime))
 			r = mark_incomplete(db, &runs[i], &marked[i]);
 	int r2 = db_durable_end(db, r == 0);
 	if (r == 0)

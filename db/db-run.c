@@ -48,7 +48,7 @@ static const run_field_t run_fields[] = {
 	H(exit_code, F_INT, has_exit_code), H(signal, F_INT, has_signal), T(message),
 	P(runner_pid), P(runner_starttime), P(worker_pid),
 	T(cgroup_placement),   /* schema 2 (migrate_placement) */
-	P(samples_lost),       /* schema 3 (migrate_sample_rows, i12-samples) */
+	P(samples_lost),       /* schema 3 (migrate_sample_rows: one row per tick) */
 	/* schema 4 (ALTER TABLE ADD COLUMN: at the end) */
 	T(cpu_model), H(cpu_cores, F_I64, has_cpu_cores), H(mem_total, F_I64, has_mem_total),
 	T(host_class),
@@ -68,6 +68,18 @@ size_t db_run_columns(char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return N_FIELDS;
+}
+
+/* "INSERT INTO runs(uuid,...) VALUES(?,...)" for the cached ST_RUN_INSERT. */
+static void run_insert_sql(char *ins, size_t len)
+{
+	char cols[2048];
+	size_t n = db_run_columns(cols, sizeof(cols));
+	int off = snprintf(ins, len, "INSERT INTO runs(%s) VALUES(?", cols);
+	for (size_t i = 1; i < n && off > 0 && (size_t)off < len; i++)
+		off += snprintf(ins + off, len - (size_t)off, ",?");
+	if (off > 0 && (size_t)off < len)
+		snprintf(ins + off, len - (size_t)off, ")");
 }
 
 static bool field_has(const soak_run_t *r, const run_field_t *f)
@@ -200,7 +212,9 @@ int soak_db_run_begin(soak_db_t *db, const soak_run_t *run, int64_t *ret_id)
 
 	if ((r = db_durable_begin(db)) < 0)
 		return r;
-	sqlite3_stmt *st = db_stmt(db, ST_RUN_INSERT, &r);
+	char ins[3072];
+	run_insert_sql(ins, sizeof(ins));
+	sqlite3_stmt *st = db_stmt_text(db, ST_RUN_INSERT, ins, &r);
 	if (st && (r = run_bind(db, st, &x)) == 0)
 		r = db_step_done(db, st, "recording a run");
 	int64_t id = sqlite3_last_insert_rowid(db->sql);

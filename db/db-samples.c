@@ -1,5 +1,5 @@
 /*
- * db-samples.c - one row per sample (schema v3, branch i12-samples).
+ * db-samples.c - one row per sample (schema v3).
  *
  * A run's probes are sampled together at each tick; the tick is one row of
  * sample_rows(run_id, t, v0..v63). sample_columns maps a run's columns to
@@ -36,7 +36,7 @@ static int append(char *buf, size_t *off, const char *fmt, ...)
 	return 0;
 }
 
-/* Migration to schema v3 (branch i12-samples): the tables and views whose
+/* Migration to schema v3 (one row per sample): the tables and views whose
  * text depends on SOAK_DB_SAMPLE_COLS; migrate_sample_rows (schema.c) ran
  * first. */
 int db_migrate_sample_rows(soak_db_t *db)

@@ -1,13 +1,10 @@
-/* db-util.c - timestamps, UUIDs, /proc start times. */
+/* db-util.c - timestamps and read snapshots. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "db-internal.h"
 
@@ -66,39 +63,6 @@ void db_now(char buf[SOAK_DB_TIME_LEN])
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	soak_db_time_format((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, buf);
-}
-
-
-int soak_db_proc_starttime(int64_t pid, int64_t *ret)
-{
-	char path[64], buf[1024];
-	if (pid <= 0)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return e == ESRCH ? -ENOENT : -e;
-	buf[n] = '\0';
-	/* comm (field 2) may hold spaces and parentheses: fields resume after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	char state;
-	unsigned long long start;
-	/* state is field 3; starttime is field 22, the 20th after comm. */
-	if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &state, &start) != 2)
-		return -EINVAL;
-	/* A zombie has died already: only its parent has not reaped it yet. */
-	if (state == 'Z' || state == 'X')
-		return -ENOENT;
-	*ret = (int64_t)start;
-	return 0;
 }
 
 int soak_db_snapshot_begin(soak_db_t *db)

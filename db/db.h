@@ -75,7 +75,7 @@ typedef struct {
 	bool has_exit_code, has_signal;
 	int exit_code, signal;
 	char *message;
-	int64_t runner_pid, runner_starttime, worker_pid;
+	int64_t runner_pid, runner_starttime, worker_pid;   /* starttime: soak_proc_starttime */
 	char *cgroup_placement;          /* how the cgroups were obtained: own, leaf-move,
 	                                    systemd-scope, cgroup-parent, none (NULL: older run) */
 	int64_t samples_lost;            /* samples taken but not stored (0: none) */
@@ -264,10 +264,5 @@ void soak_db_time_format(double epoch_s, char buf[SOAK_DB_TIME_LEN]);
 /* Parses soak_db_time_format output (the ".mmm" part is optional) into seconds
  * since the epoch; -EINVAL otherwise. */
 int soak_db_time_parse(const char *s, double *ret);
-/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): what
- * soak_db_recover compares with runs.runner_starttime to detect pid reuse, so
- * the runner must record its own with this function. -ENOENT when PID does not
- * exist (or is a zombie). */
-int soak_db_proc_starttime(int64_t pid, int64_t *ret);
 
 #endif

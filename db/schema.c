@@ -118,12 +118,12 @@ static const char schema_v1[] =
 	"  SELECT s.run_id, m.name AS metric, m.unit, s.t, s.value"
 	"  FROM samples s JOIN metrics m ON m.id = s.metric_id;";
 
-/* Branch i8-place: how the run's cgroups were obtained (own, leaf-move,
+/* Schema 2: how the run's cgroups were obtained (own, leaf-move,
  * systemd-scope, cgroup-parent, none); NULL for runs recorded before. */
 static const char migrate_placement[] =
 	"ALTER TABLE runs ADD COLUMN cgroup_placement TEXT;";
 
-/* Schema v3 (branch i12-samples): one row per sample. schema v1's samples
+/* Schema v3: one row per sample. schema v1's samples
  * table becomes sample_values (kept as it is: runs recorded before v3 stay
  * readable without a rewrite, and single samples still go there); the rows,
  * and the `samples` and `samples_named` views over both, are created by
@@ -141,7 +141,7 @@ static const char migrate_sample_rows[] =
 	") WITHOUT ROWID;"
 	"ALTER TABLE runs ADD COLUMN samples_lost INTEGER;";
 
-/* Schema 4 (branch i11-nightly): the host identity of each run, so databases
+/* Schema 4: the host identity of each run, so databases
  * merged from many hosts keep what each machine was; the index history needs
  * to find a series (workload, allocator, host class) in time order; and a
  * derived per-run summary for history at scale. */
@@ -160,7 +160,7 @@ static const char migrate_host_identity[] =
 	"  data   TEXT NOT NULL"
 	");";
 
-/* Branch i10-truth (issue 10): the host's noise floor measured by
+/* Schema 5: the host's noise floor measured by
  * `soakctl calibrate` (the spin control workload): per-interval throughput CV
  * and drift at one sampling interval, with the host's identity and time. */
 static const char migrate_host_noise[] =
@@ -187,10 +187,10 @@ typedef struct {
 
 static const db_migration_t migrations[] = {
 	{ 1, schema_v1, NULL },
-	{ 2, migrate_placement, NULL },   /* i8-place */
-	{ 3, migrate_sample_rows, db_migrate_sample_rows },   /* i12-samples */
-	{ 4, migrate_host_identity, NULL },   /* i11-nightly */
-	{ 5, migrate_host_noise, NULL },   /* i10-truth */
+	{ 2, migrate_placement, NULL },   /* runs.cgroup_placement */
+	{ 3, migrate_sample_rows, db_migrate_sample_rows },   /* sample_rows */
+	{ 4, migrate_host_identity, NULL },   /* host identity, run_summary */
+	{ 5, migrate_host_noise, NULL },   /* host_noise */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

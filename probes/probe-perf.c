@@ -1,7 +1,7 @@
 /*
  * probe-perf.c - exact counts of memory-management system calls, page faults
  * and context switches of the worker's whole process tree, with perf_event_open
- * in counting mode (issue 4): syscall-entry tracepoints
+ * in counting mode (the syscall budget, docs/syscall-budget.md): syscall-entry tracepoints
  * (syscalls/sys_enter_<name>, ids read from tracefs, never hard-coded),
  * madvise split by advice with tracepoint filters, and software events.
  *

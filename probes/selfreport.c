@@ -227,7 +227,8 @@ static const struct {
 	const char *tag;
 	const char *sum[4];    /* keys whose sum is the syscall total */
 } formats[] = {
-	/* hakmem (seed 003): "the self-reported syscall total is mmap_total + madvise" */
+	/* hakmem's bench_random_mixed report: "the self-reported syscall total is
+	 * mmap_total + madvise" */
 	{ "SS_OS_STATS", { "mmap_total", "madvise", NULL } },
 };
 

@@ -1,6 +1,7 @@
 /*
  * selfreport.h - counters a worker reports about itself on stdout/stderr
- * (issue 4 item 3), as lines containing
+ * (so an allocator's own syscall count can be set beside the measured one,
+ * docs/syscall-budget.md), as lines containing
  *
  *     [TAG] key=value key=value ...
  *

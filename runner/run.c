@@ -30,6 +30,7 @@
 #include "soak/uuid.h"
 #include "runinfo.h"
 #include "soak/ini.h"
+#include "soak/procstat.h"
 
 
 volatile int soak_run_interrupted;
@@ -258,7 +259,7 @@ static void fill_record(run_t *r, soak_run_t *rec, char *cgjson, char *host, cha
 	rec->status = "running";
 	rec->uuid = r->uuid[0] ? r->uuid : NULL;
 	rec->runner_pid = getpid();
-	soak_db_proc_starttime(getpid(), &rec->runner_starttime);
+	soak_proc_starttime(getpid(), &rec->runner_starttime);
 }
 
 /* Builds the environment additions: LD_PRELOAD and the allocator's own

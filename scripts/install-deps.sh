@@ -1,19 +1,51 @@
 #!/usr/bin/env bash
-# Installs everything soak needs on Debian 12 (run as root). Safe to run again.
+# Installs soak's Debian 12 packages (run as root, or it uses sudo). Safe to run again:
+# only missing packages are installed.
+#
+#   scripts/install-deps.sh            building and running soak (scripts/demo.sh)
+#   scripts/install-deps.sh --tests    that, and every tool the tests, the VM tests and
+#                                      scripts/fuzz.sh use (scripts/test.sh, CI)
+#   scripts/install-deps.sh --list [--tests]   print the packages, install nothing
+#
+# The .deb built with CPack depends on the runtime libraries only (docs/install.md).
 set -euo pipefail
+usage="usage: scripts/install-deps.sh [--tests] [--list]"
+tests=0 list=0
+for a in "$@"; do
+  case $a in
+    --tests) tests=1 ;;
+    --list) list=1 ;;
+    -h|--help) echo "$usage"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$a': $usage" >&2; exit 2 ;;
+  esac
+done
+
+# Building (the libraries' -dev packages; libproc2 for the probe benchmark, cmocka for the
+# unit tests the default build compiles) and running: the allocators soakctl knows by name,
+# gnuplot for the plots of the HTML reports (compare, history), sqlite3 to query a database.
 pkgs=(build-essential cmake pkg-config git
-      libcgroup-dev libproc2-dev libsqlite3-dev sqlite3 libcmocka-dev libinih-dev libcjson-dev libsystemd-dev libssl-dev
-      libelf-dev
+      libcgroup-dev libproc2-dev libsqlite3-dev libcmocka-dev libinih-dev libcjson-dev
+      libsystemd-dev libssl-dev libelf-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
-      strace libxml2-utils python3
-      # CI also builds with clang; the install test renders the man pages
-      # (man-db, col from bsdextrautils); CPack's .deb needs dpkg-shlibdeps;
-      # libFuzzer's runtime (scripts/fuzz.sh) is in libclang-rt-14-dev
-      clang libclang-rt-14-dev man-db bsdextrautils dpkg-dev
-      # HTML plots (gnuplot svg terminal); the HTML test loads the pages in headless Chromium
-      gnuplot-nox chromium
-      # VM tests (tests/vm/): QEMU, the guests' tools, the systemd rootfs builder
-      qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
+      gnuplot-nox sqlite3)
+# The tests: python3 (check-includes, tests' arithmetic), strace (ground truth for syscall
+# counts, and the tests that prove no kill() or mkdir() happened), xmllint (JUnit output),
+# pgrep (procps); CI also builds with clang, and libFuzzer's runtime (scripts/fuzz.sh) is in
+# libclang-rt-14-dev; the install test renders the man pages (man-db, col from
+# bsdextrautils); the package test needs dpkg-shlibdeps (dpkg-dev); the HTML test loads the
+# pages in headless Chromium; the VM tests (tests/vm/) need QEMU, the guests' tools and the
+# systemd rootfs builder.
+test_pkgs=(python3 strace libxml2-utils procps
+           clang libclang-rt-14-dev
+           man-db bsdextrautils dpkg-dev
+           chromium
+           qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
+[ $tests = 1 ] && pkgs+=("${test_pkgs[@]}")
+
+if [ $list = 1 ]; then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,7 +8,7 @@
 # Needs root (real cgroups, perf tracepoints). Exit code 0 only when everything passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 status=0
 for cc in gcc clang; do
   for type in Release Debug; do

@@ -128,7 +128,7 @@ out:
 const soak_workload_t soak_wl_fragment = {
 	.name = "fragment",
 	.summary = "cycles: grow mixed sizes to peak bytes, free free-pct percent scattered, idle; shows how much RSS returns",
-	.origin = "issue 3 catalog: long-run fragmentation (no seed measures it; engineers' wish list)",
+	.origin = "allocator engineers' wish list: long-run fragmentation (no published benchmark measures it)",
 	.op = "one malloc or one free; the timed part is the call (idle phases add no ops)",
 	.not_rate = "fragment's operation rate is set by its idle phases, not by the allocator's speed: "
 		    "it is not a throughput to compare",

@@ -83,7 +83,7 @@ static int lk_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 const soak_workload_t soak_wl_leak = {
 	.name = "leak",
 	.summary = "allocates and touches rate bytes per second in chunk-byte blocks and never frees them (RSS drift control)",
-	.origin = "issue 2: the positive control for RSS drift (a planted leak)",
+	.origin = "the suite's own positive control for RSS drift (a planted leak)",
 	.op = "one chunk allocated (malloc timed; every page then written)",
 	.lat_every_max = 1,
 	.opts = lk_opts,

@@ -1,5 +1,5 @@
 /*
- * wl-paging.c - lgalloc's paging benchmark (seed 000): allocate a working set
+ * wl-paging.c - lgalloc's paging benchmark (the lgalloc benchmark guide): allocate a working set
  * larger than the memory limit (default 3x the cgroup's limit) as `block`-byte
  * blocks, write every page, then loop over
  *   random read      read one word of a random page of the working set (timed;
@@ -16,6 +16,7 @@
  * interruptible and counts no ops (bytes_live shows its progress).
  */
 #include "workload.h"
+#include "cgnames.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -102,21 +103,15 @@ static int pg_stat_key(const char *path, const char *key, uint64_t *ret)
 	return r;
 }
 
-/*
- * The memory limit (and swap allowance) that applies to this process, from
- * /proc/self/cgroup-style text and a cgroup mount root. v1: the memory
- * controller's hierarchical_memory_limit / hierarchical_memsw_limit (they
- * include the ancestors' limits). v2: the smallest memory.max / swap.max on
- * the path up to the root. PG_NO_LIMIT when there is none; huge v1 values
- * (PAGE_COUNTER_MAX, 0x7ffffffffffff000) mean none.
- */
-int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *ret_mem, uint64_t *ret_swap)
+/* The memory controller's path (v1, "N:...memory...:/path") and the cgroup2
+ * path ("0::/path") in /proc/self/cgroup-style text; "" where absent. */
+static int pg_self_paths(const char *proc_cgroup, char *v1, char *v2, size_t len)
 {
 	FILE *f = fopen(proc_cgroup, "re");
 	if (!f)
 		return -errno;
-	char line[PATH_MAX + 64], v1[PATH_MAX] = "", v2[PATH_MAX] = "";
-	bool has_v1 = false, has_v2 = false;
+	char line[PATH_MAX + 64];
+	v1[0] = v2[0] = '\0';
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -125,49 +120,82 @@ int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *re
 		*c2 = '\0';
 		const char *ctrls = c1 + 1, *path = c2 + 1;
 		if (!*ctrls) {
-			snprintf(v2, sizeof(v2), "%s", path);
-			has_v2 = true;
+			snprintf(v2, len, "%s", path[0] ? path : "/");
 			continue;
 		}
 		/* "memory" alone or within a comma list */
 		for (const char *p = ctrls; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-			if (!strncmp(p, "memory", 6) && (p[6] == ',' || p[6] == '\0')) {
-				snprintf(v1, sizeof(v1), "%s", path);
-				has_v1 = true;
-			}
+			if (!strncmp(p, "memory", 6) && (p[6] == ',' || p[6] == '\0'))
+				snprintf(v1, len, "%s", path[0] ? path : "/");
 	}
 	fclose(f);
-	char path[PATH_MAX * 2];
+	return 0;
+}
+
+/* v1: the memory controller's hierarchical limits in memory.stat (they include
+ * the ancestors'), else its own limit file; memsw counts memory + swap. */
+static int pg_v1_limits(const char *dir, uint64_t *mem, uint64_t *swap)
+{
+	char stat[PATH_MAX * 2 + 32], file[PATH_MAX * 2 + 32];
+	snprintf(stat, sizeof(stat), "%s/%s", dir, soak_cg_file(SOAK_CG_V1, SOAK_CGF_MEM_STAT));
+	uint64_t m, ms;
+	if (pg_stat_key(stat, soak_cg_stat_key(SOAK_CG_V1, "memory_limit"), &m) < 0) {
+		snprintf(file, sizeof(file), "%s/%s", dir, soak_cg_file(SOAK_CG_V1, SOAK_CGF_MEM_LIMIT));
+		if (pg_read_u64_file(file, &m) < 0)
+			return -ENOENT;
+	}
+	if (m < (1ull << 60))
+		*mem = m;
+	if (pg_stat_key(stat, soak_cg_stat_key(SOAK_CG_V1, "memsw_limit"), &ms) == 0 && ms < (1ull << 60) &&
+	    *mem != PG_NO_LIMIT)
+		*swap = ms > *mem ? ms - *mem : 0;
+	return 0;
+}
+
+/* v2: the smallest limit on the path from the leaf up to (not including) the
+ * root; each level may limit. */
+static void pg_v2_limits(const char *cg_root, const char *leaf, uint64_t *mem, uint64_t *swap)
+{
+	const char *mem_max = soak_cg_file(SOAK_CG_V2, SOAK_CGF_MEM_LIMIT);
+	const char *swap_max = soak_cg_file(SOAK_CG_V2, SOAK_CGF_SWAP_LIMIT);
+	char rel[PATH_MAX], path[PATH_MAX * 2 + 32];
+	snprintf(rel, sizeof(rel), "%s", leaf);
+	for (;;) {
+		uint64_t v;
+		snprintf(path, sizeof(path), "%s%s/%s", cg_root, rel, mem_max);
+		if (pg_read_u64_file(path, &v) == 0 && v < *mem)
+			*mem = v;
+		snprintf(path, sizeof(path), "%s%s/%s", cg_root, rel, swap_max);
+		if (pg_read_u64_file(path, &v) == 0 && v < *swap)
+			*swap = v;
+		char *slash = strrchr(rel, '/');
+		if (!slash || slash == rel)
+			break;
+		*slash = '\0';
+	}
+}
+
+/*
+ * The memory limit (and swap allowance) that applies to this process, from
+ * /proc/self/cgroup-style text and a cgroup mount root, with the file names of
+ * the one v1/v2 table (cgroup/cgnames.h). v1 (and hybrid, whose memory
+ * controller is v1): pg_v1_limits; v2: pg_v2_limits. PG_NO_LIMIT when there is
+ * none; huge v1 values (PAGE_COUNTER_MAX, 0x7ffffffffffff000) mean none.
+ */
+int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *ret_mem, uint64_t *ret_swap)
+{
+	char v1[PATH_MAX], v2[PATH_MAX];
+	int r = pg_self_paths(proc_cgroup, v1, v2, sizeof(v1));
+	if (r < 0)
+		return r;
 	uint64_t mem = PG_NO_LIMIT, swap = PG_NO_LIMIT;
-	if (has_v1) {
-		snprintf(path, sizeof(path), "%s/memory%s/memory.stat", cg_root, v1);
-		uint64_t m, ms;
-		if (pg_stat_key(path, "hierarchical_memory_limit", &m) < 0) {
-			snprintf(path, sizeof(path), "%s/memory%s/memory.limit_in_bytes", cg_root, v1);
-			if (pg_read_u64_file(path, &m) < 0)
-				return -ENOENT;
-		}
-		if (m < (1ull << 60))
-			mem = m;
-		if (pg_stat_key(path, "hierarchical_memsw_limit", &ms) == 0 && ms < (1ull << 60) && mem != PG_NO_LIMIT)
-			swap = ms > mem ? ms - mem : 0; /* memsw counts memory + swap */
-	} else if (has_v2) {
-		/* Walk from the leaf to the root; each level may limit. */
-		char rel[PATH_MAX];
-		snprintf(rel, sizeof(rel), "%s", v2);
-		for (;;) {
-			uint64_t v;
-			snprintf(path, sizeof(path), "%s%s/memory.max", cg_root, rel);
-			if (pg_read_u64_file(path, &v) == 0 && v < mem)
-				mem = v;
-			snprintf(path, sizeof(path), "%s%s/memory.swap.max", cg_root, rel);
-			if (pg_read_u64_file(path, &v) == 0 && v < swap)
-				swap = v;
-			char *slash = strrchr(rel, '/');
-			if (!slash || slash == rel)
-				break;
-			*slash = '\0';
-		}
+	if (v1[0]) {
+		char dir[PATH_MAX * 2];
+		snprintf(dir, sizeof(dir), "%s/memory%s", cg_root, v1);
+		if ((r = pg_v1_limits(dir, &mem, &swap)) < 0)
+			return r;
+	} else if (v2[0]) {
+		pg_v2_limits(cg_root, v2, &mem, &swap);
 	} else {
 		return -ENOENT;
 	}
@@ -326,7 +354,7 @@ out:
 const soak_workload_t soak_wl_paging = {
 	.name = "paging",
 	.summary = "working set larger than the memory limit: random page reads and realloc+touch of blocks (needs swap)",
-	.origin = "seed 000: lgalloc's paging benchmark (3x the memory limit, random reads CCDF, realloc+touch)",
+	.origin = "lgalloc benchmark guide: paging benchmark (3x the memory limit, random reads CCDF, realloc+touch)",
 	.op = "one random read of a page word, or one realloc+touch (free + malloc + write every page), each timed",
 	.lat_every_max = 1,
 	.opts = pg_opts,

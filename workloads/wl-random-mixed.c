@@ -1,6 +1,6 @@
 /*
- * wl-random-mixed.c - hakmem's bench_random_mixed (seed 003), the workload of
- * the "Phase 50" soaks: a slot array of `ws` entries; each op draws r from
+ * wl-random-mixed.c - hakmem's bench_random_mixed, the workload of hakmem's
+ * published 5-minute soaks: a slot array of `ws` entries; each op draws r from
  * xorshift32, picks slot r % ws, frees it when occupied, else mallocs
  * min-size + r % (max-size - min-size + 1) bytes and writes the first byte.
  *
@@ -159,7 +159,7 @@ out:
 const soak_workload_t soak_wl_random_mixed = {
 	.name = "random_mixed",
 	.summary = "slot array of ws entries; each op frees an occupied slot or mallocs min..max bytes into an empty one",
-	.origin = "seed 003: hakmem bench_random_mixed (Phase 50 soaks, ws=400, 16..1040 bytes)",
+	.origin = "hakmem bench_random_mixed (its 5-minute soaks: ws=400, 16..1040 bytes)",
 	.op = "one malloc (plus its 8-byte pattern write) or one free (after the pattern check); the timed part is the malloc or free call",
 	.opts = rm_opts,
 	.n_opts = sizeof(rm_opts) / sizeof(rm_opts[0]),

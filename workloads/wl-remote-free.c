@@ -208,7 +208,7 @@ static int rf_teardown(soak_wl_ctx_t *ctx)
 const soak_workload_t soak_wl_remote_free = {
 	.name = "remote_free",
 	.summary = "threads pass remote-pct percent of their blocks to the next thread, which frees them (SPSC rings)",
-	.origin = "issue 3 catalog: cross-thread (remote) frees, the producer/consumer pattern",
+	.origin = "common allocator stress pattern: cross-thread (remote) frees, producer/consumer",
 	.op = "one malloc or one free (local or remote); the timed part is the call",
 	.opts = rf_opts,
 	.n_opts = sizeof(rf_opts) / sizeof(rf_opts[0]),

@@ -1,21 +1,21 @@
 /*
- * wl-scenario.c - hakmem's benchmark scenarios (seed 004) and its VM scenario
- * report (seed 001), reproduced from what the seeds state:
+ * wl-scenario.c - hakmem's JSON/MIR/VM/MIXED benchmark scenarios and its VM
+ * scenario report, reproduced from what those publications state:
  *
- *   json   ~64 KiB "small frequent" blocks   (seed 004: 1000 allocs x 64KB per round)
- *   mir    ~256 KiB medium blocks            (seed 004: 100 allocs x 256KB per round)
- *   vm     2 MiB blocks, every page touched  (seed 001/004: 1 alloc x 2MB; 512 soft
- *                                             faults per alloc for glibc = all pages)
- *   mixed  all three, drawn 1000:100:1 like one seed 004 round
+ *   json   ~64 KiB "small frequent" blocks   (benchmark: 1000 allocs x 64KB per round)
+ *   mir    ~256 KiB medium blocks            (benchmark: 100 allocs x 256KB per round)
+ *   vm     2 MiB blocks, every page touched  (both: 1 alloc x 2MB; 512 soft faults
+ *                                             per alloc for glibc = all pages)
+ *   mixed  all three, drawn 1000:100:1 like one benchmark round
  *
- * The seeds give sizes as averages; the exact choice here (documented in
+ * They give sizes as averages; the exact choice here (documented in
  * docs/workloads.md): json uniform 32..96 KiB, mir uniform 192..320 KiB (both
  * 16-byte steps, means 64 and 256 KiB), vm exactly 2 MiB. Each class keeps a
  * small FIFO window of live blocks (json 8, mir 4, vm 1): an op frees the
  * oldest block of the class (when the window is full) or allocates a new one.
- * json/mir write only the head/tail pattern (their page-fault counts in seed
- * 004 show the benchmark did not touch every page); vm writes every page, and
- * its timed alloc includes that touch, as seed 001's ns/op evidently did
+ * json/mir write only the head/tail pattern (their page-fault counts in the
+ * benchmark show it did not touch every page); vm writes every page, and its
+ * timed alloc includes that touch, as the VM report's ns/op evidently did
  * (15.8 us for a 2 MiB alloc+touch+free with mimalloc = a warm 2 MiB write).
  */
 #include "workload.h"
@@ -143,7 +143,7 @@ out:
 const soak_workload_t soak_wl_scenario = {
 	.name = "scenario",
 	.summary = "hakmem's JSON (~64 KiB), MIR (~256 KiB), VM (2 MiB, touched) and MIXED scenarios as a steady loop",
-	.origin = "seed 004 (hakmem JSON/MIR/VM/MIXED benchmark) and seed 001 (VM scenario: 2 MiB allocate/touch/free)",
+	.origin = "hakmem JSON/MIR/VM/MIXED benchmark and its VM scenario report (2 MiB allocate/touch/free)",
 	.op = "one malloc (vm: malloc + write of every page, timed together) or one free (after the pattern check)",
 	.opts = sc_opts,
 	.n_opts = sizeof(sc_opts) / sizeof(sc_opts[0]),

@@ -129,7 +129,7 @@ const soak_workload_t soak_wl_spin = {
 	.name = "spin",
 	.summary = "control: a fixed op that never calls the allocator (random_mixed's slot pattern on a fixed arena, or "
 		   "register work); measures the host's noise floor (soakctl calibrate)",
-	.origin = "issue 10: the host's noise, measured (stress-ng's 'metrics untrustworthy' idea)",
+	.origin = "the suite's host-noise control (stress-ng's 'metrics untrustworthy' idea)",
 	.op = "slots: one slot of random_mixed's pattern, filled from a fixed arena or emptied, no allocator; alu: work "
 	      "rounds of a xorshift64* step in registers",
 	.opts = sp_opts,

@@ -69,7 +69,7 @@ out:
 const soak_workload_t soak_wl_tiny_hot = {
 	.name = "tiny_hot",
 	.summary = "one small size, malloc/free in a hot LIFO loop (depth blocks, freed newest first)",
-	.origin = "issue 3 catalog: the allocator fast path (thread cache hit) in isolation",
+	.origin = "common allocator microbenchmark: the fast path (thread cache hit) in isolation",
 	.op = "one malloc or one free; the timed part is the call",
 	.opts = th_opts,
 	.n_opts = sizeof(th_opts) / sizeof(th_opts[0]),

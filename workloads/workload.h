@@ -96,7 +96,7 @@ typedef struct {
 typedef struct soak_workload {
 	const char *name;
 	const char *summary;        /* one line for `soakctl workloads` */
-	const char *origin;         /* which benchmark it reproduces */
+	const char *origin;         /* which published benchmark or pattern it reproduces */
 	const char *op;             /* what one counted operation is */
 	const char *not_rate;       /* non-NULL: why its operation rate is no throughput
 	                             * measure (reports give it no throughput verdict) */

@@ -31,7 +31,7 @@ void soak_tp_scan_line(tp_scan_t *s);
 /* Feeds output; every '\n' ends a line. */
 void soak_tp_scan(tp_scan_t *s, const char *buf, size_t n);
 
-/* Default pattern: the seeds' "Throughput = 60276071 ops/s [iter=... ws=...] time=...s". */
+/* Default pattern: hakmem's benchmark output, "Throughput = 60276071 ops/s [iter=... ws=...] time=...s". */
 #define SOAK_TP_PATTERN_DEFAULT "Throughput *= *([0-9.eE+]+) *ops/s"
 
 /* Life cycle for the exec --repeat driver (per step) and the runner (a single

@@ -3,7 +3,8 @@
 # the 199 characters Debian's libinih keeps) reaches the workload whole, with
 # shell-like quoting (A="x y" is one variable, no shell involved); a long
 # line cannot replace path; duplicates and bad lines are refused with the
-# file's real line number, before any run is recorded.
+# file's real line number, before any run is recorded (and a database the
+# refused command would have created is not left behind).
 source "$(dirname "$0")/lib.sh"
 LIB=$SOAK_BUILD/tests/libsizelog.so
 [ -f "$LIB" ] || fail "$LIB not built"
@@ -57,3 +58,13 @@ printf '[allocator.t]\n; %s\n; %s\npath = %s\nthis is not ini\n' "$pad" "$pad" "
 check "syntax" "$T/bad.ini:5: not INI syntax"
 [ "$(q "select count(*) from runs")" = "$n" ] || fail "a refused config recorded a run"
 pass "config errors name the file's real line"
+
+# A refused config with a database that does not exist yet: nothing is
+# recorded, so no database file (nor -wal/-shm) is left behind either.
+rc=0
+soak run --db "$T/fresh.db" --config "$T/bad.ini" -a t -w exec --no-cgroup -d 1s -q --no-progress -- /bin/true \
+  2> "$T/err" || rc=$?
+[ $rc = 2 ] || fail "fresh database: exit $rc ($(cat "$T/err"))"
+left=$(ls "$T" | grep '^fresh\.db' || true)
+[ -z "$left" ] || fail "a refused config left $(echo $left) behind"
+pass "a refused config leaves no database file"

@@ -3,7 +3,8 @@
 # through a symlink (a planted FILE.tmp link or FILE itself), the target of
 # such a link stays byte for byte the same; reports, gate outputs and the
 # database are created 0600 whatever the umask; special files as --db are
-# refused and /dev/null-journal is never created.
+# refused and /dev/null-journal is never created; reading a database copied
+# without its -wal/-shm leaves none behind.
 source "$(dirname "$0")/lib.sh"
 umask 022
 soak run --db "$DB" -w exec --no-cgroup -d 1s -q --no-progress -- /bin/true
@@ -12,6 +13,15 @@ for f in "$DB"-wal "$DB"-shm; do
   [ ! -e "$f" ] || [ "$(stat -c %a "$f")" = 600 ] || fail "$f is $(stat -c %a "$f")"
 done
 pass "database 0600"
+
+# A database copied without its -wal/-shm: report reads it and leaves neither
+# behind, the file byte for byte the same.
+cp "$DB" "$T/copy.db"
+sum=$(sha256sum < "$T/copy.db")
+soak report --db "$T/copy.db" --latest > /dev/null
+for f in "$T/copy.db-wal" "$T/copy.db-shm"; do [ ! -e "$f" ] || fail "report left $f behind"; done
+[ "$(sha256sum < "$T/copy.db")" = "$sum" ] || fail "report changed a copied database"
+pass "report on a copied database: no -wal/-shm left, file unchanged"
 
 printf 'precious: must not change\n' > "$T/victim"
 sum=$(sha256sum < "$T/victim")

@@ -84,3 +84,12 @@ pass "newer schema, foreign and missing inputs refused with one line, output unc
 soak merge "$T/out.db" "$T/h3.db" -q || fail "merge of a third database"
 [ "$(q_out() { sqlite3 "$T/out.db" "$1"; }; q_out "select count(*) from runs")" = 4 ] || fail "third database not added"
 pass "a new database merges into an existing output"
+
+# An input whose runs were all deleted merges into a new output: the output
+# exists, a soak database with no runs (it is the merge's result, not a file
+# a refused command left behind).
+cp "$T/h3.db" "$T/empty.db"
+sqlite3 "$T/empty.db" "PRAGMA foreign_keys = ON; DELETE FROM runs;"
+soak merge "$T/new-empty.db" "$T/empty.db" -q || fail "merge of a database without runs exited $?"
+[ "$(sqlite3 "$T/new-empty.db" "select count(*) from runs")" = 0 ] || fail "the empty merge's output is missing or has runs"
+pass "a database without runs merges into a new, empty output"

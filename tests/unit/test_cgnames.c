@@ -48,6 +48,10 @@ static void test_stat_keys_and_modes(void **state)
 	assert_string_equal(soak_cg_stat_key(SOAK_CG_V1, "swap"), "total_swap");
 	assert_null(soak_cg_stat_key(SOAK_CG_V2, "swap"));
 	assert_null(soak_cg_stat_key(SOAK_CG_V1, "nonsense"));
+	/* the v1 limits in force, read by the paging workload */
+	assert_string_equal(soak_cg_stat_key(SOAK_CG_V1, "memory_limit"), "hierarchical_memory_limit");
+	assert_string_equal(soak_cg_stat_key(SOAK_CG_HYBRID, "memsw_limit"), "hierarchical_memsw_limit");
+	assert_null(soak_cg_stat_key(SOAK_CG_V2, "memory_limit"));
 	assert_string_equal(soak_cg_mode_name(SOAK_CG_V1), "v1");
 	assert_string_equal(soak_cg_mode_name(SOAK_CG_HYBRID), "hybrid");
 	assert_string_equal(soak_cg_mode_name(SOAK_CG_V2), "v2");

@@ -240,10 +240,35 @@ static void test_recover_guard(void **state)
 	assert_int_equal(soak_place_recover_json("{}", 1, why, sizeof(why)), 0);
 }
 
+/* soak_cg_fs_version against the kernel's own list of mounts: every mount of
+ * type cgroup2 is 2, every cgroup (v1) mount is 1, /proc is 0, a missing path
+ * is -ENOENT. */
+static void test_fs_version(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/proc/self/mounts", "re");
+	assert_non_null(f);
+	char dev[256], dir[PATH_MAX], type[64];
+	int seen = 0;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		int want = !strcmp(type, "cgroup2") ? 2 : !strcmp(type, "cgroup") ? 1 : -1;
+		if (want < 0)
+			continue;
+		if (soak_cg_fs_version(dir) != want)
+			fail_msg("%s (%s): soak_cg_fs_version %d, want %d", dir, type, soak_cg_fs_version(dir), want);
+		seen++;
+	}
+	fclose(f);
+	assert_true(seen > 0);
+	assert_int_equal(soak_cg_fs_version("/proc"), 0);
+	assert_int_equal(soak_cg_fs_version("/nonexistent/soak"), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_fs_version),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_facts_fake_tree, mk_tmp, rm_tmp),
 		cmocka_unit_test_setup_teardown(test_parent_path, mk_tmp, rm_tmp),

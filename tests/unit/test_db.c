@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "soak/procstat.h"
 
 #define STR_(x) #x
 #define XSTR(x) STR_(x)
@@ -85,6 +86,17 @@ static soak_db_t *open_w(fx_t *f)
 {
 	f->db = open_mode(f->path, SOAK_DB_WRITE);
 	return f->db;
+}
+
+/* An empty soak database that stays: the connection that creates a file
+ * removes it at close when nothing was recorded, unless another connection
+ * still has it open (test_created_empty_removed). */
+static void create_kept(const char *path)
+{
+	soak_db_t *a = open_mode(path, SOAK_DB_WRITE);
+	soak_db_t *b = open_mode(path, SOAK_DB_WRITE);
+	soak_db_close(a);
+	soak_db_close(b);
 }
 
 static void hostname(char *buf, size_t len)
@@ -646,7 +658,7 @@ static void test_recover(void **state)
 	char host[256];
 	hostname(host, sizeof(host));
 	int64_t me = getpid(), my_start;
-	assert_int_equal(soak_db_proc_starttime(me, &my_start), 0);
+	assert_int_equal(soak_proc_starttime(me, &my_start), 0);
 	int64_t dead = dead_pid();
 
 	int64_t r_dead = recover_run(db, host, dead, 12345);
@@ -762,7 +774,7 @@ static void prep_nothing(const char *path)
 
 static void prep_newer(const char *path)
 {
-	soak_db_close(open_mode(path, SOAK_DB_WRITE));
+	create_kept(path);
 	raw_exec(path, "PRAGMA user_version = 99");
 }
 
@@ -867,7 +879,7 @@ static void test_locked(void **state)
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		rm_db(f->path);
 		if (cases[k].soak)
-			soak_db_close(open_mode(f->path, SOAK_DB_WRITE));
+			create_kept(f->path);
 		else
 			raw_exec(f->path, "CREATE TABLE t(x)");
 		sqlite3 *holder;
@@ -897,10 +909,91 @@ static void test_locked(void **state)
 
 /* ---- files, modes, WAL ---- */
 
+/* A database copied without its -wal/-shm: a READ open and close (a report)
+ * leaves neither behind and the file unchanged; while another connection
+ * still uses them they stay and that connection keeps reading. */
+static void test_read_leaves_no_sidecars(void **state)
+{
+	fx_t *f = *state;
+	soak_db_t *db = open_w(f);
+	new_run(db, "copied", NULL);
+	soak_db_close(db);
+	f->db = NULL;
+	for (size_t i = 1; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
+		assert_false(exists(f->path, sidecars[i]));
+	size_t before_len = 0, after_len = 0;
+	char *before = slurp(f->path, &before_len);
+	assert_non_null(before);
+
+	soak_db_close(open_mode(f->path, SOAK_DB_READ));
+	for (size_t i = 1; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
+		assert_false(exists(f->path, sidecars[i]));
+	char *after = slurp(f->path, &after_len);
+	assert_non_null(after);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	free(after);
+	free(before);
+
+	db = open_mode(f->path, SOAK_DB_READ);
+	sqlite3 *other;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(f->path, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(other, "SELECT count(*) FROM runs", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	sqlite3_reset(st);
+	soak_db_close(db);
+	assert_true(exists(f->path, "-wal") && exists(f->path, "-shm"));   /* still in use */
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(other);
+}
+
+/* A database file created by an open that then recorded nothing (a command
+ * refused after opening it) is removed at close with its sidecars; one with a
+ * run stays; one another connection still has open stays; an existing empty
+ * one is never removed by a later open. */
+static void test_created_empty_removed(void **state)
+{
+	fx_t *f = *state;
+	rm_db(f->path);
+	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));
+	for (size_t i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
+		assert_false(exists(f->path, sidecars[i]));
+
+	soak_db_t *db = open_mode(f->path, SOAK_DB_WRITE);
+	new_run(db, "kept", NULL);
+	soak_db_close(db);
+	assert_true(exists(f->path, ""));
+	soak_db_close(open_mode(f->path, SOAK_DB_READ));
+
+	rm_db(f->path);
+	soak_db_t *a = open_mode(f->path, SOAK_DB_WRITE);
+	soak_db_t *b = open_mode(f->path, SOAK_DB_WRITE);
+	soak_db_close(a);          /* b still has it open: kept */
+	assert_true(exists(f->path, ""));
+	new_run(b, "through b", NULL);
+	soak_db_close(b);
+	db = open_mode(f->path, SOAK_DB_READ);
+	soak_run_t *runs = NULL;
+	size_t n = 0;
+	soak_run_filter_t all = { 0 };
+	assert_int_equal(soak_db_runs(db, &all, &runs, &n), 0);
+	assert_int_equal(n, 1);
+	soak_runs_free(runs, n);
+	soak_db_close(db);
+
+	rm_db(f->path);
+	create_kept(f->path);
+	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));   /* did not create it: kept */
+	assert_true(exists(f->path, ""));
+}
+
 static void test_created_schema(void **state)
 {
 	fx_t *f = *state;
-	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));
+	create_kept(f->path);
 	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));   /* reopening changes nothing */
 	sqlite3 *s;
 	assert_int_equal(sqlite3_open_v2(f->path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -1086,8 +1179,8 @@ static void test_time(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(soak_db_time_parse(bad[i], &t), -EINVAL);
 	int64_t start;
-	assert_int_equal(soak_db_proc_starttime(dead_pid(), &start), -ENOENT);
-	assert_int_equal(soak_db_proc_starttime(getpid(), &start), 0);
+	assert_int_equal(soak_proc_starttime(dead_pid(), &start), -ENOENT);
+	assert_int_equal(soak_proc_starttime(getpid(), &start), 0);
 	assert_true(start > 0);
 }
 
@@ -1108,6 +1201,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_created_empty_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_leaves_no_sidecars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
