@@ -192,6 +192,25 @@ static bool merged_lat_fig(const soak_cmp_metric_def_t *d, const soak_run_result
 	return true;
 }
 
+double soak_cmp_lat_resolution(const soak_run_result_t *const *a, size_t na,
+			       const soak_run_result_t *const *b, size_t nb,
+			       const soak_cmp_metric_def_t *m)
+{
+	if (!lat_quantile(m))
+		return 0;
+	const soak_run_result_t *const *sets[2] = { a, b };
+	size_t ns[2] = { na, nb };
+	double v = 0, res = 0;
+	for (int g = 0; g < 2; g++)
+		for (size_t i = 0; i < ns[g]; i++)
+			if (m->fig(sets[g][i])->valid)
+				v = fmax(v, m->fig(sets[g][i])->v);
+	for (int g = 0; g < 2; g++)
+		for (size_t i = 0; i < ns[g]; i++)
+			res = fmax(res, soak_lat_resolution_ns(sets[g][i]->lat.hist, v));
+	return res;
+}
+
 /* ---- units ---- */
 
 size_t soak_cmp_run_intervals(const soak_run_result_t *r)
@@ -373,6 +392,8 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 		vo.stat_ctx = &mq;
 		vo.stat_name = "merged histograms";
 		vo.resamples = 2000;
+		vo.resolution = soak_cmp_lat_resolution(cand, nc, base, nb, m);
+		vo.resolution_unit = "ns";
 	}
 	r = soak_verdict(a, na, b, nbu, &vo, ret);
 	free(mq.acc);

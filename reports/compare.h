@@ -101,6 +101,14 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 		     const soak_cmp_units_t *u, double alpha, double practical_pct,
 		     double practical_abs, uint64_t seed, soak_verdict_t *ret);
 
+/* What a latency metric m of these runs can resolve (ns): the largest of
+ * soak_lat_resolution_ns over the runs' steady-state histograms at the
+ * largest run value; 0 for a metric that is no latency. A change of at most
+ * this is "below resolution" in compare and gate alike. */
+double soak_cmp_lat_resolution(const soak_run_result_t *const *a, size_t na,
+			       const soak_run_result_t *const *b, size_t nb,
+			       const soak_cmp_metric_def_t *m);
+
 /* ---- a comparison ---- */
 typedef struct {
 	const char *name;                         /* column title ("system", "system#2") */
