@@ -255,12 +255,12 @@ static int pick_baseline(const gate_opts_t *o, const soak_run_t *runs, size_t n,
 	int l = 0;
 	if (o->baseline_last)
 		l = snprintf(s->desc, sizeof(s->desc), "the newest %zu finished run%s of the series before "
-			     "its gated runs:", s->nb, s->nb == 1 ? "" : "s");
+			     "its gated runs", s->nb, s->nb == 1 ? "" : "s");
 	else
-		l = snprintf(s->desc, sizeof(s->desc), "%zu finished run%s of the series in --baseline %s:",
+		l = snprintf(s->desc, sizeof(s->desc), "%zu finished run%s of the series in --baseline %s",
 			     s->nb, s->nb == 1 ? "" : "s", o->baseline);
 	for (size_t i = 0; i < s->nb && l > 0 && (size_t)l < sizeof(s->desc) - 64; i++)
-		l += snprintf(s->desc + l, sizeof(s->desc) - (size_t)l, " #%lld",
+		l += snprintf(s->desc + l, sizeof(s->desc) - (size_t)l, "%s #%lld", i ? "" : ":",
 			      (long long)pool[s->base[i]].id);
 	if (s->other && l > 0 && (size_t)l < sizeof(s->desc))
 		l += snprintf(s->desc + l, sizeof(s->desc) - (size_t)l, "; skipped %zu run%s of another "

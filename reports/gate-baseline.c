@@ -30,8 +30,9 @@ bool soak_gate_same_series(const soak_run_t *a, const soak_run_t *b, char *why, 
 	else if (strcmp(a->host_class ? a->host_class : "unknown", b->host_class ? b->host_class : "unknown"))
 		what = "host class", va = S(a->host_class), vb = S(b->host_class);
 #undef S
+	/* Said of b: "allocator slow, not system" when b's allocator is slow. */
 	if (what && why)
-		snprintf(why, len, "%s %s%snot %s", what, va, *va ? ", " : "", *vb ? vb : "the same");
+		snprintf(why, len, "%s %s%snot %s", what, vb, *vb ? ", " : "", *va ? va : "the same");
 	return !what;
 }
 
@@ -216,6 +217,14 @@ static void decide(soak_check_t *c, const pend_t *p, bool reject, double adj, do
 			    t->k == 1 ? "" : "s", ch, thr_pct, what, c->value, c->baseline, how);
 }
 
+/* Which runs the baseline is, and what was left out of it (base_desc). */
+static void append_desc(soak_check_t *c, const soak_gate_series_t *s)
+{
+	size_t n = strlen(c->message);
+	if (s->base_desc && s->base_desc[0])
+		snprintf(c->message + n, sizeof(c->message) - n, "; baseline: %s", s->base_desc);
+}
+
 static soak_gate_run_t *run_of(soak_gate_report_t *rep, const soak_gate_series_t *s, size_t *idx)
 {
 	int64_t id = 0;
@@ -296,9 +305,11 @@ int soak_gate_eval_baseline(soak_gate_report_t *rep, const soak_gate_series_t *s
 	if (rc == 0 && np)
 		snprintf(rep->family, sizeof(rep->family), "Holm over %zu check%s, family alpha %g", np,
 			 np == 1 ? "" : "s", alpha);
-	for (size_t i = 0; rc == 0 && i < np; i++)
-		decide(&rep->runs[pend[i].run].checks[pend[i].check], &pend[i], rej[i], adj[i], conf,
-		       rep->family);
+	for (size_t i = 0; rc == 0 && i < np; i++) {
+		soak_check_t *c = &rep->runs[pend[i].run].checks[pend[i].check];
+		decide(c, &pend[i], rej[i], adj[i], conf, rep->family);
+		append_desc(c, pend[i].s);
+	}
 	for (size_t i = 0; rc == 0 && i < rep->n; i++)
 		soak_gate_count(rep, &rep->runs[i], from[i]);
 	for (size_t i = 0; pend && i < np; i++) {

@@ -94,7 +94,7 @@ typedef struct {
 	                               figure (64) and a baseline name (96) always fit */
 	char type[32];              /* failure/error type: "threshold", "regression",
 	                               "oom-killed", "crashed", "unavailable" */
-	char message[768];          /* one line naming metric, value, threshold, baseline */
+	char message[1280];         /* one line naming metric, value, threshold, baseline */
 	/* Baseline checks that were tested: the change vs the baseline mean in
 	 * percent, its interval, the p-value and Holm's adjusted p-value. */
 	bool has_stats;
@@ -137,8 +137,8 @@ int soak_gate_eval(soak_gate_report_t *rep, const soak_run_result_t *r,
 
 /* Whether two runs belong to one series: workload and its options,
  * allocator name, memory/swap/CPU limits and host class (the key history
- * groups by). When not, why names the first difference ("allocator slow,
- * not system"). */
+ * groups by). When not, why names the first difference, said of b
+ * ("allocator slow, not system": b ran slow, a system). */
 bool soak_gate_same_series(const soak_run_t *a, const soak_run_t *b, char *why, size_t len);
 
 typedef struct {

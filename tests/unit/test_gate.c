@@ -461,6 +461,21 @@ static void test_gate_baseline(void **state)
 	assert_int_equal(soak_gate_exit_code(&rep), 1);
 	soak_gate_report_free(&rep);
 
+	/* A planted 15% loss, K = 3: -15% with the pooled t interval at
+	 * 1 - 0.05/2 (s_p = sqrt(12e-4 / 6) = 1.414%, t_{6, 0.9875} = 2.9687:
+	 * half-width 2.9687 x 1.414% x sqrt(1/3 + 1/5) = 3.07%), wholly beyond
+	 * zero and the point beyond 2%: fails. */
+	const double p15[] = { 0.85, 0.86, 0.84 };
+	for (int i = 0; i < 3; i++)
+		synth(&slow[i], 40 + i, "system", "ok", p15[i]);
+	rep = gate_series(slow, 3, base, 5, &l);
+	c = find(&rep, 2, "baseline_throughput");
+	assert_int_equal(c->state, SOAK_CHECK_FAIL);
+	assert_float_equal(c->change_pct, -15, 1e-9);
+	assert_float_equal(c->ci_hi_pct, -15 + 3.0660, 1e-3);
+	assert_true(c->p_holm < 0.05);
+	soak_gate_report_free(&rep);
+
 	/* K = 3 at the baseline's level: pass (within +-2%). */
 	const double same[] = { 1.00, 1.01, 0.99 };
 	for (int i = 0; i < 3; i++)
@@ -525,7 +540,7 @@ static void test_same_series(void **state)
 	assert_true(soak_gate_same_series(&a.r.run, &b.r.run, why, sizeof(why)));
 	b.r.run.allocator_name = (char *)"slow";
 	assert_false(soak_gate_same_series(&a.r.run, &b.r.run, why, sizeof(why)));
-	assert_string_equal(why, "allocator system, not slow");
+	assert_string_equal(why, "allocator slow, not system");
 	b.r.run.allocator_name = (char *)"system";
 	b.r.run.has_memory_max = true;
 	b.r.run.memory_max = 64 << 20;
