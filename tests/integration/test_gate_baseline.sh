@@ -27,19 +27,20 @@ gate_rc() { local rc=0; soak gate --db "$DB" "$@" > "$T/out" 2> "$T/err" || rc=$
 # by a CV of 15-20% (load ~10), and a third of this plant (-52%) came out
 # at Holm-adjusted p = 0.032, interval [-104%, -0.5%]. The unit test
 # test_gate_baseline fails a 15% loss at a run-to-run CV of 1.6%.
-run base base
+run base nightly
 tp=$(soak report --db "$DB" 1 --format json | python3 -c \
   'import json,sys; j=json.load(sys.stdin); print(j["runs"][0]["throughput"]["mean_ops_s"])')
 every=$(python3 -c "import sys; ns=1e9/float(sys.argv[1]); print(max(1, round(1000 / ns)))" "$tp")
 ini 2000 "$every" slow
 echo "baseline run 1: $tp ops/s; plant: 2000 ns every $every mallocs"
-for i in 1 2 3; do run base aa; run slow slow; run base base; done
-run base base
+for i in 1 2 3; do run base rc-2.1-same; run slow rc-2.1; run base nightly; done
+run base nightly
 
 # Runs of another series under the baseline label: skipped and counted.
-soak run --db "$DB" -w random_mixed -d 1s --label base --no-progress -q > /dev/null
+soak run --db "$DB" -w random_mixed -d 1s --label nightly --no-progress -q > /dev/null
 
-rc=$(gate_rc --label slow --baseline base --junit "$T/slow.xml" --json "$T/slow.json")
+# The example of docs/compare-gate.md ("The baseline: runs of the same series").
+rc=$(gate_rc --label rc-2.1 --baseline nightly --junit "$T/slow.xml" --json "$T/slow.json")
 cat "$T/out"
 [ "$rc" = 1 ] || fail "gate of the planted slowdown exited $rc, expected 1: $(cat "$T/err")"
 grep -q "^FAIL  cand-[0-9]* baseline_throughput: throughput .* (mean of 3 runs) vs baseline .* (mean of 5 runs): -" "$T/out" \
@@ -73,7 +74,7 @@ assert s["ci_hi_pct"] < 0 and s["change_pct"] < -40 and s["p_holm"] < 0.05, s
 PY
 
 # The same allocator, K = 3: never a failure of a baseline check.
-rc=$(gate_rc --label aa --baseline base --junit "$T/aa.xml")
+rc=$(gate_rc --label rc-2.1-same --baseline nightly --junit "$T/aa.xml")
 cat "$T/out"
 ! grep -q "^FAIL  cand-[0-9]* baseline_" "$T/out" || fail "an unchanged allocator failed a baseline check"
 grep -q "^[A-Z]* *cand-[0-9]* baseline_throughput: .*pooled t of 3 runs vs 5 baseline runs" "$T/out" \
@@ -84,12 +85,12 @@ if grep -q "^UNDECIDED cand-[0-9]* baseline_" "$T/out"; then
 fi
 
 # A baseline of one run: cannot evaluate, exit 2, never a verdict.
-rc=$(gate_rc --label slow --baseline 1)
+rc=$(gate_rc --label rc-2.1 --baseline 1)
 cat "$T/out"
 [ "$rc" = 2 ] || fail "a 1-run baseline exited $rc, expected 2"
 grep -q "cannot evaluate: the baseline has 1 run of this series, need 3" "$T/out" || fail "no 'need 3' line"
 # --baseline-last: the newest runs of the series before the gated ones.
-rc=$(gate_rc --baseline-last 4 "$(q "select max(id) from runs where label = 'slow'")")
+rc=$(gate_rc --baseline-last 4 "$(q "select max(id) from runs where label = 'rc-2.1'")")
 grep -q "the newest 4 finished runs of the series before its gated runs" "$T/out" \
   || { cat "$T/out"; fail "--baseline-last 4 did not take 4 runs"; }
 assert_no_cgroups
