@@ -238,42 +238,6 @@ void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const si
 	snprintf(ret->desc, sizeof(ret->desc), "runs (one unit = one run's steady-state value)");
 }
 
-void soak_cmp_choose_units_gate(const soak_run_result_t *const *const *sets, const size_t *n_sets,
-				size_t n_groups, double alpha, soak_cmp_units_t *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	ret->min_units = soak_verdict_min_units(alpha);
-	bool repeats = n_groups > 0;
-	size_t shortest = SIZE_MAX;
-	for (size_t g = 0; g < n_groups; g++) {
-		if (n_sets[g] < ret->min_units)
-			repeats = false;
-		for (size_t i = 0; i < n_sets[g]; i++) {
-			size_t k = soak_cmp_run_intervals(sets[g][i]);
-			if (k < shortest)
-				shortest = k;
-		}
-	}
-	if (repeats) {
-		snprintf(ret->desc, sizeof(ret->desc), "repeats (one unit = one run's steady-state value)");
-		return;
-	}
-	ret->blocks = true;
-	if (shortest == SIZE_MAX)
-		shortest = 0;
-	ret->block_len = soak_verdict_block_len(shortest, SOAK_VERDICT_MIN_BLOCKS);
-	if (ret->block_len)
-		snprintf(ret->desc, sizeof(ret->desc), "blocks of %zu intervals (block means; "
-			 "fewer than %zu repeats per allocator)", ret->block_len, ret->min_units);
-	else {
-		snprintf(ret->desc, sizeof(ret->desc), "blocks of intervals (none possible)");
-		snprintf(ret->why_no_blocks, sizeof(ret->why_no_blocks),
-			 "needs %zu repeats per allocator, or at least %d steady-state intervals per "
-			 "run to form %d blocks (the shortest run has %zu)", ret->min_units,
-			 SOAK_VERDICT_MIN_BLOCKS, SOAK_VERDICT_MIN_BLOCKS, shortest);
-	}
-}
-
 int soak_cmp_units(const soak_cmp_metric_def_t *m, const soak_run_result_t *const *runs, size_t n,
 		   const soak_cmp_units_t *u, double **ret, size_t *ret_n, char *why, size_t whylen)
 {

@@ -5,7 +5,8 @@
  *
  * Pure apart from writing to a FILE*: the runs come in as soak_run_result_t
  * (reports/result.h); the statistics are reports/verdict.h. The metric table
- * and the unit builder are shared with the baseline checks of `soakctl gate`.
+ * and the latency resolution are shared with the baseline checks of
+ * `soakctl gate`.
  * Method and defaults: docs/compare-gate.md.
  */
 #ifndef SOAK_COMPARE_H
@@ -80,13 +81,6 @@ size_t soak_cmp_run_intervals(const soak_run_result_t *r);
  * with fewer than min_units ok runs gives insufficient data. */
 void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const size_t *n_sets,
 			   size_t n_groups, double alpha, soak_cmp_units_t *ret);
-/* The gate's baseline checks (single runs): repeats when every set has at
- * least min_units runs, else blocks of floor(shortest run / 5) intervals.
- * Kept for the gate only: blocks of one run are not independent units
- * (issue 10 moves compare off them; the gate still uses them). */
-void soak_cmp_choose_units_gate(const soak_run_result_t *const *const *sets, const size_t *n_sets,
-				size_t n_groups, double alpha, soak_cmp_units_t *ret);
-
 /* The units of metric m over runs (heap array in *ret, free()); 0 with *n = 0
  * and `why` filled when the metric gives none (unavailable in a run, no
  * per-interval series for blocks). -ENOMEM. */

@@ -1,13 +1,16 @@
 /*
  * verdict.h - pure statistics for comparing two allocators on one metric: no
- * I/O, no global state. `soakctl compare` and the baseline checks of
- * `soakctl gate` both decide with soak_verdict().
+ * I/O, no global state. `soakctl compare` decides with soak_verdict(); the
+ * baseline checks of `soakctl gate`, which start from one gated run, with the
+ * t interval of soak_run_ttest() and Holm over the gate's checks
+ * (verdict-run.c). Both treat a latency change within the timer's
+ * resolution as no change.
  *
  * The inputs are INDEPENDENT UNITS, never raw per-interval samples (those are
- * serially correlated, which makes every test overconfident):
- *   - the repeats of a comparison: one unit = one run's steady-state figure;
- *   - with too few repeats: non-overlapping blocks of consecutive intervals
- *     of each run, one unit = one block mean (soak_verdict_blocks).
+ * serially correlated, which makes every test overconfident): one unit = one
+ * run's steady-state figure. (soak_verdict_blocks cuts a run into blocks of
+ * consecutive intervals; no verdict uses blocks any more: intervals of one
+ * run share its host conditions.)
  *
  * A difference counts only when it is BOTH
  *   - statistically significant: two-sided Mann-Whitney U p < alpha AND the
