@@ -443,6 +443,18 @@ static void test_gate_baseline(void **state)
 	assert_string_equal(rep.family, "Holm over 2 checks, family alpha 0.05");
 	assert_int_equal(soak_gate_exit_code(&rep), 2);
 	assert_int_equal(rep.undecided, 1);
+	/* The outputs name it: the text's last line, JSON's result. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(soak_gate_emit_text(f, &rep), 0);
+	assert_int_equal(soak_gate_emit_json(f, &rep), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nUNDECIDED: 1 check undecided, none failed"));
+	assert_non_null(strstr(buf, "\"result\":\t\"undecided\""));
+	assert_non_null(strstr(buf, "\"baseline_method\":\t\"Holm over 2 checks, family alpha 0.05\""));
+	free(buf);
 	soak_gate_report_free(&rep);
 
 	/* K = 3 runs 40% slower: fails throughput, names the change. */
