@@ -1,7 +1,8 @@
 /* cmd-gate.c - `soakctl gate`: release gates CI can act on. Selects runs,
- * loads thresholds, picks each run's baseline, evaluates (reports/gate.h) and
- * writes the summary, JUnit XML, Markdown and JSON. Exit 0 all checks pass, 1
- * any fails, 2 the gate cannot be evaluated. */
+ * loads thresholds, groups the gated runs by series and picks each series'
+ * baseline runs, evaluates (reports/gate.h) and writes the summary, JUnit
+ * XML, Markdown and JSON. Exit 0 all checks pass, 1 any fails, 2 the gate
+ * cannot be evaluated or a baseline check is undecided. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,8 +23,11 @@ static const soak_opt_t gate_opts[] = {
 		"tp_drift_min_pct, syscalls_per_op_max, cv_max_pct, status, baseline_tp_loss_max_pct, "
 		"baseline_peak_rss_growth_max_pct, baseline_p99_growth_max_pct, alpha, require (a value of "
 		"off disables a check)", 't' },
-	{ "baseline", 0, "RUN|LABEL", "compare with this run, or the newest run with this label (same "
-		"workload, and same allocator when there is one)", 'b' },
+	{ "baseline", 0, "LABEL|ID,ID,...", "baseline runs: every run with this label, or these runs; "
+		"only finished (ok) runs of the gated runs' series (workload and options, allocator, "
+		"limits, host class) count, at least 3", 'b' },
+	{ "baseline-last", 0, "N", "baseline runs: the newest N finished (ok) runs of each gated "
+		"series that started before its gated runs (any label)", 'B' },
 	{ "junit", 0, "FILE", "JUnit XML for CI (one testcase per check)", 'j' },
 	{ "markdown", 0, "FILE", "a pull-request comment", 'm' },
 	{ "json", 0, "FILE", "JSON (versioned)", 'J' },
@@ -41,12 +45,14 @@ static const soak_opt_t gate_operands[] = {
 };
 
 const soak_cmd_doc_t soak_doc_gate = {
-	.synopsis = "soakctl gate [--db FILE] [--thresholds FILE.ini] [--baseline RUN_ID|LABEL]\n"
+	.synopsis = "soakctl gate [--db FILE] [--thresholds FILE.ini] [--baseline LABEL|ID,ID,... | --baseline-last N]\n"
 		    "             [--junit FILE] [--markdown FILE] [--json FILE]\n"
 		    "             (--latest | RUN_ID... | --label L | --comparison ID)",
-	.description = "Checks recorded runs against thresholds and, with --baseline, against a baseline "
-		       "run: status ok, RSS drift, throughput drift, throughput CV, syscall budget, and a "
-		       "significant throughput loss / peak RSS growth / p99 growth vs the baseline. "
+	.description = "Checks recorded runs against thresholds and, with --baseline or --baseline-last, "
+		       "the gated runs of each series against baseline runs of the same series (the run "
+		       "is the unit; pass, fail or undecided; Holm over the baseline checks): status ok, "
+		       "RSS drift, throughput drift, throughput CV, syscall budget, and a significant "
+		       "throughput loss / peak RSS growth / p99 growth vs the baseline. "
 		       "Built-in thresholds are the seed's targets (RSS drift <= +5%, throughput drift "
 		       ">= -5%, syscalls <= 1e-7/op, CV <= 5%, status ok; vs a baseline: loss <= 2%, "
 		       "peak RSS and p99 growth <= 10%). Keys and method: docs/compare-gate.md.",
@@ -55,14 +61,17 @@ const soak_cmd_doc_t soak_doc_gate = {
 	.notes = "Output files are written atomically (a temporary file renamed into place).",
 	.examples = "soakctl gate --latest --junit gate.xml --markdown gate.md\n"
 		    "soakctl gate --history --db history.db\n"
-		    "soakctl gate --label nightly --baseline last-night --thresholds gate.ini --junit gate.xml",
+		    "soakctl gate --label rc-2.1 --baseline nightly --thresholds gate.ini --junit gate.xml\n"
+		    "soakctl gate --latest --baseline-last 10",
 	.exit_status = "0 every check passed, 1 a check failed, 2 the gate cannot be evaluated (no such "
-		       "run, unreadable or invalid thresholds, a required metric unavailable - named on its line).",
+		       "run, unreadable or invalid thresholds, a required metric unavailable, fewer than 3 "
+		       "baseline runs - named on its line) or a baseline check is undecided (more runs needed).",
 };
 
 typedef struct {
 	const char *db_path, *thresholds, *baseline, *junit, *markdown, *json, *label, *comparison;
 	bool latest;
+	long baseline_last;          /* 0 = not given */
 	int64_t *ids;
 	size_t n_ids;
 } gate_opts_t;
@@ -81,6 +90,16 @@ static int parse_args(int argc, char **argv, gate_opts_t *o)
 		case 'd': o->db_path = optarg; break;
 		case 't': o->thresholds = optarg; break;
 		case 'b': o->baseline = optarg; break;
+		case 'B': {
+			char *end;
+			errno = 0;
+			o->baseline_last = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->baseline_last < 1 || o->baseline_last > 100000) {
+				soak_err("gate: --baseline-last %s: want a number of runs from 1 to 100000", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
 		case 'j': o->junit = optarg; break;
 		case 'm': o->markdown = optarg; break;
 		case 'J': o->json = optarg; break;
@@ -113,6 +132,10 @@ static int parse_args(int argc, char **argv, gate_opts_t *o)
 			 "--comparison ID");
 		return -EINVAL;
 	}
+	if (o->baseline && o->baseline_last) {
+		soak_err("gate: choose the baseline with one of --baseline and --baseline-last, not both");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -139,34 +162,153 @@ static soak_run_result_t *cached(soak_db_t *db, cache_t *c, const soak_run_t *ru
 	return &c->res[c->n++];
 }
 
-/* The newest baseline candidate for run r: not r itself, the same workload,
- * and the same allocator when one has it. NULL with why when none fits. */
-static const soak_run_t *pick_baseline(const soak_run_t *cands, size_t n, const soak_run_t *r,
-				       const char *sel, char *why, size_t len)
+/* The gated runs of one series (indices into the gated runs) and its
+ * baseline (indices into the pool), with what was left out and why. */
+typedef struct {
+	size_t *cand, k;
+	size_t *base, nb;
+	size_t other, not_ok, later;   /* pool runs skipped: another series, not ok, not before */
+	char other_why[160];           /* the first difference of a run of another series */
+	char desc[480];
+} series_t;
+
+static bool run_finished_ok(const soak_run_t *r)
 {
-	const soak_run_t *best = NULL;
-	int best_score = -1;
-	for (size_t i = 0; i < n; i++) {
-		const soak_run_t *b = &cands[i];
-		if (b->id == r->id)
-			continue;
-		bool same_wl = b->workload && r->workload && !strcmp(b->workload, r->workload);
-		if (!same_wl)
-			continue;
-		bool same_alloc = b->allocator_name && r->allocator_name &&
-				  !strcmp(b->allocator_name, r->allocator_name);
-		int score = same_alloc ? 1 : 0;
-		if (score >= best_score) {     /* ascending ids: later wins ties */
-			best = b;
-			best_score = score;
-		}
-	}
-	if (!best)
-		snprintf(why, len, "no run of workload %s other than run %lld matches --baseline %s",
-			 r->workload ? r->workload : "?", (long long)r->id, sel);
-	return best;
+	return r->status && !strcmp(r->status, "ok") && r->samples_lost <= 0;
 }
 
+/* Start-time order (ISO 8601 strings compare as times), then id. */
+static bool started_before(const soak_run_t *a, const soak_run_t *b)
+{
+	int c = strcmp(a->started_at ? a->started_at : "", b->started_at ? b->started_at : "");
+	return c < 0 || (c == 0 && a->id < b->id);
+}
+
+/* Groups the gated runs into series (the key history uses). */
+static int group_series(const soak_run_t *runs, size_t n, series_t **ret, size_t *ns)
+{
+	series_t *s = calloc(n, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < m && !soak_gate_same_series(&runs[s[j].cand[0]], &runs[i], NULL, 0))
+			j++;
+		if (j == m && !(s[m++].cand = calloc(n, sizeof(size_t)))) {
+			*ret = s;
+			*ns = m;
+			return -ENOMEM;
+		}
+		s[j].cand[s[j].k++] = i;
+	}
+	*ret = s;
+	*ns = m;
+	return 0;
+}
+
+static bool is_gated(const soak_run_t *runs, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].id == id)
+			return true;
+	return false;
+}
+
+/* The baseline of series s from the pool: same series, ended ok, never a
+ * gated run; with --baseline-last N the newest N that started before the
+ * series' first gated run. */
+static int pick_baseline(const gate_opts_t *o, const soak_run_t *runs, size_t n, series_t *s,
+			 const soak_run_t *pool, size_t np)
+{
+	const soak_run_t *first = &runs[s->cand[0]];
+	if (!(s->base = calloc(np + 1, sizeof(size_t))))
+		return -ENOMEM;
+	for (size_t j = 0; j < np; j++) {
+		char why[160];
+		if (is_gated(runs, n, pool[j].id))
+			continue;
+		if (!soak_gate_same_series(first, &pool[j], why, sizeof(why))) {
+			if (!s->other++)
+				snprintf(s->other_why, sizeof(s->other_why), "%s", why);
+		} else if (!run_finished_ok(&pool[j])) {
+			s->not_ok++;
+		} else if (o->baseline_last && !started_before(&pool[j], first)) {
+			s->later++;
+		} else {
+			/* insertion in start-time order */
+			size_t at = s->nb;
+			while (at > 0 && started_before(&pool[j], &pool[s->base[at - 1]])) {
+				s->base[at] = s->base[at - 1];
+				at--;
+			}
+			s->base[at] = j;
+			s->nb++;
+		}
+	}
+	if (o->baseline_last && s->nb > (size_t)o->baseline_last) {
+		size_t drop = s->nb - (size_t)o->baseline_last;
+		memmove(s->base, s->base + drop, (size_t)o->baseline_last * sizeof(size_t));
+		s->nb = (size_t)o->baseline_last;
+	}
+	/* What the baseline is, and what was left out and why. */
+	int l = 0;
+	if (o->baseline_last)
+		l = snprintf(s->desc, sizeof(s->desc), "the newest %zu finished run%s of the series before "
+			     "its gated runs", s->nb, s->nb == 1 ? "" : "s");
+	else
+		l = snprintf(s->desc, sizeof(s->desc), "%zu finished run%s of the series in --baseline %s",
+			     s->nb, s->nb == 1 ? "" : "s", o->baseline);
+	for (size_t i = 0; i < s->nb && l > 0 && (size_t)l < sizeof(s->desc) - 64; i++)
+		l += snprintf(s->desc + l, sizeof(s->desc) - (size_t)l, "%s #%lld", i ? "" : ":",
+			      (long long)pool[s->base[i]].id);
+	if (s->other && l > 0 && (size_t)l < sizeof(s->desc))
+		l += snprintf(s->desc + l, sizeof(s->desc) - (size_t)l, "; skipped %zu run%s of another "
+			      "series (%s)", s->other, s->other == 1 ? "" : "s", s->other_why);
+	if (s->not_ok && l > 0 && (size_t)l < sizeof(s->desc))
+		l += snprintf(s->desc + l, sizeof(s->desc) - (size_t)l, "; skipped %zu run%s that did not "
+			      "end ok", s->not_ok, s->not_ok == 1 ? "" : "s");
+	if (s->later && l > 0 && (size_t)l < sizeof(s->desc))
+		snprintf(s->desc + l, sizeof(s->desc) - (size_t)l, "; skipped %zu run%s that started after "
+			 "the gated runs", s->later, s->later == 1 ? "" : "s");
+	return 0;
+}
+
+/* The pool the baseline is picked from: runs named by id, a label's runs,
+ * or (--baseline-last) every run. */
+static int baseline_pool(soak_db_t *db, const gate_opts_t *o, soak_run_t **ret, size_t *n)
+{
+	soak_run_filter_t f = { 0 };
+	int64_t ids[256];
+	size_t nid = 0;
+	if (o->baseline) {
+		char buf[4096];
+		snprintf(buf, sizeof(buf), "%s", o->baseline);
+		char *save = NULL;
+		bool all_ids = true;
+		for (char *t = strtok_r(buf, ",", &save); t && all_ids; t = strtok_r(NULL, ",", &save))
+			all_ids = nid < 256 && soak_cli_parse_id(t, &ids[nid++]) == 0;
+		f = all_ids && nid ? (soak_run_filter_t){ .ids = ids, .n_ids = nid }
+				   : (soak_run_filter_t){ .label = o->baseline };
+	}
+	int r = soak_db_runs(db, &f, ret, n);
+	if (r < 0 || !*n) {
+		soak_err("gate: cannot evaluate: --baseline%s %s: %s", o->baseline ? "" : "-last",
+			 o->baseline ? o->baseline : "", r < 0 ? soak_db_errmsg(db)
+			 : "no run or label of that name (see soakctl runs)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void series_free(series_t *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		free(s[i].cand);
+		free(s[i].base);
+	}
+	free(s);
+}
 typedef struct {
 	int (*fn)(FILE *, const soak_gate_report_t *);
 	const soak_gate_report_t *rep;
@@ -198,14 +340,76 @@ static int write_outputs(const gate_opts_t *o, const soak_gate_report_t *rep)
 	return 0;
 }
 
+/* Evaluates every gated run's own checks, then the baseline checks of each
+ * series together (Holm over all of them). */
+static int eval_all(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_t *th,
+		    const soak_run_t *runs, size_t n, const soak_run_t *pool, size_t np,
+		    soak_gate_report_t *rep)
+{
+	cache_t cache = { .cap = n + np };
+	series_t *ser = NULL;
+	size_t ns = 0;
+	soak_gate_series_t *gs = NULL;
+	const soak_run_result_t **ptrs = NULL;
+	int rc = -ENOMEM;
+	if (!(cache.res = calloc(cache.cap + 1, sizeof(*cache.res))))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		soak_run_result_t *r = cached(db, &cache, &runs[i]);
+		if (!r) {
+			rc = -EIO;
+			goto out;
+		}
+		soak_gate_limits_t l;
+		soak_gate_thresholds_for(th, runs[i].workload, &l);
+		if (soak_gate_eval(rep, r, &l) < 0)
+			goto out;
+	}
+	rc = 0;
+	if (!pool)
+		goto out;
+	rc = -ENOMEM;
+	if (group_series(runs, n, &ser, &ns) < 0 || !(gs = calloc(ns, sizeof(*gs))) ||
+	    !(ptrs = calloc(2 * (n + np) + 1, sizeof(*ptrs))))
+		goto out;
+	size_t used = 0;
+	for (size_t i = 0; i < ns; i++) {
+		if (pick_baseline(o, runs, n, &ser[i], pool, np) < 0)
+			goto out;
+		gs[i].cand = ptrs + used;
+		for (size_t j = 0; j < ser[i].k; j++)
+			ptrs[used++] = cached(db, &cache, &runs[ser[i].cand[j]]);
+		gs[i].k = ser[i].k;
+		gs[i].base = ptrs + used;
+		for (size_t j = 0; j < ser[i].nb; j++)
+			if (!(ptrs[used++] = cached(db, &cache, &pool[ser[i].base[j]]))) {
+				rc = -EIO;
+				goto out;
+			}
+		gs[i].nb = ser[i].nb;
+		gs[i].base_desc = ser[i].desc;
+		soak_gate_thresholds_for(th, runs[ser[i].cand[0]].workload, &gs[i].limits);
+	}
+	rc = soak_gate_eval_baseline(rep, gs, ns);
+out:
+	if (rc == -ENOMEM)
+		soak_err("gate: out of memory");
+	free(ptrs);
+	free(gs);
+	series_free(ser, ns);
+	for (size_t i = 0; i < cache.n; i++)
+		soak_result_free(&cache.res[i]);
+	free(cache.res);
+	return rc;
+}
+
 static int gate(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_t *th)
 {
 	soak_run_filter_t f = { .label = o->label, .comparison_id = o->comparison,
 				.latest = o->latest, .ids = o->ids, .n_ids = o->n_ids };
-	soak_run_t *runs = NULL, *bruns = NULL;
-	size_t n = 0, nb = 0;
+	soak_run_t *runs = NULL, *pool = NULL;
+	size_t n = 0, np = 0;
 	int rc = SOAK_EXIT_USAGE;
-	cache_t cache = { 0 };
 	soak_gate_report_t rep = { 0 };
 	if (soak_db_runs(db, &f, &runs, &n) < 0) {
 		soak_err("gate: %s", soak_db_errmsg(db));
@@ -221,57 +425,26 @@ static int gate(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_
 			soak_err("gate: cannot evaluate: %s holds no runs", o->db_path);
 		goto out;
 	}
-	if (o->baseline) {
-		int64_t bid;
-		soak_run_filter_t bf = { .label = o->baseline };
-		if (soak_cli_parse_id(o->baseline, &bid) == 0)
-			bf = (soak_run_filter_t){ .ids = &bid, .n_ids = 1 };
-		int r = soak_db_runs(db, &bf, &bruns, &nb);
-		if (r < 0 || !nb) {
-			soak_err("gate: cannot evaluate: --baseline %s: %s", o->baseline,
-				 r < 0 ? soak_db_errmsg(db) : "no run or label of that name (see soakctl runs)");
+	if (o->baseline || o->baseline_last) {
+		if (baseline_pool(db, o, &pool, &np) < 0)
 			goto out;
-		}
-		snprintf(rep.baseline, sizeof(rep.baseline), "--baseline %s", o->baseline);
-	}
-	cache.cap = n + nb;
-	if (!(cache.res = calloc(cache.cap + 1, sizeof(*cache.res)))) {
-		soak_err("gate: out of memory");
-		goto out;
+		if (o->baseline)
+			snprintf(rep.baseline, sizeof(rep.baseline), "--baseline %s", o->baseline);
+		else
+			snprintf(rep.baseline, sizeof(rep.baseline), "--baseline-last %ld", o->baseline_last);
 	}
 	snprintf(rep.thresholds, sizeof(rep.thresholds), "%s", soak_gate_thresholds_source(th));
-	for (size_t i = 0; i < n; i++) {
-		soak_run_result_t *r = cached(db, &cache, &runs[i]);
-		if (!r)
-			goto out;
-		soak_gate_limits_t l;
-		soak_gate_thresholds_for(th, runs[i].workload, &l);
-		const soak_run_result_t *b = NULL;
-		char why[256] = "";
-		if (nb) {
-			const soak_run_t *br = pick_baseline(bruns, nb, &runs[i], o->baseline, why, sizeof(why));
-			if (br && !(b = cached(db, &cache, br)))
-				goto out;
-		}
-		const soak_run_result_t *const bl[1] = { b };
-		if (soak_gate_eval(&rep, r, &l, b ? bl : NULL, b ? 1 : 0, nb && !b ? why : NULL) < 0) {
-			soak_err("gate: out of memory");
-			goto out;
-		}
-	}
+	if (eval_all(db, o, th, runs, n, pool, np, &rep) < 0)
+		goto out;
 	soak_gate_emit_text(stdout, &rep);
 	fflush(stdout);
 	rc = write_outputs(o, &rep) < 0 ? SOAK_EXIT_USAGE : soak_gate_exit_code(&rep);
 out:
 	soak_gate_report_free(&rep);
-	for (size_t i = 0; i < cache.n; i++)
-		soak_result_free(&cache.res[i]);
-	free(cache.res);
 	soak_runs_free(runs, n);
-	soak_runs_free(bruns, nb);
+	soak_runs_free(pool, np);
 	return rc;
 }
-
 int soak_cmd_gate(int argc, char **argv)
 {
 	/* gate --history: change points over nights (cmd-history.c). */

@@ -192,6 +192,25 @@ static bool merged_lat_fig(const soak_cmp_metric_def_t *d, const soak_run_result
 	return true;
 }
 
+double soak_cmp_lat_resolution(const soak_run_result_t *const *a, size_t na,
+			       const soak_run_result_t *const *b, size_t nb,
+			       const soak_cmp_metric_def_t *m)
+{
+	if (!lat_quantile(m))
+		return 0;
+	const soak_run_result_t *const *sets[2] = { a, b };
+	size_t ns[2] = { na, nb };
+	double v = 0, res = 0;
+	for (int g = 0; g < 2; g++)
+		for (size_t i = 0; i < ns[g]; i++)
+			if (m->fig(sets[g][i])->valid)
+				v = fmax(v, m->fig(sets[g][i])->v);
+	for (int g = 0; g < 2; g++)
+		for (size_t i = 0; i < ns[g]; i++)
+			res = fmax(res, soak_lat_resolution_ns(sets[g][i]->lat.hist, v));
+	return res;
+}
+
 /* ---- units ---- */
 
 size_t soak_cmp_run_intervals(const soak_run_result_t *r)
@@ -217,42 +236,6 @@ void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const si
 	memset(ret, 0, sizeof(*ret));
 	ret->min_units = soak_verdict_min_units(alpha);
 	snprintf(ret->desc, sizeof(ret->desc), "runs (one unit = one run's steady-state value)");
-}
-
-void soak_cmp_choose_units_gate(const soak_run_result_t *const *const *sets, const size_t *n_sets,
-				size_t n_groups, double alpha, soak_cmp_units_t *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	ret->min_units = soak_verdict_min_units(alpha);
-	bool repeats = n_groups > 0;
-	size_t shortest = SIZE_MAX;
-	for (size_t g = 0; g < n_groups; g++) {
-		if (n_sets[g] < ret->min_units)
-			repeats = false;
-		for (size_t i = 0; i < n_sets[g]; i++) {
-			size_t k = soak_cmp_run_intervals(sets[g][i]);
-			if (k < shortest)
-				shortest = k;
-		}
-	}
-	if (repeats) {
-		snprintf(ret->desc, sizeof(ret->desc), "repeats (one unit = one run's steady-state value)");
-		return;
-	}
-	ret->blocks = true;
-	if (shortest == SIZE_MAX)
-		shortest = 0;
-	ret->block_len = soak_verdict_block_len(shortest, SOAK_VERDICT_MIN_BLOCKS);
-	if (ret->block_len)
-		snprintf(ret->desc, sizeof(ret->desc), "blocks of %zu intervals (block means; "
-			 "fewer than %zu repeats per allocator)", ret->block_len, ret->min_units);
-	else {
-		snprintf(ret->desc, sizeof(ret->desc), "blocks of intervals (none possible)");
-		snprintf(ret->why_no_blocks, sizeof(ret->why_no_blocks),
-			 "needs %zu repeats per allocator, or at least %d steady-state intervals per "
-			 "run to form %d blocks (the shortest run has %zu)", ret->min_units,
-			 SOAK_VERDICT_MIN_BLOCKS, SOAK_VERDICT_MIN_BLOCKS, shortest);
-	}
 }
 
 int soak_cmp_units(const soak_cmp_metric_def_t *m, const soak_run_result_t *const *runs, size_t n,
@@ -373,6 +356,8 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 		vo.stat_ctx = &mq;
 		vo.stat_name = "merged histograms";
 		vo.resamples = 2000;
+		vo.resolution = soak_cmp_lat_resolution(cand, nc, base, nb, m);
+		vo.resolution_unit = "ns";
 	}
 	r = soak_verdict(a, na, b, nbu, &vo, ret);
 	free(mq.acc);

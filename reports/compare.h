@@ -5,7 +5,8 @@
  *
  * Pure apart from writing to a FILE*: the runs come in as soak_run_result_t
  * (reports/result.h); the statistics are reports/verdict.h. The metric table
- * and the unit builder are shared with the baseline checks of `soakctl gate`.
+ * and the latency resolution are shared with the baseline checks of
+ * `soakctl gate`.
  * Method and defaults: docs/compare-gate.md.
  */
 #ifndef SOAK_COMPARE_H
@@ -80,13 +81,6 @@ size_t soak_cmp_run_intervals(const soak_run_result_t *r);
  * with fewer than min_units ok runs gives insufficient data. */
 void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const size_t *n_sets,
 			   size_t n_groups, double alpha, soak_cmp_units_t *ret);
-/* The gate's baseline checks (single runs): repeats when every set has at
- * least min_units runs, else blocks of floor(shortest run / 5) intervals.
- * Kept for the gate only: blocks of one run are not independent units
- * (issue 10 moves compare off them; the gate still uses them). */
-void soak_cmp_choose_units_gate(const soak_run_result_t *const *const *sets, const size_t *n_sets,
-				size_t n_groups, double alpha, soak_cmp_units_t *ret);
-
 /* The units of metric m over runs (heap array in *ret, free()); 0 with *n = 0
  * and `why` filled when the metric gives none (unavailable in a run, no
  * per-interval series for blocks). -ENOMEM. */
@@ -100,6 +94,14 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 		     size_t nc, const soak_run_result_t *const *base, size_t nb,
 		     const soak_cmp_units_t *u, double alpha, double practical_pct,
 		     double practical_abs, uint64_t seed, soak_verdict_t *ret);
+
+/* What a latency metric m of these runs can resolve (ns): the largest of
+ * soak_lat_resolution_ns over the runs' steady-state histograms at the
+ * largest run value; 0 for a metric that is no latency. A change of at most
+ * this is "below resolution" in compare and gate alike. */
+double soak_cmp_lat_resolution(const soak_run_result_t *const *a, size_t na,
+			       const soak_run_result_t *const *b, size_t nb,
+			       const soak_cmp_metric_def_t *m);
 
 /* ---- a comparison ---- */
 typedef struct {

@@ -1,8 +1,10 @@
 /* emit-junit.c - the gate as JUnit XML, the common format CI systems read
  * (Jenkins, GitLab, GitHub Actions reporters): one <testsuite> per run named
  * soak.gate.<run>, one <testcase> per check; a failed check carries
- * <failure message type>, a check that could not be evaluated <error>, a
- * skipped one <skipped>. The text of a failure names the metric, the value,
+ * <failure message type>, a check that could not be evaluated <error>, an
+ * undecided baseline check <error type="undecided"> (exit 2, and CI
+ * systems list errors with their message where skipped tests are folded
+ * away), a skipped one <skipped>. The text of a failure names the metric, the value,
  * the threshold and the baseline. Everything is XML-escaped, control
  * characters and invalid UTF-8 are replaced, so the file always parses. */
 #include "gate.h"
@@ -133,7 +135,7 @@ int soak_gate_emit_junit(FILE *f, const soak_gate_report_t *rep)
 			total += rep->runs[i].time_s;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f, "<testsuites name=\"soak.gate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-		"time=\"%.3f\">\n", rep->checks, rep->failed, rep->errors, total);
+		"time=\"%.3f\">\n", rep->checks, rep->failed, rep->errors + rep->undecided, total);
 	for (size_t i = 0; i < rep->n; i++) {
 		const soak_gate_run_t *gr = &rep->runs[i];
 		char name[128], ts[32], id[32];
@@ -143,7 +145,8 @@ int soak_gate_emit_junit(FILE *f, const soak_gate_report_t *rep)
 		fputs("  <testsuite", f);
 		attr(f, "name", name);
 		fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"",
-			gr->n, gr->failed, gr->errors, gr->skipped, isnan(gr->time_s) ? 0.0 : gr->time_s);
+			gr->n, gr->failed, gr->errors + gr->undecided, gr->skipped,
+			isnan(gr->time_s) ? 0.0 : gr->time_s);
 		if (ts[0])
 			attr(f, "timestamp", ts);
 		if (gr->host[0])
@@ -155,6 +158,8 @@ int soak_gate_emit_junit(FILE *f, const soak_gate_report_t *rep)
 		property(f, "thresholds", rep->thresholds);
 		if (rep->baseline[0])
 			property(f, "baseline", rep->baseline);
+		if (rep->family[0])
+			property(f, "baseline_method", rep->family);
 		fputs("    </properties>\n", f);
 		for (size_t j = 0; j < gr->n; j++)
 			testcase(f, gr, &gr->checks[j]);

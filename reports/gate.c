@@ -1,5 +1,6 @@
-/* gate.c - thresholds (INI) and the evaluation of runs against them and
- * against a baseline; see gate.h. Outputs: gate-emit.c and emit-junit.c. */
+/* gate.c - thresholds (INI) and the evaluation of each run against them; see
+ * gate.h. The baseline checks: gate-baseline.c. Outputs: gate-emit.c and
+ * emit-junit.c. */
 #include "gate.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "emit.h"
+#include "gate-internal.h"
 #include "soak/ini.h"
 #include "soak/parse.h"
 
@@ -331,11 +333,12 @@ const char *soak_check_state_name(soak_check_state_t s)
 	case SOAK_CHECK_PASS: return "PASS";
 	case SOAK_CHECK_FAIL: return "FAIL";
 	case SOAK_CHECK_SKIP: return "SKIP";
+	case SOAK_CHECK_UNDECIDED: return "UNDECIDED";
 	default: return "ERROR";
 	}
 }
 
-static soak_check_t *add_check(soak_gate_run_t *gr, const char *name, soak_gate_metric_t m)
+soak_check_t *soak_gate_add_check(soak_gate_run_t *gr, const char *name, soak_gate_metric_t m)
 {
 	soak_check_t *c = realloc(gr->checks, (gr->n + 1) * sizeof(*c));
 	if (!c)
@@ -348,8 +351,7 @@ static soak_check_t *add_check(soak_gate_run_t *gr, const char *name, soak_gate_
 	return c;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void set_state(soak_check_t *c, soak_check_state_t st, const char *fmt, ...)
+void soak_gate_set_state(soak_check_t *c, soak_check_state_t st, const char *fmt, ...)
 {
 	va_list ap;
 	c->state = st;
@@ -359,7 +361,7 @@ static void set_state(soak_check_t *c, soak_check_state_t st, const char *fmt, .
 }
 
 /* A run that lost samples is not a complete result, whatever its status. */
-static bool is_ok(const soak_run_result_t *r)
+bool soak_gate_run_ok(const soak_run_result_t *r)
 {
 	return r->run.status && !strcmp(r->run.status, "ok") && r->run.samples_lost <= 0;
 }
@@ -386,13 +388,13 @@ static void status_check(soak_check_t *c, const soak_run_result_t *r, const soak
 	 * figures have a gap. A status that fails anyway names itself first. */
 	if (status_accepted(l->status, status) && r->run.samples_lost > 0) {
 		snprintf(c->type, sizeof(c->type), "samples-lost");
-		set_state(c, SOAK_CHECK_FAIL, "SAMPLES LOST: %lld samples the run took could not be stored in the "
+		soak_gate_set_state(c, SOAK_CHECK_FAIL, "SAMPLES LOST: %lld samples the run took could not be stored in the "
 			  "database, so its figures have a gap%s%s", (long long)r->run.samples_lost,
 			  r->run.message ? ": " : "", r->run.message ? r->run.message : "");
 		return;
 	}
 	if (status_accepted(l->status, status)) {
-		set_state(c, SOAK_CHECK_PASS, "status %s (accepted: %s)", st, l->status);
+		soak_gate_set_state(c, SOAK_CHECK_PASS, "status %s (accepted: %s)", st, l->status);
 		return;
 	}
 	/* Each way a run can end badly is its own verdict, named in the type. */
@@ -414,28 +416,28 @@ static void status_check(soak_check_t *c, const soak_run_result_t *r, const soak
 		snprintf(lim, sizeof(lim), " (memory.max %s)",
 			 soak_fmt_bytes((double)r->run.memory_max, b, sizeof(b)));
 	}
-	set_state(c, SOAK_CHECK_FAIL, "status %s is not accepted (accepted: %s)%s%s%s%s%s", st,
+	soak_gate_set_state(c, SOAK_CHECK_FAIL, "status %s is not accepted (accepted: %s)%s%s%s%s%s", st,
 		  l->status, why[0] ? ": " : "", why, lim, r->run.message ? "; " : "",
 		  r->run.message ? r->run.message : "");
 }
 
 /* An unavailable metric: an error when required (and the run ended ok, else
  * the status check already says what went wrong), otherwise skipped. */
-static void unavailable(soak_check_t *c, const soak_run_result_t *r, const soak_gate_limits_t *l,
-			soak_gate_metric_t m, const char *what, const char *why)
+void soak_gate_unavailable(soak_check_t *c, const soak_run_result_t *r, const soak_gate_limits_t *l,
+			   soak_gate_metric_t m, const char *what, const char *why)
 {
 	snprintf(c->value, sizeof(c->value), "unavailable");
 	snprintf(c->type, sizeof(c->type), "unavailable");
-	if (!is_ok(r)) {
-		set_state(c, SOAK_CHECK_SKIP, "%s unavailable (%s); the run ended %s", what, why,
+	if (!soak_gate_run_ok(r)) {
+		soak_gate_set_state(c, SOAK_CHECK_SKIP, "%s unavailable (%s); the run ended %s", what, why,
 			  r->run.status ? r->run.status : "unknown");
 		return;
 	}
 	if (l->require & 1u << m)
-		set_state(c, SOAK_CHECK_ERROR, "cannot evaluate: required metric %s unavailable (%s)",
+		soak_gate_set_state(c, SOAK_CHECK_ERROR, "cannot evaluate: required metric %s unavailable (%s)",
 			  what, why);
 	else
-		set_state(c, SOAK_CHECK_SKIP, "%s unavailable (%s); not required", what, why);
+		soak_gate_set_state(c, SOAK_CHECK_SKIP, "%s unavailable (%s); not required", what, why);
 }
 
 static void limit_check(soak_check_t *c, const soak_run_result_t *r, const soak_gate_limits_t *l,
@@ -443,7 +445,7 @@ static void limit_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 			bool is_max, const char *fmt)
 {
 	if (!f->valid) {
-		unavailable(c, r, l, m, c->metric, f->why);
+		soak_gate_unavailable(c, r, l, m, c->metric, f->why);
 		return;
 	}
 	char v[48], t[48];
@@ -453,12 +455,12 @@ static void limit_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 	snprintf(c->threshold, sizeof(c->threshold), "%s %s", is_max ? "<=" : ">=", t);
 	bool pass = is_max ? f->v <= thr : f->v >= thr;
 	if (pass) {
-		set_state(c, SOAK_CHECK_PASS, "%s %s %s %s %s", what, v, is_max ? "<=" : ">=",
+		soak_gate_set_state(c, SOAK_CHECK_PASS, "%s %s %s %s %s", what, v, is_max ? "<=" : ">=",
 			  is_max ? "max" : "min", t);
 		return;
 	}
 	snprintf(c->type, sizeof(c->type), "threshold");
-	set_state(c, SOAK_CHECK_FAIL, "%s %s %s %s %s (metric %s)", what, v, is_max ? ">" : "<",
+	soak_gate_set_state(c, SOAK_CHECK_FAIL, "%s %s %s %s %s (metric %s)", what, v, is_max ? ">" : "<",
 		  is_max ? "max" : "min", t, c->metric);
 }
 
@@ -478,7 +480,7 @@ static void noise_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 	if (r->tp.not_rate[0]) {
 		snprintf(c->value, sizeof(c->value), "not applicable");
 		snprintf(c->type, sizeof(c->type), "not_applicable");
-		set_state(c, SOAK_CHECK_SKIP, "%s not applicable: %s", what, r->tp.not_rate);
+		soak_gate_set_state(c, SOAK_CHECK_SKIP, "%s not applicable: %s", what, r->tp.not_rate);
 		return;
 	}
 	const soak_fig_t *f = is_cv ? &r->tp.cv_pct : &r->tp.drift_pct;
@@ -501,7 +503,7 @@ static void noise_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 	if (floor_mag >= fabs(thr)) {
 		snprintf(c->threshold, sizeof(c->threshold), "%s %s", is_cv ? "<=" : ">=", t);
 		snprintf(c->type, sizeof(c->type), "host_noise");
-		set_state(c, SOAK_CHECK_ERROR, "cannot evaluate: host too noisy (control %s %s at %g s, "
+		soak_gate_set_state(c, SOAK_CHECK_ERROR, "cannot evaluate: host too noisy (control %s %s at %g s, "
 			  "threshold %s; %s): %s %s says nothing about the allocator",
 			  is_cv ? "CV" : "drift", fv, fl->n.interval_s, t, fl->desc, what, v);
 		return;
@@ -510,28 +512,28 @@ static void noise_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 		const soak_fig_t *x = &fl->excess_cv_pct;
 		snprintf(c->threshold, sizeof(c->threshold), "excess <= %s", t);
 		if (x->v <= thr) {
-			set_state(c, SOAK_CHECK_PASS, "throughput CV %s, host floor %s (%s): excess CV %.2f%% <= max %s",
+			soak_gate_set_state(c, SOAK_CHECK_PASS, "throughput CV %s, host floor %s (%s): excess CV %.2f%% <= max %s",
 				  v, fv, fl->desc, x->v, t);
 			return;
 		}
 		snprintf(c->type, sizeof(c->type), "threshold");
-		set_state(c, SOAK_CHECK_FAIL, "throughput CV %s, host floor %s (%s): excess CV %.2f%% = "
+		soak_gate_set_state(c, SOAK_CHECK_FAIL, "throughput CV %s, host floor %s (%s): excess CV %.2f%% = "
 			  "sqrt(CV^2 - floor^2) > max %s (metric %s)", v, fv, fl->desc, x->v, t, c->metric);
 		return;
 	}
 	double allowed = thr - floor_mag;
 	snprintf(c->threshold, sizeof(c->threshold), ">= %s - |floor| = %+.2f%%", t, allowed);
 	if (f->v >= allowed) {
-		set_state(c, SOAK_CHECK_PASS, "throughput drift %s >= min %s less the host's drift %s (%s)", v, t, fv,
+		soak_gate_set_state(c, SOAK_CHECK_PASS, "throughput drift %s >= min %s less the host's drift %s (%s)", v, t, fv,
 			  fl->desc);
 		return;
 	}
 	snprintf(c->type, sizeof(c->type), "threshold");
-	set_state(c, SOAK_CHECK_FAIL, "throughput drift %s < min %s less the host's own drift %s = %+.2f%% "
+	soak_gate_set_state(c, SOAK_CHECK_FAIL, "throughput drift %s < min %s less the host's own drift %s = %+.2f%% "
 		  "(%s; metric %s)", v, t, fv, allowed, fl->desc, c->metric);
 }
 
-static void fmt_metric(soak_gate_metric_t m, double v, char *buf, size_t len)
+void soak_gate_fmt_metric(soak_gate_metric_t m, double v, char *buf, size_t len)
 {
 	char b[32];
 	if (m == SOAK_GM_THROUGHPUT)
@@ -542,77 +544,6 @@ static void fmt_metric(soak_gate_metric_t m, double v, char *buf, size_t len)
 		snprintf(buf, len, "%s", soak_fmt_ns(v, b, sizeof(b)));
 }
 
-typedef struct {
-	const soak_run_result_t *const *runs;   /* the usable (ok) baseline runs */
-	size_t n;
-	const char *error;                      /* why the baseline is unusable */
-	char name[96];                          /* "system #3" or "system #3 +2 more" */
-} baseline_t;
-
-static void baseline_check(soak_check_t *c, const soak_run_result_t *r,
-			   const soak_gate_limits_t *l, const baseline_t *b, soak_gate_metric_t m,
-			   soak_cmp_metric_t cm, double thr, const char *what, const char *limit_word)
-{
-	const soak_cmp_metric_def_t *d = &soak_cmp_metrics[cm];
-	snprintf(c->threshold, sizeof(c->threshold), "%s <= %g%%", limit_word, thr);
-	const soak_fig_t *fv = d->fig(r);
-	if (fv->valid)
-		fmt_metric(m, fv->v, c->value, sizeof(c->value));
-	else
-		snprintf(c->value, sizeof(c->value), "unavailable");
-	if (b->error) {
-		snprintf(c->type, sizeof(c->type), "baseline");
-		set_state(c, SOAK_CHECK_ERROR, "cannot compare %s with the baseline: %s", what, b->error);
-		return;
-	}
-	double bv = NAN;
-	size_t bn = 0;
-	for (size_t i = 0; i < b->n; i++)
-		if (d->fig(b->runs[i])->valid) {
-			bv = isnan(bv) ? d->fig(b->runs[i])->v
-				       : (d->agg == SOAK_BLOCK_MAX ? fmax(bv, d->fig(b->runs[i])->v)
-								    : bv + d->fig(b->runs[i])->v);
-			bn++;
-		}
-	if (bn && d->agg != SOAK_BLOCK_MAX)
-		bv /= (double)bn;
-	char bt[64] = "unavailable";
-	if (bn)
-		fmt_metric(m, bv, bt, sizeof(bt));
-	snprintf(c->baseline, sizeof(c->baseline), "%s (%s)", bt, b->name);
-	if (!is_ok(r)) {
-		set_state(c, SOAK_CHECK_SKIP, "%s not compared with the baseline %s: the run ended %s",
-			  what, b->name, r->run.status ? r->run.status : "unknown");
-		return;
-	}
-	const soak_run_result_t *const cand[1] = { r };
-	const soak_run_result_t *const *sets[2] = { cand, b->runs };
-	size_t ns[2] = { 1, b->n };
-	soak_cmp_units_t u;
-	soak_cmp_choose_units_gate(sets, ns, 2, l->alpha, &u);
-	soak_verdict_t v;
-	if (soak_cmp_verdict(d, cand, 1, b->runs, b->n, &u, l->alpha, thr, NAN, 0, &v) < 0) {
-		snprintf(c->type, sizeof(c->type), "internal");
-		set_state(c, SOAK_CHECK_ERROR, "cannot compare %s with the baseline: out of memory", what);
-		return;
-	}
-	if (!soak_verdict_tested(v.kind)) {
-		char why[SOAK_VERDICT_WHY_MAX + 160];
-		snprintf(why, sizeof(why), "no comparison with the baseline %s: %s", b->name, v.why);
-		unavailable(c, r, l, m, c->metric, why);
-		return;
-	}
-	if (v.kind == SOAK_VERDICT_WORSE) {
-		snprintf(c->type, sizeof(c->type), "regression");
-		set_state(c, SOAK_CHECK_FAIL, "%s %s vs baseline %s: %s; a significant %s beyond the "
-			  "allowed %g%% (metric %s)", what, c->value, c->baseline, v.why,
-			  d->dir == SOAK_HIGHER_IS_BETTER ? "loss" : "growth", thr, c->metric);
-		return;
-	}
-	set_state(c, SOAK_CHECK_PASS, "%s %s vs baseline %s: %s: %s", what, c->value, c->baseline,
-		  soak_verdict_name(v.kind), v.why);
-}
-
 static void sanitize(char *s)
 {
 	for (; *s; s++)
@@ -621,11 +552,10 @@ static void sanitize(char *s)
 			*s = '_';
 }
 
-static int eval_checks(soak_gate_run_t *gr, const soak_run_result_t *r, const soak_gate_limits_t *l,
-		       const baseline_t *b)
+static int eval_checks(soak_gate_run_t *gr, const soak_run_result_t *r, const soak_gate_limits_t *l)
 {
 	soak_check_t *c;
-#define ADD(name, m) do { if (!(c = add_check(gr, name, m))) return -ENOMEM; } while (0)
+#define ADD(name, m) do { if (!(c = soak_gate_add_check(gr, name, m))) return -ENOMEM; } while (0)
 	if (l->status[0]) {
 		ADD("status", SOAK_GM_STATUS);
 		status_check(c, r, l);
@@ -648,30 +578,12 @@ static int eval_checks(soak_gate_run_t *gr, const soak_run_result_t *r, const so
 		limit_check(c, r, l, SOAK_GM_SYSCALLS, "syscalls per op", &r->sc_total_per_op,
 			    l->syscalls_per_op_max, true, "%.2e");
 	}
-	if (b) {
-		if (!isnan(l->baseline_tp_loss_max_pct)) {
-			ADD("baseline_throughput", SOAK_GM_THROUGHPUT);
-			baseline_check(c, r, l, b, SOAK_GM_THROUGHPUT, SOAK_CM_TP,
-				       l->baseline_tp_loss_max_pct, "throughput", "loss");
-		}
-		if (!isnan(l->baseline_peak_rss_growth_max_pct)) {
-			ADD("baseline_peak_rss", SOAK_GM_PEAK_RSS);
-			baseline_check(c, r, l, b, SOAK_GM_PEAK_RSS, SOAK_CM_RSS_PEAK,
-				       l->baseline_peak_rss_growth_max_pct, "peak RSS", "growth");
-		}
-		if (!isnan(l->baseline_p99_growth_max_pct)) {
-			ADD("baseline_latency_p99", SOAK_GM_LATENCY_P99);
-			baseline_check(c, r, l, b, SOAK_GM_LATENCY_P99, SOAK_CM_LAT_P99,
-				       l->baseline_p99_growth_max_pct, "latency p99", "growth");
-		}
-	}
 #undef ADD
 	return 0;
 }
 
 int soak_gate_eval(soak_gate_report_t *rep, const soak_run_result_t *r,
-		   const soak_gate_limits_t *l, const soak_run_result_t *const *baseline, size_t nb,
-		   const char *baseline_error)
+		   const soak_gate_limits_t *l)
 {
 	soak_gate_run_t *runs = realloc(rep->runs, (rep->n + 1) * sizeof(*runs));
 	if (!runs)
@@ -689,45 +601,24 @@ int soak_gate_eval(soak_gate_report_t *rep, const soak_run_result_t *r,
 	snprintf(gr->host, sizeof(gr->host), "%s", r->run.host ? r->run.host : "");
 	gr->time_s = soak_run_wall_s(&r->run);
 
-	/* Only baseline runs that ended ok can serve; none usable is an error. */
-	baseline_t b = { 0 };
-	const soak_run_result_t **ok = NULL;
-	char berr[256];
-	if (baseline_error || nb) {
-		ok = calloc(nb + 1, sizeof(*ok));
-		if (!ok)
-			return -ENOMEM;
-		for (size_t i = 0; i < nb; i++)
-			if (is_ok(baseline[i]))
-				ok[b.n++] = baseline[i];
-		b.runs = (const soak_run_result_t *const *)ok;
-		if (nb)
-			soak_result_name(b.n ? ok[0] : baseline[0], b.name, sizeof(b.name));
-		if (b.n > 1) {
-			size_t l2 = strlen(b.name);
-			snprintf(b.name + l2, sizeof(b.name) - l2, " +%zu more", b.n - 1);
-		}
-		b.error = baseline_error;
-		if (!b.error && !b.n) {
-			char st[128];
-			snprintf(berr, sizeof(berr), "baseline run %s ended %s: only runs that ended ok can "
-				 "serve as a baseline", b.name, soak_fmt_status(&baseline[0]->run, st, sizeof(st)));
-			b.error = berr;
-		}
-	}
-	int rc = eval_checks(gr, r, l, ok || baseline_error ? &b : NULL);
-	free(ok);
+	int rc = eval_checks(gr, r, l);
 	rep->n++;
-	for (size_t i = 0; i < gr->n; i++) {
+	soak_gate_count(rep, gr, 0);
+	return rc;
+}
+
+void soak_gate_count(soak_gate_report_t *rep, soak_gate_run_t *gr, size_t from)
+{
+	for (size_t i = from; i < gr->n; i++) {
 		rep->checks++;
 		switch (gr->checks[i].state) {
 		case SOAK_CHECK_FAIL: gr->failed++; rep->failed++; break;
 		case SOAK_CHECK_ERROR: gr->errors++; rep->errors++; break;
 		case SOAK_CHECK_SKIP: gr->skipped++; rep->skipped++; break;
+		case SOAK_CHECK_UNDECIDED: gr->undecided++; rep->undecided++; break;
 		default: break;
 		}
 	}
-	return rc;
 }
 
 void soak_gate_report_free(soak_gate_report_t *rep)
@@ -745,13 +636,16 @@ int soak_gate_exit_code(const soak_gate_report_t *rep)
 {
 	if (rep->errors)
 		return 2;
-	return rep->failed ? 1 : 0;
+	if (rep->failed)
+		return 1;
+	return rep->undecided ? 2 : 0;
 }
 
 int soak_gate_emit_text(FILE *f, const soak_gate_report_t *rep)
 {
-	fprintf(f, "gate: %zu run%s, thresholds: %s%s%s\n", rep->n, rep->n == 1 ? "" : "s",
-		rep->thresholds, rep->baseline[0] ? ", baseline: " : "", rep->baseline);
+	fprintf(f, "gate: %zu run%s, thresholds: %s%s%s%s%s\n", rep->n, rep->n == 1 ? "" : "s",
+		rep->thresholds, rep->baseline[0] ? ", baseline: " : "", rep->baseline,
+		rep->family[0] ? "; " : "", rep->family);
 	for (size_t i = 0; i < rep->n; i++) {
 		const soak_gate_run_t *gr = &rep->runs[i];
 		for (size_t j = 0; j < gr->n; j++) {
@@ -760,14 +654,21 @@ int soak_gate_emit_text(FILE *f, const soak_gate_report_t *rep)
 				c->message);
 		}
 	}
-	size_t passed = rep->checks - rep->failed - rep->errors - rep->skipped;
+	size_t passed = rep->checks - rep->failed - rep->errors - rep->skipped - rep->undecided;
+	char und[64] = "";
+	if (rep->undecided)
+		snprintf(und, sizeof(und), ", %zu undecided", rep->undecided);
 	if (rep->errors)
 		fprintf(f, "ERROR: the gate cannot be evaluated: %zu check%s could not be evaluated "
-			"(%zu failed, %zu passed, %zu skipped)\n", rep->errors, rep->errors == 1 ? "" : "s",
-			rep->failed, passed, rep->skipped);
+			"(%zu failed, %zu passed, %zu skipped%s)\n", rep->errors, rep->errors == 1 ? "" : "s",
+			rep->failed, passed, rep->skipped, und);
 	else if (rep->failed)
-		fprintf(f, "FAIL: %zu of %zu checks failed (%zu passed, %zu skipped)\n", rep->failed,
-			rep->checks, passed, rep->skipped);
+		fprintf(f, "FAIL: %zu of %zu checks failed (%zu passed, %zu skipped%s)\n", rep->failed,
+			rep->checks, passed, rep->skipped, und);
+	else if (rep->undecided)
+		fprintf(f, "UNDECIDED: %zu check%s undecided, none failed (%zu passed, %zu skipped): run "
+			"more (gate a label with repeats)\n", rep->undecided, rep->undecided == 1 ? "" : "s",
+			passed, rep->skipped);
 	else
 		fprintf(f, "PASS: %zu check%s passed (%zu skipped)\n", passed, passed == 1 ? "" : "s",
 			rep->skipped);

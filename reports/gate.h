@@ -1,15 +1,18 @@
 /*
  * gate.h - release gates: each run is checked against thresholds (an INI file
- * or the built-in seed 003 targets) and, optionally, against a baseline run
- * with the verdict machinery of compare.h. Pure apart from reading the INI
- * file: the runs come in as soak_run_result_t; the emitters (gate-emit.c,
- * emit-junit.c) write to a FILE*.
+ * or the built-in seed 003 targets) and, optionally, the gated runs of a
+ * series against baseline runs of the same series, the run being the unit
+ * (gate-baseline.c). Pure apart from reading the INI file: the runs come in
+ * as soak_run_result_t; the emitters (gate-emit.c, emit-junit.c) write to a
+ * FILE*.
  *
  * A check passes, fails, is skipped (its metric is unavailable and not
- * required, or its run did not end ok) or is an error (cannot be evaluated:
- * a required metric is unavailable, the baseline is unusable). Exit code of
- * the gate: 2 when any check is an error, else 1 when any fails, else 0.
- * Keys, defaults and the method: docs/compare-gate.md.
+ * required, or its run did not end ok), is undecided (a baseline check whose
+ * interval reaches beyond its limit without a significant change: more runs
+ * are needed) or is an error (cannot be evaluated: a required metric is
+ * unavailable, the baseline is unusable or too small). Exit code of the gate:
+ * 2 when any check is an error, else 1 when any fails, else 2 when any is
+ * undecided, else 0. Keys, defaults and the method: docs/compare-gate.md.
  */
 #ifndef SOAK_GATE_H
 #define SOAK_GATE_H
@@ -78,6 +81,7 @@ typedef enum {
 	SOAK_CHECK_FAIL,
 	SOAK_CHECK_SKIP,
 	SOAK_CHECK_ERROR,
+	SOAK_CHECK_UNDECIDED,       /* baseline checks: neither pass nor fail yet */
 } soak_check_state_t;
 
 typedef struct {
@@ -90,7 +94,12 @@ typedef struct {
 	                               figure (64) and a baseline name (96) always fit */
 	char type[32];              /* failure/error type: "threshold", "regression",
 	                               "oom-killed", "crashed", "unavailable" */
-	char message[768];          /* one line naming metric, value, threshold, baseline */
+	char message[1280];         /* one line naming metric, value, threshold, baseline */
+	/* Baseline checks that were tested: the change vs the baseline mean in
+	 * percent, its interval, the p-value and Holm's adjusted p-value. */
+	bool has_stats;
+	double change_pct, ci_lo_pct, ci_hi_pct, p, p_holm;
+	size_t k, n;                /* gated runs and baseline runs used */
 } soak_check_t;
 
 typedef struct {
@@ -103,28 +112,59 @@ typedef struct {
 	double time_s;              /* wall-clock length of the run, NAN if unknown */
 	soak_check_t *checks;
 	size_t n;
-	size_t failed, errors, skipped;
+	size_t failed, errors, skipped, undecided;
 } soak_gate_run_t;
 
 typedef struct {
 	soak_gate_run_t *runs;
 	size_t n;
-	size_t checks, failed, errors, skipped;
+	size_t checks, failed, errors, skipped, undecided;
 	char thresholds[PATH_MAX];  /* source of the thresholds */
 	char baseline[160];         /* what --baseline named, "" without */
+	char family[160];           /* "Holm over 3 checks, family alpha 0.05", "" without */
 } soak_gate_report_t;
 
-/* Evaluates one run. baseline/nb: the baseline runs (any status; NULL/0 =
- * no baseline checks); baseline_error: why the baseline is unusable (its
- * checks become errors), or NULL. Appends to rep. -ENOMEM. */
+/* Evaluates one run's own checks (status, drifts, CV, syscalls). Appends a
+ * run to rep. -ENOMEM. */
 int soak_gate_eval(soak_gate_report_t *rep, const soak_run_result_t *r,
-		   const soak_gate_limits_t *l, const soak_run_result_t *const *baseline, size_t nb,
-		   const char *baseline_error);
+		   const soak_gate_limits_t *l);
+
+/* ---- the baseline: runs of the same series (gate-baseline.c) ---- */
+
+/* Fewest baseline runs a check is evaluated with (the t interval needs a
+ * spread, and with 2 runs a 95% prediction interval spans +-15.6 standard deviations). */
+#define SOAK_GATE_MIN_BASELINE 3
+
+/* Whether two runs belong to one series: workload and its options,
+ * allocator name, memory/swap/CPU limits and host class (the key history
+ * groups by). When not, why names the first difference, said of b
+ * ("allocator slow, not system": b ran slow, a system). */
+bool soak_gate_same_series(const soak_run_t *a, const soak_run_t *b, char *why, size_t len);
+
+typedef struct {
+	const soak_run_result_t *const *cand;  /* the gated runs of one series (any status) */
+	size_t k;
+	const soak_run_result_t *const *base;  /* its baseline runs: same series, ended ok */
+	size_t nb;
+	const char *base_desc;      /* which runs and what was skipped, shown with every check */
+	const char *error;          /* the baseline is unusable (checks in error), or NULL */
+	soak_gate_limits_t limits;
+} soak_gate_series_t;
+
+/* The baseline checks of every series (throughput, peak RSS, latency p99;
+ * the unit is the run), decided together: Holm-Bonferroni over all their
+ * p-values at the family alpha (the smallest alpha of the series). Each
+ * series' checks are appended to the run of rep whose id is the newest of
+ * its gated runs (soak_gate_eval must have added it). -EINVAL, -ENOMEM. */
+int soak_gate_eval_baseline(soak_gate_report_t *rep, const soak_gate_series_t *s, size_t n);
+
 void soak_gate_report_free(soak_gate_report_t *rep);
-/* 0 all pass, 1 any fails, 2 any cannot be evaluated (errors win). */
+/* 2 any check cannot be evaluated, else 1 any fails, else 2 any is
+ * undecided, else 0. */
 int soak_gate_exit_code(const soak_gate_report_t *rep);
 
-const char *soak_check_state_name(soak_check_state_t s);   /* "PASS", "FAIL", "SKIP", "ERROR" */
+/* "PASS", "FAIL", "SKIP", "ERROR", "UNDECIDED" */
+const char *soak_check_state_name(soak_check_state_t s);
 
 /* ---- outputs ---- */
 int soak_gate_emit_text(FILE *f, const soak_gate_report_t *rep);      /* terse, stdout */

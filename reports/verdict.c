@@ -424,6 +424,11 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 	 * (baseline mean 0 on the ratio scale) the rank test decides alone. */
 	v.significant = v.mwu.p < opt.alpha && (!v.has_ci || v.ci_lo > 0 || v.ci_hi < 0);
 	double absdiff = fabs(v.mean_a - v.mean_b);
+	/* A change the instrument cannot resolve (one tick of the clock the
+	 * latency is read with) is never significant, whatever the ranks say. */
+	v.below_resolution = opt.resolution > 0 && absdiff <= opt.resolution;
+	if (v.below_resolution)
+		v.significant = false;
 	bool abs_ok = opt.practical_abs <= 0 || absdiff > opt.practical_abs;
 	if (opt.scale == SOAK_SCALE_DIFF)
 		v.practical = absdiff > opt.practical_abs;
@@ -460,7 +465,11 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 	char tbuf[160];
 	if (v.kind != SOAK_VERDICT_SAME)
 		tail = "";
-	else if (!v.significant) {
+	else if (v.below_resolution) {
+		snprintf(tbuf, sizeof(tbuf), ": below resolution (%g %s)", opt.resolution,
+			 opt.resolution_unit ? opt.resolution_unit : "");
+		tail = tbuf;
+	} else if (!v.significant) {
 		snprintf(tbuf, sizeof(tbuf), ": not significant at alpha = %g", opt.alpha);
 		tail = tbuf;
 	} else {

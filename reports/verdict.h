@@ -1,13 +1,16 @@
 /*
  * verdict.h - pure statistics for comparing two allocators on one metric: no
- * I/O, no global state. `soakctl compare` and the baseline checks of
- * `soakctl gate` both decide with soak_verdict().
+ * I/O, no global state. `soakctl compare` decides with soak_verdict(); the
+ * baseline checks of `soakctl gate`, which start from one gated run, with the
+ * t interval of soak_run_ttest() and Holm over the gate's checks
+ * (verdict-run.c). Both treat a latency change within the timer's
+ * resolution as no change.
  *
  * The inputs are INDEPENDENT UNITS, never raw per-interval samples (those are
- * serially correlated, which makes every test overconfident):
- *   - the repeats of a comparison: one unit = one run's steady-state figure;
- *   - with too few repeats: non-overlapping blocks of consecutive intervals
- *     of each run, one unit = one block mean (soak_verdict_blocks).
+ * serially correlated, which makes every test overconfident): one unit = one
+ * run's steady-state figure. (soak_verdict_blocks cuts a run into blocks of
+ * consecutive intervals; no verdict uses blocks any more: intervals of one
+ * run share its host conditions.)
  *
  * A difference counts only when it is BOTH
  *   - statistically significant: two-sided Mann-Whitney U p < alpha AND the
@@ -24,6 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "soak/hist.h"
 
 #define SOAK_VERDICT_ALPHA        0.05
 #define SOAK_VERDICT_BOOTSTRAP_N  10000
@@ -141,6 +146,12 @@ typedef struct {
 	double (*stat)(void *ctx, int g, const size_t *idx, size_t n);
 	void *stat_ctx;
 	const char *stat_name;       /* "merged-histogram quantile" (for messages) */
+	/* What the instrument can resolve, in the metric's own unit (0 = no
+	 * limit): a change |mean(a) - mean(b)| of at most this is never
+	 * significant ("below resolution (10 ns)"). Latency: the timer's tick as
+	 * recorded in the runs' histograms (soak_lat_resolution_ns). */
+	double resolution;
+	const char *resolution_unit; /* "ns" (for messages) */
 } soak_verdict_opts_t;
 
 typedef struct {
@@ -154,6 +165,7 @@ typedef struct {
 	soak_mwu_t mwu;              /* valid when kind != INSUFFICIENT */
 	bool significant;            /* p < alpha and the interval excludes no change */
 	bool practical;              /* beyond the practical threshold */
+	bool below_resolution;       /* |change| <= opts.resolution: never significant */
 	char why[SOAK_VERDICT_WHY_MAX];   /* one line: the reason for the verdict */
 } soak_verdict_t;
 
@@ -174,5 +186,45 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 const char *soak_verdict_name(soak_verdict_kind_t k);
 /* Short token for machine formats: "better", "worse", "same", "insufficient". */
 const char *soak_verdict_token(soak_verdict_kind_t k);
+
+/* ---- the run as the unit, few runs: t-based (verdict-run.c) ----
+ * The gate compares K gated runs with n baseline runs of the same series,
+ * one value per run. K = 1 is the prediction interval for one new value,
+ * mean(b) +- t_{n-1} s_b sqrt(1 + 1/n); K >= 2 the pooled two-sample t,
+ * mean(a) - mean(b) +- t_{n+K-2} s_p sqrt(1/K + 1/n) with
+ * s_p^2 = ((n-1) s_b^2 + (K-1) s_a^2) / (n + K - 2), which is the same
+ * formula at K = 1 (the t distribution: stats.h). Pure; docs/compare-gate.md. */
+
+typedef struct {
+	size_t k, n;                 /* candidate runs, baseline runs */
+	double mean_a, mean_b, sd_a, sd_b;   /* sd_a = 0 when k = 1 */
+	double diff;                 /* mean_a - mean_b */
+	double se, df, t;            /* t = diff / se (+-INFINITY when se = 0 and diff != 0) */
+	double p;                    /* two-sided p of "no change" */
+	double lo, hi;               /* interval of diff at confidence conf */
+} soak_runtest_t;
+
+/* a: k >= 1 candidate runs, b: n >= 2 baseline runs; conf in (0, 1).
+ * -EINVAL for too few values, NaN or a bad conf. */
+int soak_run_ttest(const double *a, size_t k, const double *b, size_t n, double conf,
+		   soak_runtest_t *ret);
+
+/* Holm-Bonferroni over m p-values at family-wise alpha: sorted ascending,
+ * p_(j) (j = 1..m) is rejected while p_(j) < alpha / (m - j + 1); the first
+ * that is not stops it. adj[i] (may be NULL): Holm's adjusted p-value,
+ * max over j' <= j of min(1, (m - j' + 1) p_(j')), so reject[i] iff
+ * adj[i] < alpha. -EINVAL for NaN or alpha outside (0, 1), -ENOMEM. */
+int soak_holm(const double *p, size_t m, double alpha, double *adj, bool *reject);
+
+/* The timer's tick as the latency histogram recorded it (ns): values below
+ * 256 ns have a bucket each, and a timer that advances in steps leaves them
+ * in clusters (20, 30, 40 ns: a 10 ns tick). The median distance between
+ * the starts of the clusters that hold at least 0.1% of those values, when
+ * there are at least 3 such clusters; else 1 ns (no coarser tick seen). */
+double soak_hist_tick_ns(const soak_hist_t *h);
+/* What a latency of about v ns read from this histogram can resolve: the
+ * larger of its tick and the width of the bucket v falls in. hist may be
+ * NULL (the bucket width alone). */
+double soak_lat_resolution_ns(const soak_hist_t *h, double v);
 
 #endif

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A test allocator that busy-waits SOAK_TEST_MALLOC_DELAY_NS in every malloc
 # is reported slower than system with the right sign and roughly the right
-# ratio, and fails a throughput gate against the system run as baseline; the
-# JUnit file names the failing check and validates against the JUnit schema.
+# ratio; the gate does not mix the two allocators' runs (another series: exit
+# 2, named), and a label's baseline is the gated run's own series.
 source "$(dirname "$0")/lib.sh"
 for c in compare gate; do
   "$SOAKCTL" $c --help >/dev/null 2>&1 \
@@ -45,38 +45,26 @@ assert 0.8 * delay / 2 <= added <= 2.5 * delay / 2, added
 PY
 sys_id=$(q "select max(id) from runs where allocator_name='system'")
 slow_id=$(q "select max(id) from runs where allocator_name='slow'")
+# The gate compares a series with its own baseline runs (docs/compare-gate.md):
+# the system run is another series than the slow one (the allocator differs),
+# so it is skipped, named, and the gate cannot be evaluated (exit 2); telling
+# two allocators apart is compare's job, done above. (Before, the gate
+# compared the slow run's blocks of intervals with the system run's and failed
+# it: a verdict from one run of each side.)
 rc=0
-soak gate --db "$DB" --baseline "$sys_id" --junit "$T/junit.xml" --json "$T/g.json" "$slow_id" \
-  > "$T/gate.out" || rc=$?
+soak gate --db "$DB" --baseline "$sys_id" --junit "$T/junit.xml" "$slow_id" > "$T/gate.out" || rc=$?
 cat "$T/gate.out"
-[ $rc = 1 ] || fail "gate of the slow run against system exited $rc, expected 1"
-grep -q "^FAIL  slow-$slow_id baseline_throughput: " "$T/gate.out" || fail "no failing baseline_throughput line"
-tail -n1 "$T/gate.out" | grep -q "^FAIL: " || fail "last line is not the FAIL summary"
+[ $rc = 2 ] || fail "gate of the slow run against a system run exited $rc, expected 2"
+grep -q "^ERROR slow-$slow_id baseline_throughput: cannot evaluate: the baseline has 0 runs of this series, need 3 .*skipped 1 run of another series (allocator system, not slow)" \
+  "$T/gate.out" || fail "the system run is not named as another series"
 xmllint --noout --schema "$SOAK_SRC/tests/fixtures/gate/junit.xsd" "$T/junit.xml" \
   || fail "the JUnit file does not validate"
-python3 - "$T/junit.xml" "$slow_id" <<'PY' || fail "JUnit file does not name the failing throughput check"
-import sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-assert root.tag == "testsuites"
-tc = [t for t in root.iter("testcase") if t.get("name") == "baseline_throughput"]
-assert tc and tc[0].get("classname") == f"soak.gate.slow-{sys.argv[2]}", tc
-f = tc[0].find("failure")
-assert f is not None and f.get("type") == "regression", f
-for word in ("metric: throughput", "value:", "threshold:", "baseline:", "system #"):
-    assert word in f.text, (word, f.text)
-PY
-# A label as the baseline: the newest run with it, never the run itself, and
-# of the same allocator when the label has one (compare's repeats: system's
-# own previous run).
+# A label as the baseline: its runs of the gated run's series, never the run
+# itself (compare's repeats: system's 3 other runs), the other allocator's
+# runs skipped and counted.
 rc=0
 soak gate --db "$DB" --baseline slowtest "$sys_id" > "$T/gate2.out" || rc=$?
-grep -q "baseline_throughput: .*(system #$(q "select max(id) from runs where allocator_name='system' and id < $sys_id"))" \
-  "$T/gate2.out" || { cat "$T/gate2.out"; fail "the label's baseline for system is not system's previous run"; }
-# A label only the slow runs carry: system is compared with the newest slow run (and is better).
-q "update runs set label = 'slowonly' where allocator_name = 'slow'"
-rc=0
-soak gate --db "$DB" --baseline slowonly "$sys_id" > "$T/gate2.out" || rc=$?
-grep -q "baseline_throughput: .*(slow #$slow_id).*better" "$T/gate2.out" \
-  || { cat "$T/gate2.out"; fail "system vs slow not better"; }
+grep -q "baseline_throughput: .*baseline: 3 finished runs of the series in --baseline slowtest:.*skipped 4 runs of another series (allocator slow, not system)" \
+  "$T/gate2.out" || { cat "$T/gate2.out"; fail "the label's baseline for system is not system's 3 other runs"; }
 assert_no_cgroups
-pass "slow allocator: worse throughput, gate exit 1 naming baseline_throughput, JUnit valid"
+pass "slow allocator: worse throughput; the gate keeps each series to its own baseline"

@@ -1,7 +1,8 @@
 /* test_gate.c - reports/gate.c and reports/emit-junit.c: the thresholds file
  * (good, unknown key, bad number, unreadable, overrides), checks on synthetic
  * results (pass, fail, OOM-killed, required metric unavailable -> cannot
- * evaluate, baseline regression), the JUnit file validated with xmllint
+ * evaluate, the baseline of a series: undecided, regression, too few runs,
+ * below resolution), the JUnit file validated with xmllint
  * against tests/fixtures/gate/junit.xsd, and atomic output files. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,7 +203,7 @@ static void test_gate_pass(void **state)
 	soak_gate_limits_t l;
 	soak_gate_limits_default(&l);
 	soak_gate_report_t rep = { 0 };
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	assert_int_equal(rep.n, 1);
 	assert_int_equal(rep.checks, 5);   /* status, rss_drift, tp_drift, cv, syscalls */
 	assert_int_equal(rep.failed + rep.errors + rep.skipped, 0);
@@ -220,7 +221,7 @@ static void test_gate_fail_rss_drift(void **state)
 	soak_gate_limits_t l;
 	soak_gate_limits_default(&l);
 	soak_gate_report_t rep = { 0 };
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	const soak_check_t *c = find(&rep, 0, "rss_drift");
 	assert_int_equal(c->state, SOAK_CHECK_FAIL);
 	assert_string_equal(c->type, "threshold");
@@ -254,7 +255,7 @@ static int gate_state(synth_t *s, const char *check, soak_check_t *ret)
 	soak_gate_limits_t l;
 	soak_gate_limits_default(&l);
 	soak_gate_report_t rep = { 0 };
-	assert_int_equal(soak_gate_eval(&rep, &s->r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s->r, &l), 0);
 	*ret = *find(&rep, 0, check);
 	int code = soak_gate_exit_code(&rep);
 	soak_gate_report_free(&rep);
@@ -311,7 +312,7 @@ static void test_gate_oom_killed(void **state)
 	soak_gate_limits_t l;
 	soak_gate_limits_default(&l);
 	soak_gate_report_t rep = { 0 };
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	const soak_check_t *c = find(&rep, 0, "status");
 	assert_int_equal(c->state, SOAK_CHECK_FAIL);
 	assert_string_equal(c->type, "oom-killed");
@@ -335,7 +336,7 @@ static void test_gate_samples_lost(void **state)
 	soak_gate_limits_default(&l);
 	snprintf(l.status, sizeof(l.status), "ok, interrupted");
 	soak_gate_report_t rep = { 0 };
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	const soak_check_t *c = find(&rep, 0, "status");
 	assert_int_equal(c->state, SOAK_CHECK_FAIL);
 	assert_string_equal(c->type, "samples-lost");
@@ -346,7 +347,7 @@ static void test_gate_samples_lost(void **state)
 	/* The same run without the loss passes. */
 	s.r.run.samples_lost = 0;
 	memset(&rep, 0, sizeof(rep));
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	assert_int_equal(find(&rep, 0, "status")->state, SOAK_CHECK_PASS);
 	soak_gate_report_free(&rep);
 }
@@ -361,14 +362,14 @@ static void test_gate_required_unavailable(void **state)
 	soak_gate_limits_default(&l);
 	soak_gate_report_t rep = { 0 };
 	/* Not required by default: skipped, the gate passes. */
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	assert_int_equal(find(&rep, 0, "syscalls_per_op")->state, SOAK_CHECK_SKIP);
 	assert_int_equal(soak_gate_exit_code(&rep), 0);
 	soak_gate_report_free(&rep);
 	/* Required: the gate cannot be evaluated, and says which metric and why. */
 	l.require |= 1u << SOAK_GM_SYSCALLS;
 	memset(&rep, 0, sizeof(rep));
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	const soak_check_t *c = find(&rep, 0, "syscalls_per_op");
 	assert_int_equal(c->state, SOAK_CHECK_ERROR);
 	assert_non_null(strstr(c->message, "cannot evaluate"));
@@ -377,51 +378,191 @@ static void test_gate_required_unavailable(void **state)
 	assert_int_equal(soak_gate_exit_code(&rep), 2);
 	/* Errors win over failures. */
 	fig(&s.r.rss.drift_pct, 50);
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	assert_true(rep.failed > 0);
 	assert_int_equal(soak_gate_exit_code(&rep), 2);
 	soak_gate_report_free(&rep);
 }
 
+/* Gates K candidate runs against n baseline runs of a series (the caller,
+ * cmd-gate.c, picks them): each candidate's own checks, then the baseline
+ * checks of the series. */
+static soak_gate_report_t gate_series(synth_t *cand, size_t k, synth_t *base, size_t n,
+				      const soak_gate_limits_t *l)
+{
+	soak_gate_report_t rep = { 0 };
+	const soak_run_result_t *c[8], *b[8];
+	for (size_t i = 0; i < k; i++) {
+		c[i] = &cand[i].r;
+		assert_int_equal(soak_gate_eval(&rep, &cand[i].r, l), 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		b[i] = &base[i].r;
+	soak_gate_series_t s = { .cand = c, .k = k, .base = b, .nb = n, .base_desc = "test baseline",
+				 .limits = *l };
+	assert_int_equal(soak_gate_eval_baseline(&rep, &s, 1), 0);
+	return rep;
+}
+
+/* 5 baseline runs of mean throughputs 10.0, 10.2, 9.8, 10.1, 9.9 M ops/s
+ * (mean 10, s = 0.158 M: a run-to-run CV of 1.58%), peak RSS all 2.2e6. */
+static void baseline5(synth_t *b)
+{
+	const double tp[] = { 1.00, 1.02, 0.98, 1.01, 0.99 };
+	for (int i = 0; i < 5; i++)
+		synth(&b[i], i + 1, "system", "ok", tp[i]);
+}
+
 static void test_gate_baseline(void **state)
 {
 	(void)state;
-	synth_t base, same, slow;
-	synth(&base, 1, "system", "ok", 1.0);
-	synth(&same, 2, "system", "ok", 1.0);
-	synth(&slow, 3, "slow", "ok", 0.6);
+	synth_t base[5], one[1], slow[3];
+	baseline5(base);
 	soak_gate_limits_t l;
 	soak_gate_limits_default(&l);
-	const soak_run_result_t *const b[1] = { &base.r };
-	soak_gate_report_t rep = { 0 };
-	assert_int_equal(soak_gate_eval(&rep, &same.r, &l, b, 1, NULL), 0);
-	assert_int_equal(find(&rep, 0, "baseline_throughput")->state, SOAK_CHECK_PASS);
+
+	/* K = 1 at the baseline's mean: the prediction interval of one run spans
+	 * +-t s sqrt(1 + 1/5) = +-6.05% (t_{4, 1 - 0.05/4} = 3.4954, two checks
+	 * tested: throughput and peak RSS), beyond the 2% limit: undecided, not
+	 * pass, not fail. Peak RSS is the same in every run: pass. */
+	synth(&one[0], 10, "system", "ok", 1.0);
+	soak_gate_report_t rep = gate_series(one, 1, base, 5, &l);
+	const soak_check_t *c = find(&rep, 0, "baseline_throughput");
+	assert_int_equal(c->state, SOAK_CHECK_UNDECIDED);
+	assert_string_equal(c->type, "undecided");
+	assert_non_null(strstr(c->message, "undecided after 1 run: +0.00% [-6.05%, +6.05%] vs a 2% "
+			       "limit: run more (--label with repeats)"));
+	assert_true(c->has_stats && c->k == 1 && c->n == 5);
+	double half = 3.4954 * sqrt(2.5e-4) * sqrt(1.2) * 100;
+	assert_float_equal(c->ci_hi_pct, half, 0.01);
 	assert_int_equal(find(&rep, 0, "baseline_peak_rss")->state, SOAK_CHECK_PASS);
-	/* No latency in either run, not required: skipped with the reason. */
+	/* No latency in the runs, not required: skipped with the reason. */
 	const soak_check_t *p = find(&rep, 0, "baseline_latency_p99");
 	assert_int_equal(p->state, SOAK_CHECK_SKIP);
 	assert_non_null(strstr(p->message, "does not time operations"));
-	assert_int_equal(soak_gate_exit_code(&rep), 0);
+	assert_string_equal(rep.family, "Holm over 2 checks, family alpha 0.05");
+	assert_int_equal(soak_gate_exit_code(&rep), 2);
+	assert_int_equal(rep.undecided, 1);
+	/* The outputs name it: the text's last line, JSON's result. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(soak_gate_emit_text(f, &rep), 0);
+	assert_int_equal(soak_gate_emit_json(f, &rep), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nUNDECIDED: 1 check undecided, none failed"));
+	assert_non_null(strstr(buf, "\"result\":\t\"undecided\""));
+	assert_non_null(strstr(buf, "\"baseline_method\":\t\"Holm over 2 checks, family alpha 0.05\""));
+	free(buf);
+	soak_gate_report_free(&rep);
 
-	assert_int_equal(soak_gate_eval(&rep, &slow.r, &l, b, 1, NULL), 0);
-	const soak_check_t *c = find(&rep, 1, "baseline_throughput");
+	/* K = 3 runs 40% slower: fails throughput, names the change. */
+	const double sl[] = { 0.60, 0.61, 0.59 };
+	for (int i = 0; i < 3; i++)
+		synth(&slow[i], 20 + i, "system", "ok", sl[i]);
+	rep = gate_series(slow, 3, base, 5, &l);
+	c = find(&rep, 2, "baseline_throughput");   /* under the newest gated run */
 	assert_int_equal(c->state, SOAK_CHECK_FAIL);
 	assert_string_equal(c->type, "regression");
 	assert_non_null(strstr(c->message, "-40.00%"));
-	assert_non_null(strstr(c->message, "system #1"));
-	assert_non_null(strstr(c->baseline, "10.000 M ops/s"));
+	assert_non_null(strstr(c->message, "pooled t of 3 runs vs 5 baseline runs"));
+	assert_non_null(strstr(c->baseline, "10.000 M ops/s (mean of 5 runs)"));
+	assert_non_null(strstr(c->value, "6.000 M ops/s (mean of 3 runs)"));
+	assert_int_equal(rep.runs[0].n, rep.runs[1].n);   /* no baseline checks on the older two */
 	assert_int_equal(soak_gate_exit_code(&rep), 1);
+	soak_gate_report_free(&rep);
 
-	/* An unusable baseline is an error of the gate, not a pass. */
-	synth_t dead;
-	synth(&dead, 4, "system", "crashed", 1.0);
-	const soak_run_result_t *const d[1] = { &dead.r };
-	assert_int_equal(soak_gate_eval(&rep, &same.r, &l, d, 1, NULL), 0);
+	/* A planted 15% loss, K = 3: -15% with the pooled t interval at
+	 * 1 - 0.05/2 (s_p = sqrt(12e-4 / 6) = 1.414%, t_{6, 0.9875} = 2.9687:
+	 * half-width 2.9687 x 1.414% x sqrt(1/3 + 1/5) = 3.07%), wholly beyond
+	 * zero and the point beyond 2%: fails. */
+	const double p15[] = { 0.85, 0.86, 0.84 };
+	for (int i = 0; i < 3; i++)
+		synth(&slow[i], 40 + i, "system", "ok", p15[i]);
+	rep = gate_series(slow, 3, base, 5, &l);
 	c = find(&rep, 2, "baseline_throughput");
+	assert_int_equal(c->state, SOAK_CHECK_FAIL);
+	assert_float_equal(c->change_pct, -15, 1e-9);
+	assert_float_equal(c->ci_hi_pct, -15 + 3.0660, 1e-3);
+	assert_true(c->p_holm < 0.05);
+	soak_gate_report_free(&rep);
+
+	/* K = 3 at the baseline's level: pass (within +-2%). */
+	const double same[] = { 1.00, 1.01, 0.99 };
+	for (int i = 0; i < 3; i++)
+		synth(&slow[i], 30 + i, "system", "ok", same[i]);
+	rep = gate_series(slow, 3, base, 5, &l);
+	c = find(&rep, 2, "baseline_throughput");
+	assert_int_not_equal(c->state, SOAK_CHECK_FAIL);
+	soak_gate_report_free(&rep);
+
+	/* A baseline of one run cannot be judged: an error (exit 2), no verdict. */
+	rep = gate_series(one, 1, base, 1, &l);
+	c = find(&rep, 0, "baseline_throughput");
 	assert_int_equal(c->state, SOAK_CHECK_ERROR);
-	assert_non_null(strstr(c->message, "crashed"));
+	assert_non_null(strstr(c->message, "cannot evaluate: the baseline has 1 run of this series, need 3"));
 	assert_int_equal(soak_gate_exit_code(&rep), 2);
 	soak_gate_report_free(&rep);
+}
+
+/* A one-tick p99 difference (mean 60 ns against 52 ns, with a timer that
+ * records in 10 ns steps) is below resolution: pass, never a failure. */
+static void test_gate_p99_resolution(void **state)
+{
+	(void)state;
+	static soak_hist_t h;
+	soak_hist_init(&h);
+	const unsigned v[] = { 20, 30, 40, 50, 60 }, n[] = { 9000, 800, 120, 50, 30 };
+	for (size_t i = 0; i < 5; i++)
+		for (unsigned j = 0; j < n[i]; j++)
+			soak_hist_record(&h, v[i]);
+	synth_t base[5], cand[3];
+	baseline5(base);
+	const double bp[] = { 50, 50, 60, 50, 50 };
+	for (int i = 0; i < 5; i++) {
+		fig(&base[i].r.lat.p99_ns, bp[i]);
+		base[i].r.lat.hist = &h;
+	}
+	for (int i = 0; i < 3; i++) {
+		synth(&cand[i], 20 + i, "system", "ok", 1.0);
+		fig(&cand[i].r.lat.p99_ns, 60);
+		cand[i].r.lat.hist = &h;
+	}
+	soak_gate_limits_t l;
+	soak_gate_limits_default(&l);
+	soak_gate_report_t rep = gate_series(cand, 3, base, 5, &l);
+	const soak_check_t *c = find(&rep, 2, "baseline_latency_p99");
+	assert_int_equal(c->state, SOAK_CHECK_PASS);
+	assert_non_null(strstr(c->message, "below resolution (10 ns)"));
+	assert_float_equal(c->change_pct, 100.0 * 8 / 52, 1e-9);
+	/* by the t test alone p = 0.024; below resolution it enters Holm as 1 */
+	assert_true(c->p < 0.05);
+	assert_float_equal(c->p_holm, 1.0, 0);
+	soak_gate_report_free(&rep);
+}
+
+static void test_same_series(void **state)
+{
+	(void)state;
+	synth_t a, b;
+	synth(&a, 1, "system", "ok", 1.0);
+	synth(&b, 2, "system", "ok", 1.0);
+	char why[160];
+	assert_true(soak_gate_same_series(&a.r.run, &b.r.run, why, sizeof(why)));
+	b.r.run.allocator_name = (char *)"slow";
+	assert_false(soak_gate_same_series(&a.r.run, &b.r.run, why, sizeof(why)));
+	assert_string_equal(why, "allocator slow, not system");
+	b.r.run.allocator_name = (char *)"system";
+	b.r.run.has_memory_max = true;
+	b.r.run.memory_max = 64 << 20;
+	assert_false(soak_gate_same_series(&a.r.run, &b.r.run, why, sizeof(why)));
+	assert_non_null(strstr(why, "limits"));
+	b.r.run.has_memory_max = false;
+	b.r.run.memory_max = 0;
+	b.r.run.host_class = (char *)"other/2c/4G/v2";
+	assert_false(soak_gate_same_series(&a.r.run, &b.r.run, why, sizeof(why)));
+	assert_non_null(strstr(why, "host class"));
 }
 
 /* ---- outputs ---- */
@@ -450,8 +591,8 @@ static void test_junit_valid_and_names_failure(void **state)
 	soak_gate_limits_default(&l);
 	soak_gate_report_t rep = { 0 };
 	snprintf(rep.thresholds, sizeof(rep.thresholds), "built-in <defaults>");
-	assert_int_equal(soak_gate_eval(&rep, &ok.r, &l, NULL, 0, NULL), 0);
-	assert_int_equal(soak_gate_eval(&rep, &bad.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &ok.r, &l), 0);
+	assert_int_equal(soak_gate_eval(&rep, &bad.r, &l), 0);
 
 	char dir[] = "/tmp/soak-test-junit-XXXXXX";
 	assert_non_null(mkdtemp(dir));
@@ -508,7 +649,7 @@ static void test_text_markdown_json(void **state)
 	soak_gate_limits_t l;
 	soak_gate_limits_default(&l);
 	soak_gate_report_t rep = { 0 };
-	assert_int_equal(soak_gate_eval(&rep, &s.r, &l, NULL, 0, NULL), 0);
+	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -540,6 +681,8 @@ int main(void)
 		cmocka_unit_test(test_gate_samples_lost),
 		cmocka_unit_test(test_gate_required_unavailable),
 		cmocka_unit_test(test_gate_baseline),
+		cmocka_unit_test(test_gate_p99_resolution),
+		cmocka_unit_test(test_same_series),
 		cmocka_unit_test(test_junit_valid_and_names_failure),
 		cmocka_unit_test(test_text_markdown_json),
 	};

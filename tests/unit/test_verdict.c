@@ -304,6 +304,129 @@ static void test_verdict_zero_baseline(void **state)
 	assert_true(isnan(v.change));
 }
 
+/* ---- the run as the unit, few runs (verdict-run.c) ----
+ * Hand-computed (python3, math only; the t tail by Simpson integration of
+ * the t density, 200,000 steps over [t, t + 2000]):
+ *   baseline {10, 12, 11, 13, 9}: mean 11, s^2 = 10/4 = 2.5.
+ *   K = 1, candidate 8: diff -3, se = s sqrt(1 + 1/5) = sqrt(3), t = -1.7320508,
+ *     df 4, p = 2 P(T4 > 1.7320508) = 0.158302; t_{4,0.975} = 2.776445, so the
+ *     95% interval of the change is -3 +- 4.808944 and the prediction interval
+ *     of one new run 11 +- 4.808944 = [6.191056, 15.808944].
+ *   K = 3, candidates {7, 8, 9}: ss 2, s_p^2 = (10 + 2) / 6 = 2,
+ *     se = sqrt(2 (1/3 + 1/5)) = 1.0327956, t = -2.9047375, df 6,
+ *     p = 0.027166; t_{6,0.975} = 2.446912: -3 +- 2.527162. */
+static void test_prediction_interval(void **state)
+{
+	(void)state;
+	const double b[] = { 10, 12, 11, 13, 9 }, one[] = { 8 }, three[] = { 7, 8, 9 };
+	soak_runtest_t t;
+	assert_int_equal(soak_run_ttest(one, 1, b, 5, 0.95, &t), 0);
+	assert_float_equal(t.mean_b, 11, 1e-12);
+	assert_float_equal(t.sd_b, sqrt(2.5), 1e-12);
+	assert_float_equal(t.diff, -3, 1e-12);
+	assert_float_equal(t.se, sqrt(3), 1e-12);
+	assert_float_equal(t.df, 4, 0);
+	assert_float_equal(t.p, 0.158302, 1e-5);
+	assert_float_equal(t.lo, -3 - 4.808944, 1e-5);
+	assert_float_equal(t.hi, -3 + 4.808944, 1e-5);
+	/* the prediction interval of one new run: mean +- t s sqrt(1 + 1/n) */
+	assert_float_equal(t.mean_b + t.lo - t.diff, 6.191056, 1e-5);
+	assert_float_equal(t.mean_b + t.hi - t.diff, 15.808944, 1e-5);
+
+	assert_int_equal(soak_run_ttest(three, 3, b, 5, 0.95, &t), 0);
+	assert_float_equal(t.se, 1.0327956, 1e-6);
+	assert_float_equal(t.df, 6, 0);
+	assert_float_equal(t.t, -2.9047375, 1e-6);
+	assert_float_equal(t.p, 0.027166, 1e-5);
+	assert_float_equal(t.lo, -5.527162, 1e-5);
+	assert_float_equal(t.hi, -0.472838, 1e-5);
+
+	/* no spread on either side: equal is p = 1, different is p = 0 */
+	const double c5[] = { 4, 4, 4 }, c4[] = { 3 };
+	assert_int_equal(soak_run_ttest(c4, 1, c5, 3, 0.95, &t), 0);
+	assert_float_equal(t.p, 0, 0);
+	assert_int_equal(soak_run_ttest(c5, 1, c5, 3, 0.95, &t), 0);
+	assert_float_equal(t.p, 1, 0);
+	/* one baseline run has no spread to judge by */
+	assert_int_equal(soak_run_ttest(one, 1, b, 1, 0.95, &t), -EINVAL);
+}
+
+/* Holm by hand: p = {0.01, 0.04, 0.03, 0.005}, alpha 0.05, m = 4. Sorted:
+ * 0.005 < 0.05/4 = 0.0125 rejected; 0.01 < 0.05/3 = 0.0167 rejected; 0.03 is
+ * not < 0.05/2 = 0.025: stop (0.04 kept too). Adjusted: 4 x 0.005 = 0.02,
+ * max(0.02, 3 x 0.01) = 0.03, max(0.03, 2 x 0.03) = 0.06, max(0.06, 0.04) =
+ * 0.06. And {0.01, 0.015, 0.03, 0.005}: 0.005 < 0.0125, 0.01 < 0.0167, 0.015 <
+ * 0.025, 0.03 < 0.05: all four, where Bonferroni (p < 0.0125) keeps two. */
+static void test_holm(void **state)
+{
+	(void)state;
+	const double p[] = { 0.01, 0.04, 0.03, 0.005 };
+	double adj[4];
+	bool rej[4];
+	assert_int_equal(soak_holm(p, 4, 0.05, adj, rej), 0);
+	assert_true(rej[0] && !rej[1] && !rej[2] && rej[3]);
+	assert_float_equal(adj[0], 0.03, 1e-12);
+	assert_float_equal(adj[1], 0.06, 1e-12);
+	assert_float_equal(adj[2], 0.06, 1e-12);
+	assert_float_equal(adj[3], 0.02, 1e-12);
+	const double q[] = { 0.01, 0.015, 0.03, 0.005 };
+	assert_int_equal(soak_holm(q, 4, 0.05, NULL, rej), 0);
+	assert_true(rej[0] && rej[1] && rej[2] && rej[3]);
+	const double one[] = { 0.05 };
+	assert_int_equal(soak_holm(one, 1, 0.05, adj, rej), 0);
+	assert_false(rej[0]);   /* p < alpha, strictly, as compare's tests */
+	const double bad[] = { NAN };
+	assert_int_equal(soak_holm(bad, 1, 0.05, adj, rej), -EINVAL);
+}
+
+/* The timer's tick as recorded: latencies in clusters 10 ns apart (20/21,
+ * 30/31, 40, 50, 60 ns, as this project's development VM records them) give
+ * a tick of 10 ns; every nanosecond occupied gives 1 ns. */
+static void test_hist_tick(void **state)
+{
+	(void)state;
+	static soak_hist_t h;
+	soak_hist_init(&h);
+	const unsigned v[] = { 20, 21, 30, 31, 40, 50, 60 };
+	const unsigned c[] = { 150000, 6000, 50000, 3000, 1500, 650, 400 };
+	for (size_t i = 0; i < 7; i++)
+		for (unsigned j = 0; j < c[i]; j++)
+			soak_hist_record(&h, v[i]);
+	assert_float_equal(soak_hist_tick_ns(&h), 10, 0);
+	assert_float_equal(soak_lat_resolution_ns(&h, 60), 10, 0);
+	/* at 100 us a bucket is 512 ns wide: wider than the tick */
+	assert_float_equal(soak_lat_resolution_ns(&h, 100000), 512, 0);
+	soak_hist_init(&h);
+	for (unsigned x = 20; x < 70; x++)
+		for (unsigned j = 0; j < 100; j++)
+			soak_hist_record(&h, x);
+	assert_float_equal(soak_hist_tick_ns(&h), 1, 0);
+	assert_float_equal(soak_lat_resolution_ns(NULL, 60), 1, 0);
+}
+
+/* A one-tick p99 difference: significant by ranks (5 runs at 60 ns against
+ * 5 at 50 ns, +20% beyond a 10% threshold), but never with a 10 ns tick. */
+static void test_verdict_below_resolution(void **state)
+{
+	(void)state;
+	const double a[] = { 60, 60, 60, 60, 60 }, b[] = { 50, 50, 50, 50, 50 };
+	soak_verdict_opts_t o = { .dir = SOAK_LOWER_IS_BETTER, .scale = SOAK_SCALE_RATIO,
+				  .practical_pct = 10, .unit_name = "runs" };
+	soak_verdict_t v;
+	assert_int_equal(soak_verdict(a, 5, b, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_WORSE);
+	o.resolution = 10;
+	o.resolution_unit = "ns";
+	assert_int_equal(soak_verdict(a, 5, b, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_SAME);
+	assert_true(v.below_resolution);
+	assert_non_null(strstr(v.why, "below resolution (10 ns)"));
+	/* two ticks are resolved */
+	const double c[] = { 70, 70, 70, 70, 70 };
+	assert_int_equal(soak_verdict(c, 5, b, 5, &o, &v), 0);
+	assert_int_equal(v.kind, SOAK_VERDICT_WORSE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +443,10 @@ int main(void)
 		cmocka_unit_test(test_verdict_practical_threshold),
 		cmocka_unit_test(test_verdict_too_few_units),
 		cmocka_unit_test(test_verdict_zero_baseline),
+		cmocka_unit_test(test_prediction_interval),
+		cmocka_unit_test(test_holm),
+		cmocka_unit_test(test_hist_tick),
+		cmocka_unit_test(test_verdict_below_resolution),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
