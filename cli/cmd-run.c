@@ -29,7 +29,7 @@ static const struct run_opt {
 	{ "config", 0, O_STR, "FILE", "allocator registry INI (default ./soak.ini, $XDG_CONFIG_HOME/soak/soak.ini)" },
 	{ "duration", 'd', O_DURATION, "TIME", "how long to run: 90s, 5m, 1h (default 60s)" },
 	{ "interval", 'i', O_DURATION, "TIME", "sampling period, 10ms or more (default 1s)" },
-	{ "warmup", 0, O_DURATION, "TIME", "leading time excluded from statistics (default 0)" },
+	{ "warmup", 0, O_DURATION, "TIME", "leading time excluded from statistics (default: found from the run's throughput and RSS by MSER-5 at report time)" },
 	{ "grace", 0, O_DURATION, "TIME", "time the worker gets to stop before SIGKILL (default 5s)" },
 	{ "memory-max", 0, O_SIZE, "SIZE", "memory limit, like systemd MemoryMax= (64M, 1G)" },
 	{ "swap-max", 0, O_SIZE, "SIZE", "swap limit, like systemd MemorySwapMax= (0 = no swap)" },

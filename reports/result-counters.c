@@ -33,13 +33,15 @@ static bool counter_delta(const soak_input_series_t *s, const char *metric, doub
  * most every second; CPU time: every 100 ms) has a window that can start and end up to that much
  * away from the operation counter's own; dividing by the steady state's
  * operations would then be off by that share. Falls back to the steady
- * state's operations (the same window when the counter is read every sample). */
+ * state's operations (the same window when the counter is read every sample).
+ * An exec --repeat driver counts steps in ops_total: a step is no operation,
+ * so such a run keeps the steady state's figure (unavailable, with why). */
 static void ops_over(const soak_result_input_t *in, const soak_window_t *w, const soak_fig_t *steady,
 		     soak_fig_t *out)
 {
 	*out = *steady;
 	const soak_input_series_t *s = soak_rs_find_series(in, "ops_total");
-	if (!s || !s->n)
+	if (!s || !s->n || soak_rs_is_repeat(in))
 		return;
 	double o0 = w->t0 == 0 && w->c0 == 0 ? 0 : NAN, o1 = NAN;
 	for (size_t i = 0; i < s->n; i++) {
@@ -247,6 +249,13 @@ void soak_rs_compute_pf(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_rs_fig_set(&s3, w3.seconds);
 	per(&m->minor_per_op, &m->minor, &o1, "operation count");
 	per(&m->major_per_op, &m->major, &o2, "operation count");
+	soak_fig_t steps;
+	if (r->steps.n)
+		soak_rs_fig_set(&steps, (double)r->steps.n);
+	else
+		soak_rs_fig_none(&steps, "not an exec --repeat run");
+	per(&m->minor_per_step, &m->minor, &steps, "steps");
+	per(&m->major_per_step, &m->major, &steps, "steps");
 	per(&m->minor_per_s, &m->minor, &s1, "elapsed time");
 	per(&m->major_per_s, &m->major, &s2, "elapsed time");
 	per(&m->ctx_per_s, &m->ctx_switches, &s3, "elapsed time");
