@@ -258,7 +258,9 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 			continue;
 		cJSON *k = obj(ss, c->name);
 		ok = k && put_fig(k, "min", &c->step_min) && put_fig(k, "max", &c->step_max) &&
-		     put_fig(k, "steps", &c->steps);
+		     put_fig(k, "steps", &c->steps) &&
+		     put_str(k, "whole_run", c->kind == SOAK_SR_MAX ? "max over steps"
+					     : c->kind == SOAK_SR_MIN ? "min over steps" : "sum over steps");
 	}
 	return ok;
 }

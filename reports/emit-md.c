@@ -445,7 +445,11 @@ static void counter_table(FILE *f, const soak_run_result_t *r, size_t n)
 			const soak_counter_t *c = ord[j];
 			row_start(f, &r[i]);
 			soak_md_cell(f, c->name);
-			fig_cell(f, &c->value, "%.15g", 1);
+			if (c->steps.valid && c->value.valid)
+				cellf(f, "%.15g (%s over steps)", c->value.v,
+				      c->kind == SOAK_SR_MAX ? "max" : c->kind == SOAK_SR_MIN ? "min" : "sum");
+			else
+				fig_cell(f, &c->value, "%.15g", 1);
 			if (steps) {
 				if (c->step_min.valid && c->step_max.valid)
 					cellf(f, c->step_min.v == c->step_max.v ? "%.15g" : "%.15g–%.15g",
@@ -462,7 +466,8 @@ static void counter_table(FILE *f, const soak_run_result_t *r, size_t n)
 	fputc('\n', f);
 	if (steps)
 		fputs("exec --repeat: each step is one process that prints its own counters at exit; the whole "
-		      "run is their sum over the steps (docs/metrics.md).\n", f);
+		      "run of a counter is their sum over the steps, of a maximum (a key named max, peak, "
+		      "hwm, max_kb...) the largest step's, of a minimum the smallest's (docs/metrics.md).\n", f);
 	if (zeros)
 		fprintf(f, "%zu counter%s equal to 0 %s not listed; every counter is in the JSON and CSV "
 			"reports.\n", zeros, zeros == 1 ? "" : "s", zeros == 1 ? "is" : "are");

@@ -104,10 +104,16 @@ typedef struct {
 	soak_fig_t excess_cv_pct;    /* sqrt(max(0, CV^2 - floor CV^2)): the run's CV beyond the host's */
 } soak_floor_t;
 
+/* What a self-reported key is, from its name (result-counters.c). */
+typedef enum { SOAK_SR_COUNTER = 0, SOAK_SR_MAX, SOAK_SR_MIN } soak_sr_kind_t;
+soak_sr_kind_t soak_result_sr_kind(const char *key);
+
 /* Any per-run "selfreport.<TAG>.<key>" counter, name without the prefix. */
 typedef struct {
 	char *name;                  /* "SS_OS_STATS.mmap_total" (owned) */
-	soak_fig_t value;            /* whole run (exec --repeat: sum over the steps) */
+	soak_sr_kind_t kind;         /* from the key's name */
+	soak_fig_t value;            /* whole run (exec --repeat: a counter's sum over the
+	                                steps, a maximum's largest, a minimum's smallest) */
 	soak_fig_t step_min, step_max;   /* exec --repeat: per step; else unavailable */
 	soak_fig_t steps;            /* exec --repeat: steps that printed it */
 } soak_counter_t;

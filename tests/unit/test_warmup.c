@@ -18,6 +18,8 @@
 #include "emit.h"
 #include "result.h"
 
+#include "emit-buf.h"
+
 #define MIB (1024.0 * 1024.0)
 #define NMAX 60
 
@@ -53,18 +55,6 @@ static void fixture(fx_t *f, size_t n, size_t rss_ramp, size_t tp_ramp, bool lea
 			       .status = "ok", .duration_s = (double)n, .interval_s = 1,
 			       .warmup_s = warmup };
 	f->in = (soak_result_input_t){ .run = &f->run, .series = f->s, .n_series = 2 };
-}
-
-static char *emit(const soak_emitter_t *e, const soak_run_result_t *r)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	assert_non_null(m);
-	soak_emit_opts_t o = { 0 };
-	assert_int_equal(e->report(m, r, 1, &o), 0);
-	fclose(m);
-	return buf;
 }
 
 /* The fixture's result (the caller frees it with soak_result_free). */
