@@ -639,7 +639,7 @@ int soak_cmd_compare(int argc, char **argv)
 	if (soak_run_parse_opts(o.run_argc, o.run_argv, &ro, NULL) < 0)
 		goto out;
 	/* The default warm-up applies to runs of 5 warm-ups or more (a short
-	 * -d keeps run's default of none); an explicit --warmup always wins. */
+	 * -d keeps run's default: found by MSER-5); an explicit --warmup wins. */
 	bool warmup_given = false;
 	for (int i = 0; i < o.run_argc && strcmp(o.run_argv[i], "--"); i++)
 		warmup_given = warmup_given || !strncmp(o.run_argv[i], "--warmup", 8);

@@ -27,7 +27,7 @@ static const soak_opt_t run_opts[] = {
 	O("config", 0, "FILE", "allocator registry INI (default ./soak.ini, $XDG_CONFIG_HOME/soak/soak.ini)", STR, config),
 	O("duration", 'd', "TIME", "how long to run: 90s, 5m, 1h (default 60s)", SOAK_OT_DURATION, duration_s),
 	O("interval", 'i', "TIME", "sampling period, 10ms or more (default 1s)", SOAK_OT_DURATION, interval_s),
-	O("warmup", 0, "TIME", "leading time excluded from statistics (default 0)", SOAK_OT_DURATION, warmup_s),
+	O("warmup", 0, "TIME", "leading time excluded from statistics (default: found from the run's throughput and RSS by MSER-5 at report time)", SOAK_OT_DURATION, warmup_s),
 	O("grace", 0, "TIME", "time the worker gets to stop before SIGKILL (default 5s)", SOAK_OT_DURATION, grace_s),
 	O("memory-max", 0, "SIZE", "memory limit, like systemd MemoryMax= (64M, 1G)", SOAK_OT_SIZE, memory_max,
 	  .has = SOAK_OPT_HAS(soak_run_opts_t, has_memory_max)),

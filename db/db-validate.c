@@ -4,7 +4,8 @@
  * samples hold an impossible value is refused where it enters a history
  * (merge) and left out, with the reason, where a history is read, so it is
  * never averaged into one. "Impossible" is strict, never merely unusual: an
- * unknown status, a warm-up or duration beyond a year or negative, a
+ * unknown status, a warm-up or duration beyond a year or negative (a
+ * warm-up of -1 means "found at report time", SOAK_WARMUP_AUTO), a
  * non-positive interval, a negative sample (every metric counts or measures
  * something: bytes, operations, faults, ns), a counter that goes down.
  */
@@ -22,8 +23,8 @@
 static const char *const record_sql =
 	"SELECT CASE"
 	" WHEN status NOT IN (" DB_STATUSES ") THEN 'status ' || quote(status) || ' is not one soakctl writes'"
-	" WHEN warmup_s IS NOT NULL AND NOT (warmup_s >= 0 AND warmup_s <= " DB_YEAR_S ")"
-	"  THEN 'warmup_s = ' || warmup_s || ' s is outside 0 .. one year'"
+	" WHEN warmup_s IS NOT NULL AND warmup_s != -1 AND NOT (warmup_s >= 0 AND warmup_s <= " DB_YEAR_S ")"
+	"  THEN 'warmup_s = ' || warmup_s || ' s is outside 0 .. one year (or -1: found at report time)'"
 	" WHEN duration_s IS NOT NULL AND NOT (duration_s >= 0 AND duration_s <= " DB_YEAR_S ")"
 	"  THEN 'duration_s = ' || duration_s || ' s is outside 0 .. one year'"
 	" WHEN interval_s IS NOT NULL AND NOT (interval_s > 0 AND interval_s <= 86400)"

@@ -26,6 +26,11 @@
 
 #define SOAK_DB_SCHEMA_VERSION 5
 
+/* runs.warmup_s of a run started without --warmup: reports find the warm-up
+ * from the run's own series (MSER-5, reports/warmup.c). Negative, so two such
+ * runs compare equal (a NULL, read as NAN, would not). */
+#define SOAK_WARMUP_AUTO (-1.0)
+
 typedef struct soak_db soak_db_t;
 
 enum { SOAK_DB_READ = 0, SOAK_DB_WRITE = 1 };
@@ -67,7 +72,7 @@ typedef struct {
 	char *allocator_sha256;
 	char *allocator_observed;        /* what the worker reported providing malloc */
 	char *workload, *workload_args;  /* args: JSON array of strings */
-	double duration_s, interval_s, warmup_s;
+	double duration_s, interval_s, warmup_s;   /* warmup_s: SOAK_WARMUP_AUTO = none given */
 	char *started_at, *ended_at;     /* ISO 8601 UTC */
 	char *status;                    /* running, ok, crashed, oom-killed, timed-out,
 	                                    interrupted, incomplete, failed,

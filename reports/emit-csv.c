@@ -13,7 +13,7 @@
 enum col_kind { C_FIG, C_RUNSTR, C_STR, C_SIZE, C_SPECIAL };
 enum special { S_ID, S_ALLOC, S_EXIT, S_SIGNAL, S_WARMUP, S_GRADE, S_SELF_TAG, S_SELF_TOTAL,
 	       S_SELF_PER_OP, S_SELF_MEASURED, S_SELF_MEASURED_PER_OP, S_SELF_DISAGREE,
-	       S_PEAK_SOURCE, S_COUNTERS, S_CLASSES };
+	       S_PEAK_SOURCE, S_COUNTERS, S_CLASSES, S_WARMUP_SOURCE, S_WARMUP_FOUND };
 
 typedef struct {
 	const char *name;
@@ -27,7 +27,7 @@ typedef struct {
 #define SIZE(n, m) { n, C_SIZE, offsetof(soak_run_result_t, m) }
 #define SPEC(n, s) { n, C_SPECIAL, s }
 #define SC(i, nm) FIG("sc_" nm "_count", sc[i].count), FIG("sc_" nm "_per_op", sc[i].per_op), \
-	FIG("sc_" nm "_per_s", sc[i].per_s)
+	FIG("sc_" nm "_per_s", sc[i].per_s), FIG("sc_" nm "_per_step", sc[i].per_step)
 
 static const col_t cols[] = {
 	SPEC("id", S_ID), RSTR("uuid", uuid), RSTR("label", label),
@@ -35,7 +35,8 @@ static const col_t cols[] = {
 	RSTR("allocator_path", allocator_path), RSTR("workload", workload),
 	RSTR("status", status), SPEC("exit_code", S_EXIT), SPEC("signal", S_SIGNAL),
 	RSTR("started_at", started_at), RSTR("ended_at", ended_at),
-	SPEC("warmup_s", S_WARMUP), FIG("duration_s", elapsed_s), FIG("steady_s", steady_s),
+	SPEC("warmup_s", S_WARMUP), SPEC("warmup_source", S_WARMUP_SOURCE),
+	SPEC("warmup_found", S_WARMUP_FOUND), FIG("duration_s", elapsed_s), FIG("steady_s", steady_s),
 	SIZE("samples", samples), SIZE("drift_k", drift_k),
 	FIG("rss_mean_bytes", rss.mean), FIG("rss_first_bytes", rss.first),
 	FIG("rss_last_bytes", rss.last), FIG("rss_peak_bytes", rss.peak),
@@ -53,7 +54,8 @@ static const col_t cols[] = {
 	FIG("lat_p90_ns", lat.p90_ns), FIG("lat_p99_ns", lat.p99_ns), FIG("lat_p999_ns", lat.p999_ns),
 	FIG("lat_max_ns", lat.max_ns),
 	FIG("sc_total", sc_total), FIG("sc_total_per_op", sc_total_per_op),
-	FIG("sc_total_per_s", sc_total_per_s), SPEC("sc_grade", S_GRADE),
+	FIG("sc_total_per_s", sc_total_per_s), FIG("sc_total_per_step", sc_total_per_step),
+	SPEC("sc_grade", S_GRADE),
 	SC(0, "mmap"), SC(1, "munmap"), SC(2, "mremap"), SC(3, "madvise"), SC(4, "brk"),
 	SC(5, "mprotect"), SC(6, "mlock"), SC(7, "munlock"), SC(8, "madvise_dontneed"),
 	SC(9, "madvise_free"), SC(10, "madvise_hugepage"), SC(11, "madvise_willneed"),
@@ -62,7 +64,8 @@ static const col_t cols[] = {
 	SPEC("self_syscalls_per_op", S_SELF_PER_OP), SPEC("self_measured", S_SELF_MEASURED),
 	SPEC("self_measured_per_op", S_SELF_MEASURED_PER_OP), SPEC("self_disagree", S_SELF_DISAGREE),
 	STR("pf_source", pf.source), FIG("pf_minor_per_op", pf.minor_per_op),
-	FIG("pf_major_per_op", pf.major_per_op), FIG("pf_minor_per_s", pf.minor_per_s),
+	FIG("pf_major_per_op", pf.major_per_op), FIG("pf_minor_per_step", pf.minor_per_step),
+	FIG("pf_major_per_step", pf.major_per_step), FIG("pf_minor_per_s", pf.minor_per_s),
 	FIG("pf_major_per_s", pf.major_per_s), FIG("ctx_switches_per_s", pf.ctx_per_s),
 	FIG("cpu_pct", cpu_pct), FIG("oom_kills", oom_kills),
 	SIZE("steps", steps.n), SIZE("steps_failed", steps.failed),
@@ -93,6 +96,8 @@ static void put_special(FILE *f, const soak_run_result_t *r, enum special s)
 	case S_EXIT: if (r->run.has_exit_code) fprintf(f, "%d", r->run.exit_code); break;
 	case S_SIGNAL: if (r->run.has_signal) fprintf(f, "%d", r->run.signal); break;
 	case S_WARMUP: soak_csv_num(f, r->warmup_s); break;
+	case S_WARMUP_SOURCE: fputs(r->warmup.automatic ? "mser5" : "given", f); break;
+	case S_WARMUP_FOUND: fputs(!r->warmup.automatic || r->warmup.found ? "true" : "false", f); break;
 	case S_GRADE: if (r->grade != SOAK_GRADE_NONE) fputs(soak_grade_name(r->grade), f); break;
 	case S_PEAK_SOURCE: if (r->rss.peak.valid) soak_csv_str(f, r->rss.peak_source); break;
 	case S_SELF_TAG: if (self) soak_csv_str(f, self->tag); break;

@@ -194,17 +194,38 @@ static char *sc_close(script_t *s)
 	return s->buf;
 }
 
-/* Whole-run samples of metric (the series source), else the steady state. */
+/* Whole-run samples of metric (the series source), else the steady state:
+ * also when the statistics use another series (exec --repeat: the steps'
+ * own throughput and peaks; the driver's ops_total counts steps). */
 static void run_series(const soak_run_result_t *r, const char *metric, const soak_xy_t *fallback, soak_xy_t *out,
 		       bool *owned)
 {
 	*owned = false;
 	*out = fallback ? *fallback : (soak_xy_t){ 0 };
+	const char *used = !strcmp(metric, "ops_total") ? r->tp.source : r->rss.series_source;
+	if (strcmp(used, metric))
+		return;
 	soak_xy_t x = { 0 };
 	if (series_fn && series_fn(r, metric, &x, series_arg) == 0 && x.n) {
 		*out = x;
 		*owned = true;
 	}
+}
+
+/* What the statistics use ends at the stop request: the interval after it is
+ * the worker winding down (a rate near 0 that is no throughput, the exit's
+ * munmaps), so the plot ends there too. */
+size_t soak_html_time_points(FILE *f, const soak_run_result_t *r, const soak_xy_t *xy, bool rate, double scale)
+{
+	size_t n = 0;
+	for (size_t j = rate ? 1 : 0; j < xy->n && xy->t[j] <= r->steady_end_s; j++) {
+		double v = rate ? (xy->v[j] - xy->v[j - 1]) / (xy->t[j] - xy->t[j - 1]) : xy->v[j];
+		if (isfinite(v) && isfinite(xy->t[j])) {
+			fprintf(f, "%.6g %.6g\n", xy->t[j], v * scale);
+			n++;
+		}
+	}
+	return n;
 }
 
 static void runs_time_plots(FILE *f, const soak_run_result_t *const *r, size_t n)
@@ -240,11 +261,7 @@ static void runs_time_plots(FILE *f, const soak_run_result_t *const *r, size_t n
 				   &owned);
 			bool rate = kinds[k].rate && owned;   /* the fallback is ops/s already */
 			fprintf(s.f, "$D%zu << EOD\n", i);
-			for (size_t j = rate ? 1 : 0; j < xy.n; j++) {
-				double v = rate ? (xy.v[j] - xy.v[j - 1]) / (xy.t[j] - xy.t[j - 1]) : xy.v[j];
-				if (isfinite(v) && isfinite(xy.t[j]))
-					fprintf(s.f, "%.6g %.6g\n", xy.t[j], v * kinds[k].scale);
-			}
+			soak_html_time_points(s.f, r[i], &xy, rate, kinds[k].scale);
 			fprintf(s.f, "EOD\n");
 			plotted += xy.n > 1;
 			if (owned) {

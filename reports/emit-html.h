@@ -24,6 +24,11 @@ int soak_html_report(FILE *f, const soak_run_result_t *r, size_t n);
 int soak_html_compare(FILE *f, const soak_comparison_t *c);
 int soak_history_emit_html(FILE *f, const soak_history_t *h, const soak_history_emit_opts_t *o);
 
+/* The "t value" lines a time plot draws of run r's series xy (values, or
+ * with rate the rates between consecutive samples of a counter), times
+ * scale, up to r's stop request. Returns how many. */
+size_t soak_html_time_points(FILE *f, const soak_run_result_t *r, const soak_xy_t *xy, bool rate, double scale);
+
 /* Escapes s for HTML text and attributes. */
 void soak_html_escape(FILE *f, const char *s);
 

@@ -38,6 +38,17 @@ static cJSON *obj(cJSON *parent, const char *key)
 	return cJSON_AddObjectToObject(parent, key);
 }
 
+/* "warmup": how the steady state's start was chosen (docs/metrics.md). */
+static bool warmup_fields(cJSON *j, const soak_run_result_t *r)
+{
+	const soak_warmup_t *w = &r->warmup;
+	cJSON *o = obj(j, "warmup");
+	return o && put_str(o, "source", w->automatic ? "mser5" : "given") &&
+	       cJSON_AddBoolToObject(o, "found", !w->automatic || w->found) &&
+	       put_str(o, "method", w->automatic && !w->found ? w->why : w->method) &&
+	       put_fig(o, "throughput_s", &w->tp_s) && put_fig(o, "rss_s", &w->rss_s);
+}
+
 static bool run_fields(cJSON *j, const soak_run_result_t *r)
 {
 	const soak_run_t *run = &r->run;
@@ -82,7 +93,7 @@ static bool run_fields(cJSON *j, const soak_run_result_t *r)
 				     : cJSON_AddNullToObject(l, "cpu_max_pct") != NULL);
 	ok = ok && cJSON_AddNumberToObject(j, "planned_duration_s", run->duration_s) &&
 	     cJSON_AddNumberToObject(j, "interval_s", run->interval_s) &&
-	     cJSON_AddNumberToObject(j, "warmup_s", r->warmup_s) &&
+	     cJSON_AddNumberToObject(j, "warmup_s", r->warmup_s) && warmup_fields(j, r) &&
 	     put_fig(j, "duration_s", &r->elapsed_s) && put_fig(j, "steady_s", &r->steady_s) &&
 	     cJSON_AddNumberToObject(j, "samples", (double)r->samples) &&
 	     cJSON_AddNumberToObject(j, "drift_k", (double)r->drift_k) &&
@@ -192,6 +203,8 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 	bool ok = o && put_str(o, "source", m->source) && put_fig(o, "minor", &m->minor) &&
 		  put_fig(o, "major", &m->major) && put_fig(o, "minor_per_op", &m->minor_per_op) &&
 		  put_fig(o, "major_per_op", &m->major_per_op) &&
+		  put_fig(o, "minor_per_step", &m->minor_per_step) &&
+		  put_fig(o, "major_per_step", &m->major_per_step) &&
 		  put_fig(o, "minor_per_s", &m->minor_per_s) &&
 		  put_fig(o, "major_per_s", &m->major_per_s) &&
 		  put_fig(o, "ctx_switches", &m->ctx_switches) &&
@@ -245,7 +258,9 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 			continue;
 		cJSON *k = obj(ss, c->name);
 		ok = k && put_fig(k, "min", &c->step_min) && put_fig(k, "max", &c->step_max) &&
-		     put_fig(k, "steps", &c->steps);
+		     put_fig(k, "steps", &c->steps) &&
+		     put_str(k, "whole_run", c->kind == SOAK_SR_MAX ? "max over steps"
+					     : c->kind == SOAK_SR_MIN ? "min over steps" : "sum over steps");
 	}
 	return ok;
 }

@@ -158,11 +158,27 @@ static void runs_table(FILE *f, const soak_run_result_t *r, size_t n)
 			soak_md_cell(f, soak_fmt_duration(r[i].elapsed_s.v, b, sizeof(b)));
 		else
 			why_cell(f, r[i].elapsed_s.why);
-		soak_md_cell(f, soak_fmt_duration(r[i].warmup_s, b, sizeof(b)));
+		if (r[i].warmup.automatic && !r[i].warmup.found)
+			soak_md_cell(f, "not found");
+		else
+			cellf(f, "%s%s", soak_fmt_duration(r[i].warmup_s, b, sizeof(b)),
+			      r[i].warmup.automatic ? " (MSER-5)" : "");
 		cellf(f, "%zu", r[i].samples);
 		limits_text(run, b, sizeof(b));
 		soak_md_cell(f, b);
 		fputc('\n', f);
+	}
+	fputc('\n', f);
+	/* Where each steady state starts and how that was decided. */
+	for (size_t i = 0; i < n; i++) {
+		char b[160], d[48];
+		const soak_warmup_t *w = &r[i].warmup;
+		if (w->automatic && !w->found)
+			fprintf(f, "- %s: warm-up: %s; drift is not graded\n", soak_result_name(&r[i], b, sizeof(b)),
+				w->why);
+		else
+			fprintf(f, "- %s: warm-up: %s, %s\n", soak_result_name(&r[i], b, sizeof(b)),
+				soak_fmt_duration(r[i].warmup_s, d, sizeof(d)), w->method);
 	}
 	fputc('\n', f);
 	bool notes = false;
@@ -333,12 +349,22 @@ static void grade_cell(FILE *f, const soak_fig_t *per_op)
 static void sc_tables(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	fputs("## Syscall budget (steady state)\n\n", f);
-	HEADER(f, "Allocator", "Ops", "Syscalls", "Per-op rate", "Per second", "Grade", "Status");
+	/* exec --repeat: a step is not an operation, so its figures are a
+	 * column of their own, never graded against the per-op thresholds. */
+	bool any_steps = false;
+	for (size_t i = 0; i < n; i++)
+		any_steps |= r[i].steps.n > 0;
+	if (any_steps)
+		HEADER(f, "Allocator", "Ops", "Syscalls", "Per-op rate", "Per step", "Per second", "Grade", "Status");
+	else
+		HEADER(f, "Allocator", "Ops", "Syscalls", "Per-op rate", "Per second", "Grade", "Status");
 	for (size_t i = 0; i < n; i++) {
 		row_start(f, &r[i]);
 		fig_cell(f, &r[i].tp.ops, "%.0f", 1);
 		fig_cell(f, &r[i].sc_total, "%.0f", 1);
 		fig_cell(f, &r[i].sc_total_per_op, "%.1e", 1);
+		if (any_steps)
+			fig_cell(f, &r[i].sc_total_per_step, "%.2f", 1);
 		fig_cell(f, &r[i].sc_total_per_s, "%.2f", 1);
 		grade_cell(f, &r[i].sc_total_per_op);
 		status_cell(f, &r[i]);
@@ -419,7 +445,11 @@ static void counter_table(FILE *f, const soak_run_result_t *r, size_t n)
 			const soak_counter_t *c = ord[j];
 			row_start(f, &r[i]);
 			soak_md_cell(f, c->name);
-			fig_cell(f, &c->value, "%.15g", 1);
+			if (c->steps.valid && c->value.valid)
+				cellf(f, "%.15g (%s over steps)", c->value.v,
+				      c->kind == SOAK_SR_MAX ? "max" : c->kind == SOAK_SR_MIN ? "min" : "sum");
+			else
+				fig_cell(f, &c->value, "%.15g", 1);
 			if (steps) {
 				if (c->step_min.valid && c->step_max.valid)
 					cellf(f, c->step_min.v == c->step_max.v ? "%.15g" : "%.15g–%.15g",
@@ -436,7 +466,8 @@ static void counter_table(FILE *f, const soak_run_result_t *r, size_t n)
 	fputc('\n', f);
 	if (steps)
 		fputs("exec --repeat: each step is one process that prints its own counters at exit; the whole "
-		      "run is their sum over the steps (docs/metrics.md).\n", f);
+		      "run of a counter is their sum over the steps, of a maximum (a key named max, peak, "
+		      "hwm, max_kb...) the largest step's, of a minimum the smallest's (docs/metrics.md).\n", f);
 	if (zeros)
 		fprintf(f, "%zu counter%s equal to 0 %s not listed; every counter is in the JSON and CSV "
 			"reports.\n", zeros, zeros == 1 ? "" : "s", zeros == 1 ? "is" : "are");
@@ -521,13 +552,25 @@ counters:
 static void pf_table(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	fputs("## Page faults and CPU (steady state)\n\n", f);
-	HEADER(f, "Allocator", "Minor faults/op", "Major faults/op", "Minor faults/s",
-	       "Major faults/s", "Context switches/s", "CPU (% of one CPU)", "OOM kills", "Source");
+	bool any_steps = false;
+	for (size_t i = 0; i < n; i++)
+		any_steps |= r[i].steps.n > 0;
+	if (any_steps)
+		HEADER(f, "Allocator", "Minor faults/op", "Major faults/op", "Minor faults/step",
+		       "Major faults/step", "Minor faults/s", "Major faults/s", "Context switches/s",
+		       "CPU (% of one CPU)", "OOM kills", "Source");
+	else
+		HEADER(f, "Allocator", "Minor faults/op", "Major faults/op", "Minor faults/s",
+		       "Major faults/s", "Context switches/s", "CPU (% of one CPU)", "OOM kills", "Source");
 	for (size_t i = 0; i < n; i++) {
 		const soak_pf_result_t *m = &r[i].pf;
 		row_start(f, &r[i]);
 		fig_cell(f, &m->minor_per_op, "%.1e", 1);
 		fig_cell(f, &m->major_per_op, "%.1e", 1);
+		if (any_steps) {
+			fig_cell(f, &m->minor_per_step, "%.1f", 1);
+			fig_cell(f, &m->major_per_step, "%.2f", 1);
+		}
 		fig_cell(f, &m->minor_per_s, "%.1f", 1);
 		fig_cell(f, &m->major_per_s, "%.2f", 1);
 		fig_cell(f, &m->ctx_per_s, "%.1f", 1);

@@ -33,13 +33,15 @@ static bool counter_delta(const soak_input_series_t *s, const char *metric, doub
  * most every second; CPU time: every 100 ms) has a window that can start and end up to that much
  * away from the operation counter's own; dividing by the steady state's
  * operations would then be off by that share. Falls back to the steady
- * state's operations (the same window when the counter is read every sample). */
+ * state's operations (the same window when the counter is read every sample).
+ * An exec --repeat driver counts steps in ops_total: a step is no operation,
+ * so such a run keeps the steady state's figure (unavailable, with why). */
 static void ops_over(const soak_result_input_t *in, const soak_window_t *w, const soak_fig_t *steady,
 		     soak_fig_t *out)
 {
 	*out = *steady;
 	const soak_input_series_t *s = soak_rs_find_series(in, "ops_total");
-	if (!s || !s->n)
+	if (!s || !s->n || soak_rs_is_repeat(in))
 		return;
 	double o0 = w->t0 == 0 && w->c0 == 0 ? 0 : NAN, o1 = NAN;
 	for (size_t i = 0; i < s->n; i++) {
@@ -138,6 +140,48 @@ static void self_set(const char *tag, int *idx, int *n, char *desc, size_t len)
 	snprintf(desc, len, "the %d base syscalls", SOAK_SC_BASE);
 }
 
+/* What a self-reported key is, from its name (the part after "TAG."): a
+ * maximum ("max", "maximum", "peak", "hwm", a word starting with "max" or
+ * "peak": RSS.max_kb, maxrss, peak_bytes), a minimum ("min", "minimum": not
+ * "minor" or "minflt", which count), else a counter. Words are split at '_',
+ * '.', '-' and case is ignored. */
+soak_sr_kind_t soak_result_sr_kind(const char *key)
+{
+	soak_sr_kind_t kind = SOAK_SR_COUNTER;
+	char w[64];
+	for (const char *p = key; *p;) {
+		size_t n = 0;
+		while (*p && !strchr("_.-", *p)) {
+			if (n + 1 < sizeof(w))
+				w[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+			p++;
+		}
+		w[n] = '\0';
+		if (!strncmp(w, "max", 3) || !strncmp(w, "peak", 4) || !strcmp(w, "hwm"))
+			return SOAK_SR_MAX;
+		if (!strcmp(w, "min") || !strcmp(w, "minimum"))
+			kind = SOAK_SR_MIN;
+		if (*p)
+			p++;
+	}
+	return kind;
+}
+
+/* exec --repeat: the runner stores the sum over the steps as the whole-run
+ * value; a maximum (minimum) is not summed: its whole run is the largest
+ * (smallest) per-step value. */
+static void self_whole_run(soak_counter_t *c)
+{
+	const char *dot = strchr(c->name, '.');
+	c->kind = soak_result_sr_kind(dot ? dot + 1 : c->name);
+	if (!c->steps.valid)
+		return;
+	if (c->kind == SOAK_SR_MAX)
+		c->value = c->step_max;
+	else if (c->kind == SOAK_SR_MIN)
+		c->value = c->step_min;
+}
+
 int soak_rs_compute_self(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	static const char pre[] = "selfreport.", suf[] = ".syscalls_total";
@@ -179,6 +223,7 @@ int soak_rs_compute_self(const soak_result_input_t *in, soak_run_result_t *r)
 			else
 				soak_rs_fig_none(pf[k], "not an exec --repeat run: one process printed it");
 		}
+		self_whole_run(c);
 
 		size_t l = strlen(v->name);
 		if (!(l > sizeof(pre) - 1 + sizeof(suf) - 1 && !strcmp(v->name + l - (sizeof(suf) - 1), suf)))
@@ -247,6 +292,13 @@ void soak_rs_compute_pf(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_rs_fig_set(&s3, w3.seconds);
 	per(&m->minor_per_op, &m->minor, &o1, "operation count");
 	per(&m->major_per_op, &m->major, &o2, "operation count");
+	soak_fig_t steps;
+	if (r->steps.n)
+		soak_rs_fig_set(&steps, (double)r->steps.n);
+	else
+		soak_rs_fig_none(&steps, "not an exec --repeat run");
+	per(&m->minor_per_step, &m->minor, &steps, "steps");
+	per(&m->major_per_step, &m->major, &steps, "steps");
 	per(&m->minor_per_s, &m->minor, &s1, "elapsed time");
 	per(&m->major_per_s, &m->major, &s2, "elapsed time");
 	per(&m->ctx_per_s, &m->ctx_switches, &s3, "elapsed time");
@@ -342,6 +394,11 @@ void soak_rs_compute_steps(const soak_result_input_t *in, soak_run_result_t *r)
 		}
 		free(w);
 	} else {
+		/* Only exec runs steps: a built-in workload's step figures are
+		 * not missing data but meaningless. */
+		if (r->run.workload && strcmp(r->run.workload, "exec") && (!wall || !wall->n))
+			soak_rs_fig_none(&m->wall_mean_s, "not applicable: %s is a built-in workload, it runs no "
+					 "steps (only exec does)", r->run.workload);
 		for (size_t k = 0; k < 4; k++)
 			soak_rs_fig_copy_why(pct[k], &m->wall_mean_s);
 	}

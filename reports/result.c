@@ -299,17 +299,6 @@ static void put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s,
 	soak_rs_fig_set(hi, raw->pct_per_hour_ci_hi);
 }
 
-static double warmup_of(const soak_result_input_t *in, char *src, size_t len)
-{
-	for (size_t i = 0; i < in->n_events; i++)
-		if (in->events[i].kind && !strcmp(in->events[i].kind, "warmup_end")) {
-			snprintf(src, len, "warmup_end event");
-			return in->events[i].t;
-		}
-	snprintf(src, len, "run record");
-	return in->run->warmup_s > 0 ? in->run->warmup_s : 0;
-}
-
 static void compute_extent(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	double last = NAN;
@@ -584,6 +573,12 @@ static int compute_lat(const soak_result_input_t *in, soak_run_result_t *r)
 			snprintf(m->window, sizeof(m->window),
 				 "whole run to t %.1f s (warm-up snapshot unusable: %s)",
 				 in->lat_end_t, in->lat_warm_unavailable);
+		else if (r->warmup.automatic)
+			/* The runner snapshots the histogram at a given warm-up's
+			 * end only; an automatic one is found after the run. */
+			snprintf(m->window, sizeof(m->window),
+				 "whole run (t 0 to %.1f s): the warm-up was found after the run, "
+				 "the histogram has no snapshot at its end", in->lat_end_t);
 		else if (r->warmup_s > 0)
 			snprintf(m->window, sizeof(m->window),
 				 "whole run to t %.1f s (no snapshot at the warm-up end)",
@@ -631,7 +626,7 @@ static void init_figs(soak_run_result_t *r)
 		&r->sc_total, &r->sc_total_per_op, &r->sc_total_per_s, &r->sc_total_per_step,
 		&r->sc_window_s,
 		&r->pf.minor, &r->pf.major, &r->pf.minor_per_op, &r->pf.major_per_op,
-		&r->pf.minor_per_s, &r->pf.major_per_s, &r->pf.ctx_switches, &r->pf.ctx_per_s,
+		&r->pf.minor_per_s, &r->pf.major_per_s, &r->pf.minor_per_step, &r->pf.major_per_step, &r->pf.ctx_switches, &r->pf.ctx_per_s,
 		&r->steps.wall_mean_s, &r->steps.peak_rss_max,
 		&r->cpu_user_s, &r->cpu_sys_s, &r->cpu_pct, &r->cpu_ops,
 	};
@@ -660,8 +655,9 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 	}
 	init_figs(r);
 	r->drift_k = o && o->drift_k ? o->drift_k : SOAK_RESULT_DRIFT_K;
-	r->warmup_s = warmup_of(in, r->warmup_source, sizeof(r->warmup_source));
 	r->steady_end_s = soak_rs_steady_end(in);
+	if ((rc = soak_result_warmup(in, r)) < 0)
+		goto fail;
 	r->partial = !r->run.status || strcmp(r->run.status, "ok") != 0 || r->run.samples_lost > 0;
 
 	compute_extent(in, r);
@@ -669,6 +665,7 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 	if ((rc = compute_rss(in, r)) < 0 || (rc = compute_tp(in, r)) < 0 ||
 	    (rc = compute_lat(in, r)) < 0)
 		goto fail;
+	soak_result_warmup_drift(r);
 	soak_rs_compute_sc(in, r);
 	if ((rc = soak_rs_compute_self(in, r)) < 0 || (rc = soak_result_self_classes(in, r)) < 0)
 		goto fail;

@@ -104,10 +104,16 @@ typedef struct {
 	soak_fig_t excess_cv_pct;    /* sqrt(max(0, CV^2 - floor CV^2)): the run's CV beyond the host's */
 } soak_floor_t;
 
+/* What a self-reported key is, from its name (result-counters.c). */
+typedef enum { SOAK_SR_COUNTER = 0, SOAK_SR_MAX, SOAK_SR_MIN } soak_sr_kind_t;
+soak_sr_kind_t soak_result_sr_kind(const char *key);
+
 /* Any per-run "selfreport.<TAG>.<key>" counter, name without the prefix. */
 typedef struct {
 	char *name;                  /* "SS_OS_STATS.mmap_total" (owned) */
-	soak_fig_t value;            /* whole run (exec --repeat: sum over the steps) */
+	soak_sr_kind_t kind;         /* from the key's name */
+	soak_fig_t value;            /* whole run (exec --repeat: a counter's sum over the
+	                                steps, a maximum's largest, a minimum's smallest) */
 	soak_fig_t step_min, step_max;   /* exec --repeat: per step; else unavailable */
 	soak_fig_t steps;            /* exec --repeat: steps that printed it */
 } soak_counter_t;
@@ -158,6 +164,7 @@ typedef struct {
 	char source[8];              /* "perf" (pf_minor/pf_major) or "proc" (minflt/majflt) */
 	soak_fig_t minor, major;     /* steady-state deltas */
 	soak_fig_t minor_per_op, major_per_op, minor_per_s, major_per_s;
+	soak_fig_t minor_per_step, major_per_step;   /* exec --repeat: per step, never per op */
 	soak_fig_t ctx_switches, ctx_per_s;
 } soak_pf_result_t;
 
@@ -171,12 +178,23 @@ typedef struct {
 	char exit_codes[96];         /* "0 ×120, 3 ×2": each code and how many steps */
 } soak_steps_result_t;
 
+/* How the steady state's start was chosen (reports/warmup.c). */
+typedef struct {
+	bool automatic;              /* the run gave no --warmup: found from its series */
+	bool found;                  /* automatic: MSER-5 found it (else warmup_s = 0 and
+	                                drift is not graded) */
+	char method[SOAK_WHY_MAX + 32]; /* "found by MSER-5 on throughput and RSS", "--warmup 30 s, given" */
+	char why[SOAK_WHY_MAX];      /* automatic, not found: "not found, run too short (12 samples)" */
+	soak_fig_t rss_s, tp_s;      /* automatic: each series' own truncation time, s */
+} soak_warmup_t;
+
 typedef struct {
 	soak_run_t run;              /* deep copy of the run record (owned) */
 	size_t drift_k;
 	double warmup_s;             /* steady state = samples with t >= warmup_s */
 	double steady_end_s;         /* ... and t <= the stop request (INFINITY without one) */
-	char warmup_source[24];      /* "warmup_end event" or "run record" */
+	char warmup_source[24];      /* "warmup_end event", "run record" or "MSER-5" */
+	soak_warmup_t warmup;        /* how warmup_s was chosen */
 	bool partial;                /* status is not "ok": figures cover what was recorded */
 	soak_fig_t elapsed_s;        /* time of the last sample of any metric */
 	soak_fig_t steady_s;         /* elapsed_s - warmup_s */
@@ -281,6 +299,14 @@ size_t soak_result_ccdf(const soak_hist_t *h, soak_ccdf_point_t *pts, size_t max
 int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r);
 /* result-self.c: r->floor from in->noise (after the throughput figures). */
 void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r);
+/* warmup.c: r->warmup_s, warmup_source and warmup from the run's --warmup
+ * (its warmup_end event) or, for a run recorded with SOAK_WARMUP_AUTO, MSER-5
+ * on its throughput and RSS series up to the stop request (docs/metrics.md).
+ * Needs r->steady_end_s. 0 or -ENOMEM. */
+int soak_result_warmup(const soak_result_input_t *in, soak_run_result_t *r);
+/* warmup.c: an automatic warm-up that was not found leaves no steady state to
+ * grade drift on: both drifts (and their k-means) say so. */
+void soak_result_warmup_drift(soak_run_result_t *r);
 /* result-self.c: r->tp_per_cpu_s (after throughput and CPU figures). */
 void soak_result_tp_per_cpu(soak_run_result_t *r);
 

@@ -85,4 +85,24 @@ typedef struct {
 int soak_stats_counter_window(const double *t, const double *c, size_t n, double t_from,
 			      soak_window_t *ret);
 
+/* MSER-5 truncation point of a warm-up transient (White 1997, Franklin &
+ * White): x (n values, no NaN) is cut into m = n / 5 batches of 5 (a tail of
+ * fewer than 5 is left out of the batches); for each d in [0, m / 2] the
+ * statistic is sum over j >= d of (Z_j - mean(Z_d..))^2 / (m - d)^2, the
+ * squared standard error of the mean of the batch means that remain; d is the
+ * smallest minimiser. Drop the first 5 d values. Returns 0; -EINVAL with fewer
+ * than SOAK_MSER_MIN_BATCHES batches or a NaN; -ERANGE (*ret filled) when the
+ * minimum is at d = m / 2, the end of the allowed range: the series has not
+ * settled within its first half (still warming up, or a trend); -ENOMEM. */
+#define SOAK_MSER_BATCH 5
+#define SOAK_MSER_MIN_BATCHES 4
+typedef struct {
+	size_t n, batches;  /* values given, batches of 5 */
+	size_t d, d_max;    /* batches truncated, largest allowed */
+	size_t truncate;    /* values to drop: 5 d */
+	double mser;        /* the minimum statistic */
+} soak_mser_t;
+
+int soak_stats_mser5(const double *x, size_t n, soak_mser_t *ret);
+
 #endif

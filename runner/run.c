@@ -50,6 +50,7 @@ void soak_run_opts_init(soak_run_opts_t *o)
 	o->duration_s = 60;
 	o->interval_s = 1;
 	o->grace_s = 5;
+	o->warmup_s = SOAK_WARMUP_AUTO;
 	o->db_path = "soak.db";
 	o->latency_every = SOAK_DEFAULT_LATENCY_EVERY;
 	o->progress = true;

@@ -32,7 +32,9 @@ typedef struct {
 	const char *config;          /* --config FILE (allocator registry), or NULL */
 	double duration_s;           /* default 60 */
 	double interval_s;           /* default 1, >= 0.01 */
-	double warmup_s;             /* default 0; excluded from statistics */
+	double warmup_s;             /* excluded from statistics; default SOAK_WARMUP_AUTO:
+	                                none given, reports find it (MSER-5), and
+	                                no warmup_end event or latency snapshot */
 	double grace_s;              /* stop request -> SIGKILL, default 5 */
 	bool has_memory_max, has_swap_max, has_cpu_max;
 	uint64_t memory_max, swap_max;

@@ -46,6 +46,18 @@ read -r rsteps rfailed src mean < <(json_get "$T/r.json" \
 # throughput.
 [ "$src" = step_throughput_ops_s ] || fail "report: throughput source '$src' (mean $mean), expected the steps' printed throughput"
 approx "$mean" 60276071 1e-9 || fail "report: mean throughput $mean, every step printed 60276071"
+# A step is not an operation: nothing is divided by the driver's step count
+# as if it were one. Faults are per step (labelled so), throughput per CPU
+# second is unavailable (the steps print a rate, not a count).
+R() { json_get "$T/r.json" "j['runs'][0]$1"; }
+[ "$(R "['page_faults']['minor_per_op']")" = None ] || fail "report: minor faults per op $(R "['page_faults']['minor_per_op']") of steps"
+mps=$(R "['page_faults']['minor_per_step']")
+mn=$(R "['page_faults']['minor']")
+python3 -c "import sys; a,b,n=map(float,sys.argv[1:]); sys.exit(0 if abs(a - b / n) <= 1e-9 * a else 1)" "$mps" "$mn" "$steps"   || fail "report: minor faults per step $mps, $mn faults / $steps steps"
+[ "$(R "['tp_per_cpu_s']")" = None ] || fail "report: throughput per CPU second $(R "['tp_per_cpu_s']") from steps"
+R "['tp_per_cpu_s_unavailable']" | grep -q "not an operation count" || fail "report: tp_per_cpu_s without its reason"
+soak report --db "$DB" "$id" > "$T/r.md"
+grep -q "Minor faults/step" "$T/r.md" || fail "report: no per-step fault column"
 pass "exec --repeat: $steps steps, one sample each: 60276071 ops/s, exit 0, $wmin..$wmax s, peak >= 16 MiB"
 
 # ---- failing steps, a fractional throughput ----
@@ -98,6 +110,25 @@ for cmd in soak-no-such-command "$T/no-such-command"; do
   done
 done
 pass "nonexistent command: exit 2, one line, no run record"
+
+# ---- self-reported counters and maxima over steps ----
+# Step k prints max_kb = 10 k and frees = 2: a maximum's whole run is the
+# largest step's (not the sum of all peaks), a counter's the sum.
+cat > "$T/step.sh" <<'SH'
+n=$(cat "$0.n" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$0.n"
+echo "[RSS] max_kb=$((n * 10)) frees=2"
+SH
+soak run --db "$DB" -w exec --repeat -d 2s -i 200ms --no-progress -q -- sh "$T/step.sh" || fail "selfreport run exited $?"
+id=$(run_id)
+soak report --db "$DB" --format json "$id" > "$T/r.json" || fail "report exited $?"
+read -r mx smax sn fr < <(json_get "$T/r.json" '" ".join(str(x) for x in (j["runs"][0]["selfreport"]["RSS.max_kb"],
+  j["runs"][0]["selfreport_steps"]["RSS.max_kb"]["max"], j["runs"][0]["selfreport_steps"]["RSS.max_kb"]["steps"],
+  j["runs"][0]["selfreport"]["RSS.frees"]))')
+python3 -c "import sys; n=float(sys.argv[3]); sys.exit(0 if n >= 2 and float(sys.argv[1]) == float(sys.argv[2]) == 10 * n else 1)" \
+  "$mx" "$smax" "$sn" || fail "RSS.max_kb whole run $mx, step max $smax, $sn steps (want 10 x steps)"
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) == 2 * float(sys.argv[2]) else 1)" "$fr" "$sn" \
+  || fail "RSS.frees whole run $fr, want 2 x $sn steps"
+pass "self-reported over $sn steps: max_kb = the largest step's $mx, frees = the sum $fr"
 
 # ---- plain exec: ends when the command does ----
 soak run --db "$DB" -w exec -d 5s -i 100ms --no-progress -q -- "$H/hold" 10 1 || fail "plain exec exited $?"

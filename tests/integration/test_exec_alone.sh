@@ -76,7 +76,7 @@ sleep 0.3
 a_rss=$(awk '/^VmRSS:/ {print $2 * 1024}' /proc/$hp/status)
 a_hwm=$(awk '/^VmHWM:/ {print $2 * 1024}' /proc/$hp/status)
 wait $hp
-soak run --db "$DB" -w exec -a "$LIB" --repeat -d 4s -i 50ms --no-progress -q -- "$HOLD" 8 0.25 || fail "hold run exited $?"
+soak run --db "$DB" -w exec -a "$LIB" --repeat -d 4s -i 50ms --warmup 0s --no-progress -q -- "$HOLD" 8 0.25 || fail "hold run exited $?"
 id=$(run_id)
 [ "$(q "select status from runs where id=$id")" = ok ] || fail "hold: status $(q "select status||' '||coalesce(message,'') from runs where id=$id")"
 steps=$(series "$id" step_exit_code "count(*)")
@@ -109,7 +109,7 @@ python3 -c "import sys; d=sys.argv[1]; sys.exit(0 if d != 'None' and abs(float(d
 soak report --db "$DB" "$id" > "$T/r.md"
 grep -q '^## Steps' "$T/r.md" || fail "hold: no Steps section"
 grep -q '^## Latency per operation' "$T/r.md" && fail "hold: an exec run shows per-operation latency"
-grep -q "| MMAPK.allocs | $((a_allocs * steps)) | $a_allocs | $steps |" "$T/r.md" || fail "hold: Markdown counter row: $(grep 'MMAPK.allocs' "$T/r.md")"
+grep -q "| MMAPK.allocs | $((a_allocs * steps)) (sum over steps) | $a_allocs | $steps |" "$T/r.md" || fail "hold: Markdown counter row: $(grep 'MMAPK.allocs' "$T/r.md")"
 pass "exec --repeat hold 8: $steps steps, counters as alone per step, RSS as alone, drift $drift%"
 
 # ---- 3. the command drops the allocator ----

@@ -40,6 +40,8 @@ wait $rp || fail "the run being merged into exited $?"
   || fail "runs in w.db: $(sqlite3 "$T/w.db" "select id, status from runs")"
 ns=$(sqlite3 "$T/w.db" "select count(*) from samples s join runs r on r.id = s.run_id where r.workload = 'tiny_hot'")
 [ "$ns" -gt 20 ] || fail "the run's samples: $ns rows"
+# A real run with the default warm-up (found at report time, stored -1) is no impossible value.
+soak merge -q "$T/w2.db" "$T/w.db" || fail "merging a run with the default warm-up exited $?"
 pass "merge during a run: waited, run ok with $ns sample rows, 2 runs merged, integrity ok"
 
 # 3. A full disk: exit 2, one line, OUT unchanged, nothing left beside it.

@@ -85,6 +85,28 @@ order=$(grep -o '| NAT\.[A-Z0-9]* |' "$T/n.md" | tr -d '| ' | tr '\n' ' ')
 grep -q '^2 counters equal to 0 are not listed' "$T/n.md" || fail "Markdown does not say the zeros were left out"
 pass "Markdown self-reported counters: $order(zeros counted, in JSON)"
 
+# ---- the docs/metrics.md example, as written there ----
+SRC=${SOAK_SRC:-$(dirname "$0")/../..}
+python3 - "$SRC/docs/metrics.md" > "$T/docs.ini" <<'PY' || fail "no [selfreport.HAKMEM_OS] example in docs/metrics.md"
+import re, sys, textwrap
+for block in re.findall(r"```ini\n(.*?)```", open(sys.argv[1]).read(), re.S):
+    if "[selfreport.HAKMEM_OS]" in block:
+        print(textwrap.dedent(block)); sys.exit(0)
+sys.exit(1)
+PY
+cat > "$T/hk.sh" <<'SH'
+#!/bin/sh
+echo "[HAKMEM_OS] seg_acq=3 seg_rel=2 madvise_calls=4 madvise_retries=1 os_calls=11"
+SH
+chmod +x "$T/hk.sh"
+soak run --db "$DB" --config "$T/docs.ini" -w exec -d 2s -i 250ms --no-progress -q -- "$T/hk.sh" \
+  || fail "the docs example was refused (exit $?)"
+id=$(q "select max(id) from runs")
+cls() { q "select cast(value as int) from run_values where run_id=$id and name='selfreport_class.HAKMEM_OS.$1'"; }
+got="$(cls mmap) $(cls munmap) $(cls madvise) $(cls total)"
+[ "$got" = "3 2 5 11" ] || fail "docs example classes mmap munmap madvise total = $got, want 3 2 5 11"
+pass "docs/metrics.md [selfreport.HAKMEM_OS] example: accepted, classes $got"
+
 # ---- a bad declaration: one line, exit 2, no run ----
 printf '[selfreport.MMAPK]\nmmapp = pairs\n' > "$T/bad.ini"
 before=$(q "select count(*) from runs")

@@ -113,6 +113,14 @@ row=$(grep '^| Total (8 base syscalls) |' "$T/r2.md")
 mdps=$(printf '%s\n' "$row" | awk -F'|' '{gsub(/ /, "", $6); print $6}')
 python3 -c "import sys; t,s,n=map(float,sys.argv[1:]); sys.exit(0 if abs(t - s) <= s / n else 1)" "$mdps" "$tot" "$steps" \
   || fail "Markdown total row: $row (per step '$mdps', strace $tot)"
+# A step is not an operation (the driver counts steps in ops_total): no per-op
+# rate and no grade; the summary table has a per-step column instead.
+[ "$(J "['syscalls']['total_per_op']")" = None ] || fail "--repeat: total per op $(J "['syscalls']['total_per_op']") (steps taken for operations)"
+J "['syscalls']['total_per_op_unavailable']" | grep -q 'no operation count' || fail "--repeat: total_per_op without its reason"
+[ "$(J "['syscalls']['grade']")" = None ] || fail "--repeat: graded $(J "['syscalls']['grade']") against the per-op thresholds"
+[ "$(J "['syscalls']['by_name']['mmap']['per_op']")" = None ] || fail "--repeat: mmap per op is not null"
+grep -q '^| Allocator | Ops | Syscalls | Per-op rate | Per step | Per second | Grade | Status |' "$T/r2.md" \
+  || fail "Markdown summary lacks the per-step column"
 # The steps' own self-reports ([SYSFIX] line, parsed per step by the driver):
 # each completed step printed 6N; the whole run is their sum (docs/metrics.md).
 v() { q "select cast(value as int) from run_values where run_id=2 and name='$1'"; }

@@ -347,6 +347,73 @@ static void test_quantile_sorted(void **state)
 	assert_true(isnan(soak_stats_quantile_sorted(x, 0, 0.5)));
 }
 
+/* MSER-5 by hand: six batches, each of five equal values, so the batch means
+ * are Z = 2 5 4 6 5 4. d = 0: mean 26/6, squared deviations 9.3333, / 6^2 =
+ * 0.25926; d = 1: Z = 5 4 6 5 4, mean 4.8, 2.8 / 25 = 0.112; d = 2: 2.75 / 16 =
+ * 0.171875; d = 3 (the last allowed, 6 / 2): 2 / 9 = 0.2222. Minimum at d = 1. */
+static void test_mser5_hand(void **state)
+{
+	(void)state;
+	const double z[] = { 2, 5, 4, 6, 5, 4 };
+	double x[30];
+	for (size_t i = 0; i < 30; i++)
+		x[i] = z[i / 5];
+	soak_mser_t m;
+	assert_int_equal(soak_stats_mser5(x, 30, &m), 0);
+	assert_int_equal(m.batches, 6);
+	assert_int_equal(m.d_max, 3);
+	assert_int_equal(m.d, 1);
+	assert_int_equal(m.truncate, 5);
+	assert_near(m.mser, 0.112, 1e-12);
+	/* Two more values are not a batch: the same answer. */
+	double y[32];
+	for (size_t i = 0; i < 32; i++)
+		y[i] = i < 30 ? x[i] : 1000;
+	assert_int_equal(soak_stats_mser5(y, 32, &m), 0);
+	assert_int_equal(m.truncate, 5);
+}
+
+/* A planted warm-up: a linear ramp from 0 to 100 over the first L values, then
+ * 100 +- 1 alternating, 200 values. The truncation is the first batch boundary
+ * at or after the ramp's end: 5 * ceil(L / 5). */
+static void test_mser5_planted_ramp(void **state)
+{
+	(void)state;
+	const size_t lens[] = { 7, 23, 40 }, want[] = { 10, 25, 40 };
+	for (size_t k = 0; k < N(lens); k++) {
+		double x[200];
+		for (size_t i = 0; i < 200; i++)
+			x[i] = i < lens[k] ? 100.0 * (double)i / (double)lens[k] : 100 + (i % 2 ? 1 : -1);
+		soak_mser_t m;
+		assert_int_equal(soak_stats_mser5(x, 200, &m), 0);
+		assert_int_equal(m.truncate, want[k]);
+	}
+}
+
+/* A flat series truncates nothing (every d ties at 0, the smallest wins); a
+ * series that never settles (a trend: a leak's RSS) has its minimum at the end
+ * of the allowed range; fewer than 4 batches, or a NaN, is too little. */
+static void test_mser5_edges(void **state)
+{
+	(void)state;
+	double x[100];
+	soak_mser_t m;
+	for (size_t i = 0; i < 100; i++)
+		x[i] = 4096.0 * 1024;
+	assert_int_equal(soak_stats_mser5(x, 100, &m), 0);
+	assert_int_equal(m.truncate, 0);
+	assert_near(m.mser, 0, 0);
+	for (size_t i = 0; i < 100; i++)
+		x[i] = (double)i;
+	assert_int_equal(soak_stats_mser5(x, 100, &m), -ERANGE);
+	assert_int_equal(m.d, 10);
+	assert_int_equal(m.d_max, 10);
+	assert_int_equal(soak_stats_mser5(x, 19, &m), -EINVAL);
+	assert_int_equal(soak_stats_mser5(x, 20, &m), -ERANGE);
+	x[3] = NAN;
+	assert_int_equal(soak_stats_mser5(x, 100, &m), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +431,9 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_counter_window),
 		cmocka_unit_test(test_quantile_sorted),
+		cmocka_unit_test(test_mser5_hand),
+		cmocka_unit_test(test_mser5_planted_ramp),
+		cmocka_unit_test(test_mser5_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
