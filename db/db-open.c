@@ -98,6 +98,38 @@ int db_prepare(soak_db_t *db, const char *sql, sqlite3_stmt **ret)
 	return 0;
 }
 
+int db_prepare_cached(soak_db_t *db, const char *sql, sqlite3_stmt **ret)
+{
+	for (size_t i = 0; i < DB_RCACHE; i++)
+		if (db->rcache[i].sql && !strcmp(db->rcache[i].sql, sql)) {
+			sqlite3_reset(db->rcache[i].st);
+			sqlite3_clear_bindings(db->rcache[i].st);
+			*ret = db->rcache[i].st;
+			return 0;
+		}
+	char *copy = strdup(sql);
+	if (!copy)
+		return db_fail(db, -ENOMEM, "preparing a statement: out of memory");
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		free(copy);
+		return db_sqlfail(db, rc, "preparing a statement");
+	}
+	size_t k = db->rcache_next++ % DB_RCACHE;
+	sqlite3_finalize(db->rcache[k].st);
+	free(db->rcache[k].sql);
+	db->rcache[k].sql = copy;
+	db->rcache[k].st = st;
+	*ret = st;
+	return 0;
+}
+
+void db_release(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+}
+
 sqlite3_stmt *db_stmt(soak_db_t *db, db_stmt_id_t id, int *r)
 {
 	sqlite3_stmt *st = db->stmt[id];
@@ -252,6 +284,10 @@ static void db_free(soak_db_t *db)
 {
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
+	for (int i = 0; i < DB_RCACHE; i++) {
+		sqlite3_finalize(db->rcache[i].st);
+		free(db->rcache[i].sql);
+	}
 	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);

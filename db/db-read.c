@@ -1,5 +1,6 @@
 /*
- * db-read.c - what the reports read. One-off statements (reads are not hot);
+ * db-read.c - what the reports read. Statements kept prepared (a history reads
+ * every run with the same queries);
  * every function checks the run exists first so that a typo in a run id gives
  * -ENOENT naming it rather than an empty result.
  */
@@ -32,7 +33,7 @@ static int read_start(soak_db_t *db, int64_t run, const char *sql, sqlite3_stmt 
 	int r = db_run_check(db, run);
 	if (r < 0)
 		return r;
-	if ((r = db_prepare(db, sql, st)) < 0)
+	if ((r = db_prepare_cached(db, sql, st)) < 0)
 		return r;
 	sqlite3_bind_int64(*st, 1, run);
 	return 0;
@@ -69,7 +70,7 @@ int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, c
 	} else {
 		r = db_sqlfail(db, rc, "reading an unavailable reason");
 	}
-	sqlite3_finalize(st);
+	db_release(st);
 	return r;
 }
 
@@ -103,7 +104,7 @@ int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading values");
-	sqlite3_finalize(st);
+	db_release(st);
 	if (r < 0) {
 		soak_values_free(v, cnt);
 		return r;
@@ -161,7 +162,7 @@ int soak_db_get_hist(soak_db_t *db, int64_t run, const char *name, double t, soa
 	} else {
 		r = db_sqlfail(db, rc, "reading a histogram");
 	}
-	sqlite3_finalize(st);
+	db_release(st);
 	return r;
 }
 
@@ -193,7 +194,7 @@ int soak_db_events(soak_db_t *db, int64_t run, soak_event_t **ret, size_t *n)
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading events");
-	sqlite3_finalize(st);
+	db_release(st);
 	if (r < 0) {
 		soak_events_free(v, cnt);
 		return r;
@@ -245,7 +246,7 @@ int soak_db_log_read(soak_db_t *db, int64_t run, const char *stream, char **ret,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading a log");
-	sqlite3_finalize(st);
+	db_release(st);
 	if (r < 0) {
 		free(buf);
 		return r;

@@ -213,7 +213,7 @@ static int grow2(soak_series_t *s, size_t *cap)
 static int metric_column(soak_db_t *db, int64_t run, const char *metric, int *ret)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT c.col FROM sample_columns c JOIN metrics m ON m.id = c.metric_id"
+	int r = db_prepare_cached(db, "SELECT c.col FROM sample_columns c JOIN metrics m ON m.id = c.metric_id"
 			       " WHERE c.run_id = ?1 AND m.name = ?2", &st);
 	if (r < 0)
 		return r;
@@ -231,7 +231,7 @@ static int metric_column(soak_db_t *db, int64_t run, const char *metric, int *re
 	} else if (rc != SQLITE_DONE) {
 		r = db_sqlfail(db, rc, "reading the sample columns");
 	}
-	sqlite3_finalize(st);
+	db_release(st);
 	return r;
 }
 
@@ -240,7 +240,7 @@ static int read_single(soak_db_t *db, int64_t run, const char *metric, double t_
 		       size_t *cap)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT s.t, s.value FROM sample_values s JOIN metrics m ON m.id = s.metric_id"
+	int r = db_prepare_cached(db, "SELECT s.t, s.value FROM sample_values s JOIN metrics m ON m.id = s.metric_id"
 			       " WHERE s.run_id = ?1 AND m.name = ?2 AND s.t >= ?3 ORDER BY s.t", &st);
 	if (r < 0)
 		return r;
@@ -259,7 +259,7 @@ static int read_single(soak_db_t *db, int64_t run, const char *metric, double t_
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading a series");
-	sqlite3_finalize(st);
+	db_release(st);
 	return r;
 }
 
@@ -326,7 +326,7 @@ int soak_db_series_many(soak_db_t *db, int64_t run, const char *const *metrics, 
 		r = db_fail(db, r, "reading series: generated SQL too long");
 	if (r == 0 && ncols) {
 		sqlite3_stmt *st;
-		if ((r = db_prepare(db, sql, &st)) < 0)
+		if ((r = db_prepare_cached(db, sql, &st)) < 0)
 			goto out;
 		sqlite3_bind_int64(st, 1, run);
 		sqlite3_bind_double(st, 2, t_from);
@@ -350,7 +350,7 @@ int soak_db_series_many(soak_db_t *db, int64_t run, const char *const *metrics, 
 		}
 		if (r == 0 && rc != SQLITE_DONE)
 			r = db_sqlfail(db, rc, "reading series");
-		sqlite3_finalize(st);
+		db_release(st);
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		size_t na = s[i].n;
