@@ -41,6 +41,10 @@ typedef struct {
 	const char *unit;      /* "M ops/s" (display unit) */
 	double scale;          /* stored value * scale = displayed value */
 	int better;            /* +1 higher is better, -1 lower is better */
+	/* Minimum effect: a change of the means smaller than min_pct percent of
+	 * the mean before, or than min_abs (stored units), is no change point
+	 * (the practical thresholds of compare: reports/compare.c). */
+	double min_pct, min_abs;
 } soak_hmetric_t;
 extern const soak_hmetric_t soak_hmetrics[SOAK_HM_N];
 /* Index of a metric key, or -1. */
