@@ -39,6 +39,7 @@
 #define SOAK_CP_PERMUTATIONS 199
 #define SOAK_CP_MIN_SIZE 2
 #define SOAK_CP_WINDOW 50
+#define SOAK_CP_MAX_SPLITS 16      /* Bonferroni factor cap (changepoint-window.c) */
 
 typedef struct {
 	double alpha;           /* significance level (0 = SOAK_CP_ALPHA) */
