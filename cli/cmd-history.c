@@ -183,105 +183,20 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 	return 0;
 }
 
-static int by_start(const void *pa, const void *pb)
-{
-	const soak_run_t *a = pa, *b = pb;
-	int c = strcmp(a->started_at ? a->started_at : "", b->started_at ? b->started_at : "");
-	return c ? c : (a->id > b->id) - (a->id < b->id);
-}
-
-static bool wanted(const hist_opts_t *o, const soak_run_t *r)
-{
-	return (!o->workload || (r->workload && !strcmp(o->workload, r->workload))) &&
-	       (!o->allocator || (r->allocator_name && (!strcmp(o->allocator, r->allocator_name) ||
-							(o->relative_to && !strcmp(o->relative_to, r->allocator_name))))) &&
-	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
-}
-
-static int by_run_id(const void *k, const void *e)
-{
-	int64_t a = *(const int64_t *)k, b = ((const soak_run_summary_t *)e)->run_id;
-	return (a > b) - (a < b);
-}
-
-/* Summaries computed now go into run_summary when the file is writable: a
- * cache, so any failure (read-only file, a busy writer) only costs time. */
-static void save_summaries(const hist_opts_t *o, const soak_run_summary_t *s, size_t n)
-{
-	if (!n || o->no_cache || access(o->db_path, W_OK) != 0)
-		return;
-	soak_db_t *w = NULL;
-	char err[512];
-	if (soak_db_open(o->db_path, SOAK_DB_WRITE, &w, err, sizeof(err)) == 0)
-		soak_db_summaries_put(w, SOAK_HISTORY_SUMMARY_FORMAT, s, n);
-	soak_db_close(w);
-}
-
 /* Loads and analyses; prints its own error line. */
 static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 {
-	soak_run_t *runs = NULL;
-	size_t n = 0, n_sum = 0, n_new = 0;
-	soak_run_summary_t *sum = NULL, *fresh = NULL;
 	const char *cmd = o->gate ? "gate --history" : "history";
-	soak_db_snapshot_begin(db);   /* one consistent view, one lock */
-	if (soak_db_runs(db, NULL, &runs, &n) < 0) {
-		soak_db_snapshot_end(db);
-		soak_err("%s: %s", cmd, soak_db_errmsg(db));
-		return -EIO;
+	soak_history_load_opts_t lo = { .workload = o->workload, .allocator = o->allocator,
+					.host_class = o->host_class, .relative_to = o->relative_to,
+					.all_hosts = o->all_hosts, .gate = o->gate, .no_cache = o->no_cache,
+					.save_path = o->db_path };
+	char err[600];
+	int r = soak_history_load(db, &lo, h, err, sizeof(err));
+	if (r < 0) {
+		soak_err("%s: %s", cmd, err);
+		return r;
 	}
-	qsort(runs, n, sizeof(*runs), by_start);
-	int r = 0;
-	if (!o->no_cache && soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n_sum) < 0) {
-		sum = NULL;     /* an older file without the table: compute everything */
-		n_sum = 0;
-	}
-	if (!(fresh = calloc(n + 1, sizeof(*fresh))))
-		r = -ENOMEM;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (!wanted(o, &runs[i]))
-			continue;
-		if (!runs[i].status || strcmp(runs[i].status, "ok")) {
-			h->skipped++;
-			/* A run still going is no failure; any other end is. */
-			if (o->gate && (!runs[i].status || strcmp(runs[i].status, "running")) &&
-			    soak_history_note_unfinished(h, &runs[i], !o->all_hosts) < 0) {
-				r = -ENOMEM;
-				soak_err("%s: out of memory", cmd);
-				break;
-			}
-			continue;
-		}
-		soak_hseries_t *s = soak_history_series(h, &runs[i], !o->all_hosts);
-		if (!s) {
-			r = -ENOMEM;
-			soak_err("%s: out of memory", cmd);
-			break;
-		}
-		h->runs++;
-		const soak_run_summary_t *c = sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;
-		if (c && soak_history_add_summary(s, &runs[i], c->data) == 0)
-			continue;
-		soak_run_result_t res;
-		soak_result_opts_t ro = { 0 };
-		if ((r = soak_result_from_db(db, &runs[i], &ro, &res)) < 0) {
-			soak_err("%s: run %lld: %s", cmd, (long long)runs[i].id,
-				 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
-			break;
-		}
-		r = soak_history_add(s, &runs[i], &res);
-		soak_result_free(&res);
-		if (r == 0 && (fresh[n_new].data = soak_history_summary_encode(&s->p[s->n - 1])))
-			fresh[n_new++].run_id = runs[i].id;
-		if (r < 0)
-			soak_err("%s: out of memory", cmd);
-	}
-	soak_runs_free(runs, n);
-	soak_db_snapshot_end(db);
-	if (r == 0)
-		save_summaries(o, fresh, n_new);
-	soak_summaries_free(sum, n_sum);
-	soak_summaries_free(fresh, n_new);
 	if (r == 0 && !h->runs && !(o->gate && h->n)) {
 		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
 			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);

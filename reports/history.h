@@ -13,6 +13,7 @@
 #ifndef SOAK_HISTORY_H
 #define SOAK_HISTORY_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -117,6 +118,27 @@ int soak_history_relative(soak_history_t *h, const char *ref);
 #define SOAK_HISTORY_SUMMARY_FORMAT 1
 char *soak_history_summary_encode(const soak_hpoint_t *p);
 int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const char *json);
+/* Loading a database's runs into h (history-load.c). */
+#define SOAK_HISTORY_BATCH 256     /* computed summaries saved per transaction */
+typedef struct {
+	const char *workload, *allocator, *host_class;   /* filters (NULL = any) */
+	const char *relative_to;   /* its runs pass the allocator filter too */
+	bool all_hosts;            /* one series across host classes */
+	bool gate;                 /* note the runs that did not end ok */
+	bool no_cache;             /* neither read nor write run_summary */
+	const char *save_path;     /* the database file to save summaries into
+	                              (NULL or not writable: not saved) */
+	size_t batch;              /* summaries per save (0 = SOAK_HISTORY_BATCH) */
+	volatile sig_atomic_t *stop;   /* set (by a signal handler): stop, keeping
+	                                  the summaries computed so far */
+} soak_history_load_opts_t;
+/* Every run of db in start order: the ok runs into their series (the cached
+ * summary, else computed from the run's rows and saved every `batch` runs, so
+ * a killed or interrupted load keeps all but the last batch), the others
+ * counted as skipped (and noted for the gate). 0, or a negative errno with a
+ * message in err (-EINTR when stopped). */
+int soak_history_load(soak_db_t *db, const soak_history_load_opts_t *o, soak_history_t *h, char *err,
+		      size_t errlen);
 /* Finds the change points of every series and metric (o: alpha, seed...). */
 int soak_history_analyse(soak_history_t *h, const soak_cp_opts_t *o);
 void soak_history_free(soak_history_t *h);
