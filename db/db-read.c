@@ -74,6 +74,40 @@ int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, c
 	return r;
 }
 
+int soak_db_unavailable_reasons(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, char **why)
+{
+	if (n && (!metrics || !why))
+		return db ? db_fail(db, -EINVAL, "reading reasons: no metrics given") : -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		why[i] = NULL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run,
+			   "SELECT m.name, u.reason FROM run_metrics u JOIN metrics m ON m.id = u.metric_id"
+			   " WHERE u.run_id = ?1", &st);
+	if (r < 0)
+		return r;
+	int rc;
+	bool oom = false;
+	while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		for (size_t i = 0; name && i < n && !oom; i++)
+			if (metrics[i] && !strcmp(metrics[i], name) && !why[i]) {
+				const char *t = (const char *)sqlite3_column_text(st, 1);
+				oom = !(why[i] = strdup(t ? t : ""));
+			}
+	}
+	if (oom)
+		r = db_fail(db, -ENOMEM, "reading reasons: out of memory");
+	else if (rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading unavailable reasons");
+	db_release(st);
+	for (size_t i = 0; r < 0 && i < n; i++) {
+		free(why[i]);
+		why[i] = NULL;
+	}
+	return r;
+}
+
 int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
 {
 	if (!ret || !n)
