@@ -5,6 +5,7 @@
  * regression change point starts in the newest night of a series. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,14 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 	return 0;
 }
 
+/* SIGINT/SIGTERM while loading: stop, keeping the summaries computed so far. */
+static volatile sig_atomic_t load_stop;
+static void on_signal(int sig)
+{
+	(void)sig;
+	load_stop = 1;
+}
+
 /* Loads and analyses; prints its own error line. */
 static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 {
@@ -190,9 +199,14 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 	soak_history_load_opts_t lo = { .workload = o->workload, .allocator = o->allocator,
 					.host_class = o->host_class, .relative_to = o->relative_to,
 					.all_hosts = o->all_hosts, .gate = o->gate, .no_cache = o->no_cache,
-					.save_path = o->db_path };
+					.save_path = o->db_path, .stop = &load_stop };
 	char err[600];
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	int r = soak_history_load(db, &lo, h, err, sizeof(err));
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	if (r < 0) {
 		soak_err("%s: %s", cmd, err);
 		return r;

@@ -8,11 +8,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "db.h"
 #include "emit-history.h"
 #include "history.h"
 
@@ -135,6 +139,86 @@ static void test_throughput_constant_and_small(void **state)
 	soak_history_free(&h);
 }
 
+/* n runs of allocator a through the real write path, run k with throughput
+ * exactly rate * (k + 1): ops_total grows by that much every second. */
+static void write_runs(const char *path, size_t n, double rate)
+{
+	char err[512];
+	soak_db_t *db;
+	assert_int_equal(soak_db_open(path, SOAK_DB_WRITE, &db, err, sizeof(err)), 0);
+	int64_t m_ops;
+	assert_int_equal(soak_db_metric(db, "ops_total", "ops", 1, "operations", &m_ops), 0);
+	for (size_t k = 0; k < n; k++) {
+		char label[32], start[SOAK_DB_TIME_LEN];
+		snprintf(label, sizeof(label), "nightly-2026-01-%02zu", k + 1);
+		soak_db_time_format(1767232800.0 + 86400.0 * (double)k, start);
+		soak_run_t rec = { .label = label, .host = "h", .kernel = "k", .suite_version = "t",
+				   .cgroup_mode = "none", .allocator_name = "a", .workload = "w",
+				   .workload_args = "[]", .duration_s = 10, .interval_s = 1, .started_at = start,
+				   .status = "running", .host_class = "hc" };
+		int64_t id;
+		assert_int_equal(soak_db_run_begin(db, &rec, &id), 0);
+		for (int t = 0; t <= 10; t++)
+			assert_int_equal(soak_db_sample(db, id, m_ops, t, rate * (double)(k + 1) * t, true), 0);
+		assert_int_equal(soak_db_run_end(db, id, "ok", NULL, NULL, NULL), 0);
+	}
+	assert_int_equal(soak_db_close_checked(db), 0);
+}
+
+static size_t saved(const char *path)
+{
+	char err[512];
+	soak_db_t *db;
+	soak_run_summary_t *sum;
+	size_t n;
+	assert_int_equal(soak_db_open(path, SOAK_DB_READ, &db, err, sizeof(err)), 0);
+	assert_int_equal(soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n), 0);
+	soak_summaries_free(sum, n);
+	soak_db_close(db);
+	return n;
+}
+
+/* soak_history_load computes each run's throughput (known exactly), saves the
+ * summaries in batches, reads them back unchanged, and stops when asked. */
+static void test_load_batches(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/soak-test-history.XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/h.db", dir);
+	write_runs(path, 7, 1000);
+	char err[512];
+	soak_db_t *db;
+	assert_int_equal(soak_db_open(path, SOAK_DB_READ, &db, err, sizeof(err)), 0);
+	/* Asked to stop before the first run: nothing computed, nothing saved. */
+	volatile sig_atomic_t stop = 1;
+	soak_history_load_opts_t o = { .save_path = path, .batch = 3, .stop = &stop };
+	soak_history_t h = { 0 };
+	assert_int_equal(soak_history_load(db, &o, &h, err, sizeof(err)), -EINTR);
+	assert_int_equal(h.runs, 0);
+	assert_int_equal(saved(path), 0);
+	soak_history_free(&h);
+	stop = 0;
+	for (int pass = 0; pass < 2; pass++) {   /* computed, then from run_summary */
+		memset(&h, 0, sizeof(h));
+		assert_int_equal(soak_history_load(db, &o, &h, err, sizeof(err)), 0);
+		assert_int_equal(h.runs, 7);
+		assert_int_equal(h.n, 1);
+		assert_int_equal(saved(path), 7);   /* batches of 3, 3 and 1 */
+		for (size_t k = 0; k < 7; k++)
+			assert_true(fabs(h.s[0].p[k].v[SOAK_HM_TP] - 1000.0 * (double)(k + 1)) < 1e-9);
+		soak_history_free(&h);
+	}
+	soak_db_close(db);
+	unlink(path);
+	char side[80];
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_syscalls_from_zero),
 		cmocka_unit_test(test_cv_min_effect),
 		cmocka_unit_test(test_throughput_constant_and_small),
+		cmocka_unit_test(test_load_batches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
