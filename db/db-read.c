@@ -50,30 +50,6 @@ static char *col_strdup(sqlite3_stmt *st, int k, bool *oom)
 	return d;
 }
 
-int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len)
-{
-	if (!metric)
-		return db ? db_fail(db, -EINVAL, "reading a reason: no metric given") : -EINVAL;
-	sqlite3_stmt *st;
-	int r = read_start(db, run,
-			   "SELECT u.reason FROM run_metrics u JOIN metrics m ON m.id = u.metric_id"
-			   " WHERE u.run_id = ?1 AND m.name = ?2", &st);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (buf && len)
-			snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
-	} else if (rc == SQLITE_DONE) {
-		r = db_fail(db, -ENOENT, "metric %s was not marked unavailable for run %lld", metric, (long long)run);
-	} else {
-		r = db_sqlfail(db, rc, "reading an unavailable reason");
-	}
-	db_release(st);
-	return r;
-}
-
 int soak_db_unavailable_reasons(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, char **why)
 {
 	if (n && (!metrics || !why))
@@ -106,6 +82,22 @@ int soak_db_unavailable_reasons(soak_db_t *db, int64_t run, const char *const *m
 		why[i] = NULL;
 	}
 	return r;
+}
+
+int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len)
+{
+	if (!metric)
+		return db ? db_fail(db, -EINVAL, "reading a reason: no metric given") : -EINVAL;
+	char *why;
+	int r = soak_db_unavailable_reasons(db, run, &metric, 1, &why);
+	if (r < 0)
+		return r;
+	if (!why)
+		return db_fail(db, -ENOENT, "metric %s was not marked unavailable for run %lld", metric, (long long)run);
+	if (buf && len)
+		snprintf(buf, len, "%s", why);
+	free(why);
+	return 0;
 }
 
 int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
