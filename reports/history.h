@@ -2,8 +2,9 @@
  * history.h - nightly history: series of runs that may be put side by side
  * (same workload and options, allocator name, limits and host class), one
  * value per run and metric, and the change points of each metric's series
- * (reports/changepoint.h). Pure: the points come from the caller (the runner's
- * history loader reads them from the db through reports/result.h).
+ * (reports/changepoint.h, the windowed t test with each metric's minimum
+ * effect). The analysis is pure; soak_history_load (history-load.c) fills the
+ * series from a database, through the run_summary cache or reports/result.h.
  *
  * A night is a run's label (nightly-{date}), or its start date (UTC) when it
  * has none. A regression is a change point whose direction is worse for the
