@@ -4,6 +4,7 @@
  * (reports/history.h); and `soakctl gate --history`, which fails when a
  * regression change point starts in the newest night of a series. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +94,10 @@ static const soak_opt_t gate_history_opts[] = {
 	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29), or its "       \
 	"start date when it has none. Per metric (throughput, throughput per CPU-second, mean and peak RSS, "  \
 	"RSS and throughput drift, CV, syscalls/op, p99 and p99.9 latency, minor page faults/op) the change "   \
-	"points are found by E-divisive means with a permutation test, each with its size, direction "         \
-	"(regression or improvement), confidence (1-p), night, run and allocator build. A change needs at "     \
+	"points are found by E-divisive means in windows of 50 points with a Student's t test, ignoring "      \
+	"changes below each metric's minimum effect (2% throughput, 5% and 1 MiB RSS, ...), each with its "    \
+	"size, direction (regression or improvement), confidence (1-p), night, run and allocator build. "      \
+	"--permutations and --seed are accepted and not used. A change needs at "                               \
 	"least 2 points on each side: run 2 or more repeats per night to let the newest night stand on its "   \
 	"own. Method and measured false-alarm rate: docs/nightly.md."
 
@@ -129,105 +132,33 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 	return r;
 }
 
-static int by_start(const void *pa, const void *pb)
+/* SIGINT/SIGTERM while loading: stop, keeping the summaries computed so far. */
+static volatile sig_atomic_t load_stop;
+static void on_signal(int sig)
 {
-	const soak_run_t *a = pa, *b = pb;
-	int c = strcmp(a->started_at ? a->started_at : "", b->started_at ? b->started_at : "");
-	return c ? c : (a->id > b->id) - (a->id < b->id);
-}
-
-static bool wanted(const hist_opts_t *o, const soak_run_t *r)
-{
-	return (!o->workload || (r->workload && !strcmp(o->workload, r->workload))) &&
-	       (!o->allocator || (r->allocator_name && (!strcmp(o->allocator, r->allocator_name) ||
-							(o->relative_to && !strcmp(o->relative_to, r->allocator_name))))) &&
-	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
-}
-
-static int by_run_id(const void *k, const void *e)
-{
-	int64_t a = *(const int64_t *)k, b = ((const soak_run_summary_t *)e)->run_id;
-	return (a > b) - (a < b);
-}
-
-/* Summaries computed now go into run_summary when the file is writable: a
- * cache, so any failure (read-only file, a busy writer) only costs time. */
-static void save_summaries(const hist_opts_t *o, const soak_run_summary_t *s, size_t n)
-{
-	if (!n || o->no_cache || access(o->db_path, W_OK) != 0)
-		return;
-	soak_db_t *w = NULL;
-	char err[512];
-	if (soak_db_open(o->db_path, SOAK_DB_WRITE, &w, err, sizeof(err)) == 0)
-		soak_db_summaries_put(w, SOAK_HISTORY_SUMMARY_FORMAT, s, n);
-	soak_db_close(w);
+	(void)sig;
+	load_stop = 1;
 }
 
 /* Loads and analyses; prints its own error line. */
 static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 {
-	soak_run_t *runs = NULL;
-	size_t n = 0, n_sum = 0, n_new = 0;
-	soak_run_summary_t *sum = NULL, *fresh = NULL;
 	const char *cmd = o->gate ? "gate --history" : "history";
-	soak_db_snapshot_begin(db);   /* one consistent view, one lock */
-	if (soak_db_runs(db, NULL, &runs, &n) < 0) {
-		soak_db_snapshot_end(db);
-		soak_err("%s: %s", cmd, soak_db_errmsg(db));
-		return -EIO;
+	soak_history_load_opts_t lo = { .workload = o->workload, .allocator = o->allocator,
+					.host_class = o->host_class, .relative_to = o->relative_to,
+					.all_hosts = o->all_hosts, .gate = o->gate, .no_cache = o->no_cache,
+					.save_path = o->db_path, .stop = &load_stop };
+	char err[600];
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int r = soak_history_load(db, &lo, h, err, sizeof(err));
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (r < 0) {
+		soak_err("%s: %s", cmd, err);
+		return r;
 	}
-	qsort(runs, n, sizeof(*runs), by_start);
-	int r = 0;
-	if (!o->no_cache && soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n_sum) < 0) {
-		sum = NULL;     /* an older file without the table: compute everything */
-		n_sum = 0;
-	}
-	if (!(fresh = calloc(n + 1, sizeof(*fresh))))
-		r = -ENOMEM;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (!wanted(o, &runs[i]))
-			continue;
-		if (!runs[i].status || strcmp(runs[i].status, "ok")) {
-			h->skipped++;
-			/* A run still going is no failure; any other end is. */
-			if (o->gate && (!runs[i].status || strcmp(runs[i].status, "running")) &&
-			    soak_history_note_unfinished(h, &runs[i], !o->all_hosts) < 0) {
-				r = -ENOMEM;
-				soak_err("%s: out of memory", cmd);
-				break;
-			}
-			continue;
-		}
-		soak_hseries_t *s = soak_history_series(h, &runs[i], !o->all_hosts);
-		if (!s) {
-			r = -ENOMEM;
-			soak_err("%s: out of memory", cmd);
-			break;
-		}
-		h->runs++;
-		const soak_run_summary_t *c = sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;
-		if (c && soak_history_add_summary(s, &runs[i], c->data) == 0)
-			continue;
-		soak_run_result_t res;
-		soak_result_opts_t ro = { 0 };
-		if ((r = soak_result_from_db(db, &runs[i], &ro, &res)) < 0) {
-			soak_err("%s: run %lld: %s", cmd, (long long)runs[i].id,
-				 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
-			break;
-		}
-		r = soak_history_add(s, &runs[i], &res);
-		soak_result_free(&res);
-		if (r == 0 && (fresh[n_new].data = soak_history_summary_encode(&s->p[s->n - 1])))
-			fresh[n_new++].run_id = runs[i].id;
-		if (r < 0)
-			soak_err("%s: out of memory", cmd);
-	}
-	soak_runs_free(runs, n);
-	soak_db_snapshot_end(db);
-	if (r == 0)
-		save_summaries(o, fresh, n_new);
-	soak_summaries_free(sum, n_sum);
-	soak_summaries_free(fresh, n_new);
 	if (r == 0 && !h->runs && !(o->gate && h->n)) {
 		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
 			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);

@@ -26,6 +26,10 @@
 /* PRAGMA application_id: 'SOAK'. Marks a file as ours whatever its version. */
 #define DB_APPLICATION_ID 0x534f414b
 
+/* Read statements kept prepared by their SQL text: parsing one costs more than
+ * running it (a history reads thousands of runs with the same few queries). */
+#define DB_RCACHE 32
+
 /* Cached statements, prepared on first use (a READ db never prepares writes). */
 typedef enum {
 	ST_RUN_INSERT,
@@ -60,6 +64,11 @@ struct soak_db {
 	char *buf;                   /* soak_hist_encode scratch */
 	size_t buflen;
 	char err[512];
+	struct {                     /* read statements kept prepared (db_prepare_cached) */
+		char *sql;
+		sqlite3_stmt *st;
+	} rcache[DB_RCACHE];
+	size_t rcache_next;          /* the slot replaced next when all are taken */
 };
 
 /* db-lock.c: a flock on the database file that follows a rename over it.
@@ -98,6 +107,11 @@ int db_step_done(soak_db_t *db, sqlite3_stmt *st, const char *what);
 /* Prepares a one-off statement. */
 int db_prepare(soak_db_t *db, const char *sql, sqlite3_stmt **ret);
 int db_exec(soak_db_t *db, const char *sql, const char *what);
+/* A read statement kept prepared by its SQL text: reset, bindings cleared.
+ * Give it back with db_release() (never finalize it); at most DB_RCACHE
+ * different statements may be in use at once. */
+int db_prepare_cached(soak_db_t *db, const char *sql, sqlite3_stmt **ret);
+void db_release(sqlite3_stmt *st);
 
 /* -EROFS unless the db was opened for writing. */
 int db_check_writable(soak_db_t *db);

@@ -65,18 +65,17 @@ int soak_db_noise_latest(soak_db_t *db, const char *host, double interval_s, soa
 	if (!db || !host || !ret || !(interval_s > 0))
 		return db ? db_fail(db, -EINVAL, "reading a noise floor: no host or interval given") : -EINVAL;
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db->sql,
-				    "SELECT id, host, kernel, measured_at, interval_s, duration_s, workload, "
-				    "coalesce(run_id, 0), intervals, cv_pct, drift_pct FROM host_noise "
-				    "WHERE host = ?1 AND abs(interval_s - ?2) <= 0.01 * ?2 "
-				    "ORDER BY measured_at DESC, id DESC LIMIT 1",
-				    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_sqlfail(db, rc, "reading a noise floor");
+	int r = db_prepare_cached(db,
+				  "SELECT id, host, kernel, measured_at, interval_s, duration_s, workload, "
+				  "coalesce(run_id, 0), intervals, cv_pct, drift_pct FROM host_noise "
+				  "WHERE host = ?1 AND abs(interval_s - ?2) <= 0.01 * ?2 "
+				  "ORDER BY measured_at DESC, id DESC LIMIT 1", &st);
+	if (r < 0)
+		return r;
 	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 2, interval_s);
-	rc = sqlite3_step(st);
-	int r = -ENOENT;
+	int rc = sqlite3_step(st);
+	r = -ENOENT;
 	if (rc == SQLITE_ROW) {
 		soak_noise_t n = { 0 };
 		n.id = sqlite3_column_int64(st, 0);
@@ -95,6 +94,6 @@ int soak_db_noise_latest(soak_db_t *db, const char *host, double interval_s, soa
 	} else if (rc != SQLITE_DONE) {
 		r = db_sqlfail(db, rc, "reading a noise floor");
 	}
-	sqlite3_finalize(st);
+	db_release(st);
 	return r;
 }

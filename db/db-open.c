@@ -92,6 +92,10 @@ static void db_free(soak_db_t *db)
 	bool discard = db_nothing_recorded(db);
 	for (int i = 0; i < ST__MAX; i++)
 		sqlite3_finalize(db->stmt[i]);
+	for (int i = 0; i < DB_RCACHE; i++) {
+		sqlite3_finalize(db->rcache[i].st);
+		free(db->rcache[i].sql);
+	}
 	db_samples_close(db);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->sql);

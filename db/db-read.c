@@ -1,5 +1,6 @@
 /*
- * db-read.c - what the reports read. One-off statements (reads are not hot);
+ * db-read.c - what the reports read. Statements kept prepared (a history reads
+ * every run with the same queries);
  * every function checks the run exists first so that a typo in a run id gives
  * -ENOENT naming it rather than an empty result.
  */
@@ -32,7 +33,7 @@ static int read_start(soak_db_t *db, int64_t run, const char *sql, sqlite3_stmt 
 	int r = db_run_check(db, run);
 	if (r < 0)
 		return r;
-	if ((r = db_prepare(db, sql, st)) < 0)
+	if ((r = db_prepare_cached(db, sql, st)) < 0)
 		return r;
 	sqlite3_bind_int64(*st, 1, run);
 	return 0;
@@ -49,28 +50,54 @@ static char *col_strdup(sqlite3_stmt *st, int k, bool *oom)
 	return d;
 }
 
+int soak_db_unavailable_reasons(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, char **why)
+{
+	if (n && (!metrics || !why))
+		return db ? db_fail(db, -EINVAL, "reading reasons: no metrics given") : -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		why[i] = NULL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run,
+			   "SELECT m.name, u.reason FROM run_metrics u JOIN metrics m ON m.id = u.metric_id"
+			   " WHERE u.run_id = ?1", &st);
+	if (r < 0)
+		return r;
+	int rc;
+	bool oom = false;
+	while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		for (size_t i = 0; name && i < n && !oom; i++)
+			if (metrics[i] && !strcmp(metrics[i], name) && !why[i]) {
+				const char *t = (const char *)sqlite3_column_text(st, 1);
+				oom = !(why[i] = strdup(t ? t : ""));
+			}
+	}
+	if (oom)
+		r = db_fail(db, -ENOMEM, "reading reasons: out of memory");
+	else if (rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading unavailable reasons");
+	db_release(st);
+	for (size_t i = 0; r < 0 && i < n; i++) {
+		free(why[i]);
+		why[i] = NULL;
+	}
+	return r;
+}
+
 int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len)
 {
 	if (!metric)
 		return db ? db_fail(db, -EINVAL, "reading a reason: no metric given") : -EINVAL;
-	sqlite3_stmt *st;
-	int r = read_start(db, run,
-			   "SELECT u.reason FROM run_metrics u JOIN metrics m ON m.id = u.metric_id"
-			   " WHERE u.run_id = ?1 AND m.name = ?2", &st);
+	char *why;
+	int r = soak_db_unavailable_reasons(db, run, &metric, 1, &why);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (buf && len)
-			snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
-	} else if (rc == SQLITE_DONE) {
-		r = db_fail(db, -ENOENT, "metric %s was not marked unavailable for run %lld", metric, (long long)run);
-	} else {
-		r = db_sqlfail(db, rc, "reading an unavailable reason");
-	}
-	sqlite3_finalize(st);
-	return r;
+	if (!why)
+		return db_fail(db, -ENOENT, "metric %s was not marked unavailable for run %lld", metric, (long long)run);
+	if (buf && len)
+		snprintf(buf, len, "%s", why);
+	free(why);
+	return 0;
 }
 
 int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
@@ -103,7 +130,7 @@ int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading values");
-	sqlite3_finalize(st);
+	db_release(st);
 	if (r < 0) {
 		soak_values_free(v, cnt);
 		return r;
@@ -161,7 +188,7 @@ int soak_db_get_hist(soak_db_t *db, int64_t run, const char *name, double t, soa
 	} else {
 		r = db_sqlfail(db, rc, "reading a histogram");
 	}
-	sqlite3_finalize(st);
+	db_release(st);
 	return r;
 }
 
@@ -193,7 +220,7 @@ int soak_db_events(soak_db_t *db, int64_t run, soak_event_t **ret, size_t *n)
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading events");
-	sqlite3_finalize(st);
+	db_release(st);
 	if (r < 0) {
 		soak_events_free(v, cnt);
 		return r;
@@ -245,7 +272,7 @@ int soak_db_log_read(soak_db_t *db, int64_t run, const char *stream, char **ret,
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading a log");
-	sqlite3_finalize(st);
+	db_release(st);
 	if (r < 0) {
 		free(buf);
 		return r;

@@ -209,57 +209,69 @@ static int grow2(soak_series_t *s, size_t *cap)
 	return 0;
 }
 
-/* Column of `metric` in the rows of `run`, or -1 when it has none. */
-static int metric_column(soak_db_t *db, int64_t run, const char *metric, int *ret)
+/* col[i]: the column of metrics[i] in the rows of `run`, or -1 when it has
+ * none; one query for all of them. */
+static int metric_columns(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, int *col)
 {
+	for (size_t i = 0; i < n; i++)
+		col[i] = -1;
 	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT c.col FROM sample_columns c JOIN metrics m ON m.id = c.metric_id"
-			       " WHERE c.run_id = ?1 AND m.name = ?2", &st);
+	int r = db_prepare_cached(db, "SELECT m.name, c.col FROM sample_columns c JOIN metrics m ON m.id = c.metric_id"
+				      " WHERE c.run_id = ?1", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	*ret = -1;
-	if (rc == SQLITE_ROW) {
-		int c = sqlite3_column_int(st, 0);
-		if (c < 0 || c >= SOAK_DB_SAMPLE_COLS)
-			r = db_fail(db, -EINVAL, "database %s: run %lld maps %s to column %d, which does not exist",
-				    db->path, (long long)run, metric, c);
-		else
-			*ret = c;
-	} else if (rc != SQLITE_DONE) {
-		r = db_sqlfail(db, rc, "reading the sample columns");
+	int rc;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int c = sqlite3_column_int(st, 1);
+		for (size_t i = 0; name && i < n; i++) {
+			if (strcmp(metrics[i], name))
+				continue;
+			if (c < 0 || c >= SOAK_DB_SAMPLE_COLS)
+				r = db_fail(db, -EINVAL, "database %s: run %lld maps %s to column %d, which does not exist",
+					    db->path, (long long)run, name, c);
+			else
+				col[i] = c;
+		}
 	}
-	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "reading the sample columns");
+	db_release(st);
 	return r;
 }
 
-/* Single samples (sample_values) of one metric, appended to s. */
-static int read_single(soak_db_t *db, int64_t run, const char *metric, double t_from, soak_series_t *s,
-		       size_t *cap)
+/* Single samples (sample_values) of the metrics, appended to s[i] in time
+ * order per metric; one query for all of them. */
+static int read_singles(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, double t_from,
+			soak_series_t *s, size_t *cap)
 {
 	sqlite3_stmt *st;
-	int r = db_prepare(db, "SELECT s.t, s.value FROM sample_values s JOIN metrics m ON m.id = s.metric_id"
-			       " WHERE s.run_id = ?1 AND m.name = ?2 AND s.t >= ?3 ORDER BY s.t", &st);
+	int r = db_prepare_cached(db, "SELECT m.name, s.t, s.value FROM sample_values s JOIN metrics m ON m.id = s.metric_id"
+				      " WHERE s.run_id = ?1 AND s.t >= ?2 ORDER BY m.name, s.t", &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, t_from);
+	sqlite3_bind_double(st, 2, t_from);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow2(s, cap) < 0) {
-			r = db_fail(db, -ENOMEM, "reading %s of run %lld: out of memory", metric, (long long)run);
-			break;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		double t = sqlite3_column_double(st, 1);
+		double v = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
+		for (size_t i = 0; name && i < n && r == 0; i++) {
+			if (strcmp(metrics[i], name))
+				continue;
+			if (grow2(&s[i], &cap[i]) < 0) {
+				r = db_fail(db, -ENOMEM, "reading %s of run %lld: out of memory", name, (long long)run);
+				break;
+			}
+			s[i].t[s[i].n] = t;
+			s[i].v[s[i].n++] = v;
 		}
-		s->t[s->n] = sqlite3_column_double(st, 0);
-		s->v[s->n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
-		s->n++;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading a series");
-	sqlite3_finalize(st);
+	db_release(st);
 	return r;
 }
 
@@ -307,14 +319,14 @@ int soak_db_series_many(soak_db_t *db, int64_t run, const char *const *metrics, 
 	}
 	/* One scan of the run's rows reads every requested column. */
 	size_t off = 0, ncols = 0;
-	r = append(sql, &off, "SELECT t");
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (!metrics[i]) {
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (!metrics[i])
 			r = db_fail(db, -EINVAL, "reading series: metric %zu has no name", i);
-			break;
-		}
-		if ((r = metric_column(db, run, metrics[i], &col[i])) < 0)
-			break;
+	if (r == 0)
+		r = metric_columns(db, run, metrics, n, col);
+	if (r == 0)
+		r = append(sql, &off, "SELECT t");
+	for (size_t i = 0; i < n && r == 0; i++) {
 		if (col[i] >= 0) {
 			r = append(sql, &off, ", v%d", col[i]);
 			ncols++;
@@ -326,7 +338,7 @@ int soak_db_series_many(soak_db_t *db, int64_t run, const char *const *metrics, 
 		r = db_fail(db, r, "reading series: generated SQL too long");
 	if (r == 0 && ncols) {
 		sqlite3_stmt *st;
-		if ((r = db_prepare(db, sql, &st)) < 0)
+		if ((r = db_prepare_cached(db, sql, &st)) < 0)
 			goto out;
 		sqlite3_bind_int64(st, 1, run);
 		sqlite3_bind_double(st, 2, t_from);
@@ -350,13 +362,20 @@ int soak_db_series_many(soak_db_t *db, int64_t run, const char *const *metrics, 
 		}
 		if (r == 0 && rc != SQLITE_DONE)
 			r = db_sqlfail(db, rc, "reading series");
-		sqlite3_finalize(st);
+		db_release(st);
 	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		size_t na = s[i].n;
-		if ((r = read_single(db, run, metrics[i], t_from, &s[i], &cap[i])) == 0 && merge_sorted(&s[i], na) < 0)
+	/* Single samples after the rows' ones, then merged by time. */
+	size_t *na = r == 0 ? malloc(n * sizeof(*na) + 1) : NULL;
+	if (r == 0 && !na)
+		r = db_fail(db, -ENOMEM, "reading series of run %lld: out of memory", (long long)run);
+	for (size_t i = 0; i < n && r == 0; i++)
+		na[i] = s[i].n;
+	if (r == 0)
+		r = read_singles(db, run, metrics, n, t_from, s, cap);
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (merge_sorted(&s[i], na[i]) < 0)
 			r = db_fail(db, -ENOMEM, "reading %s of run %lld: out of memory", metrics[i], (long long)run);
-	}
+	free(na);
 out:
 	if (r < 0) {
 		for (size_t i = 0; s && i < n; i++)

@@ -5,6 +5,8 @@
  * writes, reads) all call down into it and never back up.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 
 #include "db-internal.h"
@@ -238,3 +240,34 @@ const char *soak_db_errmsg(const soak_db_t *db)
 	return db->err;
 }
 
+int db_prepare_cached(soak_db_t *db, const char *sql, sqlite3_stmt **ret)
+{
+	for (size_t i = 0; i < DB_RCACHE; i++)
+		if (db->rcache[i].sql && !strcmp(db->rcache[i].sql, sql)) {
+			sqlite3_reset(db->rcache[i].st);
+			sqlite3_clear_bindings(db->rcache[i].st);
+			*ret = db->rcache[i].st;
+			return 0;
+		}
+	char *copy = strdup(sql);
+	if (!copy)
+		return db_fail(db, -ENOMEM, "preparing a statement: out of memory");
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		free(copy);
+		return db_sqlfail(db, rc, "preparing a statement");
+	}
+	size_t k = db->rcache_next++ % DB_RCACHE;
+	sqlite3_finalize(db->rcache[k].st);
+	free(db->rcache[k].sql);
+	db->rcache[k].sql = copy;
+	db->rcache[k].st = st;
+	*ret = st;
+	return 0;
+}
+
+void db_release(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+}

@@ -190,6 +190,11 @@ int soak_db_series_many(soak_db_t *db, int64_t run, const char *const *metrics, 
 
 /* Reason a metric was unavailable for a run, or -ENOENT when it was available. */
 int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, char *buf, size_t len);
+/* The same for n metrics in one query: why[i] is a heap string (free()) for
+ * each metric marked unavailable ("" when no reason was recorded), NULL for
+ * the others. 0 or negative errno
+ * (then every why[i] is NULL). */
+int soak_db_unavailable_reasons(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, char **why);
 
 /* One per-run value; valid=false with a reason when it could not be measured. */
 typedef struct {

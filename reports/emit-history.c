@@ -100,11 +100,14 @@ static void md_series(FILE *f, const soak_history_t *h)
 void soak_history_cp_text(const soak_history_t *h, const soak_hseries_t *s, const soak_hchange_t *c, char *buf,
 			  size_t len)
 {
-	char a[64], b[64], u[96];
+	char a[64], b[64], u[96], pct[32] = "";
 	soak_history_fmt_value(h, c->metric, c->cp.mean_before, b, sizeof(b));
 	soak_history_fmt_value(h, c->metric, c->cp.mean_after, a, sizeof(a));
-	snprintf(buf, len, "%s %s %+.1f%% (%s -> %s %s) at night %s, run %lld, confidence %.3f (p %.3f)",
-		 soak_hmetrics[c->metric].title, c->regression ? "regression" : "improvement", c->cp.change_pct,
+	/* From 0 there is no percentage: the absolute change alone. */
+	if (isfinite(c->cp.change_pct))
+		snprintf(pct, sizeof(pct), " %+.1f%%", c->cp.change_pct);
+	snprintf(buf, len, "%s %s%s (%s -> %s %s) at night %s, run %lld, confidence %.3f (p %.3g)",
+		 soak_hmetrics[c->metric].title, c->regression ? "regression" : "improvement", pct,
 		 b, a, soak_history_unit(h, c->metric, u, sizeof(u)), s->p[c->point].night, (long long)s->p[c->point].run_id,
 		 1 - c->cp.p, c->cp.p);
 }
@@ -216,9 +219,11 @@ static void md_metric(FILE *f, const soak_history_t *h, size_t m, size_t last)
 			if (c->metric != m)
 				continue;
 			size_t l = strlen(list);
-			snprintf(list + l, sizeof(list) - l, "%s%+.1f%% at %s (%s, conf. %.3f)", l ? "; " : "",
-				 c->cp.change_pct, s->p[c->point].night, c->regression ? "regression" : "improvement",
-				 1 - c->cp.p);
+			char pct[32] = "from 0";
+			if (isfinite(c->cp.change_pct))
+				snprintf(pct, sizeof(pct), "%+.1f%%", c->cp.change_pct);
+			snprintf(list + l, sizeof(list) - l, "%s%s at %s (%s, conf. %.3f)", l ? "; " : "", pct,
+				 s->p[c->point].night, c->regression ? "regression" : "improvement", 1 - c->cp.p);
 		}
 		if (s->is_reference)
 			snprintf(list, sizeof(list), "reference (not analysed)");
@@ -255,11 +260,10 @@ int soak_history_emit_md(FILE *f, const soak_history_t *h, const soak_history_em
 {
 	fprintf(f, "# Soak history\n\n%zu runs in %zu series (%zu runs not ok left out). A series is one workload "
 		   "with its options, one allocator name, one set of limits and one host class, in time "
-		   "order. Change points: E-divisive means with a permutation test (α = %g, %zu permutations, "
-		   "seed %llu, at least %zu points per segment); a regression is a change for the worse. "
-		   "Method: docs/nightly.md.\n\n",
-		 h->runs, h->n, h->skipped, h->cp.alpha, h->cp.permutations, (unsigned long long)h->cp.seed,
-		 h->cp.min_size);
+		   "order. Change points: E-divisive means in windows of %d points with a Student's t test (α = %g, "
+		   "at least %zu points per segment, changes below each metric's minimum effect ignored); a "
+		   "regression is a change for the worse. Method: docs/nightly.md.\n\n",
+		 h->runs, h->n, h->skipped, SOAK_CP_WINDOW, h->cp.alpha, h->cp.min_size);
 	if (h->relative_to[0])
 		fprintf(f, "Values are ratios to the median of %s in the same night, series key and host class "
 			   "(host drift between nights cancels); %s's own series is the reference and is not "
@@ -285,7 +289,7 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 	bool ok = doc && cJSON_AddNumberToObject(doc, "schema_version", 1) &&
 		  cJSON_AddStringToObject(doc, "kind", "history") &&
 		  cJSON_AddNumberToObject(doc, "alpha", h->cp.alpha) &&
-		  cJSON_AddNumberToObject(doc, "permutations", (double)h->cp.permutations) &&
+		  cJSON_AddNumberToObject(doc, "window", SOAK_CP_WINDOW) &&
 		  cJSON_AddNumberToObject(doc, "seed", (double)h->cp.seed) &&
 		  cJSON_AddNumberToObject(doc, "runs", (double)h->runs) &&
 		  cJSON_AddNumberToObject(doc, "runs_left_out", (double)h->skipped) &&

@@ -9,18 +9,21 @@
 
 #include <cjson/cJSON.h>
 
+/* Minimum effects as compare's practical thresholds: throughput (and per
+ * CPU-second) 2%; RSS 5% and 1 MiB; drifts 2 and CV 1 percent points;
+ * syscalls 10% and 1e-8 per op; latency 10%; minor faults 10% and 1e-5 per op. */
 const soak_hmetric_t soak_hmetrics[SOAK_HM_N] = {
-	[SOAK_HM_TP] = { "throughput", "Throughput", "M ops/s", 1e-6, +1 },
-	[SOAK_HM_TP_CPU] = { "throughput_per_cpu_s", "Throughput per CPU-second", "M ops/CPU-s", 1e-6, +1 },
-	[SOAK_HM_RSS_MEAN] = { "rss_mean", "Mean RSS", "MiB", 1.0 / 1048576, -1 },
-	[SOAK_HM_RSS_PEAK] = { "rss_peak", "Peak RSS", "MiB", 1.0 / 1048576, -1 },
-	[SOAK_HM_RSS_DRIFT] = { "rss_drift", "RSS drift", "%", 1, -1 },
-	[SOAK_HM_TP_DRIFT] = { "throughput_drift", "Throughput drift", "%", 1, +1 },
-	[SOAK_HM_TP_CV] = { "throughput_cv", "Throughput CV", "%", 1, -1 },
-	[SOAK_HM_SC_PER_OP] = { "syscalls_per_op", "Syscalls per op", "/op", 1, -1 },
-	[SOAK_HM_P99] = { "latency_p99", "p99 latency", "ns", 1, -1 },
-	[SOAK_HM_P999] = { "latency_p999", "p99.9 latency", "ns", 1, -1 },
-	[SOAK_HM_PF_PER_OP] = { "page_faults_per_op", "Minor page faults per op", "/op", 1, -1 },
+	[SOAK_HM_TP] = { "throughput", "Throughput", "M ops/s", 1e-6, +1, 2, 0 },
+	[SOAK_HM_TP_CPU] = { "throughput_per_cpu_s", "Throughput per CPU-second", "M ops/CPU-s", 1e-6, +1, 2, 0 },
+	[SOAK_HM_RSS_MEAN] = { "rss_mean", "Mean RSS", "MiB", 1.0 / 1048576, -1, 5, 1048576 },
+	[SOAK_HM_RSS_PEAK] = { "rss_peak", "Peak RSS", "MiB", 1.0 / 1048576, -1, 5, 1048576 },
+	[SOAK_HM_RSS_DRIFT] = { "rss_drift", "RSS drift", "%", 1, -1, 0, 2 },
+	[SOAK_HM_TP_DRIFT] = { "throughput_drift", "Throughput drift", "%", 1, +1, 0, 2 },
+	[SOAK_HM_TP_CV] = { "throughput_cv", "Throughput CV", "%", 1, -1, 0, 1 },
+	[SOAK_HM_SC_PER_OP] = { "syscalls_per_op", "Syscalls per op", "/op", 1, -1, 10, 1e-8 },
+	[SOAK_HM_P99] = { "latency_p99", "p99 latency", "ns", 1, -1, 10, 0 },
+	[SOAK_HM_P999] = { "latency_p999", "p99.9 latency", "ns", 1, -1, 10, 0 },
+	[SOAK_HM_PF_PER_OP] = { "page_faults_per_op", "Minor page faults per op", "/op", 1, -1, 10, 1e-5 },
 };
 
 int soak_hmetric_find(const char *key)
@@ -356,7 +359,7 @@ int soak_history_relative(soak_history_t *h, const char *ref)
 	return 0;
 }
 
-static int analyse_one(soak_hseries_t *s, const soak_cp_opts_t *o)
+static int analyse_one(soak_hseries_t *s, const soak_cp_opts_t *o, bool rel)
 {
 	if (s->is_reference)
 		return 0;
@@ -379,7 +382,14 @@ static int analyse_one(soak_hseries_t *s, const soak_cp_opts_t *o)
 		s->valid[m] = k;
 		soak_cp_t *cp = NULL;
 		size_t ncp = 0;
-		if ((r = soak_cp_find(x, k, o, &cp, &ncp)) < 0)
+		soak_cp_opts_t mo = *o;
+		mo.min_rel = soak_hmetrics[m].min_pct / 100;
+		mo.min_abs = soak_hmetrics[m].min_abs;
+		/* A ratio to the reference (--relative-to) has no unit: only the
+		 * relative minimum applies. */
+		if (rel)
+			mo.min_abs = 0;
+		if ((r = soak_cp_find_window(x, k, &mo, &cp, &ncp)) < 0)
 			break;
 		if (ncp) {
 			soak_hchange_t *nc = realloc(s->cps, (s->n_cps + ncp) * sizeof(*nc));
@@ -411,7 +421,7 @@ int soak_history_analyse(soak_history_t *h, const soak_cp_opts_t *o)
 	if (o)
 		h->cp = *o;
 	for (size_t i = 0; i < h->n; i++) {
-		int r = analyse_one(&h->s[i], &h->cp);
+		int r = analyse_one(&h->s[i], &h->cp, h->relative_to[0] != '\0');
 		if (r < 0)
 			return r;
 	}

@@ -2,8 +2,9 @@
  * history.h - nightly history: series of runs that may be put side by side
  * (same workload and options, allocator name, limits and host class), one
  * value per run and metric, and the change points of each metric's series
- * (reports/changepoint.h). Pure: the points come from the caller (the runner's
- * history loader reads them from the db through reports/result.h).
+ * (reports/changepoint.h, the windowed t test with each metric's minimum
+ * effect). The analysis is pure; soak_history_load (history-load.c) fills the
+ * series from a database, through the run_summary cache or reports/result.h.
  *
  * A night is a run's label (nightly-{date}), or its start date (UTC) when it
  * has none. A regression is a change point whose direction is worse for the
@@ -13,6 +14,7 @@
 #ifndef SOAK_HISTORY_H
 #define SOAK_HISTORY_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +43,10 @@ typedef struct {
 	const char *unit;      /* "M ops/s" (display unit) */
 	double scale;          /* stored value * scale = displayed value */
 	int better;            /* +1 higher is better, -1 lower is better */
+	/* Minimum effect: a change of the means smaller than min_pct percent of
+	 * the mean before, or than min_abs (stored units), is no change point
+	 * (the practical thresholds of compare: reports/compare.c). */
+	double min_pct, min_abs;
 } soak_hmetric_t;
 extern const soak_hmetric_t soak_hmetrics[SOAK_HM_N];
 /* Index of a metric key, or -1. */
@@ -113,6 +119,27 @@ int soak_history_relative(soak_history_t *h, const char *ref);
 #define SOAK_HISTORY_SUMMARY_FORMAT 1
 char *soak_history_summary_encode(const soak_hpoint_t *p);
 int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const char *json);
+/* Loading a database's runs into h (history-load.c). */
+#define SOAK_HISTORY_BATCH 256     /* computed summaries saved per transaction */
+typedef struct {
+	const char *workload, *allocator, *host_class;   /* filters (NULL = any) */
+	const char *relative_to;   /* its runs pass the allocator filter too */
+	bool all_hosts;            /* one series across host classes */
+	bool gate;                 /* note the runs that did not end ok */
+	bool no_cache;             /* neither read nor write run_summary */
+	const char *save_path;     /* the database file to save summaries into
+	                              (NULL or not writable: not saved) */
+	size_t batch;              /* summaries per save (0 = SOAK_HISTORY_BATCH) */
+	volatile sig_atomic_t *stop;   /* set (by a signal handler): stop, keeping
+	                                  the summaries computed so far */
+} soak_history_load_opts_t;
+/* Every run of db in start order: the ok runs into their series (the cached
+ * summary, else computed from the run's rows and saved every `batch` runs, so
+ * a killed or interrupted load keeps all but the last batch), the others
+ * counted as skipped (and noted for the gate). 0, or a negative errno with a
+ * message in err (-EINTR when stopped). */
+int soak_history_load(soak_db_t *db, const soak_history_load_opts_t *o, soak_history_t *h, char *err,
+		      size_t errlen);
 /* Finds the change points of every series and metric (o: alpha, seed...). */
 int soak_history_analyse(soak_history_t *h, const soak_cp_opts_t *o);
 void soak_history_free(soak_history_t *h);

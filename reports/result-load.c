@@ -64,9 +64,17 @@ int soak_result_load(soak_db_t *db, const soak_run_t *run, soak_result_loaded_t 
 	/* One scan of the run's sample rows for all metrics (db-samples.c). */
 	if ((rc = soak_db_series_many(db, run->id, soak_result_metrics, N_METRICS, 0, l->raw)) < 0)
 		goto fail;
+	if ((rc = soak_db_unavailable_reasons(db, run->id, soak_result_metrics, N_METRICS, l->why)) < 0)
+		goto fail;
 	for (size_t i = 0; i < N_METRICS; i++) {
 		const char *m = soak_result_metrics[i];
-		l->why[i] = reason_of(db, run->id, m);
+		if (l->why[i] && !l->why[i][0]) {
+			free(l->why[i]);
+			if (!(l->why[i] = strdup("unavailable (no reason recorded)"))) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+		}
 		l->series[i] = (soak_input_series_t){ .metric = m, .n = l->raw[i].n,
 						      .t = l->raw[i].t, .v = l->raw[i].v,
 						      .unavailable = l->why[i] };

@@ -1,8 +1,10 @@
-/* cp_false_alarm.c - how often E-divisive (reports/changepoint.c) finds a
- * change point in series that have none, and how often it finds a planted
- * one. Run by scripts/bench-changepoint.sh; prints a Markdown table.
+/* cp_false_alarm.c - how often the change-point test finds a change point in
+ * series that have none, and how often it finds a planted one: the windowed
+ * t test history uses (soak_cp_find_window, no minimum effect), or with
+ * METHOD "permutation" E-divisive with the permutation test (soak_cp_find).
+ * Run by scripts/bench-changepoint.sh; prints a Markdown table.
  *
- * usage: cp_false_alarm [SERIES-PER-CELL] [SEED]
+ * usage: cp_false_alarm [SERIES-PER-CELL] [SEED] [window|permutation]
  * Rows: length n, noise (gaussian; heavy-tailed: lognormal sigma 0.5 scaled to
  * the same CV; bimodal: 20% of points +3 sigma), series without a change:
  *   any  - fraction with at least one change point (family-wise false alarms)
@@ -12,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "changepoint.h"
 #include "verdict.h"
@@ -44,6 +47,8 @@ static double noise(int kind, soak_rng_t *r)
 	}
 }
 
+static int use_window = 1;
+
 /* Fraction of series (any change point, a drop among the newest 3). */
 static void rate(size_t n, int kind, double cv, double drop, size_t reps, uint64_t seed, double *any,
 		 double *tail)
@@ -58,7 +63,7 @@ static void rate(size_t n, int kind, double cv, double drop, size_t reps, uint64
 		soak_cp_t *cp;
 		size_t m;
 		soak_cp_opts_t o = { .seed = seed + k };
-		if (soak_cp_find(x, n, &o, &cp, &m) < 0)
+		if ((use_window ? soak_cp_find_window(x, n, &o, &cp, &m) : soak_cp_find(x, n, &o, &cp, &m)) < 0)
 			abort();
 		na += m > 0;
 		bool t = false;
@@ -76,9 +81,15 @@ int main(int argc, char **argv)
 {
 	size_t reps = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+	use_window = argc <= 3 || strcmp(argv[3], "permutation");
 	const size_t lens[] = { 9, 15, 30, 60 };
-	printf("E-divisive, alpha %.2f, %d permutations, min segment %d; %zu series per cell, seed %llu\n\n",
-	       SOAK_CP_ALPHA, SOAK_CP_PERMUTATIONS, SOAK_CP_MIN_SIZE, reps, (unsigned long long)seed);
+	if (use_window)
+		printf("E-divisive in windows of %d, Student's t test, alpha %.2f, min segment %d, no minimum "
+		       "effect; %zu series per cell, seed %llu\n\n",
+		       SOAK_CP_WINDOW, SOAK_CP_ALPHA, SOAK_CP_MIN_SIZE, reps, (unsigned long long)seed);
+	else
+		printf("E-divisive, alpha %.2f, %d permutations, min segment %d; %zu series per cell, seed %llu\n\n",
+		       SOAK_CP_ALPHA, SOAK_CP_PERMUTATIONS, SOAK_CP_MIN_SIZE, reps, (unsigned long long)seed);
 	printf("| n | noise | stationary: any change point | stationary: drop in newest 3 | "
 	       "10%% drop, CV 3%%: found in newest 3 | 10%% drop, CV 5%%: found in newest 3 |\n");
 	printf("|---|---|---|---|---|---|\n");

@@ -149,6 +149,148 @@ static void test_bad_input(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* x = 1 2 3 10 11 12 split at 3: means 2 and 11, within sums of squares 2 and
+ * 2, df 4, pooled variance 1, t = 9 / sqrt(2/3) = 11.0227; for 4 degrees of
+ * freedom the two-sided p is 1 - t/sqrt(4+t^2) * (1 + 2/(4+t^2)) = 3.8507e-4;
+ * the scan chose among 6 - 2*2 + 1 = 3 splits: p = 1.1552e-3. */
+static void test_ttest_hand(void **state)
+{
+	(void)state;
+	const double x[] = { 1, 2, 3, 10, 11, 12 };
+	double t = 9 / sqrt(2.0 / 3.0);
+	double p = 1 - t / sqrt(4 + t * t) * (1 + 2 / (4 + t * t));
+	assert_near(soak_cp_ttest(x, 0, 3, 6, 2, 0), 3 * p, 1e-9);
+	/* One point on a side (min size 2): no test. */
+	assert_near(soak_cp_ttest(x, 0, 1, 6, 2, 0), 1, 0);
+	/* Clipped to 2 points each side: x[1..5) = 2 3 | 10 11, means 2.5 and
+	 * 10.5, ss 0.5 + 0.5, df 2, s2 0.5, t = 8 / sqrt(0.5) = 11.3137; for 2
+	 * degrees of freedom p = 1 - t/sqrt(2+t^2); one split: no correction. */
+	double t2 = 8 / sqrt(0.5);
+	assert_near(soak_cp_ttest(x, 0, 3, 6, 2, 2), 1 - t2 / sqrt(2 + t2 * t2), 1e-9);
+}
+
+static void test_window_planted_step(void **state)
+{
+	(void)state;
+	soak_rng_t r;
+	soak_rng_seed(&r, 7);
+	double x[40];
+	fill(x, 0, 25, 100, 2, &r);
+	fill(x, 25, 40, 90, 2, &r);       /* -10% at 25, 5 sigma */
+	soak_cp_t *cp, *cp2;
+	size_t n, n2;
+	assert_int_equal(soak_cp_find_window(x, N(x), NULL, &cp, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cp[0].index, 25);
+	assert_true(cp[0].p < 1e-6);
+	assert_near(cp[0].mean_before, 100, 1.5);
+	assert_near(cp[0].mean_after, 90, 1.5);
+	assert_near(cp[0].change_pct, -10.0, 2.0);
+	/* Deterministic: the same series gives the same answer. */
+	assert_int_equal(soak_cp_find_window(x, N(x), NULL, &cp2, &n2), 0);
+	assert_int_equal(n2, 1);
+	assert_near(cp2[0].p, cp[0].p, 0);
+	free(cp);
+	free(cp2);
+}
+
+/* A year of nights (3 runs each): the newest night's drop and an old step are
+ * found at their index across many windows, nothing else. */
+static void test_window_long_series(void **state)
+{
+	(void)state;
+	soak_rng_t r;
+	soak_rng_seed(&r, 21);
+	static double x[1095];
+	fill(x, 0, 400, 100, 2, &r);
+	fill(x, 400, 1092, 110, 2, &r);   /* +10% at 400 */
+	fill(x, 1092, 1095, 95, 2, &r);   /* the newest 3 points drop to 95 */
+	soak_cp_t *cp;
+	size_t n;
+	assert_int_equal(soak_cp_find_window(x, N(x), NULL, &cp, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(cp[0].index, 400);
+	assert_int_equal(cp[1].index, 1092);
+	assert_true(cp[0].change_pct > 8 && cp[1].change_pct < -10);
+	free(cp);
+}
+
+/* A constant series, exact or with rounding noise, has no change point and no NaN. */
+static void test_window_constant(void **state)
+{
+	(void)state;
+	double x[60], y[60], z[60] = { 0 };
+	for (size_t i = 0; i < N(x); i++) {
+		x[i] = 5e6;
+		y[i] = i % 7 == 3 ? 5e6 * (1 + 2e-16) * (1 - 1e-16) + 1e-9 : 5e6;
+	}
+	soak_cp_t *cp;
+	size_t n;
+	assert_int_equal(soak_cp_find_window(x, N(x), NULL, &cp, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(cp);
+	assert_int_equal(soak_cp_find_window(y, N(y), NULL, &cp, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(soak_cp_find_window(z, N(z), NULL, &cp, &n), 0);
+	assert_int_equal(n, 0);
+	assert_near(soak_cp_ttest(x, 0, 30, 60, 2, 0), 1, 0);
+	assert_near(soak_cp_ttest(z, 0, 30, 60, 2, 0), 1, 0);
+}
+
+/* A change below the minimum effect is no change point; above it, it is. */
+static void test_window_min_effect(void **state)
+{
+	(void)state;
+	double x[30], z[30];
+	for (size_t i = 0; i < N(x); i++) {
+		x[i] = i < 20 ? 1000 : 1010;        /* +1%, noiseless: p = 0 */
+		z[i] = i < 27 ? 0 : 6.4e-9;          /* 0 -> 6.4e-9 syscalls/op */
+	}
+	soak_cp_t *cp;
+	size_t n;
+	assert_int_equal(soak_cp_find_window(x, N(x), NULL, &cp, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cp[0].index, 20);
+	assert_near(cp[0].change_pct, 1.0, 1e-9);
+	free(cp);
+	soak_cp_opts_t o = { .min_rel = 0.02 };
+	assert_int_equal(soak_cp_find_window(x, N(x), &o, &cp, &n), 0);
+	assert_int_equal(n, 0);
+	o = (soak_cp_opts_t){ .min_rel = 0.005 };
+	assert_int_equal(soak_cp_find_window(x, N(x), &o, &cp, &n), 0);
+	assert_int_equal(n, 1);
+	free(cp);
+	/* From 0: no relative change; the absolute minimum decides. */
+	o = (soak_cp_opts_t){ .min_rel = 0.10, .min_abs = 1e-8 };
+	assert_int_equal(soak_cp_find_window(z, N(z), &o, &cp, &n), 0);
+	assert_int_equal(n, 0);
+	o.min_abs = 1e-9;
+	assert_int_equal(soak_cp_find_window(z, N(z), &o, &cp, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cp[0].index, 27);
+	assert_true(isnan(cp[0].change_pct));
+	assert_near(cp[0].mean_after, 6.4e-9, 1e-20);
+	free(cp);
+}
+
+/* Stationary noise: nothing, and bad input is refused. */
+static void test_window_stationary_bad(void **state)
+{
+	(void)state;
+	soak_rng_t r;
+	soak_rng_seed(&r, 5);
+	double x[300];
+	fill(x, 0, 300, 100, 10, &r);
+	soak_cp_t *cp;
+	size_t n;
+	assert_int_equal(soak_cp_find_window(x, N(x), NULL, &cp, &n), 0);
+	assert_int_equal(n, 0);
+	x[7] = NAN;
+	assert_int_equal(soak_cp_find_window(x, N(x), NULL, &cp, &n), -EINVAL);
+	assert_int_equal(soak_cp_find_window(x, 3, NULL, &cp, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +300,12 @@ int main(void)
 		cmocka_unit_test(test_planted_two_steps_and_tail),
 		cmocka_unit_test(test_stationary_and_seeded),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_ttest_hand),
+		cmocka_unit_test(test_window_planted_step),
+		cmocka_unit_test(test_window_long_series),
+		cmocka_unit_test(test_window_constant),
+		cmocka_unit_test(test_window_min_effect),
+		cmocka_unit_test(test_window_stationary_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

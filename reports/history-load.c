@@ -1,0 +1,155 @@
+/* history-load.c - reads every run of a database into series (history.h):
+ * from the run_summary cache when it holds the run, else computed from the
+ * run's rows, and the computed summaries saved back in batches. With
+ * result-load.c, the only file of reports/ that calls the db's API. */
+#include "history.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+
+static int by_start(const void *pa, const void *pb)
+{
+	const soak_run_t *a = pa, *b = pb;
+	int c = strcmp(a->started_at ? a->started_at : "", b->started_at ? b->started_at : "");
+	return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+static bool wanted(const soak_history_load_opts_t *o, const soak_run_t *r)
+{
+	return (!o->workload || (r->workload && !strcmp(o->workload, r->workload))) &&
+	       (!o->allocator || (r->allocator_name && (!strcmp(o->allocator, r->allocator_name) ||
+							(o->relative_to && !strcmp(o->relative_to, r->allocator_name))))) &&
+	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
+}
+
+static int by_run_id(const void *k, const void *e)
+{
+	int64_t a = *(const int64_t *)k, b = ((const soak_run_summary_t *)e)->run_id;
+	return (a > b) - (a < b);
+}
+
+typedef struct {
+	const soak_history_load_opts_t *o;
+	soak_db_t *w;              /* writer, opened at the first batch */
+	bool no_writer;            /* could not open one: the cache is not kept */
+	soak_run_summary_t *fresh; /* computed since the last save */
+	size_t n_fresh, batch;
+} saver_t;
+
+/* The summaries computed so far go into run_summary in one transaction: a
+ * cache, so any failure (read-only file, a busy writer) only costs time. In
+ * WAL mode the reader's snapshot is not disturbed by these commits. */
+static void flush(saver_t *sv)
+{
+	if (!sv->n_fresh)
+		return;
+	if (!sv->w && !sv->no_writer) {
+		char err[512];
+		if (!sv->o->save_path || access(sv->o->save_path, W_OK) != 0 ||
+		    soak_db_open(sv->o->save_path, SOAK_DB_WRITE, &sv->w, err, sizeof(err)) != 0) {
+			sv->w = NULL;
+			sv->no_writer = true;
+		}
+	}
+	if (sv->w && soak_db_summaries_put(sv->w, SOAK_HISTORY_SUMMARY_FORMAT, sv->fresh, sv->n_fresh) < 0) {
+		soak_db_rollback(sv->w);
+		soak_db_close(sv->w);
+		sv->w = NULL;
+		sv->no_writer = true;
+	}
+	for (size_t i = 0; i < sv->n_fresh; i++)
+		free(sv->fresh[i].data);
+	sv->n_fresh = 0;
+}
+
+/* One finished run into its series: from the cache or computed. */
+static int add_run(soak_db_t *db, soak_history_t *h, const soak_run_t *run, const soak_run_summary_t *c,
+		   saver_t *sv, char *err, size_t errlen)
+{
+	soak_hseries_t *s = soak_history_series(h, run, !sv->o->all_hosts);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	h->runs++;
+	if (c && soak_history_add_summary(s, run, c->data) == 0)
+		return 0;
+	soak_run_result_t res;
+	soak_result_opts_t ro = { 0 };
+	int r = soak_result_from_db(db, run, &ro, &res);
+	if (r < 0) {
+		snprintf(err, errlen, "run %lld: %s", (long long)run->id,
+			 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+		return r;
+	}
+	r = soak_history_add(s, run, &res);
+	soak_result_free(&res);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	if (sv->o->no_cache)
+		return 0;
+	if ((sv->fresh[sv->n_fresh].data = soak_history_summary_encode(&s->p[s->n - 1])))
+		sv->fresh[sv->n_fresh++].run_id = run->id;
+	if (sv->n_fresh >= sv->batch)
+		flush(sv);
+	return 0;
+}
+
+int soak_history_load(soak_db_t *db, const soak_history_load_opts_t *o, soak_history_t *h, char *err,
+		      size_t errlen)
+{
+	soak_run_t *runs = NULL;
+	size_t n = 0, n_sum = 0;
+	soak_run_summary_t *sum = NULL;
+	soak_db_snapshot_begin(db);   /* one consistent view, one lock */
+	if (soak_db_runs(db, NULL, &runs, &n) < 0) {
+		soak_db_snapshot_end(db);
+		snprintf(err, errlen, "%s", soak_db_errmsg(db));
+		return -EIO;
+	}
+	qsort(runs, n, sizeof(*runs), by_start);
+	if (!o->no_cache && soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n_sum) < 0) {
+		sum = NULL;     /* an older file without the table: compute everything */
+		n_sum = 0;
+	}
+	saver_t sv = { .o = o, .batch = o->batch ? o->batch : SOAK_HISTORY_BATCH };
+	int r = 0;
+	if (!(sv.fresh = calloc(sv.batch, sizeof(*sv.fresh)))) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (o->stop && *o->stop) {
+			snprintf(err, errlen, "interrupted (the summaries computed so far are kept)");
+			r = -EINTR;
+			break;
+		}
+		if (!wanted(o, &runs[i]))
+			continue;
+		if (runs[i].status && !strcmp(runs[i].status, "ok")) {
+			const soak_run_summary_t *c =
+				sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;
+			r = add_run(db, h, &runs[i], c, &sv, err, errlen);
+			continue;
+		}
+		h->skipped++;
+		/* A run still going is no failure; any other end is. */
+		if (o->gate && (!runs[i].status || strcmp(runs[i].status, "running")) &&
+		    (r = soak_history_note_unfinished(h, &runs[i], !o->all_hosts)) < 0)
+			snprintf(err, errlen, "out of memory");
+	}
+	soak_runs_free(runs, n);
+	soak_db_snapshot_end(db);
+	flush(&sv);   /* what was computed is kept, also after an error */
+	soak_db_close(sv.w);
+	free(sv.fresh);
+	soak_summaries_free(sum, n_sum);
+	return r;
+}
