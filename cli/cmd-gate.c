@@ -4,7 +4,7 @@
  * XML, Markdown and JSON. Exit 0 all checks pass, 1 any fails, 2 the gate
  * cannot be evaluated or a baseline check is undecided. */
 #include <errno.h>
-#include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,34 +13,47 @@
 #include "compare.h"
 #include "db.h"
 #include "gate.h"
+#include "options.h"
 #include "result.h"
 #include "soak/outfile.h"
 #include "soakctl.h"
 
+typedef struct {
+	const char *db_path, *thresholds, *baseline, *junit, *markdown, *json, *label, *comparison;
+	bool latest;
+	uint64_t baseline_last;      /* 0 = not given */
+	bool history;                /* handed to cmd-history.c before parsing */
+	int64_t *ids;
+	size_t n_ids;
+} gate_opts_t;
+
+#define O(...) SOAK_OPT(gate_opts_t, __VA_ARGS__)
 static const soak_opt_t gate_opts[] = {
-	{ "db", 0, "FILE", "database (default ./soak.db)", 'd' },
-	{ "thresholds", 0, "FILE", "INI file: [gate] and [gate.WORKLOAD] sections with rss_drift_max_pct, "
-		"tp_drift_min_pct, syscalls_per_op_max, cv_max_pct, status, baseline_tp_loss_max_pct, "
-		"baseline_peak_rss_growth_max_pct, baseline_p99_growth_max_pct, alpha, require (a value of "
-		"off disables a check)", 't' },
-	{ "baseline", 0, "LABEL|ID,ID,...", "baseline runs: every run with this label, or these runs; "
-		"only finished (ok) runs of the gated runs' series (workload and options, allocator, "
-		"limits, host class) count, at least 3", 'b' },
-	{ "baseline-last", 0, "N", "baseline runs: the newest N finished (ok) runs of each gated "
-		"series that started before its gated runs (any label)", 'B' },
-	{ "junit", 0, "FILE", "JUnit XML for CI (one testcase per check)", 'j' },
-	{ "markdown", 0, "FILE", "a pull-request comment", 'm' },
-	{ "json", 0, "FILE", "JSON (versioned)", 'J' },
-	{ "latest", 0, NULL, "the newest run", 'L' },
-	{ "label", 0, "L", "every run labelled L", 'l' },
-	{ "comparison", 0, "ID", "every run of a comparison (soakctl compare)", 'c' },
-	{ "history", 0, NULL, "instead: fail when a change point for the worse starts in the newest night "
-	  "(soakctl gate --history --help lists its options; method: docs/nightly.md)", 'H' },
+	O("db", 0, "FILE", "database (default ./soak.db)", SOAK_OT_STR, db_path),
+	O("thresholds", 0, "FILE", "INI file: [gate] and [gate.WORKLOAD] sections with rss_drift_max_pct, "
+	  "tp_drift_min_pct, syscalls_per_op_max, cv_max_pct, status, baseline_tp_loss_max_pct, "
+	  "baseline_peak_rss_growth_max_pct, baseline_p99_growth_max_pct, alpha, require (a value of "
+	  "off disables a check)", SOAK_OT_STR, thresholds),
+	O("baseline", 0, "LABEL|ID,ID,...", "baseline runs: every run with this label, or these runs; "
+	  "only finished (ok) runs of the gated runs' series (workload and options, allocator, "
+	  "limits, host class) count, at least 3", SOAK_OT_STR, baseline),
+	O("baseline-last", 0, "N", "baseline runs: the newest N finished (ok) runs of each gated "
+	  "series that started before its gated runs (any label)", SOAK_OT_UINT, baseline_last,
+	  .lo = 1, .hi = 100000),
+	O("junit", 0, "FILE", "JUnit XML for CI (one testcase per check)", SOAK_OT_STR, junit),
+	O("markdown", 0, "FILE", "a pull-request comment", SOAK_OT_STR, markdown),
+	O("json", 0, "FILE", "JSON (versioned)", SOAK_OT_STR, json),
+	O("latest", 0, NULL, "the newest run", SOAK_OT_FLAG, latest),
+	O("label", 0, "L", "every run labelled L", SOAK_OT_STR, label),
+	O("comparison", 0, "ID", "every run of a comparison (soakctl compare)", SOAK_OT_STR, comparison),
+	O("history", 0, NULL, "instead: fail when a change point for the worse starts in the newest night "
+	  "(soakctl gate --history --help lists its options; method: docs/nightly.md)", SOAK_OT_FLAG, history),
 	{ 0 }
 };
+#undef O
 
 static const soak_opt_t gate_operands[] = {
-	{ "RUN_ID...", 0, NULL, "these runs", 0 },
+	SOAK_OPERAND("RUN_ID...", "these runs"),
 	{ 0 }
 };
 
@@ -53,9 +66,9 @@ const soak_cmd_doc_t soak_doc_gate = {
 		       "is the unit; pass, fail or undecided; Holm over the baseline checks): status ok, "
 		       "RSS drift, throughput drift, throughput CV, syscall budget, and a significant "
 		       "throughput loss / peak RSS growth / p99 growth vs the baseline. "
-		       "Built-in thresholds are the seed's targets (RSS drift <= +5%, throughput drift "
-		       ">= -5%, syscalls <= 1e-7/op, CV <= 5%, status ok; vs a baseline: loss <= 2%, "
-		       "peak RSS and p99 growth <= 10%). Keys and method: docs/compare-gate.md.",
+		       "Built-in thresholds: RSS drift <= +5%, throughput drift >= -5%, syscalls <= "
+		       "1e-7/op, CV <= 5%, status ok; vs a baseline: loss <= 2%, peak RSS and p99 growth "
+		       "<= 10%. Keys and method: docs/compare-gate.md.",
 	.sections = { { .title = "Options", .opts = gate_opts },
 		      { .title = "Runs", .opts = gate_operands, .operands = true } },
 	.notes = "Output files are written atomically (a temporary file renamed into place).",
@@ -68,64 +81,26 @@ const soak_cmd_doc_t soak_doc_gate = {
 		       "baseline runs - named on its line) or a baseline check is undecided (more runs needed).",
 };
 
-typedef struct {
-	const char *db_path, *thresholds, *baseline, *junit, *markdown, *json, *label, *comparison;
-	bool latest;
-	long baseline_last;          /* 0 = not given */
-	int64_t *ids;
-	size_t n_ids;
-} gate_opts_t;
 
 static int parse_args(int argc, char **argv, gate_opts_t *o)
 {
-	struct option opts[SOAK_GETOPT_MAX];
-	char shortopts[SOAK_GETOPT_MAX * 2];
-	if (soak_getopt_table(&soak_doc_gate, opts, shortopts) < 0)
-		return -E2BIG;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': o->db_path = optarg; break;
-		case 't': o->thresholds = optarg; break;
-		case 'b': o->baseline = optarg; break;
-		case 'B': {
-			char *end;
-			errno = 0;
-			o->baseline_last = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->baseline_last < 1 || o->baseline_last > 100000) {
-				soak_err("gate: --baseline-last %s: want a number of runs from 1 to 100000", optarg);
-				return -EINVAL;
-			}
-			break;
-		}
-		case 'j': o->junit = optarg; break;
-		case 'm': o->markdown = optarg; break;
-		case 'J': o->json = optarg; break;
-		case 'L': o->latest = true; break;
-		case 'l': o->label = optarg; break;
-		case 'c': o->comparison = optarg; break;
-		case 'h': soak_help_print(stdout, "gate", &soak_doc_gate); return 1;
-		case ':':
-			soak_err("gate: option %s needs a value (see soakctl gate --help)", argv[optind - 1]);
-			return -EINVAL;
-		default:
-			soak_err("gate: unknown option '%s' (see soakctl gate --help)", argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		o->n_ids = (size_t)(argc - optind);
+	soak_optparse_t p = { .cmd = "gate", .doc = &soak_doc_gate, .opts = gate_opts };
+	soak_optres_t res;
+	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
+	if (!r && res.n_operands) {
+		o->n_ids = (size_t)res.n_operands;
 		if (!(o->ids = calloc(o->n_ids, sizeof(*o->ids))))
-			return -ENOMEM;
-		for (size_t i = 0; i < o->n_ids; i++)
-			if (soak_cli_parse_id(argv[optind + (int)i], &o->ids[i]) < 0) {
+			r = -ENOMEM;
+		for (size_t i = 0; !r && i < o->n_ids; i++)
+			if (soak_cli_parse_id(res.operands[i], &o->ids[i]) < 0) {
 				soak_err("gate: '%s' is not a run id (a positive number; see soakctl runs)",
-					 argv[optind + (int)i]);
-				return -EINVAL;
+					 res.operands[i]);
+				r = -EINVAL;
 			}
 	}
+	soak_optres_free(&res);
+	if (r)
+		return r;
 	int sel = (o->latest ? 1 : 0) + (o->n_ids ? 1 : 0) + (o->label ? 1 : 0) + (o->comparison ? 1 : 0);
 	if (sel != 1) {
 		soak_err("gate: choose the runs with exactly one of --latest, RUN_ID..., --label L or "
@@ -431,7 +406,7 @@ static int gate(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_
 		if (o->baseline)
 			snprintf(rep.baseline, sizeof(rep.baseline), "--baseline %s", o->baseline);
 		else
-			snprintf(rep.baseline, sizeof(rep.baseline), "--baseline-last %ld", o->baseline_last);
+			snprintf(rep.baseline, sizeof(rep.baseline), "--baseline-last %llu", (unsigned long long)o->baseline_last);
 	}
 	snprintf(rep.thresholds, sizeof(rep.thresholds), "%s", soak_gate_thresholds_source(th));
 	if (eval_all(db, o, th, runs, n, pool, np, &rep) < 0)

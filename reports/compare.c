@@ -282,6 +282,38 @@ int soak_cmp_units(const soak_cmp_metric_def_t *m, const soak_run_result_t *cons
 	return 0;
 }
 
+static const char *why_not_rate(const soak_run_result_t *r)
+{
+	return r->tp.not_rate[0] ? r->tp.not_rate : NULL;
+}
+
+static const char *why_no_steps(const soak_run_result_t *r)
+{
+	const char *w = r->steps.wall_mean_s.why;
+	return !strncmp(w, "not applicable", 14) ? w : NULL;
+}
+
+/* A "not applicable" verdict when why() names a reason for any run. */
+static bool not_applicable(const soak_run_result_t *const *cand, size_t nc,
+			   const soak_run_result_t *const *base, size_t nb,
+			   const char *(*why)(const soak_run_result_t *), soak_verdict_t *ret)
+{
+	const soak_run_result_t *const *sets[2] = { cand, base };
+	size_t ns[2] = { nc, nb };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < ns[k]; i++) {
+			const char *w = why(sets[k][i]);
+			if (!w)
+				continue;
+			memset(ret, 0, sizeof(*ret));
+			ret->kind = SOAK_VERDICT_NOT_APPLICABLE;
+			ret->mean_a = ret->mean_b = ret->change = ret->ci_lo = ret->ci_hi = NAN;
+			snprintf(ret->why, sizeof(ret->why), "%s", w);
+			return true;
+		}
+	return false;
+}
+
 int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *const *cand,
 		     size_t nc, const soak_run_result_t *const *base, size_t nb,
 		     const soak_cmp_units_t *u, double alpha, double practical_pct,
@@ -292,19 +324,13 @@ int soak_cmp_verdict(const soak_cmp_metric_def_t *m, const soak_run_result_t *co
 	char wa[SOAK_VERDICT_WHY_MAX], wb[SOAK_VERDICT_WHY_MAX];
 	/* A workload whose operation rate is no throughput (fragment: its idle
 	 * phases set it) gets no throughput verdict. */
-	if (m->fig == f_tp || m->fig == f_cv || m->fig == f_tp_drift) {
-		const soak_run_result_t *const *sets[2] = { cand, base };
-		size_t ns[2] = { nc, nb };
-		for (int k = 0; k < 2; k++)
-			for (size_t i = 0; i < ns[k]; i++)
-				if (sets[k][i]->tp.not_rate[0]) {
-					memset(ret, 0, sizeof(*ret));
-					ret->kind = SOAK_VERDICT_NOT_APPLICABLE;
-					ret->mean_a = ret->mean_b = ret->change = ret->ci_lo = ret->ci_hi = NAN;
-					snprintf(ret->why, sizeof(ret->why), "%s", sets[k][i]->tp.not_rate);
-					return 0;
-				}
-	}
+	if ((m->fig == f_tp || m->fig == f_cv || m->fig == f_tp_drift) &&
+	    not_applicable(cand, nc, base, nb, why_not_rate, ret))
+		return 0;
+	/* Step wall time exists for exec --repeat only: for a built-in
+	 * workload it is not applicable, not a lack of data. */
+	if (m->fig == f_step && not_applicable(cand, nc, base, nb, why_no_steps, ret))
+		return 0;
 	int r = soak_cmp_units(m, cand, nc, u, &a, &na, wa, sizeof(wa));
 	if (r == 0)
 		r = soak_cmp_units(m, base, nb, u, &b, &nbu, wb, sizeof(wb));

@@ -29,9 +29,9 @@ awk '/Bad input gets one line naming the option/ {on=1; next} on && /^```$/ {n++
 diff "$T/lines" "$T/doc-lines" > "$T/diff" || fail "docs/install.md's error lines differ from soakctl's: $(cat "$T/diff")"
 pass "the documented error lines are what soakctl prints"
 
-# The same kind of line from every command (gate still has its own parser).
+# The same kind of line from every command.
 # run's options are shared with calibrate, whose lines point at run's help.
-for c in report runs compare merge history plan workloads allocators help; do
+for c in report runs compare merge history plan workloads allocators help gate; do
   said "soakctl: $c: unknown option '--nosuch' (see soakctl $c --help)" $c --nosuch
 done
 for c in run calibrate; do

@@ -136,6 +136,34 @@ static void test_not_a_rate(void **state)
 	soak_compare_free(&c);
 }
 
+/* Step wall time of built-in workloads (no steps): "not applicable", the
+ * result's own reason, never "insufficient data". */
+static void test_step_wall_not_applicable(void **state)
+{
+	(void)state;
+	synth_t a[4], b[4];
+	const soak_run_result_t *pa[4], *pb[4];
+	for (int i = 0; i < 4; i++) {
+		synth(&a[i], 1 + i, "system", "ok", 10e6, 2e6, (uint64_t)i);
+		synth(&b[i], 5 + i, "mimalloc", "ok", 12e6, 2e6, (uint64_t)(10 + i));
+		snprintf(a[i].r.steps.wall_mean_s.why, sizeof(a[i].r.steps.wall_mean_s.why),
+			 "not applicable: random_mixed is a built-in workload, it runs no steps");
+		snprintf(b[i].r.steps.wall_mean_s.why, sizeof(b[i].r.steps.wall_mean_s.why),
+			 "not applicable: random_mixed is a built-in workload, it runs no steps");
+		pa[i] = &a[i].r;
+		pb[i] = &b[i].r;
+	}
+	soak_cmp_group_in_t g[2] = { { "system", pa, 4 }, { "mimalloc", pb, 4 } };
+	soak_cmp_opts_t o = { .baseline = 0 };
+	soak_comparison_t c;
+	assert_int_equal(soak_compare_compute(g, 2, &o, &c), 0);
+	const soak_verdict_t *v = &c.g[1].v[SOAK_CM_STEP_WALL];
+	assert_int_equal(v->kind, SOAK_VERDICT_NOT_APPLICABLE);
+	assert_non_null(strstr(v->why, "runs no steps"));
+	assert_int_not_equal(c.g[1].v[SOAK_CM_TP].kind, SOAK_VERDICT_NOT_APPLICABLE);
+	soak_compare_free(&c);
+}
+
 /* Gives run r a steady-state histogram: n_fast operations at fast ns and
  * n_slow at slow ns, and its own quantiles from it (as result.c does). */
 static soak_hist_t *lat_hist(soak_run_result_t *r, unsigned n_fast, uint64_t fast, unsigned n_slow,
@@ -305,6 +333,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_runs_insufficient),
+		cmocka_unit_test(test_step_wall_not_applicable),
 		cmocka_unit_test(test_not_a_rate),
 		cmocka_unit_test(test_repeats_and_exclusion),
 		cmocka_unit_test(test_latency_merged),

@@ -43,15 +43,12 @@ static int parse_err(const soak_optparse_t *p, int argc, char **argv, void *dest
 	return r;
 }
 
-/* Every --option of every command is parsed by cli/options.c (has a type),
- * except gate's, which still has its own getopt loop. */
+/* Every --option of every command is parsed by cli/options.c (has a type). */
 static void test_every_option_has_a_destination(void **state)
 {
 	(void)state;
 	size_t checked = 0;
 	for (size_t i = 0; i < soak_n_commands; i++) {
-		if (!strcmp(soak_commands[i].name, "gate"))
-			continue;
 		for (const soak_opt_section_t *s = soak_commands[i].doc->sections; s->title; s++)
 			for (const soak_opt_t *o = soak_section_opts(s); !s->operands && o->name; o++) {
 				if (o->type == SOAK_OT_NONE)
