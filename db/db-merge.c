@@ -261,6 +261,32 @@ static int copy_rows(mctx_t *m, const tbl_t *t, int64_t a, int64_t b, size_t *ro
 }
 
 /* Inside the transaction of one input. */
+/* A run of the input (id a) that the output holds already (id b): 0 when
+ * its record and every row are the same, else -EEXIST naming the table. */
+static int same_run(mctx_t *m, const tbl_t *runs, const tbl_t *kids, size_t nk, int64_t a, int64_t b,
+		    const char *uuid, const char *status, const char *tstatus)
+{
+	int64_t d;
+	int r = diff_rows(m, runs, true, a, b, &d);
+	if (r < 0)
+		return r;
+	if (d)
+		return mfail(m, -EEXIST, "merge: %s: run %s (id %lld there, status %s) is already in the "
+				      "output (id %lld, status %s) with a different record: the same "
+				      "run recorded twice differently; merge refuses to choose", m->in,
+			     uuid, (long long)a, status ? status : "", (long long)b, tstatus);
+	for (size_t i = 0; i < nk; i++) {
+		if ((r = diff_rows(m, &kids[i], false, a, b, &d)) < 0)
+			return r;
+		if (d)
+			return mfail(m, -EEXIST, "merge: %s: run %s (id %lld there, id %lld in the "
+					      "output) differs in table %s (%lld rows not on both "
+					      "sides): merge refuses to choose", m->in, uuid,
+				     (long long)a, (long long)b, kids[i].name, (long long)d);
+	}
+	return 0;
+}
+
 static int merge_runs(mctx_t *m, soak_merge_stats_t *s)
 {
 	static tbl_t runs, kids[MAX_TABLES];
@@ -311,28 +337,8 @@ static int merge_runs(mctx_t *m, soak_merge_stats_t *s)
 		}
 		sqlite3_reset(find);
 		if (b) {
-			int64_t d;
-			if ((r = diff_rows(m, &runs, true, a, b, &d)) < 0)
+			if ((r = same_run(m, &runs, kids, nk, a, b, uuid, st, tstatus)) < 0)
 				goto out;
-			if (d) {
-				r = mfail(m, -EEXIST, "merge: %s: run %s (id %lld there, status %s) is already in the "
-						      "output (id %lld, status %s) with a different record: the same "
-						      "run recorded twice differently; merge refuses to choose", m->in,
-					  uuid, (long long)a, (const char *)sqlite3_column_text(list, 2),
-					  (long long)b, tstatus);
-				goto out;
-			}
-			for (size_t i = 0; i < nk; i++) {
-				if ((r = diff_rows(m, &kids[i], false, a, b, &d)) < 0)
-					goto out;
-				if (d) {
-					r = mfail(m, -EEXIST, "merge: %s: run %s (id %lld there, id %lld in the "
-							      "output) differs in table %s (%lld rows not on both "
-							      "sides): merge refuses to choose", m->in, uuid,
-						  (long long)a, (long long)b, kids[i].name, (long long)d);
-					goto out;
-				}
-			}
 			s->runs_same++;
 			continue;
 		}

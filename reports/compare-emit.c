@@ -1,4 +1,4 @@
-/* compare-emit.c - a comparison as Markdown (the seed 003 "Competitive
+/* compare-emit.c - a comparison as Markdown (the hakmem soak report's "Competitive
  * Position" table: one column per allocator), JSON (versioned) or CSV (one row
  * per allocator and metric). An unmeasured figure is "unavailable (reason)",
  * null plus "<key>_unavailable", or an empty cell - never 0. */
@@ -189,7 +189,7 @@ static soak_fig_t excess_cv(const soak_fig_t *cv, const soak_fig_t *floor_cv)
 	return e;
 }
 
-/* The host's noise beside the groups' own (issue 10): what the host alone
+/* The host's noise beside the groups' own: what the host alone
  * produces, against which the allocators' CV, drift and run-to-run spread
  * are read. */
 static void md_noise(FILE *f, const soak_comparison_t *c)

@@ -38,7 +38,7 @@ static const soak_xy_t *s_p99(const soak_run_result_t *r) { return &r->lat.inter
 static const soak_xy_t *s_p999(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P999]; }
 static const soak_xy_t *s_step(const soak_run_result_t *r) { return &r->steps.wall_series; }
 
-/* Practical thresholds (docs/compare-gate.md): throughput 2% (issue 5); RSS 5%
+/* Practical thresholds (docs/compare-gate.md): throughput 2%; RSS 5%
  * and at least 1 MiB (the seed's drift target; smaller absolute differences
  * are allocator metadata noise); latency percentiles 10% (a per-interval p99
  * moves by several percent between quiet intervals; the histogram itself is
@@ -231,7 +231,7 @@ void soak_cmp_choose_units(const soak_run_result_t *const *const *sets, const si
 	/* The run is the unit, always: intervals of one run share its host
 	 * conditions, so blocks of one run are not independent and leave out
 	 * run-to-run variation, the largest part of the noise on a shared host
-	 * (issue 10). Fewer than min_units ok runs: insufficient data. */
+	 * Fewer than min_units ok runs: insufficient data. */
 	(void)sets, (void)n_sets, (void)n_groups;
 	memset(ret, 0, sizeof(*ret));
 	ret->min_units = soak_verdict_min_units(alpha);

@@ -49,7 +49,7 @@ typedef struct {
 	const char *key;                 /* "throughput", "rss_peak", ... (JSON, CSV) */
 	const char *title;               /* Markdown row title */
 	const char *unit;                /* "ops/s", "bytes", "ns", "%", "per op" */
-	const char *target;              /* seed 003 target, or "-" */
+	const char *target;              /* the hakmem soak report's target, or "-" */
 	bool verdict;                    /* gets a verdict against the baseline */
 	soak_direction_t dir;
 	soak_scale_t scale;
@@ -125,7 +125,7 @@ typedef struct {
 	size_t n_control;
 } soak_cmp_opts_t;
 
-/* The host's noise beside the comparison (issue 10): from the control runs of
+/* The host's noise beside the comparison: from the control runs of
  * compare --control, else from the floor `soakctl calibrate` stored for this
  * host at the runs' interval, else not measured (why says what to do). */
 typedef struct {

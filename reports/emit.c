@@ -53,7 +53,7 @@ double soak_run_wall_s(const soak_run_t *r)
 }
 
 /* Three significant digits, trailing zeros kept ("1.00µs", "76.2µs", "240µs"),
- * like the seed 000 tables. */
+ * like the lgalloc benchmark guide's tables. */
 static void fmt3(char *buf, size_t len, double v, const char *unit)
 {
 	const char *f = v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s";

@@ -1,6 +1,6 @@
 /*
  * gate.h - release gates: each run is checked against thresholds (an INI file
- * or the built-in seed 003 targets) and, optionally, the gated runs of a
+ * or the built-in targets: RSS drift <= +5%, throughput drift >= -5%, CV <= 5%, syscalls <= 1e-7/op) and, optionally, the gated runs of a
  * series against baseline runs of the same series, the run being the unit
  * (gate-baseline.c). Pure apart from reading the INI file: the runs come in
  * as soak_run_result_t; the emitters (gate-emit.c, emit-junit.c) write to a
@@ -69,7 +69,7 @@ typedef struct soak_gate_thresholds soak_gate_thresholds_t;
 int soak_gate_thresholds_load(const char *path, soak_gate_thresholds_t **ret, char *err,
 			      size_t errlen);
 void soak_gate_thresholds_free(soak_gate_thresholds_t *t);
-/* "built-in defaults (seed 003 targets)" or the file name. */
+/* "built-in defaults (targets: RSS drift <= +5%, throughput drift >= -5%, CV <= 5%, syscalls <= 1e-7/op)" or the file name. */
 const char *soak_gate_thresholds_source(const soak_gate_thresholds_t *t);
 /* The limits for one workload: defaults, then [gate], then [gate.WORKLOAD]. */
 void soak_gate_thresholds_for(const soak_gate_thresholds_t *t, const char *workload,

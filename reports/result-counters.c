@@ -126,7 +126,7 @@ void soak_rs_compute_sc(const soak_result_input_t *in, soak_run_result_t *r)
 /* Which measured syscalls a self-reported total counts. */
 static void self_set(const char *tag, int *idx, int *n, char *desc, size_t len)
 {
-	/* hakmem's SS_OS_STATS: total = mmap_total + madvise (seed 003). */
+	/* hakmem's SS_OS_STATS: total = mmap_total + madvise (the hakmem soak report). */
 	if (!strcmp(tag, "SS_OS_STATS")) {
 		idx[0] = 0;   /* sc_mmap */
 		idx[1] = 3;   /* sc_madvise */

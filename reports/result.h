@@ -39,7 +39,7 @@ typedef struct {
 	double *t, *v;
 } soak_xy_t;
 
-/* Syscall budget grades (seed 003): ideal < 1e-8/op, acceptable < 1e-7/op. */
+/* Syscall budget grades (the hakmem soak report's): ideal < 1e-8/op, acceptable < 1e-7/op. */
 typedef enum {
 	SOAK_GRADE_NONE = 0,        /* not computable (see total_per_op.why) */
 	SOAK_GRADE_IDEAL,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compares the two one-row-per-sample layouts of issue 12 on real samples.
+"""Compares the two one-row-per-sample layouts of the samples table on real samples.
 
 usage: scripts/bench-layout.py SOURCE.db [RUN_ID]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench-syscalls.sh - measures what docs/syscall-budget.md reports (issue 4,
-# "Measured, not assumed"):
+# bench-syscalls.sh - measures what docs/syscall-budget.md reports
+# ("Measured, not assumed"):
 #
 #  cost    the throughput cost of the syscall probe (the perf probe: syscall
 #          tracepoints + fault and context-switch counters) to the worker, as
