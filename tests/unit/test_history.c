@@ -149,7 +149,7 @@ static void write_runs(const char *path, size_t n, double rate)
 	int64_t m_ops;
 	assert_int_equal(soak_db_metric(db, "ops_total", "ops", 1, "operations", &m_ops), 0);
 	for (size_t k = 0; k < n; k++) {
-		char label[32], start[SOAK_DB_TIME_LEN];
+		char label[48], start[SOAK_DB_TIME_LEN];
 		snprintf(label, sizeof(label), "nightly-2026-01-%02zu", k + 1);
 		soak_db_time_format(1767232800.0 + 86400.0 * (double)k, start);
 		soak_run_t rec = { .label = label, .host = "h", .kernel = "k", .suite_version = "t",
