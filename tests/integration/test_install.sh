@@ -48,7 +48,7 @@ cd "$T"
 soakctl --version > "$T/version" && grep -q '^soakctl ' "$T/version" || fail "soakctl --version"
 
 # A short soak with the allocator injected; watch which worker runs.
-soakctl run -a mimalloc -w random_mixed -d 3s -i 250ms --memory-max 256M --db "$T/i.db" --no-progress -q \
+soakctl run -a mimalloc -w random_mixed -d 3s -i 250ms --warmup 500ms --memory-max 256M --db "$T/i.db" --no-progress -q \
   > "$T/run.out" 2> "$T/run.err" &
 runner=$!
 exe=""
