@@ -45,7 +45,7 @@ chmod 0755 "$ir/init"
 (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initrd.gz"
 # The binaries disk: a plain tar archive the guest unpacks from /dev/vdb.
 bin=$OUT/bin
-rm -rf "$bin"; mkdir -p "$bin"/{runner,workloads,tests}
+rm -rf "$bin"; mkdir -p "$bin"/{cli,workloads,tests}
 install -m 0755 "$BUILD/cli/soakctl" "$bin/cli/soakctl"
 install -m 0755 "$BUILD/workloads/soak-worker" "$bin/workloads/soak-worker"
 install -m 0755 "$BUILD/tests/sysfix" "$bin/tests/sysfix"
