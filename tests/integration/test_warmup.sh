@@ -20,9 +20,11 @@ for i in 1 2 3; do
   src=$(json_get "$T/r.json" "j['runs'][0]['warmup']['source']")
   w=$(json_get "$T/r.json" "j['runs'][0]['warmup_s']")
   [ "$src" = mser5 ] || fail "run $id: warm-up source $src, want mser5"
-  # Found, and within the first half of the run (MSER-5's range).
-  python3 -c "import sys; w=float(sys.argv[1]); sys.exit(0 if 0 < w <= 15 else 1)" "$w" \
-    || fail "run $id: warm-up $w s is not in (0, 15]"
+  # Found, and within the first half of the run (MSER-5's range). 0 is a
+  # right answer when the first sample already holds the working set: the
+  # ramp check below holds it to the run's own samples.
+  python3 -c "import sys; w=float(sys.argv[1]); sys.exit(0 if 0 <= w <= 15 else 1)" "$w" \
+    || fail "run $id: warm-up $w s is not in [0, 15]"
   q "select t, value from samples_named where run_id = $id and metric = 'rss_bytes' and value is not null order by t" > "$T/rss"
   flat=$(python3 - "$T/rss" "$w" <<'PY'
 import statistics, sys
@@ -32,7 +34,7 @@ tail = [v for t, v in rows if t >= 15]
 med = statistics.median(tail)
 ramp = next(t for t, v in rows if v >= 0.9 * med)
 if w < ramp:
-    sys.exit(f"warm-up {w} s ends before the RSS ramp ({ramp} s)")
+    sys.exit(f"warm-up {w} s ends before the RSS ramp ({ramp} s): " + " ".join(f"{t:.0f}:{v / 1048576:.2f}" for t, v in rows[:8]))
 after = [v for t, v in rows if t >= w]
 print("flat" if max(after) <= 1.01 * min(after) else f"moved {min(after):.0f}..{max(after):.0f}")
 PY
