@@ -324,14 +324,23 @@ int soak_stats_mser5(const double *x, size_t n, soak_mser_t *ret)
 		z[j] = s / SOAK_MSER_BATCH;
 	}
 	size_t d_max = m / 2, best = 0;
-	double best_v = INFINITY;
+	double best_v = INFINITY, level = 0;
+	for (size_t j = 0; j < m; j++)
+		level += fabs(z[j]) / (double)m;
+	/* Batch means that differ by less than a thousandth of the series'
+	 * level (one 4 KiB page of a 4 MiB RSS) are equal for this rule:
+	 * otherwise a flat series' last rounding step decides the truncation,
+	 * and a flat RSS after its ramp looked as if it never settled. */
+	double res = 1e-3 * level;
 	for (size_t d = 0; d <= d_max; d++) {
 		double mean = 0, ss = 0;
 		for (size_t j = d; j < m; j++)
 			mean += z[j];
 		mean /= (double)(m - d);
-		for (size_t j = d; j < m; j++)
-			ss += (z[j] - mean) * (z[j] - mean);
+		for (size_t j = d; j < m; j++) {
+			double dev = fabs(z[j] - mean) <= res ? 0 : z[j] - mean;
+			ss += dev * dev;
+		}
 		double v = ss / ((double)(m - d) * (double)(m - d));
 		if (v < best_v) {
 			best_v = v;

@@ -26,7 +26,7 @@ for i in 1 2 3; do
   python3 -c "import sys; w=float(sys.argv[1]); sys.exit(0 if 0 <= w <= 15 else 1)" "$w" \
     || fail "run $id: warm-up $w s is not in [0, 15]"
   q "select t, value from samples_named where run_id = $id and metric = 'rss_bytes' and value is not null order by t" > "$T/rss"
-  flat=$(python3 - "$T/rss" "$w" <<'PY'
+  flat=$(python3 - "$T/rss" "$w" 2>&1 <<'PY'
 import statistics, sys
 rows = [tuple(map(float, l.split("|"))) for l in open(sys.argv[1]) if l.strip()]
 w = float(sys.argv[2])
@@ -34,7 +34,8 @@ tail = [v for t, v in rows if t >= 15]
 med = statistics.median(tail)
 ramp = next(t for t, v in rows if v >= 0.9 * med)
 if w < ramp:
-    sys.exit(f"warm-up {w} s ends before the RSS ramp ({ramp} s): " + " ".join(f"{t:.0f}:{v / 1048576:.2f}" for t, v in rows[:8]))
+    print(f"warm-up {w} s ends before the RSS ramp ({ramp} s): " + " ".join(f"{t:.0f}:{v / 1048576:.2f}" for t, v in rows[:8]))
+    sys.exit(1)
 after = [v for t, v in rows if t >= w]
 print("flat" if max(after) <= 1.01 * min(after) else f"moved {min(after):.0f}..{max(after):.0f}")
 PY

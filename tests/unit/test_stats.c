@@ -351,6 +351,21 @@ static void test_quantile_sorted(void **state)
  * are Z = 2 5 4 6 5 4. d = 0: mean 26/6, squared deviations 9.3333, / 6^2 =
  * 0.25926; d = 1: Z = 5 4 6 5 4, mean 4.8, 2.8 / 25 = 0.112; d = 2: 2.75 / 16 =
  * 0.171875; d = 3 (the last allowed, 6 / 2): 2 / 9 = 0.2222. Minimum at d = 1. */
+/* The CI run that found a warm-up of 0: RSS 2.07 MiB at the first sample,
+ * then 4.18 MiB, and one page more from t = 15 s. A step of a thousandth of
+ * the level is no variation for the rule: the ramp is cut (5 samples), where
+ * the last rounding step used to put the minimum at d_max ("never settles"). */
+static void test_mser5_flat_after_ramp(void **state)
+{
+	(void)state;
+	double x[31];
+	for (size_t i = 0; i < 31; i++)
+		x[i] = i == 0 ? 2.07 * 1048576 : i < 15 ? 4.18 * 1048576 : 4.18 * 1048576 + 4096;
+	soak_mser_t m;
+	assert_int_equal(soak_stats_mser5(x, 31, &m), 0);
+	assert_int_equal(m.truncate, 5);
+}
+
 static void test_mser5_hand(void **state)
 {
 	(void)state;
@@ -432,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_counter_window),
 		cmocka_unit_test(test_quantile_sorted),
 		cmocka_unit_test(test_mser5_hand),
+		cmocka_unit_test(test_mser5_flat_after_ramp),
 		cmocka_unit_test(test_mser5_planted_ramp),
 		cmocka_unit_test(test_mser5_edges),
 	};
