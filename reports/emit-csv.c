@@ -76,6 +76,16 @@ static const col_t cols[] = {
 	SPEC("selfreport", S_COUNTERS), SPEC("selfreport_classes", S_CLASSES),
 	FIG("tp_per_cpu_s", tp_per_cpu_s), FIG("host_floor_cv_pct", floor.cv_pct),
 	FIG("host_floor_drift_pct", floor.drift_pct), FIG("excess_cv_pct", floor.excess_cv_pct),
+	FIG("live_mean_bytes", eff.live_mean), FIG("live_peak_bytes", eff.live_peak),
+	FIG("live_drift_pct", eff.live_drift_pct), FIG("overhead_mean", eff.overhead_mean),
+	FIG("overhead_peak", eff.overhead_peak), FIG("overhead_bytes", eff.overhead_bytes), FIG("overhead_drift_pct", eff.overhead_drift_pct),
+	FIG("overhead_slope_pct_per_hour", eff.overhead_slope_pct_per_hour),
+	FIG("live_share_of_rss_growth_pct", eff.live_share_pct),
+	FIG("usable_mean_bytes", eff.level_mean[SOAK_EFF_USABLE]),
+	FIG("alloc_allocated_mean_bytes", eff.level_mean[SOAK_EFF_ALLOCATED]),
+	FIG("alloc_active_mean_bytes", eff.level_mean[SOAK_EFF_ACTIVE]),
+	FIG("alloc_resident_mean_bytes", eff.level_mean[SOAK_EFF_RESIDENT]),
+	FIG("alloc_mapped_mean_bytes", eff.level_mean[SOAK_EFF_MAPPED]),
 };
 
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))

@@ -118,6 +118,41 @@ static bool rss_fields(cJSON *j, const soak_rss_result_t *m)
 	       put_fig(o, "swap_peak_bytes", &m->swap_peak);
 }
 
+static const char *const eff_why_names[] = {
+	[SOAK_EFF_WHY_NONE] = NULL, [SOAK_EFF_WHY_FLAT] = "flat",
+	[SOAK_EFF_WHY_HOLDS] = "workload_holds_more", [SOAK_EFF_WHY_OVERHEAD] = "allocator_overhead",
+	[SOAK_EFF_WHY_BOTH] = "both",
+};
+
+/* "efficiency": live bytes, overhead and the memory layers (docs/metrics.md). */
+static bool eff_fields(cJSON *j, const soak_eff_result_t *e)
+{
+	cJSON *o = obj(j, "efficiency");
+	bool ok = o && put_fig(o, "live_mean_bytes", &e->live_mean) &&
+		  put_fig(o, "live_peak_bytes", &e->live_peak) &&
+		  put_fig(o, "live_first_k_mean_bytes", &e->live_first_k_mean) &&
+		  put_fig(o, "live_last_k_mean_bytes", &e->live_last_k_mean) &&
+		  put_fig(o, "live_drift_pct", &e->live_drift_pct) &&
+		  put_fig(o, "live_slope_pct_per_hour", &e->live_slope_pct_per_hour) &&
+		  put_fig(o, "overhead_mean", &e->overhead_mean) &&
+		  put_fig(o, "overhead_peak", &e->overhead_peak) &&
+		  put_fig(o, "overhead_bytes", &e->overhead_bytes) &&
+		  put_fig(o, "overhead_first_k_mean", &e->overhead_first_k_mean) &&
+		  put_fig(o, "overhead_last_k_mean", &e->overhead_last_k_mean) &&
+		  put_fig(o, "overhead_drift_pct", &e->overhead_drift_pct) &&
+		  put_fig(o, "overhead_slope_pct_per_hour", &e->overhead_slope_pct_per_hour) &&
+		  put_ci(o, "overhead_slope_ci95", &e->overhead_slope_ci_lo, &e->overhead_slope_ci_hi) &&
+		  put_fig(o, "rss_growth_bytes", &e->rss_growth_bytes) &&
+		  put_fig(o, "live_growth_bytes", &e->live_growth_bytes) &&
+		  put_fig(o, "live_share_of_rss_growth_pct", &e->live_share_pct) &&
+		  put_str(o, "rss_growth_is", eff_why_names[e->why]) && put_str(o, "explain", e->explain);
+	cJSON *l = ok ? obj(o, "layers_mean_bytes") : NULL;
+	ok = ok && l;
+	for (int i = 0; ok && i < SOAK_EFF_N; i++)
+		ok = put_fig(l, soak_eff_metrics[i], &e->level_mean[i]);
+	return ok;
+}
+
 static bool tp_fields(cJSON *j, const soak_tp_result_t *m)
 {
 	cJSON *o = obj(j, "throughput");
@@ -268,7 +303,7 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 cJSON *soak_result_to_json(const soak_run_result_t *r, const soak_emit_opts_t *o)
 {
 	cJSON *j = cJSON_CreateObject();
-	if (j && run_fields(j, r) && rss_fields(j, &r->rss) && tp_fields(j, &r->tp) &&
+	if (j && run_fields(j, r) && rss_fields(j, &r->rss) && eff_fields(j, &r->eff) && tp_fields(j, &r->tp) &&
 	    lat_fields(j, &r->lat, o) && sc_fields(j, r) && other_fields(j, r))
 		return j;
 	cJSON_Delete(j);

@@ -244,6 +244,48 @@ static void rss_table(FILE *f, const soak_run_result_t *r, size_t n)
 	fputs("\n\n", f);
 }
 
+/* What the program holds beside what it costs (result-eff.c). */
+static void eff_tables(FILE *f, const soak_run_result_t *r, size_t n)
+{
+	fputs("## Memory efficiency (steady state)\n\n", f);
+	HEADER(f, "Allocator", "Live mean (MiB)", "Live peak (MiB)", "Live drift", "RSS - live (MiB)",
+	       "Overhead (RSS/live)", "Overhead at peak", "Overhead drift", "Overhead slope (%/h)");
+	for (size_t i = 0; i < n; i++) {
+		const soak_eff_result_t *e = &r[i].eff;
+		row_start(f, &r[i]);
+		fig_cell(f, &e->live_mean, "%.2f", MIB);
+		fig_cell(f, &e->live_peak, "%.2f", MIB);
+		fig_cell(f, &e->live_drift_pct, "%+.2f%%", 1);
+		fig_cell(f, &e->overhead_bytes, "%.2f", MIB);
+		fig_cell(f, &e->overhead_mean, "%.3fx", 1);
+		fig_cell(f, &e->overhead_peak, "%.3fx", 1);
+		fig_cell(f, &e->overhead_drift_pct, "%+.2f%%", 1);
+		fig_cell(f, &e->overhead_slope_pct_per_hour, "%+.2f", 1);
+		fputc('\n', f);
+	}
+	fputs("\nLive = bytes the workload requested and has not freed (its own exact count). Overhead = mean "
+	      "RSS / mean live bytes; at peak = peak RSS / peak live bytes. RSS - live includes the program's "
+	      "own code and libraries, so a small working set has a large ratio. RSS growth:\n\n", f);
+	for (size_t i = 0; i < n; i++) {
+		char b[160];
+		fprintf(f, "- %s: %s\n", soak_result_name(&r[i], b, sizeof(b)), r[i].eff.explain);
+	}
+	fputs("\n## Memory layers (steady-state mean, MiB)\n\n", f);
+	const char *cols[SOAK_EFF_N + 1] = { "Allocator" };
+	for (int j = 0; j < SOAK_EFF_N; j++)
+		cols[j + 1] = soak_eff_labels[j];
+	header(f, cols, SOAK_EFF_N + 1);
+	for (size_t i = 0; i < n; i++) {
+		row_start(f, &r[i]);
+		for (int j = 0; j < SOAK_EFF_N; j++)
+			fig_cell(f, &r[i].eff.level_mean[j], "%.2f", MIB);
+		fputc('\n', f);
+	}
+	fputs("\nFrom what the program asked for to what the kernel charges: requested (bytes_live), usable "
+	      "(malloc_usable_size), then the allocator's own figures where it offers them (allocated, "
+	      "active, resident, mapped), then RSS.\n\n", f);
+}
+
 static void tp_table(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	char k1[32], k2[32];
@@ -647,6 +689,7 @@ static int md_report(FILE *f, const soak_run_result_t *r, size_t n, const soak_e
 	if (n) {
 		runs_table(f, r, n);
 		rss_table(f, r, n);
+		eff_tables(f, r, n);
 		tp_table(f, r, n);
 		noise_table(f, r, n);
 		trend_table(f, r, n);

@@ -26,6 +26,7 @@ const char *const soak_gate_metric_names[SOAK_GM_N] = {
 	[SOAK_GM_THROUGHPUT] = "throughput",
 	[SOAK_GM_PEAK_RSS] = "peak_rss",
 	[SOAK_GM_LATENCY_P99] = "latency_p99",
+	[SOAK_GM_OVERHEAD_DRIFT] = "overhead_drift",
 };
 
 static const char *const known_status[] = {
@@ -44,6 +45,7 @@ void soak_gate_limits_default(soak_gate_limits_t *l)
 	l->tp_drift_min_pct = -5;
 	l->syscalls_per_op_max = SOAK_GRADE_ACCEPTABLE_PER_OP;
 	l->cv_max_pct = 5;
+	l->overhead_drift_max_pct = l->rss_drift_max_pct;
 	snprintf(l->status, sizeof(l->status), "ok");
 	l->baseline_tp_loss_max_pct = 2;
 	l->baseline_peak_rss_growth_max_pct = 10;
@@ -56,13 +58,13 @@ void soak_gate_limits_default(soak_gate_limits_t *l)
 
 enum key {
 	K_RSS_DRIFT, K_TP_DRIFT, K_SYSCALLS, K_CV, K_STATUS, K_BL_TP, K_BL_RSS, K_BL_P99,
-	K_ALPHA, K_REQUIRE, K_N
+	K_ALPHA, K_REQUIRE, K_OVERHEAD, K_N
 };
 
 static const char *const key_names[K_N] = {
 	"rss_drift_max_pct", "tp_drift_min_pct", "syscalls_per_op_max", "cv_max_pct", "status",
 	"baseline_tp_loss_max_pct", "baseline_peak_rss_growth_max_pct",
-	"baseline_p99_growth_max_pct", "alpha", "require",
+	"baseline_p99_growth_max_pct", "alpha", "require", "overhead_drift_max_pct",
 };
 
 typedef struct {
@@ -216,7 +218,7 @@ static int ini_entry(parse_t *p, const char *section, const char *key, const cha
 		return parse_fail(p, "unknown key '%s' in [%s] (known: rss_drift_max_pct, "
 				  "tp_drift_min_pct, syscalls_per_op_max, cv_max_pct, status, "
 				  "baseline_tp_loss_max_pct, baseline_peak_rss_growth_max_pct, "
-				  "baseline_p99_growth_max_pct, alpha, require)", key, section);
+				  "baseline_p99_growth_max_pct, alpha, require, overhead_drift_max_pct)", key, section);
 	soak_gate_limits_t *l = &s->l;
 	struct tok_ctx tc = { 0 };
 	double d;
@@ -236,14 +238,14 @@ static int ini_entry(parse_t *p, const char *section, const char *key, const cha
 		if (strcasecmp(value, "none") && each_token(value, require_tok, &tc))
 			return parse_fail(p, "key 'require' in [%s]: unknown metric '%s' (known: "
 					  "status, rss_drift, tp_drift, cv, syscalls_per_op, throughput, "
-					  "peak_rss, latency_p99, or none)", section, tc.bad);
+					  "peak_rss, latency_p99, overhead_drift, or none)", section, tc.bad);
 		l->require = tc.mask;
 		break;
 	default: {
 		bool pct = strstr(key, "_pct") != NULL;
 		if (parse_number(value, pct, &d) < 0)
 			return parse_fail(p, "key '%s' in [%s]: '%s' is not a number (or off)", key, section, value);
-		bool neg_ok = k == K_TP_DRIFT || k == K_RSS_DRIFT;
+		bool neg_ok = k == K_TP_DRIFT || k == K_RSS_DRIFT || k == K_OVERHEAD;
 		if (!isnan(d) && !neg_ok && d < 0)
 			return parse_fail(p, "key '%s' in [%s]: %s must not be negative", key,
 					  section, value);
@@ -255,7 +257,7 @@ static int ini_entry(parse_t *p, const char *section, const char *key, const cha
 				  [K_BL_TP] = &l->baseline_tp_loss_max_pct,
 				  [K_BL_RSS] = &l->baseline_peak_rss_growth_max_pct,
 				  [K_BL_P99] = &l->baseline_p99_growth_max_pct,
-				  [K_ALPHA] = &l->alpha };
+				  [K_ALPHA] = &l->alpha, [K_OVERHEAD] = &l->overhead_drift_max_pct };
 		*dst[k] = d;
 	}
 	}
@@ -314,6 +316,13 @@ static void overlay(soak_gate_limits_t *l, const section_t *s)
 	if (s->set & 1u << K_BL_P99) l->baseline_p99_growth_max_pct = o->baseline_p99_growth_max_pct;
 	if (s->set & 1u << K_ALPHA) l->alpha = o->alpha;
 	if (s->set & 1u << K_REQUIRE) l->require = o->require;
+	if (s->set & 1u << K_OVERHEAD) {
+		l->overhead_drift_max_pct = o->overhead_drift_max_pct;
+		l->overhead_drift_set = true;
+	}
+	/* Unless given, overhead drift follows the RSS drift target. */
+	if (!l->overhead_drift_set)
+		l->overhead_drift_max_pct = l->rss_drift_max_pct;
 }
 
 void soak_gate_thresholds_for(const soak_gate_thresholds_t *t, const char *workload,
@@ -555,6 +564,15 @@ static void sanitize(char *s)
 			*s = '_';
 }
 
+/* rss_drift says whether live bytes explain the growth (result-eff.c). */
+static void explain_rss(soak_check_t *c, const soak_run_result_t *r)
+{
+	if (!r->rss.drift_pct.valid || !r->eff.live_drift_pct.valid)
+		return;
+	size_t len = strlen(c->message);
+	snprintf(c->message + len, sizeof(c->message) - len, "; %s", r->eff.explain);
+}
+
 static int eval_checks(soak_gate_run_t *gr, const soak_run_result_t *r, const soak_gate_limits_t *l)
 {
 	soak_check_t *c;
@@ -567,6 +585,12 @@ static int eval_checks(soak_gate_run_t *gr, const soak_run_result_t *r, const so
 		ADD("rss_drift", SOAK_GM_RSS_DRIFT);
 		limit_check(c, r, l, SOAK_GM_RSS_DRIFT, "RSS drift", &r->rss.drift_pct,
 			    l->rss_drift_max_pct, true, "%+.2f%%");
+		explain_rss(c, r);
+	}
+	if (!isnan(l->overhead_drift_max_pct)) {
+		ADD("overhead_drift", SOAK_GM_OVERHEAD_DRIFT);
+		limit_check(c, r, l, SOAK_GM_OVERHEAD_DRIFT, "overhead (RSS per live byte) drift",
+			    &r->eff.overhead_drift_pct, l->overhead_drift_max_pct, true, "%+.2f%%");
 	}
 	if (!isnan(l->tp_drift_min_pct)) {
 		ADD("tp_drift", SOAK_GM_TP_DRIFT);

@@ -38,6 +38,7 @@ typedef enum {
 	SOAK_GM_THROUGHPUT,    /* the baseline throughput check */
 	SOAK_GM_PEAK_RSS,      /* the baseline peak RSS check */
 	SOAK_GM_LATENCY_P99,   /* the baseline p99 check */
+	SOAK_GM_OVERHEAD_DRIFT,/* RSS per live byte, drift */
 	SOAK_GM_N
 } soak_gate_metric_t;
 
@@ -49,6 +50,8 @@ typedef struct {
 	double tp_drift_min_pct;                /* -5 */
 	double syscalls_per_op_max;             /* 1e-7 */
 	double cv_max_pct;                      /* 5 */
+	double overhead_drift_max_pct;          /* the RSS drift target unless set */
+	bool overhead_drift_set;                /* set by a thresholds file */
 	char status[128];                       /* accepted statuses, "ok" ("" = off) */
 	double baseline_tp_loss_max_pct;        /* 2 */
 	double baseline_peak_rss_growth_max_pct;/* 10 */

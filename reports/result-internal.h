@@ -32,5 +32,11 @@ int soak_rs_compute_self(const soak_result_input_t *in, soak_run_result_t *r);
 void soak_rs_compute_pf(const soak_result_input_t *in, soak_run_result_t *r);
 void soak_rs_compute_steps(const soak_result_input_t *in, soak_run_result_t *r);
 void soak_rs_compute_misc(const soak_result_input_t *in, soak_run_result_t *r);
+/* First-k/last-k means and drift of v; a reason in each figure when not computable. */
+void soak_rs_put_drift(const double *v, size_t n, size_t k, soak_fig_t *first, soak_fig_t *last,
+		       soak_fig_t *drift);
+/* Least-squares slope of xy (per second when per_s, and %/h with its 95% interval). */
+void soak_rs_put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s, soak_fig_t *pct,
+		       soak_fig_t *lo, soak_fig_t *hi);
 
 #endif

@@ -7,7 +7,9 @@
 #include <string.h>
 
 const char *const soak_result_metrics[] = {
-	"ops_total", "bytes_live",
+	"ops_total", "bytes_live", "bytes_usable",
+	"alloc_allocated_bytes", "alloc_active_bytes", "alloc_resident_bytes",
+	"alloc_mapped_bytes", "alloc_retained_bytes", "alloc_free_bytes",
 	"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
 	"rss_bytes", "rss_anon_bytes", "rss_file_bytes", "swap_bytes",
 	"minflt", "majflt", "nprocs", "nthreads",

@@ -251,7 +251,7 @@ char *soak_result_name(const soak_run_result_t *r, char *buf, size_t len)
 
 /* ---- pieces ---- */
 
-static void put_drift(const double *v, size_t n, size_t k, soak_fig_t *first, soak_fig_t *last,
+void soak_rs_put_drift(const double *v, size_t n, size_t k, soak_fig_t *first, soak_fig_t *last,
 		      soak_fig_t *drift)
 {
 	soak_drift_t d;
@@ -270,7 +270,7 @@ static void put_drift(const double *v, size_t n, size_t k, soak_fig_t *first, so
 	soak_rs_fig_copy_why(last, drift);
 }
 
-static void put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s, soak_fig_t *pct,
+void soak_rs_put_slope(const soak_xy_t *xy, soak_slope_t *raw, soak_fig_t *per_s, soak_fig_t *pct,
 		      soak_fig_t *lo, soak_fig_t *hi)
 {
 	int rc = soak_stats_slope(xy->t, xy->v, xy->n, raw);
@@ -376,9 +376,9 @@ static int compute_rss(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_rs_fig_set(&m->max, sum.max);
 		soak_rs_fig_set(&m->first, m->series.v[0]);
 		soak_rs_fig_set(&m->last, m->series.v[m->series.n - 1]);
-		put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
+		soak_rs_put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
 			  &m->drift_pct);
-		put_slope(&m->series, &m->slope, &m->slope_bytes_per_s, &m->slope_pct_per_hour,
+		soak_rs_put_slope(&m->series, &m->slope, &m->slope_bytes_per_s, &m->slope_pct_per_hour,
 			  &m->slope_ci_lo, &m->slope_ci_hi);
 	}
 
@@ -504,9 +504,9 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_rs_fig_none(&m->stddev, "a spread needs at least 2 throughput values after the warm-up, this run has 1");
 		soak_rs_fig_copy_why(&m->cv_pct, &m->stddev);
 	}
-	put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
+	soak_rs_put_drift(m->series.v, m->series.n, r->drift_k, &m->first_k_mean, &m->last_k_mean,
 		  &m->drift_pct);
-	put_slope(&m->series, &m->slope, NULL, &m->slope_pct_per_hour, &m->slope_ci_lo,
+	soak_rs_put_slope(&m->series, &m->slope, NULL, &m->slope_pct_per_hour, &m->slope_ci_lo,
 		  &m->slope_ci_hi);
 	return 0;
 }
@@ -666,6 +666,8 @@ int soak_result_compute(const soak_result_input_t *in, const soak_result_opts_t 
 	    (rc = compute_lat(in, r)) < 0)
 		goto fail;
 	soak_result_warmup_drift(r);
+	if ((rc = soak_result_eff(in, r)) < 0)
+		goto fail;
 	soak_rs_compute_sc(in, r);
 	if ((rc = soak_rs_compute_self(in, r)) < 0 || (rc = soak_result_self_classes(in, r)) < 0)
 		goto fail;
@@ -689,6 +691,7 @@ void soak_result_free(soak_run_result_t *r)
 	run_clear(&r->run);
 	soak_rs_xy_free(&r->rss.series);
 	soak_rs_xy_free(&r->tp.series);
+	soak_result_eff_free(&r->eff);
 	soak_rs_xy_free(&r->steps.wall_series);
 	for (int i = 0; i < SOAK_LAT_N; i++)
 		soak_rs_xy_free(&r->lat.interval[i]);

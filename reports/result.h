@@ -178,6 +178,62 @@ typedef struct {
 	char exit_codes[96];         /* "0 ×120, 3 ×2": each code and how many steps */
 } soak_steps_result_t;
 
+/* Memory efficiency (result-eff.c): what the program holds (bytes_live, the
+ * workload's own exact count of requested bytes not yet freed) beside what it
+ * costs (RSS), and the layers between them where the allocator tells. */
+enum {
+	SOAK_EFF_LIVE = 0,           /* bytes_live: requested, not yet freed */
+	SOAK_EFF_USABLE,             /* bytes_usable: malloc_usable_size of those blocks */
+	SOAK_EFF_ALLOCATED,          /* alloc_allocated_bytes: the allocator's count of live blocks */
+	SOAK_EFF_ACTIVE,             /* alloc_active_bytes: pages holding live blocks */
+	SOAK_EFF_RESIDENT,           /* alloc_resident_bytes: the allocator's resident estimate */
+	SOAK_EFF_MAPPED,             /* alloc_mapped_bytes: obtained from the OS, mapped */
+	SOAK_EFF_RSS,                /* rss_bytes: what the kernel charges the process tree */
+	SOAK_EFF_N
+};
+extern const char *const soak_eff_metrics[SOAK_EFF_N];   /* "bytes_live", ... "rss_bytes" */
+extern const char *const soak_eff_labels[SOAK_EFF_N];    /* "requested (live)", ... "RSS" */
+
+/* The share of RSS growth that live bytes explain, beyond which the growth is
+ * called the program's (>= HOLDS) or the allocator's (<= OVERHEAD). */
+#define SOAK_EFF_HOLDS_SHARE    0.8
+#define SOAK_EFF_OVERHEAD_SHARE 0.2
+
+typedef enum {
+	SOAK_EFF_WHY_NONE = 0,       /* not decidable (see explain) */
+	SOAK_EFF_WHY_FLAT,           /* RSS did not grow beyond one page per MiB */
+	SOAK_EFF_WHY_HOLDS,          /* live bytes explain the growth: the program holds more */
+	SOAK_EFF_WHY_OVERHEAD,       /* live bytes do not: the allocator keeps more per live byte */
+	SOAK_EFF_WHY_BOTH,           /* in between */
+} soak_eff_why_t;
+
+typedef struct {
+	soak_xy_t live;              /* bytes_live, steady state */
+	soak_fig_t live_mean, live_peak;            /* bytes; peak over the whole run */
+	soak_fig_t live_first_k_mean, live_last_k_mean, live_drift_pct;
+	soak_fig_t live_slope_pct_per_hour, live_slope_ci_lo, live_slope_ci_hi;
+	soak_slope_t live_slope;
+	soak_xy_t overhead;          /* rss_bytes / bytes_live at each steady-state
+	                                sample that has both and live > 0 */
+	soak_fig_t overhead_mean;    /* mean RSS / mean live bytes, steady state */
+	soak_fig_t overhead_peak;    /* peak RSS / peak live bytes, whole run */
+	soak_fig_t overhead_bytes;   /* mean RSS - mean live bytes, steady state: what
+	                                the live bytes cost beyond themselves, including
+	                                the program's own code and libraries */
+	soak_fig_t overhead_first_k_mean, overhead_last_k_mean, overhead_drift_pct;
+	soak_fig_t overhead_slope_pct_per_hour, overhead_slope_ci_lo, overhead_slope_ci_hi;
+	soak_slope_t overhead_slope;
+	soak_fig_t rss_growth_bytes, live_growth_bytes;   /* last-k mean - first-k mean */
+	soak_fig_t live_share_pct;   /* live growth / RSS growth, percent */
+	soak_eff_why_t why;
+	char explain[SOAK_WHY_MAX + 64];  /* "RSS +12.0% (+4.0 MiB), live +12.1% (+3.9 MiB):
+	                                     live bytes explain 98% of the growth: the
+	                                     workload holds more" */
+	soak_fig_t level_mean[SOAK_EFF_N];  /* steady-state mean of each layer, bytes */
+	soak_fig_t level_last[SOAK_EFF_N];  /* last steady-state value */
+	soak_xy_t level[SOAK_EFF_N];        /* each layer's steady-state series (plots) */
+} soak_eff_result_t;
+
 /* How the steady state's start was chosen (reports/warmup.c). */
 typedef struct {
 	bool automatic;              /* the run gave no --warmup: found from its series */
@@ -204,6 +260,7 @@ typedef struct {
 	soak_rss_result_t rss;
 	soak_tp_result_t tp;
 	soak_lat_result_t lat;
+	soak_eff_result_t eff;       /* memory efficiency (after rss) */
 
 	soak_sc_result_t sc[SOAK_SC_N];
 	soak_fig_t sc_total;         /* steady-state sum of the SOAK_SC_BASE base syscalls */
@@ -307,6 +364,10 @@ int soak_result_warmup(const soak_result_input_t *in, soak_run_result_t *r);
 /* warmup.c: an automatic warm-up that was not found leaves no steady state to
  * grade drift on: both drifts (and their k-means) say so. */
 void soak_result_warmup_drift(soak_run_result_t *r);
+/* result-eff.c: r->eff, after the RSS figures and the drift grading. 0 or -ENOMEM. */
+int soak_result_eff(const soak_result_input_t *in, soak_run_result_t *r);
+void soak_result_eff_free(soak_eff_result_t *e);
+/* result-eff.c: one line for a drift: "RSS +12.0% (+4.0 MiB), live +12.1% ...". */
 /* result-self.c: r->tp_per_cpu_s (after throughput and CPU figures). */
 void soak_result_tp_per_cpu(soak_run_result_t *r);
 

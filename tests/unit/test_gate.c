@@ -73,6 +73,7 @@ static void synth(synth_t *s, int64_t id, const char *alloc, const char *status,
 	fig(&r->rss.mean, 2.1e6);
 	fig(&r->rss.peak, 2.2e6);
 	fig(&r->rss.drift_pct, 0.0);
+	fig(&r->eff.overhead_drift_pct, 0.2);
 	fig(&r->sc_total_per_op, 5e-8);
 	none(&r->lat.p99_ns, "no latency histogram recorded (the workload does not time operations)");
 	none(&r->lat.p50_ns, "no latency histogram recorded");
@@ -205,7 +206,7 @@ static void test_gate_pass(void **state)
 	soak_gate_report_t rep = { 0 };
 	assert_int_equal(soak_gate_eval(&rep, &s.r, &l), 0);
 	assert_int_equal(rep.n, 1);
-	assert_int_equal(rep.checks, 5);   /* status, rss_drift, tp_drift, cv, syscalls */
+	assert_int_equal(rep.checks, 6);   /* status, rss_drift, overhead_drift, tp_drift, cv, syscalls */
 	assert_int_equal(rep.failed + rep.errors + rep.skipped, 0);
 	assert_int_equal(soak_gate_exit_code(&rep), 0);
 	assert_string_equal(rep.runs[0].run, "mimalloc-7");
@@ -658,7 +659,7 @@ static void test_text_markdown_json(void **state)
 	assert_int_equal(soak_gate_emit_json(f, &rep), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "FAIL  system-13 tp_drift: throughput drift -7.50% < min -5.00%"));
-	assert_non_null(strstr(buf, "\nFAIL: 1 of 5 checks failed"));
+	assert_non_null(strstr(buf, "\nFAIL: 1 of 6 checks failed"));
 	assert_non_null(strstr(buf, "| ❌ | system #13 | tp_drift |"));
 	assert_non_null(strstr(buf, "\"schema_version\":\t1"));
 	assert_non_null(strstr(buf, "\"result\":\t\"fail\""));
