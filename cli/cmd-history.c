@@ -65,7 +65,7 @@ static int parse_metrics(const char *v, void *field, char *why, size_t len)
 	  SOAK_OT_STR, relative_to),                                                                                \
 	O("metric", 0, "KEY[,KEY...]", "only these metrics: throughput, throughput_per_cpu_s, rss_mean, rss_peak, "  \
 	  "rss_drift, throughput_drift, throughput_cv, syscalls_per_op, latency_p99, latency_p999, "                \
-	  "page_faults_per_op", SOAK_OT_FN, metrics, .fn = parse_metrics),                                          \
+	  "page_faults_per_op, live_mean, overhead, overhead_drift", SOAK_OT_FN, metrics, .fn = parse_metrics),                                          \
 	O("alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")",          \
 	  SOAK_OT_DOUBLE, cp.alpha, .lo = 1e-6, .hi = 0.5),                                                         \
 	O("permutations", 0, "K", "permutations of the test (default " SOAK_STR(SOAK_CP_PERMUTATIONS) ")",           \

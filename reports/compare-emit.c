@@ -36,9 +36,12 @@ static char *fmt_value(int m, const soak_fig_t *f, soak_grade_t grade, char *buf
 		break;
 	case SOAK_CM_CV: snprintf(b, sizeof(b), "%.2f%%", f->v); break;
 	case SOAK_CM_TP_DRIFT:
+	case SOAK_CM_OVERHEAD_DRIFT:
 	case SOAK_CM_RSS_DRIFT: snprintf(b, sizeof(b), "%+.2f%%", f->v); break;
 	case SOAK_CM_RSS_MEAN:
+	case SOAK_CM_LIVE_MEAN:
 	case SOAK_CM_RSS_PEAK: snprintf(b, sizeof(b), "%.2f", f->v / MIB); break;
+	case SOAK_CM_OVERHEAD: snprintf(b, sizeof(b), "%.3fx", f->v); break;
 	case SOAK_CM_SC_PER_OP:
 		snprintf(b, sizeof(b), "%.1e (%s)", f->v, soak_grade_name(grade));
 		break;

@@ -24,6 +24,9 @@ FIG_GETTER(f_tp_drift, tp.drift_pct)
 FIG_GETTER(f_rss_mean, rss.mean)
 FIG_GETTER(f_rss_peak, rss.peak)
 FIG_GETTER(f_rss_drift, rss.drift_pct)
+FIG_GETTER(f_live, eff.live_mean)
+FIG_GETTER(f_overhead, eff.overhead_mean)
+FIG_GETTER(f_overhead_drift, eff.overhead_drift_pct)
 FIG_GETTER(f_sc, sc_total_per_op)
 FIG_GETTER(f_p50, lat.p50_ns)
 FIG_GETTER(f_p99, lat.p99_ns)
@@ -33,6 +36,7 @@ FIG_GETTER(f_step, steps.wall_mean_s)
 
 static const soak_xy_t *s_tp(const soak_run_result_t *r) { return &r->tp.series; }
 static const soak_xy_t *s_rss(const soak_run_result_t *r) { return &r->rss.series; }
+static const soak_xy_t *s_overhead(const soak_run_result_t *r) { return &r->eff.overhead; }
 static const soak_xy_t *s_p50(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P50]; }
 static const soak_xy_t *s_p99(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P99]; }
 static const soak_xy_t *s_p999(const soak_run_result_t *r) { return &r->lat.interval[SOAK_LAT_P999]; }
@@ -64,6 +68,17 @@ const soak_cmp_metric_def_t soak_cmp_metrics[SOAK_CM_N] = {
 	[SOAK_CM_RSS_DRIFT] = { "rss_drift", "RSS drift", "%", "< +5%", true,
 				SOAK_LOWER_IS_BETTER, SOAK_SCALE_DIFF, 0, 2, SOAK_BLOCK_MEAN,
 				f_rss_drift, NULL },
+	/* Overhead: 5% like RSS (RSS per live byte moves with RSS when the
+	 * workload holds the same); its drift 2 points like RSS drift. */
+	[SOAK_CM_LIVE_MEAN] = { "live_mean", "Live bytes (MiB, mean)", "bytes", "-", false,
+				SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 5, MIB, SOAK_BLOCK_MEAN,
+				f_live, NULL },
+	[SOAK_CM_OVERHEAD] = { "overhead", "Overhead (RSS / live)", "x", "-", true,
+			       SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 5, 0, SOAK_BLOCK_MEAN,
+			       f_overhead, s_overhead },
+	[SOAK_CM_OVERHEAD_DRIFT] = { "overhead_drift", "Overhead drift", "%", "< +5%", true,
+				     SOAK_LOWER_IS_BETTER, SOAK_SCALE_DIFF, 0, 2, SOAK_BLOCK_MEAN,
+				     f_overhead_drift, NULL },
 	[SOAK_CM_SC_PER_OP] = { "syscalls_per_op", "Syscall budget (/op)", "per op", "< 1e-7/op",
 				true, SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 10, 1e-8,
 				SOAK_BLOCK_MEAN, f_sc, NULL },

@@ -36,6 +36,9 @@ typedef enum {
 	SOAK_CM_RSS_MEAN,      /* bytes */
 	SOAK_CM_RSS_PEAK,      /* bytes */
 	SOAK_CM_RSS_DRIFT,     /* % */
+	SOAK_CM_LIVE_MEAN,     /* bytes the workload holds (shown, no verdict) */
+	SOAK_CM_OVERHEAD,      /* RSS / live bytes, ratio */
+	SOAK_CM_OVERHEAD_DRIFT,/* % */
 	SOAK_CM_SC_PER_OP,     /* syscalls per operation */
 	SOAK_CM_LAT_P50,       /* ns */
 	SOAK_CM_LAT_P99,

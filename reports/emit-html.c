@@ -284,6 +284,50 @@ static void runs_time_plots(FILE *f, const soak_run_result_t *const *r, size_t n
 	}
 }
 
+/* Per run, the memory layers over time from the largest (RSS) to the
+ * smallest (live bytes), each filled from 0, so the bands between them are
+ * what each layer adds: the allocator's overhead over what the program holds. */
+static void layers_plots(FILE *f, const soak_run_result_t *const *r, size_t n)
+{
+	for (size_t i = 0; i < n && i < 12; i++) {
+		const soak_eff_result_t *e = &r[i]->eff;
+		if (e->level[SOAK_EFF_LIVE].n < 2)
+			continue;
+		int order[SOAK_EFF_N], k = 0;
+		for (int j = SOAK_EFF_N - 1; j >= 0; j--)
+			if (e->level[j].n > 1)
+				order[k++] = j;
+		/* largest mean first, so a smaller layer is drawn over a larger one */
+		for (int a = 1; a < k; a++)
+			for (int b = a; b > 0 && e->level_mean[order[b]].v > e->level_mean[order[b - 1]].v; b--) {
+				int t = order[b];
+				order[b] = order[b - 1];
+				order[b - 1] = t;
+			}
+		script_t s;
+		sc_open(&s, "MiB", false, false);
+		fprintf(s.f, "set xlabel 'seconds since the run started (steady state)'\nset yrange [0:*]\n"
+			     "set style fill solid 0.6 noborder\n");
+		for (int j = 0; j < k; j++) {
+			fprintf(s.f, "$L%d << EOD\n", j);
+			soak_html_time_points(s.f, r[i], &e->level[order[j]], false, 1.0 / 1048576);
+			fprintf(s.f, "EOD\n");
+		}
+		fprintf(s.f, "plot ");
+		for (int j = 0; j < k; j++)
+			fprintf(s.f, "%s$L%d using 1:2 with filledcurves x1 title '%s (%s)'", j ? ", " : "", j,
+				soak_eff_labels[order[j]], soak_eff_metrics[order[j]]);
+		fputc('\n', s.f);
+		char *sc = sc_close(&s);
+		char name[96], safe[96], title[160];
+		soak_result_name(r[i], name, sizeof(name));
+		soak_plot_safe(name, safe, sizeof(safe));
+		snprintf(title, sizeof(title), "Memory layers over time: %s", safe);
+		plot(f, title, sc);
+		free(sc);
+	}
+}
+
 static void ccdf_plot(FILE *f, const soak_run_result_t *const *r, const char *const *names, size_t n)
 {
 	script_t s;
@@ -365,6 +409,7 @@ int soak_html_report(FILE *f, const soak_run_result_t *r, size_t n)
 			b[i] = r[i].sc_total_per_op.valid ? r[i].sc_total_per_op.v : NAN;
 		}
 		runs_time_plots(f, rp, n);
+		layers_plots(f, rp, n);
 		ccdf_plot(f, rp, names, n);
 		budget_plot(f, names, b, n);
 	}
@@ -412,6 +457,7 @@ int soak_html_compare(FILE *f, const soak_comparison_t *c)
 				names[m++] = c->g[i].name;
 			}
 		ccdf_plot(f, first, names, m);
+		layers_plots(f, first, m);
 		for (size_t i = 0; i < c->n; i++)
 			names[i] = c->g[i].name;
 		budget_plot(f, names, b, c->n);

@@ -11,7 +11,8 @@
 
 /* Minimum effects as compare's practical thresholds: throughput (and per
  * CPU-second) 2%; RSS 5% and 1 MiB; drifts 2 and CV 1 percent points;
- * syscalls 10% and 1e-8 per op; latency 10%; minor faults 10% and 1e-5 per op. */
+ * syscalls 10% and 1e-8 per op; latency 10%; minor faults 10% and 1e-5 per op;
+ * live bytes as RSS; overhead 5%, its drift 2 percent points. */
 const soak_hmetric_t soak_hmetrics[SOAK_HM_N] = {
 	[SOAK_HM_TP] = { "throughput", "Throughput", "M ops/s", 1e-6, +1, 2, 0 },
 	[SOAK_HM_TP_CPU] = { "throughput_per_cpu_s", "Throughput per CPU-second", "M ops/CPU-s", 1e-6, +1, 2, 0 },
@@ -24,6 +25,9 @@ const soak_hmetric_t soak_hmetrics[SOAK_HM_N] = {
 	[SOAK_HM_P99] = { "latency_p99", "p99 latency", "ns", 1, -1, 10, 0 },
 	[SOAK_HM_P999] = { "latency_p999", "p99.9 latency", "ns", 1, -1, 10, 0 },
 	[SOAK_HM_PF_PER_OP] = { "page_faults_per_op", "Minor page faults per op", "/op", 1, -1, 10, 1e-5 },
+	[SOAK_HM_LIVE_MEAN] = { "live_mean", "Mean live bytes", "MiB", 1.0 / 1048576, -1, 5, 1048576 },
+	[SOAK_HM_OVERHEAD] = { "overhead", "Overhead (RSS / live)", "x", 1, -1, 5, 0 },
+	[SOAK_HM_OVERHEAD_DRIFT] = { "overhead_drift", "Overhead drift", "%", 1, -1, 0, 2 },
 };
 
 int soak_hmetric_find(const char *key)
@@ -71,6 +75,9 @@ double soak_history_value(const soak_run_result_t *r, size_t m, char *why, size_
 	case SOAK_HM_P99: return fig(&r->lat.p99_ns, why, len);
 	case SOAK_HM_P999: return fig(&r->lat.p999_ns, why, len);
 	case SOAK_HM_PF_PER_OP: return fig(&r->pf.minor_per_op, why, len);
+	case SOAK_HM_LIVE_MEAN: return fig(&r->eff.live_mean, why, len);
+	case SOAK_HM_OVERHEAD: return fig(&r->eff.overhead_mean, why, len);
+	case SOAK_HM_OVERHEAD_DRIFT: return fig(&r->eff.overhead_drift_pct, why, len);
 	}
 	snprintf(why, len, "unknown metric");
 	return NAN;

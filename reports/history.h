@@ -34,6 +34,9 @@ enum {
 	SOAK_HM_P99,
 	SOAK_HM_P999,
 	SOAK_HM_PF_PER_OP,
+	SOAK_HM_LIVE_MEAN,     /* bytes the workload holds, steady-state mean */
+	SOAK_HM_OVERHEAD,      /* RSS / live bytes */
+	SOAK_HM_OVERHEAD_DRIFT,
 	SOAK_HM_N
 };
 
