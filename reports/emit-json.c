@@ -133,6 +133,7 @@ static bool eff_fields(cJSON *j, const soak_eff_result_t *e)
 		  put_fig(o, "live_first_k_mean_bytes", &e->live_first_k_mean) &&
 		  put_fig(o, "live_last_k_mean_bytes", &e->live_last_k_mean) &&
 		  put_fig(o, "live_drift_pct", &e->live_drift_pct) &&
+		  put_fig(o, "live_slope_bytes_per_s", &e->live_slope_bytes_per_s) &&
 		  put_fig(o, "live_slope_pct_per_hour", &e->live_slope_pct_per_hour) &&
 		  put_fig(o, "overhead_mean", &e->overhead_mean) &&
 		  put_fig(o, "overhead_peak", &e->overhead_peak) &&

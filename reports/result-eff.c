@@ -50,7 +50,7 @@ static void eff_init(soak_eff_result_t *e)
 	soak_rs_fig_none(&why, "not computed");
 	soak_fig_t *f[] = { &e->live_mean, &e->live_peak, &e->live_first_k_mean, &e->live_last_k_mean,
 			    &e->live_drift_pct, &e->live_slope_pct_per_hour, &e->live_slope_ci_lo,
-			    &e->live_slope_ci_hi, &e->overhead_mean, &e->overhead_peak, &e->overhead_bytes,
+			    &e->live_slope_ci_hi, &e->live_slope_bytes_per_s, &e->overhead_mean, &e->overhead_peak, &e->overhead_bytes,
 			    &e->overhead_first_k_mean, &e->overhead_last_k_mean, &e->overhead_drift_pct,
 			    &e->overhead_slope_pct_per_hour, &e->overhead_slope_ci_lo,
 			    &e->overhead_slope_ci_hi, &e->rss_growth_bytes, &e->live_growth_bytes,
@@ -230,7 +230,7 @@ int soak_result_eff(const soak_result_input_t *in, soak_run_result_t *r)
 	soak_fig_t live_why = e->level_mean[SOAK_EFF_LIVE];
 	soak_fig_t *lf[] = { &e->live_mean, &e->live_peak, &e->live_first_k_mean, &e->live_last_k_mean,
 			     &e->live_drift_pct, &e->live_slope_pct_per_hour, &e->live_slope_ci_lo,
-			     &e->live_slope_ci_hi, &e->live_growth_bytes };
+			     &e->live_slope_ci_hi, &e->live_growth_bytes, &e->live_slope_bytes_per_s };
 	if (!e->live.n) {
 		figs_none(lf, sizeof(lf) / sizeof(lf[0]), &live_why);
 	} else {
@@ -238,7 +238,7 @@ int soak_result_eff(const soak_result_input_t *in, soak_run_result_t *r)
 		soak_rs_fig_set(&e->live_peak, soak_rs_series_max(soak_rs_find_series(in, "bytes_live")));
 		soak_rs_put_drift(e->live.v, e->live.n, r->drift_k, &e->live_first_k_mean, &e->live_last_k_mean,
 				  &e->live_drift_pct);
-		soak_rs_put_slope(&e->live, &e->live_slope, NULL, &e->live_slope_pct_per_hour,
+		soak_rs_put_slope(&e->live, &e->live_slope, &e->live_slope_bytes_per_s, &e->live_slope_pct_per_hour,
 				  &e->live_slope_ci_lo, &e->live_slope_ci_hi);
 		if (e->live_drift_pct.valid || (e->live_first_k_mean.valid && e->live_last_k_mean.valid))
 			soak_rs_fig_set(&e->live_growth_bytes, e->live_last_k_mean.v - e->live_first_k_mean.v);

@@ -211,6 +211,7 @@ typedef struct {
 	soak_xy_t live;              /* bytes_live, steady state */
 	soak_fig_t live_mean, live_peak;            /* bytes; peak over the whole run */
 	soak_fig_t live_first_k_mean, live_last_k_mean, live_drift_pct;
+	soak_fig_t live_slope_bytes_per_s;
 	soak_fig_t live_slope_pct_per_hour, live_slope_ci_lo, live_slope_ci_hi;
 	soak_slope_t live_slope;
 	soak_xy_t overhead;          /* rss_bytes / bytes_live at each steady-state

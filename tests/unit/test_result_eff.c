@@ -124,6 +124,7 @@ static void test_leak_holds_more(void **state)
 	const soak_eff_result_t *e = &f.r.eff;
 	assert_fig(&e->live_mean, 20 * MIB, 1e-6);
 	assert_fig(&e->live_peak, 30 * MIB, 1e-6);
+	assert_fig(&e->live_slope_bytes_per_s, MIB, 1e-6);
 	assert_fig(&e->live_drift_pct, 100.0 * (28 - 12) / 12, 1e-9);
 	assert_fig(&e->overhead_mean, 1.2, 1e-12);
 	assert_fig(&e->overhead_peak, 34.0 / 30, 1e-12);
