@@ -16,6 +16,10 @@ soak report --db "$DB" --label "$EVIL" --format html --output "$T/report.html" |
 "$SOAK_BUILD/tests/synthdb" "$T/h.db" 'evil<b>&"' 6 3 1e7 0.03 5 -12 2 || fail synthdb
 soak history --db "$T/h.db" --format html --output "$T/history.html" || fail "history html exited $?"
 [ -e "$T/pwned" ] && fail "a label ran a gnuplot command"
+# Each run's memory layers, RSS down to live bytes (a hostile label only in a title).
+for p in report compare; do
+  grep -q "Memory layers over time" "$T/$p.html" || fail "$p.html has no memory layers plot"
+done
 for p in report compare history; do
   f=$T/$p.html
   n=$(grep -c "<svg" "$f" || true)
