@@ -60,6 +60,10 @@ typedef struct {
 	unsigned require;                       /* bit (1 << soak_gate_metric_t) */
 } soak_gate_limits_t;
 
+/* An overhead drift worth less memory than this is no failure (compare's
+ * floor for RSS). */
+#define SOAK_GATE_OVERHEAD_MIN_BYTES (1024.0 * 1024.0)
+
 /* Built-in defaults: the seed's targets; require = rss_drift, tp_drift, throughput. */
 void soak_gate_limits_default(soak_gate_limits_t *l);
 

@@ -203,6 +203,27 @@ static void test_rss_grows_live_flat(void **state)
 	soak_result_free(&f.r);
 }
 
+/* A working set of 0.1 MiB in a 4 MiB process: RSS 4.0 -> 4.4 MiB moves
+ * RSS per live byte by +10%, worth 0.4 MiB: below the 1 MiB that counts. */
+static double tiny_live(int i) { (void)i; return 0.1; }
+static double tiny_rss(int i) { return i < 10 ? 4.0 : 4.4; }
+
+static void test_overhead_below_a_mib(void **state)
+{
+	(void)state;
+	fx_t f;
+	fx_init(&f);
+	fx_mib(&f, tiny_live, tiny_rss);
+	fx_compute(&f);
+	assert_fig(&f.r.eff.overhead_drift_pct, 10, 1e-9);
+	soak_gate_report_t rep = { 0 };
+	const soak_check_t *oc = gate_check(&rep, &f.r, "overhead_drift");
+	assert_int_equal(oc->state, SOAK_CHECK_PASS);
+	assert_non_null(strstr(oc->message, "worth 0.40 MiB at the 0.10 MiB the workload holds"));
+	soak_gate_report_free(&rep);
+	soak_result_free(&f.r);
+}
+
 /* No live bytes, exec commands, an unrecorded series: reasons, never 0. */
 static void test_unavailable(void **state)
 {
@@ -302,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_leak_holds_more),
 		cmocka_unit_test(test_fragmentation_overhead_rises),
 		cmocka_unit_test(test_rss_grows_live_flat),
+		cmocka_unit_test(test_overhead_below_a_mib),
 		cmocka_unit_test(test_unavailable),
 		cmocka_unit_test(test_thresholds_overhead),
 		cmocka_unit_test(test_emitters),
