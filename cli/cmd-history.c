@@ -24,7 +24,7 @@
 
 typedef struct {
 	const char *db_path, *format, *output, *workload, *allocator, *host_class, *relative_to;
-	bool all_hosts, gate, no_cache, history;
+	bool all_hosts, gate, no_cache, history, unlabelled_nights;
 	size_t last;
 	unsigned metrics;      /* --metric: bit per metric, 0 = all */
 	soak_cp_opts_t cp;
@@ -60,6 +60,8 @@ static int parse_metrics(const char *v, void *field, char *why, size_t len)
 	O("allocator", 0, "NAME", "only series of this allocator", SOAK_OT_STR, allocator),                        \
 	O("host-class", 0, "C", "only runs of host class C", SOAK_OT_STR, host_class),                              \
 	O("all-hosts", 0, NULL, "put runs of different host classes in one series", SOAK_OT_FLAG, all_hosts),      \
+	O("unlabelled-nights", 0, NULL, "count a run without a label in the night of its start date (UTC); "     \
+	  "without this such runs are left out, and counted", SOAK_OT_FLAG, unlabelled_nights),                    \
 	O("relative-to", 0, "NAME", "values as ratios to allocator NAME's median in the same night (same "          \
 	  "workload, limits, host class): host drift between nights cancels; for shared or noisy hosts",           \
 	  SOAK_OT_STR, relative_to),                                                                                \
@@ -91,8 +93,9 @@ static const soak_opt_t gate_history_opts[] = {
 
 #define HISTORY_DESC                                                                                          \
 	"Series: runs with status ok that share workload and options, allocator name, limits and host "         \
-	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29), or its "       \
-	"start date when it has none. Per metric (throughput, throughput per CPU-second, mean and peak RSS, "  \
+	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29, the "      \
+	"label of a plan); runs without a label are in no night and left out (their number is shown) "       \
+	"unless --unlabelled-nights makes their start date their night. Per metric (throughput, throughput per CPU-second, mean and peak RSS, "  \
 	"RSS and throughput drift, CV, syscalls/op, p99 and p99.9 latency, minor page faults/op) the change "   \
 	"points are found by E-divisive means in windows of 50 points with a Student's t test, ignoring "      \
 	"changes below each metric's minimum effect (2% throughput, 5% and 1 MiB RSS, ...), each with its "    \
@@ -147,6 +150,7 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 	soak_history_load_opts_t lo = { .workload = o->workload, .allocator = o->allocator,
 					.host_class = o->host_class, .relative_to = o->relative_to,
 					.all_hosts = o->all_hosts, .gate = o->gate, .no_cache = o->no_cache,
+					.unlabelled_nights = o->unlabelled_nights,
 					.save_path = o->db_path, .stop = &load_stop };
 	char err[600];
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
@@ -160,8 +164,15 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 		return r;
 	}
 	if (r == 0 && !h->runs && !(o->gate && h->n)) {
-		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
-			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);
+		if (h->unlabelled)
+			soak_err("%s: no finished run (status ok) with a label%s in %s, %zu without one: a night is "
+				 "a label (soakctl plan run, or run --label); --unlabelled-nights takes their start "
+				 "dates as nights", cmd, o->workload || o->allocator || o->host_class ?
+				 " matches the filters" : "", o->db_path, h->unlabelled);
+		else
+			soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
+				 o->workload || o->allocator || o->host_class ? " matches the filters" : "",
+				 o->db_path);
 		return -ENOENT;
 	}
 	if (r == 0 && o->relative_to) {
@@ -234,6 +245,9 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 	printf("gate --history: %zu series, %zu regression%s in the newest night, %zu newest night%s with runs "
 	       "that did not end ok (alpha %g)\n", checks, fails, fails == 1 ? "" : "s", unfinished,
 	       unfinished == 1 ? "" : "s", h->cp.alpha);
+	if (h->unlabelled)
+		printf("note: %zu run%s without a label left out: a night is a label (--unlabelled-nights takes "
+		       "their start dates as nights)\n", h->unlabelled, h->unlabelled == 1 ? "" : "s");
 	return fails || unfinished ? SOAK_EXIT_FAIL : SOAK_EXIT_OK;
 }
 

@@ -258,12 +258,15 @@ static void md_points(FILE *f, const soak_history_t *h, size_t last)
 
 int soak_history_emit_md(FILE *f, const soak_history_t *h, const soak_history_emit_opts_t *o)
 {
-	fprintf(f, "# Soak history\n\n%zu runs in %zu series (%zu runs not ok left out). A series is one workload "
+	fprintf(f, "# Soak history\n\n%zu runs in %zu series (%zu runs not ok left out", h->runs, h->n, h->skipped);
+	if (h->unlabelled)
+		fprintf(f, "; %zu runs without a label left out: a night is a label", h->unlabelled);
+	fprintf(f, "). A series is one workload "
 		   "with its options, one allocator name, one set of limits and one host class, in time "
 		   "order. Change points: E-divisive means in windows of %d points with a Student's t test (α = %g, "
 		   "at least %zu points per segment, changes below each metric's minimum effect ignored); a "
 		   "regression is a change for the worse. Method: docs/nightly.md.\n\n",
-		 h->runs, h->n, h->skipped, SOAK_CP_WINDOW, h->cp.alpha, h->cp.min_size);
+		 SOAK_CP_WINDOW, h->cp.alpha, h->cp.min_size);
 	if (h->relative_to[0])
 		fprintf(f, "Values are ratios to the median of %s in the same night, series key and host class "
 			   "(host drift between nights cancels); %s's own series is the reference and is not "
@@ -293,6 +296,7 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		  cJSON_AddNumberToObject(doc, "seed", (double)h->cp.seed) &&
 		  cJSON_AddNumberToObject(doc, "runs", (double)h->runs) &&
 		  cJSON_AddNumberToObject(doc, "runs_left_out", (double)h->skipped) &&
+		  cJSON_AddNumberToObject(doc, "runs_unlabelled_left_out", (double)h->unlabelled) &&
 		  cJSON_AddItemToObject(doc, "relative_to", h->relative_to[0] ? cJSON_CreateString(h->relative_to) : cJSON_CreateNull()) &&
 		  (arr = cJSON_AddArrayToObject(doc, "series"));
 	for (size_t i = 0; ok && i < h->n; i++) {

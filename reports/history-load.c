@@ -133,6 +133,13 @@ int soak_history_load(soak_db_t *db, const soak_history_load_opts_t *o, soak_his
 		}
 		if (!wanted(o, &runs[i]))
 			continue;
+		/* A night is a label: a stray run without one (a manual run into
+		 * the nightly database) would form a one-run "night" newer than
+		 * the real newest one and hide it from the gate. */
+		if (!o->unlabelled_nights && (!runs[i].label || !*runs[i].label)) {
+			h->unlabelled++;
+			continue;
+		}
 		if (runs[i].status && !strcmp(runs[i].status, "ok")) {
 			const soak_run_summary_t *c =
 				sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;

@@ -6,8 +6,9 @@
  * effect). The analysis is pure; soak_history_load (history-load.c) fills the
  * series from a database, through the run_summary cache or reports/result.h.
  *
- * A night is a run's label (nightly-{date}), or its start date (UTC) when it
- * has none. A regression is a change point whose direction is worse for the
+ * A night is a run's label (a plan's nightly-{date}); a run without a label is
+ * in no night and left out (counted), unless asked for (unlabelled_nights):
+ * then its start date (UTC) is its night. A regression is a change point whose direction is worse for the
  * metric (throughput down, RSS/latency/syscalls/faults/CV up); `gate
  * --history` fails when one starts in the newest night of its series.
  */
@@ -92,6 +93,7 @@ typedef struct {
 	soak_hseries_t *s;
 	size_t n, cap;
 	size_t runs, skipped;      /* runs used; runs not "ok" (left out) */
+	size_t unlabelled;         /* runs without a label: in no night, left out */
 	soak_cp_opts_t cp;
 	char relative_to[64];      /* values are ratios to this allocator ("" = absolute) */
 } soak_history_t;
@@ -126,6 +128,8 @@ typedef struct {
 	const char *relative_to;   /* its runs pass the allocator filter too */
 	bool all_hosts;            /* one series across host classes */
 	bool gate;                 /* note the runs that did not end ok */
+	bool unlabelled_nights;    /* a run without a label: its start date is its night
+	                              (otherwise it is left out, counted in unlabelled) */
 	bool no_cache;             /* neither read nor write run_summary */
 	const char *save_path;     /* the database file to save summaries into
 	                              (NULL or not writable: not saved) */
@@ -146,7 +150,8 @@ void soak_history_free(soak_history_t *h);
 
 /* The value of metric m of a run result (NAN and why when unmeasured). */
 double soak_history_value(const soak_run_result_t *r, size_t m, char *why, size_t whylen);
-/* "nightly-2026-11-29", or "2026-11-29" from started_at when unlabelled. */
+/* "nightly-2026-11-29", or "2026-11-29" from started_at when unlabelled
+ * (loaded only with unlabelled_nights). */
 void soak_history_night(const soak_run_t *run, char *buf, size_t len);
 
 #endif

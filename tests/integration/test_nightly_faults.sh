@@ -148,6 +148,20 @@ set +e; soak gate --history --db "$T/g.db" > "$T/g1"; rc=$?; set -e
 [ $rc = 1 ] || fail "crashed newest night: gate exit $rc, want 1: $(cat "$T/g1")"
 grep -q "newest night nightly-2026-01-06: 3 runs did not end ok (run 16 crashed" "$T/g1" \
   || fail "the crashed night is not named: $(cat "$T/g1")"
+# Stray unlabelled runs, one recorded after the crashed night, are no night:
+# they are left out (and counted), and the crashed night still fails.
+"$SY" "$T/stray.db" sysG 7 1 100 0.02 -1 0 9 10 >/dev/null
+sqlite3 "$T/stray.db" "update runs set label = null"
+cp "$T/g.db" "$T/gs.db"; soak merge -q "$T/gs.db" "$T/stray.db" || fail "merging the stray runs exited $?"
+set +e; soak gate --history --db "$T/gs.db" > "$T/gs"; rc=$?; set -e
+[ $rc = 1 ] || fail "a stray unlabelled run after a crashed night: gate exit $rc, want 1: $(cat "$T/gs")"
+grep -q "newest night nightly-2026-01-06: 3 runs did not end ok" "$T/gs" || fail "stray run: $(cat "$T/gs")"
+grep -q "7 runs without a label left out" "$T/gs" || fail "the unlabelled runs are not counted: $(cat "$T/gs")"
+soak history --db "$T/gs.db" > "$T/gs.md" || fail "history with unlabelled runs exited $?"
+grep -q "7 runs without a label left out" "$T/gs.md" || fail "history does not count them: $(head -3 "$T/gs.md")"
+# Asked for, each unlabelled run's start date is a night (the old grouping).
+set +e; soak gate --history --unlabelled-nights --db "$T/gs.db" > "$T/gu"; rc=$?; set -e
+[ $rc -le 1 ] && ! grep -q "without a label" "$T/gu" || fail "--unlabelled-nights: exit $rc: $(cat "$T/gu")"
 # One run of the night crashed, the others ok: still a failure.
 sqlite3 "$T/g.db" "update runs set status = 'ok' where id in (17, 18)"
 set +e; soak gate --history --db "$T/g.db" > "$T/g2"; rc=$?; set -e
@@ -155,4 +169,4 @@ set +e; soak gate --history --db "$T/g.db" > "$T/g2"; rc=$?; set -e
 # An older night's crash does not fail a newer clean night.
 sqlite3 "$T/g.db" "update runs set status = 'ok' where id = 16; update runs set status = 'oom' where id = 4"
 soak gate --history --db "$T/g.db" > "$T/g3" || fail "a crash two nights back failed the gate: $(cat "$T/g3")"
-pass "gate --history: a crashed newest night fails (exit 1) with its runs' statuses"
+pass "gate --history: a crashed newest night fails (exit 1) with its runs' statuses, stray unlabelled runs left out"
