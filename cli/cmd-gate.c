@@ -128,12 +128,8 @@ static soak_run_result_t *cached(soak_db_t *db, cache_t *c, const soak_run_t *ru
 	if (c->n == c->cap)
 		return NULL;
 	soak_result_opts_t ro = { 0 };
-	int r = soak_result_from_db(db, run, &ro, &c->res[c->n]);
-	if (r < 0) {
-		soak_err("gate: run %lld: %s", (long long)run->id,
-			 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+	if (soak_cli_result(db, run, &ro, &c->res[c->n], "gate") < 0)
 		return NULL;
-	}
 	return &c->res[c->n++];
 }
 

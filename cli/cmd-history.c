@@ -240,11 +240,14 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 		checks++;
 		if (fails == before)
 			printf("ok   %s %s (%s, %s): %zu runs, newest night %s, no regression starting in it\n",
-			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->p[s->n - 1].night);
+			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->n ? s->p[s->n - 1].night : "(none)");
 	}
 	printf("gate --history: %zu series, %zu regression%s in the newest night, %zu newest night%s with runs "
 	       "that did not end ok (alpha %g)\n", checks, fails, fails == 1 ? "" : "s", unfinished,
 	       unfinished == 1 ? "" : "s", h->cp.alpha);
+	if (h->impossible)
+		printf("note: %zu run%s with an impossible value left out (%s)\n", h->impossible,
+		       h->impossible == 1 ? "" : "s", h->impossible_text);
 	if (h->unlabelled)
 		printf("note: %zu run%s without a label left out: a night is a label (--unlabelled-nights takes "
 		       "their start dates as nights)\n", h->unlabelled, h->unlabelled == 1 ? "" : "s");

@@ -261,6 +261,9 @@ int soak_history_emit_md(FILE *f, const soak_history_t *h, const soak_history_em
 	fprintf(f, "# Soak history\n\n%zu runs in %zu series (%zu runs not ok left out", h->runs, h->n, h->skipped);
 	if (h->unlabelled)
 		fprintf(f, "; %zu runs without a label left out: a night is a label", h->unlabelled);
+	if (h->impossible)
+		fprintf(f, "; %zu run%s with an impossible value left out (%s)", h->impossible,
+			h->impossible == 1 ? "" : "s", h->impossible_text);
 	fprintf(f, "). A series is one workload "
 		   "with its options, one allocator name, one set of limits and one host class, in time "
 		   "order. Change points: E-divisive means in windows of %d points with a Student's t test (α = %g, "
@@ -297,6 +300,7 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		  cJSON_AddNumberToObject(doc, "runs", (double)h->runs) &&
 		  cJSON_AddNumberToObject(doc, "runs_left_out", (double)h->skipped) &&
 		  cJSON_AddNumberToObject(doc, "runs_unlabelled_left_out", (double)h->unlabelled) &&
+		  cJSON_AddNumberToObject(doc, "runs_impossible_left_out", (double)h->impossible) &&
 		  cJSON_AddItemToObject(doc, "relative_to", h->relative_to[0] ? cJSON_CreateString(h->relative_to) : cJSON_CreateNull()) &&
 		  (arr = cJSON_AddArrayToObject(doc, "series"));
 	for (size_t i = 0; ok && i < h->n; i++) {

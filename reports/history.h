@@ -94,6 +94,8 @@ typedef struct {
 	size_t n, cap;
 	size_t runs, skipped;      /* runs used; runs not "ok" (left out) */
 	size_t unlabelled;         /* runs without a label: in no night, left out */
+	size_t impossible;         /* runs with a value no run can have: left out */
+	char impossible_text[256]; /* the first of them: "run 12: warmup_s = ..." */
 	soak_cp_opts_t cp;
 	char relative_to[64];      /* values are ratios to this allocator ("" = absolute) */
 } soak_history_t;

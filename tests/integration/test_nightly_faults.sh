@@ -121,8 +121,24 @@ for edit in "status:update runs set status = '' where id = 2:status '' is not on
   [ $rc = 2 ] || fail "impossible $name: merge exit $rc"
   grep -q "has an impossible value: $want" "$T/bad.err" || fail "impossible $name: $(cat "$T/bad.err")"
   [ ! -e "$T/o3.db" ] || fail "impossible $name: an output was written"
+  # Read side: report and gate refuse the run, history leaves it out with the
+  # reason and gate --history fails its night (run 2 is the newest night's).
+  set +e; soak report --db "$T/bad.db" 2 > /dev/null 2> "$T/rep.err"; rc=$?; set -e
+  [ $rc = 2 ] && grep -q "run 2 has an impossible value: $want" "$T/rep.err" \
+    || fail "impossible $name: report exit $rc: $(cat "$T/rep.err")"
+  [ "$(wc -l < "$T/rep.err")" = 1 ] || fail "impossible $name: report said more than one line: $(cat "$T/rep.err")"
+  set +e; soak gate --db "$T/bad.db" 2 > /dev/null 2> "$T/gl.err"; rc=$?; set -e
+  [ $rc = 2 ] && grep -q "run 2 has an impossible value: $want" "$T/gl.err" \
+    || fail "impossible $name: gate exit $rc: $(cat "$T/gl.err")"
+  [ $name = status ] && continue   # not ok: left out of history as before
+  soak history --db "$T/bad.db" > "$T/h.md" 2>&1 || fail "impossible $name: history exit $?: $(cat "$T/h.md")"
+  grep -q "1 run with an impossible value left out (run 2: $want" "$T/h.md" \
+    || fail "impossible $name: history does not say so: $(head -4 "$T/h.md")"
+  set +e; soak gate --history --db "$T/bad.db" > "$T/gh" 2>&1; rc=$?; set -e
+  [ $rc = 1 ] && grep -q "run 2 has an impossible value: $want" "$T/gh" \
+    || fail "impossible $name: gate --history exit $rc: $(cat "$T/gh")"
 done
-pass "impossible values (status '', warm-up 1e308, negative RSS, a counter going down): merge refuses"
+pass "impossible values (status '', warm-up 1e308, negative RSS, a counter going down): merge, report and gate refuse, history leaves out, gate --history fails"
 
 # 9. Read commands work on a read-only file system; merge says why it cannot
 # take an input from there.
