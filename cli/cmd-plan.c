@@ -168,7 +168,10 @@ static int cell_setup(const soak_plan_t *p, cell_t *x, const plan_opts_t *o, con
 		A(x->wl_argv[i]);
 #undef A
 	soak_run_opts_init(&x->ro);
-	if (soak_run_parse_opts(k, x->argv, &x->ro, NULL) < 0) {
+	/* Every cell is checked as its run would be (the workload's options by
+	 * the worker itself) before any runs: a bad cell fails --dry-run, and
+	 * never stops a night half way. */
+	if (soak_run_parse_opts(k, x->argv, &x->ro, NULL) < 0 || soak_run_check(&x->ro) < 0) {
 		soak_err("plan: %s: the cell %s / [workload.%s] / [limits.%s] has bad options (above)", o->plan,
 			 p->allocators[x->c.alloc], w->section, l->section);
 		return -EINVAL;

@@ -186,3 +186,18 @@ set +e; soak gate --history --db "$T/g.db" > "$T/g2"; rc=$?; set -e
 sqlite3 "$T/g.db" "update runs set status = 'ok' where id = 16; update runs set status = 'oom' where id = 4"
 soak gate --history --db "$T/g.db" > "$T/g3" || fail "a crash two nights back failed the gate: $(cat "$T/g3")"
 pass "gate --history: a crashed newest night fails (exit 1) with its runs' statuses, stray unlabelled runs left out"
+
+# 10. A plan: an allocator named twice is refused at load; a bad args in one
+# cell fails --dry-run (as the run would), naming the cell; no database made.
+printf '[plan]\nallocators = system system\n[workload.a]\nname = tiny_hot\n' > "$T/p1.ini"
+set +e; soak plan run "$T/p1.ini" --dry-run --db "$T/p.db" > /dev/null 2> "$T/p1.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "p1.ini:2: allocators: system is named twice" "$T/p1.err" \
+  || fail "allocators = system system: exit $rc: $(cat "$T/p1.err")"
+[ "$(wc -l < "$T/p1.err")" = 1 ] || fail "allocator named twice: more than one line: $(cat "$T/p1.err")"
+printf '[plan]\nallocators = system\nduration = 1s\n[workload.a]\nname = tiny_hot\n[workload.b]\nname = tiny_hot\nargs = --bogus 1\n' > "$T/p2.ini"
+set +e; soak plan run "$T/p2.ini" --dry-run --db "$T/p.db" > "$T/p2.out" 2> "$T/p2.err"; rc=$?; set -e
+[ $rc = 2 ] || fail "a bad args passed --dry-run: exit $rc: $(cat "$T/p2.out" "$T/p2.err")"
+grep -q "unknown option --bogus" "$T/p2.err" && grep -q "\[workload.b\]" "$T/p2.err" \
+  || fail "a bad args: the cell or the option is not named: $(cat "$T/p2.err")"
+[ ! -e "$T/p.db" ] || fail "a refused plan created its database"
+pass "plan: an allocator named twice refused at load; a bad args fails --dry-run naming the cell"
