@@ -38,6 +38,16 @@ int soak_alloc_each(const char *config,
  * $XDG_CONFIG_HOME/soak/soak.ini), existing ones only (--config always). */
 int soak_alloc_config_files(const char *config, char files[3][PATH_MAX]);
 
+/* The path to put in LD_PRELOAD for a: its own, or, when that path holds a
+ * character the loader reads as syntax (a space or a colon separate
+ * libraries, '$' starts $LIB/$ORIGIN), a link to it in a private directory
+ * made for the run (/tmp/soak-preload-XXXXXX, written into dir; "" when none
+ * was needed). 0, or a negative errno with the reason in err. Remove the
+ * directory with soak_alloc_preload_remove(dir) once the run has ended. */
+int soak_alloc_preload_path(const soak_alloc_t *a, char *out, size_t outlen, char *dir, size_t dirlen,
+			    char *err, size_t errlen);
+void soak_alloc_preload_remove(char *dir);
+
 /* 1 when the shared library at path defines (exports) the function sym in
  * its dynamic symbol table, 0 when not, -errno when unreadable. */
 int soak_alloc_exports(const char *path, const char *sym);

@@ -286,7 +286,7 @@ static char **child_env(run_t *r, bool alloc_part, bool own_part)
 	size_t n = 0;
 	bool ok = true;
 	if (alloc_part && r->alloc.path[0])
-		ok &= asprintf(&env[n++], "LD_PRELOAD=%s", r->alloc.path) > 0;
+		ok &= asprintf(&env[n++], "LD_PRELOAD=%s", r->preload) > 0;
 	for (size_t i = 0; alloc_part && i < na; i++) {
 		env[n++] = alloc_env[i];
 		alloc_env[i] = NULL;
@@ -353,6 +353,7 @@ static void cleanup(run_t *r)
 		close(r->shm_fd);
 	soak_output_free(&r->out);
 	soak_output_free(&r->err);
+	soak_alloc_preload_remove(r->preload_dir);
 	if (r->tp_on)
 		soak_tpscan_free(&r->tp);
 }
@@ -688,6 +689,11 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	bool use_worker = builtin || o->repeat;   /* exec --repeat runs under the worker's driver */
 	char worker[PATH_MAX] = "";
 	int rc = check_request(r, builtin, use_worker, worker, sizeof(worker), true);
+	char err[512];
+	if (rc == 0 && r->alloc.path[0] &&
+	    (rc = soak_alloc_preload_path(&r->alloc, r->preload, sizeof(r->preload), r->preload_dir,
+					  sizeof(r->preload_dir), err, sizeof(err))) < 0)
+		run_say(o, SOAK_SAY_ERROR, "%s", err);
 	if (rc == 0)
 		rc = make_cgroups(r);
 	if (rc == 0 && use_worker && (rc = setup_shm(r)) < 0)
