@@ -100,16 +100,22 @@ static void md_series(FILE *f, const soak_history_t *h)
 void soak_history_cp_text(const soak_history_t *h, const soak_hseries_t *s, const soak_hchange_t *c, char *buf,
 			  size_t len)
 {
-	char a[64], b[64], u[96], pct[32] = "";
+	char a[64], b[64], u[96] = "", pct[32] = "";
 	soak_history_fmt_value(h, c->metric, c->cp.mean_before, b, sizeof(b));
 	soak_history_fmt_value(h, c->metric, c->cp.mean_after, a, sizeof(a));
 	/* From 0 there is no percentage: the absolute change alone. */
 	if (isfinite(c->cp.change_pct))
 		snprintf(pct, sizeof(pct), " %+.1f%%", c->cp.change_pct);
-	snprintf(buf, len, "%s %s%s (%s -> %s %s) at night %s, run %lld, confidence %.3f (p %.3g)",
+	/* A percentage and a latency are formatted with their unit already. */
+	bool own_unit = !h->relative_to[0] && (c->metric == SOAK_HM_P99 || c->metric == SOAK_HM_P999 ||
+					       !strcmp(soak_hmetrics[c->metric].unit, "%"));
+	if (!own_unit) {
+		u[0] = ' ';
+		soak_history_unit(h, c->metric, u + 1, sizeof(u) - 1);
+	}
+	snprintf(buf, len, "%s %s%s (%s -> %s%s) at night %s, run %lld, confidence %.3f (p %.3g)",
 		 soak_hmetrics[c->metric].title, c->regression ? "regression" : "improvement", pct,
-		 b, a, soak_history_unit(h, c->metric, u, sizeof(u)), s->p[c->point].night, (long long)s->p[c->point].run_id,
-		 1 - c->cp.p, c->cp.p);
+		 b, a, u, s->p[c->point].night, (long long)s->p[c->point].run_id, 1 - c->cp.p, c->cp.p);
 }
 
 static void md_changes(FILE *f, const soak_history_t *h)

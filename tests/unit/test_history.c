@@ -219,6 +219,38 @@ static void test_load_batches(void **state)
 	rmdir(dir);
 }
 
+/* A change's text gives each value's unit once: a CV (a percentage) and a
+ * latency (formatted with its own unit) carry it already. */
+static void test_cp_text_units(void **state)
+{
+	(void)state;
+	soak_history_t h = { 0 };
+	soak_hpoint_t p = { .run_id = 7, .night = "nightly-2026-01-02" };
+	soak_hseries_t s = { .p = &p, .n = 1 };
+	char t[512];
+	soak_hchange_t c = { .metric = SOAK_HM_TP_CV, .point = 0, .regression = true,
+			     .cp = { .p = 0.01, .mean_before = 5.0, .mean_after = 11.82, .change_pct = 136.4 } };
+	soak_history_cp_text(&h, &s, &c, t, sizeof(t));
+	if (!strstr(t, "(+5.00% -> +11.82%) at night")) {
+		print_error("CV change: '%s'\n", t);
+		fail();
+	}
+	c.metric = SOAK_HM_P99;
+	c.cp.mean_before = 1000;
+	c.cp.mean_after = 2500;
+	soak_history_cp_text(&h, &s, &c, t, sizeof(t));
+	assert_null(strstr(t, " ns ns"));
+	assert_null(strstr(t, "s ns)"));
+	c.metric = SOAK_HM_TP;
+	c.cp.mean_before = 1e6;
+	c.cp.mean_after = 2e6;
+	soak_history_cp_text(&h, &s, &c, t, sizeof(t));
+	if (!strstr(t, "(1 -> 2 M ops/s)")) {
+		print_error("throughput change: '%s'\n", t);
+		fail();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_cv_min_effect),
 		cmocka_unit_test(test_throughput_constant_and_small),
 		cmocka_unit_test(test_load_batches),
+		cmocka_unit_test(test_cp_text_units),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
