@@ -13,3 +13,18 @@ if command -v gnuplot > /dev/null; then
   grep -q "<text>S1 my_alloc_v2" "$T/h.html" || fail "legend text is not literal: $(grep -o '<text><tspan[^<]*>my[^/]*' "$T/h.html" | head -2)"
   pass "gnuplot text is literal: my_alloc_v2 in the legend"
 fi
+
+# Thresholds: a misspelt workload section was silently never applied; hex was
+# read as a number (0x10 = 16).
+"$SY" "$T/g.db" sysG 1 1 100 0.02 -1 0 2 10 > /dev/null
+printf '[gate]\nalpha = 0.05\n[gate.tiny-hot]\ncv_max_pct = 3\n' > "$T/t1.ini"
+set +e; soak gate --db "$T/g.db" --latest --thresholds "$T/t1.ini" > /dev/null 2> "$T/t1.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "t1.ini:3: \[gate.tiny-hot\] names no workload" "$T/t1.err" \
+  || fail "a misspelt [gate.tiny-hot]: exit $rc: $(cat "$T/t1.err")"
+printf '[gate]\ncv_max_pct = 0x10\n' > "$T/t2.ini"
+set +e; soak gate --db "$T/g.db" --latest --thresholds "$T/t2.ini" > /dev/null 2> "$T/t2.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "'0x10' is not a number" "$T/t2.err" || fail "hex threshold: exit $rc: $(cat "$T/t2.err")"
+printf '[gate.tiny_hot]\ncv_max_pct = 3\n[gate.exec]\ncv_max_pct = 3\n' > "$T/t3.ini"
+set +e; soak gate --db "$T/g.db" --latest --thresholds "$T/t3.ini" > /dev/null 2> "$T/t3.err"; rc=$?; set -e
+[ $rc != 2 ] || fail "real workload sections refused: $(cat "$T/t3.err")"
+pass "thresholds: a misspelt [gate.tiny-hot] and a hex value refused (exit 2, file and line)"
