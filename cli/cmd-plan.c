@@ -56,8 +56,15 @@ static int parse_date(const char *v, void *field, char *why, size_t len)
 	unsigned y, m, d;
 	char x;
 	snprintf(why, len, "a date YYYY-MM-DD (e.g. 2026-01-31)");
-	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || strlen(v) != 10 || m < 1 || m > 12 || d < 1)
 		return -EINVAL;
+	static const unsigned mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[m - 1] + (m == 2 && leap)) {
+		snprintf(why, len, "a calendar date (%04u-%02u has %u days: no such day)", y, m,
+			 mdays[m - 1] + (m == 2 && leap));
+		return -EINVAL;
+	}
 	*(const char **)field = v;
 	return 0;
 }

@@ -28,3 +28,27 @@ printf '[gate.tiny_hot]\ncv_max_pct = 3\n[gate.exec]\ncv_max_pct = 3\n' > "$T/t3
 set +e; soak gate --db "$T/g.db" --latest --thresholds "$T/t3.ini" > /dev/null 2> "$T/t3.err"; rc=$?; set -e
 [ $rc != 2 ] || fail "real workload sections refused: $(cat "$T/t3.err")"
 pass "thresholds: a misspelt [gate.tiny-hot] and a hex value refused (exit 2, file and line)"
+
+# --date takes calendar dates only (2026-02-30 made the label nightly-2026-02-30).
+printf '[plan]\nallocators = system\nduration = 1s\n[workload.a]\nname = tiny_hot\n' > "$T/p.ini"
+for d in 2026-02-30 2026-04-31 2025-02-29; do
+  set +e; soak plan run "$T/p.ini" --date $d --dry-run --db "$T/p.db" > /dev/null 2> "$T/d.err"; rc=$?; set -e
+  [ $rc = 2 ] && grep -q "$d" "$T/d.err" && grep -q "no such day" "$T/d.err" || fail "--date $d: exit $rc: $(cat "$T/d.err")"
+done
+soak plan run "$T/p.ini" --date 2028-02-29 --dry-run --db "$T/p.db" > "$T/d.out" || fail "--date 2028-02-29 (leap) refused"
+grep -q "nightly-2028-02-29" "$T/d.out" || fail "leap day label: $(head -2 "$T/d.out")"
+pass "--date: 2026-02-30, 2026-04-31, 2025-02-29 refused; 2028-02-29 taken"
+
+# A host class is a name: over 255 characters, or with a control character
+# (newline, ESC), it is refused, from --host-class and from SOAK_HOST_CLASS
+# (was: cut at 511 characters without a word; newlines and ESC stored).
+long=$(printf 'h%.0s' $(seq 600))
+for hc in "$long" "$(printf 'a\nb')" "$(printf 'a\033[31mb')"; do
+  set +e; soak run --db "$T/hc.db" -w tiny_hot -d 1s -q --no-progress --host-class "$hc" 2> "$T/hc.err"; rc=$?; set -e
+  [ $rc = 2 ] && grep -q "host class" "$T/hc.err" || fail "--host-class (${#hc} chars): exit $rc: $(cat "$T/hc.err")"
+  [ "$(wc -l < "$T/hc.err")" = 1 ] || fail "--host-class: more than one line: $(cat "$T/hc.err")"
+  set +e; SOAK_HOST_CLASS=$hc soak run --db "$T/hc.db" -w tiny_hot -d 1s -q --no-progress 2> "$T/hc.err"; rc=$?; set -e
+  [ $rc = 2 ] && grep -q "SOAK_HOST_CLASS" "$T/hc.err" || fail "SOAK_HOST_CLASS (${#hc} chars): exit $rc: $(cat "$T/hc.err")"
+done
+[ ! -e "$T/hc.db" ] || [ "$(sqlite3 "$T/hc.db" "select count(*) from runs")" = 0 ] || fail "a refused host class recorded a run"
+pass "host class: 600 characters, a newline, ESC refused from --host-class and SOAK_HOST_CLASS"
