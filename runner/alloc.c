@@ -194,6 +194,17 @@ static int from_config(const char *name, const char *config, soak_alloc_t *a, ch
 			snprintf(err, errlen, "%s: [allocator.%s] has no path = line", files[i], name);
 			return -EINVAL;
 		}
+		/* A relative path is the file's: relative to its directory. */
+		if (f.found.path[0] != '/') {
+			char dir[PATH_MAX], joined[PATH_MAX];
+			snprintf(dir, sizeof(dir), "%s", files[i]);
+			if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", dirname(dir), f.found.path) >=
+			    sizeof(joined)) {
+				snprintf(err, errlen, "%s: [allocator.%s] path is too long", files[i], name);
+				return -EINVAL;
+			}
+			snprintf(f.found.path, sizeof(f.found.path), "%s", joined);
+		}
 		*a = f.found;
 		return check_library(f.found.path, a, err, errlen);
 	}

@@ -3,7 +3,8 @@
  * tcmalloc) resolve to where Debian's packages install them; users register
  * more in an INI file ([allocator.NAME] path=..., env=...) found by --config,
  * ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini; NAME=PATH registers one on
- * the command line and a bare path (containing '/') names itself.
+ * the command line and a bare path (containing '/') names itself. A relative
+ * path = in an INI file is relative to that file's directory.
  */
 #ifndef SOAK_ALLOC_H
 #define SOAK_ALLOC_H

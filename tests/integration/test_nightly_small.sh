@@ -52,3 +52,18 @@ for hc in "$long" "$(printf 'a\nb')" "$(printf 'a\033[31mb')"; do
 done
 [ ! -e "$T/hc.db" ] || [ "$(sqlite3 "$T/hc.db" "select count(*) from runs")" = 0 ] || fail "a refused host class recorded a run"
 pass "host class: 600 characters, a newline, ESC refused from --host-class and SOAK_HOST_CLASS"
+
+# A relative path = in soak.ini is relative to the file's directory, not to
+# the working directory (a cron job runs elsewhere).
+mkdir -p "$T/cfg/lib" "$T/elsewhere"
+JE=$("$SOAKCTL" allocators | awk '$1 == "jemalloc" && $2 == "ok" { print $3 }')
+[ -n "$JE" ] || fail "jemalloc does not resolve: $("$SOAKCTL" allocators)"
+cp "$JE" "$T/cfg/lib/libje.so"
+printf '[allocator.je]\npath = lib/libje.so\n' > "$T/cfg/soak.ini"
+(cd "$T/elsewhere" && "$SOAKCTL" allocators --config ../cfg/soak.ini) > "$T/al.out" 2>&1 || true
+grep -Eq "^je +ok +$T/cfg/lib/libje.so" "$T/al.out" || fail "relative path = from another directory: $(grep '^je' "$T/al.out")"
+(cd "$T/elsewhere" && "$SOAKCTL" run --db "$T/rel.db" --config ../cfg/soak.ini -a je -w tiny_hot -d 1s -i 200ms -q --no-progress) \
+  || fail "run with a relative path = exited $?"
+[ "$(sqlite3 "$T/rel.db" "select status || ' ' || allocator_path from runs")" = "ok $T/cfg/lib/libje.so" ] \
+  || fail "run with a relative path =: $(sqlite3 "$T/rel.db" "select status, allocator_path from runs")"
+pass "a relative path = in soak.ini is taken from the file's directory"
