@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,6 +610,18 @@ int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merg
 {
 	soak_merge_stats_t s;
 	int r;
+	/* OUT a symbolic link: the merged file goes to its target (built
+	 * beside it and renamed over it), and the link stays a link. */
+	char real[PATH_MAX];
+	struct stat st;
+	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!realpath(out, real)) {
+			snprintf(err, errlen, "merge: %s is a symbolic link to a missing file: give the link's target "
+				 "(or remove the link)", out);
+			return -ENOENT;
+		}
+		out = real;
+	}
 	do {
 		memset(&s, 0, sizeof(s));
 		r = merge_attempt(out, in, n_in, &s, err, errlen);

@@ -67,3 +67,19 @@ grep -Eq "^je +ok +$T/cfg/lib/libje.so" "$T/al.out" || fail "relative path = fro
 [ "$(sqlite3 "$T/rel.db" "select status || ' ' || allocator_path from runs")" = "ok $T/cfg/lib/libje.so" ] \
   || fail "run with a relative path =: $(sqlite3 "$T/rel.db" "select status, allocator_path from runs")"
 pass "a relative path = in soak.ini is taken from the file's directory"
+
+# merge into an OUT that is a symbolic link: the merged database is written
+# through to the link's target, the link stays (was: replaced by a file).
+"$SY" "$T/m1.db" sysM 2 1 100 0.02 -1 0 5 5 > /dev/null
+"$SY" "$T/m2.db" sysM 2 1 100 0.02 -1 0 6 5 > /dev/null
+mkdir "$T/store"; cp "$T/m1.db" "$T/store/real.db"; ln -s store/real.db "$T/link.db"
+soak merge -q "$T/link.db" "$T/m2.db" || fail "merge into a symlinked OUT exited $?"
+[ -L "$T/link.db" ] || fail "merge replaced the symbolic link OUT with a file"
+[ "$(readlink "$T/link.db")" = store/real.db ] || fail "the link now points to $(readlink "$T/link.db")"
+[ "$(sqlite3 "$T/store/real.db" "select count(*) from runs")" = 4 ] || fail "the link's target holds $(sqlite3 "$T/store/real.db" "select count(*) from runs") runs, want 4"
+[ -z "$(ls "$T" | grep 'merge-')" ] && [ -z "$(ls "$T/store" | grep 'merge-')" ] || fail "temporary files left"
+ln -s store/missing.db "$T/dangling.db"
+set +e; soak merge -q "$T/dangling.db" "$T/m2.db" 2> "$T/dl.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "symbolic link to a missing file" "$T/dl.err" || fail "dangling OUT link: exit $rc: $(cat "$T/dl.err")"
+[ -L "$T/dangling.db" ] && [ ! -e "$T/store/missing.db" ] || fail "a dangling OUT link was changed"
+pass "merge into a symlinked OUT writes through to its target; a dangling link is refused"
