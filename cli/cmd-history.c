@@ -70,10 +70,6 @@ static int parse_metrics(const char *v, void *field, char *why, size_t len)
 	  "page_faults_per_op", SOAK_OT_FN, metrics, .fn = parse_metrics),                                          \
 	O("alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")",          \
 	  SOAK_OT_DOUBLE, cp.alpha, .lo = 1e-6, .hi = 0.5),                                                         \
-	O("permutations", 0, "K", "permutations of the test (default " SOAK_STR(SOAK_CP_PERMUTATIONS) ")",           \
-	  SOAK_OT_UINT, cp.permutations, .lo = 19, .hi = 100000),                                                   \
-	O("seed", 0, "S", "seed of the permutations (default 1: reproducible)", SOAK_OT_UINT, cp.seed, .lo = 0,     \
-	  .hi = 1e18),                                                                                              \
 	O("no-cache", 0, NULL, "recompute every run from its samples (the per-run figures are kept in the "        \
 	  "derived table run_summary otherwise)", SOAK_OT_FLAG, no_cache),                                          \
 	__VA_ARGS__ \
@@ -100,8 +96,7 @@ static const soak_opt_t gate_history_opts[] = {
 	"points are found by E-divisive means in windows of 50 points with a Student's t test, ignoring "      \
 	"changes below each metric's minimum effect (2% throughput, 5% and 1 MiB RSS, ...), each with its "    \
 	"size, direction (regression or improvement), confidence (1-p), night, run and allocator build. "      \
-	"--permutations and --seed are accepted and not used. A change needs at "                               \
-	"least 2 points on each side: run 2 or more repeats per night to let the newest night stand on its "   \
+	"A change needs at least 2 points on each side: run 2 or more repeats per night to let the newest night stand on its "   \
 	"own. Method and measured false-alarm rate: docs/nightly.md."
 
 const soak_cmd_doc_t soak_doc_history = {
@@ -129,6 +124,21 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 {
 	const soak_cmd_doc_t *doc = o->gate ? &soak_doc_gate_history : &soak_doc_history;
 	const char *cmd = o->gate ? "gate --history" : "history";
+	/* Options of the permutation test that windowed change points replaced:
+	 * refused with what became of them, not as unknown. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		static const char *const gone[] = { "--permutations", "--seed" };
+		for (size_t k = 0; k < 2; k++) {
+			size_t l = strlen(gone[k]);
+			if (!strncmp(argv[i], gone[k], l) && (!argv[i][l] || argv[i][l] == '=')) {
+				soak_err("%s: %s was removed: change points come from a windowed t test, which "
+					 "has no permutations and no randomness (drop the option)", cmd, gone[k]);
+				return -EINVAL;
+			}
+		}
+	}
 	soak_optparse_t p = { .cmd = cmd, .doc = doc, .help_name = o->gate ? "gate" : "history",
 			      .opts = o->gate ? gate_history_opts : history_opts };
 	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, NULL);
@@ -257,8 +267,7 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 static int history_main(int argc, char **argv, bool is_gate)
 {
 	hist_opts_t o = { .db_path = "./soak.db", .format = "md", .last = 10, .gate = is_gate,
-			  .cp = { .alpha = SOAK_CP_ALPHA, .permutations = SOAK_CP_PERMUTATIONS,
-				  .min_size = SOAK_CP_MIN_SIZE, .seed = 1 } };
+			  .cp = { .alpha = SOAK_CP_ALPHA, .min_size = SOAK_CP_MIN_SIZE } };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;

@@ -302,7 +302,6 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		  cJSON_AddStringToObject(doc, "kind", "history") &&
 		  cJSON_AddNumberToObject(doc, "alpha", h->cp.alpha) &&
 		  cJSON_AddNumberToObject(doc, "window", SOAK_CP_WINDOW) &&
-		  cJSON_AddNumberToObject(doc, "seed", (double)h->cp.seed) &&
 		  cJSON_AddNumberToObject(doc, "runs", (double)h->runs) &&
 		  cJSON_AddNumberToObject(doc, "runs_left_out", (double)h->skipped) &&
 		  cJSON_AddNumberToObject(doc, "runs_unlabelled_left_out", (double)h->unlabelled) &&

@@ -7,8 +7,8 @@ SY=$SOAK_BUILD/tests/synthdb
 
 # gnuplot reads _ ^ @ { } in text as markup: an allocator my_alloc_v2 was drawn
 # "my" with subscripts in the history plots' legends. Text is literal now.
+"$SY" "$T/h.db" my_alloc_v2 4 2 100 0.02 -1 0 1 10 > /dev/null
 if command -v gnuplot > /dev/null; then
-  "$SY" "$T/h.db" my_alloc_v2 4 2 100 0.02 -1 0 1 10 > /dev/null
   soak history --db "$T/h.db" --format html --output "$T/h.html" || fail "history html exited $?"
   grep -q "<text>S1 my_alloc_v2" "$T/h.html" || fail "legend text is not literal: $(grep -o '<text><tspan[^<]*>my[^/]*' "$T/h.html" | head -2)"
   pass "gnuplot text is literal: my_alloc_v2 in the legend"
@@ -83,3 +83,18 @@ set +e; soak merge -q "$T/dangling.db" "$T/m2.db" 2> "$T/dl.err"; rc=$?; set -e
 [ $rc = 2 ] && grep -q "symbolic link to a missing file" "$T/dl.err" || fail "dangling OUT link: exit $rc: $(cat "$T/dl.err")"
 [ -L "$T/dangling.db" ] && [ ! -e "$T/store/missing.db" ] || fail "a dangling OUT link was changed"
 pass "merge into a symlinked OUT writes through to its target; a dangling link is refused"
+
+# history --permutations and --seed did nothing since change points use a
+# windowed t test: they are refused with a line saying so, and gone from the
+# help (from which the man page and completion are written).
+for cmd in history "gate --history"; do
+  for opt in "--permutations 999" "--seed 3" "--seed=3"; do
+    set +e; soak $cmd --db "$T/h.db" $opt > /dev/null 2> "$T/rm.err"; rc=$?; set -e
+    [ $rc = 2 ] && grep -q -- "${opt%%[ =]*} was removed" "$T/rm.err" || fail "$cmd $opt: exit $rc: $(cat "$T/rm.err")"
+    [ "$(wc -l < "$T/rm.err")" = 1 ] || fail "$cmd $opt: more than one line: $(cat "$T/rm.err")"
+  done
+  soak $cmd --help | grep -Eq -- "--permutations|--seed" && fail "$cmd --help still lists --permutations/--seed"
+done
+soak history --db "$T/h.db" --format json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert "seed" not in j, "seed in the JSON"' \
+  || fail "history JSON still has a seed"
+pass "history, gate --history: --permutations and --seed refused as removed, gone from the help and JSON"
