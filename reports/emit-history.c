@@ -233,6 +233,9 @@ static void md_metric(FILE *f, const soak_history_t *h, size_t m, size_t last)
 		}
 		if (s->is_reference)
 			snprintf(list, sizeof(list), "reference (not analysed)");
+		else if (!list[0] && s->resolution[m] > 0 && !h->relative_to[0])
+			snprintf(list, sizeof(list), "none (%zu points; a change below resolution (%.0f ns) is none)",
+				 s->valid[m], s->resolution[m]);
 		else if (!list[0])
 			snprintf(list, sizeof(list), "none (%zu points)", s->valid[m]);
 		soak_md_cell(f, list);

@@ -61,6 +61,8 @@ typedef struct {
 	bool has_build_file;
 	int64_t build_size, build_mtime;
 	double v[SOAK_HM_N];               /* NAN: unmeasured (why[] says why) */
+	double res[SOAK_HM_N];             /* the value's resolution (latency: the histogram's
+	                                      bucket width or clock tick at it, ns); 0: exact */
 	char *why[SOAK_HM_N];              /* NULL when valid */
 } soak_hpoint_t;
 
@@ -80,6 +82,8 @@ typedef struct {
 	soak_hchange_t *cps;
 	size_t n_cps;
 	size_t valid[SOAK_HM_N];   /* points with a value */
+	double resolution[SOAK_HM_N];   /* the coarsest res[] of the valid points: a change of
+	                                   the means at or below it is none (as in compare) */
 	bool is_reference;         /* the --relative-to allocator: not analysed */
 	/* Runs that did not end ok, of the newest night that had any
 	 * (soak_history_note_unfinished): the history gate fails a newest night
