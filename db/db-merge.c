@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -612,10 +611,10 @@ int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merg
 	int r;
 	/* OUT a symbolic link: the merged file goes to its target (built
 	 * beside it and renamed over it), and the link stays a link. */
-	char real[PATH_MAX];
+	char *real = NULL;
 	struct stat st;
 	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode)) {
-		if (!realpath(out, real)) {
+		if (!(real = realpath(out, NULL))) {
 			snprintf(err, errlen, "merge: %s is a symbolic link to a missing file: give the link's target "
 				 "(or remove the link)", out);
 			return -ENOENT;
@@ -626,6 +625,7 @@ int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merg
 		memset(&s, 0, sizeof(s));
 		r = merge_attempt(out, in, n_in, &s, err, errlen);
 	} while (r == -EAGAIN);   /* OUT appeared meanwhile: merge onto it */
+	free(real);
 	if (r == 0 && ret)
 		*ret = s;
 	return r;

@@ -196,14 +196,20 @@ static int from_config(const char *name, const char *config, soak_alloc_t *a, ch
 		}
 		/* A relative path is the file's: relative to its directory. */
 		if (f.found.path[0] != '/') {
-			char dir[PATH_MAX], joined[PATH_MAX];
-			snprintf(dir, sizeof(dir), "%s", files[i]);
-			if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", dirname(dir), f.found.path) >=
-			    sizeof(joined)) {
+			char dir[PATH_MAX], *joined = NULL;
+			size_t dl = strnlen(files[i], sizeof(dir) - 1);
+			memcpy(dir, files[i], dl);
+			dir[dl] = '\0';
+			if (asprintf(&joined, "%s/%s", dirname(dir), f.found.path) < 0)
+				return -ENOMEM;
+			size_t jl = strlen(joined);
+			if (jl >= sizeof(f.found.path)) {
+				free(joined);
 				snprintf(err, errlen, "%s: [allocator.%s] path is too long", files[i], name);
 				return -EINVAL;
 			}
-			snprintf(f.found.path, sizeof(f.found.path), "%s", joined);
+			memcpy(f.found.path, joined, jl + 1);
+			free(joined);
 		}
 		*a = f.found;
 		return check_library(f.found.path, a, err, errlen);
