@@ -91,13 +91,14 @@ static const soak_opt_t gate_history_opts[] = {
 	"Series: runs with status ok that share workload and options, allocator name, limits and host "         \
 	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29, the "      \
 	"label of a plan); runs without a label are in no night and left out (their number is shown) "       \
-	"unless --unlabelled-nights makes their start date their night. Per metric (throughput, throughput per CPU-second, mean and peak RSS, "  \
+	"unless --unlabelled-nights makes their start date their night. Per metric (throughput, "             \
+	"throughput per CPU-second, mean and peak RSS, "                                                        \
 	"RSS and throughput drift, CV, syscalls/op, p99 and p99.9 latency, minor page faults/op) the change "   \
 	"points are found by E-divisive means in windows of 50 points with a Student's t test, ignoring "      \
 	"changes below each metric's minimum effect (2% throughput, 5% and 1 MiB RSS, ...), each with its "    \
 	"size, direction (regression or improvement), confidence (1-p), night, run and allocator build. "      \
-	"A change needs at least 2 points on each side: run 2 or more repeats per night to let the newest night stand on its "   \
-	"own. Method and measured false-alarm rate: docs/nightly.md."
+	"A change needs at least 2 points on each side: run 2 or more repeats per night to let the newest "    \
+	"night stand on its own. Method and measured false-alarm rate: docs/nightly.md."
 
 const soak_cmd_doc_t soak_doc_history = {
 	.synopsis = "soakctl history [--db FILE] [--relative-to NAME] [--metric KEY] [--format md|json|html] [--output FILE]",
