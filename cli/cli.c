@@ -115,6 +115,24 @@ struct soak_db *soak_cli_open_db(const char *path, int mode)
 	return db;
 }
 
+int soak_cli_result(soak_db_t *db, const soak_run_t *run, const soak_result_opts_t *o, soak_run_result_t *res,
+		    const char *cmd)
+{
+	char why[512];
+	int r = soak_db_run_impossible(db, run->id, why, sizeof(why));
+	if (r > 0) {
+		soak_err("%s: run %lld has an impossible value: %s: the database was edited or damaged; leave "
+			 "the run out", cmd, (long long)run->id, why);
+		return -EINVAL;
+	}
+	if (r == 0)
+		r = soak_result_from_db(db, run, o, res);
+	if (r < 0)
+		soak_err("%s: run %lld: %s", cmd, (long long)run->id,
+			 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+	return r;
+}
+
 int soak_cli_html_series(const soak_run_result_t *r, const char *metric, soak_xy_t *out, void *arg)
 {
 	soak_series_t s;

@@ -256,12 +256,8 @@ static soak_run_result_t *load_one(soak_db_t *db, collect_t *c, const soak_run_t
 		return NULL;
 	}
 	soak_result_opts_t ro = { 0 };
-	int r = soak_result_from_db(db, run, &ro, &c->res[c->n_res]);
-	if (r < 0) {
-		soak_err("compare: run %lld: %s", (long long)run->id,
-			 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+	if (soak_cli_result(db, run, &ro, &c->res[c->n_res], "compare") < 0)
 		return (soak_run_result_t *)-1;
-	}
 	return &c->res[c->n_res++];
 }
 

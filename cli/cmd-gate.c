@@ -4,10 +4,13 @@
  * XML, Markdown and JSON. Exit 0 all checks pass, 1 any fails, 2 the gate
  * cannot be evaluated or a baseline check is undecided. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmdhelp.h"
 #include "compare.h"
@@ -114,6 +117,60 @@ static int parse_args(int argc, char **argv, gate_opts_t *o)
 	return 0;
 }
 
+/* The worker's catalog (soak-worker --list-json), read once; NULL when the
+ * worker cannot be run (then every name is taken: run says what is wrong). */
+static char *read_catalog(void)
+{
+	char worker[PATH_MAX];
+	int fd[2];
+	if (soak_worker_path(worker, sizeof(worker)) < 0 || pipe(fd) < 0)
+		return NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], STDOUT_FILENO);
+		close(fd[0]);
+		close(fd[1]);
+		execl(worker, worker, "--list-json", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len), *in = pid > 0 ? fdopen(fd[0], "r") : NULL;
+	char chunk[4096];
+	size_t k;
+	while (in && out && (k = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		fwrite(chunk, 1, k, out);
+	if (in)
+		fclose(in);
+	else
+		close(fd[0]);
+	if (out)
+		fclose(out);
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Whether a [gate.NAME] section names a workload: exec or a built-in one. */
+static bool known_workload(const char *name)
+{
+	static char *catalog;
+	static bool read;
+	if (!strcmp(name, "exec"))
+		return true;
+	if (!read) {
+		catalog = read_catalog();
+		read = true;
+	}
+	char key[128];
+	snprintf(key, sizeof(key), "\"name\":\"%s\"", name);
+	return !catalog || strstr(catalog, key);
+}
+
 typedef struct {
 	soak_run_result_t *res;
 	size_t n, cap;
@@ -128,12 +185,8 @@ static soak_run_result_t *cached(soak_db_t *db, cache_t *c, const soak_run_t *ru
 	if (c->n == c->cap)
 		return NULL;
 	soak_result_opts_t ro = { 0 };
-	int r = soak_result_from_db(db, run, &ro, &c->res[c->n]);
-	if (r < 0) {
-		soak_err("gate: run %lld: %s", (long long)run->id,
-			 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+	if (soak_cli_result(db, run, &ro, &c->res[c->n], "gate") < 0)
 		return NULL;
-	}
 	return &c->res[c->n++];
 }
 
@@ -434,7 +487,7 @@ int soak_cmd_gate(int argc, char **argv)
 	}
 	char err[1024] = "";
 	soak_gate_thresholds_t *th = NULL;
-	if (soak_gate_thresholds_load(o.thresholds, &th, err, sizeof(err)) < 0) {
+	if (soak_gate_thresholds_load_known(o.thresholds, known_workload, &th, err, sizeof(err)) < 0) {
 		soak_err("gate: cannot evaluate: %s", err[0] ? err : "invalid thresholds");
 		free(o.ids);
 		return SOAK_EXIT_USAGE;

@@ -24,7 +24,7 @@
 
 typedef struct {
 	const char *db_path, *format, *output, *workload, *allocator, *host_class, *relative_to;
-	bool all_hosts, gate, no_cache, history;
+	bool all_hosts, gate, no_cache, history, unlabelled_nights;
 	size_t last;
 	unsigned metrics;      /* --metric: bit per metric, 0 = all */
 	soak_cp_opts_t cp;
@@ -60,6 +60,8 @@ static int parse_metrics(const char *v, void *field, char *why, size_t len)
 	O("allocator", 0, "NAME", "only series of this allocator", SOAK_OT_STR, allocator),                        \
 	O("host-class", 0, "C", "only runs of host class C", SOAK_OT_STR, host_class),                              \
 	O("all-hosts", 0, NULL, "put runs of different host classes in one series", SOAK_OT_FLAG, all_hosts),      \
+	O("unlabelled-nights", 0, NULL, "count a run without a label in the night of its start date (UTC); "     \
+	  "without this such runs are left out, and counted", SOAK_OT_FLAG, unlabelled_nights),                    \
 	O("relative-to", 0, "NAME", "values as ratios to allocator NAME's median in the same night (same "          \
 	  "workload, limits, host class): host drift between nights cancels; for shared or noisy hosts",           \
 	  SOAK_OT_STR, relative_to),                                                                                \
@@ -68,10 +70,6 @@ static int parse_metrics(const char *v, void *field, char *why, size_t len)
 	  "page_faults_per_op, live_mean, overhead, overhead_drift", SOAK_OT_FN, metrics, .fn = parse_metrics),                                          \
 	O("alpha", 0, "A", "significance level of the change points (default " SOAK_STR(SOAK_CP_ALPHA) ")",          \
 	  SOAK_OT_DOUBLE, cp.alpha, .lo = 1e-6, .hi = 0.5),                                                         \
-	O("permutations", 0, "K", "permutations of the test (default " SOAK_STR(SOAK_CP_PERMUTATIONS) ")",           \
-	  SOAK_OT_UINT, cp.permutations, .lo = 19, .hi = 100000),                                                   \
-	O("seed", 0, "S", "seed of the permutations (default 1: reproducible)", SOAK_OT_UINT, cp.seed, .lo = 0,     \
-	  .hi = 1e18),                                                                                              \
 	O("no-cache", 0, NULL, "recompute every run from its samples (the per-run figures are kept in the "        \
 	  "derived table run_summary otherwise)", SOAK_OT_FLAG, no_cache),                                          \
 	__VA_ARGS__ \
@@ -91,15 +89,16 @@ static const soak_opt_t gate_history_opts[] = {
 
 #define HISTORY_DESC                                                                                          \
 	"Series: runs with status ok that share workload and options, allocator name, limits and host "         \
-	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29), or its "       \
-	"start date when it has none. Per metric (throughput, throughput per CPU-second, mean and peak RSS, "  \
+	"class, ordered by start time; the night of a run is its label (e.g. nightly-2026-11-29, the "      \
+	"label of a plan); runs without a label are in no night and left out (their number is shown) "       \
+	"unless --unlabelled-nights makes their start date their night. Per metric (throughput, "             \
+	"throughput per CPU-second, mean and peak RSS, "                                                        \
 	"RSS and throughput drift, CV, syscalls/op, p99 and p99.9 latency, minor page faults/op) the change "   \
 	"points are found by E-divisive means in windows of 50 points with a Student's t test, ignoring "      \
 	"changes below each metric's minimum effect (2% throughput, 5% and 1 MiB RSS, ...), each with its "    \
 	"size, direction (regression or improvement), confidence (1-p), night, run and allocator build. "      \
-	"--permutations and --seed are accepted and not used. A change needs at "                               \
-	"least 2 points on each side: run 2 or more repeats per night to let the newest night stand on its "   \
-	"own. Method and measured false-alarm rate: docs/nightly.md."
+	"A change needs at least 2 points on each side: run 2 or more repeats per night to let the newest "    \
+	"night stand on its own. Method and measured false-alarm rate: docs/nightly.md."
 
 const soak_cmd_doc_t soak_doc_history = {
 	.synopsis = "soakctl history [--db FILE] [--relative-to NAME] [--metric KEY] [--format md|json|html] [--output FILE]",
@@ -126,6 +125,21 @@ static int parse_args(int argc, char **argv, hist_opts_t *o)
 {
 	const soak_cmd_doc_t *doc = o->gate ? &soak_doc_gate_history : &soak_doc_history;
 	const char *cmd = o->gate ? "gate --history" : "history";
+	/* Options of the permutation test that windowed change points replaced:
+	 * refused with what became of them, not as unknown. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		static const char *const gone[] = { "--permutations", "--seed" };
+		for (size_t k = 0; k < 2; k++) {
+			size_t l = strlen(gone[k]);
+			if (!strncmp(argv[i], gone[k], l) && (!argv[i][l] || argv[i][l] == '=')) {
+				soak_err("%s: %s was removed: change points come from a windowed t test, which "
+					 "has no permutations and no randomness (drop the option)", cmd, gone[k]);
+				return -EINVAL;
+			}
+		}
+	}
 	soak_optparse_t p = { .cmd = cmd, .doc = doc, .help_name = o->gate ? "gate" : "history",
 			      .opts = o->gate ? gate_history_opts : history_opts };
 	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, NULL);
@@ -147,6 +161,7 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 	soak_history_load_opts_t lo = { .workload = o->workload, .allocator = o->allocator,
 					.host_class = o->host_class, .relative_to = o->relative_to,
 					.all_hosts = o->all_hosts, .gate = o->gate, .no_cache = o->no_cache,
+					.unlabelled_nights = o->unlabelled_nights,
 					.save_path = o->db_path, .stop = &load_stop };
 	char err[600];
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
@@ -160,8 +175,15 @@ static int load(soak_db_t *db, const hist_opts_t *o, soak_history_t *h)
 		return r;
 	}
 	if (r == 0 && !h->runs && !(o->gate && h->n)) {
-		soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
-			 o->workload || o->allocator || o->host_class ? " matches the filters" : "", o->db_path);
+		if (h->unlabelled)
+			soak_err("%s: no finished run (status ok) with a label%s in %s, %zu without one: a night is "
+				 "a label (soakctl plan run, or run --label); --unlabelled-nights takes their start "
+				 "dates as nights", cmd, o->workload || o->allocator || o->host_class ?
+				 " matches the filters" : "", o->db_path, h->unlabelled);
+		else
+			soak_err("%s: no finished run (status ok)%s in %s: nothing to show", cmd,
+				 o->workload || o->allocator || o->host_class ? " matches the filters" : "",
+				 o->db_path);
 		return -ENOENT;
 	}
 	if (r == 0 && o->relative_to) {
@@ -229,19 +251,24 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 		checks++;
 		if (fails == before)
 			printf("ok   %s %s (%s, %s): %zu runs, newest night %s, no regression starting in it\n",
-			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->p[s->n - 1].night);
+			       s->allocator, s->workload, s->limits, s->host_class, s->n, s->n ? s->p[s->n - 1].night : "(none)");
 	}
 	printf("gate --history: %zu series, %zu regression%s in the newest night, %zu newest night%s with runs "
 	       "that did not end ok (alpha %g)\n", checks, fails, fails == 1 ? "" : "s", unfinished,
 	       unfinished == 1 ? "" : "s", h->cp.alpha);
+	if (h->impossible)
+		printf("note: %zu run%s with an impossible value left out (%s)\n", h->impossible,
+		       h->impossible == 1 ? "" : "s", h->impossible_text);
+	if (h->unlabelled)
+		printf("note: %zu run%s without a label left out: a night is a label (--unlabelled-nights takes "
+		       "their start dates as nights)\n", h->unlabelled, h->unlabelled == 1 ? "" : "s");
 	return fails || unfinished ? SOAK_EXIT_FAIL : SOAK_EXIT_OK;
 }
 
 static int history_main(int argc, char **argv, bool is_gate)
 {
 	hist_opts_t o = { .db_path = "./soak.db", .format = "md", .last = 10, .gate = is_gate,
-			  .cp = { .alpha = SOAK_CP_ALPHA, .permutations = SOAK_CP_PERMUTATIONS,
-				  .min_size = SOAK_CP_MIN_SIZE, .seed = 1 } };
+			  .cp = { .alpha = SOAK_CP_ALPHA, .min_size = SOAK_CP_MIN_SIZE } };
 	int r = parse_args(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;

@@ -56,8 +56,15 @@ static int parse_date(const char *v, void *field, char *why, size_t len)
 	unsigned y, m, d;
 	char x;
 	snprintf(why, len, "a date YYYY-MM-DD (e.g. 2026-01-31)");
-	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &x) != 3 || strlen(v) != 10 || m < 1 || m > 12 || d < 1)
 		return -EINVAL;
+	static const unsigned mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[m - 1] + (m == 2 && leap)) {
+		snprintf(why, len, "a calendar date (%04u-%02u has %u days: no such day)", y, m,
+			 mdays[m - 1] + (m == 2 && leap));
+		return -EINVAL;
+	}
 	*(const char **)field = v;
 	return 0;
 }
@@ -168,7 +175,10 @@ static int cell_setup(const soak_plan_t *p, cell_t *x, const plan_opts_t *o, con
 		A(x->wl_argv[i]);
 #undef A
 	soak_run_opts_init(&x->ro);
-	if (soak_run_parse_opts(k, x->argv, &x->ro, NULL) < 0) {
+	/* Every cell is checked as its run would be (the workload's options by
+	 * the worker itself) before any runs: a bad cell fails --dry-run, and
+	 * never stops a night half way. */
+	if (soak_run_parse_opts(k, x->argv, &x->ro, NULL) < 0 || soak_run_check(&x->ro) < 0) {
 		soak_err("plan: %s: the cell %s / [workload.%s] / [limits.%s] has bad options (above)", o->plan,
 			 p->allocators[x->c.alloc], w->section, l->section);
 		return -EINVAL;

@@ -186,10 +186,7 @@ static int report(soak_db_t *db, const report_opts_t *o)
 	int rc = SOAK_EXIT_OK;
 	size_t done = 0;
 	for (; done < n; done++) {
-		r = soak_result_from_db(db, &runs[done], &ro, &res[done]);
-		if (r < 0) {
-			soak_err("report: run %lld: %s", (long long)runs[done].id,
-				 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
+		if (soak_cli_result(db, &runs[done], &ro, &res[done], "report") < 0) {
 			rc = SOAK_EXIT_USAGE;
 			break;
 		}

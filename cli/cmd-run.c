@@ -59,6 +59,26 @@ const soak_opt_t *soak_run_opts_doc(void)
 	return run_opts;
 }
 
+/* A host class is a name that runs are grouped and compared by: printable,
+ * at most 255 bytes (the runner keeps 511). Prints the line. */
+static bool host_class_bad(const char *hc, const char *from)
+{
+	if (!hc)
+		return false;
+	size_t n = strlen(hc);
+	if (n > 255) {
+		soak_err("%s: a host class of %zu characters is too long: give at most 255", from, n);
+		return true;
+	}
+	for (const unsigned char *c = (const unsigned char *)hc; *c; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			soak_err("%s: the host class holds a control character (byte %u at %zu): give a printable "
+				 "name", from, *c, (size_t)(c - (const unsigned char *)hc));
+			return true;
+		}
+	return false;
+}
+
 static int validate(const soak_run_opts_t *o)
 {
 	if (o->duration_s <= 0)
@@ -93,6 +113,9 @@ static int validate(const soak_run_opts_t *o)
 	}
 	if (o->repeat && strcmp(o->workload, "exec"))
 		return soak_err("--repeat applies to --workload exec only"), -EINVAL;
+	const char *env = getenv("SOAK_HOST_CLASS");
+	if (host_class_bad(o->host_class, "--host-class") || (!o->host_class && host_class_bad(env, "SOAK_HOST_CLASS")))
+		return -EINVAL;
 	return 0;
 }
 

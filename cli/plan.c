@@ -64,6 +64,12 @@ static int plan_key(pctx_t *c, const char *key, const char *v)
 		for (char *t = strtok_r(buf, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
 			if (p->n_alloc == SOAK_PLAN_MAX)
 				return bad(c, "allocators: more than %s (%s)", "64", "split the plan");
+			/* A cell is allocator x workload x limits: the same allocator
+			 * twice is one cell, whose runs would never count finished. */
+			for (size_t a = 0; a < p->n_alloc; a++)
+				if (!strcmp(p->allocators[a], t))
+					return bad(c, "allocators: %s is named twice (%s)", t,
+						   "name each once; repeats = N runs each cell N times");
 			if (set_str(c, p->allocators[p->n_alloc], sizeof(p->allocators[0]), "allocator", t) == 0)
 				return 0;
 			p->n_alloc++;

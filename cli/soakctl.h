@@ -47,6 +47,12 @@ int soak_cli_parse_id(const char *s, int64_t *ret);
  * cgroups). Returns NULL on error (exit 2). */
 struct soak_db;
 struct soak_db *soak_cli_open_db(const char *path, int mode);
+/* A run's result for command cmd (soak_result_from_db), refusing a run with a
+ * value no run can have (a database edited by hand or damaged: it is never
+ * averaged in) and printing the error line: 0 or a negative errno. */
+#include "result.h"
+int soak_cli_result(struct soak_db *db, const soak_run_t *run, const soak_result_opts_t *o,
+		    soak_run_result_t *res, const char *cmd);
 
 /* Run options (cmd-run.c): the table of `soakctl run`, shared by compare,
  * calibrate and plan. */

@@ -609,10 +609,23 @@ int soak_db_merge(const char *out, const char *const *in, size_t n_in, soak_merg
 {
 	soak_merge_stats_t s;
 	int r;
+	/* OUT a symbolic link: the merged file goes to its target (built
+	 * beside it and renamed over it), and the link stays a link. */
+	char *real = NULL;
+	struct stat st;
+	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!(real = realpath(out, NULL))) {
+			snprintf(err, errlen, "merge: %s is a symbolic link to a missing file: give the link's target "
+				 "(or remove the link)", out);
+			return -ENOENT;
+		}
+		out = real;
+	}
 	do {
 		memset(&s, 0, sizeof(s));
 		r = merge_attempt(out, in, n_in, &s, err, errlen);
 	} while (r == -EAGAIN);   /* OUT appeared meanwhile: merge onto it */
+	free(real);
 	if (r == 0 && ret)
 		*ret = s;
 	return r;

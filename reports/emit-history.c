@@ -100,16 +100,22 @@ static void md_series(FILE *f, const soak_history_t *h)
 void soak_history_cp_text(const soak_history_t *h, const soak_hseries_t *s, const soak_hchange_t *c, char *buf,
 			  size_t len)
 {
-	char a[64], b[64], u[96], pct[32] = "";
+	char a[64], b[64], u[96] = "", pct[32] = "";
 	soak_history_fmt_value(h, c->metric, c->cp.mean_before, b, sizeof(b));
 	soak_history_fmt_value(h, c->metric, c->cp.mean_after, a, sizeof(a));
 	/* From 0 there is no percentage: the absolute change alone. */
 	if (isfinite(c->cp.change_pct))
 		snprintf(pct, sizeof(pct), " %+.1f%%", c->cp.change_pct);
-	snprintf(buf, len, "%s %s%s (%s -> %s %s) at night %s, run %lld, confidence %.3f (p %.3g)",
+	/* A percentage and a latency are formatted with their unit already. */
+	bool own_unit = !h->relative_to[0] && (c->metric == SOAK_HM_P99 || c->metric == SOAK_HM_P999 ||
+					       !strcmp(soak_hmetrics[c->metric].unit, "%"));
+	if (!own_unit) {
+		u[0] = ' ';
+		soak_history_unit(h, c->metric, u + 1, sizeof(u) - 1);
+	}
+	snprintf(buf, len, "%s %s%s (%s -> %s%s) at night %s, run %lld, confidence %.3f (p %.3g)",
 		 soak_hmetrics[c->metric].title, c->regression ? "regression" : "improvement", pct,
-		 b, a, soak_history_unit(h, c->metric, u, sizeof(u)), s->p[c->point].night, (long long)s->p[c->point].run_id,
-		 1 - c->cp.p, c->cp.p);
+		 b, a, u, s->p[c->point].night, (long long)s->p[c->point].run_id, 1 - c->cp.p, c->cp.p);
 }
 
 static void md_changes(FILE *f, const soak_history_t *h)
@@ -227,6 +233,9 @@ static void md_metric(FILE *f, const soak_history_t *h, size_t m, size_t last)
 		}
 		if (s->is_reference)
 			snprintf(list, sizeof(list), "reference (not analysed)");
+		else if (!list[0] && s->resolution[m] > 0 && !h->relative_to[0])
+			snprintf(list, sizeof(list), "none (%zu points; a change below resolution (%.0f ns) is none)",
+				 s->valid[m], s->resolution[m]);
 		else if (!list[0])
 			snprintf(list, sizeof(list), "none (%zu points)", s->valid[m]);
 		soak_md_cell(f, list);
@@ -258,12 +267,18 @@ static void md_points(FILE *f, const soak_history_t *h, size_t last)
 
 int soak_history_emit_md(FILE *f, const soak_history_t *h, const soak_history_emit_opts_t *o)
 {
-	fprintf(f, "# Soak history\n\n%zu runs in %zu series (%zu runs not ok left out). A series is one workload "
+	fprintf(f, "# Soak history\n\n%zu runs in %zu series (%zu runs not ok left out", h->runs, h->n, h->skipped);
+	if (h->unlabelled)
+		fprintf(f, "; %zu runs without a label left out: a night is a label", h->unlabelled);
+	if (h->impossible)
+		fprintf(f, "; %zu run%s with an impossible value left out (%s)", h->impossible,
+			h->impossible == 1 ? "" : "s", h->impossible_text);
+	fprintf(f, "). A series is one workload "
 		   "with its options, one allocator name, one set of limits and one host class, in time "
 		   "order. Change points: E-divisive means in windows of %d points with a Student's t test (α = %g, "
 		   "at least %zu points per segment, changes below each metric's minimum effect ignored); a "
 		   "regression is a change for the worse. Method: docs/nightly.md.\n\n",
-		 h->runs, h->n, h->skipped, SOAK_CP_WINDOW, h->cp.alpha, h->cp.min_size);
+		 SOAK_CP_WINDOW, h->cp.alpha, h->cp.min_size);
 	if (h->relative_to[0])
 		fprintf(f, "Values are ratios to the median of %s in the same night, series key and host class "
 			   "(host drift between nights cancels); %s's own series is the reference and is not "
@@ -290,9 +305,10 @@ int soak_history_emit_json(FILE *f, const soak_history_t *h, const soak_history_
 		  cJSON_AddStringToObject(doc, "kind", "history") &&
 		  cJSON_AddNumberToObject(doc, "alpha", h->cp.alpha) &&
 		  cJSON_AddNumberToObject(doc, "window", SOAK_CP_WINDOW) &&
-		  cJSON_AddNumberToObject(doc, "seed", (double)h->cp.seed) &&
 		  cJSON_AddNumberToObject(doc, "runs", (double)h->runs) &&
 		  cJSON_AddNumberToObject(doc, "runs_left_out", (double)h->skipped) &&
+		  cJSON_AddNumberToObject(doc, "runs_unlabelled_left_out", (double)h->unlabelled) &&
+		  cJSON_AddNumberToObject(doc, "runs_impossible_left_out", (double)h->impossible) &&
 		  cJSON_AddItemToObject(doc, "relative_to", h->relative_to[0] ? cJSON_CreateString(h->relative_to) : cJSON_CreateNull()) &&
 		  (arr = cJSON_AddArrayToObject(doc, "series"));
 	for (size_t i = 0; ok && i < h->n; i++) {

@@ -183,7 +183,7 @@ static void sc_open(script_t *s, const char *ylabel, bool logx, bool logy)
 	s->buf = NULL;
 	s->len = 0;
 	s->f = open_memstream(&s->buf, &s->len);
-	fprintf(s->f, "set terminal svg size 1000,320 dynamic font 'sans,11' background '#ffffff'\n"
+	fprintf(s->f, "set terminal svg size 1000,320 dynamic noenhanced font 'sans,11' background '#ffffff'\n"
 		      "set output\nset grid\nset key outside right top\nset ylabel '%s'\n%s%s", ylabel,
 		logx ? "set logscale x\n" : "", logy ? "set logscale y\n" : "");
 }

@@ -81,6 +81,7 @@ struct soak_gate_thresholds {
 
 typedef struct {
 	soak_gate_thresholds_t *t;
+	bool (*known)(const char *workload);   /* NULL: any [gate.NAME] */
 	char err[512];
 	int rc;
 } parse_t;
@@ -121,6 +122,9 @@ static int parse_number(const char *v, bool pct, double *ret)
 		*ret = NAN;
 		return 0;
 	}
+	/* Decimal only: strtod would also read hexadecimal (0x10 = 16). */
+	if (strpbrk(v, "xXpP"))
+		return -EINVAL;
 	char *end;
 	errno = 0;
 	double d = strtod(v, &end);
@@ -204,6 +208,9 @@ static int ini_entry(parse_t *p, const char *section, const char *key, const cha
 		return parse_fail(p, "key '%s' is outside a section: put it under [gate]", key);
 	else
 		return parse_fail(p, "unknown section [%s] (known: [gate], [gate.WORKLOAD])", section);
+	if (!key && wl[0] && p->known && !p->known(wl))
+		return parse_fail(p, "[%s] names no workload (soakctl workloads lists them; exec is one too): "
+				  "its thresholds would never apply", section);
 	if (!key)
 		return 0;   /* a section header: checked above */
 	section_t *s = section_get(p, wl);
@@ -268,6 +275,12 @@ static int ini_entry(parse_t *p, const char *section, const char *key, const cha
 int soak_gate_thresholds_load(const char *path, soak_gate_thresholds_t **ret, char *err,
 			      size_t errlen)
 {
+	return soak_gate_thresholds_load_known(path, NULL, ret, err, errlen);
+}
+
+int soak_gate_thresholds_load_known(const char *path, bool (*known)(const char *workload),
+				    soak_gate_thresholds_t **ret, char *err, size_t errlen)
+{
 	soak_gate_thresholds_t *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -279,7 +292,7 @@ int soak_gate_thresholds_load(const char *path, soak_gate_thresholds_t **ret, ch
 		return 0;
 	}
 	snprintf(t->source, sizeof(t->source), "%s", path);
-	parse_t p = { .t = t };
+	parse_t p = { .t = t, .known = known };
 	int rc = soak_ini_parse_file(path, ini_cb, &p, err, errlen);
 	if (rc == 0) {
 		*ret = t;

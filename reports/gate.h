@@ -75,6 +75,10 @@ typedef struct soak_gate_thresholds soak_gate_thresholds_t;
  * in err naming the file, the line and the key. */
 int soak_gate_thresholds_load(const char *path, soak_gate_thresholds_t **ret, char *err,
 			      size_t errlen);
+/* The same, and a [gate.WORKLOAD] section whose name known() does not take
+ * (a misspelt workload, whose thresholds would never apply) is an error. */
+int soak_gate_thresholds_load_known(const char *path, bool (*known)(const char *workload),
+				    soak_gate_thresholds_t **ret, char *err, size_t errlen);
 void soak_gate_thresholds_free(soak_gate_thresholds_t *t);
 /* "built-in defaults (targets: RSS drift <= +5%, throughput drift >= -5%, CV <= 5%, syscalls <= 1e-7/op)" or the file name. */
 const char *soak_gate_thresholds_source(const soak_gate_thresholds_t *t);

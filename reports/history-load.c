@@ -67,6 +67,20 @@ static void flush(saver_t *sv)
 	sv->n_fresh = 0;
 }
 
+static int left_impossible(soak_history_t *h, const soak_run_t *run, const char *why,
+			   const soak_history_load_opts_t *o)
+{
+	if (!h->impossible++)
+		snprintf(h->impossible_text, sizeof(h->impossible_text), "run %lld: %s", (long long)run->id, why);
+	if (!o->gate)
+		return 0;
+	char status[256];
+	snprintf(status, sizeof(status), "has an impossible value: %s", why);
+	soak_run_t r = *run;
+	r.status = status;
+	return soak_history_note_unfinished(h, &r, !o->all_hosts);
+}
+
 /* One finished run into its series: from the cache or computed. */
 static int add_run(soak_db_t *db, soak_history_t *h, const soak_run_t *run, const soak_run_summary_t *c,
 		   saver_t *sv, char *err, size_t errlen)
@@ -76,12 +90,25 @@ static int add_run(soak_db_t *db, soak_history_t *h, const soak_run_t *run, cons
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	h->runs++;
-	if (c && soak_history_add_summary(s, run, c->data) == 0)
+	if (c && soak_history_add_summary(s, run, c->data) == 0) {
+		h->runs++;
 		return 0;
+	}
+	/* A value no run can have (a database edited by hand) is never
+	 * averaged in: the run is left out with the reason, and fails its
+	 * night in the gate. A cached summary passed this check when made. */
+	char why[200];
+	int r = soak_db_run_impossible(db, run->id, why, sizeof(why));
+	if (r > 0)
+		return left_impossible(h, run, why, sv->o);
+	if (r < 0) {
+		snprintf(err, errlen, "run %lld: %s", (long long)run->id, soak_db_errmsg(db));
+		return r;
+	}
+	h->runs++;
 	soak_run_result_t res;
 	soak_result_opts_t ro = { 0 };
-	int r = soak_result_from_db(db, run, &ro, &res);
+	r = soak_result_from_db(db, run, &ro, &res);
 	if (r < 0) {
 		snprintf(err, errlen, "run %lld: %s", (long long)run->id,
 			 r == -ENOMEM ? "out of memory" : soak_db_errmsg(db));
@@ -133,6 +160,13 @@ int soak_history_load(soak_db_t *db, const soak_history_load_opts_t *o, soak_his
 		}
 		if (!wanted(o, &runs[i]))
 			continue;
+		/* A night is a label: a stray run without one (a manual run into
+		 * the nightly database) would form a one-run "night" newer than
+		 * the real newest one and hide it from the gate. */
+		if (!o->unlabelled_nights && (!runs[i].label || !*runs[i].label)) {
+			h->unlabelled++;
+			continue;
+		}
 		if (runs[i].status && !strcmp(runs[i].status, "ok")) {
 			const soak_run_summary_t *c =
 				sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;

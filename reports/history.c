@@ -9,6 +9,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "verdict.h"
+
 /* Minimum effects as compare's practical thresholds: throughput (and per
  * CPU-second) 2%; RSS 5% and 1 MiB; drifts 2 and CV 1 percent points;
  * syscalls 10% and 1e-8 per op; latency 10%; minor faults 10% and 1e-5 per op;
@@ -208,6 +210,9 @@ char *soak_history_summary_encode(const soak_hpoint_t *p)
 		snprintf(num, sizeof(num), "%.17g", p->v[m]);
 		ok = isfinite(p->v[m]) ? cJSON_AddRawToObject(j, soak_hmetrics[m].key, num) != NULL
 				       : cJSON_AddStringToObject(j, k, p->why[m] ? p->why[m] : "not measured") != NULL;
+		snprintf(k, sizeof(k), "%s_res", soak_hmetrics[m].key);
+		if (ok && p->res[m] > 0)
+			ok = cJSON_AddNumberToObject(j, k, p->res[m]) != NULL;
 	}
 	char *out = ok ? cJSON_PrintUnformatted(j) : NULL;
 	cJSON_Delete(j);
@@ -222,10 +227,13 @@ int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const cha
 		cJSON_Delete(j);
 		return -EINVAL;
 	}
-	double v[SOAK_HM_N];
+	double v[SOAK_HM_N], res[SOAK_HM_N];
 	const char *why[SOAK_HM_N];
 	for (size_t m = 0; m < SOAK_HM_N; m++) {
 		char k[96];
+		snprintf(k, sizeof(k), "%s_res", soak_hmetrics[m].key);
+		const cJSON *rj = cJSON_GetObjectItemCaseSensitive(j, k);
+		res[m] = cJSON_IsNumber(rj) && rj->valuedouble > 0 ? rj->valuedouble : 0;
 		snprintf(k, sizeof(k), "%s_why", soak_hmetrics[m].key);
 		const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, soak_hmetrics[m].key);
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, k);
@@ -240,6 +248,7 @@ int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const cha
 	for (size_t m = 0; r == 0 && m < SOAK_HM_N; m++) {
 		soak_hpoint_t *p = &s->p[s->n - 1];
 		p->v[m] = v[m];
+		p->res[m] = res[m];
 		if (isnan(v[m]) && !(p->why[m] = strdup(why[m])))
 			r = -ENOMEM;
 	}
@@ -258,6 +267,10 @@ int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_re
 		p->v[m] = soak_history_value(res, m, why, sizeof(why));
 		if (isnan(p->v[m]) && !(p->why[m] = strdup(why)))
 			return -ENOMEM;
+		/* A latency quantile is read from a histogram: no finer than its
+		 * bucket at that value, or the clock's tick. */
+		if ((m == SOAK_HM_P99 || m == SOAK_HM_P999) && isfinite(p->v[m]))
+			p->res[m] = soak_lat_resolution_ns(res->lat.hist, p->v[m]);
 	}
 	return 0;
 }
@@ -381,10 +394,12 @@ static int analyse_one(soak_hseries_t *s, const soak_cp_opts_t *o, bool rel)
 	int r = 0;
 	for (size_t m = 0; m < SOAK_HM_N && r == 0; m++) {
 		size_t k = 0;
+		s->resolution[m] = 0;
 		for (size_t i = 0; i < s->n; i++)
 			if (isfinite(s->p[i].v[m])) {
 				x[k] = s->p[i].v[m];
 				at[k++] = i;
+				s->resolution[m] = fmax(s->resolution[m], s->p[i].res[m]);
 			}
 		s->valid[m] = k;
 		soak_cp_t *cp = NULL;
@@ -396,6 +411,10 @@ static int analyse_one(soak_hseries_t *s, const soak_cp_opts_t *o, bool rel)
 		 * relative minimum applies. */
 		if (rel)
 			mo.min_abs = 0;
+		/* Nor is a change the instrument cannot see (compare and gate:
+		 * "below resolution"). */
+		else
+			mo.min_abs = fmax(mo.min_abs, s->resolution[m]);
 		if ((r = soak_cp_find_window(x, k, &mo, &cp, &ncp)) < 0)
 			break;
 		if (ncp) {

@@ -6,8 +6,9 @@
  * effect). The analysis is pure; soak_history_load (history-load.c) fills the
  * series from a database, through the run_summary cache or reports/result.h.
  *
- * A night is a run's label (nightly-{date}), or its start date (UTC) when it
- * has none. A regression is a change point whose direction is worse for the
+ * A night is a run's label (a plan's nightly-{date}); a run without a label is
+ * in no night and left out (counted), unless asked for (unlabelled_nights):
+ * then its start date (UTC) is its night. A regression is a change point whose direction is worse for the
  * metric (throughput down, RSS/latency/syscalls/faults/CV up); `gate
  * --history` fails when one starts in the newest night of its series.
  */
@@ -63,6 +64,8 @@ typedef struct {
 	bool has_build_file;
 	int64_t build_size, build_mtime;
 	double v[SOAK_HM_N];               /* NAN: unmeasured (why[] says why) */
+	double res[SOAK_HM_N];             /* the value's resolution (latency: the histogram's
+	                                      bucket width or clock tick at it, ns); 0: exact */
 	char *why[SOAK_HM_N];              /* NULL when valid */
 } soak_hpoint_t;
 
@@ -82,6 +85,8 @@ typedef struct {
 	soak_hchange_t *cps;
 	size_t n_cps;
 	size_t valid[SOAK_HM_N];   /* points with a value */
+	double resolution[SOAK_HM_N];   /* the coarsest res[] of the valid points: a change of
+	                                   the means at or below it is none (as in compare) */
 	bool is_reference;         /* the --relative-to allocator: not analysed */
 	/* Runs that did not end ok, of the newest night that had any
 	 * (soak_history_note_unfinished): the history gate fails a newest night
@@ -95,6 +100,9 @@ typedef struct {
 	soak_hseries_t *s;
 	size_t n, cap;
 	size_t runs, skipped;      /* runs used; runs not "ok" (left out) */
+	size_t unlabelled;         /* runs without a label: in no night, left out */
+	size_t impossible;         /* runs with a value no run can have: left out */
+	char impossible_text[256]; /* the first of them: "run 12: warmup_s = ..." */
 	soak_cp_opts_t cp;
 	char relative_to[64];      /* values are ratios to this allocator ("" = absolute) */
 } soak_history_t;
@@ -129,6 +137,8 @@ typedef struct {
 	const char *relative_to;   /* its runs pass the allocator filter too */
 	bool all_hosts;            /* one series across host classes */
 	bool gate;                 /* note the runs that did not end ok */
+	bool unlabelled_nights;    /* a run without a label: its start date is its night
+	                              (otherwise it is left out, counted in unlabelled) */
 	bool no_cache;             /* neither read nor write run_summary */
 	const char *save_path;     /* the database file to save summaries into
 	                              (NULL or not writable: not saved) */
@@ -149,7 +159,8 @@ void soak_history_free(soak_history_t *h);
 
 /* The value of metric m of a run result (NAN and why when unmeasured). */
 double soak_history_value(const soak_run_result_t *r, size_t m, char *why, size_t whylen);
-/* "nightly-2026-11-29", or "2026-11-29" from started_at when unlabelled. */
+/* "nightly-2026-11-29", or "2026-11-29" from started_at when unlabelled
+ * (loaded only with unlabelled_nights). */
 void soak_history_night(const soak_run_t *run, char *buf, size_t len);
 
 #endif

@@ -194,6 +194,23 @@ static int from_config(const char *name, const char *config, soak_alloc_t *a, ch
 			snprintf(err, errlen, "%s: [allocator.%s] has no path = line", files[i], name);
 			return -EINVAL;
 		}
+		/* A relative path is the file's: relative to its directory. */
+		if (f.found.path[0] != '/') {
+			char dir[PATH_MAX], *joined = NULL;
+			size_t dl = strnlen(files[i], sizeof(dir) - 1);
+			memcpy(dir, files[i], dl);
+			dir[dl] = '\0';
+			if (asprintf(&joined, "%s/%s", dirname(dir), f.found.path) < 0)
+				return -ENOMEM;
+			size_t jl = strlen(joined);
+			if (jl >= sizeof(f.found.path)) {
+				free(joined);
+				snprintf(err, errlen, "%s: [allocator.%s] path is too long", files[i], name);
+				return -EINVAL;
+			}
+			memcpy(f.found.path, joined, jl + 1);
+			free(joined);
+		}
 		*a = f.found;
 		return check_library(f.found.path, a, err, errlen);
 	}
@@ -316,4 +333,40 @@ bool soak_alloc_matches(const soak_alloc_t *a, const char *observed)
 		return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
 	}
 	return !strcmp(real, a->path);
+}
+
+int soak_alloc_preload_path(const soak_alloc_t *a, char *out, size_t outlen, char *dir, size_t dirlen,
+			    char *err, size_t errlen)
+{
+	if (!a->path[strcspn(a->path, " :$")]) {
+		snprintf(out, outlen, "%s", a->path);
+		return 0;
+	}
+	char tmpl[] = "/tmp/soak-preload-XXXXXX";
+	if (!mkdtemp(tmpl)) {
+		int e = errno;
+		snprintf(err, errlen, "allocator %s: its path has a space, ':' or '$', which LD_PRELOAD cannot "
+			 "carry, and no private link could be made in /tmp: %s", a->name, strerror(e));
+		return -e;
+	}
+	snprintf(out, outlen, "%s/%s", tmpl, "allocator.so");
+	if (symlink(a->path, out) < 0) {
+		int e = errno;
+		rmdir(tmpl);
+		snprintf(err, errlen, "allocator %s: cannot link %s to %s: %s", a->name, out, a->path, strerror(e));
+		return -e;
+	}
+	snprintf(dir, dirlen, "%s", tmpl);
+	return 0;
+}
+
+void soak_alloc_preload_remove(char *dir)
+{
+	if (!dir[0])
+		return;
+	char link[PATH_MAX];
+	snprintf(link, sizeof(link), "%s/allocator.so", dir);
+	unlink(link);
+	rmdir(dir);
+	dir[0] = '\0';
 }

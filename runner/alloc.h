@@ -3,7 +3,8 @@
  * tcmalloc) resolve to where Debian's packages install them; users register
  * more in an INI file ([allocator.NAME] path=..., env=...) found by --config,
  * ./soak.ini, then $XDG_CONFIG_HOME/soak/soak.ini; NAME=PATH registers one on
- * the command line and a bare path (containing '/') names itself.
+ * the command line and a bare path (containing '/') names itself. A relative
+ * path = in an INI file is relative to that file's directory.
  */
 #ifndef SOAK_ALLOC_H
 #define SOAK_ALLOC_H
@@ -37,6 +38,16 @@ int soak_alloc_each(const char *config,
 /* The INI files read, in lookup order (--config FILE, ./soak.ini,
  * $XDG_CONFIG_HOME/soak/soak.ini), existing ones only (--config always). */
 int soak_alloc_config_files(const char *config, char files[3][PATH_MAX]);
+
+/* The path to put in LD_PRELOAD for a: its own, or, when that path holds a
+ * character the loader reads as syntax (a space or a colon separate
+ * libraries, '$' starts $LIB/$ORIGIN), a link to it in a private directory
+ * made for the run (/tmp/soak-preload-XXXXXX, written into dir; "" when none
+ * was needed). 0, or a negative errno with the reason in err. Remove the
+ * directory with soak_alloc_preload_remove(dir) once the run has ended. */
+int soak_alloc_preload_path(const soak_alloc_t *a, char *out, size_t outlen, char *dir, size_t dirlen,
+			    char *err, size_t errlen);
+void soak_alloc_preload_remove(char *dir);
 
 /* 1 when the shared library at path defines (exports) the function sym in
  * its dynamic symbol table, 0 when not, -errno when unreadable. */

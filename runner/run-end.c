@@ -202,6 +202,16 @@ static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_ex
 		return "ok";
 	if (*has_sig)
 		return "crashed";
+	/* A worker reports its states in the shared memory: one that exits 0
+	 * without ever running its workload (a SOAK_WORKER that is not
+	 * soak-worker, e.g. /bin/true) measured nothing. */
+	int32_t st = r->shm ? __atomic_load_n(&r->shm->state, __ATOMIC_ACQUIRE) : SOAK_WS_DONE;
+	if (*exit_code == 0 && st < SOAK_WS_RUNNING) {
+		snprintf(r->message, sizeof(r->message), "the worker exited with code 0 but never started its "
+			 "workload (it never reported %s in the shared memory): is SOAK_WORKER soak-worker?",
+			 st == SOAK_WS_READY ? "running" : "ready");
+		return "failed";
+	}
 	if (*exit_code == 0)
 		return "ok";
 	if (*exit_code == SOAK_WORKER_EXIT_VERIFY && r->shm)

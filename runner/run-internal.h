@@ -88,6 +88,8 @@ typedef struct {
 	int64_t id;
 	char uuid[40];          /* the run's uuid, made before its cgroups (their name) */
 	soak_alloc_t alloc;
+	char preload[PATH_MAX];       /* LD_PRELOAD's value (soak_alloc_preload_path) */
+	char preload_dir[64];         /* its private link's directory, "" when none */
 	soak_cg_t cg;
 	soak_shm_t *shm;
 	int shm_fd;

@@ -286,7 +286,7 @@ static char **child_env(run_t *r, bool alloc_part, bool own_part)
 	size_t n = 0;
 	bool ok = true;
 	if (alloc_part && r->alloc.path[0])
-		ok &= asprintf(&env[n++], "LD_PRELOAD=%s", r->alloc.path) > 0;
+		ok &= asprintf(&env[n++], "LD_PRELOAD=%s", r->preload) > 0;
 	for (size_t i = 0; alloc_part && i < na; i++) {
 		env[n++] = alloc_env[i];
 		alloc_env[i] = NULL;
@@ -353,6 +353,7 @@ static void cleanup(run_t *r)
 		close(r->shm_fd);
 	soak_output_free(&r->out);
 	soak_output_free(&r->err);
+	soak_alloc_preload_remove(r->preload_dir);
 	if (r->tp_on)
 		soak_tpscan_free(&r->tp);
 }
@@ -408,7 +409,7 @@ static int check_exec(run_t *r)
 /* Checks of the request before anything is created or recorded: the
  * allocator, the self-report formats, the worker binary (into worker), the
  * workload or command, and that a cgroup run has its placement. */
-static int check_request(run_t *r, bool builtin, bool use_worker, char *worker, size_t wlen)
+static int check_request(run_t *r, bool builtin, bool use_worker, char *worker, size_t wlen, bool placed)
 {
 	const soak_run_opts_t *o = r->o;
 	char err[1024] = "";
@@ -431,7 +432,7 @@ static int check_request(run_t *r, bool builtin, bool use_worker, char *worker, 
 	} else if ((rc = check_exec(r)) < 0) {
 		return rc;
 	}
-	if (!o->no_cgroup && !o->place) {
+	if (placed && !o->no_cgroup && !o->place) {
 		run_say(o, SOAK_SAY_ERROR, "internal error: run without a cgroup placement");
 		return -EINVAL;
 	}
@@ -687,7 +688,12 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 	bool builtin = strcmp(o->workload, "exec") != 0;
 	bool use_worker = builtin || o->repeat;   /* exec --repeat runs under the worker's driver */
 	char worker[PATH_MAX] = "";
-	int rc = check_request(r, builtin, use_worker, worker, sizeof(worker));
+	int rc = check_request(r, builtin, use_worker, worker, sizeof(worker), true);
+	char err[512];
+	if (rc == 0 && r->alloc.path[0] &&
+	    (rc = soak_alloc_preload_path(&r->alloc, r->preload, sizeof(r->preload), r->preload_dir,
+					  sizeof(r->preload_dir), err, sizeof(err))) < 0)
+		run_say(o, SOAK_SAY_ERROR, "%s", err);
 	if (rc == 0)
 		rc = make_cgroups(r);
 	if (rc == 0 && use_worker && (rc = setup_shm(r)) < 0)
@@ -696,6 +702,19 @@ int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_i
 		rc = record_run(r, ret_run_id);
 	if (rc == 0)
 		rc = run_command(r, builtin, worker);
+	cleanup(r);
+	free(r);
+	return rc;
+}
+
+int soak_run_check(const soak_run_opts_t *o)
+{
+	run_t *r = run_new(NULL, o);
+	if (!r)
+		return -ENOMEM;
+	bool builtin = strcmp(o->workload, "exec") != 0;
+	char worker[PATH_MAX] = "";
+	int rc = check_request(r, builtin, builtin || o->repeat, worker, sizeof(worker), false);
 	cleanup(r);
 	free(r);
 	return rc;

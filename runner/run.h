@@ -70,6 +70,11 @@ void soak_run_unplace(soak_run_opts_t *o);
  * environment/usage error that prevented the run (message already printed,
  * nothing half-written; the reason went through o->say). */
 int soak_run_execute(soak_db_t *db, const soak_run_opts_t *o, int64_t *ret_run_id);
+/* The checks soak_run_execute makes before anything is recorded (allocator,
+ * worker, the workload's options by the worker itself, an exec command),
+ * without a placement, a database or a run: 0, or a negative errno with the
+ * reason said (o->say, or the worker's own line). For plan --dry-run. */
+int soak_run_check(const soak_run_opts_t *o);
 
 /* Path of the soak-worker binary: $SOAK_WORKER, else relative to soakctl's
  * own executable: ../libexec/soak/ (installed), ../workloads/ (build tree),

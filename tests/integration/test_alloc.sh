@@ -212,3 +212,22 @@ grep -q "allocator-mismatch x1" "$T/cmp.md" || fail "compare table does not show
 grep -q "ended allocator-mismatch" "$T/cmp.err" || fail "compare did not say why it exits 2: $(cat "$T/cmp.err")"
 assert_no_cgroups
 pass "compare with a mismatched allocator: table shows it, exit 2"
+
+# An allocator path with a space, a colon or a '$' (the loader splits
+# LD_PRELOAD at spaces and colons and expands $LIB): injected through a
+# private link, verified (the malloc() seen is the library asked for), the
+# link's directory removed after the run.
+for d in "my dir" "a:b" 'x$LIB'; do
+  mkdir -p "$T/$d"; cp "$JEMALLOC" "$T/$d/libje.so"
+  before=$(find /tmp -maxdepth 1 -name "soak-preload-*" | wc -l)
+  soak run --db "$T/sp.db" -w tiny_hot -a "$T/$d/libje.so" -d 1s -i 200ms -q --no-progress \
+    2> "$T/sp.err" || fail "allocator in '$d': exit $?: $(cat "$T/sp.err")"
+  st=$(sqlite3 "$T/sp.db" "select status || ' ' || coalesce(allocator_observed, '') from runs order by id desc limit 1")
+  [ "$st" = "ok $T/$d/libje.so" ] || fail "allocator in '$d' (tiny_hot): $st"
+  soak run --db "$T/sp.db" -w exec -a "$T/$d/libje.so" -d 3s -i 200ms -q --no-progress -- sleep 10 \
+    2> "$T/sp.err" || fail "allocator in '$d' (exec): exit $?: $(cat "$T/sp.err")"
+  st=$(sqlite3 "$T/sp.db" "select status || ' ' || coalesce(allocator_observed, '') from runs order by id desc limit 1")
+  [ "$st" = "ok $T/$d/libje.so" ] || fail "allocator in '$d' (exec): $st"
+  [ "$(find /tmp -maxdepth 1 -name "soak-preload-*" | wc -l)" = "$before" ] || fail "allocator in '$d': the link's directory was left"
+done
+pass "allocator paths with a space, a colon, a \$: injected, verified, nothing left"

@@ -29,3 +29,15 @@ set -e
 [ $rc = 2 ] || fail "foreign library: exit $rc: $(cat "$T/e3")"
 grep -q "built for another machine" "$T/e3" || fail "foreign library: '$(cat "$T/e3")'"
 pass "a library of another machine: refused, exit 2"
+# /bin/true as SOAK_WORKER passes its --check (exit 0) but never runs the
+# workload: the run must not end ok (was: ok with 0.0 s of 1 s). Like any
+# failed run it is recorded and `run` exits 0; the gate fails its status.
+SOAK_WORKER=/bin/true soak run --db "$DB" -w tiny_hot -d 1s -i 100ms --no-progress > /dev/null 2> "$T/e4" \
+  || fail "SOAK_WORKER=/bin/true: exit $?: $(cat "$T/e4")"
+st=$(q "select status || '|' || coalesce(message, '') from runs order by id desc limit 1")
+case $st in
+  "failed|"*"never started its workload"*) ;;
+  *) fail "SOAK_WORKER=/bin/true: recorded '$st'" ;;
+esac
+grep -q "never started its workload" "$T/e4" || fail "SOAK_WORKER=/bin/true: not said: $(cat "$T/e4")"
+pass "a SOAK_WORKER that exits 0 without running: failed, with the reason"

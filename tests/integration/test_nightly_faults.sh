@@ -121,8 +121,24 @@ for edit in "status:update runs set status = '' where id = 2:status '' is not on
   [ $rc = 2 ] || fail "impossible $name: merge exit $rc"
   grep -q "has an impossible value: $want" "$T/bad.err" || fail "impossible $name: $(cat "$T/bad.err")"
   [ ! -e "$T/o3.db" ] || fail "impossible $name: an output was written"
+  # Read side: report and gate refuse the run, history leaves it out with the
+  # reason and gate --history fails its night (run 2 is the newest night's).
+  set +e; soak report --db "$T/bad.db" 2 > /dev/null 2> "$T/rep.err"; rc=$?; set -e
+  [ $rc = 2 ] && grep -q "run 2 has an impossible value: $want" "$T/rep.err" \
+    || fail "impossible $name: report exit $rc: $(cat "$T/rep.err")"
+  [ "$(wc -l < "$T/rep.err")" = 1 ] || fail "impossible $name: report said more than one line: $(cat "$T/rep.err")"
+  set +e; soak gate --db "$T/bad.db" 2 > /dev/null 2> "$T/gl.err"; rc=$?; set -e
+  [ $rc = 2 ] && grep -q "run 2 has an impossible value: $want" "$T/gl.err" \
+    || fail "impossible $name: gate exit $rc: $(cat "$T/gl.err")"
+  [ $name = status ] && continue   # not ok: left out of history as before
+  soak history --db "$T/bad.db" > "$T/h.md" 2>&1 || fail "impossible $name: history exit $?: $(cat "$T/h.md")"
+  grep -q "1 run with an impossible value left out (run 2: $want" "$T/h.md" \
+    || fail "impossible $name: history does not say so: $(head -4 "$T/h.md")"
+  set +e; soak gate --history --db "$T/bad.db" > "$T/gh" 2>&1; rc=$?; set -e
+  [ $rc = 1 ] && grep -q "run 2 has an impossible value: $want" "$T/gh" \
+    || fail "impossible $name: gate --history exit $rc: $(cat "$T/gh")"
 done
-pass "impossible values (status '', warm-up 1e308, negative RSS, a counter going down): merge refuses"
+pass "impossible values (status '', warm-up 1e308, negative RSS, a counter going down): merge, report and gate refuse, history leaves out, gate --history fails"
 
 # 9. Read commands work on a read-only file system; merge says why it cannot
 # take an input from there.
@@ -148,6 +164,20 @@ set +e; soak gate --history --db "$T/g.db" > "$T/g1"; rc=$?; set -e
 [ $rc = 1 ] || fail "crashed newest night: gate exit $rc, want 1: $(cat "$T/g1")"
 grep -q "newest night nightly-2026-01-06: 3 runs did not end ok (run 16 crashed" "$T/g1" \
   || fail "the crashed night is not named: $(cat "$T/g1")"
+# Stray unlabelled runs, one recorded after the crashed night, are no night:
+# they are left out (and counted), and the crashed night still fails.
+"$SY" "$T/stray.db" sysG 7 1 100 0.02 -1 0 9 10 >/dev/null
+sqlite3 "$T/stray.db" "update runs set label = null"
+cp "$T/g.db" "$T/gs.db"; soak merge -q "$T/gs.db" "$T/stray.db" || fail "merging the stray runs exited $?"
+set +e; soak gate --history --db "$T/gs.db" > "$T/gs"; rc=$?; set -e
+[ $rc = 1 ] || fail "a stray unlabelled run after a crashed night: gate exit $rc, want 1: $(cat "$T/gs")"
+grep -q "newest night nightly-2026-01-06: 3 runs did not end ok" "$T/gs" || fail "stray run: $(cat "$T/gs")"
+grep -q "7 runs without a label left out" "$T/gs" || fail "the unlabelled runs are not counted: $(cat "$T/gs")"
+soak history --db "$T/gs.db" > "$T/gs.md" || fail "history with unlabelled runs exited $?"
+grep -q "7 runs without a label left out" "$T/gs.md" || fail "history does not count them: $(head -3 "$T/gs.md")"
+# Asked for, each unlabelled run's start date is a night (the old grouping).
+set +e; soak gate --history --unlabelled-nights --db "$T/gs.db" > "$T/gu"; rc=$?; set -e
+[ $rc -le 1 ] && ! grep -q "without a label" "$T/gu" || fail "--unlabelled-nights: exit $rc: $(cat "$T/gu")"
 # One run of the night crashed, the others ok: still a failure.
 sqlite3 "$T/g.db" "update runs set status = 'ok' where id in (17, 18)"
 set +e; soak gate --history --db "$T/g.db" > "$T/g2"; rc=$?; set -e
@@ -155,4 +185,19 @@ set +e; soak gate --history --db "$T/g.db" > "$T/g2"; rc=$?; set -e
 # An older night's crash does not fail a newer clean night.
 sqlite3 "$T/g.db" "update runs set status = 'ok' where id = 16; update runs set status = 'oom' where id = 4"
 soak gate --history --db "$T/g.db" > "$T/g3" || fail "a crash two nights back failed the gate: $(cat "$T/g3")"
-pass "gate --history: a crashed newest night fails (exit 1) with its runs' statuses"
+pass "gate --history: a crashed newest night fails (exit 1) with its runs' statuses, stray unlabelled runs left out"
+
+# 10. A plan: an allocator named twice is refused at load; a bad args in one
+# cell fails --dry-run (as the run would), naming the cell; no database made.
+printf '[plan]\nallocators = system system\n[workload.a]\nname = tiny_hot\n' > "$T/p1.ini"
+set +e; soak plan run "$T/p1.ini" --dry-run --db "$T/p.db" > /dev/null 2> "$T/p1.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "p1.ini:2: allocators: system is named twice" "$T/p1.err" \
+  || fail "allocators = system system: exit $rc: $(cat "$T/p1.err")"
+[ "$(wc -l < "$T/p1.err")" = 1 ] || fail "allocator named twice: more than one line: $(cat "$T/p1.err")"
+printf '[plan]\nallocators = system\nduration = 1s\n[workload.a]\nname = tiny_hot\n[workload.b]\nname = tiny_hot\nargs = --bogus 1\n' > "$T/p2.ini"
+set +e; soak plan run "$T/p2.ini" --dry-run --db "$T/p.db" > "$T/p2.out" 2> "$T/p2.err"; rc=$?; set -e
+[ $rc = 2 ] || fail "a bad args passed --dry-run: exit $rc: $(cat "$T/p2.out" "$T/p2.err")"
+grep -q "unknown option --bogus" "$T/p2.err" && grep -q "\[workload.b\]" "$T/p2.err" \
+  || fail "a bad args: the cell or the option is not named: $(cat "$T/p2.err")"
+[ ! -e "$T/p.db" ] || fail "a refused plan created its database"
+pass "plan: an allocator named twice refused at load; a bad args fails --dry-run naming the cell"

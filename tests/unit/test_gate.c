@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,7 @@ static void test_thresholds_other_errors(void **state)
 		{ "[gate]\n; ..................................................................................................................................................................................................................................................................................................\nalpha = 2\n", ":3: key 'alpha'" },
 		{ "[gate]\nalpha = 0.05\nalpha = 0.01\n", ":3: key 'alpha' given twice in [gate] (first at line 2)" },
 		{ "[gate]\nalpha = 0.05\n[gate]\n", ":3: duplicate section [gate]" },
+		{ "[gate]\ncv_max_pct = 0x10\n", ":2: key 'cv_max_pct' in [gate]: '0x10' is not a number" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ftruncate(fd, 0), 0);
@@ -191,6 +193,38 @@ static void test_thresholds_other_errors(void **state)
 		}
 	}
 	close(fd);
+	unlink(path);
+}
+
+/* A [gate.WORKLOAD] section naming no workload (a typo) is an error when the
+ * caller says which names are workloads. */
+static bool known_wl(const char *name)
+{
+	return !strcmp(name, "tiny_hot") || !strcmp(name, "exec");
+}
+
+static void test_thresholds_unknown_workload(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/soak-test-gate-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "[gate]\nalpha = 0.05\n[gate.tiny-hot]\ncv_max_pct = 3\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	soak_gate_thresholds_t *t = NULL;
+	char err[512] = "";
+	assert_int_equal(soak_gate_thresholds_load_known(path, known_wl, &t, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, ":3: [gate.tiny-hot] names no workload")) {
+		print_error("'%s'\n", err);
+		fail();
+	}
+	fd = open(path, O_WRONLY | O_TRUNC);
+	text = "[gate.tiny_hot]\ncv_max_pct = 3\n[gate.exec]\ncv_max_pct = 4\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(soak_gate_thresholds_load_known(path, known_wl, &t, err, sizeof(err)), 0);
+	soak_gate_thresholds_free(t);
 	unlink(path);
 }
 
@@ -675,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_thresholds_unknown_key),
 		cmocka_unit_test(test_thresholds_bad_number),
 		cmocka_unit_test(test_thresholds_other_errors),
+		cmocka_unit_test(test_thresholds_unknown_workload),
 		cmocka_unit_test(test_gate_pass),
 		cmocka_unit_test(test_gate_noise_floor),
 		cmocka_unit_test(test_gate_fail_rss_drift),

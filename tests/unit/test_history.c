@@ -23,6 +23,9 @@
 #define NIGHTS 10
 #define PER 3
 
+/* The resolution each point's value of metric m carries (0: exact). */
+static double make_res;
+
 /* One series, metric m: `before` for the first NIGHTS-1 nights, `after` in
  * the newest; every other metric unmeasured. */
 static void make(soak_history_t *h, size_t m, double before, double after)
@@ -44,6 +47,7 @@ static void make(soak_history_t *h, size_t m, double before, double after)
 				p.why[i] = why;
 			}
 			p.v[m] = k == NIGHTS - 1 ? after : before;
+			p.res[m] = make_res;
 			char *json = soak_history_summary_encode(&p);
 			assert_non_null(json);
 			assert_int_equal(soak_history_add_summary(s, &run, json), 0);
@@ -105,6 +109,39 @@ static void test_syscalls_from_zero(void **state)
 	soak_history_cp_text(&h, &h.s[0], c, t, sizeof(t));
 	assert_null(strstr(t, "nan"));
 	assert_non_null(strstr(t, "Syscalls per op regression (0 -> 5e-08 /op) at night nightly-2026-01-10"));
+	soak_history_free(&h);
+}
+
+/* p99 latency 40 ns -> 60 ns (+50%): a regression when the values are exact,
+ * no change when the histogram cannot tell values 41 ns apart (a clock
+ * tick of 41 ns): below resolution, as compare and gate judge it. */
+static void test_latency_resolution(void **state)
+{
+	(void)state;
+	soak_history_t h;
+	make_res = 0;
+	make(&h, SOAK_HM_P99, 40, 60);
+	newest_regression(&h, SOAK_HM_P99);
+	soak_history_free(&h);
+	make_res = 41;
+	make(&h, SOAK_HM_P99, 40, 60);
+	assert_int_equal(changes(&h, SOAK_HM_P99), 0);
+	assert_true(h.s[0].resolution[SOAK_HM_P99] == 41);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	soak_history_emit_opts_t eo = { .last = 10 };
+	assert_int_equal(soak_history_emit_md(f, &h, &eo), 0);
+	fclose(f);
+	if (!strstr(buf, "below resolution (41 ns)")) {
+		print_error("%s\n", buf);
+		fail();
+	}
+	free(buf);
+	soak_history_free(&h);
+	make_res = 0;
+	make(&h, SOAK_HM_P999, 100000, 100010);   /* 0.01%: below the 10% minimum anyway */
+	assert_int_equal(changes(&h, SOAK_HM_P999), 0);
 	soak_history_free(&h);
 }
 
@@ -219,6 +256,38 @@ static void test_load_batches(void **state)
 	rmdir(dir);
 }
 
+/* A change's text gives each value's unit once: a CV (a percentage) and a
+ * latency (formatted with its own unit) carry it already. */
+static void test_cp_text_units(void **state)
+{
+	(void)state;
+	soak_history_t h = { 0 };
+	soak_hpoint_t p = { .run_id = 7, .night = "nightly-2026-01-02" };
+	soak_hseries_t s = { .p = &p, .n = 1 };
+	char t[512];
+	soak_hchange_t c = { .metric = SOAK_HM_TP_CV, .point = 0, .regression = true,
+			     .cp = { .p = 0.01, .mean_before = 5.0, .mean_after = 11.82, .change_pct = 136.4 } };
+	soak_history_cp_text(&h, &s, &c, t, sizeof(t));
+	if (!strstr(t, "(+5.00% -> +11.82%) at night")) {
+		print_error("CV change: '%s'\n", t);
+		fail();
+	}
+	c.metric = SOAK_HM_P99;
+	c.cp.mean_before = 1000;
+	c.cp.mean_after = 2500;
+	soak_history_cp_text(&h, &s, &c, t, sizeof(t));
+	assert_null(strstr(t, " ns ns"));
+	assert_null(strstr(t, "s ns)"));
+	c.metric = SOAK_HM_TP;
+	c.cp.mean_before = 1e6;
+	c.cp.mean_after = 2e6;
+	soak_history_cp_text(&h, &s, &c, t, sizeof(t));
+	if (!strstr(t, "(1 -> 2 M ops/s)")) {
+		print_error("throughput change: '%s'\n", t);
+		fail();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +296,8 @@ int main(void)
 		cmocka_unit_test(test_cv_min_effect),
 		cmocka_unit_test(test_throughput_constant_and_small),
 		cmocka_unit_test(test_load_batches),
+		cmocka_unit_test(test_cp_text_units),
+		cmocka_unit_test(test_latency_resolution),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

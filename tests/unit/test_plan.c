@@ -109,6 +109,8 @@ static void test_errors(void **state)
 		{ "[plan]\nallocators = system\n", "no [workload.NAME] section" },
 		{ "[plan]\nallocators = system\n[workload.a]\nargs = -x\n", "[workload.a] has no name" },
 		{ "[plan]\nallocators = system\nthis is not ini\n", ":3: not INI syntax" },
+		{ "[plan]\nallocators = system mimalloc system\n[workload.a]\nname = x\n",
+		  ":2: allocators: system is named twice" },
 	};
 	soak_plan_t *p = malloc(sizeof(*p));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
