@@ -12,20 +12,6 @@
 
 #include "db-internal.h"
 
-/* Grows *v (of elements of size sz) to hold at least n+1. */
-static int grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? 2 * *cap : 16;
-	void *nv = realloc(*v, nc * sz);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
-
 static int read_start(soak_db_t *db, int64_t run, const char *sql, sqlite3_stmt **st)
 {
 	if (!db)
@@ -114,7 +100,7 @@ int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		bool oom = false;
-		if (grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
+		if (db_grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
 			r = db_fail(db, -ENOMEM, "reading values of run %lld: out of memory", (long long)run);
 			break;
 		}
@@ -205,7 +191,7 @@ int soak_db_events(soak_db_t *db, int64_t run, soak_event_t **ret, size_t *n)
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		bool oom = false;
-		if (grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
+		if (db_grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
 			r = db_fail(db, -ENOMEM, "reading events of run %lld: out of memory", (long long)run);
 			break;
 		}

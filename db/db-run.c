@@ -358,28 +358,25 @@ int soak_db_runs(soak_db_t *db, const soak_run_filter_t *f, soak_run_t **ret, si
 	sqlite3_stmt *st;
 	if ((r = runs_query(db, f, &st)) < 0)
 		return r;
+	r = db_runs_read_all(db, st, "listing runs", ret, n);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_runs_read_all(soak_db_t *db, sqlite3_stmt *st, const char *what, soak_run_t **ret, size_t *n)
+{
 	soak_run_t *v = NULL;
 	size_t cnt = 0, cap = 0;
-	int rc;
+	int r = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? 2 * cap : 8;
-			soak_run_t *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = db_fail(db, -ENOMEM, "listing runs: out of memory");
-				break;
-			}
-			v = nv;
-		}
-		if (db_run_read(st, &v[cnt]) < 0) {
-			r = db_fail(db, -ENOMEM, "listing runs: out of memory");
+		if (db_grow((void **)&v, &cap, cnt, sizeof(*v)) < 0 || db_run_read(st, &v[cnt]) < 0) {
+			r = db_fail(db, -ENOMEM, "%s: out of memory", what);
 			break;
 		}
 		cnt++;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, "listing runs");
-	sqlite3_finalize(st);
+		r = db_sqlfail(db, rc, what);
 	if (r < 0) {
 		soak_runs_free(v, cnt);
 		return r;

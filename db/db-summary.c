@@ -21,14 +21,9 @@ int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_
 	size_t k = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (k == cap) {
-			cap = cap ? 2 * cap : 64;
-			soak_run_summary_t *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = db_fail(db, -ENOMEM, "reading summaries: out of memory");
-				break;
-			}
-			v = nv;
+		if (db_grow((void **)&v, &cap, k, sizeof(*v)) < 0) {
+			r = db_fail(db, -ENOMEM, "reading summaries: out of memory");
+			break;
 		}
 		v[k].run_id = sqlite3_column_int64(st, 0);
 		const char *d = (const char *)sqlite3_column_text(st, 1);

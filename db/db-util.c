@@ -1,4 +1,4 @@
-/* db-util.c - timestamps and read snapshots. */
+/* db-util.c - timestamps, read snapshots and growing result arrays. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +11,19 @@
 char *db_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+int db_grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? 2 * *cap : 16;
+	void *nv = realloc(*v, nc * sz);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
 }
 
 void soak_db_time_format(double epoch_s, char buf[SOAK_DB_TIME_LEN])
