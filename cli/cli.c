@@ -124,7 +124,16 @@ static void recover(const char *path)
 	int n = soak_db_recover(db, remove_left_cgroups, NULL);
 	if (n > 0)
 		fprintf(stderr, "soakctl: marked %d run(s) of a runner that died as incomplete\n", n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
+}
+
+int soak_cli_close_db(struct soak_db *db)
+{
+	char err[1024] = "";
+	int r = soak_db_close(db, err, sizeof(err));
+	if (r < 0)
+		soak_err("%s", err[0] ? err : strerror(-r));
+	return r;
 }
 
 struct soak_db *soak_cli_open_db(const char *path, int mode)
@@ -141,7 +150,7 @@ struct soak_db *soak_cli_open_db(const char *path, int mode)
 		if (n > 0)
 			fprintf(stderr, "soakctl: marked %d run(s) of a runner that died as incomplete\n", n);
 	} else {
-		soak_db_close(db);
+		soak_cli_close_db(db);
 		recover(path);
 		r = soak_db_open(path, mode, &db, err, sizeof(err));
 		if (r < 0) {

@@ -115,6 +115,6 @@ out:
 	if (have_res)
 		soak_result_free(&res);
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	return rc;
 }

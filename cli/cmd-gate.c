@@ -436,7 +436,7 @@ int soak_cmd_gate(int argc, char **argv)
 	int rc = SOAK_EXIT_USAGE;
 	if (db) {
 		rc = gate(db, &o, th);
-		soak_db_close(db);
+		soak_cli_close_db(db);
 	}
 	soak_gate_thresholds_free(th);
 	free(o.ids);

@@ -211,7 +211,7 @@ int soak_cmd_report(int argc, char **argv)
 		return SOAK_EXIT_USAGE;
 	}
 	int rc = report(db, &o);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	free(o.ids);
 	return rc;
 }

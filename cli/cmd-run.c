@@ -166,7 +166,7 @@ int soak_cmd_run(int argc, char **argv)
 	bool lost = r > 0;   /* recorded, but samples or final records were lost (said on stderr) */
 	soak_run_unplace(&o);
 	if (r < 0) {
-		soak_db_close(db);
+		soak_cli_close_db(db);
 		return SOAK_EXIT_USAGE;
 	}
 	/* A soak that ran another allocator than it asked for is an error, not
@@ -177,7 +177,7 @@ int soak_cmd_run(int argc, char **argv)
 	bool mismatch = soak_db_runs(db, &f, &runs, &n) == 0 && n == 1 && runs[0].status &&
 			!strcmp(runs[0].status, "allocator-mismatch");
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	if (o.verbose >= 0)
 		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
 		       o.db_path, id);

@@ -57,6 +57,10 @@ int soak_cli_parse_id_list(const char *s, int64_t **ret, size_t *n);
  * cgroups). Returns NULL on error (exit 2). */
 struct soak_db;
 struct soak_db *soak_cli_open_db(const char *path, int mode);
+/* Closes a command's database (soak_db_close: what is pending is committed),
+ * printing the line that names the problem when the final commit fails.
+ * 0 or the negative errno. */
+int soak_cli_close_db(struct soak_db *db);
 
 /* Run options (cmd-run.c): the table of `soakctl run`, shared by compare,
  * calibrate and plan. */

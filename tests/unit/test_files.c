@@ -160,7 +160,7 @@ static void test_db_private(void **state)
 	snprintf(side, sizeof(side), "%s-wal", path);
 	if (stat(side, &st) == 0)
 		assert_int_equal(st.st_mode & 0777, 0600);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	rm_rf(dir);
 }
 
