@@ -2,7 +2,7 @@
  * (no symlink followed, a file a symlink points at stays byte for byte the
  * same, 0600 whatever the umask, special files refused) and the database
  * (created 0600, devices/FIFOs/directories refused, no PATH-journal made next
- * to /dev/null). Issue 9 rows 6 and 13. */
+ * to /dev/null). The cases are rows 6 and 13 of docs/faults.md. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
