@@ -150,5 +150,15 @@ char *db_strdup(const char *s);
 /* Grows the array *V of elements of SZ bytes, holding *CAP of them, so that
  * it holds at least N+1 (doubling). 0, or -ENOMEM with *V and *CAP unchanged. */
 int db_grow(void **v, size_t *cap, size_t n, size_t sz);
+/* Reads one row of ST into ELEM: 0, or -ENOMEM having freed what it took. */
+typedef int (*db_row_fn)(sqlite3_stmt *st, void *elem);
+/* Frees N rows read by a db_row_fn, and the array V. */
+typedef void (*db_rows_free_fn)(void *v, size_t n);
+/* Steps ST to its end, reading every row with READ_ROW into a new array of
+ * elements of SIZE bytes: *RET of *N. On error the rows read so far are
+ * freed with FREE_ROWS and the message names WHAT ("reading events of run
+ * 3"). ST stays the caller's to reset or finalize. */
+int db_read_rows(soak_db_t *db, sqlite3_stmt *st, size_t size, db_row_fn read_row, db_rows_free_fn free_rows,
+		 const char *what, void **ret, size_t *n);
 
 #endif

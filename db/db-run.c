@@ -363,25 +363,17 @@ int soak_db_runs(soak_db_t *db, const soak_run_filter_t *f, soak_run_t **ret, si
 	return r;
 }
 
+static int run_row(sqlite3_stmt *st, void *elem)
+{
+	return db_run_read(st, elem);
+}
+
+static void runs_free(void *v, size_t n)
+{
+	soak_runs_free(v, n);
+}
+
 int db_runs_read_all(soak_db_t *db, sqlite3_stmt *st, const char *what, soak_run_t **ret, size_t *n)
 {
-	soak_run_t *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int r = 0, rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (db_grow((void **)&v, &cap, cnt, sizeof(*v)) < 0 || db_run_read(st, &v[cnt]) < 0) {
-			r = db_fail(db, -ENOMEM, "%s: out of memory", what);
-			break;
-		}
-		cnt++;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, what);
-	if (r < 0) {
-		soak_runs_free(v, cnt);
-		return r;
-	}
-	*ret = v;
-	*n = cnt;
-	return 0;
+	return db_read_rows(db, st, sizeof(**ret), run_row, runs_free, what, (void **)ret, n);
 }
