@@ -228,6 +228,16 @@ int soak_db_run_begin(soak_db_t *db, const soak_run_t *run, int64_t *ret_id)
 	return r;
 }
 
+/* Steps ST, an UPDATE of run RUN (WHAT names it in an error): -ENOENT when
+ * no such run exists. */
+static int run_update_done(soak_db_t *db, sqlite3_stmt *st, int64_t run, const char *what)
+{
+	int r = db_step_done(db, st, what);
+	if (r == 0 && sqlite3_changes(db->sql) == 0)
+		r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+	return r;
+}
+
 int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed)
 {
 	int r = db_write_begin(db);
@@ -238,11 +248,7 @@ int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_text(st, 2, observed, -1, SQLITE_STATIC);
-	if ((r = db_step_done(db, st, "recording the observed allocator")) < 0)
-		return r;
-	if (sqlite3_changes(db->sql) == 0)
-		return db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
-	return 0;
+	return run_update_done(db, st, run, "recording the observed allocator");
 }
 
 int soak_db_run_set_worker_pid(soak_db_t *db, int64_t run, int64_t pid)
@@ -255,11 +261,7 @@ int soak_db_run_set_worker_pid(soak_db_t *db, int64_t run, int64_t pid)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, pid);
-	if ((r = db_step_done(db, st, "recording the worker pid")) < 0)
-		return r;
-	if (sqlite3_changes(db->sql) == 0)
-		return db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
-	return 0;
+	return run_update_done(db, st, run, "recording the worker pid");
 }
 
 int soak_db_run_set_samples_lost(soak_db_t *db, int64_t run, int64_t lost)
@@ -273,9 +275,7 @@ int soak_db_run_set_samples_lost(soak_db_t *db, int64_t run, int64_t lost)
 	sqlite3_bind_int64(st, 1, run);
 	if (lost > 0)
 		sqlite3_bind_int64(st, 2, lost);
-	r = db_step_done(db, st, "recording lost samples");
-	if (r == 0 && sqlite3_changes(db->sql) == 0)
-		r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+	r = run_update_done(db, st, run, "recording lost samples");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -302,9 +302,7 @@ int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *e
 		if (signal)
 			sqlite3_bind_int(st, 5, *signal);
 		sqlite3_bind_text(st, 6, message, -1, SQLITE_STATIC);
-		r = db_step_done(db, st, "recording the end of a run");
-		if (r == 0 && sqlite3_changes(db->sql) == 0)
-			r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+		r = run_update_done(db, st, run, "recording the end of a run");
 		sqlite3_clear_bindings(st);
 	}
 	int r2 = db_durable_end(db, r == 0);
