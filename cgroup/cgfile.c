@@ -10,23 +10,25 @@
 #include <string.h>
 #include <unistd.h>
 
-static int cg_path(char *path, size_t size, const char *dir, const char *file)
+/* Opens DIR/FILE with FLAGS, never through a symlink. The descriptor, or a
+ * negative errno (-ENAMETOOLONG when the path does not fit PATH_MAX). */
+static int cg_open(const char *dir, const char *file, int flags)
 {
-	int n = snprintf(path, size, "%s/%s", dir, file);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
 }
 
 int soak_cgfile_write(const char *dir, const char *file, const char *text)
 {
-	char path[PATH_MAX];
-	int r = cg_path(path, sizeof(path), dir, file);
-	if (r < 0)
-		return r;
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = cg_open(dir, file, O_WRONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ssize_t n = write(fd, text, strlen(text));
-	r = n < 0 ? -errno : 0;
+	int r = n < 0 ? -errno : 0;
 	close(fd);
 	return r;
 }
@@ -36,15 +38,11 @@ int soak_cgfile_read(const char *dir, const char *file, char *buf, size_t len)
 	if (len == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	char path[PATH_MAX];
-	int r = cg_path(path, sizeof(path), dir, file);
-	if (r < 0)
-		return r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = cg_open(dir, file, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ssize_t n = read(fd, buf, len - 1);
-	r = n < 0 ? -errno : 0;
+	int r = n < 0 ? -errno : 0;
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	return r;

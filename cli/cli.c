@@ -50,6 +50,43 @@ int soak_cli_parse_id(const char *s, int64_t *ret)
 	return 0;
 }
 
+int soak_cli_parse_ids(const char *cmd, char *const *ops, size_t n, int64_t **ret)
+{
+	int64_t *ids = NULL;
+	if (n && !(ids = calloc(n, sizeof(*ids))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (soak_cli_parse_id(ops[i], &ids[i]) < 0) {
+			soak_err("%s: '%s' is not a run id (a positive number; see soakctl runs)", cmd, ops[i]);
+			free(ids);
+			return -EINVAL;
+		}
+	*ret = ids;
+	return 0;
+}
+
+int soak_cli_parse_id_list(const char *s, int64_t **ret, size_t *n)
+{
+	size_t cap = 1, k = 0;
+	for (const char *p = s; *p; p++)
+		cap += *p == ',';
+	int64_t *ids = calloc(cap, sizeof(*ids));
+	char *buf = strdup(s), *save = NULL;
+	int r = ids && buf ? 0 : -ENOMEM;
+	for (char *t = r ? NULL : strtok_r(buf, ",", &save); !r && t; t = strtok_r(NULL, ",", &save))
+		r = soak_cli_parse_id(t, &ids[k++]);
+	free(buf);
+	if (!r && !k)
+		r = -EINVAL;
+	if (r < 0) {
+		free(ids);
+		return r;
+	}
+	*ret = ids;
+	*n = k;
+	return 0;
+}
+
 /* A runner that died left its cgroups (and maybe processes its sentinel
  * did not get to) behind: kill and remove them. The paths come from the
  * database, which may have been copied from anywhere: only directories that
@@ -87,7 +124,16 @@ static void recover(const char *path)
 	int n = soak_db_recover(db, remove_left_cgroups, NULL);
 	if (n > 0)
 		fprintf(stderr, "soakctl: marked %d run(s) of a runner that died as incomplete\n", n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
+}
+
+int soak_cli_close_db(struct soak_db *db)
+{
+	char err[1024] = "";
+	int r = soak_db_close(db, err, sizeof(err));
+	if (r < 0)
+		soak_err("%s", err[0] ? err : strerror(-r));
+	return r;
 }
 
 struct soak_db *soak_cli_open_db(const char *path, int mode)
@@ -104,7 +150,7 @@ struct soak_db *soak_cli_open_db(const char *path, int mode)
 		if (n > 0)
 			fprintf(stderr, "soakctl: marked %d run(s) of a runner that died as incomplete\n", n);
 	} else {
-		soak_db_close(db);
+		soak_cli_close_db(db);
 		recover(path);
 		r = soak_db_open(path, mode, &db, err, sizeof(err));
 		if (r < 0) {

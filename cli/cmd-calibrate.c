@@ -8,6 +8,7 @@
  * print the floor beside CV and drift; the gate judges them against it
  * (docs/compare-gate.md, "Host noise").
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -36,34 +37,29 @@ const soak_cmd_doc_t soak_doc_calibrate = {
 		       "did not end ok.",
 };
 
+/* -w and -a are fixed: the floor is the spin workload's under the system allocator. */
+static int check_control(const soak_run_opts_t *o)
+{
+	if (strcmp(o->workload, "spin") || strcmp(o->allocator, "system")) {
+		soak_err("calibrate runs the spin control workload under the system allocator: drop -w/-a");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int soak_cmd_calibrate(int argc, char **argv)
 {
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			soak_help_print(stdout, "calibrate", &soak_doc_calibrate);
-			return SOAK_EXIT_OK;
-		}
 	soak_run_opts_t o;
 	soak_run_opts_init(&o);
 	o.workload = "spin";
 	o.duration_s = 30;
 	o.warmup_s = 2;
 	o.label = "calibrate";
-	if (soak_run_parse_opts(argc - 1, argv + 1, &o, NULL) < 0)
-		return SOAK_EXIT_USAGE;
-	if (strcmp(o.workload, "spin") || strcmp(o.allocator, "system")) {
-		soak_err("calibrate runs the spin control workload under the system allocator: drop -w/-a");
-		return SOAK_EXIT_USAGE;
-	}
-	/* Placement first, as run does: no database file without cgroups. */
 	soak_place_t place;
-	if (soak_run_place(&o, &place) < 0)
-		return SOAK_EXIT_USAGE;
-	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
-	if (!db) {
-		soak_run_unplace(&o);
-		return SOAK_EXIT_USAGE;
-	}
+	soak_db_t *db = NULL;
+	int r = soak_cli_run_start(argc, argv, "calibrate", &soak_doc_calibrate, check_control, &o, &place, &db);
+	if (r != 0)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
 	int rc = SOAK_EXIT_USAGE;
 	int64_t id = 0;
 	soak_run_t *runs = NULL;
@@ -119,6 +115,6 @@ out:
 	if (have_res)
 		soak_result_free(&res);
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	return rc;
 }

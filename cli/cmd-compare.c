@@ -373,7 +373,7 @@ out:
 	free(nsel);
 	free(expl);
 	collect_free(&c);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	return rc;
 }
 
@@ -614,7 +614,7 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 	free(x.ctl_ids);
 	free(x.ids);
 	free(x.slot_of);
-	soak_db_close(x.db);
+	soak_cli_close_db(x.db);
 	return rc;
 }
 

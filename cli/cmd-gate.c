@@ -91,15 +91,8 @@ static int parse_args(int argc, char **argv, gate_opts_t *o)
 	soak_optres_t res;
 	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
 	if (!r && res.n_operands) {
-		o->n_ids = (size_t)res.n_operands;
-		if (!(o->ids = calloc(o->n_ids, sizeof(*o->ids))))
-			r = -ENOMEM;
-		for (size_t i = 0; !r && i < o->n_ids; i++)
-			if (soak_cli_parse_id(res.operands[i], &o->ids[i]) < 0) {
-				soak_err("gate: '%s' is not a run id (a positive number; see soakctl runs)",
-					 res.operands[i]);
-				r = -EINVAL;
-			}
+		r = soak_cli_parse_ids("gate", res.operands, (size_t)res.n_operands, &o->ids);
+		o->n_ids = r ? 0 : (size_t)res.n_operands;
 	}
 	soak_optres_free(&res);
 	if (r)
@@ -307,19 +300,19 @@ static int pick_baseline(const gate_opts_t *o, const soak_run_t *runs, size_t n,
 static int baseline_pool(soak_db_t *db, const gate_opts_t *o, soak_run_t **ret, size_t *n)
 {
 	soak_run_filter_t f = { 0 };
-	int64_t ids[256];
+	int64_t *ids = NULL;
 	size_t nid = 0;
 	if (o->baseline) {
-		char buf[4096];
-		snprintf(buf, sizeof(buf), "%s", o->baseline);
-		char *save = NULL;
-		bool all_ids = true;
-		for (char *t = strtok_r(buf, ",", &save); t && all_ids; t = strtok_r(NULL, ",", &save))
-			all_ids = nid < 256 && soak_cli_parse_id(t, &ids[nid++]) == 0;
-		f = all_ids && nid ? (soak_run_filter_t){ .ids = ids, .n_ids = nid }
-				   : (soak_run_filter_t){ .label = o->baseline };
+		int e = soak_cli_parse_id_list(o->baseline, &ids, &nid);
+		if (e == -ENOMEM) {
+			soak_err("gate: %s", strerror(-e));
+			return e;
+		}
+		f = e == 0 ? (soak_run_filter_t){ .ids = ids, .n_ids = nid }
+			   : (soak_run_filter_t){ .label = o->baseline };
 	}
 	int r = soak_db_runs(db, &f, ret, n);
+	free(ids);
 	if (r < 0 || !*n) {
 		soak_err("gate: cannot evaluate: --baseline%s %s: %s", o->baseline ? "" : "-last",
 			 o->baseline ? o->baseline : "", r < 0 ? soak_db_errmsg(db)
@@ -496,7 +489,7 @@ int soak_cmd_gate(int argc, char **argv)
 	int rc = SOAK_EXIT_USAGE;
 	if (db) {
 		rc = gate(db, &o, th);
-		soak_db_close(db);
+		soak_cli_close_db(db);
 	}
 	soak_gate_thresholds_free(th);
 	free(o.ids);

@@ -297,7 +297,7 @@ static int history_main(int argc, char **argv, bool is_gate)
 	}
 out:
 	soak_history_free(&h);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	return rc;
 }
 

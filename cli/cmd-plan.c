@@ -411,11 +411,11 @@ int soak_cmd_plan(int argc, char **argv)
 		cells[i].ro.place = cells[0].ro.place;
 	if ((db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE)))
 		rc = run_cells(p, &o, db, cells, n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	db = NULL;
 	soak_run_unplace(&cells[0].ro);
 out:
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	free(p);
 	free(cells);
 	free(pc);

@@ -73,16 +73,8 @@ static int parse_args(int argc, char **argv, report_opts_t *o)
 	soak_optres_t res;
 	int r = soak_opts_parse(&p, argc - 1, argv + 1, o, &res);
 	if (!r && res.n_operands) {
-		o->n_ids = (size_t)res.n_operands;
-		o->ids = calloc(o->n_ids, sizeof(*o->ids));
-		if (!o->ids)
-			r = -ENOMEM;
-		for (size_t i = 0; !r && i < o->n_ids; i++)
-			if (soak_cli_parse_id(res.operands[i], &o->ids[i]) < 0) {
-				soak_err("report: '%s' is not a run id (a positive number; see soakctl runs)",
-					 res.operands[i]);
-				r = -EINVAL;
-			}
+		r = soak_cli_parse_ids("report", res.operands, (size_t)res.n_operands, &o->ids);
+		o->n_ids = r ? 0 : (size_t)res.n_operands;
 	}
 	soak_optres_free(&res);
 	if (r)
@@ -216,7 +208,7 @@ int soak_cmd_report(int argc, char **argv)
 		return SOAK_EXIT_USAGE;
 	}
 	int rc = report(db, &o);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	free(o.ids);
 	return rc;
 }

@@ -153,33 +153,43 @@ const soak_cmd_doc_t soak_doc_run = {
 		       "SIGINT/SIGTERM/SIGHUP (the run is kept, status interrupted).",
 };
 
-int soak_cmd_run(int argc, char **argv)
+int soak_cli_run_start(int argc, char **argv, const char *name, const soak_cmd_doc_t *doc,
+		       int (*check)(const soak_run_opts_t *), soak_run_opts_t *o, soak_place_t *place,
+		       soak_db_t **db)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			soak_help_print(stdout, "run", &soak_doc_run);
-			return SOAK_EXIT_OK;
+			soak_help_print(stdout, name, doc);
+			return 1;
 		}
-	soak_run_opts_t o;
-	soak_run_opts_init(&o);
-	if (soak_run_parse_opts(argc - 1, argv + 1, &o, NULL) < 0)
-		return SOAK_EXIT_USAGE;
+	if (soak_run_parse_opts(argc - 1, argv + 1, o, NULL) < 0 || (check && check(o) < 0))
+		return -EINVAL;
 	/* Placement first: a host where the run cannot get cgroups must not
 	 * leave a database file behind. */
-	soak_place_t place;
-	if (soak_run_place(&o, &place) < 0)
-		return SOAK_EXIT_USAGE;
-	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_WRITE);
-	if (!db) {
-		soak_run_unplace(&o);
-		return SOAK_EXIT_USAGE;
+	if (soak_run_place(o, place) < 0)
+		return -EINVAL;
+	if (!(*db = soak_cli_open_db(o->db_path, SOAK_DB_WRITE))) {
+		soak_run_unplace(o);
+		return -EINVAL;
 	}
+	return 0;
+}
+
+int soak_cmd_run(int argc, char **argv)
+{
+	soak_run_opts_t o;
+	soak_run_opts_init(&o);
+	soak_place_t place;
+	soak_db_t *db = NULL;
+	int r = soak_cli_run_start(argc, argv, "run", &soak_doc_run, NULL, &o, &place, &db);
+	if (r != 0)
+		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
 	int64_t id = 0;
-	int r = soak_run_execute(db, &o, &id);
+	r = soak_run_execute(db, &o, &id);
 	bool lost = r > 0;   /* recorded, but samples or final records were lost (said on stderr) */
 	soak_run_unplace(&o);
 	if (r < 0) {
-		soak_db_close(db);
+		soak_cli_close_db(db);
 		return SOAK_EXIT_USAGE;
 	}
 	/* A soak that ran another allocator than it asked for is an error, not
@@ -190,7 +200,7 @@ int soak_cmd_run(int argc, char **argv)
 	bool mismatch = soak_db_runs(db, &f, &runs, &n) == 0 && n == 1 && runs[0].status &&
 			!strcmp(runs[0].status, "allocator-mismatch");
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	if (o.verbose >= 0)
 		printf("run %" PRId64 " recorded in %s: soakctl report --db %s %" PRId64 "\n", id, o.db_path,
 		       o.db_path, id);

@@ -57,6 +57,6 @@ int soak_cmd_runs(int argc, char **argv)
 		rc = SOAK_EXIT_USAGE;
 	}
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_cli_close_db(db);
 	return rc;
 }

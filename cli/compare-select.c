@@ -18,39 +18,6 @@ static bool all_ids(const char *s)
 	return true;
 }
 
-static int parse_ids(const char *s, int64_t **ret, size_t *n)
-{
-	size_t cap = 1;
-	for (const char *p = s; *p; p++)
-		cap += *p == ',';
-	int64_t *ids = calloc(cap, sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	size_t k = 0;
-	char *buf = strdup(s), *save = NULL;
-	if (!buf) {
-		free(ids);
-		return -ENOMEM;
-	}
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		long long v = strtoll(t, NULL, 10);
-		if (v <= 0) {
-			free(buf);
-			free(ids);
-			return -EINVAL;
-		}
-		ids[k++] = v;
-	}
-	free(buf);
-	if (!k) {
-		free(ids);
-		return -EINVAL;
-	}
-	*ret = ids;
-	*n = k;
-	return 0;
-}
-
 int soak_cmp_select_runs(soak_db_t *db, const char *arg, const char *db_path, soak_run_t **runs,
 			 size_t *n, bool *explicit_ids)
 {
@@ -58,7 +25,7 @@ int soak_cmp_select_runs(soak_db_t *db, const char *arg, const char *db_path, so
 	if (all_ids(arg)) {
 		int64_t *ids;
 		size_t k;
-		if (parse_ids(arg, &ids, &k) < 0) {
+		if (soak_cli_parse_id_list(arg, &ids, &k) < 0) {
 			soak_err("compare: '%s' is not a run id or a comma-separated list of run ids", arg);
 			return -EINVAL;
 		}

@@ -126,6 +126,10 @@ int db_run_check(soak_db_t *db, int64_t run);
 /* ---- db-run.c ---- */
 /* Reads a run row: column 0 is id, the next ones follow db_run_columns(). */
 int db_run_read(sqlite3_stmt *st, soak_run_t *r);
+/* Steps ST (a query of db_run_columns) to its end, reading every row into a
+ * new array *RET of *N runs. WHAT names the query in the error message. ST
+ * stays the caller's to finalize. */
+int db_runs_read_all(soak_db_t *db, sqlite3_stmt *st, const char *what, soak_run_t **ret, size_t *n);
 /* "uuid,label,...": every soak_run_t column but id, in table order; returns
  * how many. */
 size_t db_run_columns(char *buf, size_t len);
@@ -143,5 +147,18 @@ int db_schema_open(soak_db_t *db);
 /* ---- db-util.c ---- */
 void db_now(char buf[SOAK_DB_TIME_LEN]);
 char *db_strdup(const char *s);
+/* Grows the array *V of elements of SZ bytes, holding *CAP of them, so that
+ * it holds at least N+1 (doubling). 0, or -ENOMEM with *V and *CAP unchanged. */
+int db_grow(void **v, size_t *cap, size_t n, size_t sz);
+/* Reads one row of ST into ELEM: 0, or -ENOMEM having freed what it took. */
+typedef int (*db_row_fn)(sqlite3_stmt *st, void *elem);
+/* Frees N rows read by a db_row_fn, and the array V. */
+typedef void (*db_rows_free_fn)(void *v, size_t n);
+/* Steps ST to its end, reading every row with READ_ROW into a new array of
+ * elements of SIZE bytes: *RET of *N. On error the rows read so far are
+ * freed with FREE_ROWS and the message names WHAT ("reading events of run
+ * 3"). ST stays the caller's to reset or finalize. */
+int db_read_rows(soak_db_t *db, sqlite3_stmt *st, size_t size, db_row_fn read_row, db_rows_free_fn free_rows,
+		 const char *what, void **ret, size_t *n);
 
 #endif

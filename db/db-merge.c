@@ -383,7 +383,7 @@ static int merge_one(mctx_t *m, const char *in, soak_merge_stats_t *s)
 	int r = soak_db_open(in, SOAK_DB_READ, &chk, e, sizeof(e));
 	if (r < 0)
 		return mfail(m, r, "merge: %s", e);
-	soak_db_close(chk);
+	soak_db_close(chk, NULL, 0);
 	if (db_read_only_place(in))
 		return mfail(m, -EROFS, "merge: %s is on a read-only file system (or in a directory soakctl cannot "
 				       "write): SQLite cannot attach it there; copy it to a writable directory first", in);
@@ -432,7 +432,7 @@ static int start_copy(const char *out, const char *tmp, char *err, size_t errlen
 		snprintf(err, errlen, "merge: output %s", e);
 		return r;
 	}
-	soak_db_close(chk);
+	soak_db_close(chk, NULL, 0);
 	sqlite3 *s = NULL;
 	int rc = sqlite3_open_v2(out, &s, SQLITE_OPEN_READWRITE, NULL);
 	if (rc == SQLITE_OK) {
@@ -590,7 +590,7 @@ static int merge_attempt(const char *out, const char *const *in, size_t n_in, so
 	if (db && r == 0 && (r = soak_db_close_checked(db)) < 0)
 		snprintf(err, errlen, "merge: writing the merged copy beside %s: %s", out, strerror(-r));
 	else if (db && r < 0)
-		soak_db_close(db);
+		soak_db_close(db, NULL, 0);
 	if (r == 0 && (s->runs_added || !existed))
 		r = finish(out, tmp, existed, err, errlen);
 	remove_tmp(tmp);

@@ -110,13 +110,15 @@ static void db_free(soak_db_t *db)
 	free(db);
 }
 
-void soak_db_close(soak_db_t *db)
+int soak_db_close(soak_db_t *db, char *err, size_t errlen)
 {
 	if (!db)
-		return;
-	if (db->in_tx && soak_db_commit(db) < 0)
-		fprintf(stderr, "soakctl: %s\n", db->err);
+		return 0;
+	int r = db->in_tx ? soak_db_commit(db) : 0;
+	if (r < 0 && err && errlen)
+		snprintf(err, errlen, "%s", db->err);
 	db_free(db);
+	return r;
 }
 
 int soak_db_close_checked(soak_db_t *db)

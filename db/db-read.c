@@ -12,20 +12,6 @@
 
 #include "db-internal.h"
 
-/* Grows *v (of elements of size sz) to hold at least n+1. */
-static int grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? 2 * *cap : 16;
-	void *nv = realloc(*v, nc * sz);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
-
 static int read_start(soak_db_t *db, int64_t run, const char *sql, sqlite3_stmt **st)
 {
 	if (!db)
@@ -39,6 +25,24 @@ static int read_start(soak_db_t *db, int64_t run, const char *sql, sqlite3_stmt 
 	return 0;
 }
 
+/* Every row SQL gives for RUN (bound as ?1), each read by ROW into a new
+ * array (db_read_rows); WHAT names the rows in messages. */
+static int read_run_rows(soak_db_t *db, int64_t run, const char *what, const char *sql, size_t size,
+			 db_row_fn row, db_rows_free_fn free_rows, void **ret, size_t *n)
+{
+	if (!ret || !n)
+		return db ? db_fail(db, -EINVAL, "reading %s: no result given", what) : -EINVAL;
+	sqlite3_stmt *st;
+	int r = read_start(db, run, sql, &st);
+	if (r < 0)
+		return r;
+	char msg[64];
+	snprintf(msg, sizeof(msg), "reading %s of run %lld", what, (long long)run);
+	r = db_read_rows(db, st, size, row, free_rows, msg, ret, n);
+	db_release(st);
+	return r;
+}
+
 static char *col_strdup(sqlite3_stmt *st, int k, bool *oom)
 {
 	const char *s = (const char *)sqlite3_column_text(st, k);
@@ -48,6 +52,45 @@ static char *col_strdup(sqlite3_stmt *st, int k, bool *oom)
 	if (!d)
 		*oom = true;
 	return d;
+}
+
+static int value_row(sqlite3_stmt *st, void *elem)
+{
+	soak_value_t *x = elem;
+	bool oom = false;
+	x->name = col_strdup(st, 0, &oom);
+	x->valid = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	x->value = x->valid ? sqlite3_column_double(st, 1) : NAN;
+	x->reason = col_strdup(st, 2, &oom);
+	if (!oom)
+		return 0;
+	free(x->name);
+	free(x->reason);
+	return -ENOMEM;
+}
+
+static void values_free(void *v, size_t n)
+{
+	soak_values_free(v, n);
+}
+
+static int event_row(sqlite3_stmt *st, void *elem)
+{
+	soak_event_t *e = elem;
+	bool oom = false;
+	e->t = sqlite3_column_double(st, 0);
+	e->kind = col_strdup(st, 1, &oom);
+	e->detail = col_strdup(st, 2, &oom);
+	if (!oom)
+		return 0;
+	free(e->kind);
+	free(e->detail);
+	return -ENOMEM;
+}
+
+static void events_free(void *v, size_t n)
+{
+	soak_events_free(v, n);
 }
 
 int soak_db_unavailable_reasons(soak_db_t *db, int64_t run, const char *const *metrics, size_t n, char **why)
@@ -102,42 +145,9 @@ int soak_db_unavailable_reason(soak_db_t *db, int64_t run, const char *metric, c
 
 int soak_db_values(soak_db_t *db, int64_t run, soak_value_t **ret, size_t *n)
 {
-	if (!ret || !n)
-		return db ? db_fail(db, -EINVAL, "reading values: no result given") : -EINVAL;
-	sqlite3_stmt *st;
-	int r = read_start(db, run, "SELECT name, value, reason FROM run_values WHERE run_id = ?1 ORDER BY name",
-			   &st);
-	if (r < 0)
-		return r;
-	soak_value_t *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool oom = false;
-		if (grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
-			r = db_fail(db, -ENOMEM, "reading values of run %lld: out of memory", (long long)run);
-			break;
-		}
-		soak_value_t *x = &v[cnt++];
-		x->name = col_strdup(st, 0, &oom);
-		x->valid = sqlite3_column_type(st, 1) != SQLITE_NULL;
-		x->value = x->valid ? sqlite3_column_double(st, 1) : NAN;
-		x->reason = col_strdup(st, 2, &oom);
-		if (oom) {
-			r = db_fail(db, -ENOMEM, "reading values of run %lld: out of memory", (long long)run);
-			break;
-		}
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, "reading values");
-	db_release(st);
-	if (r < 0) {
-		soak_values_free(v, cnt);
-		return r;
-	}
-	*ret = v;
-	*n = cnt;
-	return 0;
+	return read_run_rows(db, run, "values",
+			     "SELECT name, value, reason FROM run_values WHERE run_id = ?1 ORDER BY name",
+			     sizeof(**ret), value_row, values_free, (void **)ret, n);
 }
 
 void soak_values_free(soak_value_t *v, size_t n)
@@ -194,40 +204,8 @@ int soak_db_get_hist(soak_db_t *db, int64_t run, const char *name, double t, soa
 
 int soak_db_events(soak_db_t *db, int64_t run, soak_event_t **ret, size_t *n)
 {
-	if (!ret || !n)
-		return db ? db_fail(db, -EINVAL, "reading events: no result given") : -EINVAL;
-	sqlite3_stmt *st;
-	int r = read_start(db, run, "SELECT t, kind, detail FROM events WHERE run_id = ?1 ORDER BY t, id", &st);
-	if (r < 0)
-		return r;
-	soak_event_t *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool oom = false;
-		if (grow((void **)&v, &cap, cnt, sizeof(*v)) < 0) {
-			r = db_fail(db, -ENOMEM, "reading events of run %lld: out of memory", (long long)run);
-			break;
-		}
-		soak_event_t *e = &v[cnt++];
-		e->t = sqlite3_column_double(st, 0);
-		e->kind = col_strdup(st, 1, &oom);
-		e->detail = col_strdup(st, 2, &oom);
-		if (oom) {
-			r = db_fail(db, -ENOMEM, "reading events of run %lld: out of memory", (long long)run);
-			break;
-		}
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, "reading events");
-	db_release(st);
-	if (r < 0) {
-		soak_events_free(v, cnt);
-		return r;
-	}
-	*ret = v;
-	*n = cnt;
-	return 0;
+	return read_run_rows(db, run, "events", "SELECT t, kind, detail FROM events WHERE run_id = ?1 ORDER BY t, id",
+			     sizeof(**ret), event_row, events_free, (void **)ret, n);
 }
 
 void soak_events_free(soak_event_t *e, size_t n)

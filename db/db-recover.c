@@ -50,27 +50,9 @@ static int running_here(soak_db_t *db, const char *host, soak_run_t **ret, size_
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-	soak_run_t *v = NULL;
-	size_t cnt = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		soak_run_t *nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (!nv || (v = nv, db_run_read(st, &v[cnt]) < 0)) {
-			r = db_fail(db, -ENOMEM, "recovering runs: out of memory");
-			break;
-		}
-		cnt++;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, "finding running runs");
+	r = db_runs_read_all(db, st, "finding running runs", ret, n);
 	sqlite3_finalize(st);
-	if (r < 0) {
-		soak_runs_free(v, cnt);
-		return r;
-	}
-	*ret = v;
-	*n = cnt;
-	return 0;
+	return r;
 }
 
 /* Marks one dead run; *marked = false when another soakctl got there first. */

@@ -228,6 +228,16 @@ int soak_db_run_begin(soak_db_t *db, const soak_run_t *run, int64_t *ret_id)
 	return r;
 }
 
+/* Steps ST, an UPDATE of run RUN (WHAT names it in an error): -ENOENT when
+ * no such run exists. */
+static int run_update_done(soak_db_t *db, sqlite3_stmt *st, int64_t run, const char *what)
+{
+	int r = db_step_done(db, st, what);
+	if (r == 0 && sqlite3_changes(db->sql) == 0)
+		r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+	return r;
+}
+
 int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed)
 {
 	int r = db_write_begin(db);
@@ -238,11 +248,7 @@ int soak_db_run_set_observed(soak_db_t *db, int64_t run, const char *observed)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_text(st, 2, observed, -1, SQLITE_STATIC);
-	if ((r = db_step_done(db, st, "recording the observed allocator")) < 0)
-		return r;
-	if (sqlite3_changes(db->sql) == 0)
-		return db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
-	return 0;
+	return run_update_done(db, st, run, "recording the observed allocator");
 }
 
 int soak_db_run_set_worker_pid(soak_db_t *db, int64_t run, int64_t pid)
@@ -255,11 +261,7 @@ int soak_db_run_set_worker_pid(soak_db_t *db, int64_t run, int64_t pid)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, pid);
-	if ((r = db_step_done(db, st, "recording the worker pid")) < 0)
-		return r;
-	if (sqlite3_changes(db->sql) == 0)
-		return db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
-	return 0;
+	return run_update_done(db, st, run, "recording the worker pid");
 }
 
 int soak_db_run_set_samples_lost(soak_db_t *db, int64_t run, int64_t lost)
@@ -273,9 +275,7 @@ int soak_db_run_set_samples_lost(soak_db_t *db, int64_t run, int64_t lost)
 	sqlite3_bind_int64(st, 1, run);
 	if (lost > 0)
 		sqlite3_bind_int64(st, 2, lost);
-	r = db_step_done(db, st, "recording lost samples");
-	if (r == 0 && sqlite3_changes(db->sql) == 0)
-		r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+	r = run_update_done(db, st, run, "recording lost samples");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -302,9 +302,7 @@ int soak_db_run_end(soak_db_t *db, int64_t run, const char *status, const int *e
 		if (signal)
 			sqlite3_bind_int(st, 5, *signal);
 		sqlite3_bind_text(st, 6, message, -1, SQLITE_STATIC);
-		r = db_step_done(db, st, "recording the end of a run");
-		if (r == 0 && sqlite3_changes(db->sql) == 0)
-			r = db_fail(db, -ENOENT, "run %lld does not exist in database %s", (long long)run, db->path);
+		r = run_update_done(db, st, run, "recording the end of a run");
 		sqlite3_clear_bindings(st);
 	}
 	int r2 = db_durable_end(db, r == 0);
@@ -358,33 +356,22 @@ int soak_db_runs(soak_db_t *db, const soak_run_filter_t *f, soak_run_t **ret, si
 	sqlite3_stmt *st;
 	if ((r = runs_query(db, f, &st)) < 0)
 		return r;
-	soak_run_t *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? 2 * cap : 8;
-			soak_run_t *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = db_fail(db, -ENOMEM, "listing runs: out of memory");
-				break;
-			}
-			v = nv;
-		}
-		if (db_run_read(st, &v[cnt]) < 0) {
-			r = db_fail(db, -ENOMEM, "listing runs: out of memory");
-			break;
-		}
-		cnt++;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, "listing runs");
+	r = db_runs_read_all(db, st, "listing runs", ret, n);
 	sqlite3_finalize(st);
-	if (r < 0) {
-		soak_runs_free(v, cnt);
-		return r;
-	}
-	*ret = v;
-	*n = cnt;
-	return 0;
+	return r;
+}
+
+static int run_row(sqlite3_stmt *st, void *elem)
+{
+	return db_run_read(st, elem);
+}
+
+static void runs_free(void *v, size_t n)
+{
+	soak_runs_free(v, n);
+}
+
+int db_runs_read_all(soak_db_t *db, sqlite3_stmt *st, const char *what, soak_run_t **ret, size_t *n)
+{
+	return db_read_rows(db, st, sizeof(**ret), run_row, runs_free, what, (void **)ret, n);
 }

@@ -192,21 +192,13 @@ int soak_db_rollback(soak_db_t *db)
 
 /* ---- reading ---- */
 
+/* Grows a series' t and v arrays together (they share *cap). */
 static int grow2(soak_series_t *s, size_t *cap)
 {
-	if (s->n < *cap)
-		return 0;
-	size_t nc = *cap ? 2 * *cap : 256;
-	double *t = realloc(s->t, nc * sizeof(double));
-	if (!t)
+	size_t cap_t = *cap;
+	if (db_grow((void **)&s->t, &cap_t, s->n, sizeof(double)) < 0)
 		return -ENOMEM;
-	s->t = t;
-	double *v = realloc(s->v, nc * sizeof(double));
-	if (!v)
-		return -ENOMEM;
-	s->v = v;
-	*cap = nc;
-	return 0;
+	return db_grow((void **)&s->v, cap, s->n, sizeof(double));
 }
 
 /* col[i]: the column of metrics[i] in the rows of `run`, or -1 when it has

@@ -10,6 +10,19 @@ bool db_table_is_derived(const char *name)
 	return name && !strcmp(name, "run_summary");
 }
 
+static int summary_row(sqlite3_stmt *st, void *elem)
+{
+	soak_run_summary_t *s = elem;
+	s->run_id = sqlite3_column_int64(st, 0);
+	const char *d = (const char *)sqlite3_column_text(st, 1);
+	return (s->data = strdup(d ? d : "")) ? 0 : -ENOMEM;
+}
+
+static void summaries_free(void *v, size_t n)
+{
+	soak_summaries_free(v, n);
+}
+
 int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_t *n)
 {
 	sqlite3_stmt *st;
@@ -17,37 +30,9 @@ int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_
 	if (r < 0)
 		return r;
 	sqlite3_bind_int(st, 1, format);
-	soak_run_summary_t *v = NULL;
-	size_t k = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (k == cap) {
-			cap = cap ? 2 * cap : 64;
-			soak_run_summary_t *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = db_fail(db, -ENOMEM, "reading summaries: out of memory");
-				break;
-			}
-			v = nv;
-		}
-		v[k].run_id = sqlite3_column_int64(st, 0);
-		const char *d = (const char *)sqlite3_column_text(st, 1);
-		if (!(v[k].data = strdup(d ? d : ""))) {
-			r = db_fail(db, -ENOMEM, "reading summaries: out of memory");
-			break;
-		}
-		k++;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_sqlfail(db, rc, "reading summaries");
+	r = db_read_rows(db, st, sizeof(**ret), summary_row, summaries_free, "reading summaries", (void **)ret, n);
 	sqlite3_finalize(st);
-	if (r < 0) {
-		soak_summaries_free(v, k);
-		return r;
-	}
-	*ret = v;
-	*n = k;
-	return 0;
+	return r;
 }
 
 void soak_summaries_free(soak_run_summary_t *s, size_t n)

@@ -1,4 +1,4 @@
-/* db-util.c - timestamps and read snapshots. */
+/* db-util.c - timestamps, read snapshots and growing result arrays. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +11,43 @@
 char *db_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+int db_grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? 2 * *cap : 16;
+	void *nv = realloc(*v, nc * sz);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+int db_read_rows(soak_db_t *db, sqlite3_stmt *st, size_t size, db_row_fn read_row, db_rows_free_fn free_rows,
+		 const char *what, void **ret, size_t *n)
+{
+	void *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int r = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (db_grow(&v, &cap, cnt, size) < 0 || read_row(st, (char *)v + cnt * size) < 0) {
+			r = db_fail(db, -ENOMEM, "%s: out of memory", what);
+			break;
+		}
+		cnt++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, what);
+	if (r < 0) {
+		free_rows(v, cnt);
+		return r;
+	}
+	*ret = v;
+	*n = cnt;
+	return 0;
 }
 
 void soak_db_time_format(double epoch_s, char buf[SOAK_DB_TIME_LEN])

@@ -42,7 +42,10 @@ enum { SOAK_DB_READ = 0, SOAK_DB_WRITE = 1 };
  * another writer holds for longer than the 2 s busy timeout gives -EBUSY
  * here. A refused file is left byte-for-byte unchanged. */
 int soak_db_open(const char *path, int mode, soak_db_t **ret, char *err, size_t errlen);
-void soak_db_close(soak_db_t *db);
+/* Closes, committing what is still pending. 0, or the commit's negative
+ * errno with its one-line message in err (when err is not NULL): the handle
+ * is gone either way, so the message cannot come from soak_db_errmsg. */
+int soak_db_close(soak_db_t *db, char *err, size_t errlen);
 /* Closes after committing what is pending and folding the WAL into the file,
  * and says whether that worked: 0, or a negative errno (-ENOSPC on a full
  * disk). For a file that is renamed into place after it is closed (merge). */

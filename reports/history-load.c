@@ -58,7 +58,7 @@ static void flush(saver_t *sv)
 	}
 	if (sv->w && soak_db_summaries_put(sv->w, SOAK_HISTORY_SUMMARY_FORMAT, sv->fresh, sv->n_fresh) < 0) {
 		soak_db_rollback(sv->w);
-		soak_db_close(sv->w);
+		soak_db_close(sv->w, NULL, 0);
 		sv->w = NULL;
 		sv->no_writer = true;
 	}
@@ -182,7 +182,7 @@ int soak_history_load(soak_db_t *db, const soak_history_load_opts_t *o, soak_his
 	soak_runs_free(runs, n);
 	soak_db_snapshot_end(db);
 	flush(&sv);   /* what was computed is kept, also after an error */
-	soak_db_close(sv.w);
+	soak_db_close(sv.w, NULL, 0);
 	free(sv.fresh);
 	soak_summaries_free(sum, n_sum);
 	return r;

@@ -53,38 +53,37 @@ void run_probes_record_unavailable(run_t *r)
 	}
 }
 
-void run_probes_attach(run_t *r)
+typedef int (*probe_start_fn)(void **state, const soak_probe_ctx_t *ctx, char (*reasons)[SOAK_REASON_MAX]);
+
+/* One start step (attach or open, named STEP) of every usable probe that has
+ * it: a probe whose step fails is unusable for the rest of the run, and each
+ * of its metrics without a reason of its own gets "<probe>: STEP failed: ...". */
+static void probes_start(run_t *r, bool attach, const char *step)
 {
 	for (size_t i = 0; i < r->nprobes; i++) {
 		probe_slot_t *p = &r->probes[i];
-		if (!p->usable || !p->ops->attach)
+		probe_start_fn fn = attach ? p->ops->attach : p->ops->open;
+		if (!p->usable || !fn)
 			continue;
-		int e = p->ops->attach(&p->state, &r->ctx, p->reasons);
+		int e = fn(&p->state, &r->ctx, p->reasons);
 		if (e < 0) {
 			p->usable = false;
 			for (size_t m = 0; m < p->ops->n_metrics; m++)
 				if (!p->reasons[m][0])
-					snprintf(p->reasons[m], SOAK_REASON_MAX, "%s: attach failed: %s",
-						 p->ops->name, strerror(-e));
+					snprintf(p->reasons[m], SOAK_REASON_MAX, "%s: %s failed: %s",
+						 p->ops->name, step, strerror(-e));
 		}
 	}
 }
 
+void run_probes_attach(run_t *r)
+{
+	probes_start(r, true, "attach");
+}
+
 void run_probes_open(run_t *r)
 {
-	for (size_t i = 0; i < r->nprobes; i++) {
-		probe_slot_t *p = &r->probes[i];
-		if (!p->usable || !p->ops->open)
-			continue;
-		int e = p->ops->open(&p->state, &r->ctx, p->reasons);
-		if (e < 0) {
-			p->usable = false;
-			for (size_t m = 0; m < p->ops->n_metrics; m++)
-				if (!p->reasons[m][0])
-					snprintf(p->reasons[m], SOAK_REASON_MAX, "%s: open failed: %s",
-						 p->ops->name, strerror(-e));
-		}
-	}
+	probes_start(r, false, "open");
 }
 
 static const probe_slot_t *run_find_metric(const run_t *r, const char *name, size_t *ret_m)

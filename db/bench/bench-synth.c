@@ -145,8 +145,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", soak_db_errmsg(dst));
 		return 2;
 	}
-	soak_db_close(dst);
-	soak_db_close(src);
+	char cerr[512];
+	if (soak_db_close(dst, cerr, sizeof(cerr)) < 0) {
+		fprintf(stderr, "%s\n", cerr);
+		soak_db_close(src, NULL, 0);
+		return 2;
+	}
+	soak_db_close(src, NULL, 0);
 	long long after = file_size(argv[3]);
 	printf("run %lld: %lld ticks of %zu metrics (source: %zu ticks, %.4f s apart), "
 	       "%.1f us of CPU per tick for the writes, %.0f bytes per tick (before a checkpoint)\n",

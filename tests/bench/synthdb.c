@@ -81,10 +81,10 @@ int main(int argc, char **argv)
 				goto fail;
 		}
 	}
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	return 0;
 fail:
 	fprintf(stderr, "synthdb: %s\n", soak_db_errmsg(db));
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	return 2;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# soakctl calibrate (issue 10, item 4): the spin control run's per-interval
+# soakctl calibrate, the host's noise floor: the spin control run's per-interval
 # throughput CV and drift are stored as the host's noise floor (host_noise:
 # host, kernel, time, interval, run) and equal the control run's own report;
 # a later run on the same host and interval shows the floor beside its CV and

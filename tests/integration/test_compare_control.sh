@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# compare --control (issue 10, item 4): a spin control run (system allocator)
-# is interleaved once per round with the allocators' runs. Checked against the
-# control runs' own reports: the comparison's host noise is their mean
-# per-interval CV and drift and the CV of their mean throughputs (computed
-# here by hand), the floor is stored in host_noise like calibrate's, the
-# control runs belong to no allocator's column, and --from-db refuses
-# --control with one line and exit 2.
+# compare --control, the host's noise measured during a comparison: a spin
+# control run (system allocator) is interleaved once per round with the
+# allocators' runs. Checked against the control runs' own reports: the
+# comparison's host noise is their mean per-interval CV and drift and the CV
+# of their mean throughputs (computed here by hand), the floor is stored in
+# host_noise like calibrate's, the control runs belong to no allocator's
+# column, and --from-db refuses --control with one line and exit 2.
 source "$(dirname "$0")/lib.sh"
 cd "$T"
 soak compare system system -w random_mixed -d 3s --warmup 0 -i 250ms --repeat 4 --control \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# soak.ini parsed exactly (issue 9 row 7): a 35-variable env = line (over
-# the 199 characters Debian's libinih keeps) reaches the workload whole, with
-# shell-like quoting (A="x y" is one variable, no shell involved); a long
+# soak.ini parsed exactly (docs/faults.md, row 7): a 35-variable env = line
+# (over the 199 characters Debian's libinih keeps) reaches the workload whole,
+# with shell-like quoting (A="x y" is one variable, no shell involved); a long
 # line cannot replace path; duplicates and bad lines are refused with the
 # file's real line number, before any run is recorded (and a database the
 # refused command would have created is not left behind).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# exec --repeat measures the command alone (issue 10, item 1). Ground truth:
-# the same command run alone under the same test allocator (libmmapk.so,
-# which prints "[MMAPK] every=K allocs=N pairs=P" at exit), step by step.
+# exec --repeat measures the command alone, not the driver that repeats it.
+# Ground truth: the same command run alone under the same test allocator
+# (libmmapk.so, which prints "[MMAPK] every=K allocs=N pairs=P" at exit), step
+# by step.
 #  - the driver gets no allocator: `--repeat -- /bin/true` reports the steps'
 #    [MMAPK] lines (allocs=0 alone), never the driver's own;
 #  - self-reports per step equal the command's alone, the whole run is their

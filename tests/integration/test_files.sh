@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Files the suite writes (issue 9 rows 6 and 13): an output never writes
+# Files the suite writes (docs/faults.md, rows 6 and 13): an output never writes
 # through a symlink (a planted FILE.tmp link or FILE itself), the target of
 # such a link stays byte for byte the same; reports, gate outputs and the
 # database are created 0600 whatever the umask; special files as --db are

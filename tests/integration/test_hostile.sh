@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Hostile numbers and commands at the command line (issue 9 row 13): each is
-# refused with one line that says why, exit 2, and no run record.
+# Hostile numbers and commands at the command line (docs/faults.md, rows 3
+# and 13): each is refused with one line that says why, exit 2, and no run
+# record, so a typo in a nightly job cannot become a silent or bogus result.
 source "$(dirname "$0")/lib.sh"
 refused() { # refused WHAT PATTERN ARGS...: exit 2, one line matching PATTERN, no run recorded
   local what=$1 pat=$2; shift 2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Processes and statuses (issue 9 rows 2, 5, 8, 9, 10), each against ground
-# truth: an exit code, a status, a pid that must be gone, a time bound.
+# Processes and statuses (docs/faults.md, rows 2, 5, 8, 9, 10): no process
+# outlives its run and every run ends with the status it earned, each against
+# ground truth: an exit code, a status, a pid that must be gone, a time bound.
 # Every soakctl here runs under `timeout -s KILL` so a regression fails the
 # test instead of hanging it.
 source "$(dirname "$0")/lib.sh"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Recovery trusts nothing it reads (issue 9 row 1). A run record that says
-# 'running' on this host with a dead runner and cgroup_paths pointing at
+# Recovery trusts nothing it reads (docs/faults.md, row 1): a database may
+# come from another host. A run record that says 'running' on this host with a
+# dead runner and cgroup_paths pointing at
 #   - /sys/fs/cgroup/../../../tmp/x/soak-x  (a /tmp directory whose cgroup.procs
 #     lists a bystander `sleep`, "not-a-pid" and "-1"),
 #   - an empty /tmp directory named like the suite's,

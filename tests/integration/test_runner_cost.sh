@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The runner's account of its own cost (issue 12), against what the database
-# holds:
+# The runner's account of its own cost (docs/performance.md), against what
+# the database holds, so the figures the suite reports about itself are true:
 #   - every sample it says it took is one stored row (runner.samples);
 #   - a probe's slow reads (runner.probe_slow_reads.<probe>) are exactly the
 #     rows where that probe's slow metrics are set: perf's sc_* counters at

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# No silent loss of samples (issue 9, row 4). Three ways a database can fail a
-# run mid-way, each checked against ground truth (the runner's own count of
-# samples taken, and the gaps between the sample times actually stored):
+# No silent loss of samples (docs/faults.md, row 4). Three ways a database can
+# fail a run mid-way, each checked against ground truth (the runner's own
+# count of samples taken, and the gaps between the sample times actually
+# stored):
 #  1. the file system fills up mid-run (a 2 MiB tmpfs below /tmp): either every
 #     sample is stored, or the run says how many were lost - a stderr line, a
 #     non-zero exit, an event, the run's samples_lost, `report` and `gate`;

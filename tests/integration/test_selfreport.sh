@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Self-reported counters (issue 4 item 3): a program run as `-w exec` prints
+# Self-reported counters, checked against the measured syscalls so a program's
+# own figures are never taken on trust: a program run as `-w exec` prints
 # hakmem's [SS_OS_STATS] line at exit, on stderr, after other text on the same
 # line and without a trailing newline, plus an [SS_EXTRA] line on stdout
 # (tests/helpers/ssstats.c). The runner stores every TAG.key as run_values

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Declared self-report formats (issue 10, item 2): a [selfreport.TAG] section
-# in soak.ini maps a tag's keys to syscall classes, and every declared class
-# is set beside the measured count of the same class, whole run and steady
-# state, with agree/disagree. Ground truth: libmmapk.so makes exactly one
-# mmap + munmap pair per K allocations and prints pairs=P at exit, so
-# "mmap = pairs" is an honest declaration (the measured mmaps are P plus the
-# loader's few dozen) and "mmap = allocs" a false one (K times too many).
-# Also: a bad declaration is one line and exit 2 with no run recorded; JSON,
-# CSV and Markdown carry the classes and counters (Markdown: non-zero only,
-# natural order).
+# Declared self-report formats, so a program's own counters can be checked
+# against what was measured: a [selfreport.TAG] section in soak.ini maps a
+# tag's keys to syscall classes, and every declared class is set beside the
+# measured count of the same class, whole run and steady state, with
+# agree/disagree. Ground truth: libmmapk.so makes exactly one mmap + munmap
+# pair per K allocations and prints pairs=P at exit, so "mmap = pairs" is an
+# honest declaration (the measured mmaps are P plus the loader's few dozen)
+# and "mmap = allocs" a false one (K times too many). Also: a bad declaration
+# is one line and exit 2 with no run recorded; JSON, CSV and Markdown carry
+# the classes and counters (Markdown: non-zero only, natural order).
 source "$(dirname "$0")/lib.sh"
 cd "$T"
 LIB=$SOAK_BUILD/tests/libmmapk.so

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Syscall budget of a test allocator with a known budget (issue 4):
+# Syscall budget of a test allocator with a known budget:
 # libmmapk.so wraps the C library's malloc and makes exactly one mmap+munmap
 # pair of one page every K allocations (SOAK_TEST_MMAP_EVERY, passed through
 # a soak.ini `env =` line: the runner builds the worker's environment).

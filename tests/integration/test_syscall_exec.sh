@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Syscall budget of external commands (issue 4 item 4), with sysfix, whose
+# Syscall budget of external commands (-w exec), with sysfix, whose
 # calls are known (tests/helpers/sysfix.c: N units in its main thread, 2N in
 # a second thread, 3N in a forked child, plus libc start-up, pthread and fork):
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Unavailable is not zero (issue 4): when syscalls cannot be counted, every
+# Unavailable is not zero: when syscalls cannot be counted, every
 # sc_* metric of the run has a reason in run_metrics, no sample holds a value
 # (no row, or NULL: never 0), `soakctl report` says "unavailable (reason)" in
 # Markdown, null + "<name>_unavailable" in JSON, an empty cell in CSV, and a

@@ -372,7 +372,7 @@ static void test_ini_errors(void **state)
 	assert_int_equal(resolve("system", cfg, &a, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "cannot read config"));
 
-	/* Issue 9 row 7: a 35-variable env line (over 199 characters, where
+	/* A 35-variable env line (over 199 characters, where
 	 * Debian's inih cut it) arrives whole; quotes are kept for the split;
 	 * the tail of a long line never becomes a key (it could replace path). */
 	char env[2048] = "";

@@ -23,7 +23,8 @@
 #define LEAF SOAK_PLACE_LEAF_MOVE
 #define SCOPE SOAK_PLACE_SYSTEMD_SCOPE
 
-/* The situations of the issue, each with the plan it must give. */
+/* Where a runner can find itself (root cgroup, container, session scope,
+ * services, missing controllers), each with the placement plan it must give. */
 static void test_plan(void **state)
 {
 	(void)state;

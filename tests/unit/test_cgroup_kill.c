@@ -1,8 +1,9 @@
 /* test_cgroup_kill.c - what recovery accepts from a run record it did not
- * write: cgroup.procs text, cgroup paths, directories on disk (issue 9 row 1:
- * a record pointing at /sys/fs/cgroup/../../../tmp/x/soak-x with "not-a-pid"
- * and "-1" lines in its cgroup.procs killed a bystander and could have killed
- * every process on the host). */
+ * write: cgroup.procs text, cgroup paths, directories on disk
+ * (docs/faults.md, row 1: a record pointing at
+ * /sys/fs/cgroup/../../../tmp/x/soak-x with "not-a-pid" and "-1" lines in its
+ * cgroup.procs killed a bystander and could have killed every process on the
+ * host). */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -57,7 +58,7 @@ static void test_path_allowed(void **state)
 	for (size_t i = 0; i < 2; i++)
 		assert_int_equal(soak_cg_path_allowed(good[i], roots, 2, NAME, why, sizeof(why)), 0);
 	static const char *const bad[] = {
-		"/sys/fs/cgroup/../../../tmp/x/" NAME,          /* the issue's record */
+		"/sys/fs/cgroup/../../../tmp/x/" NAME,          /* the hostile record above */
 		"/sys/fs/cgroup/unified/../../../tmp/x/" NAME,  /* .. below a root */
 		"/sys/fs/cgroup/unified/./" NAME,
 		"/sys/fs/cgroup/unified//" NAME,
@@ -133,7 +134,7 @@ static void test_dir_on_disk(void **state)
 	snprintf(json, sizeof(json), "{\"mode\":\"hybrid\",\"memory\":\"%s\",\"cpu\":\"%s\",\"unified\":\"\"}",
 		 dir, vial);
 	assert_int_equal(soak_cg_recover_json(json, UUID, roots, 1, why, sizeof(why)), -EPERM);
-	/* The default roots refuse the issue's path lexically. */
+	/* The default roots refuse the hostile record's path lexically. */
 	snprintf(json, sizeof(json), "{\"memory\":\"/sys/fs/cgroup/../../..%s\"}", dir);
 	assert_int_equal(soak_cg_recover_json(json, UUID, NULL, 0, why, sizeof(why)), -EPERM);
 	assert_non_null(strstr(why, "'..'"));

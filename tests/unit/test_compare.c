@@ -184,10 +184,11 @@ static soak_hist_t *lat_hist(soak_run_result_t *r, unsigned n_fast, uint64_t fas
 }
 
 /* Latency with the run as the unit: the table shows the quantile of the
- * group's merged histograms and the verdict tests that same number (issue 10:
- * the table said p99 180 vs 450 ns while the verdict, from averaged
- * per-interval p99s, said +9.99%). One candidate run with a heavy tail: the
- * mean of the runs' own p99s is ~1,100 ns, the merged p99 ~5,000 ns. */
+ * group's merged histograms and the verdict tests that same number (a table
+ * that said p99 180 vs 450 ns beside a verdict of +9.99%, taken from averaged
+ * per-interval p99s, contradicted itself). One candidate run with a heavy
+ * tail: the mean of the runs' own p99s is ~1,100 ns, the merged p99 about
+ * 5,000 ns. */
 static void test_latency_merged(void **state)
 {
 	(void)state;

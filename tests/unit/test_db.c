@@ -65,7 +65,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fx_t *f = *state;
-	soak_db_close(f->db);
+	soak_db_close(f->db, NULL, 0);
 	rm_db(f->path);
 	free(f);
 	return 0;
@@ -95,8 +95,8 @@ static void create_kept(const char *path)
 {
 	soak_db_t *a = open_mode(path, SOAK_DB_WRITE);
 	soak_db_t *b = open_mode(path, SOAK_DB_WRITE);
-	soak_db_close(a);
-	soak_db_close(b);
+	soak_db_close(a, NULL, 0);
+	soak_db_close(b, NULL, 0);
 }
 
 static void hostname(char *buf, size_t len)
@@ -266,7 +266,7 @@ static void test_run_roundtrip(void **state)
 		}
 		assert_string_equal(out[0].status, in->status ? in->status : "running");
 		soak_runs_free(out, n);
-		soak_db_close(rd);
+		soak_db_close(rd, NULL, 0);
 	}
 	/* The same uuid twice is refused. */
 	assert_int_equal(soak_db_run_begin(db, &full, NULL), -EEXIST);
@@ -296,7 +296,7 @@ static void test_run_end(void **state)
 	assert_string_equal(out[0].allocator_observed, "glibc");
 	assert_non_null(out[0].ended_at);
 	soak_runs_free(out, n);
-	soak_db_close(rd);
+	soak_db_close(rd, NULL, 0);
 
 	assert_int_equal(soak_db_run_end(db, 9999, "ok", NULL, NULL, NULL), -ENOENT);
 	assert_one_line(soak_db_errmsg(db), "run 9999");
@@ -677,7 +677,7 @@ static void test_recover(void **state)
 	soak_db_t *rd = open_mode(f->path, SOAK_DB_READ);
 	assert_int_equal(soak_db_recover(rd, cleanup_cb, NULL), -EROFS);
 	assert_one_line(soak_db_errmsg(rd), "read-only");
-	soak_db_close(rd);
+	soak_db_close(rd, NULL, 0);
 
 	cleanup_log_t log = { 0 };
 	assert_int_equal(soak_db_recover(db, cleanup_cb, &log), 2);
@@ -902,7 +902,7 @@ static void test_locked(void **state)
 		/* Once released, it opens. */
 		if (cases[k].soak) {
 			assert_int_equal(soak_db_open(f->path, cases[k].mode, &db, err, sizeof(err)), 0);
-			soak_db_close(db);
+			soak_db_close(db, NULL, 0);
 		}
 	}
 }
@@ -917,7 +917,7 @@ static void test_read_leaves_no_sidecars(void **state)
 	fx_t *f = *state;
 	soak_db_t *db = open_w(f);
 	new_run(db, "copied", NULL);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	f->db = NULL;
 	for (size_t i = 1; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
 		assert_false(exists(f->path, sidecars[i]));
@@ -925,7 +925,7 @@ static void test_read_leaves_no_sidecars(void **state)
 	char *before = slurp(f->path, &before_len);
 	assert_non_null(before);
 
-	soak_db_close(open_mode(f->path, SOAK_DB_READ));
+	soak_db_close(open_mode(f->path, SOAK_DB_READ), NULL, 0);
 	for (size_t i = 1; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
 		assert_false(exists(f->path, sidecars[i]));
 	char *after = slurp(f->path, &after_len);
@@ -942,7 +942,7 @@ static void test_read_leaves_no_sidecars(void **state)
 	assert_int_equal(sqlite3_prepare_v2(other, "SELECT count(*) FROM runs", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	sqlite3_reset(st);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	assert_true(exists(f->path, "-wal") && exists(f->path, "-shm"));   /* still in use */
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
@@ -958,23 +958,23 @@ static void test_created_empty_removed(void **state)
 {
 	fx_t *f = *state;
 	rm_db(f->path);
-	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));
+	soak_db_close(open_mode(f->path, SOAK_DB_WRITE), NULL, 0);
 	for (size_t i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
 		assert_false(exists(f->path, sidecars[i]));
 
 	soak_db_t *db = open_mode(f->path, SOAK_DB_WRITE);
 	new_run(db, "kept", NULL);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	assert_true(exists(f->path, ""));
-	soak_db_close(open_mode(f->path, SOAK_DB_READ));
+	soak_db_close(open_mode(f->path, SOAK_DB_READ), NULL, 0);
 
 	rm_db(f->path);
 	soak_db_t *a = open_mode(f->path, SOAK_DB_WRITE);
 	soak_db_t *b = open_mode(f->path, SOAK_DB_WRITE);
-	soak_db_close(a);          /* b still has it open: kept */
+	soak_db_close(a, NULL, 0);          /* b still has it open: kept */
 	assert_true(exists(f->path, ""));
 	new_run(b, "through b", NULL);
-	soak_db_close(b);
+	soak_db_close(b, NULL, 0);
 	db = open_mode(f->path, SOAK_DB_READ);
 	soak_run_t *runs = NULL;
 	size_t n = 0;
@@ -982,11 +982,11 @@ static void test_created_empty_removed(void **state)
 	assert_int_equal(soak_db_runs(db, &all, &runs, &n), 0);
 	assert_int_equal(n, 1);
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 
 	rm_db(f->path);
 	create_kept(f->path);
-	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));   /* did not create it: kept */
+	soak_db_close(open_mode(f->path, SOAK_DB_WRITE), NULL, 0);   /* did not create it: kept */
 	assert_true(exists(f->path, ""));
 }
 
@@ -994,7 +994,7 @@ static void test_created_schema(void **state)
 {
 	fx_t *f = *state;
 	create_kept(f->path);
-	soak_db_close(open_mode(f->path, SOAK_DB_WRITE));   /* reopening changes nothing */
+	soak_db_close(open_mode(f->path, SOAK_DB_WRITE), NULL, 0);   /* reopening changes nothing */
 	sqlite3 *s;
 	assert_int_equal(sqlite3_open_v2(f->path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	static const struct {
@@ -1058,7 +1058,7 @@ static void test_migrate_placement(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(runs[0].cgroup_placement, "systemd-scope");
 	soak_runs_free(runs, n);
-	soak_db_close(f->db);
+	soak_db_close(f->db, NULL, 0);
 	f->db = NULL;
 	sqlite3 *s;
 	assert_int_equal(sqlite3_open_v2(f->path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -1085,7 +1085,7 @@ static void test_read_only_refuses_writes(void **state)
 	assert_int_equal(soak_db_event(rd, run, 0, "x", NULL), -EROFS);
 	assert_int_equal(soak_db_run_end(rd, run, "ok", NULL, NULL, NULL), -EROFS);
 	assert_int_equal(soak_db_commit(rd), 0);
-	soak_db_close(rd);
+	soak_db_close(rd, NULL, 0);
 }
 
 /* The host's noise floor: the latest row of a host at an interval (within
@@ -1149,7 +1149,7 @@ static void test_wal_visibility(void **state)
 	assert_int_equal(s.n, 2);
 	assert_true(s.v[1] == 43);
 	soak_series_free(&s);
-	soak_db_close(rd);
+	soak_db_close(rd, NULL, 0);
 }
 
 static void test_time(void **state)

@@ -50,7 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fx_t *f = *state;
-	soak_db_close(f->db);
+	soak_db_close(f->db, NULL, 0);
 	rm_db(f->path);
 	free(f);
 	return 0;
@@ -287,7 +287,7 @@ static void test_migrate_v1_file(void **state)
 	sql1(f->path, cmd, buf, sizeof(buf));
 	assert_string_equal(buf, "1");
 	/* Reopening a migrated file changes nothing. */
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	f->db = open_mode(f->path, SOAK_DB_WRITE);
 	sql1(f->path, "SELECT count(*) FROM samples", buf, sizeof(buf));
 	assert_int_equal(atoi(buf), atoi(n_all) + 1);

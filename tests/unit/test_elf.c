@@ -1,9 +1,9 @@
 /* test_elf.c - runner/elfread.c: the allocator check reads untrusted ELF
  * files with libelf. Ground truth: the test allocators built next to this
  * test (libsizelog exports malloc and free, libnomalloc exports neither), and
- * damaged copies of them: the wrapped e_shoff of issue 9 row 3 (SIGSEGV in
- * the hand-written parser), a misaligned one, a huge e_shnum, a truncated
- * file, and thousands of seeded byte mutations. */
+ * damaged copies of them: a wrapped e_shoff (the hand-written parser that
+ * libelf replaced died of SIGSEGV on it), a misaligned one, a huge e_shnum, a
+ * truncated file, and thousands of seeded byte mutations. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -72,7 +72,7 @@ static void test_real_libraries(void **state)
 	unlink(script);
 }
 
-/* Issue 9 row 3: e_shoff = 0xffffffffffffff60 made e_shoff + size wrap
+/* A damaged header: e_shoff = 0xffffffffffffff60 made e_shoff + size wrap
  * below the file size; the old reader then dereferenced it (rc 139). */
 static void test_damaged_headers(void **state)
 {

@@ -2,7 +2,7 @@
  * (no symlink followed, a file a symlink points at stays byte for byte the
  * same, 0600 whatever the umask, special files refused) and the database
  * (created 0600, devices/FIFOs/directories refused, no PATH-journal made next
- * to /dev/null). Issue 9 rows 6 and 13. */
+ * to /dev/null). The cases are rows 6 and 13 of docs/faults.md. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -160,7 +160,7 @@ static void test_db_private(void **state)
 	snprintf(side, sizeof(side), "%s-wal", path);
 	if (stat(side, &st) == 0)
 		assert_int_equal(st.st_mode & 0777, 0600);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	rm_rf(dir);
 }
 

@@ -175,8 +175,8 @@ static void test_thresholds_other_errors(void **state)
 		{ "[gate]\nalpha = 2\n", "not in (0, 0.5]" },
 		{ "[gate]\ncv_max_pct = -1\n", "must not be negative" },
 		{ "[gate]\nthis is not ini\n", ":2:" },
-		/* Issue 9 row 7: after a 300-character line the line is still right,
-		 * duplicates are errors. */
+		/* Thresholds files are read like soak.ini: after a 300-character
+		 * line the line number is still right, duplicates are errors. */
 		{ "[gate]\n; ..................................................................................................................................................................................................................................................................................................\nalpha = 2\n", ":3: key 'alpha'" },
 		{ "[gate]\nalpha = 0.05\nalpha = 0.01\n", ":3: key 'alpha' given twice in [gate] (first at line 2)" },
 		{ "[gate]\nalpha = 0.05\n[gate]\n", ":3: duplicate section [gate]" },
@@ -358,8 +358,9 @@ static void test_gate_oom_killed(void **state)
 	soak_gate_report_free(&rep);
 }
 
-/* A run that ended ok but lost samples (issue 9 row 4): the status check
- * fails and names the lost samples, whatever statuses are accepted. */
+/* A run that ended ok but lost samples: the status check fails and names
+ * the lost samples, whatever statuses are accepted, so lost data never
+ * passes a gate. */
 static void test_gate_samples_lost(void **state)
 {
 	(void)state;

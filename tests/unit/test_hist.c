@@ -319,7 +319,8 @@ static void test_encode_decode_roundtrip(void **state)
 	assert_int_equal(soak_hist_decode(g, "1 5 5 5 5:1 junk"), -EINVAL);
 	assert_int_equal(soak_hist_decode(g, "1 5 5 5 5:1"), 0);
 	assert_int_equal(g->b[5], 1);
-	/* Issue 9 row 12: what the encoder cannot produce is refused. */
+	/* A database may come from anywhere: what the encoder cannot produce is
+	 * refused, not turned into nonsense percentiles. */
 	static const char *bad[] = {
 		"2 10 5 5 5:1 5:1",            /* repeated bucket index */
 		"2 11 5 6 6:1 5:1",            /* unsorted indexes */

@@ -211,7 +211,7 @@ static size_t saved(const char *path)
 	assert_int_equal(soak_db_open(path, SOAK_DB_READ, &db, err, sizeof(err)), 0);
 	assert_int_equal(soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n), 0);
 	soak_summaries_free(sum, n);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	return n;
 }
 
@@ -246,7 +246,7 @@ static void test_load_batches(void **state)
 			assert_true(fabs(h.s[0].p[k].v[SOAK_HM_TP] - 1000.0 * (double)(k + 1)) < 1e-9);
 		soak_history_free(&h);
 	}
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 	unlink(path);
 	char side[80];
 	snprintf(side, sizeof(side), "%s-wal", path);

@@ -1,7 +1,8 @@
-/* test_ini.c - common/ini.c and common/env.c (issue 9 row 7): lines of any
- * length reach the handler whole, on their real line numbers; duplicates are
- * errors naming both lines; env values split like a shell would, without
- * one. Ground truth: the exact strings and line numbers written here. */
+/* test_ini.c - common/ini.c and common/env.c (docs/faults.md, row 7): lines
+ * of any length reach the handler whole, on their real line numbers;
+ * duplicates are errors naming both lines; env values split like a shell
+ * would, without one. Ground truth: the exact strings and line numbers
+ * written here. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -23,7 +23,7 @@ static void test_duration(void **state)
 		assert_int_equal(soak_parse_duration(ok[i].in, &v), 0);
 		assert_true(fabs(v - ok[i].want) < 1e-12);
 	}
-	/* Issue 9 row 13: a unit given twice or out of order, hex, exponents,
+	/* Hostile durations: a unit given twice or out of order, hex, exponents,
 	 * signs and spaces are refused (strtod took "0x3" as 3 s). */
 	static const char *bad[] = { "", "s", "5x", "-5s", "1h5", "5 m", "abc", "nan", "inf", "1e400s",
 				     "1s1s", "0x3", "0x3s", "1e3s", "30m2h", "1m1m", "+5s", " 5s", "5s ",

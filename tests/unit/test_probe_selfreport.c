@@ -109,7 +109,7 @@ static void test_stream(void **st)
 
 /* The number grammar: [+-]digits[.digits][e[+-]digits] with digits on at
  * least one side of the point; no hex. inf and nan are passed on (flagged
- * later, issue 9 row 13), 1e999 as inf. */
+ * later, when the counters are stored), 1e999 as inf. */
 static void test_number_forms(void **st)
 {
 	(void)st;
@@ -119,7 +119,8 @@ static void test_number_forms(void **st)
 	assert_string_equal(r.log, "N.a=0.5;N.b=3;N.c=1000;N.d=0.01;N.f=inf;N.g=nan;N.j=-inf;N.k=inf;");
 }
 
-/* Issue 9 row 13: -510 and inf were summed into the syscall total. */
+/* Hostile counter values: -510 and inf must never be summed into the
+ * syscall total. */
 static void test_syscalls_hostile_values(void **st)
 {
 	(void)st;

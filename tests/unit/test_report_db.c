@@ -99,7 +99,7 @@ static void build_db(const char *path)
 	assert_int_equal(soak_db_event(db, id, 2, "oom_kill", "the cgroup's oom_kill counter rose"), 0);
 	assert_int_equal(soak_db_run_end(db, id, "oom-killed", NULL, &sig, "memory limit reached"), 0);
 	assert_int_equal(soak_db_commit(db), 0);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 }
 
 static int setup(void **state)
@@ -177,7 +177,7 @@ static void test_loader_and_result(void **state)
 	assert_string_equal(r.rss.peak_source, "rss_bytes");
 	soak_result_free(&r);
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 }
 
 /* A torn or damaged histogram row makes latency unavailable with the db's
@@ -204,7 +204,7 @@ static void test_corrupt_histogram(void **state)
 	assert_non_null(strstr(r.lat.window, "corrupt"));
 	soak_result_free(&r);
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 
 	assert_int_equal(sqlite3_open(f->db, &sql), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(sql, "UPDATE histograms SET data = 'garbage'", NULL, NULL, NULL),
@@ -217,7 +217,7 @@ static void test_corrupt_histogram(void **state)
 	assert_non_null(strstr(r.lat.p99_ns.why, "corrupt"));
 	soak_result_free(&r);
 	soak_runs_free(runs, n);
-	soak_db_close(db);
+	soak_db_close(db, NULL, 0);
 }
 
 static int cmd(int (*fn)(int, char **), const char *out, ...)

@@ -1,4 +1,4 @@
-/* test_text.c - terminal and spreadsheet safety (issue 9 row 13): control
+/* test_text.c - terminal and spreadsheet safety (docs/faults.md): control
  * characters (C0, DEL, C1) become '?' in cleaned text, Markdown cells and the
  * filtered stdout/stderr streams; CSV cells that a spreadsheet would run as a
  * formula get a leading '. Ground truth: the exact bytes expected. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# proc-faults.sh BUILD_DIR OUT: the process rows of issue 9 in a pure cgroup
-# v2 guest (Debian's cloud kernel, cgroup_no_v1=all, busybox initramfs), with
-# tests/vm/lib.sh and tests/vm/kernel.sh (kernel cache, QEMU boot with retry).
-# Exit 0 when every VMTEST proc.* line passed. no_timer_check: under TCG on a
-# loaded host the kernel can panic in its IO-APIC timer check (seen once here).
+# proc-faults.sh BUILD_DIR OUT: the process rows of docs/faults.md in a pure
+# cgroup v2 guest (Debian's cloud kernel, cgroup_no_v1=all, busybox
+# initramfs), with tests/vm/lib.sh and tests/vm/kernel.sh (kernel cache, QEMU
+# boot with retry). Exit 0 when every VMTEST proc.* line passed.
+# no_timer_check: under TCG on a loaded host the kernel can panic in its
+# IO-APIC timer check (seen once here).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 BUILD=$(cd "${1:?usage: proc-faults.sh BUILD_DIR OUT}" && pwd)

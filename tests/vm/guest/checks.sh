@@ -186,7 +186,7 @@ check_limits() {
   [ "$1" = 268435456 ] || why="${why:+$why; }memory.max $1, expected 268435456"
   [ "$2" = 0 ] || why="${why:+$why; }memory.swap.max $2, expected 0"
   [ "$3" = 50.0 ] || why="${why:+$why; }cpu.max $3%, expected 50.0%"
-  # How the cgroup was obtained (issue 8: recorded in the run), when the
+  # How the cgroup was obtained (recorded in the run), when the
   # scenario knows what it must be.
   if [ -n "${VM_PLACEMENT:-}" ]; then
     pl=$(sq "$db" "select cgroup_placement from runs where id=1" 2>&1)

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of a pure cgroup v2 initramfs guest (tests/vm/proc-faults.sh): the
-# process rows of issue 9 (docs/faults.md, "Processes, recovery and
+# process rows of docs/faults.md ("Processes, recovery and
 # statuses") on a kernel without v1 controllers. soakctl runs in the root
 # cgroup. Prints VMTEST lines and powers off.
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp
