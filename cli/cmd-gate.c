@@ -67,9 +67,11 @@ const soak_cmd_doc_t soak_doc_gate = {
 	.description = "Checks recorded runs against thresholds and, with --baseline or --baseline-last, "
 		       "the gated runs of each series against baseline runs of the same series (the run "
 		       "is the unit; pass, fail or undecided; Holm over the baseline checks): status ok, "
-		       "RSS drift, throughput drift, throughput CV, syscall budget, and a significant "
+		       "RSS drift, overhead (RSS per live byte) drift, throughput drift, throughput CV, "
+		       "syscall budget, and a significant "
 		       "throughput loss / peak RSS growth / p99 growth vs the baseline. "
-		       "Built-in thresholds: RSS drift <= +5%, throughput drift >= -5%, syscalls <= "
+		       "Built-in thresholds: RSS drift <= +5%, overhead drift <= the RSS drift limit, "
+		       "throughput drift >= -5%, syscalls <= "
 		       "1e-7/op, CV <= 5%, status ok; vs a baseline: loss <= 2%, peak RSS and p99 growth "
 		       "<= 10%. Keys and method: docs/compare-gate.md.",
 	.sections = { { .title = "Options", .opts = gate_opts },

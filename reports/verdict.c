@@ -353,6 +353,54 @@ static void fmt_p(char *buf, size_t len, const soak_mwu_t *m)
 		snprintf(buf, len, "p = %.3f (%s U)", m->p, m->exact ? "exact" : "normal approx.");
 }
 
+/* v->why: the change, its interval, the p-value, the units and, when there
+ * is no verdict, why not. */
+static void verdict_text(const soak_verdict_opts_t *o, const char *unit, soak_verdict_t *vp)
+{
+	const soak_verdict_opts_t opt = *o;
+	soak_verdict_t v = *vp;
+	size_t na = v.n_a, nb = v.n_b;
+	char ch[32], l[32], h[32], p[48], ci[80] = "";
+	fmt_change(ch, sizeof(ch), &opt, v.change);
+	fmt_p(p, sizeof(p), &v.mwu);
+	if (v.has_ci) {
+		fmt_change(l, sizeof(l), &opt, v.ci_lo);
+		fmt_change(h, sizeof(h), &opt, v.ci_hi);
+		snprintf(ci, sizeof(ci), " [%s, %s]", l, h);
+	} else {
+		snprintf(ci, sizeof(ci), " (baseline mean 0: no relative change)");
+	}
+	char thr[96];
+	if (opt.practical_text)
+		snprintf(thr, sizeof(thr), "%s", opt.practical_text);
+	else if (opt.scale == SOAK_SCALE_DIFF)
+		snprintf(thr, sizeof(thr), "%g", opt.practical_abs);
+	else if (opt.practical_abs > 0)
+		snprintf(thr, sizeof(thr), "%g%% and %g", opt.practical_pct, opt.practical_abs);
+	else
+		snprintf(thr, sizeof(thr), "%g%%", opt.practical_pct);
+	const char *tail;
+	char tbuf[160];
+	if (v.kind != SOAK_VERDICT_SAME)
+		tail = "";
+	else if (v.below_resolution) {
+		snprintf(tbuf, sizeof(tbuf), ": below resolution (%g %s)", opt.resolution,
+			 opt.resolution_unit ? opt.resolution_unit : "");
+		tail = tbuf;
+	} else if (!v.significant) {
+		snprintf(tbuf, sizeof(tbuf), ": not significant at alpha = %g", opt.alpha);
+		tail = tbuf;
+	} else {
+		snprintf(tbuf, sizeof(tbuf), ": significant but within the practical threshold (%s)",
+			 thr);
+		tail = tbuf;
+	}
+	const char *of = opt.stat && opt.stat_name ? opt.stat_name : NULL;
+	snprintf(v.why, sizeof(v.why), "%s%s%s%s%s, %s, %zu vs %zu %s%s", ch, ci, of ? " (of the " : "",
+		 of ? of : "", of ? ")" : "", p, na, nb, unit, tail);
+	*vp = v;
+}
+
 int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 		 const soak_verdict_opts_t *o, soak_verdict_t *ret)
 {
@@ -442,44 +490,7 @@ int soak_verdict(const double *a, size_t na, const double *b, size_t nb,
 		v.kind = SOAK_VERDICT_SAME;
 	}
 
-	char ch[32], l[32], h[32], p[48], ci[80] = "";
-	fmt_change(ch, sizeof(ch), &opt, v.change);
-	fmt_p(p, sizeof(p), &v.mwu);
-	if (v.has_ci) {
-		fmt_change(l, sizeof(l), &opt, v.ci_lo);
-		fmt_change(h, sizeof(h), &opt, v.ci_hi);
-		snprintf(ci, sizeof(ci), " [%s, %s]", l, h);
-	} else {
-		snprintf(ci, sizeof(ci), " (baseline mean 0: no relative change)");
-	}
-	char thr[96];
-	if (opt.practical_text)
-		snprintf(thr, sizeof(thr), "%s", opt.practical_text);
-	else if (opt.scale == SOAK_SCALE_DIFF)
-		snprintf(thr, sizeof(thr), "%g", opt.practical_abs);
-	else if (opt.practical_abs > 0)
-		snprintf(thr, sizeof(thr), "%g%% and %g", opt.practical_pct, opt.practical_abs);
-	else
-		snprintf(thr, sizeof(thr), "%g%%", opt.practical_pct);
-	const char *tail;
-	char tbuf[160];
-	if (v.kind != SOAK_VERDICT_SAME)
-		tail = "";
-	else if (v.below_resolution) {
-		snprintf(tbuf, sizeof(tbuf), ": below resolution (%g %s)", opt.resolution,
-			 opt.resolution_unit ? opt.resolution_unit : "");
-		tail = tbuf;
-	} else if (!v.significant) {
-		snprintf(tbuf, sizeof(tbuf), ": not significant at alpha = %g", opt.alpha);
-		tail = tbuf;
-	} else {
-		snprintf(tbuf, sizeof(tbuf), ": significant but within the practical threshold (%s)",
-			 thr);
-		tail = tbuf;
-	}
-	const char *of = opt.stat && opt.stat_name ? opt.stat_name : NULL;
-	snprintf(v.why, sizeof(v.why), "%s%s%s%s%s, %s, %zu vs %zu %s%s", ch, ci, of ? " (of the " : "",
-		 of ? of : "", of ? ")" : "", p, na, nb, unit, tail);
+	verdict_text(&opt, unit, &v);
 	*ret = v;
 	return 0;
 }
