@@ -654,6 +654,7 @@ static int run_released(run_t *r, int sfd)
 {
 	run_verify_exec_early(r);
 	run_probes_open(r);
+	run_mark_first_op(r);
 	run_probes_record_unavailable(r);
 	if (run_store_init(r) < 0 || soak_db_commit(r->db) < 0) {
 		/* Samples could not be stored at all: say so now, not after the run. */
