@@ -158,9 +158,39 @@ int soak_like_load(soak_db_t *db, int64_t id, soak_run_opts_t *o, soak_like_t *l
 	return 0;
 }
 
+/* Recorded settings that an override makes meaningless are dropped, not
+ * refused as if the user had given both: another workload does not take the
+ * recorded one's arguments (unless given after --), --repeat or
+ * --tp-pattern; --no-cgroup does not take the recorded limits. */
+static void drop_implied(const soak_like_t *like, soak_run_opts_t *o)
+{
+	const soak_run_t *rec = &like->rec;
+	if (strcmp(o->workload, rec->workload)) {
+		if (o->wl_argv == like->argv || (!like->argc && !o->wl_argv)) {
+			o->wl_argv = NULL;
+			o->wl_argc = 0;
+		}
+		if (strcmp(o->workload, "exec")) {
+			if (o->tp_pattern == like->tp_pattern)
+				o->tp_pattern = NULL;
+			o->repeat = false;
+		}
+	}
+	bool was_none = rec->cgroup_mode && !strcmp(rec->cgroup_mode, "none");
+	if (o->no_cgroup && !was_none) {
+		if (o->has_memory_max && o->memory_max == rec->memory_max)
+			o->has_memory_max = false;
+		if (o->has_swap_max && o->swap_max == rec->swap_max)
+			o->has_swap_max = false;
+		if (o->has_cpu_max && o->cpu_max_pct == rec->cpu_max_pct)
+			o->has_cpu_max = false;
+	}
+}
+
 int soak_like_check(const soak_like_t *like, soak_run_opts_t *o, char *err, size_t len)
 {
 	const soak_run_t *rec = &like->rec;
+	drop_implied(like, o);
 	if (o->allocator != like->alloc_spec) {   /* --allocator given: its own registration */
 		o->allocator_env = NULL;
 		return 0;

@@ -30,7 +30,10 @@ typedef struct {
  * rebuilt) with one line in err. */
 int soak_like_load(soak_db_t *db, int64_t id, soak_run_opts_t *o, soak_like_t *like, char *err, size_t len);
 
-/* After the command line had its say: when o still uses the recorded
+/* After the command line had its say: recorded settings its overrides make
+ * meaningless are dropped (another workload: the recorded arguments, unless
+ * given after --, --repeat, --tp-pattern; --no-cgroup: the limits). When o
+ * still uses the recorded
  * allocator, its file must be the one run id used (the same sha256, else
  * the same size and mtime). An explicit --allocator drops the recorded
  * environment. 0, or -EINVAL with one line in err. */

@@ -30,7 +30,12 @@ soak run --db "$DB" --like 1 -d 2s -l over --latency-sample 8 --no-progress -q |
 q "select data from logs where run_id=3 and stream='settings'" | grep -q '"latency_every":8,' || fail "--latency-sample 8 lost"
 [ "$(q "select workload_args, allocator_env, memory_max, cpu_max_pct, warmup_s from runs where id=3")" = \
   "$(q "select workload_args, allocator_env, memory_max, cpu_max_pct, warmup_s from runs where id=1")" ] || fail "run 3: $(row 3)"
-pass "an option on the command line overrides the recorded one, the rest is kept"
+# Another workload does not get the recorded one's options; --no-cgroup
+# drops the recorded limits instead of refusing them.
+soak run --db "$DB" --like 1 -w tiny_hot --no-cgroup -d 1s --no-progress -q || fail "run --like 1 -w tiny_hot --no-cgroup exited $?"
+[ "$(q "select workload, workload_args, coalesce(memory_max, 'none'), coalesce(cpu_max_pct, 'none'), cgroup_mode, label from runs where id=4")" = \
+  "tiny_hot|[]|none|none|none|base" ] || fail "run 4: $(row 4)"
+pass "an option on the command line overrides the recorded one, the rest is kept; -w drops the workload's options, --no-cgroup the limits"
 
 refused() {   # refused WHAT ARGS... : exit 2 and one line with WHAT
   local what=$1 rc=0; shift
@@ -47,14 +52,14 @@ refused "the allocator file $T/lib.so of run 1 no longer exists" --like 1
 [ "$(q "select count(*) from runs")" = "$n" ] || fail "a refused --like recorded a run"
 # An explicit --allocator replaces the recorded one (and its environment).
 soak run --db "$DB" --like 1 -a system -d 1s --no-progress -q || fail "run --like 1 -a system exited $?"
-[ "$(q "select allocator_name, coalesce(allocator_path, 'none'), coalesce(allocator_env, 'none') from runs where id=4")" = "system|none|none" ] \
-  || fail "run 4: $(row 4)"
+[ "$(q "select allocator_name, coalesce(allocator_path, 'none'), coalesce(allocator_env, 'none') from runs where id=5")" = "system|none|none" ] \
+  || fail "run 5: $(row 5)"
 pass "unknown id, a changed or removed allocator file: one line, exit 2, nothing recorded; --allocator overrides"
 
 soak run --db "$DB" -w exec -d 1s --no-cgroup --no-progress -q -- /bin/sh -c 'sleep 0.2' || fail "exec run exited $?"
-soak run --db "$DB" --like 5 --no-progress -q || fail "exec run --like 5 exited $?"
-[ "$(row 5)" = "$(row 6)" ] || fail "exec run --like: $(row 5) vs $(row 6)"
-q "delete from logs where run_id=5 and stream='settings'"
-refused "run 5 is an exec run whose command cannot be rebuilt" --like 5
+soak run --db "$DB" --like 6 --no-progress -q || fail "exec run --like 6 exited $?"
+[ "$(row 6)" = "$(row 7)" ] || fail "exec run --like: $(row 6) vs $(row 7)"
+q "delete from logs where run_id=6 and stream='settings'"
+refused "run 6 is an exec run whose command cannot be rebuilt" --like 6
 pass "an exec run is repeated with its command; without its recorded settings it is refused"
 assert_no_cgroups
