@@ -57,7 +57,8 @@ int soak_cmd_calibrate(int argc, char **argv)
 	o.label = "calibrate";
 	soak_place_t place;
 	soak_db_t *db = NULL;
-	int r = soak_cli_run_start(argc, argv, "calibrate", &soak_doc_calibrate, check_control, &o, &place, &db);
+	int r = soak_cli_run_start(argc, argv, "calibrate", &soak_doc_calibrate, check_control, NULL, &o, &place,
+				   &db);
 	if (r != 0)
 		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
 	int rc = SOAK_EXIT_USAGE;

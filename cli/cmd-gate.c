@@ -16,6 +16,7 @@
 #include "compare.h"
 #include "db.h"
 #include "gate.h"
+#include "gate-until.h"
 #include "options.h"
 #include "result.h"
 #include "soak/outfile.h"
@@ -26,6 +27,8 @@ typedef struct {
 	bool latest;
 	uint64_t baseline_last;      /* 0 = not given */
 	bool history;                /* handed to cmd-history.c before parsing */
+	bool until_decided;
+	uint64_t max_runs;           /* 0 = not given */
 	int64_t *ids;
 	size_t n_ids;
 } gate_opts_t;
@@ -43,6 +46,12 @@ static const soak_opt_t gate_opts[] = {
 	O("baseline-last", 0, "N", "baseline runs: the newest N finished (ok) runs of each gated "
 	  "series that started before its gated runs (any label)", SOAK_OT_UINT, baseline_last,
 	  .lo = 1, .hi = 100000),
+	O("until-decided", 0, NULL, "while a baseline check is undecided, run the gated series again (run "
+	  "--like its newest gated run, under its label) and look again, until every check is decided or "
+	  "--max-runs runs are spent; the looks share the family alpha (Bonferroni over at most M + 1 "
+	  "looks)", SOAK_OT_FLAG, until_decided),
+	O("max-runs", 0, "M", "--until-decided: at most M more runs (default 5)", SOAK_OT_UINT, max_runs,
+	  .lo = 1, .hi = 1000),
 	O("junit", 0, "FILE", "JUnit XML for CI (one testcase per check)", SOAK_OT_STR, junit),
 	O("markdown", 0, "FILE", "a pull-request comment", SOAK_OT_STR, markdown),
 	O("json", 0, "FILE", "JSON (versioned)", SOAK_OT_STR, json),
@@ -62,6 +71,7 @@ static const soak_opt_t gate_operands[] = {
 
 const soak_cmd_doc_t soak_doc_gate = {
 	.synopsis = "soakctl gate [--db FILE] [--thresholds FILE.ini] [--baseline LABEL|ID,ID,... | --baseline-last N]\n"
+		    "             [--until-decided [--max-runs M]]\n"
 		    "             [--junit FILE] [--markdown FILE] [--json FILE]\n"
 		    "             (--latest | RUN_ID... | --label L | --comparison ID)",
 	.description = "Checks recorded runs against thresholds and, with --baseline or --baseline-last, "
@@ -80,10 +90,13 @@ const soak_cmd_doc_t soak_doc_gate = {
 	.examples = "soakctl gate --latest --junit gate.xml --markdown gate.md\n"
 		    "soakctl gate --history --db history.db\n"
 		    "soakctl gate --label rc-2.1 --baseline nightly --thresholds gate.ini --junit gate.xml\n"
-		    "soakctl gate --latest --baseline-last 10",
+		    "soakctl gate --latest --baseline-last 10\n"
+		    "soakctl gate --label rc-2.1 --baseline nightly --until-decided --max-runs 4",
 	.exit_status = "0 every check passed, 1 a check failed, 2 the gate cannot be evaluated (no such "
 		       "run, unreadable or invalid thresholds, a required metric unavailable, fewer than 3 "
-		       "baseline runs - named on its line) or a baseline check is undecided (more runs needed).",
+		       "baseline runs - named on its line) or a baseline check is undecided (more runs needed; with "
+		       "--until-decided: still undecided after --max-runs more runs), 128+N a run of "
+		       "--until-decided was interrupted by signal N.",
 };
 
 
@@ -107,6 +120,14 @@ static int parse_args(int argc, char **argv, gate_opts_t *o)
 	}
 	if (o->baseline && o->baseline_last) {
 		soak_err("gate: choose the baseline with one of --baseline and --baseline-last, not both");
+		return -EINVAL;
+	}
+	if (o->until_decided && !o->baseline && !o->baseline_last) {
+		soak_err("gate: --until-decided needs a baseline to decide against: give --baseline or --baseline-last");
+		return -EINVAL;
+	}
+	if (o->max_runs && !o->until_decided) {
+		soak_err("gate: --max-runs applies to --until-decided only");
 		return -EINVAL;
 	}
 	return 0;
@@ -426,18 +447,45 @@ out:
 	return rc;
 }
 
-static int gate(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_t *th)
+/* The gated runs: the selection, and the runs --until-decided added. */
+static int gated_runs(soak_db_t *db, const gate_opts_t *o, const int64_t *extra, size_t n_extra,
+		      soak_run_t **runs, size_t *n)
 {
 	soak_run_filter_t f = { .label = o->label, .comparison_id = o->comparison,
 				.latest = o->latest, .ids = o->ids, .n_ids = o->n_ids };
+	soak_run_t *more = NULL;
+	size_t nm = 0;
+	soak_run_filter_t fx = { .ids = extra, .n_ids = n_extra };
+	if (soak_db_runs(db, &f, runs, n) < 0 || (n_extra && soak_db_runs(db, &fx, &more, &nm) < 0)) {
+		soak_err("gate: %s", soak_db_errmsg(db));
+		return -EIO;
+	}
+	soak_run_t *all = nm ? realloc(*runs, (*n + nm) * sizeof(**runs)) : *runs;
+	if (!all) {
+		soak_runs_free(more, nm);
+		soak_err("gate: out of memory");
+		return -ENOMEM;
+	}
+	*runs = all;
+	for (size_t i = 0; i < nm; i++)
+		if (is_gated(all, *n, more[i].id))   /* already selected (by its label) */
+			soak_run_free(&more[i]);
+		else
+			all[(*n)++] = more[i];
+	free(more);
+	return 0;
+}
+
+/* Selects the gated runs and their baselines and evaluates them into rep
+ * (rep->look/looks_max as the caller set them). Prints why it cannot. */
+static int gate_eval(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_t *th,
+		     const int64_t *extra, size_t n_extra, soak_gate_report_t *rep)
+{
 	soak_run_t *runs = NULL, *pool = NULL;
 	size_t n = 0, np = 0;
-	int rc = SOAK_EXIT_USAGE;
-	soak_gate_report_t rep = { 0 };
-	if (soak_db_runs(db, &f, &runs, &n) < 0) {
-		soak_err("gate: %s", soak_db_errmsg(db));
-		return SOAK_EXIT_USAGE;
-	}
+	int rc = -EINVAL;
+	if (gated_runs(db, o, extra, n_extra, &runs, &n) < 0)
+		goto out;
 	if (!n) {
 		if (o->label)
 			soak_err("gate: cannot evaluate: no run has the label '%s' in %s", o->label, o->db_path);
@@ -452,22 +500,87 @@ static int gate(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_
 		if (baseline_pool(db, o, &pool, &np) < 0)
 			goto out;
 		if (o->baseline)
-			snprintf(rep.baseline, sizeof(rep.baseline), "--baseline %s", o->baseline);
+			snprintf(rep->baseline, sizeof(rep->baseline), "--baseline %s", o->baseline);
 		else
-			snprintf(rep.baseline, sizeof(rep.baseline), "--baseline-last %llu", (unsigned long long)o->baseline_last);
+			snprintf(rep->baseline, sizeof(rep->baseline), "--baseline-last %llu", (unsigned long long)o->baseline_last);
 	}
-	snprintf(rep.thresholds, sizeof(rep.thresholds), "%s", soak_gate_thresholds_source(th));
-	if (eval_all(db, o, th, runs, n, pool, np, &rep) < 0)
-		goto out;
-	soak_gate_emit_text(stdout, &rep);
-	fflush(stdout);
-	rc = write_outputs(o, &rep) < 0 ? SOAK_EXIT_USAGE : soak_gate_exit_code(&rep);
+	snprintf(rep->thresholds, sizeof(rep->thresholds), "%s", soak_gate_thresholds_source(th));
+	rc = eval_all(db, o, th, runs, n, pool, np, rep);
 out:
-	soak_gate_report_free(&rep);
 	soak_runs_free(runs, n);
 	soak_runs_free(pool, np);
 	return rc;
 }
+
+static int gate(soak_db_t *db, const gate_opts_t *o, const soak_gate_thresholds_t *th)
+{
+	soak_gate_report_t rep = { 0 };
+	int rc = SOAK_EXIT_USAGE;
+	if (gate_eval(db, o, th, NULL, 0, &rep) == 0) {
+		soak_gate_emit_text(stdout, &rep);
+		fflush(stdout);
+		rc = write_outputs(o, &rep) < 0 ? SOAK_EXIT_USAGE : soak_gate_exit_code(&rep);
+	}
+	soak_gate_report_free(&rep);
+	return rc;
+}
+
+typedef struct {
+	const gate_opts_t *o;
+	const soak_gate_thresholds_t *th;
+} look_arg_t;
+
+/* One look of --until-decided: the database is opened again, as runs were added. */
+static int look_cb(void *arg, const int64_t *extra, size_t n_extra, soak_gate_report_t *rep)
+{
+	const look_arg_t *a = arg;
+	soak_db_t *db = soak_cli_open_db(a->o->db_path, SOAK_DB_READ);
+	if (!db)
+		return -EINVAL;
+	int r = gate_eval(db, a->o, a->th, extra, n_extra, rep);
+	soak_cli_close_db(db);
+	return r;
+}
+
+/* gate --until-decided (gate-until.c runs the loop). --latest is the
+ * newest run before any run is added, so it is fixed to that run's id. */
+static int gate_until(gate_opts_t *o, const soak_gate_thresholds_t *th)
+{
+	if (o->latest) {
+		soak_db_t *db = soak_cli_open_db(o->db_path, SOAK_DB_READ);
+		soak_run_t *runs = NULL;
+		size_t n = 0;
+		soak_run_filter_t f = { .latest = true };
+		if (!db || soak_db_runs(db, &f, &runs, &n) < 0 || !n || !(o->ids = calloc(1, sizeof(*o->ids)))) {
+			if (db)
+				soak_err("gate: cannot evaluate: %s holds no runs", o->db_path);
+			soak_runs_free(runs, n);
+			soak_cli_close_db(db);
+			return SOAK_EXIT_USAGE;
+		}
+		o->ids[0] = runs[0].id;
+		o->n_ids = 1;
+		o->latest = false;
+		soak_runs_free(runs, n);
+		soak_cli_close_db(db);
+	}
+	look_arg_t arg = { o, th };
+	soak_gate_until_t u = { .max_runs = o->max_runs ? (size_t)o->max_runs : 5 };
+	soak_gate_report_t rep = { 0 };
+	int r = soak_gate_until(o->db_path, look_cb, &arg, &rep, &u);
+	int rc = SOAK_EXIT_USAGE;
+	if (r >= 0 && rep.n) {
+		soak_gate_emit_text(stdout, &rep);
+		soak_gate_until_print_end(stdout, &rep, &u);
+		fflush(stdout);
+		rc = write_outputs(o, &rep) < 0 ? SOAK_EXIT_USAGE : soak_gate_exit_code(&rep);
+	}
+	if (r == 1)
+		rc = soak_exit_interrupted();
+	soak_gate_report_free(&rep);
+	return rc;
+}
+
 int soak_cmd_gate(int argc, char **argv)
 {
 	/* gate --history: change points over nights (cmd-history.c). */
@@ -487,8 +600,10 @@ int soak_cmd_gate(int argc, char **argv)
 		free(o.ids);
 		return SOAK_EXIT_USAGE;
 	}
-	soak_db_t *db = soak_cli_open_db(o.db_path, SOAK_DB_READ);
 	int rc = SOAK_EXIT_USAGE;
+	soak_db_t *db = o.until_decided ? NULL : soak_cli_open_db(o.db_path, SOAK_DB_READ);
+	if (o.until_decided)
+		rc = gate_until(&o, th);
 	if (db) {
 		rc = gate(db, &o, th);
 		soak_cli_close_db(db);

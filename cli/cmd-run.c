@@ -8,6 +8,7 @@
 
 #include "cmdhelp.h"
 #include "options.h"
+#include "run-like.h"
 #include "run.h"
 #include "soak/tpscan.h"
 #include "soakctl.h"
@@ -53,6 +54,14 @@ static const soak_opt_t run_opts[] = {
 #undef FLAG
 #undef SET
 #undef STR
+
+/* Only `run` has it (compare, calibrate and plan share the table above). */
+static const soak_opt_t like_opts[] = {
+	SOAK_OPT(soak_run_opts_t, "like", 0, "ID", "run again with the settings recorded in run ID (workload and its options, allocator, "
+	  "duration, interval, warm-up, limits, label, host class, latency sampling, exec --repeat); "
+	  "options given here override them", SOAK_OT_UINT, like_run, .lo = 1, .hi = INT64_MAX),
+	{ 0 }
+};
 
 const soak_opt_t *soak_run_opts_doc(void)
 {
@@ -119,11 +128,12 @@ static int validate(const soak_run_opts_t *o)
 	return 0;
 }
 
-int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra)
+/* Parses without the checks across options (validate), which come after --like. */
+static int parse_only(int argc, char **argv, soak_run_opts_t *o, const char *const *extra, const soak_opt_t *more)
 {
 	if (!o->say)
 		o->say = soak_cli_say;
-	soak_optparse_t p = { .opts = run_opts, .skip = extra, .dashdash = 1, .no_help = 1 };
+	soak_optparse_t p = { .opts = run_opts, .opts2 = more, .skip = extra, .dashdash = 1, .no_help = 1 };
 	soak_optres_t res;
 	int r = soak_opts_parse(&p, argc, argv, o, &res);
 	if (!r && res.n_operands) {
@@ -136,6 +146,37 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
 		o->wl_argc = res.n_rest;
 	}
 	soak_optres_free(&res);
+	return r < 0 ? -EINVAL : 0;
+}
+
+int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *const *extra)
+{
+	return parse_only(argc, argv, o, extra, NULL) < 0 ? -EINVAL : validate(o);
+}
+
+/* run's own parse: with --like ID the recorded settings come first and the
+ * command line is parsed again over them, so what it gives wins. */
+static int parse_run(int argc, char **argv, soak_run_opts_t *o, soak_like_t *like)
+{
+	soak_run_opts_init(o);
+	if (parse_only(argc, argv, o, NULL, like_opts) < 0)
+		return -EINVAL;
+	if (!o->like_run)
+		return validate(o);
+	int64_t id = (int64_t)o->like_run;
+	soak_db_t *db = soak_cli_open_db(o->db_path, SOAK_DB_READ);
+	if (!db)
+		return -EINVAL;
+	char err[1024];
+	soak_run_opts_init(o);
+	int r = soak_like_load(db, id, o, like, err, sizeof(err));
+	soak_cli_close_db(db);
+	if (r == 0)
+		r = parse_only(argc, argv, o, NULL, like_opts);
+	else
+		soak_err("%s", err);
+	if (r == 0 && (r = soak_like_check(like, o, err, sizeof(err))) < 0)
+		soak_err("%s", err);
 	return r < 0 ? -EINVAL : validate(o);
 }
 
@@ -143,10 +184,12 @@ const soak_cmd_doc_t soak_doc_run = {
 	.synopsis = "soakctl run [OPTIONS] [-- WORKLOAD-OPTIONS | -- CMD ARGS]",
 	.description = "Runs one soak: forks the workload under cgroup limits with the allocator "
 		       "injected, samples it every interval into the database, and records how it ended.",
-	.sections = { { .title = "Options", .opts_fn = soak_run_opts_doc } },
+	.sections = { { .title = "Options", .opts_fn = soak_run_opts_doc },
+		      { .title = "Repeating a run", .opts = like_opts } },
 	.examples = "soakctl run -w random_mixed -a mimalloc -d 5m --warmup 30s -- --ws 400\n"
 		    "soakctl run -w leak --memory-max 64M -d 30s\n"
-		    "soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400",
+		    "soakctl run -w exec -a jemalloc --repeat -d 10m -- ./bench_random_mixed 20000000 400\n"
+		    "soakctl run --like 12 --label rc-2.1",
 	.exit_status = "0 run recorded (see its status), 2 usage or environment error, or the run got "
 		       "another allocator than it asked for (status allocator-mismatch) or the database could not "
 		       "store every sample (the run's samples_lost; stderr says how many), 130/143/129 interrupted by "
@@ -154,15 +197,16 @@ const soak_cmd_doc_t soak_doc_run = {
 };
 
 int soak_cli_run_start(int argc, char **argv, const char *name, const soak_cmd_doc_t *doc,
-		       int (*check)(const soak_run_opts_t *), soak_run_opts_t *o, soak_place_t *place,
-		       soak_db_t **db)
+		       int (*check)(const soak_run_opts_t *), soak_like_t *like, soak_run_opts_t *o,
+		       soak_place_t *place, soak_db_t **db)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			soak_help_print(stdout, name, doc);
 			return 1;
 		}
-	if (soak_run_parse_opts(argc - 1, argv + 1, o, NULL) < 0 || (check && check(o) < 0))
+	if (like ? parse_run(argc - 1, argv + 1, o, like) < 0
+		 : soak_run_parse_opts(argc - 1, argv + 1, o, NULL) < 0 || (check && check(o) < 0))
 		return -EINVAL;
 	/* Placement first: a host where the run cannot get cgroups must not
 	 * leave a database file behind. */
@@ -175,13 +219,25 @@ int soak_cli_run_start(int argc, char **argv, const char *name, const soak_cmd_d
 	return 0;
 }
 
+static int run_one(int argc, char **argv, soak_like_t *like);
+
+/* The options point into like (the recorded run's strings): it lives until
+ * the run is over. */
 int soak_cmd_run(int argc, char **argv)
+{
+	soak_like_t like = { 0 };
+	int rc = run_one(argc, argv, &like);
+	soak_like_free(&like);
+	return rc;
+}
+
+static int run_one(int argc, char **argv, soak_like_t *like)
 {
 	soak_run_opts_t o;
 	soak_run_opts_init(&o);
 	soak_place_t place;
 	soak_db_t *db = NULL;
-	int r = soak_cli_run_start(argc, argv, "run", &soak_doc_run, NULL, &o, &place, &db);
+	int r = soak_cli_run_start(argc, argv, "run", &soak_doc_run, NULL, like, &o, &place, &db);
 	if (r != 0)
 		return r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
 	int64_t id = 0;

@@ -84,15 +84,17 @@ int soak_run_parse_opts(int argc, char **argv, soak_run_opts_t *o, const char *c
 
 /* The start `run` and `calibrate` share. Prints NAME's help from DOC when
  * argv asks for it (returns 1); else parses the run options over the defaults
- * the caller set in *o, applies CHECK (may be NULL; it prints its own line),
+ * the caller set in *o (with LIKE, `run`'s own parse: --like ID's recorded
+ * settings first), applies CHECK (may be NULL; it prints its own line),
  * places the run (o->place = place) and opens the database for writing, in
  * that order so that a host where the run cannot get cgroups is not left a
  * database file. 0 with *db open and the run placed (undo: soak_run_unplace),
  * or -EINVAL with one line printed. */
 #include "cmdhelp.h"
+struct soak_like;
 int soak_cli_run_start(int argc, char **argv, const char *name, const soak_cmd_doc_t *doc,
-		       int (*check)(const soak_run_opts_t *), soak_run_opts_t *o, soak_place_t *place,
-		       struct soak_db **db);
+		       int (*check)(const soak_run_opts_t *), struct soak_like *like, soak_run_opts_t *o,
+		       soak_place_t *place, struct soak_db **db);
 
 /* The engine's say callback: "soakctl: LINE" on stderr, progress as it is. */
 void soak_cli_say(void *arg, soak_say_t kind, const char *line);

@@ -23,6 +23,18 @@ static bool put_str(cJSON *o, const char *key, const char *s)
 	return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
 }
 
+/* "disagree": like for like (null when one side is missing), "disagree_basis"
+ * what it compared, "disagree_whole_run" the same against the whole run. */
+static bool put_agree(cJSON *o, const soak_fig_t *self, const soak_fig_t *whole, const soak_fig_t *from_op,
+		      bool disagree, bool disagree_whole, const char *basis)
+{
+	bool like = self->valid && (from_op->valid ? from_op : whole)->valid;
+	return (like ? cJSON_AddBoolToObject(o, "disagree", disagree) : cJSON_AddNullToObject(o, "disagree")) &&
+	       put_str(o, "disagree_basis", basis ? basis : "whole run") &&
+	       (self->valid && whole->valid ? cJSON_AddBoolToObject(o, "disagree_whole_run", disagree_whole)
+					    : cJSON_AddNullToObject(o, "disagree_whole_run"));
+}
+
 static bool put_ci(cJSON *o, const char *key, const soak_fig_t *lo, const soak_fig_t *hi)
 {
 	if (lo->valid && hi->valid) {
@@ -223,11 +235,10 @@ static bool sc_fields(cJSON *j, const soak_run_result_t *r)
 		     put_str(e, "window", "whole run") && put_fig(e, "total", &s->total) &&
 		     put_fig(e, "per_op", &s->per_op) && put_str(e, "measured_set", s->measured_set) &&
 		     put_fig(e, "measured", &s->measured) &&
-		     put_fig(e, "measured_per_op", &s->measured_per_op);
-		if (ok && s->total.valid && s->measured.valid)
-			ok = cJSON_AddBoolToObject(e, "disagree", s->disagree) != NULL;
-		else if (ok)
-			ok = cJSON_AddNullToObject(e, "disagree") != NULL;
+		     put_fig(e, "measured_per_op", &s->measured_per_op) &&
+		     put_fig(e, "measured_from_first_op", &s->measured_from_op) &&
+		     put_agree(e, &s->total, &s->measured, &s->measured_from_op, s->disagree, s->disagree_whole,
+			       s->basis);
 	}
 	return ok;
 }
@@ -283,8 +294,9 @@ static bool other_fields(cJSON *j, const soak_run_result_t *r)
 		     put_fig(k, "self", &c->self) && put_fig(k, "measured", &c->measured) &&
 		     put_fig(k, "self_steady", &c->self_steady) &&
 		     put_fig(k, "measured_steady", &c->measured_steady) &&
-		     (c->self.valid && c->measured.valid ? cJSON_AddBoolToObject(k, "disagree", c->disagree) != NULL
-							 : cJSON_AddNullToObject(k, "disagree") != NULL);
+		     put_fig(k, "measured_from_first_op", &c->measured_from_op) &&
+		     put_agree(k, &c->self, &c->measured, &c->measured_from_op, c->disagree, c->disagree_whole,
+			       c->basis);
 	}
 	cJSON *ss = ok ? obj(j, "selfreport_steps") : NULL;
 	ok = ok && ss;

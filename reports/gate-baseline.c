@@ -274,6 +274,29 @@ static int add_series(soak_gate_report_t *rep, const soak_gate_series_t *s, pend
 	return rc;
 }
 
+double soak_gate_look_alpha(double alpha, unsigned looks_max)
+{
+	return looks_max > 1 ? alpha / (double)looks_max : alpha;
+}
+
+soak_look_next_t soak_gate_look_next(const soak_gate_report_t *rep, size_t spent, size_t max_runs)
+{
+	if (rep->failed || rep->errors || !rep->undecided)
+		return SOAK_LOOK_DONE;
+	return spent < max_runs ? SOAK_LOOK_MORE : SOAK_LOOK_SPENT;
+}
+
+/* "Holm over 2 checks, family alpha 0.05", and with looks the split. */
+static void family_desc(soak_gate_report_t *rep, size_t np, double alpha)
+{
+	int l = snprintf(rep->family, sizeof(rep->family), "Holm over %zu check%s, family alpha %g", np,
+			 np == 1 ? "" : "s", alpha);
+	if (rep->looks_max > 1 && l > 0 && (size_t)l < sizeof(rep->family))
+		snprintf(rep->family + l, sizeof(rep->family) - (size_t)l, " split over at most %u looks "
+			 "(%.3g at look %u)", rep->looks_max, soak_gate_look_alpha(alpha, rep->looks_max),
+			 rep->look);
+}
+
 int soak_gate_eval_baseline(soak_gate_report_t *rep, const soak_gate_series_t *s, size_t n)
 {
 	pend_t *pend = calloc(n * NDEFS + 1, sizeof(*pend));
@@ -290,6 +313,8 @@ int soak_gate_eval_baseline(soak_gate_report_t *rep, const soak_gate_series_t *s
 			alpha = s[i].limits.alpha;
 		rc = add_series(rep, &s[i], pend, &np);
 	}
+	double family_alpha = alpha;
+	alpha = soak_gate_look_alpha(alpha, rep->looks_max);
 	/* Every interval at 1 - alpha/m: Bonferroni-simultaneous, so the
 	 * intervals shown hold together; Holm decides significance. */
 	double conf = 1 - alpha / (double)(np ? np : 1);
@@ -303,8 +328,7 @@ int soak_gate_eval_baseline(soak_gate_report_t *rep, const soak_gate_series_t *s
 	if (rc == 0 && np)
 		rc = soak_holm(pv, np, alpha, adj, rej);
 	if (rc == 0 && np)
-		snprintf(rep->family, sizeof(rep->family), "Holm over %zu check%s, family alpha %g", np,
-			 np == 1 ? "" : "s", alpha);
+		family_desc(rep, np, family_alpha);
 	for (size_t i = 0; rc == 0 && i < np; i++) {
 		soak_check_t *c = &rep->runs[pend[i].run].checks[pend[i].check];
 		decide(c, &pend[i], rej[i], adj[i], conf, rep->family);

@@ -133,6 +133,10 @@ typedef struct {
 	char thresholds[PATH_MAX];  /* source of the thresholds */
 	char baseline[160];         /* what --baseline named, "" without */
 	char family[160];           /* "Holm over 3 checks, family alpha 0.05", "" without */
+	/* gate --until-decided: set before soak_gate_eval_baseline. looks_max > 1
+	 * splits the family alpha evenly over at most that many looks
+	 * (soak_gate_look_alpha); look is this one, 1 first. */
+	unsigned look, looks_max;
 } soak_gate_report_t;
 
 /* Evaluates one run's own checks (status, drifts, CV, syscalls). Appends a
@@ -168,6 +172,25 @@ typedef struct {
  * series' checks are appended to the run of rep whose id is the newest of
  * its gated runs (soak_gate_eval must have added it). -EINVAL, -ENOMEM. */
 int soak_gate_eval_baseline(soak_gate_report_t *rep, const soak_gate_series_t *s, size_t n);
+
+/* ---- gate --until-decided: more gated runs until every check is decided ----
+ * Each look at the checks after another run is a new chance to fail an
+ * unchanged allocator by chance, so the looks share the family alpha:
+ * Bonferroni over at most looks_max looks (1 + the extra runs allowed), each
+ * at alpha / looks_max; all the looks together fail an unchanged allocator
+ * with probability <= alpha, whenever the sequence stops. */
+double soak_gate_look_alpha(double alpha, unsigned looks_max);
+
+typedef enum {
+	SOAK_LOOK_DONE = 0,   /* every check decided, or one failed or cannot be evaluated */
+	SOAK_LOOK_MORE,       /* a baseline check is undecided and runs remain: run again */
+	SOAK_LOOK_SPENT,      /* undecided, and max_runs extra runs are spent */
+} soak_look_next_t;
+
+/* What follows a look that spent `spent` of at most max_runs extra runs. A
+ * failure ends the sequence (it is final: its alpha was spent), as does an
+ * error (more runs of the candidate cannot fix a missing baseline). */
+soak_look_next_t soak_gate_look_next(const soak_gate_report_t *rep, size_t spent, size_t max_runs);
 
 void soak_gate_report_free(soak_gate_report_t *rep);
 /* 2 any check cannot be evaluated, else 1 any fails, else 2 any is

@@ -254,8 +254,9 @@ int soak_rs_compute_self(const soak_result_input_t *in, soak_run_result_t *r)
 		if (ok)
 			soak_rs_fig_set(&s->measured, m);
 		per(&s->measured_per_op, &s->measured, &r->tp.ops_run, "operation count");
-		s->disagree = s->total.valid && s->measured.valid &&
-			      fabs(s->total.v - s->measured.v) > 0.10 * s->measured.v + 2;
+		soak_rs_from_first_op(in, r, idx, n, &s->measured_from_op);
+		s->disagree = soak_rs_self_disagree(&s->total, &s->measured, &s->measured_from_op,
+						    &s->disagree_whole, &s->basis);
 	}
 	return 0;
 }

@@ -17,6 +17,14 @@ void soak_rs_fig_none(soak_fig_t *f, const char *fmt, ...) __attribute__((format
 void soak_rs_fig_copy_why(soak_fig_t *f, const soak_fig_t *from);
 const soak_input_series_t *soak_rs_find_series(const soak_result_input_t *in, const char *metric);
 const soak_value_t *soak_rs_find_value(const soak_result_input_t *in, const char *name);
+/* result-self.c: the measured count of the base syscalls idx[0..n) from the
+ * worker's first measured operation (the runner's first_op.* values) to the
+ * end; and the like-for-like disagreement of a self-report (see
+ * soak_self_budget_t), setting *basis. */
+void soak_rs_from_first_op(const soak_result_input_t *in, const soak_run_result_t *r, const int *idx, int n,
+			   soak_fig_t *ret);
+bool soak_rs_self_disagree(const soak_fig_t *self, const soak_fig_t *whole, const soak_fig_t *from_op,
+			   bool *whole_disagree, const char **basis);
 size_t soak_rs_count_valid(const soak_input_series_t *s, double t_from);
 bool soak_rs_series_unusable(const soak_input_series_t *s, const char *metric, soak_fig_t *f);
 int soak_rs_xy_steady(const soak_input_series_t *s, double t_from, soak_xy_t *out);

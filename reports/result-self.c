@@ -43,6 +43,47 @@ static void measured(const soak_run_result_t *r, const char *cls, bool steady, s
 	soak_rs_fig_none(ret, "not a measured syscall class");
 }
 
+void soak_rs_from_first_op(const soak_result_input_t *in, const soak_run_result_t *r, const int *idx, int n,
+			   soak_fig_t *ret)
+{
+	const soak_value_t *t = soak_rs_find_value(in, "first_op.t_s");
+	if (!t || !t->valid) {
+		soak_rs_fig_none(ret, "%s", !t ? "no first-operation mark recorded (a run of an older soak)"
+				 : t->reason ? t->reason : "the first operation was not marked");
+		return;
+	}
+	double sum = 0;
+	for (int j = 0; j < n; j++) {
+		const soak_sc_result_t *c = &r->sc[idx[j]];
+		char nm[64];
+		snprintf(nm, sizeof(nm), "first_op.%s", c->metric);
+		const soak_value_t *v = soak_rs_find_value(in, nm);
+		if (!c->run_count.valid) {
+			soak_rs_fig_none(ret, "%s: %s", c->name, c->run_count.why);
+			return;
+		}
+		if (!v || !v->valid || !(v->value <= c->run_count.v)) {
+			soak_rs_fig_none(ret, "%s: not counted at the first operation", c->name);
+			return;
+		}
+		sum += c->run_count.v - v->value;
+	}
+	soak_rs_fig_set(ret, sum);
+}
+
+static bool differ(const soak_fig_t *self, const soak_fig_t *m)
+{
+	return self->valid && m->valid && fabs(self->v - m->v) > 0.10 * m->v + 2;
+}
+
+bool soak_rs_self_disagree(const soak_fig_t *self, const soak_fig_t *whole, const soak_fig_t *from_op,
+			   bool *whole_disagree, const char **basis)
+{
+	*whole_disagree = differ(self, whole);
+	*basis = from_op->valid ? "from the first operation" : "whole run";
+	return from_op->valid ? differ(self, from_op) : *whole_disagree;
+}
+
 int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	static const char pre[] = "selfreport_class.";
@@ -75,8 +116,16 @@ int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r
 				      "steady-state figure of its own");
 		measured(r, c->cls, false, &c->measured);
 		measured(r, c->cls, true, &c->measured_steady);
-		c->disagree = c->self.valid && c->measured.valid &&
-			      fabs(c->self.v - c->measured.v) > 0.10 * c->measured.v + 2;
+		int idx[SOAK_SC_BASE], k = 0;
+		for (int j = 0; j < SOAK_SC_BASE; j++)
+			if (!strcmp(c->cls, "total") || (r->sc[j].name && !strcmp(r->sc[j].name, c->cls)))
+				idx[k++] = j;
+		if (k)
+			soak_rs_from_first_op(in, r, idx, k, &c->measured_from_op);
+		else
+			soak_rs_fig_none(&c->measured_from_op, "not a measured syscall class");
+		c->disagree = soak_rs_self_disagree(&c->self, &c->measured, &c->measured_from_op,
+						    &c->disagree_whole, &c->basis);
 	}
 	return 0;
 }

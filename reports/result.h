@@ -76,8 +76,15 @@ typedef struct {
 	char measured_set[96];       /* which measured syscalls it is compared with */
 	soak_fig_t measured;         /* measured count of that set, whole run */
 	soak_fig_t measured_per_op;
-	bool disagree;               /* |self - measured| > 10% of measured + 2 calls
-	                                (only meaningful when both are valid) */
+	soak_fig_t measured_from_op; /* the same set from the worker's first measured
+	                                operation to the end (the loader, libc and the
+	                                suite's set-up left out: like for like) */
+	bool disagree;               /* |self - measured| > 10% of measured + 2 calls, like
+	                                for like: measured_from_op when valid, else the
+	                                whole run (only meaningful when both are valid) */
+	bool disagree_whole;         /* the same test against the whole run */
+	const char *basis;           /* what disagree compared: "from the first operation"
+	                                or "whole run" (static string) */
 } soak_self_budget_t;
 
 /* A declared self-report class (runner/srformat.h: [selfreport.TAG] in
@@ -91,7 +98,10 @@ typedef struct {
 	soak_fig_t measured;         /* whole run, same class */
 	soak_fig_t self_steady;      /* steady state: unavailable (totals at exit) */
 	soak_fig_t measured_steady;  /* steady state, same class */
-	bool disagree;               /* as soak_self_budget_t, whole run */
+	soak_fig_t measured_from_op; /* from the first operation, same class */
+	bool disagree;               /* as soak_self_budget_t: like for like */
+	bool disagree_whole;
+	const char *basis;
 } soak_self_class_t;
 
 /* The host's noise floor (soakctl calibrate: the spin control workload's

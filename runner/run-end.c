@@ -381,6 +381,7 @@ void run_finish(run_t *r)
 		chk(r, soak_db_value(r->db, r->id, "peak_rss_bytes", 0, false,
 			      "no memory cgroup: see the sampled rss_bytes maximum"));
 	run_store_runner_cost(r);
+	run_mark_store(r);
 	chk(r, soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0));
 	chk(r, soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0));
 	bad |= r->store_failed;

@@ -135,6 +135,15 @@ typedef struct {
 	bool progress_on;       /* --progress, not quiet, and stderr a terminal (asked at the start) */
 	int last_progress_len;
 	double last_progress, progress_rss, progress_ops;
+	/* The syscall counters when the worker began its first measured
+	 * operation (run-mark.c), stored as first_op.* values at the end. */
+	struct {
+		bool taken;
+		double t;                   /* run time of the mark */
+		size_t n;
+		struct { const char *metric; double v; bool ok; } c[32];
+		char why[160];              /* when not taken */
+	} mark;
 } run_t;
 
 /* How often the sampling loop writes its queued samples to the database. */
@@ -201,5 +210,9 @@ void run_feed_selfreport(const char *data, size_t len, void *arg);
 void run_feed_stdout(const char *data, size_t len, void *arg);
 /* Final sample, status, per-run values and logs; after the reap. */
 void run_finish(run_t *r);
+/* run-mark.c: waits (bounded) for the worker's first operation and reads the
+ * syscall counters then; run_mark_store records them (run end). */
+void run_mark_first_op(run_t *r);
+void run_mark_store(run_t *r);
 
 #endif

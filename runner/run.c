@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cgroup-kill.h"
 #include "run-internal.h"
 #include "soak/uuid.h"
@@ -418,6 +420,8 @@ static int check_request(run_t *r, bool builtin, bool use_worker, char *worker, 
 		run_say(o, SOAK_SAY_ERROR, "%s", err);
 		return rc;
 	}
+	if (o->allocator_env)
+		snprintf(r->alloc.env, sizeof(r->alloc.env), "%s", o->allocator_env);
 	if ((rc = soak_srfmt_load(o->config, &r->srfmt, err, sizeof(err))) < 0) {
 		run_say(o, SOAK_SAY_ERROR, "%s", err);
 		return rc;
@@ -466,6 +470,20 @@ static int make_cgroups(run_t *r)
 	return 0;
 }
 
+/* The settings the runs row has no column for, as JSON (SOAK_RUN_SETTINGS_STREAM). */
+static char *settings_json(const soak_run_opts_t *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	char *s = NULL;
+	if (j && cJSON_AddNumberToObject(j, "latency_every", o->latency_every) &&
+	    cJSON_AddNumberToObject(j, "grace_s", o->grace_s) && cJSON_AddBoolToObject(j, "repeat", o->repeat) &&
+	    (o->tp_pattern ? cJSON_AddStringToObject(j, "tp_pattern", o->tp_pattern) :
+			     cJSON_AddNullToObject(j, "tp_pattern")))
+		s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return s;
+}
+
 /* Writes the run record (status 'running'); sets r->id and *ret_run_id. */
 static int record_run(run_t *r, int64_t *ret_run_id)
 {
@@ -483,6 +501,10 @@ static int record_run(run_t *r, int64_t *ret_run_id)
 	fill_host(r->o, &rec, &hw, hclass, sizeof(hclass));
 	int rc = soak_db_run_begin(r->db, &rec, &r->id);
 	free(rec.workload_args);
+	char *set = rc < 0 ? NULL : settings_json(r->o);
+	if (rc == 0)   /* joins the samples' first transaction */
+		rc = set ? soak_db_log(r->db, r->id, SOAK_RUN_SETTINGS_STREAM, set, strlen(set), false) : -ENOMEM;
+	free(set);
 	if (rc < 0) {
 		run_say(r->o, SOAK_SAY_ERROR, "cannot record the run: %s", soak_db_errmsg(r->db));
 		return rc;
@@ -633,6 +655,7 @@ static int run_released(run_t *r, int sfd)
 {
 	run_verify_exec_early(r);
 	run_probes_open(r);
+	run_mark_first_op(r);
 	run_probes_record_unavailable(r);
 	if (run_store_init(r) < 0 || soak_db_commit(r->db) < 0) {
 		/* Samples could not be stored at all: say so now, not after the run. */

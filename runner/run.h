@@ -29,6 +29,8 @@ typedef struct {
 	char **wl_argv;              /* workload options (after --), NULL-terminated */
 	int wl_argc;
 	const char *allocator;       /* "system", a registered name, a path, or NAME=PATH */
+	const char *allocator_env;   /* non-NULL: the allocator's environment ("K=V K=V", ""
+	                                for none) instead of its registration's (run --like) */
 	const char *config;          /* --config FILE (allocator registry), or NULL */
 	double duration_s;           /* default 60 */
 	double interval_s;           /* default 1, >= 0.01 */
@@ -53,6 +55,7 @@ typedef struct {
 	bool progress;               /* live progress line (only on a TTY) */
 	soak_say_fn say;             /* where the engine's lines go; NULL: nowhere */
 	void *say_arg;
+	uint64_t like_run;           /* run --like ID (the command line's; the engine ignores it) */
 } soak_run_opts_t;
 
 void soak_run_opts_init(soak_run_opts_t *o);
@@ -93,6 +96,12 @@ extern volatile int soak_run_interrupted;
  * hence exported; readers outside those use soak_run_interrupt_signal_get. */
 extern volatile int soak_run_interrupt_signal;
 int soak_run_interrupt_signal_get(void);
+
+/* The settings a run's row does not hold (latency sampling, grace, exec
+ * --repeat and --tp-pattern), recorded as JSON in the run's log stream of
+ * this name so that `run --like` can repeat the run:
+ * {"latency_every":256,"grace_s":5,"repeat":false,"tp_pattern":null} */
+#define SOAK_RUN_SETTINGS_STREAM "settings"
 
 /* Default sampling of per-op latency: 1 in N operations is timed. */
 #define SOAK_DEFAULT_LATENCY_EVERY 256   /* measured < 1.5% throughput cost: docs/workloads.md */

@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "soak/parse.h"
@@ -366,11 +367,27 @@ static void publish_ready(const soak_wl_ctx_t *ctx)
 	set_state(SOAK_WS_READY);
 }
 
+/* Tells the runner the first measured operation is next and waits until it
+ * has read the syscall counters (shm.h, first_op); standalone: nothing. */
+static void mark_first_op(void)
+{
+	int32_t none = SOAK_FIRST_OP_NONE;
+	if (standalone || !__atomic_compare_exchange_n(&shm->first_op, &none, SOAK_FIRST_OP_WAITING, false,
+						       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;   /* the runner stopped waiting (SKIPPED) */
+	uint64_t end = soak_clock_mono_ns() + (uint64_t)SOAK_FIRST_OP_WAIT_S * 1000000000u;
+	const struct timespec ts = { 0, 20 * 1000 };
+	while (__atomic_load_n(&shm->first_op, __ATOMIC_ACQUIRE) == SOAK_FIRST_OP_WAITING &&
+	       !__atomic_load_n(&shm->stop, __ATOMIC_ACQUIRE) && soak_clock_mono_ns() < end)
+		nanosleep(&ts, NULL);
+}
+
 /* RUNNING: the workload on ctx->nthreads threads (this one is thread 0)
  * until stopped; *secs and *cpu are its wall and CPU time. Returns the
  * threads' result: a verify failure wins, else the first error, else 0. */
 static int run_threads(soak_wl_ctx_t *ctx, double duration_s, double *secs, double *cpu)
 {
+	mark_first_op();
 	uint64_t t_start = soak_clock_mono_ns();
 	double cpu_start = cpu_seconds();
 	set_state(SOAK_WS_RUNNING);

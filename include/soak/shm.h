@@ -17,7 +17,7 @@
 #include "soak/hist.h"
 
 #define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
-#define SOAK_SHM_VERSION    3
+#define SOAK_SHM_VERSION    4
 #define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
 #define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
 #define SOAK_MAX_THREADS    64
@@ -99,6 +99,17 @@ typedef struct {
 	uint32_t sr_n;               /* entries of sr[] in use */
 	uint32_t sr_dropped;         /* TAG.key pairs that did not fit */
 	soak_shm_sr_t sr[SOAK_SHM_SR_MAX];
+	/* The first measured operation (built-in workloads): just before it the
+	 * worker moves first_op from NONE to WAITING and waits, at most
+	 * SOAK_FIRST_OP_WAIT_S, until the runner has read the syscall counters
+	 * and set MARKED. Counts "from the first operation" then leave out the
+	 * loader, libc, this mapping and the workload's set-up. A runner that
+	 * stops waiting first sets SKIPPED (0 -> 3), and the worker does not wait. */
+	int32_t first_op;
+	int32_t _pad2;
 } soak_shm_t;
+
+enum { SOAK_FIRST_OP_NONE = 0, SOAK_FIRST_OP_WAITING = 1, SOAK_FIRST_OP_MARKED = 2, SOAK_FIRST_OP_SKIPPED = 3 };
+#define SOAK_FIRST_OP_WAIT_S 5
 
 #endif

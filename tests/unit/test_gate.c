@@ -542,6 +542,70 @@ static void test_gate_baseline(void **state)
 	soak_gate_report_free(&rep);
 }
 
+/* gate --until-decided: the looks share alpha (Bonferroni over looks_max).
+ * A planted 3.5% loss at K = 3 against baseline5: s_p = 1.414%, standard
+ * error 1.414% x sqrt(1/3 + 1/5) = 1.0328%, t = 3.389 (df 6). One look
+ * (alpha 0.05, two checks: interval at 1 - 0.05/2, t_{6, 0.9875} = 2.9687,
+ * half-width 3.066%): [-6.57%, -0.43%], Holm-adjusted p = 2p = 0.029 <
+ * 0.05: FAIL. As look 1 of at most 3 (alpha 0.05/3 = 0.01667, interval at
+ * 1 - 0.01667/2, t_{6, 0.99583} = 3.8630, half-width 3.9897%): [-7.49%,
+ * +0.49%], 0.029 > 0.01667: not significant, and the interval reaches
+ * beyond the 2% limit: UNDECIDED. */
+static void test_gate_looks(void **state)
+{
+	(void)state;
+	assert_float_equal(soak_gate_look_alpha(0.05, 3), 0.05 / 3, 1e-15);
+	assert_float_equal(soak_gate_look_alpha(0.05, 1), 0.05, 0);
+	assert_float_equal(soak_gate_look_alpha(0.05, 0), 0.05, 0);
+	synth_t base[5], cand[3];
+	baseline5(base);
+	const double sc[] = { 0.965, 0.975, 0.955 };
+	for (int i = 0; i < 3; i++)
+		synth(&cand[i], 20 + i, "system", "ok", sc[i]);
+	soak_gate_limits_t l;
+	soak_gate_limits_default(&l);
+	soak_gate_report_t rep = gate_series(cand, 3, base, 5, &l);
+	const soak_check_t *c = find(&rep, 2, "baseline_throughput");
+	assert_int_equal(c->state, SOAK_CHECK_FAIL);
+	assert_float_equal(c->ci_hi_pct, -3.5 + 3.0660, 1e-3);
+	assert_true(c->p_holm > 0.05 / 3 && c->p_holm < 0.05);
+	assert_int_equal(soak_gate_look_next(&rep, 0, 2), SOAK_LOOK_DONE);   /* a failure is final */
+	soak_gate_report_free(&rep);
+
+	/* The same runs as look 1 of at most 3. */
+	rep = (soak_gate_report_t){ .look = 1, .looks_max = 3 };
+	const soak_run_result_t *cp[3] = { &cand[0].r, &cand[1].r, &cand[2].r }, *bp[5];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(soak_gate_eval(&rep, &cand[i].r, &l), 0);
+	for (int i = 0; i < 5; i++)
+		bp[i] = &base[i].r;
+	soak_gate_series_t ser = { .cand = cp, .k = 3, .base = bp, .nb = 5, .limits = l };
+	assert_int_equal(soak_gate_eval_baseline(&rep, &ser, 1), 0);
+	c = find(&rep, 2, "baseline_throughput");
+	assert_int_equal(c->state, SOAK_CHECK_UNDECIDED);
+	assert_float_equal(c->ci_lo_pct, -3.5 - 3.9897, 1e-3);
+	assert_float_equal(c->ci_hi_pct, -3.5 + 3.9897, 1e-3);
+	assert_string_equal(rep.family, "Holm over 2 checks, family alpha 0.05 split over at most 3 looks "
+			    "(0.0167 at look 1)");
+	/* More runs while any remain; then spent (exit 2 with the interval). */
+	assert_int_equal(soak_gate_look_next(&rep, 0, 2), SOAK_LOOK_MORE);
+	assert_int_equal(soak_gate_look_next(&rep, 1, 2), SOAK_LOOK_MORE);
+	assert_int_equal(soak_gate_look_next(&rep, 2, 2), SOAK_LOOK_SPENT);
+	assert_int_equal(soak_gate_exit_code(&rep), 2);
+	soak_gate_report_free(&rep);
+
+	/* Every check decided (passed): done at once. */
+	rep = (soak_gate_report_t){ 0 };
+	assert_int_equal(soak_gate_eval(&rep, &cand[0].r, &l), 0);
+	assert_true(rep.checks > 0 && !rep.failed && !rep.errors && !rep.undecided);
+	assert_int_equal(soak_gate_look_next(&rep, 0, 2), SOAK_LOOK_DONE);
+	soak_gate_report_free(&rep);
+	/* A baseline that cannot be used: done (an error, more runs cannot fix it). */
+	rep = gate_series(cand, 1, base, 1, &l);
+	assert_int_equal(soak_gate_look_next(&rep, 0, 2), SOAK_LOOK_DONE);
+	soak_gate_report_free(&rep);
+}
+
 /* A one-tick p99 difference (mean 60 ns against 52 ns, with a timer that
  * records in 10 ns steps) is below resolution: pass, never a failure. */
 static void test_gate_p99_resolution(void **state)
@@ -719,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_gate_required_unavailable),
 		cmocka_unit_test(test_gate_baseline),
 		cmocka_unit_test(test_gate_p99_resolution),
+		cmocka_unit_test(test_gate_looks),
 		cmocka_unit_test(test_same_series),
 		cmocka_unit_test(test_junit_valid_and_names_failure),
 		cmocka_unit_test(test_text_markdown_json),
