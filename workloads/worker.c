@@ -9,7 +9,9 @@
  * INIT (parse) -> READY (allocator identified) -> setup -> RUNNING -> DONE,
  * or ERROR / VERIFY_FAILED with a message and a SOAK_WORKER_EXIT_* code.
  */
+#include "allocstats.h"
 #include "exec-repeat.h"
+#include "livecheck.h"
 #include "workload.h"
 
 #include <dlfcn.h>
@@ -160,7 +162,9 @@ static void *thread_main(void *arg)
 	soak_wl_thread_t t;
 	soak_wl_thread_init(&t, a->ctx, a->tid);
 	__atomic_store_n(&t.thr->active, 1, __ATOMIC_RELAXED);
+	soak_wl_live_thread(true);
 	a->rc = a->ctx->wl->run(a->ctx, &t);
+	soak_wl_live_thread(false);
 	soak_wl_publish(&t);
 	__atomic_store_n(&t.thr->active, 0, __ATOMIC_RELEASE);
 	return NULL;
@@ -169,6 +173,7 @@ static void *thread_main(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: soak-worker WORKLOAD [--OPTION VALUE ...] [--latency-sample N] [--duration D]\n"
+		   "                  [--usable-bytes]\n"
 		   "       soak-worker --list | --list-json\n"
 		   "Runs one allocator workload until stopped (SIGTERM/SIGINT, the runner's stop flag,\n"
 		   "or --duration). Without %s it runs standalone and prints a summary.\n",
@@ -179,6 +184,7 @@ typedef struct {
 	uint32_t latency_every;
 	double duration_s;
 	bool force_monotonic;
+	bool usable_bytes;   /* standalone: count bytes_usable (the runner says so in the shm) */
 } worker_opts_t;
 
 /* Take the worker's own options out of argv; the rest goes to the workload. */
@@ -187,6 +193,10 @@ static int split_args(int argc, char **argv, worker_opts_t *w, char **rest)
 	int n = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
+		if (!strcmp(a, "--usable-bytes")) {
+			w->usable_bytes = true;
+			continue;
+		}
 		if (!strcmp(a, "--latency-sample") || !strcmp(a, "--duration") || !strcmp(a, "--clock")) {
 			if (i + 1 >= argc)
 				die(SOAK_WORKER_EXIT_USAGE, "option %s needs a value", a);
@@ -235,10 +245,11 @@ static void print_summary(const soak_wl_ctx_t *ctx, double secs, double cpu)
 {
 	static soak_hist_t all;
 	soak_hist_init(&all);
-	uint64_t ops = 0, live = 0;
+	uint64_t ops = 0, live = 0, usable = 0;
 	for (unsigned i = 0; i < ctx->nthreads; i++) {
 		ops += shm->thr[i].ops;
 		live += shm->thr[i].bytes_live;
+		usable += shm->thr[i].bytes_usable;
 		soak_hist_merge(&all, &shm->thr[i].lat);
 	}
 	printf("workload     %s (threads %u)\n", ctx->wl->name, ctx->nthreads);
@@ -257,6 +268,8 @@ static void print_summary(const soak_wl_ctx_t *ctx, double secs, double cpu)
 	printf("ops          %llu (%.2f M ops/s, %.2f M ops/cpu-s)\n", (unsigned long long)ops,
 	       secs > 0 ? (double)ops / secs / 1e6 : 0.0, cpu > 0 ? (double)ops / cpu / 1e6 : 0.0);
 	printf("bytes_live   %llu\n", (unsigned long long)live);
+	if (shm->usable_on)
+		printf("bytes_usable %llu\n", (unsigned long long)usable);
 	int ok;
 	double p50 = soak_hist_quantile(&all, 0.50, &ok);
 	if (!ok) {
@@ -316,8 +329,10 @@ static const soak_workload_t *prepare_workload(int argc, char **argv, worker_opt
 	/* Map first so even a usage error reaches the runner's shm. */
 	map_shm(SOAK_WL_LATENCY_EVERY_DEFAULT);
 	int nrest = split_args(argc - 2, argv + 2, w, rest);
-	if (standalone)
+	if (standalone) {
 		shm->latency_every = w->latency_every;
+		shm->usable_on = w->usable_bytes;
+	}
 
 	const soak_workload_t *wl = soak_workload_find(argv[1]);
 	if (!wl)
@@ -357,6 +372,7 @@ static void publish_ready(const soak_wl_ctx_t *ctx)
 		soak_shm_thread_t *t = &shm->thr[i];
 		__atomic_store_n(&t->ops, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&t->bytes_live, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->bytes_usable, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&t->active, 0, __ATOMIC_RELAXED);
 		soak_hist_init(&t->lat);
 	}
@@ -437,10 +453,28 @@ int main(int argc, char **argv)
 		if (rc)
 			die(rc, "%s", soak_wl_message());
 	}
+	/* bytes_usable: the allocator's own malloc_usable_size only (another
+	 * object's would read foreign block headers). */
+	if (__atomic_load_n(&shm->usable_on, __ATOMIC_RELAXED)) {
+		ctx.usable_size = (size_t (*)(void *))soak_astats_resolve(shm->malloc_so, "malloc_usable_size");
+		if (!ctx.usable_size)
+			__atomic_store_n(&shm->usable_on, 0, __ATOMIC_RELAXED);
+	}
+	int rc = soak_wl_live_check_init(&ctx);
+	if (rc)
+		die(rc, "%s", soak_wl_message());
+	soak_astats_t *as = soak_astats_start(shm);
 	double secs, cpu;
-	int rc = run_threads(&ctx, w.duration_s, &secs, &cpu);
+	rc = run_threads(&ctx, w.duration_s, &secs, &cpu);
+	if (!rc && wl->quiesce)
+		rc = wl->quiesce(&ctx);
+	if (!rc)
+		rc = soak_wl_live_check_total(&ctx, "at stop");
 	if (!rc && wl->teardown)
 		rc = wl->teardown(&ctx);
+	if (!rc)
+		rc = soak_wl_live_check_total(&ctx, "after teardown");
+	soak_astats_stop(as);
 	if (rc == SOAK_WORKER_EXIT_VERIFY) {
 		copy_field(shm->message, sizeof(shm->message), soak_wl_message());
 		set_state(SOAK_WS_VERIFY_FAILED);
