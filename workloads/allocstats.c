@@ -186,6 +186,18 @@ static void *as_main(void *arg)
 	return NULL;
 }
 
+void soak_astats_standalone(soak_shm_t *shm, uint32_t ms)
+{
+	static const uint32_t order[] = { SOAK_ASTATS_JEMALLOC, SOAK_ASTATS_TCMALLOC, SOAK_ASTATS_MIMALLOC,
+					  SOAK_ASTATS_GLIBC };
+	shm->astats.period_ms = ms;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (soak_astats_resolve(shm->malloc_so, as_symbol(order[i]))) {
+			shm->astats.kind = order[i];
+			return;
+		}
+}
+
 soak_astats_t *soak_astats_start(soak_shm_t *shm)
 {
 	soak_shm_astats_t *a = &shm->astats;

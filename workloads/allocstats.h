@@ -17,6 +17,9 @@ soak_astats_t *soak_astats_start(soak_shm_t *shm);
 /* The function sym when the object at path (a realpath) defines it itself,
  * else NULL (also NULL when a dependency of it does). */
 void *soak_astats_resolve(const char *path, const char *sym);
+/* Standalone worker (no runner to choose): the first interface the malloc
+ * object defines itself, queried every ms milliseconds. */
+void soak_astats_standalone(soak_shm_t *shm, uint32_t ms);
 /* Stops and joins the thread (NULL: nothing). */
 void soak_astats_stop(soak_astats_t *as);
 

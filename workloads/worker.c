@@ -173,7 +173,7 @@ static void *thread_main(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: soak-worker WORKLOAD [--OPTION VALUE ...] [--latency-sample N] [--duration D]\n"
-		   "                  [--usable-bytes]\n"
+		   "                  [--usable-bytes] [--alloc-stats MS]\n"
 		   "       soak-worker --list | --list-json\n"
 		   "Runs one allocator workload until stopped (SIGTERM/SIGINT, the runner's stop flag,\n"
 		   "or --duration). Without %s it runs standalone and prints a summary.\n",
@@ -185,6 +185,7 @@ typedef struct {
 	double duration_s;
 	bool force_monotonic;
 	bool usable_bytes;   /* standalone: count bytes_usable (the runner says so in the shm) */
+	uint32_t stats_ms;   /* standalone: query the allocator's statistics every N ms */
 } worker_opts_t;
 
 /* Take the worker's own options out of argv; the rest goes to the workload. */
@@ -197,7 +198,8 @@ static int split_args(int argc, char **argv, worker_opts_t *w, char **rest)
 			w->usable_bytes = true;
 			continue;
 		}
-		if (!strcmp(a, "--latency-sample") || !strcmp(a, "--duration") || !strcmp(a, "--clock")) {
+		if (!strcmp(a, "--latency-sample") || !strcmp(a, "--duration") || !strcmp(a, "--clock") ||
+		    !strcmp(a, "--alloc-stats")) {
 			if (i + 1 >= argc)
 				die(SOAK_WORKER_EXIT_USAGE, "option %s needs a value", a);
 			const char *v = argv[++i];
@@ -206,6 +208,11 @@ static int split_args(int argc, char **argv, worker_opts_t *w, char **rest)
 				if (soak_parse_u64(v, &u) < 0 || u > UINT32_MAX)
 					die(SOAK_WORKER_EXIT_USAGE, "--latency-sample %s: want 0..%u", v, UINT32_MAX);
 				w->latency_every = (uint32_t)u;
+			} else if (!strcmp(a, "--alloc-stats")) {
+				uint64_t u;
+				if (soak_parse_u64(v, &u) < 0 || u < 1 || u > 60000)
+					die(SOAK_WORKER_EXIT_USAGE, "--alloc-stats %s: want a period of 1..60000 ms", v);
+				w->stats_ms = (uint32_t)u;
 			} else if (!strcmp(a, "--duration")) {
 				if (soak_parse_duration(v, &w->duration_s) < 0 || w->duration_s <= 0)
 					die(SOAK_WORKER_EXIT_USAGE, "--duration %s: not a duration (e.g. 2s, 500ms)", v);
@@ -270,6 +277,17 @@ static void print_summary(const soak_wl_ctx_t *ctx, double secs, double cpu)
 	printf("bytes_live   %llu\n", (unsigned long long)live);
 	if (shm->usable_on)
 		printf("bytes_usable %llu\n", (unsigned long long)usable);
+	const soak_shm_astats_t *a = &shm->astats;
+	if (a->reads) {
+		printf("alloc stats  %s: %llu queries, the last %.1f us;", soak_astats_kind_names[a->kind],
+		       (unsigned long long)a->reads, a->read_ns / 1e3);
+		static const char *const nm[SOAK_ASTAT__N] = { "allocated", "active", "resident", "mapped",
+							      "retained", "free" };
+		for (int i = 0; i < SOAK_ASTAT__N; i++)
+			if ((a->have >> i) & 1)
+				printf(" %s %llu", nm[i], (unsigned long long)a->val[i]);
+		printf("\n");
+	}
 	int ok;
 	double p50 = soak_hist_quantile(&all, 0.50, &ok);
 	if (!ok) {
@@ -463,6 +481,8 @@ int main(int argc, char **argv)
 	int rc = soak_wl_live_check_init(&ctx);
 	if (rc)
 		die(rc, "%s", soak_wl_message());
+	if (standalone && w.stats_ms)
+		soak_astats_standalone(shm, w.stats_ms);
 	soak_astats_t *as = soak_astats_start(shm);
 	double secs, cpu;
 	rc = run_threads(&ctx, w.duration_s, &secs, &cpu);
