@@ -9,7 +9,9 @@
 #   non-zero on the first difference; several seeds and shapes each;
 #   paging with a small swap file of ours when none is on (it refuses to run without);
 # - the leak workload through soakctl: bytes_live grows at the planted rate
-#   (slope over the samples within 3% of --rate) in whole chunks.
+#   (slope over the samples within 3% of --rate) in whole chunks;
+# - exec commands (plain and --repeat): bytes_live, bytes_usable and the
+#   allocator figures NULL with the exec reason.
 source "$(dirname "$0")/lib.sh"
 W=$SOAK_BUILD/workloads/soak-worker
 SHIM=$SOAK_BUILD/tests/libcountalloc.so
@@ -90,3 +92,21 @@ want = 16 * 2**20
 assert abs(slope - want) <= 0.03 * want, f"slope {slope:.0f} B/s, planted {want}"
 print(f"slope {slope / 2**20:.2f} MiB/s")' > "$T/slope" || fail "leak: bytes_live does not grow at the planted rate: $(cat "$T/slope")"
 pass "leak: bytes_live grows at $(cat "$T/slope") (planted 16 MiB/s), in whole 64 KiB chunks"
+
+# exec commands: no live bytes, NULL with the reason, plain and --repeat.
+reason() { q "select reason from run_metrics rm join metrics m on m.id=rm.metric_id where rm.run_id=$1 and m.name='$2'"; }
+EXEC_WHY="exec commands: the suite cannot see what the program holds; declare a self-report key"
+for rep in "" --repeat; do
+  # shellcheck disable=SC2086
+  soak run --db "$DB" -w exec $rep -d 1s -i 200ms --no-progress -q -- sleep 0.2 || fail "exec $rep exited $?"
+  id=$(q "select max(id) from runs")
+  for m in bytes_live bytes_usable; do
+    [ "$(reason $id $m)" = "$EXEC_WHY" ] || fail "exec $rep: $m reason '$(reason $id $m)'"
+    [ "$(q "select count(*) from samples_named where run_id=$id and metric='$m' and value is not null")" = 0 ] \
+      || fail "exec $rep: $m has values"
+  done
+  case $(reason $id alloc_allocated_bytes) in "exec commands: "*) ;;
+    *) fail "exec $rep: alloc_allocated_bytes reason '$(reason $id alloc_allocated_bytes)'" ;; esac
+done
+pass "exec and exec --repeat: bytes_live NULL with '$EXEC_WHY'"
+assert_no_cgroups
