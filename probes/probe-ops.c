@@ -147,8 +147,10 @@ static int ops_sample(void *state, double *v, bool *ok)
 	ok[M_OPS] = true;
 	ok[M_LIVE] = !s->exec;
 	/* The worker turns counting off when the allocator has no
-	 * malloc_usable_size of its own. */
-	ok[M_USABLE] = !s->exec && LOAD(&shm->usable_on);
+	 * malloc_usable_size of its own, before READY: until then it is not
+	 * known to be kept. */
+	int32_t st = __atomic_load_n(&shm->state, __ATOMIC_ACQUIRE);
+	ok[M_USABLE] = !s->exec && st >= SOAK_WS_READY && LOAD(&shm->usable_on);
 
 	/* One pass over the chunks of buckets any thread ever recorded into
 	 * (the touched bits; a bucket whose bit or count is not visible yet is

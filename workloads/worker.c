@@ -382,10 +382,21 @@ static const soak_workload_t *prepare_workload(int argc, char **argv, worker_opt
 
 /* Identifies the allocator before the first measured operation, clears the
  * per-thread counters and tells the runner the worker is READY. */
-static void publish_ready(const soak_wl_ctx_t *ctx)
+static void publish_ready(soak_wl_ctx_t *ctx)
 {
 	so_path("malloc", shm->malloc_so, sizeof(shm->malloc_so));
 	so_path("free", shm->free_so, sizeof(shm->free_so));
+	/* bytes_usable: the allocator's own malloc_usable_size only (another
+	 * object's would read foreign block headers); decided before READY, so
+	 * the runner never samples a count that is not kept. */
+	if (__atomic_load_n(&shm->usable_on, __ATOMIC_RELAXED)) {
+		ctx->usable_size = (size_t (*)(void *))soak_astats_resolve(shm->malloc_so, "malloc_usable_size");
+		if (!ctx->usable_size) {
+			snprintf(shm->usable_why, sizeof(shm->usable_why),
+				 "allocator %.100s offers no malloc_usable_size of its own", shm->malloc_so);
+			__atomic_store_n(&shm->usable_on, 0, __ATOMIC_RELAXED);
+		}
+	}
 	for (unsigned i = 0; i < SOAK_MAX_THREADS; i++) {
 		soak_shm_thread_t *t = &shm->thr[i];
 		__atomic_store_n(&t->ops, 0, __ATOMIC_RELAXED);
@@ -470,13 +481,6 @@ int main(int argc, char **argv)
 		int rc = wl->setup(&ctx);
 		if (rc)
 			die(rc, "%s", soak_wl_message());
-	}
-	/* bytes_usable: the allocator's own malloc_usable_size only (another
-	 * object's would read foreign block headers). */
-	if (__atomic_load_n(&shm->usable_on, __ATOMIC_RELAXED)) {
-		ctx.usable_size = (size_t (*)(void *))soak_astats_resolve(shm->malloc_so, "malloc_usable_size");
-		if (!ctx.usable_size)
-			__atomic_store_n(&shm->usable_on, 0, __ATOMIC_RELAXED);
 	}
 	int rc = soak_wl_live_check_init(&ctx);
 	if (rc)

@@ -21,7 +21,8 @@
 #   the library lacks give NULL with reasons; an unknown value is exit 2 with
 #   the known ones listed, before any run is recorded;
 # - bytes_usable without --usable-bytes: NULL saying what it costs and how to
-#   turn it on.
+#   turn it on; with it, under a library without malloc_usable_size: NULL
+#   saying so.
 source "$(dirname "$0")/lib.sh"
 cd "$T"
 SLOW=$SOAK_BUILD/tests/libslowmalloc.so
@@ -89,6 +90,11 @@ done
 case $(reason $id bytes_usable) in "not measured: costs "*"% throughput; turn on with --usable-bytes") ;;
   *) fail "bytes_usable without --usable-bytes: '$(reason $id bytes_usable)'" ;; esac
 pass "no statistics interface: every alloc_* NULL with the reason; bytes_usable off says how to turn it on"
+id=$(run -a "$SLOW" -w random_mixed --usable-bytes)
+[ "$(reason $id bytes_usable)" = "allocator $SLOW offers no malloc_usable_size" ] \
+  || fail "--usable-bytes without malloc_usable_size: '$(reason $id bytes_usable)'"
+[ "$(nvalid $id bytes_usable)" = 0 ] || fail "--usable-bytes without malloc_usable_size: values recorded"
+pass "--usable-bytes under a library without malloc_usable_size: NULL with the reason"
 
 # ---- soak.ini stats = ----
 # The README's example, as written there.

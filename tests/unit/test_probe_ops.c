@@ -27,6 +27,7 @@ static soak_shm_t *new_shm(unsigned nthreads, uint32_t every)
 	shm->nthreads = nthreads;
 	shm->latency_every = every;
 	shm->usable_on = 1;
+	shm->state = SOAK_WS_RUNNING;
 	for (unsigned i = 0; i < SOAK_MAX_THREADS; i++)
 		soak_hist_init(&shm->thr[i].lat);
 	return shm;
