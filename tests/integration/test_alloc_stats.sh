@@ -125,6 +125,12 @@ case $(reason $id alloc_mapped_bytes) in "allocator quiet declares no statistics
 id=$(run -a liar -w random_mixed)
 [ "$(reason $id alloc_mapped_bytes)" = "allocator $SLOW is declared stats = jemalloc but exports no mallctl" ] \
   || fail "declared but missing: '$(reason $id alloc_mapped_bytes)'"
+"$SOAKCTL" allocators > list || fail "allocators exited $?"
+for w in "myje jemalloc" "quiet none" "liar none" "system glibc" "tcmalloc tcmalloc" "mimalloc mimalloc"; do
+  # shellcheck disable=SC2086
+  set -- $w
+  grep -Eq "^$1 +ok .*\]  stats: $2\$" list || fail "allocators: $1 not shown with stats: $2: $(grep "^$1 " list)"
+done
 printf '\n[allocator.typo]\npath = %s\nstats = jemaloc\n' "$JE" >> soak.ini
 before=$(q "select count(*) from runs")
 rc=0; soak run --db "$DB" -a typo -d 1s --no-progress -q 2> err || rc=$?
