@@ -8,7 +8,9 @@
 #   bytes_usable + 1 MiB (the worker's own blocks: options, stdio; its thread
 #   caches hold nothing of 40 KiB, above jemalloc's tcache limit), and
 #   bytes_usable = chunks x 40960 exactly; active/resident/mapped/retained
-#   recorded, free NULL with "jemalloc offers no free-bytes figure";
+#   recorded, free NULL with "jemalloc offers no free-bytes figure"; the same
+#   bounds with 100-byte chunks (its 112-byte class: 12% rounding, below the
+#   25% bound of its small classes, and allocated <= 1.25 x live + 1 MiB);
 # - system (glibc mallinfo2): allocated >= bytes_live, mapped and free
 #   recorded, active NULL with its reason;
 # - tcmalloc: allocated >= bytes_live, free and mapped recorded;
@@ -53,6 +55,22 @@ le "$alloc" "$(last $id alloc_active_bytes)" && le "$(last $id alloc_active_byte
 [ "$(reason $id alloc_free_bytes)" = "jemalloc offers no free-bytes figure" ] \
   || fail "jemalloc: alloc_free_bytes reason '$(reason $id alloc_free_bytes)'"
 pass "jemalloc: live $live <= usable $usable ($n x 40960) <= allocated $alloc <= usable + 1 MiB"
+
+# A small class: 100-byte chunks from jemalloc's 112-byte class. Rounding is
+# below 25% (4 classes per doubling); a leak frees nothing, so its thread
+# cache holds at most one refill of that bin.
+id=$(run -a jemalloc -w leak --usable-bytes -- --rate 64M --chunk 100 --total 8M)
+live=$(last $id bytes_live); usable=$(last $id bytes_usable); alloc=$(last $id alloc_allocated_bytes)
+python3 - "$live" "$usable" "$alloc" <<'PY' || fail "jemalloc 100-byte chunks: live $live usable $usable allocated $alloc"
+import sys
+live, usable, alloc = map(float, sys.argv[1:])
+n = live // 100
+assert n > 10000 and usable == n * 112, (n, usable)
+assert live <= usable <= 1.25 * live, "rounding above 25%"
+assert usable <= alloc <= usable + 2**20, "allocated outside usable .. usable + 1 MiB"
+assert alloc <= 1.25 * live + 2**20
+PY
+pass "jemalloc, 100-byte chunks: live $live <= usable $usable (x1.12 <= x1.25) <= allocated $alloc <= usable + 1 MiB"
 
 # ---- system (glibc) ----
 id=$(run "${LEAK[@]}")
