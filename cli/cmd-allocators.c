@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "soak/shm.h"
 #include "cmdhelp.h"
 #include "options.h"
 #include "soakctl.h"
@@ -33,8 +34,11 @@ static void row(const char *name, const soak_alloc_t *a, const char *err, void *
 			return;
 		}
 	}
-	printf("%-12s %-10s %s%s%s  [%s]\n", name, "ok", a->path[0] ? a->path : "(C library, no injection)",
-	       a->env[0] ? "  env: " : "", a->env, a->source);
+	/* The statistics interface the worker would query (alloc_* metrics). */
+	char why[256];
+	int k = soak_alloc_stats_kind(a, why, sizeof(why));
+	printf("%-12s %-10s %s%s%s  [%s]  stats: %s\n", name, "ok", a->path[0] ? a->path : "(C library, no injection)",
+	       a->env[0] ? "  env: " : "", a->env, a->source, soak_astats_kind_names[k]);
 }
 
 typedef struct {

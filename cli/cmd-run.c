@@ -43,6 +43,7 @@ static const soak_opt_t run_opts[] = {
 	O("host-class", 0, "NAME", "machines whose runs may be compared (default $SOAK_HOST_CLASS, else CPU model, cores, memory, cgroup mode)", STR, host_class),
 	O("latency-sample", 0, "N", "time 1 in N operations (1 = every op, 0 = off; default 256)", SOAK_OT_UINT,
 	  latency_every, .lo = 0, .hi = UINT32_MAX),
+	O("usable-bytes", 0, NULL, "count bytes_usable, the usable size of the blocks the workload holds (costs throughput: docs/metrics.md)", FLAG, usable_bytes),
 	O("repeat", 0, NULL, "exec: run the command back to back for the whole duration", FLAG, repeat),
 	O("tp-pattern", 0, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: a line 'Throughput = N ops/s', as hakmem's bench_random_mixed prints)", STR, tp_pattern),
 	O("quiet", 'q', NULL, "print only errors", SET, verbose, .lo = -1),

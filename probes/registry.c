@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#define SOAK_PROBES(X) X(perf) X(proc) X(cgroup) X(cpu) X(ops)
+#define SOAK_PROBES(X) X(perf) X(proc) X(cgroup) X(cpu) X(ops) X(alloc)
 
 #define DECLARE(n) extern const soak_probe_ops_t soak_probe_##n;
 SOAK_PROBES(DECLARE)

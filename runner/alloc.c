@@ -2,6 +2,7 @@
 #include "alloc.h"
 #include "elfread.h"
 #include "soak/ini.h"
+#include "soak/shm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,8 +126,16 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 		soak_env_free(env);
 		dst = f->found.env;
 		cap = sizeof(f->found.env);
+	} else if (!strcmp(key, "stats")) {
+		if (soak_alloc_stats_parse(value) < 0) {
+			snprintf(err, errlen, "unknown stats '%s' in [%s] (known: jemalloc, tcmalloc, mimalloc, "
+				 "glibc, none)", value, section);
+			return -EINVAL;
+		}
+		dst = f->found.stats;
+		cap = sizeof(f->found.stats);
 	} else {
-		snprintf(err, errlen, "unknown key '%s' in [%s] (known: path, env)", key, section);
+		snprintf(err, errlen, "unknown key '%s' in [%s] (known: path, env, stats)", key, section);
 		return -EINVAL;
 	}
 	if (strlen(value) >= cap) {
@@ -317,6 +326,49 @@ int soak_alloc_each(const char *config,
 int soak_alloc_exports(const char *path, const char *sym)
 {
 	return soak_elf_exports(path, sym);
+}
+
+static const char *const stats_symbol[SOAK_ASTATS__N] = {
+	[SOAK_ASTATS_GLIBC] = "mallinfo2",
+	[SOAK_ASTATS_JEMALLOC] = "mallctl",
+	[SOAK_ASTATS_TCMALLOC] = "MallocExtension_GetNumericProperty",
+	[SOAK_ASTATS_MIMALLOC] = "mi_process_info",
+};
+
+int soak_alloc_stats_parse(const char *name)
+{
+	for (int k = 0; k < SOAK_ASTATS__N; k++)
+		if (!strcmp(name, soak_astats_kind_names[k]))
+			return k;
+	return -EINVAL;
+}
+
+int soak_alloc_stats_kind(const soak_alloc_t *a, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	if (!a->path[0])
+		return SOAK_ASTATS_GLIBC;
+	if (a->stats[0]) {
+		int k = soak_alloc_stats_parse(a->stats);
+		if (k == SOAK_ASTATS_NONE) {
+			snprintf(why, whylen, "allocator %.60s declares no statistics interface (stats = none in %.150s)",
+				 a->name, a->source);
+			return SOAK_ASTATS_NONE;
+		}
+		if (k > 0 && soak_alloc_exports(a->path, stats_symbol[k]) == 1)
+			return k;
+		snprintf(why, whylen, "allocator %.150s is declared stats = %s but exports no %s", a->path,
+			 a->stats, k > 0 ? stats_symbol[k] : "known function");
+		return SOAK_ASTATS_NONE;
+	}
+	static const int order[] = { SOAK_ASTATS_JEMALLOC, SOAK_ASTATS_TCMALLOC, SOAK_ASTATS_MIMALLOC,
+				     SOAK_ASTATS_GLIBC };
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (soak_alloc_exports(a->path, stats_symbol[order[i]]) == 1)
+			return order[i];
+	snprintf(why, whylen, "allocator %.150s offers no statistics interface soak knows; declare one in soak.ini",
+		 a->path);
+	return SOAK_ASTATS_NONE;
 }
 
 bool soak_alloc_matches(const soak_alloc_t *a, const char *observed)

@@ -19,6 +19,7 @@ typedef struct {
 	char path[PATH_MAX];     /* "" for system (no injection) */
 	char env[16384];         /* extra environment as written: A="x y" B=2 (soak_env_split) */
 	char source[PATH_MAX];   /* "built-in", "command line" or the INI file */
+	char stats[16];          /* declared statistics interface (stats = ...), "" = find it */
 	bool has_file;
 	int64_t size, mtime;
 } soak_alloc_t;
@@ -52,6 +53,16 @@ void soak_alloc_preload_remove(char *dir);
 /* 1 when the shared library at path defines (exports) the function sym in
  * its dynamic symbol table, 0 when not, -errno when unreadable. */
 int soak_alloc_exports(const char *path, const char *sym);
+
+/* The statistics interface the worker queries for allocator a (enum
+ * soak_astats_kind of soak/shm.h): the declared one (`stats =` in soak.ini)
+ * when the library exports its function, else the first the library exports
+ * of jemalloc's mallctl, tcmalloc's MallocExtension_GetNumericProperty,
+ * mimalloc's mi_process_info, glibc's mallinfo2; the system allocator is glibc.
+ * SOAK_ASTATS_NONE with the reason in why (naming the allocator) when none. */
+int soak_alloc_stats_kind(const soak_alloc_t *a, char *why, size_t whylen);
+/* The kind named `name` in soak.ini ("jemalloc", ..., "none"), or -EINVAL. */
+int soak_alloc_stats_parse(const char *name);
 
 /* True when `observed` (the object that provided malloc in the worker) is the
  * allocator requested. For system: the C library. */

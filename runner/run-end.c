@@ -277,6 +277,30 @@ static void run_final_sample(run_t *r, double t)
 	}
 }
 
+/* What the worker found it could not measure after the probes opened: the
+ * allocator's statistics function missing from the malloc object, or its
+ * malloc_usable_size (they were never valid in any sample). */
+static void run_store_worker_unavailable(run_t *r)
+{
+	static const char *const alloc_metrics[] = { "alloc_allocated_bytes", "alloc_active_bytes",
+						     "alloc_resident_bytes", "alloc_mapped_bytes",
+						     "alloc_retained_bytes", "alloc_free_bytes" };
+	if (!r->shm || r->o->repeat)
+		return;
+	const soak_shm_astats_t *a = &r->shm->astats;
+	if (a->kind != SOAK_ASTATS_NONE && !__atomic_load_n(&a->reads, __ATOMIC_ACQUIRE) && a->why[0]) {
+		char why[SOAK_REASON_MAX];
+		snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, a->why);
+		for (size_t i = 0; i < sizeof(alloc_metrics) / sizeof(alloc_metrics[0]); i++)
+			run_probes_late_unavailable(r, alloc_metrics[i], why);
+	}
+	if (r->o->usable_bytes && !__atomic_load_n(&r->shm->usable_on, __ATOMIC_RELAXED) && r->shm->usable_why[0]) {
+		char why[SOAK_REASON_MAX];
+		snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, r->shm->usable_why);
+		run_probes_late_unavailable(r, "bytes_usable", why);
+	}
+}
+
 /* After the final flush: the single exec's step peak, events the loop could
  * not queue, the self-reported counters, and why throughput is not a rate. */
 static void run_store_end_values(run_t *r, double t)
@@ -291,6 +315,7 @@ static void run_store_end_values(run_t *r, double t)
 		chk(r, soak_db_event(r->db, r->id, t, "events_dropped", d));
 	}
 	run_store_selfreport(r);
+	run_store_worker_unavailable(r);
 	if (r->shm && r->shm->not_rate[0]) {
 		char why[sizeof(r->shm->not_rate)];
 		snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, r->shm->not_rate);

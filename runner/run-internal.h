@@ -161,6 +161,8 @@ double run_cpu_now(void);
 /* run-probes.c */
 void run_probes_register(run_t *r);
 void run_probes_record_unavailable(run_t *r);
+/* A reason the worker gave after open(), recorded for metric `name` when it has none. */
+void run_probes_late_unavailable(run_t *r, const char *name, const char *reason);
 void run_probes_attach(run_t *r);
 void run_probes_open(run_t *r);
 double run_probes_sample(run_t *r, double t, bool force);

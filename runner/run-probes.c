@@ -97,6 +97,18 @@ static const probe_slot_t *run_find_metric(const run_t *r, const char *name, siz
 	return NULL;
 }
 
+/* A reason learnt after open() (the worker found it could not measure the
+ * metric after all): recorded when the metric has none yet. */
+void run_probes_late_unavailable(run_t *r, const char *name, const char *reason)
+{
+	size_t m;
+	const probe_slot_t *p = run_find_metric(r, name, &m);
+	if (!p || p->reasons[m][0])
+		return;
+	snprintf(p->reasons[m], SOAK_REASON_MAX, "%s", reason);
+	soak_db_unavailable(r->db, r->id, p->ids[m], reason);
+}
+
 /* The last sampled value of a metric, if valid. */
 bool run_last_value(const run_t *r, const char *name, double *ret)
 {

@@ -34,6 +34,10 @@
 #include "soak/ini.h"
 #include "soak/procstat.h"
 
+/* Throughput cost of counting bytes_usable on random_mixed, measured by
+ * scripts/bench-live-bytes.sh (docs/metrics.md); said where it is NULL. */
+#define SOAK_USABLE_COST "6-17%"
+
 
 volatile int soak_run_interrupted;
 volatile int soak_run_interrupt_signal;
@@ -150,6 +154,27 @@ static char *args_json(char **argv, int argc)
 	return s;
 }
 
+/* What the worker counts and queries beyond ops (docs/metrics.md): the
+ * allocator's statistics interface and its period (the sampling interval,
+ * kept within 100 ms .. 1 s: never faster than the slow cadence), and whether
+ * bytes_usable is counted. */
+static void setup_shm_memory(run_t *r)
+{
+	soak_shm_astats_t *a = &r->shm->astats;
+	a->kind = (uint32_t)soak_alloc_stats_kind(&r->alloc, a->why, sizeof(a->why));
+	double ms = r->o->interval_s * 1000.0;
+	a->period_ms = (uint32_t)(ms < 100 ? 100 : ms > 1000 ? 1000 : ms);
+	if (!r->o->usable_bytes) {
+		snprintf(r->shm->usable_why, sizeof(r->shm->usable_why),
+			 "not measured: costs %s throughput; turn on with --usable-bytes", SOAK_USABLE_COST);
+	} else if (r->alloc.path[0] && soak_alloc_exports(r->alloc.path, "malloc_usable_size") != 1) {
+		snprintf(r->shm->usable_why, sizeof(r->shm->usable_why),
+			 "allocator %.100s offers no malloc_usable_size", r->alloc.path);
+	} else {
+		r->shm->usable_on = 1;
+	}
+}
+
 static int setup_shm(run_t *r)
 {
 	r->shm_fd = memfd_create("soak-shm", MFD_CLOEXEC);
@@ -166,6 +191,7 @@ static int setup_shm(run_t *r)
 	r->shm->latency_every = r->o->latency_every;
 	for (int i = 0; i < SOAK_MAX_THREADS; i++)
 		soak_hist_init(&r->shm->thr[i].lat);
+	setup_shm_memory(r);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ typedef struct {
 	const char *host_class;      /* --host-class, or NULL: $SOAK_HOST_CLASS / derived */
 	const char *comparison_id;   /* set by compare */
 	uint32_t latency_every;      /* time 1 in N ops; 0 = off */
+	bool usable_bytes;           /* count bytes_usable (a malloc_usable_size call per op) */
 	bool repeat;                 /* exec workload: run the command back to back */
 	const char *tp_pattern;      /* exec: regex with one group capturing ops/s */
 	int verbose;                 /* -1 quiet, 0 normal, 1 verbose */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 int soak_wl_stop_flag;
+void (*soak_wl_live_check)(soak_wl_thread_t *t); /* set by livecheck.c in tests */
 
 static int msg_claimed;
 static char msg_buf[sizeof(((soak_shm_t *)0)->message)];
@@ -18,6 +19,7 @@ void soak_wl_thread_init(soak_wl_thread_t *t, soak_wl_ctx_t *ctx, unsigned tid)
 	t->ctx = ctx;
 	t->tid = tid;
 	t->thr = &ctx->shm->thr[tid];
+	t->usable_size = ctx->usable_size;
 	uint64_t every = ctx->latency_every;
 	if (every && ctx->wl->lat_every_max && every > ctx->wl->lat_every_max)
 		every = ctx->wl->lat_every_max;

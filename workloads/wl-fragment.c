@@ -45,8 +45,8 @@ static int fr_free_blk(soak_wl_thread_t *t, fr_blk_t *b, uint64_t seed)
 	size_t off = soak_wl_check(b->p, b->size, pat);
 	if (__builtin_expect(off != SIZE_MAX, 0))
 		return soak_wl_fail_block(t, b->p, b->size, off, "heap");
+	soak_wl_gone(t, b->p, b->size);
 	SOAK_WL_TIMED(t, free(b->p));
-	t->bytes_live -= b->size;
 	t->ops++;
 	return 0;
 }
@@ -85,7 +85,7 @@ static int fr_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 			blk[n] = (fr_blk_t){ p, sz, tag };
 			soak_wl_fill(p, sz, soak_wl_pattern(seed, tag++, sz));
 			n++;
-			t->bytes_live += sz;
+			soak_wl_got(t, p, sz);
 			t->ops++;
 			if (++since == SOAK_WL_BATCH) {
 				since = 0;

@@ -74,7 +74,7 @@ static int lk_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		head = c;
 		n++;
 		t->ops++;
-		t->bytes_live += chunk;
+		soak_wl_got(t, c, chunk);
 	}
 	soak_wl_publish(t);
 	return lk_verify_all(t, head, chunk, seed, n);

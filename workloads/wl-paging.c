@@ -289,7 +289,7 @@ static int pg_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		soak_wl_touch_pages(p, block, pat);
 		soak_wl_fill(p, block, pat);
 		blk[filled] = p;
-		t->bytes_live += block;
+		soak_wl_got(t, p, block);
 	}
 	/* Pages with a page word per block (see soak_wl_touch_pages). */
 	const size_t ppb = (block - 8 - SOAK_WL_PAGE_WORD_OFF - 8) / ps + 1;
@@ -309,6 +309,7 @@ static int pg_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 				}
 				unsigned char *p;
 				uint64_t npat = soak_wl_pattern(seed, next_tag, block);
+				soak_wl_gone(t, old, block);
 				SOAK_WL_TIMED(t, {
 					free(old);
 					p = malloc(block);
@@ -317,11 +318,11 @@ static int pg_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 				});
 				if (!p) {
 					blk[b] = NULL;
-					t->bytes_live -= block;
 					rc = soak_wl_nomem(t, block);
 					goto out;
 				}
 				soak_wl_fill(p, block, npat);
+				soak_wl_got(t, p, block);
 				blk[b] = p;
 				tag[b] = next_tag++;
 			} else {

@@ -62,22 +62,25 @@ static int rm_drain(soak_wl_thread_t *t, rm_slot_t *slots, uint32_t ws, uint64_t
 		uint64_t pat = rm_slot_pat(seedmix, i, slots[i].size);
 		if (memcmp(slots[i].p, &pat, slots[i].size < 8 ? slots[i].size : 8))
 			return soak_wl_fail_block(t, slots[i].p, slots[i].size, 0, "slot");
+		soak_wl_gone(t, slots[i].p, slots[i].size);
 		free(slots[i].p);
-		t->bytes_live -= slots[i].size;
 		slots[i].p = NULL;
 	}
 	return 0;
 }
 
 /* The hot loop: one batch of SOAK_WL_BATCH ops. Counters live in locals
- * (registers) and go back to *t once per batch. `small` is a compile-time
- * constant after inlining: whether sizes below 8 bytes are possible. */
+ * (registers) and go back to *t once per batch. `small` and `usable` are
+ * compile-time constants after inlining: whether sizes below 8 bytes are
+ * possible, and whether bytes_usable is counted (a malloc_usable_size call per
+ * op; without it the loop has no trace of it). */
 static inline __attribute__((always_inline)) int
 rm_batch(soak_wl_thread_t *t, rm_slot_t *slots, soak_wl_mod32_t ws, size_t min, soak_wl_mod32_t range,
-	 uint64_t seedmix, uint32_t *rp, bool small)
+	 uint64_t seedmix, uint32_t *rp, bool small, bool usable)
 {
 	uint32_t r = *rp;
-	uint64_t left = t->lat_left, live = t->bytes_live;
+	uint64_t left = t->lat_left, live = t->bytes_live, use = t->bytes_usable;
+	size_t (*usz)(void *) = t->usable_size;
 	int rc = 0;
 	for (unsigned k = 0; k < SOAK_WL_BATCH; k++) {
 		r ^= r << 13;
@@ -99,6 +102,8 @@ rm_batch(soak_wl_thread_t *t, rm_slot_t *slots, soak_wl_mod32_t ws, size_t min, 
 				rc = soak_wl_fail_block(t, s->p, sz, 0, "slot");
 				break;
 			}
+			if (usable)
+				use -= usz(s->p);
 			SOAK_WL_TIMED_LOCAL(t, left, free(s->p));
 			s->p = NULL;
 			live -= sz;
@@ -118,11 +123,14 @@ rm_batch(soak_wl_thread_t *t, rm_slot_t *slots, soak_wl_mod32_t ws, size_t min, 
 			s->p = p;
 			s->size = sz;
 			live += sz;
+			if (usable)
+				use += usz(p);
 		}
 	}
 	*rp = r;
 	t->lat_left = left;
 	t->bytes_live = live;
+	t->bytes_usable = use;
 	return rc;
 }
 
@@ -140,8 +148,12 @@ static int rm_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		return soak_wl_error(ctx, "random_mixed: cannot map %zu bytes of slots", meta);
 	int rc = 0;
 	for (;;) {
-		rc = min >= 8 ? rm_batch(t, slots, fws, min, frange, seedmix, &r, false)
-			      : rm_batch(t, slots, fws, min, frange, seedmix, &r, true);
+		if (t->usable_size)
+			rc = min >= 8 ? rm_batch(t, slots, fws, min, frange, seedmix, &r, false, true)
+				      : rm_batch(t, slots, fws, min, frange, seedmix, &r, true, true);
+		else
+			rc = min >= 8 ? rm_batch(t, slots, fws, min, frange, seedmix, &r, false, false)
+				      : rm_batch(t, slots, fws, min, frange, seedmix, &r, true, false);
 		if (rc)
 			goto out;
 		t->ops += SOAK_WL_BATCH;

@@ -11,9 +11,15 @@
  * the same loop). Blocks left in rings at stop are freed by the main thread in
  * teardown, after the pattern check.
  *
- * bytes_live is what a thread holds: blocks in its window, plus blocks popped
- * from its incoming ring until it frees them (immediately). Blocks sitting in
- * a ring are counted by nobody (at most ring-size * max-size per ring).
+ * bytes_live counts every block allocated and not yet freed, exactly: a
+ * thread counts the blocks in its window and the blocks it pushed into its
+ * outgoing ring that the consumer has not freed yet. The consumer adds the
+ * sizes it frees from a ring to that ring's `freed` word (release store, it is
+ * the only writer); the producer subtracts what it has not yet subtracted at
+ * every publication. A thread's count never goes below zero (a consumer frees
+ * only what was pushed) and the sum over threads is exact whenever no block is
+ * between a push and the producer's next publication, the consumer's free and
+ * that publication: at stop, after teardown, it is.
  */
 #include "workload.h"
 
@@ -37,7 +43,11 @@ typedef struct {
 
 typedef struct {
 	_Alignas(64) uint64_t head;   /* consumer's position (consumer writes) */
+	uint64_t freed;               /* bytes the consumer freed from this ring (consumer writes) */
+	uint64_t freed_usable;        /* their usable bytes, when counted (consumer writes) */
 	_Alignas(64) uint64_t tail;   /* producer's position (producer writes) */
+	uint64_t freed_seen;          /* `freed` as the producer last subtracted it (producer) */
+	uint64_t freed_usable_seen;   /* the same for freed_usable */
 	_Alignas(64) rf_blk_t *slot;
 } rf_ring_t;
 
@@ -104,16 +114,35 @@ static int rf_free_checked(soak_wl_thread_t *t, const rf_blk_t *b, uint64_t seed
 /* Free everything in ring r (we are its only consumer). */
 static int rf_ring_drain(soak_wl_thread_t *t, rf_ring_t *r, uint64_t mask, uint64_t seed)
 {
-	uint64_t head = r->head;
+	uint64_t head = r->head, freed = 0, freed_usable = 0;
 	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	int rc = 0;
 	for (; head != tail; head++) {
 		rf_blk_t b = r->slot[head & mask];
+		if (t->usable_size)
+			freed_usable += t->usable_size(b.p);
 		if ((rc = rf_free_checked(t, &b, seed, "remotely freed")) != 0)
 			break;
+		freed += b.size;
 	}
+	if (freed_usable)
+		__atomic_store_n(&r->freed_usable, r->freed_usable + freed_usable, __ATOMIC_RELAXED);
+	if (freed)
+		__atomic_store_n(&r->freed, r->freed + freed, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
 	return rc;
+}
+
+/* The producer's side of the ring's bytes: what the consumer freed since the
+ * last call leaves this thread's count (before each publication). */
+static void rf_settle(soak_wl_thread_t *t, rf_ring_t *out)
+{
+	uint64_t freed = __atomic_load_n(&out->freed, __ATOMIC_ACQUIRE);
+	uint64_t fu = __atomic_load_n(&out->freed_usable, __ATOMIC_RELAXED);
+	t->bytes_live -= freed - out->freed_seen;
+	t->bytes_usable -= fu - out->freed_usable_seen;
+	out->freed_seen = freed;
+	out->freed_usable_seen = fu;
 }
 
 static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
@@ -146,60 +175,91 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 			t->ops++;
 			soak_wl_fill(b.p, b.size, soak_wl_pattern(seed, b.tag, b.size));
 			if ((r & 0xffffffffu) < remote_lim) {
+				/* Counted before the push: once in the ring, the
+				 * consumer may free it at any moment. */
+				soak_wl_got(t, b.p, b.size);
 				if (!rf_ring_push(out, st->mask, &b)) {
 					if ((rc = rf_ring_drain(t, in, st->mask, seed)) != 0)
 						goto out;
-					if (!rf_ring_push(out, st->mask, &b) &&
-					    (rc = rf_free_checked(t, &b, seed, "locally freed")) != 0)
-						goto out;
+					if (!rf_ring_push(out, st->mask, &b)) {
+						soak_wl_gone(t, b.p, b.size);
+						if ((rc = rf_free_checked(t, &b, seed, "locally freed")) != 0)
+							goto out;
+					}
 				}
 			} else {
 				rf_blk_t *w = &win[wpos];
 				if (w->p) {
+					soak_wl_gone(t, w->p, w->size);
 					if ((rc = rf_free_checked(t, w, seed, "locally freed")) != 0)
 						goto out;
-					t->bytes_live -= w->size;
 				}
 				*w = b;
-				t->bytes_live += b.size;
+				soak_wl_got(t, b.p, b.size);
 				wpos = wpos + 1 == wn ? 0 : wpos + 1;
 			}
 			if ((seq & 15) == 0 && (rc = rf_ring_drain(t, in, st->mask, seed)) != 0)
 				goto out;
 		}
+		rf_settle(t, out);
 		if (soak_wl_tick(t))
 			break;
 	}
 	for (uint32_t i = 0; i < wn; i++)
 		if (win[i].p) {
+			soak_wl_gone(t, win[i].p, win[i].size);
 			if ((rc = rf_free_checked(t, &win[i], seed, "locally freed")) != 0)
 				goto out;
-			t->bytes_live -= win[i].size;
 		}
 out:
+	rf_settle(t, out);
 	soak_wl_publish(t);
 	if (rc != SOAK_WORKER_EXIT_VERIFY)
 		soak_wl_meta_free(win, meta);
 	return rc;
 }
 
-/* After every thread stopped: free what is still in the rings. */
+/* Settles ring i into its producer's published counts (after the threads
+ * stopped: nobody else writes them). */
+static void rf_settle_published(soak_wl_ctx_t *ctx, rf_state_t *st, unsigned i)
+{
+	soak_wl_thread_t t;
+	soak_wl_thread_init(&t, ctx, i);
+	t.ops = ctx->shm->thr[i].ops;
+	t.bytes_live = ctx->shm->thr[i].bytes_live;
+	t.bytes_usable = ctx->shm->thr[i].bytes_usable;
+	rf_settle(&t, &st->ring[i]);
+	soak_wl_publish(&t);
+}
+
+/* After every thread stopped, before teardown: a consumer may have freed
+ * blocks after their producer's last publication; settle every ring. */
+static int rf_quiesce(soak_wl_ctx_t *ctx)
+{
+	rf_state_t *st = ctx->priv;
+	for (unsigned i = 0; st && i < ctx->nthreads; i++)
+		rf_settle_published(ctx, st, i);
+	return 0;
+}
+
+/* After every thread stopped: free what is still in the rings (counted as
+ * thread 0's frees, settled into each ring's producer). */
 static int rf_teardown(soak_wl_ctx_t *ctx)
 {
 	rf_state_t *st = ctx->priv;
 	if (!st)
 		return 0;
 	soak_wl_thread_t t;
-	soak_wl_thread_init(&t, ctx, 0);
-	t.lat_left = t.lat_every = UINT64_MAX; /* not measured */
-	t.ops = ctx->shm->thr[0].ops;
-	t.bytes_live = ctx->shm->thr[0].bytes_live;
 	for (unsigned i = 0; i < ctx->nthreads; i++) {
+		soak_wl_thread_init(&t, ctx, 0);
+		t.lat_left = t.lat_every = UINT64_MAX; /* not measured */
+		t.ops = ctx->shm->thr[0].ops;
 		int rc = rf_ring_drain(&t, &st->ring[i], st->mask, ctx->opt[RF_SEED].u);
+		__atomic_store_n(&ctx->shm->thr[0].ops, t.ops, __ATOMIC_RELAXED);
 		if (rc)
 			return rc;
+		rf_settle_published(ctx, st, i);
 	}
-	soak_wl_publish(&t);
 	soak_wl_meta_free(st, st->meta);
 	ctx->priv = NULL;
 	return 0;
@@ -215,5 +275,6 @@ const soak_workload_t soak_wl_remote_free = {
 	.supported = rf_supported,
 	.setup = rf_setup,
 	.run = rf_run,
+	.quiesce = rf_quiesce,
 	.teardown = rf_teardown,
 };

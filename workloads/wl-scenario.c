@@ -64,8 +64,8 @@ static int sc_release_oldest(soak_wl_thread_t *t, sc_window_t *w, unsigned c, ui
 		off = soak_wl_check_pages(p, sz, pat);
 	if (__builtin_expect(off != SIZE_MAX, 0))
 		return soak_wl_fail_block(t, p, sz, off, sc_classes[c].name);
+	soak_wl_gone(t, p, sz);
 	SOAK_WL_TIMED(t, free(p));
-	t->bytes_live -= sz;
 	w->head = (i + 1) % sc_classes[c].window;
 	w->n--;
 	return 0;
@@ -125,7 +125,7 @@ static int sc_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 			w->size[slot] = sz;
 			w->tag[slot] = tag++;
 			w->n++;
-			t->bytes_live += sz;
+			soak_wl_got(t, p, sz);
 			t->ops++;
 		}
 		if (soak_wl_tick(t))

@@ -39,8 +39,8 @@ static int th_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 			}
 			soak_wl_fill(p, size, pat[top]);
 			stack[top] = p;
+			soak_wl_got(t, p, size);
 		}
-		t->bytes_live = size * depth;
 		while (top > 0) {
 			void *p = stack[--top];
 			size_t off = soak_wl_check(p, size, pat[top]);
@@ -48,9 +48,9 @@ static int th_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 				rc = soak_wl_fail_block(t, p, size, off, "LIFO");
 				goto out;
 			}
+			soak_wl_gone(t, p, size);
 			SOAK_WL_TIMED(t, free(p));
 		}
-		t->bytes_live = 0;
 		t->ops += 2ull * depth;
 		since += 2ull * depth;
 		if (since >= SOAK_WL_BATCH) {

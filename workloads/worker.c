@@ -9,7 +9,9 @@
  * INIT (parse) -> READY (allocator identified) -> setup -> RUNNING -> DONE,
  * or ERROR / VERIFY_FAILED with a message and a SOAK_WORKER_EXIT_* code.
  */
+#include "allocstats.h"
 #include "exec-repeat.h"
+#include "livecheck.h"
 #include "workload.h"
 
 #include <dlfcn.h>
@@ -161,7 +163,9 @@ static void *thread_main(void *arg)
 	soak_wl_thread_t t;
 	soak_wl_thread_init(&t, a->ctx, a->tid);
 	__atomic_store_n(&t.thr->active, 1, __ATOMIC_RELAXED);
+	soak_wl_live_thread(true);
 	a->rc = a->ctx->wl->run(a->ctx, &t);
+	soak_wl_live_thread(false);
 	soak_wl_publish(&t);
 	__atomic_store_n(&t.thr->active, 0, __ATOMIC_RELEASE);
 	return NULL;
@@ -170,6 +174,7 @@ static void *thread_main(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: soak-worker WORKLOAD [--OPTION VALUE ...] [--latency-sample N] [--duration D]\n"
+		   "                  [--usable-bytes] [--alloc-stats MS]\n"
 		   "       soak-worker --list | --list-json\n"
 		   "Runs one allocator workload until stopped (SIGTERM/SIGINT, the runner's stop flag,\n"
 		   "or --duration). Without %s it runs standalone and prints a summary.\n",
@@ -180,6 +185,8 @@ typedef struct {
 	uint32_t latency_every;
 	double duration_s;
 	bool force_monotonic;
+	bool usable_bytes;   /* standalone: count bytes_usable (the runner says so in the shm) */
+	uint32_t stats_ms;   /* standalone: query the allocator's statistics every N ms */
 } worker_opts_t;
 
 /* Take the worker's own options out of argv; the rest goes to the workload. */
@@ -188,7 +195,12 @@ static int split_args(int argc, char **argv, worker_opts_t *w, char **rest)
 	int n = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "--latency-sample") || !strcmp(a, "--duration") || !strcmp(a, "--clock")) {
+		if (!strcmp(a, "--usable-bytes")) {
+			w->usable_bytes = true;
+			continue;
+		}
+		if (!strcmp(a, "--latency-sample") || !strcmp(a, "--duration") || !strcmp(a, "--clock") ||
+		    !strcmp(a, "--alloc-stats")) {
 			if (i + 1 >= argc)
 				die(SOAK_WORKER_EXIT_USAGE, "option %s needs a value", a);
 			const char *v = argv[++i];
@@ -197,6 +209,11 @@ static int split_args(int argc, char **argv, worker_opts_t *w, char **rest)
 				if (soak_parse_u64(v, &u) < 0 || u > UINT32_MAX)
 					die(SOAK_WORKER_EXIT_USAGE, "--latency-sample %s: want 0..%u", v, UINT32_MAX);
 				w->latency_every = (uint32_t)u;
+			} else if (!strcmp(a, "--alloc-stats")) {
+				uint64_t u;
+				if (soak_parse_u64(v, &u) < 0 || u < 1 || u > 60000)
+					die(SOAK_WORKER_EXIT_USAGE, "--alloc-stats %s: want a period of 1..60000 ms", v);
+				w->stats_ms = (uint32_t)u;
 			} else if (!strcmp(a, "--duration")) {
 				if (soak_parse_duration(v, &w->duration_s) < 0 || w->duration_s <= 0)
 					die(SOAK_WORKER_EXIT_USAGE, "--duration %s: not a duration (e.g. 2s, 500ms)", v);
@@ -236,10 +253,11 @@ static void print_summary(const soak_wl_ctx_t *ctx, double secs, double cpu)
 {
 	static soak_hist_t all;
 	soak_hist_init(&all);
-	uint64_t ops = 0, live = 0;
+	uint64_t ops = 0, live = 0, usable = 0;
 	for (unsigned i = 0; i < ctx->nthreads; i++) {
 		ops += shm->thr[i].ops;
 		live += shm->thr[i].bytes_live;
+		usable += shm->thr[i].bytes_usable;
 		soak_hist_merge(&all, &shm->thr[i].lat);
 	}
 	printf("workload     %s (threads %u)\n", ctx->wl->name, ctx->nthreads);
@@ -258,6 +276,19 @@ static void print_summary(const soak_wl_ctx_t *ctx, double secs, double cpu)
 	printf("ops          %llu (%.2f M ops/s, %.2f M ops/cpu-s)\n", (unsigned long long)ops,
 	       secs > 0 ? (double)ops / secs / 1e6 : 0.0, cpu > 0 ? (double)ops / cpu / 1e6 : 0.0);
 	printf("bytes_live   %llu\n", (unsigned long long)live);
+	if (shm->usable_on)
+		printf("bytes_usable %llu\n", (unsigned long long)usable);
+	const soak_shm_astats_t *a = &shm->astats;
+	if (a->reads) {
+		printf("alloc stats  %s: %llu queries, the last %.1f us;", soak_astats_kind_names[a->kind],
+		       (unsigned long long)a->reads, a->read_ns / 1e3);
+		static const char *const nm[SOAK_ASTAT__N] = { "allocated", "active", "resident", "mapped",
+							      "retained", "free" };
+		for (int i = 0; i < SOAK_ASTAT__N; i++)
+			if ((a->have >> i) & 1)
+				printf(" %s %llu", nm[i], (unsigned long long)a->val[i]);
+		printf("\n");
+	}
 	int ok;
 	double p50 = soak_hist_quantile(&all, 0.50, &ok);
 	if (!ok) {
@@ -317,8 +348,10 @@ static const soak_workload_t *prepare_workload(int argc, char **argv, worker_opt
 	/* Map first so even a usage error reaches the runner's shm. */
 	map_shm(SOAK_WL_LATENCY_EVERY_DEFAULT);
 	int nrest = split_args(argc - 2, argv + 2, w, rest);
-	if (standalone)
+	if (standalone) {
 		shm->latency_every = w->latency_every;
+		shm->usable_on = w->usable_bytes;
+	}
 
 	const soak_workload_t *wl = soak_workload_find(argv[1]);
 	if (!wl)
@@ -350,14 +383,26 @@ static const soak_workload_t *prepare_workload(int argc, char **argv, worker_opt
 
 /* Identifies the allocator before the first measured operation, clears the
  * per-thread counters and tells the runner the worker is READY. */
-static void publish_ready(const soak_wl_ctx_t *ctx)
+static void publish_ready(soak_wl_ctx_t *ctx)
 {
 	so_path("malloc", shm->malloc_so, sizeof(shm->malloc_so));
 	so_path("free", shm->free_so, sizeof(shm->free_so));
+	/* bytes_usable: the allocator's own malloc_usable_size only (another
+	 * object's would read foreign block headers); decided before READY, so
+	 * the runner never samples a count that is not kept. */
+	if (__atomic_load_n(&shm->usable_on, __ATOMIC_RELAXED)) {
+		ctx->usable_size = (size_t (*)(void *))soak_astats_resolve(shm->malloc_so, "malloc_usable_size");
+		if (!ctx->usable_size) {
+			snprintf(shm->usable_why, sizeof(shm->usable_why),
+				 "allocator %.100s offers no malloc_usable_size of its own", shm->malloc_so);
+			__atomic_store_n(&shm->usable_on, 0, __ATOMIC_RELAXED);
+		}
+	}
 	for (unsigned i = 0; i < SOAK_MAX_THREADS; i++) {
 		soak_shm_thread_t *t = &shm->thr[i];
 		__atomic_store_n(&t->ops, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&t->bytes_live, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->bytes_usable, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&t->active, 0, __ATOMIC_RELAXED);
 		soak_hist_init(&t->lat);
 	}
@@ -454,10 +499,23 @@ int main(int argc, char **argv)
 		if (rc)
 			die(rc, "%s", soak_wl_message());
 	}
+	int rc = soak_wl_live_check_init(&ctx);
+	if (rc)
+		die(rc, "%s", soak_wl_message());
+	if (standalone && w.stats_ms)
+		soak_astats_standalone(shm, w.stats_ms);
+	soak_astats_t *as = soak_astats_start(shm);
 	double secs, cpu;
-	int rc = run_threads(&ctx, w.duration_s, &secs, &cpu);
+	rc = run_threads(&ctx, w.duration_s, &secs, &cpu);
+	if (!rc && wl->quiesce)
+		rc = wl->quiesce(&ctx);
+	if (!rc)
+		rc = soak_wl_live_check_total(&ctx, "at stop");
 	if (!rc && wl->teardown)
 		rc = wl->teardown(&ctx);
+	if (!rc)
+		rc = soak_wl_live_check_total(&ctx, "after teardown");
+	soak_astats_stop(as);
 	if (rc == SOAK_WORKER_EXIT_VERIFY) {
 		copy_field(shm->message, sizeof(shm->message), soak_wl_message());
 		set_state(SOAK_WS_VERIFY_FAILED);

@@ -77,6 +77,9 @@ typedef struct {
 	soak_wl_val_t opt[SOAK_WL_MAX_OPTS];
 	unsigned nthreads;          /* from the workload's "threads" option, else 1 */
 	uint32_t latency_every;     /* 0 = no timing */
+	/* The allocator's malloc_usable_size when bytes_usable is counted (the
+	 * runner's --usable-bytes and the allocator offers it), else NULL. */
+	size_t (*usable_size)(void *);
 	soak_shm_t *shm;
 	void *priv;                 /* workload state from setup() */
 } soak_wl_ctx_t;
@@ -87,7 +90,9 @@ typedef struct {
 	soak_shm_thread_t *thr;     /* this thread's slot in shm */
 	unsigned tid;
 	uint64_t ops;               /* completed operations */
-	uint64_t bytes_live;        /* bytes this thread holds, as the workload counts them */
+	uint64_t bytes_live;        /* bytes requested and not yet freed (docs/workloads.md) */
+	uint64_t bytes_usable;      /* their malloc_usable_size(), when counted */
+	size_t (*usable_size)(void *); /* ctx->usable_size */
 	uint64_t lat_left;          /* countdown to the next timed op */
 	uint64_t lat_every;         /* mean gap between timed ops (UINT64_MAX when off) */
 	uint32_t lat_rng;           /* jitters the gaps (see soak_wl_next_gap) */
@@ -115,6 +120,10 @@ typedef struct soak_workload {
 	/* Runs on its thread until stop: 0, or SOAK_WORKER_EXIT_VERIFY after
 	 * soak_wl_fail*(), or SOAK_WORKER_EXIT_SETUP after soak_wl_error(). */
 	int (*run)(soak_wl_ctx_t *ctx, soak_wl_thread_t *t);
+	/* Optional, once after every thread returned, before teardown: make the
+	 * published bytes_live/bytes_usable exact (blocks handed between threads
+	 * are settled here); 0 or an exit code like teardown. */
+	int (*quiesce)(soak_wl_ctx_t *ctx);
 	/* Optional, once after every thread returned (not after a verify failure). */
 	int (*teardown)(soak_wl_ctx_t *ctx);
 } soak_workload_t;
@@ -189,13 +198,37 @@ static inline void soak_wl_publish(soak_wl_thread_t *t)
 {
 	__atomic_store_n(&t->thr->ops, t->ops, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->thr->bytes_live, t->bytes_live, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->thr->bytes_usable, t->bytes_usable, __ATOMIC_RELAXED);
 }
+
+/* Test hook (livecheck.c): NULL unless SOAK_TEST_LIVE_CHECK is set and the
+ * counting library of the tests is loaded; then called at every tick. */
+extern void (*soak_wl_live_check)(soak_wl_thread_t *t);
 
 /* Publish counters and report whether to stop: call every ~SOAK_WL_BATCH ops. */
 static inline bool soak_wl_tick(soak_wl_thread_t *t)
 {
 	soak_wl_publish(t);
+	if (__builtin_expect(soak_wl_live_check != NULL, 0))
+		soak_wl_live_check(t);
 	return soak_wl_stop_requested(t->ctx);
+}
+
+/* Account a block of `size` requested bytes just allocated at p, or about to
+ * be freed: bytes_live always, bytes_usable when counted (one call to the
+ * allocator's malloc_usable_size, before free). */
+static inline void soak_wl_got(soak_wl_thread_t *t, void *p, size_t size)
+{
+	t->bytes_live += size;
+	if (t->usable_size)
+		t->bytes_usable += t->usable_size(p);
+}
+
+static inline void soak_wl_gone(soak_wl_thread_t *t, void *p, size_t size)
+{
+	t->bytes_live -= size;
+	if (t->usable_size)
+		t->bytes_usable -= t->usable_size(p);
 }
 
 static inline bool soak_wl_time_this(soak_wl_thread_t *t)

@@ -72,10 +72,57 @@ typedef struct {
 	uint64_t nsteps;             /* steps that printed it */
 } soak_shm_sr_t;
 
+/* The allocator's own statistics, read by the worker at the slow cadence
+ * (workloads/allocstats.c) and sampled by probes/probe-alloc.c. */
+enum soak_astat {
+	SOAK_ASTAT_ALLOCATED = 0,   /* bytes in blocks handed out */
+	SOAK_ASTAT_ACTIVE,          /* pages holding live blocks */
+	SOAK_ASTAT_RESIDENT,        /* the allocator's resident estimate */
+	SOAK_ASTAT_MAPPED,          /* obtained from the OS and mapped (mimalloc: committed) */
+	SOAK_ASTAT_RETAINED,        /* kept as address space, returned to the OS */
+	SOAK_ASTAT_FREE,            /* free bytes held in the allocator's heap */
+	SOAK_ASTAT__N
+};
+
+/* Which statistics interface the worker queries, chosen by the runner before
+ * the worker starts (declared with `stats =` in soak.ini, else found from the
+ * library's exports). Names as written in soak.ini: soak_astats_kind_names. */
+enum soak_astats_kind {
+	SOAK_ASTATS_NONE = 0,       /* none known: every figure NULL, why[] says so */
+	SOAK_ASTATS_GLIBC,          /* mallinfo2() */
+	SOAK_ASTATS_JEMALLOC,       /* mallctl("stats.*") after an "epoch" refresh */
+	SOAK_ASTATS_TCMALLOC,       /* MallocExtension_GetNumericProperty() */
+	SOAK_ASTATS_MIMALLOC,       /* mi_process_info() */
+	SOAK_ASTATS__N
+};
+
+static const char *const soak_astats_kind_names[SOAK_ASTATS__N] = {
+	[SOAK_ASTATS_NONE] = "none",         [SOAK_ASTATS_GLIBC] = "glibc",
+	[SOAK_ASTATS_JEMALLOC] = "jemalloc", [SOAK_ASTATS_TCMALLOC] = "tcmalloc",
+	[SOAK_ASTATS_MIMALLOC] = "mimalloc",
+};
+
+/* The worker writes a set of figures under a sequence lock: seq is odd while it
+ * writes; a reader that sees the same even seq before and after copying has a
+ * consistent set (every word is accessed with relaxed atomics, ordered by
+ * fences). */
+typedef struct {
+	uint32_t kind;               /* enum soak_astats_kind: set by the runner */
+	uint32_t period_ms;          /* query period (runner; 0 = queries off) */
+	uint64_t seq;
+	uint64_t reads;              /* completed queries */
+	uint64_t have;               /* bit i: val[i] was read */
+	uint64_t val[SOAK_ASTAT__N];
+	double read_ns;              /* the last query's duration (CLOCK_MONOTONIC) */
+	char why[256];               /* kind NONE (runner) or the worker could not
+	                              * query it (worker, before RUNNING): why */
+} soak_shm_astats_t;
+
 /* One per worker thread, cache-line aligned so threads never share a line. */
 typedef struct {
 	_Alignas(64) uint64_t ops;   /* completed operations (relaxed store by owner) */
-	uint64_t bytes_live;         /* bytes the workload holds now, as it counts them */
+	uint64_t bytes_live;         /* bytes requested and not yet freed (docs/workloads.md) */
+	uint64_t bytes_usable;       /* malloc_usable_size() of those blocks, when counted */
 	uint32_t active;             /* 1 while the thread runs */
 	uint32_t _pad;
 	soak_hist_t lat;             /* per-op latency in ns, sampled 1 in latency_every */
@@ -93,6 +140,12 @@ typedef struct {
 	char free_so[256];           /* same for free */
 	char message[256];           /* human text for ERROR / VERIFY_FAILED */
 	char not_rate[160];          /* the workload's ops/s is no throughput: why (else empty) */
+	uint32_t usable_on;          /* runner sets 1: count bytes_usable (a call per alloc/free);
+	                              * the worker clears it when the allocator has no
+	                              * malloc_usable_size of its own */
+	uint32_t _pad2;
+	char usable_why[160];        /* runner: why bytes_usable is not counted (else empty) */
+	soak_shm_astats_t astats;
 	soak_shm_thread_t thr[SOAK_MAX_THREADS];
 	uint64_t nsteps;             /* exec --repeat: steps completed (release store) */
 	soak_shm_step_t steps[SOAK_MAX_STEPS];

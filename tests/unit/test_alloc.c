@@ -4,6 +4,7 @@
  * registry with temp files (--config over ./soak.ini over
  * $XDG_CONFIG_HOME/soak/soak.ini, then ~/.config; a registration overrides a
  * built-in; unknown key, missing path, syntax error, unreadable --config),
+ * the stats = key and the statistics interface it selects,
  * soak_alloc_each's listing, and soak_alloc_matches for system and a path.
  *
  * access() is interposed here (the runner library is linked statically into
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "soak/shm.h"
 
 /* ---- access() interposition ---- */
 
@@ -411,6 +413,54 @@ static void test_ini_errors(void **state)
 	assert_string_equal(a.path, libc_real);
 }
 
+/* stats = in [allocator.NAME]: parsed and validated, and the interface the
+ * worker will query: declared, found from the exports, or none with a reason
+ * naming the allocator. */
+static void test_stats(void **state)
+{
+	(void)state;
+	soak_alloc_t a;
+	char err[512], cfg[PATH_MAX], why[256];
+	snprintf(cfg, sizeof(cfg), "%s", tp("stats.ini"));
+	assert_int_equal(soak_alloc_stats_parse("jemalloc"), SOAK_ASTATS_JEMALLOC);
+	assert_int_equal(soak_alloc_stats_parse("none"), SOAK_ASTATS_NONE);
+	assert_int_equal(soak_alloc_stats_parse("JEMALLOC"), -EINVAL);
+
+	write_file(cfg, "[allocator.t]\npath = %s\nstats = jemaloc\n", libc_path);
+	assert_int_equal(resolve("t", cfg, &a, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: unknown stats 'jemaloc' in [allocator.t] (known: jemalloc, tcmalloc, "
+				    "mimalloc, glibc, none)"));
+
+	/* No declaration: the C library exports mallinfo2. */
+	write_file(cfg, "[allocator.t]\npath = %s\n", libc_path);
+	assert_int_equal(resolve("t", cfg, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.stats, "");
+	assert_int_equal(soak_alloc_stats_kind(&a, why, sizeof(why)), SOAK_ASTATS_GLIBC);
+	assert_string_equal(why, "");
+
+	write_file(cfg, "[allocator.t]\npath = %s\nstats = glibc\n", libc_path);
+	assert_int_equal(resolve("t", cfg, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.stats, "glibc");
+	assert_int_equal(soak_alloc_stats_kind(&a, why, sizeof(why)), SOAK_ASTATS_GLIBC);
+
+	/* Declared but not exported, and none. */
+	write_file(cfg, "[allocator.t]\npath = %s\nstats = tcmalloc\n", libc_path);
+	assert_int_equal(resolve("t", cfg, &a, err, sizeof(err)), 0);
+	assert_int_equal(soak_alloc_stats_kind(&a, why, sizeof(why)), SOAK_ASTATS_NONE);
+	char want[PATH_MAX + 128];
+	snprintf(want, sizeof(want), "allocator %s is declared stats = tcmalloc but exports no "
+		 "MallocExtension_GetNumericProperty", libc_real);
+	assert_string_equal(why, want);
+	write_file(cfg, "[allocator.t]\npath = %s\nstats = none\n", libc_path);
+	assert_int_equal(resolve("t", cfg, &a, err, sizeof(err)), 0);
+	assert_int_equal(soak_alloc_stats_kind(&a, why, sizeof(why)), SOAK_ASTATS_NONE);
+	assert_non_null(strstr(why, "allocator t declares no statistics interface (stats = none in "));
+
+	/* system: glibc, nothing to declare. */
+	assert_int_equal(resolve("system", NULL, &a, err, sizeof(err)), 0);
+	assert_int_equal(soak_alloc_stats_kind(&a, why, sizeof(why)), SOAK_ASTATS_GLIBC);
+}
+
 static void test_unknown_name(void **state)
 {
 	(void)state;
@@ -527,6 +577,7 @@ int main(void)
 		cmocka_unit_test_setup(test_config_precedence, test_setup),
 		cmocka_unit_test_setup(test_registration_overrides_builtin, test_setup),
 		cmocka_unit_test_setup(test_ini_errors, test_setup),
+		cmocka_unit_test_setup(test_stats, test_setup),
 		cmocka_unit_test_setup(test_unknown_name, test_setup),
 		cmocka_unit_test_setup(test_each, test_setup),
 		cmocka_unit_test_setup(test_matches_system, test_setup),

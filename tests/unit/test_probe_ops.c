@@ -14,7 +14,9 @@
 #include "probe.h"
 #include "probe-ops.h"
 
-enum { OPS, LIVE, P50, P90, P99, P999, MAX };
+enum { OPS, LIVE, USABLE, P50, P90, P99, P999, MAX };
+
+#define EXEC_LIVE "exec commands: the suite cannot see what the program holds; declare a self-report key"
 
 static soak_shm_t *new_shm(unsigned nthreads, uint32_t every)
 {
@@ -24,6 +26,8 @@ static soak_shm_t *new_shm(unsigned nthreads, uint32_t every)
 	shm->version = SOAK_SHM_VERSION;
 	shm->nthreads = nthreads;
 	shm->latency_every = every;
+	shm->usable_on = 1;
+	shm->state = SOAK_WS_RUNNING;
 	for (unsigned i = 0; i < SOAK_MAX_THREADS; i++)
 		soak_hist_init(&shm->thr[i].lat);
 	return shm;
@@ -109,14 +113,48 @@ static void test_no_shm(void **st)
 	(void)st;
 	const soak_probe_ops_t *p = soak_probe_find("ops");
 	soak_probe_ctx_t ctx = { .pid = 1, .shm = NULL };
-	char why[SOAK_REASON_MAX] = "";
-	assert_true(p->supported(&ctx, why, sizeof(why)) < 0);
-	assert_string_equal(why, "external command: no operation counter");
 	char reasons[SOAK_PROBE_MAX_METRICS][SOAK_REASON_MAX] = { { 0 } };
 	void *s = NULL;
+	/* Unusable at open, with a reason per metric: live bytes say how an
+	 * exec command could report them. */
 	assert_true(p->open(&s, &ctx, reasons) < 0);
 	for (size_t i = 0; i < p->n_metrics; i++)
-		assert_string_equal(reasons[i], "external command: no operation counter");
+		assert_string_equal(reasons[i], i == LIVE || i == USABLE ? EXEC_LIVE
+									   : "external command: no operation counter");
+}
+
+/* exec --repeat runs under soak's driver (shm present): its counters hold
+ * no block of the program, so live bytes are NULL with the exec reason;
+ * bytes_usable not turned on says how to turn it on. */
+static void test_live_reasons(void **st)
+{
+	(void)st;
+	const soak_probe_ops_t *p = soak_probe_find("ops");
+	soak_shm_t *shm = new_shm(1, 1);
+	char reasons[SOAK_PROBE_MAX_METRICS][SOAK_REASON_MAX] = { { 0 } };
+	soak_probe_ctx_t ctx = { .pid = 1, .shm = shm, .interval_s = 1, .exclude_root = true };
+	void *s = NULL;
+	assert_int_equal(p->open(&s, &ctx, reasons), 0);
+	assert_string_equal(reasons[LIVE], EXEC_LIVE);
+	assert_string_equal(reasons[USABLE], EXEC_LIVE);
+	double v[SOAK_PROBE_MAX_METRICS];
+	bool ok[SOAK_PROBE_MAX_METRICS];
+	assert_int_equal(soak_probe_sample_all(p, s, v, ok), 0);
+	assert_true(ok[OPS] && !ok[LIVE] && !ok[USABLE]);
+	p->close(s);
+
+	memset(reasons, 0, sizeof(reasons));
+	shm->usable_on = 0;
+	snprintf(shm->usable_why, sizeof(shm->usable_why), "not measured: costs 9%% throughput; turn on with --usable-bytes");
+	ctx.exclude_root = false;
+	assert_int_equal(p->open(&s, &ctx, reasons), 0);
+	assert_string_equal(reasons[LIVE], "");
+	assert_string_equal(reasons[USABLE], shm->usable_why);
+	shm->thr[0].bytes_live = 4242;
+	assert_int_equal(soak_probe_sample_all(p, s, v, ok), 0);
+	assert_true(ok[LIVE] && v[LIVE] == 4242 && !ok[USABLE]);
+	p->close(s);
+	free(shm);
 }
 
 static void test_timing_off(void **st)
@@ -213,6 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intervals),
 		cmocka_unit_test(test_no_shm),
+		cmocka_unit_test(test_live_reasons),
 		cmocka_unit_test(test_timing_off),
 		cmocka_unit_test(test_bad_magic),
 		cmocka_unit_test(test_matches_plain_path),

@@ -90,7 +90,7 @@ static void test_expected_names(void **st)
 		{ "cgroup", "cg_swap_bytes" }, { "cgroup", "cg_anon_bytes" }, { "cgroup", "cg_file_bytes" },
 		{ "cgroup", "cg_oom_kill" }, { "cgroup", "psi_mem_some_us" }, { "cgroup", "psi_mem_full_us" },
 		{ "cpu", "cpu_user_s" }, { "cpu", "cpu_sys_s" },
-		{ "ops", "ops_total" }, { "ops", "bytes_live" }, { "ops", "lat_p50_ns" },
+		{ "ops", "ops_total" }, { "ops", "bytes_live" }, { "ops", "bytes_usable" }, { "ops", "lat_p50_ns" },
 		{ "ops", "lat_p90_ns" }, { "ops", "lat_p99_ns" }, { "ops", "lat_p999_ns" },
 		{ "ops", "lat_max_ns" },
 		{ "perf", "sc_mmap" }, { "perf", "sc_munmap" }, { "perf", "sc_mremap" },
@@ -99,6 +99,9 @@ static void test_expected_names(void **st)
 		{ "perf", "sc_madvise_free" }, { "perf", "sc_madvise_hugepage" },
 		{ "perf", "sc_madvise_willneed" }, { "perf", "sc_madvise_other" },
 		{ "perf", "pf_minor" }, { "perf", "pf_major" }, { "perf", "ctx_switches" },
+		{ "alloc", "alloc_allocated_bytes" }, { "alloc", "alloc_active_bytes" },
+		{ "alloc", "alloc_resident_bytes" }, { "alloc", "alloc_mapped_bytes" },
+		{ "alloc", "alloc_retained_bytes" }, { "alloc", "alloc_free_bytes" },
 	};
 	size_t total = 0;
 	for (size_t i = 0; i < soak_n_probes; i++)
