@@ -17,7 +17,7 @@
 #include "soak/hist.h"
 
 #define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
-#define SOAK_SHM_VERSION    4
+#define SOAK_SHM_VERSION    5
 #define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
 #define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
 #define SOAK_MAX_THREADS    64
@@ -159,7 +159,7 @@ typedef struct {
 	 * loader, libc, this mapping and the workload's set-up. A runner that
 	 * stops waiting first sets SKIPPED (0 -> 3), and the worker does not wait. */
 	int32_t first_op;
-	int32_t _pad2;
+	int32_t _pad3;
 } soak_shm_t;
 
 enum { SOAK_FIRST_OP_NONE = 0, SOAK_FIRST_OP_WAITING = 1, SOAK_FIRST_OP_MARKED = 2, SOAK_FIRST_OP_SKIPPED = 3 };
