@@ -190,6 +190,11 @@ typedef struct {
  * free with soak_runs_free. -ENOENT when an explicit id does not exist. */
 int soak_db_runs(soak_db_t *db, const soak_run_filter_t *f, soak_run_t **ret, size_t *n);
 void soak_runs_free(soak_run_t *runs, size_t n);
+/* Every run in start order (started_at, then id), one record at a time:
+ * fn(run, arg) for each, the record freed after it returns; a negative
+ * return stops the walk and is returned. Memory does not grow with the
+ * number of runs (SQLite sorts them, spilling to a temporary file). */
+int soak_db_runs_each(soak_db_t *db, int (*fn)(const soak_run_t *run, void *arg), void *arg);
 
 typedef struct {
 	size_t n;
@@ -259,6 +264,9 @@ typedef struct {
 /* Every summary of `format`, by run id ascending. */
 int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_t *n);
 void soak_summaries_free(soak_run_summary_t *s, size_t n);
+/* The summary of one run in `format`: 0 with *ret a heap copy (free it),
+ * -ENOENT when there is none, or a negative errno. */
+int soak_db_summary_get(soak_db_t *db, int format, int64_t run_id, char **ret);
 /* Writes (replaces) summaries in one transaction (a WRITE database). */
 int soak_db_summaries_put(soak_db_t *db, int format, const soak_run_summary_t *s, size_t n);
 

@@ -1088,6 +1088,39 @@ static void test_read_only_refuses_writes(void **state)
 	soak_db_close(rd);
 }
 
+typedef struct {
+	int64_t ids[8];
+	size_t n, stop_at;
+} walk_t;
+
+static int walk_one(const soak_run_t *run, void *arg)
+{
+	walk_t *w = arg;
+	w->ids[w->n++] = run->id;
+	return w->n == w->stop_at ? -EINTR : 0;
+}
+
+/* soak_db_runs_each: every run once, in start order (then id), one record
+ * at a time; a negative return of the callback stops the walk. */
+static void test_runs_each(void **state)
+{
+	fx_t *f = *state;
+	soak_db_t *w = open_w(f);
+	int64_t a = new_run(w, "x", NULL), b = new_run(w, "y", NULL), c = new_run(w, "z", NULL);
+	assert_int_equal(soak_db_commit(w), 0);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "UPDATE runs SET started_at = CASE id WHEN %lld THEN '2026-01-03T00:00:00.000Z' "
+		 "ELSE '2026-01-01T00:00:00.000Z' END", (long long)a);
+	raw_exec(f->path, sql);
+	walk_t k = { .stop_at = 99 };
+	assert_int_equal(soak_db_runs_each(w, walk_one, &k), 0);
+	assert_int_equal(k.n, 3);
+	assert_true(k.ids[0] == b && k.ids[1] == c && k.ids[2] == a);
+	k = (walk_t){ .stop_at = 2 };
+	assert_int_equal(soak_db_runs_each(w, walk_one, &k), -EINTR);
+	assert_int_equal(k.n, 2);
+}
+
 /* One floor row: host, class ("" none), interval, time, limits, pattern. */
 static int64_t add_floor(soak_db_t *w, const char *host, const char *cls, double iv, const char *at, double cpu,
 			 const char *pattern, double cv)
@@ -1265,6 +1298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_each, setup, teardown),
 		cmocka_unit_test(test_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
