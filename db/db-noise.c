@@ -49,12 +49,10 @@ void soak_noise_identity(const soak_run_t *r, soak_noise_t *n)
 	snprintf(n->host_class, sizeof(n->host_class), "%s", r->host_class ? r->host_class : "");
 	snprintf(n->workload, sizeof(n->workload), "%s", r->workload ? r->workload : "spin");
 	args_pattern(r->workload_args, n->pattern, sizeof(n->pattern));
-	n->has_memory_max = r->has_memory_max;
-	n->memory_max = r->memory_max;
-	n->has_swap_max = r->has_swap_max;
-	n->swap_max = r->swap_max;
-	n->has_cpu_max = r->has_cpu_max;
-	n->cpu_max_pct = r->cpu_max_pct;
+	/* The limits as the run recorded them (absent: no limit). */
+	n->has_memory_max = r->has_memory_max, n->memory_max = r->memory_max;
+	n->has_swap_max = r->has_swap_max, n->swap_max = r->swap_max;
+	n->has_cpu_max = r->has_cpu_max, n->cpu_max_pct = r->cpu_max_pct;
 }
 
 int soak_db_noise_add(soak_db_t *db, const soak_noise_t *n, int64_t *ret_id)
