@@ -24,8 +24,10 @@ const soak_cmd_doc_t soak_doc_calibrate = {
 	.description = "Measures this host's noise floor: runs the spin control workload (random_mixed's slot "
 		       "pattern on a fixed arena without calling the allocator, so its throughput moves with "
 		       "the host only) under the system allocator and stores its per-interval throughput CV and drift at the sampling "
-		       "interval, with the host's name, kernel and time (table host_noise). Use the interval "
-		       "your soaks use (-i). Reports show the floor beside CV and drift, and soakctl gate "
+		       "interval, with the host's name, class, kernel, time, limits and spin pattern (table "
+		       "host_noise). Use the interval and limits your soaks use (-i, --memory-max, --swap-max, "
+		       "--cpu-max): a floor applies only to runs under the same ones, the one measured closest "
+		       "in time to the run. Reports show the floor beside CV and drift, and soakctl gate "
 		       "judges them against it: excess CV = sqrt(CV^2 - floor^2); a floor beyond a threshold "
 		       "makes that check 'cannot evaluate: host too noisy' (docs/compare-gate.md).",
 	.sections = { { .title = "Run options (as for soakctl run; defaults here: --duration 30s --warmup 2s "
@@ -96,10 +98,7 @@ int soak_cmd_calibrate(int argc, char **argv)
 	soak_noise_t nz = { .interval_s = o.interval_s, .duration_s = o.duration_s, .run_id = id,
 			    .intervals = (int64_t)res.tp.series.n, .cv_pct = res.tp.cv_pct.v,
 			    .drift_pct = res.tp.drift_pct.valid ? res.tp.drift_pct.v : NAN };
-	snprintf(nz.host, sizeof(nz.host), "%s", runs[0].host ? runs[0].host : "");
-	snprintf(nz.kernel, sizeof(nz.kernel), "%s", runs[0].kernel ? runs[0].kernel : "");
-	snprintf(nz.measured_at, sizeof(nz.measured_at), "%s", runs[0].started_at ? runs[0].started_at : "");
-	snprintf(nz.workload, sizeof(nz.workload), "spin");
+	soak_noise_identity(&runs[0], &nz);
 	if (soak_db_noise_add(db, &nz, NULL) < 0 || soak_db_commit(db) < 0) {
 		soak_err("calibrate: %s", soak_db_errmsg(db));
 		goto out;

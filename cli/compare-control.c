@@ -74,11 +74,7 @@ int soak_cmp_control_store(soak_db_t *db, const soak_cmp_noise_t *z, const soak_
 	soak_noise_t nz = { .interval_s = interval_s, .duration_s = duration_s, .run_id = first->run.id,
 			    .intervals = (int64_t)first->tp.series.n, .cv_pct = z->cv_pct.v,
 			    .drift_pct = z->drift_pct.valid ? z->drift_pct.v : NAN };
-	snprintf(nz.host, sizeof(nz.host), "%s", first->run.host ? first->run.host : "");
-	snprintf(nz.kernel, sizeof(nz.kernel), "%s", first->run.kernel ? first->run.kernel : "");
-	snprintf(nz.measured_at, sizeof(nz.measured_at), "%s",
-		 first->run.started_at ? first->run.started_at : "");
-	snprintf(nz.workload, sizeof(nz.workload), "spin");
+	soak_noise_identity(&first->run, &nz);
 	if (soak_db_noise_add(db, &nz, NULL) < 0 || soak_db_commit(db) < 0) {
 		soak_err("compare: storing the control's floor: %s", soak_db_errmsg(db));
 		return -EIO;

@@ -207,40 +207,40 @@ static int prep(mctx_t *m, sqlite3_stmt **st, const char *fmt, ...)
 	return rc == SQLITE_OK ? 0 : msql(m, rc, "preparing the merge");
 }
 
-/* One integer from a statement bound to (src run, target run). */
-static int step_int(mctx_t *m, sqlite3_stmt *st, int64_t a, int64_t b, int64_t *ret)
-{
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		return msql(m, rc, "comparing runs");
-	*ret = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
-}
-
-/* Rows of table t for the src run a and the target run b that are not on
- * both sides (as sets), plus the difference of the row counts. */
-static int diff_rows(mctx_t *m, const tbl_t *t, bool is_runs, int64_t a, int64_t b, int64_t *ret)
+/* Rows of table t for the src run a and the target run b: ret[0] those of
+ * the input not in the output, ret[1] those of the output not in the input
+ * (as sets), ret[2] and ret[3] the row counts of each side. A changed row is
+ * one row on each side, never counted twice in one figure. */
+static int diff_rows(mctx_t *m, const tbl_t *t, bool is_runs, int64_t a, int64_t b, int64_t ret[4])
 {
 	sqlite3_stmt *st;
 	const char *key = is_runs ? "id" : "run_id";
 	int r = prep(m, &st,
 		     "SELECT (SELECT count(*) FROM (SELECT %s FROM src.\"%s\" WHERE %s = ?1 EXCEPT"
-		     " SELECT %s FROM main.\"%s\" WHERE %s = ?2))"
-		     " + (SELECT count(*) FROM (SELECT %s FROM main.\"%s\" WHERE %s = ?2 EXCEPT"
-		     " SELECT %s FROM src.\"%s\" WHERE %s = ?1))"
-		     " + abs((SELECT count(*) FROM src.\"%s\" WHERE %s = ?1)"
-		     " - (SELECT count(*) FROM main.\"%s\" WHERE %s = ?2))",
+		     " SELECT %s FROM main.\"%s\" WHERE %s = ?2)),"
+		     " (SELECT count(*) FROM (SELECT %s FROM main.\"%s\" WHERE %s = ?2 EXCEPT"
+		     " SELECT %s FROM src.\"%s\" WHERE %s = ?1)),"
+		     " (SELECT count(*) FROM src.\"%s\" WHERE %s = ?1),"
+		     " (SELECT count(*) FROM main.\"%s\" WHERE %s = ?2)",
 		     t->src, t->name, key, t->tgt, t->name, key, t->tgt, t->name, key, t->src, t->name, key,
 		     t->name, key, t->name, key);
 	if (r < 0)
 		return r;
-	r = step_int(m, st, a, b, ret);
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		for (int i = 0; i < 4; i++)
+			ret[i] = sqlite3_column_int64(st, i);
+	else
+		r = msql(m, rc, "comparing runs");
 	sqlite3_finalize(st);
 	return r;
+}
+
+static bool rows_differ(const int64_t d[4])
+{
+	return d[0] || d[1] || d[2] != d[3];
 }
 
 static int copy_rows(mctx_t *m, const tbl_t *t, int64_t a, int64_t b, size_t *rows)
@@ -266,23 +266,24 @@ static int copy_rows(mctx_t *m, const tbl_t *t, int64_t a, int64_t b, size_t *ro
 static int same_run(mctx_t *m, const tbl_t *runs, const tbl_t *kids, size_t nk, int64_t a, int64_t b,
 		    const char *uuid, const char *status, const char *tstatus)
 {
-	int64_t d;
-	int r = diff_rows(m, runs, true, a, b, &d);
+	int64_t d[4];
+	int r = diff_rows(m, runs, true, a, b, d);
 	if (r < 0)
 		return r;
-	if (d)
+	if (rows_differ(d))
 		return mfail(m, -EEXIST, "merge: %s: run %s (id %lld there, status %s) is already in the "
 				      "output (id %lld, status %s) with a different record: the same "
 				      "run recorded twice differently; merge refuses to choose", m->in,
 			     uuid, (long long)a, status ? status : "", (long long)b, tstatus);
 	for (size_t i = 0; i < nk; i++) {
-		if ((r = diff_rows(m, &kids[i], false, a, b, &d)) < 0)
+		if ((r = diff_rows(m, &kids[i], false, a, b, d)) < 0)
 			return r;
-		if (d)
+		if (rows_differ(d))
 			return mfail(m, -EEXIST, "merge: %s: run %s (id %lld there, id %lld in the "
-					      "output) differs in table %s (%lld rows not on both "
-					      "sides): merge refuses to choose", m->in, uuid,
-				     (long long)a, (long long)b, kids[i].name, (long long)d);
+					      "output) differs in table %s (%lld of the %lld rows there not in "
+					      "the output, %lld of the output's %lld not there): merge refuses "
+					      "to choose", m->in, uuid, (long long)a, (long long)b, kids[i].name,
+				     (long long)d[0], (long long)d[2], (long long)d[1], (long long)d[3]);
 	}
 	return 0;
 }

@@ -375,3 +375,32 @@ int db_runs_read_all(soak_db_t *db, sqlite3_stmt *st, const char *what, soak_run
 {
 	return db_read_rows(db, st, sizeof(**ret), run_row, runs_free, what, (void **)ret, n);
 }
+
+int soak_db_runs_each(soak_db_t *db, int (*fn)(const soak_run_t *run, void *arg), void *arg)
+{
+	if (!db || !fn)
+		return -EINVAL;
+	char cols[2048], sql[2304];
+	db_run_columns(cols, sizeof(cols));
+	snprintf(sql, sizeof(sql), "SELECT id,%s FROM runs ORDER BY coalesce(started_at, ''), id", cols);
+	sqlite3_stmt *st;
+	int r = db_prepare(db, sql, &st);
+	if (r < 0)
+		return r;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		soak_run_t run;
+		if (db_run_read(st, &run) < 0) {
+			r = db_fail(db, -ENOMEM, "listing runs: out of memory");
+			break;
+		}
+		r = fn(&run, arg);
+		soak_run_free(&run);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sqlfail(db, rc, "listing runs");
+	sqlite3_finalize(st);
+	return r;
+}

@@ -35,6 +35,25 @@ int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_
 	return r;
 }
 
+int soak_db_summary_get(soak_db_t *db, int format, int64_t run_id, char **ret)
+{
+	sqlite3_stmt *st;
+	int r = db_prepare_cached(db, "SELECT data FROM run_summary WHERE run_id = ?1 AND format = ?2", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, format);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 0);
+		r = (*ret = strdup(d ? d : "")) ? 0 : db_fail(db, -ENOMEM, "reading a summary: out of memory");
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : db_sqlfail(db, rc, "reading a summary");
+	}
+	db_release(st);
+	return r;
+}
+
 void soak_summaries_free(soak_run_summary_t *s, size_t n)
 {
 	for (size_t i = 0; s && i < n; i++)

@@ -24,7 +24,7 @@
 
 #include "soak/hist.h"
 
-#define SOAK_DB_SCHEMA_VERSION 5
+#define SOAK_DB_SCHEMA_VERSION 6
 
 /* runs.warmup_s of a run started without --warmup: reports find the warm-up
  * from the run's own series (MSER-5, reports/warmup.c). Negative, so two such
@@ -139,20 +139,38 @@ int soak_db_value(soak_db_t *db, int64_t run, const char *name, double value, bo
 int soak_db_hist(soak_db_t *db, int64_t run, const char *name, double t, const soak_hist_t *h);
 int soak_db_log(soak_db_t *db, int64_t run, const char *stream, const char *data, size_t len,
 		bool truncated);
-/* The host's noise floor (`soakctl calibrate`, table host_noise). */
+/* The host's noise floor (`soakctl calibrate`, table host_noise). A floor
+ * holds for runs of the same host (name and class), interval, control
+ * pattern and limits: the conditions it was measured under (schema 6). */
 typedef struct {
 	int64_t id;
 	char host[256], kernel[256], measured_at[32], workload[32];
+	char host_class[256];        /* "" on a row older than schema 6 without its run */
+	char pattern[32];            /* spin's --pattern; "" when not recorded (older row) */
+	bool has_memory_max, has_swap_max, has_cpu_max;
+	uint64_t memory_max, swap_max;
+	double cpu_max_pct;
 	double interval_s, duration_s;
 	int64_t run_id;              /* 0 when the run was deleted */
 	int64_t intervals;
 	double cv_pct, drift_pct;    /* NAN when not measured */
 } soak_noise_t;
 
+/* The control pattern spin ran with ("slots", its default, unless the run's
+ * arguments say otherwise). */
+#define SOAK_NOISE_PATTERN_DEFAULT "slots"
+/* A floor's identity from its control run's record: host, kernel, time,
+ * class, limits and spin's --pattern from the workload arguments. */
+void soak_noise_identity(const soak_run_t *control, soak_noise_t *n);
 int soak_db_noise_add(soak_db_t *db, const soak_noise_t *n, int64_t *ret_id);
-/* The latest floor of host measured at interval_s (within 1%): 0, -ENOENT when
- * there is none, or a negative errno. */
-int soak_db_noise_latest(soak_db_t *db, const char *host, double interval_s, soak_noise_t *ret);
+/* The floor that applies to run: same host name, same host class (a row
+ * without a class: the name only), interval within 1%, the same control
+ * pattern (spin's own for a spin run, else the default; a row without one
+ * counts as the default), the same memory, swap and CPU limits (a row
+ * without recorded limits: runs without limits only); of those the one
+ * measured closest in time to the run's start. 0, -ENOENT when there is
+ * none, or a negative errno. */
+int soak_db_noise_for_run(soak_db_t *db, const soak_run_t *run, soak_noise_t *ret);
 
 /* Commits the open write transaction (if any). */
 int soak_db_commit(soak_db_t *db);
@@ -175,6 +193,11 @@ typedef struct {
  * free with soak_runs_free. -ENOENT when an explicit id does not exist. */
 int soak_db_runs(soak_db_t *db, const soak_run_filter_t *f, soak_run_t **ret, size_t *n);
 void soak_runs_free(soak_run_t *runs, size_t n);
+/* Every run in start order (started_at, then id), one record at a time:
+ * fn(run, arg) for each, the record freed after it returns; a negative
+ * return stops the walk and is returned. Memory does not grow with the
+ * number of runs (SQLite sorts them, spilling to a temporary file). */
+int soak_db_runs_each(soak_db_t *db, int (*fn)(const soak_run_t *run, void *arg), void *arg);
 
 typedef struct {
 	size_t n;
@@ -244,6 +267,9 @@ typedef struct {
 /* Every summary of `format`, by run id ascending. */
 int soak_db_summaries(soak_db_t *db, int format, soak_run_summary_t **ret, size_t *n);
 void soak_summaries_free(soak_run_summary_t *s, size_t n);
+/* The summary of one run in `format`: 0 with *ret a heap copy (free it),
+ * -ENOENT when there is none, or a negative errno. */
+int soak_db_summary_get(soak_db_t *db, int format, int64_t run_id, char **ret);
 /* Writes (replaces) summaries in one transaction (a WRITE database). */
 int soak_db_summaries_put(soak_db_t *db, int format, const soak_run_summary_t *s, size_t n);
 

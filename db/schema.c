@@ -179,6 +179,24 @@ static const char migrate_host_noise[] =
 	");"
 	"CREATE INDEX host_noise_host ON host_noise(host, interval_s, measured_at);";
 
+/* Schema 6: the conditions a noise floor was measured under, so it is
+ * applied only to runs under the same ones: the host class (two machines
+ * with one name are two hosts), the limits and spin's pattern. Rows whose
+ * control run is still there take them from it; the others keep NULL limits
+ * and so hold only for runs without limits. */
+static const char migrate_noise_conditions[] =
+	"ALTER TABLE host_noise ADD COLUMN host_class TEXT;"
+	"ALTER TABLE host_noise ADD COLUMN memory_max INTEGER;"
+	"ALTER TABLE host_noise ADD COLUMN swap_max INTEGER;"
+	"ALTER TABLE host_noise ADD COLUMN cpu_max_pct REAL;"
+	"ALTER TABLE host_noise ADD COLUMN pattern TEXT;"
+	"UPDATE host_noise SET"
+	"  host_class = (SELECT r.host_class FROM runs r WHERE r.id = host_noise.run_id),"
+	"  memory_max = (SELECT r.memory_max FROM runs r WHERE r.id = host_noise.run_id),"
+	"  swap_max = (SELECT r.swap_max FROM runs r WHERE r.id = host_noise.run_id),"
+	"  cpu_max_pct = (SELECT r.cpu_max_pct FROM runs r WHERE r.id = host_noise.run_id)"
+	" WHERE run_id IS NOT NULL;";
+
 typedef struct {
 	int version;               /* the schema version this step produces */
 	const char *sql;           /* run first, may be NULL */
@@ -191,6 +209,7 @@ static const db_migration_t migrations[] = {
 	{ 3, migrate_sample_rows, db_migrate_sample_rows },   /* sample_rows */
 	{ 4, migrate_host_identity, NULL },   /* host identity, run_summary */
 	{ 5, migrate_host_noise, NULL },   /* host_noise */
+	{ 6, migrate_noise_conditions, NULL },   /* host_noise conditions */
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SOAK_DB_SCHEMA_VERSION,

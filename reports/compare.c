@@ -631,7 +631,7 @@ static void compute_noise(soak_comparison_t *c)
 			if (!fl->have)
 				continue;
 			z->have = true;
-			snprintf(z->source, sizeof(z->source), "stored floor (soakctl calibrate or compare --control): %.180s", fl->desc);
+			snprintf(z->source, sizeof(z->source), "stored floor (soakctl calibrate or compare --control): %.320s", fl->desc);
 			if (!isnan(fl->n.cv_pct))
 				soak_rs_fig_set(&z->cv_pct, fl->n.cv_pct);
 			if (!isnan(fl->n.drift_pct))

@@ -134,7 +134,7 @@ typedef struct {
 typedef struct {
 	bool have;
 	bool from_control;
-	char source[240];                /* where the figures come from */
+	char source[400];                /* where the figures come from */
 	soak_fig_t cv_pct;               /* per-interval throughput CV of the control (mean over its runs) */
 	soak_fig_t drift_pct;            /* its throughput drift (mean over its runs) */
 	soak_fig_t run_cv_pct;           /* control only: CV of the control runs' mean throughputs */

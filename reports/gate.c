@@ -511,11 +511,12 @@ static void noise_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 	const soak_fig_t *f = is_cv ? &r->tp.cv_pct : &r->tp.drift_pct;
 	const soak_floor_t *fl = &r->floor;
 	const soak_fig_t *ff = is_cv ? &fl->cv_pct : &fl->drift_pct;
-	if (!f->valid || !fl->have || !ff->valid) {
+	if (!f->valid || !fl->have || fl->stale || !ff->valid) {
 		limit_check(c, r, l, m, what, f, thr, is_cv, is_cv ? "%.2f%%" : "%+.2f%%");
 		if (c->state == SOAK_CHECK_FAIL || c->state == SOAK_CHECK_PASS) {
 			size_t n = strlen(c->message);
-			snprintf(c->message + n, sizeof(c->message) - n, "; %s", fl->have ? ff->why : fl->desc);
+			snprintf(c->message + n, sizeof(c->message) - n, "; %s",
+				 fl->have && !fl->stale && f->valid ? ff->why : fl->desc);
 		}
 		return;
 	}

@@ -12,25 +12,12 @@
 
 #include "db.h"
 
-static int by_start(const void *pa, const void *pb)
-{
-	const soak_run_t *a = pa, *b = pb;
-	int c = strcmp(a->started_at ? a->started_at : "", b->started_at ? b->started_at : "");
-	return c ? c : (a->id > b->id) - (a->id < b->id);
-}
-
 static bool wanted(const soak_history_load_opts_t *o, const soak_run_t *r)
 {
 	return (!o->workload || (r->workload && !strcmp(o->workload, r->workload))) &&
 	       (!o->allocator || (r->allocator_name && (!strcmp(o->allocator, r->allocator_name) ||
 							(o->relative_to && !strcmp(o->relative_to, r->allocator_name))))) &&
 	       (!o->host_class || (r->host_class && !strcmp(o->host_class, r->host_class)));
-}
-
-static int by_run_id(const void *k, const void *e)
-{
-	int64_t a = *(const int64_t *)k, b = ((const soak_run_summary_t *)e)->run_id;
-	return (a > b) - (a < b);
 }
 
 typedef struct {
@@ -82,23 +69,38 @@ static int left_impossible(soak_history_t *h, const soak_run_t *run, const char 
 }
 
 /* One finished run into its series: from the cache or computed. */
-static int add_run(soak_db_t *db, soak_history_t *h, const soak_run_t *run, const soak_run_summary_t *c,
-		   saver_t *sv, char *err, size_t errlen)
+static int add_run(soak_db_t *db, soak_history_t *h, const soak_run_t *run, saver_t *sv, char *err,
+		   size_t errlen)
 {
 	soak_hseries_t *s = soak_history_series(h, run, !sv->o->all_hosts);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (c && soak_history_add_summary(s, run, c->data) == 0) {
-		h->runs++;
-		return 0;
+	/* The cached summary, read for this run alone: holding every summary
+	 * at once cost about 1 KB per run of the database. */
+	char *cached = NULL;
+	int r = sv->o->no_cache ? -ENOENT : soak_db_summary_get(db, SOAK_HISTORY_SUMMARY_FORMAT, run->id, &cached);
+	if (r == 0) {
+		r = soak_history_add_summary(s, run, cached);
+		free(cached);
+		if (r == 0) {
+			h->runs++;
+			return 0;
+		}
+		if (r == -ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			return r;
+		}
+	} else if (r == -ENOMEM) {
+		snprintf(err, errlen, "out of memory");
+		return r;
 	}
 	/* A value no run can have (a database edited by hand) is never
 	 * averaged in: the run is left out with the reason, and fails its
 	 * night in the gate. A cached summary passed this check when made. */
 	char why[200];
-	int r = soak_db_run_impossible(db, run->id, why, sizeof(why));
+	r = soak_db_run_impossible(db, run->id, why, sizeof(why));
 	if (r > 0)
 		return left_impossible(h, run, why, sv->o);
 	if (r < 0) {
@@ -129,61 +131,63 @@ static int add_run(soak_db_t *db, soak_history_t *h, const soak_run_t *run, cons
 	return 0;
 }
 
+typedef struct {
+	soak_db_t *db;
+	const soak_history_load_opts_t *o;
+	soak_history_t *h;
+	saver_t *sv;
+	char *err;
+	size_t errlen;
+} walk_t;
+
+/* One run of the walk in start order. */
+static int load_one(const soak_run_t *run, void *arg)
+{
+	walk_t *w = arg;
+	const soak_history_load_opts_t *o = w->o;
+	if (o->stop && *o->stop) {
+		snprintf(w->err, w->errlen, "interrupted (the summaries computed so far are kept)");
+		return -EINTR;
+	}
+	if (!wanted(o, run))
+		return 0;
+	/* A night is a label: a stray run without one (a manual run into
+	 * the nightly database) would form a one-run "night" newer than
+	 * the real newest one and hide it from the gate. */
+	if (!o->unlabelled_nights && (!run->label || !*run->label)) {
+		w->h->unlabelled++;
+		return 0;
+	}
+	if (run->status && !strcmp(run->status, "ok"))
+		return add_run(w->db, w->h, run, w->sv, w->err, w->errlen);
+	w->h->skipped++;
+	/* A run still going is no failure; any other end is. */
+	int r = 0;
+	if (o->gate && (!run->status || strcmp(run->status, "running")) &&
+	    (r = soak_history_note_unfinished(w->h, run, !o->all_hosts)) < 0)
+		snprintf(w->err, w->errlen, "out of memory");
+	return r;
+}
+
+/* The runs are read one at a time in start order, each run's cached
+ * summary looked up alone: what stays in memory is the series' points. */
 int soak_history_load(soak_db_t *db, const soak_history_load_opts_t *o, soak_history_t *h, char *err,
 		      size_t errlen)
 {
-	soak_run_t *runs = NULL;
-	size_t n = 0, n_sum = 0;
-	soak_run_summary_t *sum = NULL;
-	soak_db_snapshot_begin(db);   /* one consistent view, one lock */
-	if (soak_db_runs(db, NULL, &runs, &n) < 0) {
-		soak_db_snapshot_end(db);
-		snprintf(err, errlen, "%s", soak_db_errmsg(db));
-		return -EIO;
-	}
-	qsort(runs, n, sizeof(*runs), by_start);
-	if (!o->no_cache && soak_db_summaries(db, SOAK_HISTORY_SUMMARY_FORMAT, &sum, &n_sum) < 0) {
-		sum = NULL;     /* an older file without the table: compute everything */
-		n_sum = 0;
-	}
 	saver_t sv = { .o = o, .batch = o->batch ? o->batch : SOAK_HISTORY_BATCH };
-	int r = 0;
 	if (!(sv.fresh = calloc(sv.batch, sizeof(*sv.fresh)))) {
 		snprintf(err, errlen, "out of memory");
-		r = -ENOMEM;
+		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (o->stop && *o->stop) {
-			snprintf(err, errlen, "interrupted (the summaries computed so far are kept)");
-			r = -EINTR;
-			break;
-		}
-		if (!wanted(o, &runs[i]))
-			continue;
-		/* A night is a label: a stray run without one (a manual run into
-		 * the nightly database) would form a one-run "night" newer than
-		 * the real newest one and hide it from the gate. */
-		if (!o->unlabelled_nights && (!runs[i].label || !*runs[i].label)) {
-			h->unlabelled++;
-			continue;
-		}
-		if (runs[i].status && !strcmp(runs[i].status, "ok")) {
-			const soak_run_summary_t *c =
-				sum ? bsearch(&runs[i].id, sum, n_sum, sizeof(*sum), by_run_id) : NULL;
-			r = add_run(db, h, &runs[i], c, &sv, err, errlen);
-			continue;
-		}
-		h->skipped++;
-		/* A run still going is no failure; any other end is. */
-		if (o->gate && (!runs[i].status || strcmp(runs[i].status, "running")) &&
-		    (r = soak_history_note_unfinished(h, &runs[i], !o->all_hosts)) < 0)
-			snprintf(err, errlen, "out of memory");
-	}
-	soak_runs_free(runs, n);
+	err[0] = '\0';
+	walk_t w = { .db = db, .o = o, .h = h, .sv = &sv, .err = err, .errlen = errlen };
+	soak_db_snapshot_begin(db);   /* one consistent view, one lock */
+	int r = soak_db_runs_each(db, load_one, &w);
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "%s", soak_db_errmsg(db));
 	soak_db_snapshot_end(db);
 	flush(&sv);   /* what was computed is kept, also after an error */
 	soak_db_close(sv.w, NULL, 0);
 	free(sv.fresh);
-	soak_summaries_free(sum, n_sum);
 	return r;
 }

@@ -158,8 +158,76 @@ bool soak_history_newest_unfinished(const soak_hseries_t *s, char *buf, size_t l
 	return true;
 }
 
+/* An open-addressing set of strings: each distinct text is held once. At
+ * 10,000 runs the points' nights, labels, builds and the reasons of their
+ * unmeasured metrics were about 1 KB per run as copies of a few hundred
+ * distinct strings. */
+struct soak_hpool {
+	char **slot;
+	size_t cap, n;         /* cap: a power of two, at most half full */
+};
+
+static size_t str_hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int pool_grow(soak_hpool_t *p)
+{
+	size_t cap = p->cap ? 2 * p->cap : 256;
+	char **slot = calloc(cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->cap; i++)
+		if (p->slot[i]) {
+			size_t k = str_hash(p->slot[i]) & (cap - 1);
+			while (slot[k])
+				k = (k + 1) & (cap - 1);
+			slot[k] = p->slot[i];
+		}
+	free(p->slot);
+	p->slot = slot;
+	p->cap = cap;
+	return 0;
+}
+
+/* The pool's copy of s (NULL for NULL); *ok false when out of memory. */
+static const char *pool_str(soak_hpool_t *p, const char *s, bool *ok)
+{
+	if (!s)
+		return NULL;
+	if (!p || (2 * (p->n + 1) > p->cap && pool_grow(p) < 0)) {
+		*ok = false;
+		return NULL;
+	}
+	size_t k = str_hash(s) & (p->cap - 1);
+	for (; p->slot[k]; k = (k + 1) & (p->cap - 1))
+		if (!strcmp(p->slot[k], s))
+			return p->slot[k];
+	if (!(p->slot[k] = strdup(s))) {
+		*ok = false;
+		return NULL;
+	}
+	p->n++;
+	return p->slot[k];
+}
+
+static void pool_free(soak_hpool_t *p)
+{
+	for (size_t i = 0; p && i < p->cap; i++)
+		free(p->slot[i]);
+	if (p)
+		free(p->slot);
+	free(p);
+}
+
 soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bool by_host_class)
 {
+	if (!h->pool && !(h->pool = calloc(1, sizeof(*h->pool))))
+		return NULL;
 	char lim[128], *key = NULL;
 	limits_text(run, lim, sizeof(lim));
 	const char *hc = run->host_class ? run->host_class : "unknown";
@@ -184,6 +252,7 @@ soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bo
 	}
 	soak_hseries_t *s = &h->s[h->n];
 	memset(s, 0, sizeof(*s));
+	s->pool = h->pool;
 	s->key = key;
 	s->workload = dup0(run->workload);
 	s->workload_args = dup0(run->workload_args);
@@ -245,11 +314,12 @@ int soak_history_add_summary(soak_hseries_t *s, const soak_run_t *run, const cha
 		}
 	}
 	int r = add_point(s, run);
+	bool ok = true;
 	for (size_t m = 0; r == 0 && m < SOAK_HM_N; m++) {
 		soak_hpoint_t *p = &s->p[s->n - 1];
 		p->v[m] = v[m];
 		p->res[m] = res[m];
-		if (isnan(v[m]) && !(p->why[m] = strdup(why[m])))
+		if (isnan(v[m]) && !(p->why[m] = pool_str(s->pool, why[m], &ok)))
 			r = -ENOMEM;
 	}
 	cJSON_Delete(j);
@@ -265,7 +335,8 @@ int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_re
 	for (size_t m = 0; m < SOAK_HM_N; m++) {
 		char why[SOAK_WHY_MAX];
 		p->v[m] = soak_history_value(res, m, why, sizeof(why));
-		if (isnan(p->v[m]) && !(p->why[m] = strdup(why)))
+		bool ok = true;
+		if (isnan(p->v[m]) && !(p->why[m] = pool_str(s->pool, why, &ok)))
 			return -ENOMEM;
 		/* A latency quantile is read from a histogram: no finer than its
 		 * bucket at that value, or the clock's tick. */
@@ -289,20 +360,21 @@ static int add_point(soak_hseries_t *s, const soak_run_t *run)
 	memset(p, 0, sizeof(*p));
 	char night[256];
 	soak_history_night(run, night, sizeof(night));
+	bool ok = true;
 	p->run_id = run->id;
 	p->uuid = dup0(run->uuid);
-	p->label = run->label ? strdup(run->label) : NULL;
-	p->night = strdup(night);
+	p->label = pool_str(s->pool, run->label, &ok);
+	p->night = pool_str(s->pool, night, &ok);
 	p->started_at = dup0(run->started_at);
-	p->build_path = run->allocator_path ? strdup(run->allocator_path) : NULL;
-	p->build_sha256 = run->allocator_sha256 ? strdup(run->allocator_sha256) : NULL;
+	p->build_path = pool_str(s->pool, run->allocator_path, &ok);
+	p->build_sha256 = pool_str(s->pool, run->allocator_sha256, &ok);
 	p->has_build_file = run->has_allocator_file;
 	p->build_size = run->allocator_size;
 	p->build_mtime = run->allocator_mtime;
 	s->n++;
 	for (size_t m = 0; m < SOAK_HM_N; m++)
 		p->v[m] = NAN;
-	if (!p->uuid || !p->night || !p->started_at)
+	if (!ok || !p->uuid || !p->night || !p->started_at)
 		return -ENOMEM;
 	return 0;
 }
@@ -366,7 +438,8 @@ int soak_history_relative(soak_history_t *h, const char *ref)
 					snprintf(why, sizeof(why), "%s is 0 in night %s", ref, p->night);
 				if (why[0]) {
 					p->v[m] = NAN;
-					if (!(p->why[m] = strdup(why))) {
+					bool ok = true;
+					if (!(p->why[m] = pool_str(s->pool, why, &ok))) {
 						free(tmp);
 						return -ENOMEM;
 					}
@@ -461,13 +534,7 @@ void soak_history_free(soak_history_t *h)
 		for (size_t j = 0; j < s->n; j++) {
 			soak_hpoint_t *p = &s->p[j];
 			free(p->uuid);
-			free(p->label);
-			free(p->night);
 			free(p->started_at);
-			free(p->build_path);
-			free(p->build_sha256);
-			for (size_t m = 0; m < SOAK_HM_N; m++)
-				free(p->why[m]);
 		}
 		free(s->p);
 		free(s->cps);
@@ -481,5 +548,6 @@ void soak_history_free(soak_history_t *h)
 		free(s->bad_started);
 	}
 	free(h->s);
+	pool_free(h->pool);
 	memset(h, 0, sizeof(*h));
 }

@@ -56,17 +56,23 @@ extern const soak_hmetric_t soak_hmetrics[SOAK_HM_N];
 /* Index of a metric key, or -1. */
 int soak_hmetric_find(const char *key);
 
-/* One run of a series. Strings are owned by the point (soak_history_free). */
+/* The strings many points share (a night, a label, a build, the reason a
+ * metric is unmeasured), held once per history (history.c). */
+typedef struct soak_hpool soak_hpool_t;
+
+/* One run of a series. uuid and started_at are owned by the point; the
+ * other strings are the history's pool's (soak_history_free frees both). */
 typedef struct {
 	int64_t run_id;
-	char *uuid, *label, *night, *started_at;
-	char *build_path, *build_sha256;   /* allocator build identity */
+	char *uuid, *started_at;
+	const char *label, *night;
+	const char *build_path, *build_sha256;   /* allocator build identity */
 	bool has_build_file;
 	int64_t build_size, build_mtime;
 	double v[SOAK_HM_N];               /* NAN: unmeasured (why[] says why) */
 	double res[SOAK_HM_N];             /* the value's resolution (latency: the histogram's
 	                                      bucket width or clock tick at it, ns); 0: exact */
-	char *why[SOAK_HM_N];              /* NULL when valid */
+	const char *why[SOAK_HM_N];        /* NULL when valid */
 } soak_hpoint_t;
 
 typedef struct {
@@ -78,6 +84,7 @@ typedef struct {
 } soak_hchange_t;
 
 typedef struct {
+	soak_hpool_t *pool;    /* the history's (soak_history_series sets it) */
 	char *key;             /* grouping key (opaque) */
 	char *workload, *workload_args, *allocator, *limits, *host_class;
 	soak_hpoint_t *p;      /* oldest first */
@@ -99,6 +106,7 @@ typedef struct {
 typedef struct {
 	soak_hseries_t *s;
 	size_t n, cap;
+	soak_hpool_t *pool;        /* the points' shared strings */
 	size_t runs, skipped;      /* runs used; runs not "ok" (left out) */
 	size_t unlabelled;         /* runs without a label: in no night, left out */
 	size_t impossible;         /* runs with a value no run can have: left out */

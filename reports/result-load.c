@@ -121,7 +121,7 @@ int soak_result_load(soak_db_t *db, const soak_run_t *run, soak_result_loaded_t 
 	l->in.lat_unavailable = l->lat_why;
 	l->in.lat_warm_unavailable = l->lat_warm_why;
 	/* No floor (none measured, or an error reading it) is reported as such. */
-	if (run->host && run->interval_s > 0 && soak_db_noise_latest(db, run->host, run->interval_s, &l->noise) == 0)
+	if (run->host && run->interval_s > 0 && soak_db_noise_for_run(db, run, &l->noise) == 0)
 		l->in.noise = &l->noise;
 	*ret = l;
 	return 0;

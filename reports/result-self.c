@@ -132,22 +132,79 @@ int soak_result_self_classes(const soak_result_input_t *in, soak_run_result_t *r
 
 /* ---- the host's noise floor, throughput per CPU second ---- */
 
+/* The options that measure a floor under the run's conditions: its
+ * interval, limits and (a spin run) pattern. */
+static void calibrate_hint(const soak_run_t *run, char *buf, size_t len)
+{
+	int l = snprintf(buf, len, "soakctl calibrate -i %gs", run->interval_s);
+	if (run->has_memory_max && l > 0 && (size_t)l < len)
+		l += snprintf(buf + l, len - (size_t)l, " --memory-max %llu", (unsigned long long)run->memory_max);
+	if (run->has_swap_max && l > 0 && (size_t)l < len)
+		l += snprintf(buf + l, len - (size_t)l, " --swap-max %llu", (unsigned long long)run->swap_max);
+	if (run->has_cpu_max && l > 0 && (size_t)l < len)
+		l += snprintf(buf + l, len - (size_t)l, " --cpu-max %g%%", run->cpu_max_pct);
+	soak_noise_t id = { 0 };
+	if (run->workload && !strcmp(run->workload, "spin") && l > 0 && (size_t)l < len) {
+		soak_noise_identity(run, &id);
+		if (strcmp(id.pattern, SOAK_NOISE_PATTERN_DEFAULT))
+			snprintf(buf + l, len - (size_t)l, " -- --pattern %s", id.pattern);
+	}
+}
+
+static bool has_limits(const soak_run_t *run)
+{
+	return run->has_memory_max || run->has_swap_max || run->has_cpu_max;
+}
+
+/* "3 h before the run", "2 days after the run" for age_s = floor - run. */
+static void age_text(double age_s, char *buf, size_t len)
+{
+	double a = fabs(age_s);
+	const char *when = age_s < 0 ? "before" : "after";
+	if (a < 60)
+		snprintf(buf, len, "measured within a minute of the run's start");
+	else if (a < 2 * 3600)
+		snprintf(buf, len, "measured %.0f min %s the run", a / 60, when);
+	else if (a < 2 * 86400)
+		snprintf(buf, len, "measured %.0f h %s the run", a / 3600, when);
+	else
+		snprintf(buf, len, "measured %.0f days %s the run", a / 86400, when);
+}
+
+static void floor_none(soak_floor_t *f, const soak_run_t *run)
+{
+	char hint[200];
+	calibrate_hint(run, hint, sizeof(hint));
+	f->have = false;
+	snprintf(f->desc, sizeof(f->desc), "no noise floor measured on host %.60s at %g s%s: run %s",
+		 run->host ? run->host : "?", run->interval_s,
+		 has_limits(run) ? " under the run's limits" : "", hint);
+	soak_rs_fig_none(&f->cv_pct, "%s", f->desc);
+	soak_rs_fig_none(&f->drift_pct, "%s", f->desc);
+	soak_rs_fig_none(&f->excess_cv_pct, "%s", f->desc);
+}
+
 void soak_result_floor(const soak_result_input_t *in, soak_run_result_t *r)
 {
 	soak_floor_t *f = &r->floor;
 	if (!in->noise) {
-		f->have = false;
-		snprintf(f->desc, sizeof(f->desc), "no noise floor measured on host %.60s at %g s: run soakctl calibrate -i %gs",
-			 r->run.host ? r->run.host : "?", r->run.interval_s, r->run.interval_s);
-		soak_rs_fig_none(&f->cv_pct, "%s", f->desc);
-		soak_rs_fig_none(&f->drift_pct, "%s", f->desc);
-		soak_rs_fig_none(&f->excess_cv_pct, "%s", f->desc);
+		floor_none(f, &r->run);
 		return;
 	}
 	f->have = true;
 	f->n = *in->noise;
-	snprintf(f->desc, sizeof(f->desc), "%.31s on %.100s at %g s, %.19s (run %lld)", f->n.workload, f->n.host,
-		 f->n.interval_s, f->n.measured_at, (long long)f->n.run_id);
+	double tf, tr;
+	f->has_age = r->run.started_at && soak_db_time_parse(f->n.measured_at, &tf) == 0 &&
+		     soak_db_time_parse(r->run.started_at, &tr) == 0;
+	char age[80] = "measured at an unknown time relative to the run";
+	if (f->has_age) {
+		f->age_s = tf - tr;
+		f->stale = fabs(f->age_s) > SOAK_FLOOR_STALE_S;
+		age_text(f->age_s, age, sizeof(age));
+	}
+	snprintf(f->desc, sizeof(f->desc), "%.31s on %.60s at %g s, %.19s (run %lld), %s%s", f->n.workload, f->n.host,
+		 f->n.interval_s, f->n.measured_at, (long long)f->n.run_id, age,
+		 f->stale ? "; stale (more than 7 days from the run): not applied by the gate" : "");
 	if (isnan(f->n.cv_pct))
 		soak_rs_fig_none(&f->cv_pct, "the control run gave no CV");
 	else

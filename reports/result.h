@@ -109,10 +109,20 @@ typedef struct {
 typedef struct {
 	bool have;
 	soak_noise_t n;
-	char desc[200];              /* "spin on vm at 1 s, 2026-11-29T19:01:09Z (run 1)", or why none */
+	/* "spin on vm at 1 s, 2026-11-29T19:01:09 (run 1), measured 3 h before
+	 * the run", or why none */
+	char desc[384];
+	bool has_age;                /* both times known */
+	double age_s;                /* measured_at - the run's start: < 0 before the run */
+	bool stale;                  /* more than SOAK_FLOOR_STALE_S from the run: shown, not applied */
 	soak_fig_t cv_pct, drift_pct;
 	soak_fig_t excess_cv_pct;    /* sqrt(max(0, CV^2 - floor CV^2)): the run's CV beyond the host's */
 } soak_floor_t;
+
+/* A floor measured further than this from a run (before or after) is shown
+ * but marked stale, and the gate judges the run without it: a host's noise
+ * moves with its neighbours, kernel and load over days. */
+#define SOAK_FLOOR_STALE_S (7 * 86400.0)
 
 /* What a self-reported key is, from its name (result-counters.c). */
 typedef enum { SOAK_SR_COUNTER = 0, SOAK_SR_MAX, SOAK_SR_MIN } soak_sr_kind_t;
@@ -319,7 +329,7 @@ typedef struct {
 	double lat_warm_t;
 	const char *lat_unavailable; /* why there is no lat_end, or NULL */
 	const char *lat_warm_unavailable; /* why a warm-up snapshot was unusable, or NULL */
-	const soak_noise_t *noise;   /* the host's latest floor at the run's interval, or NULL */
+	const soak_noise_t *noise;   /* the floor measured under the run's conditions (soak_db_noise_for_run), or NULL */
 } soak_result_input_t;
 
 typedef struct {

@@ -65,6 +65,17 @@ rc=0; soak merge "$T/out.db" "$T/h2.db" "$T/bad.db" 2> "$T/err" || rc=$?
 [ $rc = 2 ] || fail "conflict: exit $rc, want 2"
 [ "$(wc -l < "$T/err")" = 1 ] || fail "conflict: want one line, got: $(cat "$T/err")"
 grep -q "$uuid" "$T/err" && grep -q "table sample_rows" "$T/err" || fail "conflict message does not name run and table: $(cat "$T/err")"
+# The count is true: one changed row is one row of the input not in the
+# output and one of the output not in the input, not "2 rows".
+n_rows=$(sqlite3 "$T/bad.db" "select count(*) from sample_rows")
+grep -q "1 of the $n_rows rows there not in the output, 1 of the output's $n_rows not there" "$T/err" \
+  || fail "conflict count: $(cat "$T/err")"
+# A missing row: one row of the output not in the input, none the other way.
+cp "$T/h1.db" "$T/short.db"
+sqlite3 "$T/short.db" "delete from sample_rows where t = (select max(t) from sample_rows)"
+rc=0; soak merge "$T/out.db" "$T/short.db" 2> "$T/err" || rc=$?
+[ $rc = 2 ] && grep -q "0 of the $((n_rows - 1)) rows there not in the output, 1 of the output's $n_rows not there" "$T/err" \
+  || fail "conflict count (a missing row): exit $rc: $(cat "$T/err")"
 [ "$(sha256sum < "$T/out.db")" = "$sum1" ] || fail "a refused merge changed the output"
 ls "$T" | grep -q "merge-" && fail "a refused merge left a temporary file: $(ls "$T")"
 pass "conflict refused: $(cat "$T/err")"

@@ -1088,39 +1088,130 @@ static void test_read_only_refuses_writes(void **state)
 	soak_db_close(rd, NULL, 0);
 }
 
-/* The host's noise floor: the latest row of a host at an interval (within
- * 1%), never another host's or another interval's; NAN stored as NULL. */
+typedef struct {
+	int64_t ids[8];
+	size_t n, stop_at;
+} walk_t;
+
+static int walk_one(const soak_run_t *run, void *arg)
+{
+	walk_t *w = arg;
+	w->ids[w->n++] = run->id;
+	return w->n == w->stop_at ? -EINTR : 0;
+}
+
+/* soak_db_runs_each: every run once, in start order (then id), one record
+ * at a time; a negative return of the callback stops the walk. */
+static void test_runs_each(void **state)
+{
+	fx_t *f = *state;
+	soak_db_t *w = open_w(f);
+	int64_t a = new_run(w, "x", NULL), b = new_run(w, "y", NULL), c = new_run(w, "z", NULL);
+	assert_int_equal(soak_db_commit(w), 0);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "UPDATE runs SET started_at = CASE id WHEN %lld THEN '2026-01-03T00:00:00.000Z' "
+		 "ELSE '2026-01-01T00:00:00.000Z' END", (long long)a);
+	raw_exec(f->path, sql);
+	walk_t k = { .stop_at = 99 };
+	assert_int_equal(soak_db_runs_each(w, walk_one, &k), 0);
+	assert_int_equal(k.n, 3);
+	assert_true(k.ids[0] == b && k.ids[1] == c && k.ids[2] == a);
+	k = (walk_t){ .stop_at = 2 };
+	assert_int_equal(soak_db_runs_each(w, walk_one, &k), -EINTR);
+	assert_int_equal(k.n, 2);
+}
+
+/* One floor row: host, class ("" none), interval, time, limits, pattern. */
+static int64_t add_floor(soak_db_t *w, const char *host, const char *cls, double iv, const char *at, double cpu,
+			 const char *pattern, double cv)
+{
+	soak_noise_t a = { .interval_s = iv, .duration_s = 30, .intervals = 29, .cv_pct = cv, .drift_pct = NAN };
+	snprintf(a.host, sizeof(a.host), "%s", host);
+	snprintf(a.host_class, sizeof(a.host_class), "%s", cls);
+	snprintf(a.workload, sizeof(a.workload), "spin");
+	snprintf(a.measured_at, sizeof(a.measured_at), "%s", at);
+	snprintf(a.pattern, sizeof(a.pattern), "%s", pattern);
+	a.has_cpu_max = cpu > 0;
+	a.cpu_max_pct = cpu;
+	int64_t id = 0;
+	assert_int_equal(soak_db_noise_add(w, &a, &id), 0);
+	return id;
+}
+
+/* The floor chosen for a run of host/class at iv, started at `at`. */
+static int64_t floor_for(soak_db_t *w, const char *host, const char *cls, double iv, const char *at,
+			 double cpu, const char *workload, const char *args)
+{
+	soak_run_t r = { .host = (char *)host, .host_class = (char *)cls, .interval_s = iv,
+			 .started_at = (char *)at, .has_cpu_max = cpu > 0, .cpu_max_pct = cpu,
+			 .workload = (char *)(workload ? workload : "random_mixed"), .workload_args = (char *)args };
+	soak_noise_t n;
+	int rc = soak_db_noise_for_run(w, &r, &n);
+	return rc == 0 ? n.id : rc;
+}
+
+/* The noise floor that applies to a run: the same host name and class, the
+ * interval within 1%, the same limits and control pattern; of those the
+ * one measured closest in time to the run, not the newest. A row without a
+ * class or limits (older than schema 6) holds for runs without limits only. */
 static void test_noise(void **state)
 {
 	fx_t *f = *state;
 	soak_db_t *w = open_w(f);
-	soak_noise_t a = { .interval_s = 1.0, .duration_s = 30, .intervals = 29, .cv_pct = 12.9, .drift_pct = -1.5 };
-	snprintf(a.host, sizeof(a.host), "hostA");
-	snprintf(a.workload, sizeof(a.workload), "spin");
-	snprintf(a.measured_at, sizeof(a.measured_at), "2026-11-29T10:00:00.000Z");
-	int64_t id1, id2, id3;
-	assert_int_equal(soak_db_noise_add(w, &a, &id1), 0);
-	a.cv_pct = 4.0;
-	a.drift_pct = NAN;
-	snprintf(a.measured_at, sizeof(a.measured_at), "2026-11-29T11:00:00.000Z");
-	assert_int_equal(soak_db_noise_add(w, &a, &id2), 0);
-	a.interval_s = 0.25;
-	a.cv_pct = 30;
-	snprintf(a.measured_at, sizeof(a.measured_at), "2026-11-29T12:00:00.000Z");
-	assert_int_equal(soak_db_noise_add(w, &a, &id3), 0);
+	const char *X = "xeon/2c/4G/v2", *Y = "epyc/64c/256G/v2";
+	int64_t old = add_floor(w, "hostA", "", 1.0, "2026-11-29T09:00:00.000Z", 0, "", 7);
+	int64_t x10 = add_floor(w, "hostA", X, 1.0, "2026-11-29T10:00:00.000Z", 0, "slots", 12.9);
+	int64_t y1030 = add_floor(w, "hostA", Y, 1.0, "2026-11-29T10:30:00.000Z", 0, "slots", 1);
+	int64_t cpu5 = add_floor(w, "hostA", X, 1.0, "2026-11-29T10:45:00.000Z", 5, "slots", 80);
+	int64_t alu = add_floor(w, "hostA", X, 1.0, "2026-11-29T10:50:00.000Z", 0, "alu", 0.9);
+	int64_t x11 = add_floor(w, "hostA", X, 1.0, "2026-11-29T11:00:00.000Z", 0, "slots", 4);
+	int64_t q = add_floor(w, "hostA", X, 0.25, "2026-11-29T12:00:00.000Z", 0, "slots", 30);
+	int64_t dec = add_floor(w, "hostA", X, 1.0, "2026-12-05T10:00:00.000Z", 0, "slots", 5);
 	assert_int_equal(soak_db_commit(w), 0);
+	/* Closest in time, not the newest: 10:05 -> 10:00, 10:40 -> 11:00. */
+	assert_true(floor_for(w, "hostA", X, 1.005, "2026-11-29T10:05:00.000Z", 0, NULL, NULL) == x10);
+	assert_true(floor_for(w, "hostA", X, 1.0, "2026-11-29T10:40:00.000Z", 0, NULL, NULL) == x11);
+	assert_true(floor_for(w, "hostA", X, 1.0, "2026-12-06T10:00:00.000Z", 0, NULL, NULL) == dec);
+	/* Another machine with the same name: its own floor, never X's. */
+	assert_true(floor_for(w, "hostA", Y, 1.0, "2026-11-29T10:40:00.000Z", 0, NULL, NULL) == y1030);
+	assert_true(floor_for(w, "hostA", Y, 1.0, "2026-12-06T10:00:00.000Z", 0, NULL, NULL) == y1030);
+	/* A class without floors of its own: only the classless old row. */
+	assert_true(floor_for(w, "hostA", "other", 1.0, "2026-12-06T10:00:00.000Z", 0, NULL, NULL) == old);
+	/* Limits: the floor under the same CPU limit; none under another; an
+	 * unlimited run never gets the limited floor (the issue's case). */
+	assert_true(floor_for(w, "hostA", X, 1.0, "2026-11-29T10:00:00.000Z", 5, NULL, NULL) == cpu5);
+	assert_int_equal(floor_for(w, "hostA", X, 1.0, "2026-11-29T10:45:00.000Z", 10, NULL, NULL), -ENOENT);
+	assert_int_equal(floor_for(w, "hostA", "other", 1.0, "2026-11-29T10:45:00.000Z", 5, NULL, NULL), -ENOENT);
+	/* Pattern: a spin run's own; other workloads the default (slots). */
+	assert_true(floor_for(w, "hostA", X, 1.0, "2026-11-29T10:00:00.000Z", 0, "spin", "[\"--pattern\",\"alu\"]") == alu);
+	assert_true(floor_for(w, "hostA", X, 1.0, "2026-11-29T10:00:00.000Z", 0, "spin", "[\"--pattern=alu\"]") == alu);
+	assert_true(floor_for(w, "hostA", X, 1.0, "2026-11-29T10:51:00.000Z", 0, "spin", "[]") == x11);
+	/* Interval and host name. */
+	assert_true(floor_for(w, "hostA", X, 0.25, "2026-11-29T10:00:00.000Z", 0, NULL, NULL) == q);
+	assert_int_equal(floor_for(w, "hostA", X, 2.0, "2026-11-29T10:00:00.000Z", 0, NULL, NULL), -ENOENT);
+	assert_int_equal(floor_for(w, "hostB", X, 1.0, "2026-11-29T10:00:00.000Z", 0, NULL, NULL), -ENOENT);
+	/* Values round-trip: NAN as NULL, the conditions as stored. */
+	soak_run_t r = { .host = "hostA", .host_class = (char *)X, .interval_s = 1, .has_cpu_max = true,
+			 .cpu_max_pct = 5, .started_at = "2026-11-29T10:45:00.000Z", .workload = "spin" };
 	soak_noise_t n;
-	assert_int_equal(soak_db_noise_latest(w, "hostA", 1.005, &n), 0);
-	assert_true(n.id == id2);
-	assert_float_equal(n.cv_pct, 4.0, 0);
+	assert_int_equal(soak_db_noise_for_run(w, &r, &n), 0);
+	assert_float_equal(n.cv_pct, 80, 0);
 	assert_true(isnan(n.drift_pct));
+	assert_true(n.has_cpu_max && n.cpu_max_pct == 5 && !n.has_memory_max && !n.has_swap_max);
+	assert_string_equal(n.host_class, X);
+	assert_string_equal(n.pattern, "slots");
 	assert_string_equal(n.workload, "spin");
-	assert_int_equal(soak_db_noise_latest(w, "hostA", 0.25, &n), 0);
-	assert_true(n.id == id3);
-	assert_int_equal(soak_db_noise_latest(w, "hostA", 2.0, &n), -ENOENT);
-	assert_int_equal(soak_db_noise_latest(w, "hostB", 1.0, &n), -ENOENT);
-	a.interval_s = 0;
-	assert_true(soak_db_noise_add(w, &a, NULL) < 0);
+	/* A floor's identity from its control run's record. */
+	soak_run_t c = { .host = "h", .host_class = "k", .started_at = "2026-11-29T10:45:00.000Z", .workload = "spin",
+			 .workload_args = "[\"--pattern\", \"alu\"]", .has_memory_max = true, .memory_max = 1 << 26 };
+	soak_noise_identity(&c, &n);
+	assert_string_equal(n.pattern, "alu");
+	assert_true(n.has_memory_max && n.memory_max == 1 << 26 && !n.has_cpu_max);
+	c.workload_args = NULL;
+	soak_noise_identity(&c, &n);
+	assert_string_equal(n.pattern, "slots");
+	n.interval_s = 0;
+	assert_true(soak_db_noise_add(w, &n, NULL) < 0);
 }
 
 static void test_wal_visibility(void **state)
@@ -1207,6 +1298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_visibility, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_each, setup, teardown),
 		cmocka_unit_test(test_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
