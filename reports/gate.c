@@ -534,6 +534,21 @@ static void noise_check(soak_check_t *c, const soak_run_result_t *r, const soak_
 			  is_cv ? "CV" : "drift", fv, fl->n.interval_s, t, fl->desc, what, v);
 		return;
 	}
+	/* A value that fails the plain limit and passes only because of the
+	 * floor is trusted only when what is left for the allocator is at least
+	 * the host's own share: a floor just under the limit must not turn a
+	 * clear failure into a pass. */
+	double own = is_cv ? fl->excess_cv_pct.v : fabs(f->v) - floor_mag;
+	bool rescued = is_cv ? f->v > thr && own <= thr : f->v < thr && f->v >= thr - floor_mag;
+	if (rescued && floor_mag > own) {
+		snprintf(c->threshold, sizeof(c->threshold), "%s %s", is_cv ? "<=" : ">=", t);
+		snprintf(c->type, sizeof(c->type), "host_noise");
+		soak_gate_set_state(c, SOAK_CHECK_ERROR, "cannot evaluate: %s %s is beyond %s and passes only "
+			  "through the host's floor %s (%s), which is larger than the %.2f%% left for the "
+			  "allocator; calibrate on a quieter host or at a longer interval", what, v, t, fv,
+			  fl->desc, own);
+		return;
+	}
 	if (is_cv) {
 		const soak_fig_t *x = &fl->excess_cv_pct;
 		snprintf(c->threshold, sizeof(c->threshold), "excess <= %s", t);

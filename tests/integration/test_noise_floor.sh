@@ -42,7 +42,10 @@ PY
 # Its age relative to the run, and stale beyond 7 days: shown, not applied.
 started=$(q "select started_at from runs where id = $lim_id")
 q "update host_noise set measured_at = strftime('%Y-%m-%dT%H:%M:%fZ', '$started', '-3 hours')"
-soak report --db "$DB" "$lim_id" | grep -q "measured 3 h before the run" || fail "age not shown: $(soak report --db "$DB" "$lim_id" | grep -i floor)"
+# (to a file first: grep -q stops reading early, and under pipefail the
+# report's SIGPIPE would fail the test)
+soak report --db "$DB" "$lim_id" > "$T/age.md"
+grep -q "measured 3 h before the run" "$T/age.md" || fail "age not shown: $(grep -i floor "$T/age.md")"
 q "update host_noise set measured_at = strftime('%Y-%m-%dT%H:%M:%fZ', '$started', '+9 days')"
 soak report --db "$DB" --format json "$lim_id" > "$T/s.json"
 json_get "$T/s.json" 'j["runs"][0]["host_noise"]["floor"]' | grep -q "measured 9 days after the run; stale" \

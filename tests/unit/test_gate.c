@@ -313,6 +313,13 @@ static void test_gate_noise_floor(void **state)
 	assert_int_equal(gate_state(&s, "cv", &c), 0);
 	assert_int_equal(c.state, SOAK_CHECK_PASS);
 	assert_non_null(strstr(c.message, "excess CV 4.61% <= max 5.00%"));
+	/* A floor just under the limit: CV 6.9% against 5% would pass with an
+	 * excess of 4.86%, smaller than the floor's own 4.9%: not evaluated. */
+	fig(&s.r.tp.cv_pct, 6.9);
+	floor_of(&s, 4.9, 0.5);
+	assert_int_equal(gate_state(&s, "cv", &c), 2);
+	assert_int_equal(c.state, SOAK_CHECK_ERROR);
+	assert_non_null(strstr(c.message, "passes only through the host's floor 4.90%"));
 	fig(&s.r.tp.cv_pct, 8.0);
 	floor_of(&s, 3.0, 0.5);
 	assert_int_equal(gate_state(&s, "cv", &c), 1);
@@ -326,6 +333,12 @@ static void test_gate_noise_floor(void **state)
 	fig(&s.r.tp.drift_pct, -7.5);
 	assert_int_equal(gate_state(&s, "tp_drift", &c), 1);
 	assert_int_equal(c.state, SOAK_CHECK_FAIL);
+	/* drift -8% with a host drift of 4.5%: allowed -9.5%, but 3.5% is left
+	 * for the allocator, less than the host's own 4.5% */
+	fig(&s.r.tp.drift_pct, -8.0);
+	floor_of(&s, 3.0, 4.5);
+	assert_int_equal(gate_state(&s, "tp_drift", &c), 2);
+	assert_non_null(strstr(c.message, "passes only through the host's floor +4.50%"));
 	floor_of(&s, 3.0, -5.5);
 	assert_int_equal(gate_state(&s, "tp_drift", &c), 2);
 	assert_non_null(strstr(c.message, "host too noisy (control drift -5.50% at 1 s"));
