@@ -20,12 +20,12 @@ for a in "$@"; do
   esac
 done
 
-# Building (the libraries' -dev packages; libproc2 for the probe benchmark, cmocka for the
+# Building (the libraries' -dev packages, libzstd-dev for allocation traces; libproc2 for the probe benchmark, cmocka for the
 # unit tests the default build compiles) and running: the allocators soakctl knows by name,
 # gnuplot for the plots of the HTML reports (compare, history), sqlite3 to query a database.
 pkgs=(build-essential cmake pkg-config git
       libcgroup-dev libproc2-dev libsqlite3-dev libcmocka-dev libinih-dev libcjson-dev
-      libsystemd-dev libssl-dev libelf-dev
+      libsystemd-dev libssl-dev libelf-dev libzstd-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
       gnuplot-nox sqlite3)
 # The tests: python3 (check-includes, tests' arithmetic), strace (ground truth for syscall
