@@ -175,3 +175,65 @@ void soak_trace_sum_free(soak_trace_sum_t *s)
 	free(s->seen);
 	free(s);
 }
+
+/* ---- a whole file, in time order ---- */
+
+/* One reader per stream, merged by time (ties: the lower stream first). A
+ * first pass counts the streams and checks the whole file. */
+int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_info_t *info, char *err,
+			 size_t errlen)
+{
+	soak_trace_reader_t *r;
+	int e = soak_trace_open(path, &r, err, errlen);
+	if (e < 0)
+		return e;
+	soak_trace_ev_t ev;
+	while ((e = soak_trace_next(r, &ev, err, errlen)) == 1)
+		;
+	memset(info, 0, sizeof(*info));
+	info->hdr = *soak_trace_header(r);
+	info->cut = soak_trace_cut(r);
+	info->events = soak_trace_events_read(r);
+	info->bytes = soak_trace_bytes_read(r);
+	uint32_t n = soak_trace_streams(r);
+	soak_trace_close(r);
+	if (e < 0)
+		return e;
+	soak_trace_reader_t **rs = calloc(n ? n : 1, sizeof(*rs));
+	soak_trace_ev_t *head = calloc(n ? n : 1, sizeof(*head));
+	bool *has = calloc(n ? n : 1, sizeof(*has));
+	soak_trace_sum_t *s = NULL;
+	e = rs && head && has ? soak_trace_sum_new(&s) : -ENOMEM;
+	for (uint32_t i = 0; i < n && e >= 0; i++) {
+		e = soak_trace_open(path, &rs[i], err, errlen);
+		if (e >= 0) {
+			soak_trace_only_stream(rs[i], i);
+			e = soak_trace_next(rs[i], &head[i], err, errlen);
+			has[i] = e == 1;
+		}
+	}
+	while (e >= 0) {
+		uint32_t best = UINT32_MAX;
+		for (uint32_t i = 0; i < n; i++)
+			if (has[i] && (best == UINT32_MAX || head[i].ts_ns < head[best].ts_ns))
+				best = i;
+		if (best == UINT32_MAX)
+			break;
+		e = soak_trace_sum_add(s, &head[best]);
+		if (e >= 0) {
+			e = soak_trace_next(rs[best], &head[best], err, errlen);
+			has[best] = e == 1;
+		}
+	}
+	if (e == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	if (e >= 0)
+		*ret = *soak_trace_sum_stats(s);
+	for (uint32_t i = 0; rs && i < n; i++)
+		soak_trace_close(rs[i]);
+	free(rs);
+	free(head);
+	free(has);
+	soak_trace_sum_free(s);
+	return e < 0 ? e : 0;
+}

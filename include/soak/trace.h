@@ -166,4 +166,15 @@ int soak_trace_sum_add(soak_trace_sum_t *s, const soak_trace_ev_t *ev);
 const soak_trace_stats_t *soak_trace_sum_stats(const soak_trace_sum_t *s);
 void soak_trace_sum_free(soak_trace_sum_t *s);
 
+typedef struct {
+	soak_trace_hdr_t hdr;
+	bool cut;            /* the end record is missing: read up to the last whole chunk */
+	uint64_t events, bytes;
+} soak_trace_info_t;
+
+/* Reads the file at path (one reader per stream, merged in time order) into
+ * its summary. 0, or negative errno with one line in err. */
+int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_info_t *info, char *err,
+			 size_t errlen);
+
 #endif
