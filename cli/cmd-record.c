@@ -51,8 +51,10 @@ const soak_cmd_doc_t soak_doc_record = {
 
 static int record_env(const record_opts_t *o, const soak_alloc_t *a, const char *lib, const char *out)
 {
-	char pre[2 * PATH_MAX + 2];
-	snprintf(pre, sizeof(pre), "%s%s%s", lib, a->path[0] ? ":" : "", a->path);
+	char pre[PATH_MAX + 16 + sizeof(a->path) + 2];
+	int len = snprintf(pre, sizeof(pre), "%s%s%s", lib, a->path[0] ? ":" : "", a->path);
+	if (len < 0 || (size_t)len >= sizeof(pre))
+		return -ENAMETOOLONG;
 	char pid[32];
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (setenv("LD_PRELOAD", pre, 1) || setenv("SOAK_RECORD_PID", pid, 1) || setenv("SOAK_RECORD_FILE", out, 1) ||
