@@ -30,12 +30,12 @@ pkgs=(build-essential cmake pkg-config git
       gnuplot-nox sqlite3)
 # The tests: python3 (check-includes, tests' arithmetic), strace (ground truth for syscall
 # counts, and the tests that prove no kill() or mkdir() happened), xmllint (JUnit output),
-# pgrep (procps); CI also builds with clang, and libFuzzer's runtime (scripts/fuzz.sh) is in
+# pgrep (procps), zstd (the record tests decode traces independently); CI also builds with clang, and libFuzzer's runtime (scripts/fuzz.sh) is in
 # libclang-rt-14-dev; the install test renders the man pages (man-db, col from
 # bsdextrautils); the package test needs dpkg-shlibdeps (dpkg-dev); the HTML test loads the
 # pages in headless Chromium; the VM tests (tests/vm/) need QEMU, the guests' tools and the
 # systemd rootfs builder.
-test_pkgs=(python3 strace libxml2-utils procps
+test_pkgs=(python3 strace libxml2-utils procps zstd
            clang libclang-rt-14-dev
            man-db bsdextrautils dpkg-dev
            chromium

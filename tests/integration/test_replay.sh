@@ -23,6 +23,29 @@ ops=$(q "select cast(value as integer) from samples_named where run_id = 1 and m
 [ "$ops" = "$want_ops" ] || fail "ops_total $ops, the trace holds $want_ops operations"
 pass "allocseq replayed: $ops ops, $live bytes live at the end, as trace info says"
 
+# What the replay calls, recorded by the same recorder and decoded by an
+# independent decoder (tracedump.py, the zstd command): every recorded
+# thread's (kind, size, alignment) multiset is issued by one replay thread
+# (which also makes the worker's own allocations: reader buffers, stdio).
+soak record -o "$T/rr.trace" -- "$SOAK_BUILD/workloads/soak-worker" replay --trace "$T/seq.trace" --duration 0.5 \
+  >/dev/null 2>&1 || fail "record the replay"
+python3 "$(dirname "$0")/tracedump.py" "$T/seq.trace" >"$T/seq.dump" || fail "decode the trace"
+python3 "$(dirname "$0")/tracedump.py" "$T/rr.trace" >"$T/rr.dump" || fail "decode the replay's trace"
+python3 - "$T/seq.dump" "$T/rr.dump" <<'PY' || fail "the replay's calls"
+import collections, json, sys
+orig, rep = (json.load(open(f))["streams"] for f in sys.argv[1:3])
+bags = {s: collections.Counter(map(tuple, ev)) for s, ev in rep.items()}
+used = set()
+for s, ev in sorted(orig.items()):
+    want = collections.Counter(map(tuple, ev))
+    hit = [r for r, b in bags.items() if r not in used and not (want - b)]
+    if not hit:
+        sys.exit(f"recorded thread {s}: no replay thread issued its {sum(want.values())} calls {dict(want)}")
+    used.add(hit[0])
+print(f"{len(orig)} threads matched")
+PY
+pass "the replay issues every recorded thread's (kind, size, alignment) calls"
+
 soak record -o "$T/py.trace" -- python3 -c '
 import threading
 def work():
