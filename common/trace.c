@@ -3,10 +3,13 @@
 #include "soak/trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_createDCtx_advanced: the reader's memory hooks */
 #include <zstd.h>
 
 static const char *const kind_names[SOAK_EV_KINDS] = {
@@ -206,8 +209,56 @@ void soak_trace_end_encode(uint64_t total_events, uint8_t *buf)
 
 /* ---- reading ---- */
 
+/* The reader's memory: malloc by default; the replay workload passes mmap
+ * hooks so the allocator under test serves only the replayed blocks. A
+ * block carries its size in front (zstd's free hook is given no size). */
+static void *sys_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void sys_release(void *p, size_t n)
+{
+	(void)n;
+	free(p);
+}
+
+static const soak_trace_mem_t sys_mem = { sys_alloc, sys_release };
+
+static void *m_alloc(const soak_trace_mem_t *m, size_t n)
+{
+	if (n > SIZE_MAX - 16)
+		return NULL;
+	uint8_t *p = m->alloc(n + 16);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + 16;
+}
+
+static void m_free(const soak_trace_mem_t *m, void *q)
+{
+	if (!q)
+		return;
+	size_t n;
+	uint8_t *p = (uint8_t *)q - 16;
+	memcpy(&n, p, sizeof(n));
+	m->release(p, n + 16);
+}
+
+static void *z_alloc(void *opaque, size_t n)
+{
+	return m_alloc(opaque, n);
+}
+
+static void z_free(void *opaque, void *p)
+{
+	m_free(opaque, p);
+}
+
 struct soak_trace_reader {
-	FILE *f;                    /* or NULL: mem/memlen */
+	int fd;                     /* or -1: mem/memlen */
+	soak_trace_mem_t mem_fn;    /* where the reader's own memory comes from */
 	const uint8_t *mem;
 	size_t memlen;
 	char name[256];
@@ -242,10 +293,16 @@ static int fail(soak_trace_reader_t *r, char *err, size_t errlen, const char *fm
 static size_t rd(soak_trace_reader_t *r, void *buf, size_t n)
 {
 	size_t got;
-	if (r->f) {
-		if (fseeko(r->f, (off_t)r->pos, SEEK_SET) != 0)
-			return 0;
-		got = fread(buf, 1, n, r->f);
+	if (r->fd >= 0) {
+		got = 0;
+		while (got < n) {
+			ssize_t k = pread(r->fd, (uint8_t *)buf + got, n - got, (off_t)(r->pos + got));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+		}
 	} else {
 		got = r->pos >= r->memlen ? 0 : r->memlen - r->pos < n ? r->memlen - r->pos : n;
 		memcpy(buf, r->mem + r->pos, got);
@@ -287,7 +344,7 @@ static int read_header(soak_trace_reader_t *r, char *err, size_t errlen)
 	uint32_t len = get32(fixed + 12);
 	if (len < 16 || len > SOAK_TRACE_HDR_MAX)
 		return fail(r, err, errlen, "header length %" PRIu32 " (16 to %d)", len, SOAK_TRACE_HDR_MAX);
-	uint8_t *h = malloc(len);
+	uint8_t *h = m_alloc(&r->mem_fn, len);
 	if (!h)
 		return -ENOMEM;
 	r->pos = 16;
@@ -310,7 +367,7 @@ static int read_header(soak_trace_reader_t *r, char *err, size_t errlen)
 		ret = get_str(r, &p, end, r->hdr.clock, sizeof(r->hdr.clock), "clock", err, errlen);
 	if (!ret && p != end)
 		ret = fail(r, err, errlen, "header has %zu bytes past its last field", (size_t)(end - p));
-	free(h);
+	m_free(&r->mem_fn, h);
 	if (!ret)
 		r->pos = r->first_chunk = 16 + (uint64_t)len;
 	return ret;
@@ -318,7 +375,8 @@ static int read_header(soak_trace_reader_t *r, char *err, size_t errlen)
 
 static int open_common(soak_trace_reader_t *r, soak_trace_reader_t **ret, char *err, size_t errlen)
 {
-	r->dctx = ZSTD_createDCtx();
+	ZSTD_customMem cm = { z_alloc, z_free, &r->mem_fn };
+	r->dctx = ZSTD_createDCtx_advanced(cm);
 	int e = r->dctx ? read_header(r, err, errlen) : -ENOMEM;
 	if (e < 0) {
 		if (e == -ENOMEM)
@@ -330,27 +388,45 @@ static int open_common(soak_trace_reader_t *r, soak_trace_reader_t **ret, char *
 	return 0;
 }
 
-int soak_trace_open(const char *path, soak_trace_reader_t **ret, char *err, size_t errlen)
+static soak_trace_reader_t *new_reader(const soak_trace_mem_t *mem)
 {
-	soak_trace_reader_t *r = calloc(1, sizeof(*r));
+	mem = mem ? mem : &sys_mem;
+	soak_trace_reader_t *r = m_alloc(mem, sizeof(*r));
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->mem_fn = *mem;
+	r->fd = -1;
+	return r;
+}
+
+int soak_trace_open_with(const char *path, const soak_trace_mem_t *mem, soak_trace_reader_t **ret, char *err,
+			 size_t errlen)
+{
+	soak_trace_reader_t *r = new_reader(mem);
 	if (!r) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	snprintf(r->name, sizeof(r->name), "%s", path);
-	r->f = fopen(path, "rb");
-	if (!r->f) {
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		free(r);
+		soak_trace_close(r);
 		return -e;
 	}
 	return open_common(r, ret, err, errlen);
 }
 
+int soak_trace_open(const char *path, soak_trace_reader_t **ret, char *err, size_t errlen)
+{
+	return soak_trace_open_with(path, NULL, ret, err, errlen);
+}
+
 int soak_trace_open_mem(const void *data, size_t len, soak_trace_reader_t **ret, char *err, size_t errlen)
 {
-	soak_trace_reader_t *r = calloc(1, sizeof(*r));
+	soak_trace_reader_t *r = new_reader(NULL);
 	if (!r) {
 		snprintf(err, errlen, "trace: out of memory");
 		return -ENOMEM;
@@ -361,13 +437,14 @@ int soak_trace_open_mem(const void *data, size_t len, soak_trace_reader_t **ret,
 	return open_common(r, ret, err, errlen);
 }
 
-static int grow(uint8_t **buf, size_t *cap, size_t need)
+static int grow(soak_trace_reader_t *r, uint8_t **buf, size_t *cap, size_t need)
 {
 	if (*cap >= need)
 		return 0;
-	uint8_t *n = realloc(*buf, need);
+	uint8_t *n = m_alloc(&r->mem_fn, need);   /* contents need not survive */
 	if (!n)
 		return -ENOMEM;
+	m_free(&r->mem_fn, *buf);
 	*buf = n;
 	*cap = need;
 	return 0;
@@ -420,7 +497,7 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 			r->pos += sizeof(h) + clen;
 			continue;
 		}
-		if (grow(&r->comp, &r->comp_cap, clen) < 0 || grow(&r->raw, &r->raw_cap, rlen ? rlen : 1) < 0) {
+		if (grow(r, &r->comp, &r->comp_cap, clen) < 0 || grow(r, &r->raw, &r->raw_cap, rlen ? rlen : 1) < 0) {
 			snprintf(err, errlen, "%s: out of memory", r->name);
 			return -ENOMEM;
 		}
@@ -556,10 +633,11 @@ void soak_trace_close(soak_trace_reader_t *r)
 {
 	if (!r)
 		return;
-	if (r->f)
-		fclose(r->f);
+	if (r->fd >= 0)
+		close(r->fd);
 	ZSTD_freeDCtx(r->dctx);
-	free(r->raw);
-	free(r->comp);
-	free(r);
+	soak_trace_mem_t m = r->mem_fn;
+	m_free(&m, r->raw);
+	m_free(&m, r->comp);
+	m_free(&m, r);
 }

@@ -72,6 +72,10 @@ typedef struct {
 
 static rp_state_t *rp_st;
 
+/* The readers' buffers and zstd's context come from mmap, not from the
+ * allocator under test. */
+static const soak_trace_mem_t rp_mem = { soak_wl_meta_alloc, soak_wl_meta_free };
+
 /* Reads the whole trace once: streams, highest id, first time. */
 static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 {
@@ -91,7 +95,7 @@ static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 	}
 	soak_trace_reader_t *r;
 	char err[512];
-	if (soak_trace_open(path, &r, err, sizeof(err)) < 0) {
+	if (soak_trace_open_with(path, &rp_mem, &r, err, sizeof(err)) < 0) {
 		snprintf(why, len, "replay: %s", err);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
@@ -325,7 +329,7 @@ static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 	rp_state_t *s = ctx->priv;
 	soak_trace_reader_t *r;
 	char err[512];
-	if (soak_trace_open(ctx->opt[RP_TRACE].s, &r, err, sizeof(err)) < 0)
+	if (soak_trace_open_with(ctx->opt[RP_TRACE].s, &rp_mem, &r, err, sizeof(err)) < 0)
 		return soak_wl_error(ctx, "replay: %s", err);
 	soak_trace_only_stream(r, t->tid);
 	soak_trace_ev_t ev;

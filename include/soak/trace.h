@@ -118,6 +118,14 @@ typedef struct soak_trace_reader soak_trace_reader_t;
 /* Opens and reads the header. 0, or negative errno with one line in err
  * ("FILE: offset N: why"). */
 int soak_trace_open(const char *path, soak_trace_reader_t **ret, char *err, size_t errlen);
+/* Where a reader's own memory comes from (the replay workload: mmap, never
+ * the allocator under test); NULL: malloc. */
+typedef struct {
+	void *(*alloc)(size_t n);
+	void (*release)(void *p, size_t n);
+} soak_trace_mem_t;
+int soak_trace_open_with(const char *path, const soak_trace_mem_t *mem, soak_trace_reader_t **ret, char *err,
+			 size_t errlen);
 /* Opens a trace held in memory (the fuzz harness, unit tests); data must
  * outlive the reader. */
 int soak_trace_open_mem(const void *data, size_t len, soak_trace_reader_t **ret, char *err, size_t errlen);
