@@ -6,8 +6,9 @@
 #     allocation and free count (thread events are no operations);
 #   - with --loop, a multi-threaded trace with cross-thread frees (python3's)
 #     replays many passes under system and mimalloc without deadlock, status ok;
-#   - a trace with more threads than the worker runs, or a corrupt one, is
-#     refused before the run with one line.
+#   - sqlite3 running a generated script, replayed under system and mimalloc,
+#     ends with exactly the trace's live bytes and operation count;
+#   - a corrupt trace, or none, is refused before the run with one line.
 source "$(dirname "$0")/lib.sh"
 seqbin=$SOAK_BUILD/tests/allocseq
 soak record -o "$T/seq.trace" -- "$seqbin" 2>/dev/null || fail "record allocseq"
@@ -71,6 +72,30 @@ for a in system mimalloc; do
   n=$((n + 1))
 done
 pass "python3 trace ($threads threads) looped under system and mimalloc"
+
+# A real program: sqlite3 running a generated SQL script, replayed without
+# --loop under system and mimalloc: each ends holding exactly the trace's
+# live bytes after exactly its operations.
+python3 -c "
+print('create table t(a integer primary key, b text, c blob); begin;')
+for i in range(3000):
+    print(f\"insert into t(b, c) values ('row {i}' || hex(randomblob({i % 200})), randomblob({i % 500}));\")
+print('commit; create index ib on t(b); delete from t where a % 3 = 0; select count(*) from t;')" >"$T/gen.sql"
+soak record -o "$T/sq.trace" -- sqlite3 :memory: -init "$T/gen.sql" .quit >/dev/null 2>&1 || fail "record sqlite3"
+soak trace info "$T/sq.trace" --format json >"$T/sq.json"
+[ "$(json_get "$T/sq.json" 'j["cut"]')" = False ] || fail "sqlite3 trace cut"
+want_live=$(json_get "$T/sq.json" 'j["end_live_bytes"]')
+want_ops=$(json_get "$T/sq.json" 'sum(v for k, v in j["ops"].items() if not k.startswith("thread"))')
+[ "$want_ops" -gt 10000 ] || fail "sqlite3 made only $want_ops calls"
+n=$(q "select max(id) from runs")
+for a in system mimalloc; do
+  n=$((n + 1))
+  soak run --db "$DB" -w replay -a "$a" -d 2s -i 0.5 -- --trace "$T/sq.trace" >/dev/null 2>&1 || fail "sqlite3 replay under $a"
+  live=$(q "select cast(value as integer) from samples_named where run_id = $n and metric = 'bytes_live' and value is not null order by t desc limit 1")
+  ops=$(q "select cast(value as integer) from samples_named where run_id = $n and metric = 'ops_total' and value is not null order by t desc limit 1")
+  [ "$live" = "$want_live" ] && [ "$ops" = "$want_ops" ] || fail "sqlite3 under $a: $ops ops, $live live; trace: $want_ops ops, $want_live live"
+done
+pass "sqlite3 ($want_ops calls) replayed under system and mimalloc: $want_live bytes live at the end, as recorded"
 
 head -c 30 "$T/seq.trace" >"$T/bad.trace"
 rc=0; soak run --db "$DB" -w replay -d 1s -- --trace "$T/bad.trace" >/dev/null 2>"$T/bad.err" || rc=$?
