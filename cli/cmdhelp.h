@@ -84,7 +84,8 @@ const soak_cmd_entry_t *soak_command_find(const char *name);
 /* Each command's documentation, next to its parser in cmd-<name>.c. */
 extern const soak_cmd_doc_t soak_doc_run, soak_doc_report, soak_doc_runs, soak_doc_compare,
 	soak_doc_gate, soak_doc_workloads, soak_doc_allocators, soak_doc_help, soak_doc_merge,
-	soak_doc_history, soak_doc_gate_history, soak_doc_plan, soak_doc_calibrate;
+	soak_doc_history, soak_doc_gate_history, soak_doc_plan, soak_doc_calibrate,
+	soak_doc_record, soak_doc_trace;
 /* run's option table (cmd-run.c), as documentation: shared by run and compare. */
 const soak_opt_t *soak_run_opts_doc(void);
 

@@ -16,6 +16,8 @@ const soak_cmd_entry_t soak_commands[] = {
 	{ "workloads", "list the built-in workloads and their options", soak_cmd_workloads, &soak_doc_workloads },
 	{ "allocators", "list the allocators that resolve here, and why others do not", soak_cmd_allocators, &soak_doc_allocators },
 	{ "calibrate", "measure this host's noise floor (spin control workload) for reports and the gate", soak_cmd_calibrate, &soak_doc_calibrate },
+	{ "record", "run a command and record its allocations into a trace file", soak_cmd_record, &soak_doc_record },
+	{ "trace", "what a recorded allocation trace holds: soakctl trace info FILE", soak_cmd_trace, &soak_doc_trace },
 	{ "help", "describe a command; write the man pages or the bash completion", soak_cmd_help, &soak_doc_help },
 };
 const size_t soak_n_commands = sizeof(soak_commands) / sizeof(soak_commands[0]);

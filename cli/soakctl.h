@@ -34,6 +34,8 @@ int soak_cmd_help(int argc, char **argv);
 int soak_cmd_merge(int argc, char **argv);
 int soak_cmd_history(int argc, char **argv);
 int soak_cmd_plan(int argc, char **argv);
+int soak_cmd_record(int argc, char **argv);
+int soak_cmd_trace(int argc, char **argv);
 /* `gate --history` (cmd-history.c). */
 int soak_cmd_gate_history(int argc, char **argv);
 

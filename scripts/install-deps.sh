@@ -20,22 +20,22 @@ for a in "$@"; do
   esac
 done
 
-# Building (the libraries' -dev packages; libproc2 for the probe benchmark, cmocka for the
+# Building (the libraries' -dev packages, libzstd-dev for allocation traces; libproc2 for the probe benchmark, cmocka for the
 # unit tests the default build compiles) and running: the allocators soakctl knows by name,
 # gnuplot for the plots of the HTML reports (compare, history), sqlite3 to query a database.
 pkgs=(build-essential cmake pkg-config git
       libcgroup-dev libproc2-dev libsqlite3-dev libcmocka-dev libinih-dev libcjson-dev
-      libsystemd-dev libssl-dev libelf-dev
+      libsystemd-dev libssl-dev libelf-dev libzstd-dev
       libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4
       gnuplot-nox sqlite3)
 # The tests: python3 (check-includes, tests' arithmetic), strace (ground truth for syscall
 # counts, and the tests that prove no kill() or mkdir() happened), xmllint (JUnit output),
-# pgrep (procps); CI also builds with clang, and libFuzzer's runtime (scripts/fuzz.sh) is in
+# pgrep (procps), zstd (the record tests decode traces independently); CI also builds with clang, and libFuzzer's runtime (scripts/fuzz.sh) is in
 # libclang-rt-14-dev; the install test renders the man pages (man-db, col from
 # bsdextrautils); the package test needs dpkg-shlibdeps (dpkg-dev); the HTML test loads the
 # pages in headless Chromium; the VM tests (tests/vm/) need QEMU, the guests' tools and the
 # systemd rootfs builder.
-test_pkgs=(python3 strace libxml2-utils procps
+test_pkgs=(python3 strace libxml2-utils procps zstd
            clang libclang-rt-14-dev
            man-db bsdextrautils dpkg-dev
            chromium

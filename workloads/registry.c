@@ -13,6 +13,7 @@
 	X(remote_free)    \
 	X(fragment)       \
 	X(paging)         \
+	X(replay)         \
 	X(spin)
 
 #define SOAK_WL_DECLARE(n) extern const soak_workload_t soak_wl_##n;

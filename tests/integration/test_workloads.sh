@@ -26,11 +26,15 @@ for w in random_mixed leak tiny_hot scenario remote_free fragment paging; do
 done
 
 # Options that make a 2 s run meaningful: fragment cycles (grow 8 MiB, free,
-# idle 200 ms) several times; leak stays small.
+# idle 200 ms) several times; leak stays small; replay loops a small trace
+# recorded here.
+soak record -o "$T/w.trace" -- python3 -c 'x = [bytes(100) for _ in range(20000)]; del x[::2]' \
+  > /dev/null 2>&1 || fail "soakctl record of python3 exited $?"
 opts() {
   case $1 in
     fragment) echo "--peak 8M --idle 200ms" ;;
     leak) echo "--rate 4M --chunk 64K" ;;
+    replay) echo "--trace $T/w.trace --loop yes" ;;
   esac
 }
 

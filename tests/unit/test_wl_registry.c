@@ -36,6 +36,7 @@
 #include "../../workloads/wl-paging.c"
 #include "../../workloads/wl-random-mixed.c"
 #include "../../workloads/wl-remote-free.c"
+#include "../../workloads/wl-replay.c"
 #include "../../workloads/wl-scenario.c"
 #include "../../workloads/wl-spin.c"
 #include "../../workloads/wl-tiny-hot.c"

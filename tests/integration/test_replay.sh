@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# test_replay.sh - the replay workload against ground truth (trace info of the
+# same file, tests/helpers/allocseq recorded by soakctl record):
+#   - without --loop, the replay ends holding exactly the trace's live objects:
+#     the last bytes_live equals trace info's end_live_bytes and ops_total its
+#     allocation and free count (thread events are no operations);
+#   - with --loop, a multi-threaded trace with cross-thread frees (python3's)
+#     replays many passes under system and mimalloc without deadlock, status ok;
+#   - sqlite3 running a generated script, replayed under system and mimalloc,
+#     ends with exactly the trace's live bytes and operation count;
+#   - a corrupt trace, or none, is refused before the run with one line.
+source "$(dirname "$0")/lib.sh"
+seqbin=$SOAK_BUILD/tests/allocseq
+soak record -o "$T/seq.trace" -- "$seqbin" 2>/dev/null || fail "record allocseq"
+soak trace info "$T/seq.trace" --format json >"$T/seq.json"
+want_live=$(json_get "$T/seq.json" 'j["end_live_bytes"]')
+want_ops=$(json_get "$T/seq.json" 'sum(v for k, v in j["ops"].items() if not k.startswith("thread"))')
+
+soak run --db "$DB" -w replay -d 2s -i 0.5 -- --trace "$T/seq.trace" >/dev/null 2>&1 || fail "replay run"
+[ "$(q "select status from runs where id = 1")" = ok ] || fail "replay status $(q "select status, message from runs where id = 1")"
+live=$(q "select cast(value as integer) from samples_named where run_id = 1 and metric = 'bytes_live' and value is not null order by t desc limit 1")
+ops=$(q "select cast(value as integer) from samples_named where run_id = 1 and metric = 'ops_total' and value is not null order by t desc limit 1")
+[ "$live" = "$want_live" ] || fail "bytes_live at the end $live, trace info says $want_live live"
+[ "$ops" = "$want_ops" ] || fail "ops_total $ops, the trace holds $want_ops operations"
+pass "allocseq replayed: $ops ops, $live bytes live at the end, as trace info says"
+
+# What the replay calls, recorded by the same recorder and decoded by an
+# independent decoder (tracedump.py, the zstd command): every recorded
+# thread's (kind, size, alignment) multiset is issued by one replay thread,
+# exactly so by every thread but the worker's main one (its own stdio and
+# thread set-up; the readers' memory is mmap'd).
+soak record -o "$T/rr.trace" -- "$SOAK_BUILD/workloads/soak-worker" replay --trace "$T/seq.trace" --duration 0.5 \
+  >/dev/null 2>&1 || fail "record the replay"
+python3 "$(dirname "$0")/tracedump.py" "$T/seq.trace" >"$T/seq.dump" || fail "decode the trace"
+python3 "$(dirname "$0")/tracedump.py" "$T/rr.trace" >"$T/rr.dump" || fail "decode the replay's trace"
+python3 - "$T/seq.dump" "$T/rr.dump" <<'PY' || fail "the replay's calls"
+import collections, json, sys
+orig, rep = (json.load(open(f))["streams"] for f in sys.argv[1:3])
+bags = {s: collections.Counter(map(tuple, ev)) for s, ev in rep.items()}
+used = set()
+for s, ev in sorted(orig.items()):
+    want = collections.Counter(map(tuple, ev))
+    hit = [r for r, b in bags.items() if r not in used and not (want - b)]
+    if not hit:
+        sys.exit(f"recorded thread {s}: no replay thread issued its {sum(want.values())} calls {dict(want)}")
+    used.add(hit[0])
+# Only the worker's main thread (replay thread 0) allocates for itself
+# (stdio, the C library's blocks for the other threads): the others issue
+# exactly their recorded thread's calls.
+exact = sum(1 for r in used if bags[r] in
+            [collections.Counter(map(tuple, ev)) for ev in orig.values()])
+if exact < len(orig) - 1:
+    sys.exit(f"only {exact} of {len(orig)} replay threads issued exactly their thread's calls")
+print(f"{len(orig)} threads matched, {exact} exactly")
+PY
+pass "the replay issues every recorded thread's (kind, size, alignment) calls"
+
+soak record -o "$T/py.trace" -- python3 -c '
+import threading
+def work():
+    return [bytes(i % 2000) for i in range(20000)]
+ts = [threading.Thread(target=work) for _ in range(3)]
+[t.start() for t in ts]; [t.join() for t in ts]' >/dev/null 2>&1 || fail "record python3"
+threads=$(soak trace info "$T/py.trace" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["threads"])')
+[ "$threads" -ge 4 ] || fail "python3 trace has $threads threads"
+n=2
+for a in system mimalloc; do
+  soak run --db "$DB" -w replay -a "$a" -d 2s -i 0.5 -- --trace "$T/py.trace" --loop yes >/dev/null 2>&1 || fail "replay --loop under $a"
+  [ "$(q "select status from runs where id = $n")" = ok ] || fail "$a: status $(q "select status, message from runs where id = $n")"
+  ops=$(q "select cast(max(value) as integer) from samples_named where run_id = $n and metric = 'ops_total'")
+  [ "$ops" -gt "$(json_get <(soak trace info "$T/py.trace" --format json) 'j["events"]')" ] || fail "$a: only $ops ops: no second pass"
+  n=$((n + 1))
+done
+pass "python3 trace ($threads threads) looped under system and mimalloc"
+
+# A real program: sqlite3 running a generated SQL script, replayed without
+# --loop under system and mimalloc: each ends holding exactly the trace's
+# live bytes after exactly its operations.
+python3 -c "
+print('create table t(a integer primary key, b text, c blob); begin;')
+for i in range(3000):
+    print(f\"insert into t(b, c) values ('row {i}' || hex(randomblob({i % 200})), randomblob({i % 500}));\")
+print('commit; create index ib on t(b); delete from t where a % 3 = 0; select count(*) from t;')" >"$T/gen.sql"
+soak record -o "$T/sq.trace" -- sqlite3 :memory: -init "$T/gen.sql" .quit >/dev/null 2>&1 || fail "record sqlite3"
+soak trace info "$T/sq.trace" --format json >"$T/sq.json"
+[ "$(json_get "$T/sq.json" 'j["cut"]')" = False ] || fail "sqlite3 trace cut"
+want_live=$(json_get "$T/sq.json" 'j["end_live_bytes"]')
+want_ops=$(json_get "$T/sq.json" 'sum(v for k, v in j["ops"].items() if not k.startswith("thread"))')
+[ "$want_ops" -gt 10000 ] || fail "sqlite3 made only $want_ops calls"
+n=$(q "select max(id) from runs")
+for a in system mimalloc; do
+  n=$((n + 1))
+  soak run --db "$DB" -w replay -a "$a" -d 2s -i 0.5 -- --trace "$T/sq.trace" >/dev/null 2>&1 || fail "sqlite3 replay under $a"
+  live=$(q "select cast(value as integer) from samples_named where run_id = $n and metric = 'bytes_live' and value is not null order by t desc limit 1")
+  ops=$(q "select cast(value as integer) from samples_named where run_id = $n and metric = 'ops_total' and value is not null order by t desc limit 1")
+  [ "$live" = "$want_live" ] && [ "$ops" = "$want_ops" ] || fail "sqlite3 under $a: $ops ops, $live live; trace: $want_ops ops, $want_live live"
+done
+pass "sqlite3 ($want_ops calls) replayed under system and mimalloc: $want_live bytes live at the end, as recorded"
+
+head -c 30 "$T/seq.trace" >"$T/bad.trace"
+rc=0; soak run --db "$DB" -w replay -d 1s -- --trace "$T/bad.trace" >/dev/null 2>"$T/bad.err" || rc=$?
+[ "$rc" = 2 ] || fail "corrupt trace: exit $rc, want 2"
+grep -q "header truncated" "$T/bad.err" || fail "corrupt trace: $(cat "$T/bad.err")"
+rc=0; soak run --db "$DB" -w replay -d 1s -- >/dev/null 2>"$T/none.err" || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--trace FILE" "$T/none.err" || fail "no --trace: exit $rc: $(cat "$T/none.err")"
+pass "corrupt trace and missing --trace refused with exit 2"

@@ -1,0 +1,380 @@
+/*
+ * wl-replay.c - replays a trace written by `soakctl record` (soak/trace.h)
+ * under the allocator under test: one thread per recorded thread, each
+ * streaming its own events from the file (one chunk in memory at a time) and
+ * issuing the same call with the same size and alignment.
+ *
+ * Object ids index a table in mmap'd memory (sized by the highest id of the
+ * trace): the block, its requested size, the replay thread that holds it and
+ * a readiness word. A free or realloc of an object another thread allocates
+ * waits (spin, then sched_yield) until that allocation happened in this pass;
+ * the recording's times order every allocation before its free, and each
+ * thread replays its own events in order, so the waits never form a cycle:
+ * the replay is a legal interleaving of the recording. No global lock.
+ *
+ * bytes_live is exact: the requested sizes of the live objects. A thread
+ * counts what it allocated minus what it freed; what another thread frees of
+ * its blocks is added to a per-thread atomic the owner takes and subtracts
+ * when it publishes, so every thread's published value stays >= 0 and their sum is
+ * exact at publication points.
+ *
+ * --loop yes: at the end of the trace every thread waits for the others,
+ * frees the objects it holds, and the replay starts again (a generation
+ * number makes last pass's readiness stale). --speed real|X paces each event
+ * at its recorded time (divided by X); max replays as fast as it can.
+ * --touch page writes one byte per page of each new block, all every byte,
+ * none nothing.
+ */
+#include <inttypes.h>
+#include <malloc.h>
+#include <sched.h>
+
+#include "soak/trace.h"
+#include "workload.h"
+
+enum { RP_TRACE, RP_SPEED, RP_LOOP, RP_TOUCH, RP_SEED };
+
+static const soak_wl_opt_t rp_opts[] = {
+	[RP_TRACE] = { "trace", SOAK_OPT_STR, "", 0, 0, "the trace file (soakctl record -o FILE)", NULL },
+	[RP_SPEED] = { "speed", SOAK_OPT_STR, "max", 0, 0,
+		      "max (no pauses), real (the recorded times) or a factor X (real time divided by X)", NULL },
+	[RP_LOOP] = { "loop", SOAK_OPT_STR, "no", 0, 0, "yes: at the end free what is live and start again", "no|yes" },
+	[RP_TOUCH] = { "touch", SOAK_OPT_STR, "page", 0, 0, "write to each new block: none, one byte per page, or all",
+		      "none|page|all" },
+	[RP_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0,
+		     "the byte --touch writes (seed mod 255, plus 1): the replay has no other randomness", NULL },
+};
+
+typedef struct {
+	void *p;
+	uint64_t size;
+	uint32_t gen;      /* readiness: the pass that allocated it (0: never) */
+	uint32_t owner;
+} rp_obj_t;
+
+typedef struct {
+	_Alignas(64) uint64_t remote_freed;
+} rp_remote_t;
+
+typedef struct {
+	rp_obj_t *obj;
+	uint64_t max_id, first_ts;
+	size_t obj_bytes;
+	double speed;           /* 0: max */
+	bool loop;
+	int touch;              /* 0 none, 1 page, 2 all */
+	unsigned char byte;     /* what --touch writes */
+	uint32_t gen;
+	unsigned nthreads;
+	_Alignas(64) uint32_t bar_count, bar_round;
+	rp_remote_t remote[SOAK_MAX_THREADS];
+} rp_state_t;
+
+static rp_state_t *rp_st;
+
+/* The readers' buffers and zstd's context come from mmap, not from the
+ * allocator under test. */
+static const soak_trace_mem_t rp_mem = { soak_wl_meta_alloc, soak_wl_meta_free };
+
+/* Reads the whole trace once: streams, highest id, first time. */
+static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
+{
+	const char *path = ctx->opt[RP_TRACE].s, *speed = ctx->opt[RP_SPEED].s;
+	if (!path[0]) {
+		snprintf(why, len, "replay: give the trace: -- --trace FILE (soakctl record -o FILE -- CMD)");
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	double x = 0;
+	if (strcmp(speed, "max") != 0) {
+		char *end;
+		x = strcmp(speed, "real") ? strtod(speed, &end) : 1.0;
+		if (strcmp(speed, "real") && (*end || !(x > 0) || x > 1e9)) {
+			snprintf(why, len, "replay: --speed %s: give max, real or a factor above 0", speed);
+			return SOAK_WORKER_EXIT_USAGE;
+		}
+	}
+	soak_trace_reader_t *r;
+	char err[512];
+	if (soak_trace_open_with(path, &rp_mem, &r, err, sizeof(err)) < 0) {
+		snprintf(why, len, "replay: %s", err);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	soak_trace_ev_t ev;
+	int k;
+	uint64_t max_id = 0, first = UINT64_MAX;
+	while ((k = soak_trace_next(r, &ev, err, sizeof(err))) == 1) {
+		max_id = ev.id > max_id && ev.kind != SOAK_EV_THREAD_START ? ev.id : max_id;
+		max_id = ev.old_id > max_id ? ev.old_id : max_id;
+		first = ev.ts_ns < first ? ev.ts_ns : first;
+	}
+	uint32_t streams = soak_trace_streams(r);
+	soak_trace_close(r);
+	if (k < 0) {
+		snprintf(why, len, "replay: %s", err);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	if (streams > SOAK_MAX_THREADS) {
+		snprintf(why, len, "replay: %s holds %u threads; the replay runs at most %d", path, streams,
+			 SOAK_MAX_THREADS);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	rp_state_t *s = soak_wl_meta_alloc(sizeof(*s));
+	if (!s) {
+		snprintf(why, len, "replay: out of memory");
+		return SOAK_WORKER_EXIT_SETUP;
+	}
+	s->obj_bytes = (max_id + 1) * sizeof(rp_obj_t);
+	s->obj = soak_wl_meta_alloc(s->obj_bytes);
+	if (!s->obj) {
+		snprintf(why, len, "replay: no memory for a table of %" PRIu64 " objects", max_id + 1);
+		return SOAK_WORKER_EXIT_SETUP;
+	}
+	s->max_id = max_id;
+	s->first_ts = first == UINT64_MAX ? 0 : first;
+	s->speed = x;
+	s->loop = !strcmp(ctx->opt[RP_LOOP].s, "yes");
+	s->touch = !strcmp(ctx->opt[RP_TOUCH].s, "none") ? 0 : !strcmp(ctx->opt[RP_TOUCH].s, "page") ? 1 : 2;
+	s->byte = (unsigned char)(ctx->opt[RP_SEED].u % 255 + 1);
+	s->gen = 1;
+	ctx->nthreads = streams ? streams : 1;
+	s->nthreads = ctx->nthreads;
+	rp_st = s;
+	return 0;
+}
+
+static int rp_setup(soak_wl_ctx_t *ctx)
+{
+	ctx->priv = rp_st;
+	return 0;
+}
+
+static void rp_touch(const rp_state_t *s, void *p, uint64_t size)
+{
+	if (!p || !s->touch)
+		return;
+	if (s->touch == 2) {
+		memset(p, s->byte, size);
+		return;
+	}
+	size_t page = soak_wl_page_size();
+	for (uint64_t off = 0; off < size; off += page)
+		((volatile unsigned char *)p)[off] = s->byte;
+}
+
+/* Waits until object id was allocated in this pass; false on stop. */
+static bool rp_wait(soak_wl_thread_t *t, rp_state_t *s, uint64_t id)
+{
+	for (unsigned spins = 0; __atomic_load_n(&s->obj[id].gen, __ATOMIC_ACQUIRE) != s->gen; spins++) {
+		if (spins < 1000) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (soak_wl_stop_requested(t->ctx))
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+/* The object leaves: counted off its owner's bytes. */
+static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
+{
+	if (o->owner == t->tid)
+		t->bytes_live -= o->size;
+	else
+		__atomic_fetch_add(&s->remote[o->owner].remote_freed, o->size, __ATOMIC_RELAXED);
+	__atomic_store_n(&o->gen, 0, __ATOMIC_RELAXED);
+}
+
+static void rp_hold(soak_wl_thread_t *t, rp_state_t *s, uint64_t id, void *p, uint64_t size)
+{
+	if (!id || id > s->max_id || !p)
+		return;
+	rp_obj_t *o = &s->obj[id];
+	o->p = p;
+	o->size = size;
+	o->owner = t->tid;
+	t->bytes_live += size;
+	rp_touch(s, p, size);
+	__atomic_store_n(&o->gen, s->gen, __ATOMIC_RELEASE);
+}
+
+/* One event: 0, or a SOAK_WORKER_EXIT_* code; *stop on a stop while waiting. */
+static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *ev, bool *stop)
+{
+	size_t size = (size_t)ev->size, al = (size_t)1 << ev->align_log2;
+	void *p = NULL;
+	if (ev->id > s->max_id || ev->old_id > s->max_id)
+		return 0; /* cannot happen: the table was sized on this file */
+	switch (ev->kind) {
+	case SOAK_EV_FREE:
+		if (!rp_wait(t, s, ev->id))
+			return *stop = true, 0;
+		p = s->obj[ev->id].p;
+		rp_release(t, s, &s->obj[ev->id]);
+		SOAK_WL_TIMED(t, free(p));
+		break;
+	case SOAK_EV_REALLOC:
+	case SOAK_EV_REALLOCARRAY: {
+		void *old = NULL;
+		if (ev->old_id) {
+			if (!rp_wait(t, s, ev->old_id))
+				return *stop = true, 0;
+			old = s->obj[ev->old_id].p;
+		}
+		if (ev->kind == SOAK_EV_REALLOC)
+			SOAK_WL_TIMED(t, p = realloc(old, size));
+		else
+			SOAK_WL_TIMED(t, p = reallocarray(old, 1, size));
+		if (ev->old_id && (p || size == 0))
+			rp_release(t, s, &s->obj[ev->old_id]);
+		if (!p && size && ev->id)
+			return soak_wl_nomem(t, size);
+		rp_hold(t, s, ev->id, p, size);
+		break;
+	}
+	case SOAK_EV_MALLOC:
+	case SOAK_EV_CALLOC:
+	case SOAK_EV_POSIX_MEMALIGN:
+	case SOAK_EV_ALIGNED_ALLOC:
+	case SOAK_EV_MEMALIGN:
+	case SOAK_EV_VALLOC:
+	case SOAK_EV_PVALLOC:
+		if (ev->kind == SOAK_EV_MALLOC)
+			SOAK_WL_TIMED(t, p = malloc(size));
+		else if (ev->kind == SOAK_EV_CALLOC)
+			SOAK_WL_TIMED(t, p = calloc(1, size));
+		else if (ev->kind == SOAK_EV_POSIX_MEMALIGN)
+			SOAK_WL_TIMED(t, p = posix_memalign(&p, al, size) ? NULL : p);
+		else if (ev->kind == SOAK_EV_ALIGNED_ALLOC)
+			SOAK_WL_TIMED(t, p = aligned_alloc(al, size));
+		else if (ev->kind == SOAK_EV_MEMALIGN)
+			SOAK_WL_TIMED(t, p = memalign(al, size));
+		else if (ev->kind == SOAK_EV_VALLOC)
+			SOAK_WL_TIMED(t, p = valloc(size));
+		else
+			SOAK_WL_TIMED(t, p = pvalloc(size));
+		if (!p && ev->id)
+			return soak_wl_nomem(t, size);
+		rp_hold(t, s, ev->id, p, size);
+		break;
+	default:
+		return 0; /* thread start and exit: the replay thread is already there */
+	}
+	t->ops++;
+	return 0;
+}
+
+static void rp_publish(soak_wl_thread_t *t, rp_state_t *s)
+{
+	t->bytes_live -= __atomic_exchange_n(&s->remote[t->tid].remote_freed, 0, __ATOMIC_RELAXED);
+	soak_wl_publish(t);
+}
+
+/* Paces the event at its recorded time / speed; true on stop. */
+static bool rp_pace(soak_wl_thread_t *t, rp_state_t *s, uint64_t start, uint64_t ts)
+{
+	uint64_t due = start + (uint64_t)((double)(ts - s->first_ts) / s->speed);
+	uint64_t now = soak_clock_mono_ns();
+	return now < due && soak_wl_sleep_ns(t, due - now);
+}
+
+/* Waits for every replay thread; true for the last one to arrive, which
+ * runs `last` before releasing the others. *stop when stopped meanwhile (a
+ * pthread barrier would wait forever for a thread that stopped). */
+static bool rp_barrier(soak_wl_thread_t *t, rp_state_t *s, void (*last)(rp_state_t *), bool *stop)
+{
+	uint32_t round = __atomic_load_n(&s->bar_round, __ATOMIC_ACQUIRE);
+	if (__atomic_add_fetch(&s->bar_count, 1, __ATOMIC_ACQ_REL) == s->nthreads) {
+		__atomic_store_n(&s->bar_count, 0, __ATOMIC_RELAXED);
+		if (last)
+			last(s);
+		__atomic_store_n(&s->bar_round, round + 1, __ATOMIC_RELEASE);
+		return true;
+	}
+	while (__atomic_load_n(&s->bar_round, __ATOMIC_ACQUIRE) == round) {
+		if (soak_wl_stop_requested(t->ctx)) {
+			*stop = true;
+			return false;
+		}
+		sched_yield();
+	}
+	return false;
+}
+
+static void rp_gen_next(rp_state_t *s)
+{
+	s->gen++;
+}
+
+/* End of a pass with --loop: free what this thread holds, all in step. */
+static void rp_next_pass(soak_wl_thread_t *t, rp_state_t *s, bool *stop)
+{
+	rp_barrier(t, s, NULL, stop);
+	if (*stop)
+		return;
+	for (uint64_t id = 1; id <= s->max_id; id++) {
+		rp_obj_t *o = &s->obj[id];
+		if (o->owner == t->tid && __atomic_load_n(&o->gen, __ATOMIC_ACQUIRE) == s->gen) {
+			rp_release(t, s, o);
+			SOAK_WL_TIMED(t, free(o->p));
+			t->ops++;
+		}
+	}
+	rp_barrier(t, s, rp_gen_next, stop);
+}
+
+static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
+{
+	rp_state_t *s = ctx->priv;
+	soak_trace_reader_t *r;
+	char err[512];
+	if (soak_trace_open_with(ctx->opt[RP_TRACE].s, &rp_mem, &r, err, sizeof(err)) < 0)
+		return soak_wl_error(ctx, "replay: %s", err);
+	soak_trace_only_stream(r, t->tid);
+	soak_trace_ev_t ev;
+	uint64_t start = soak_clock_mono_ns(), n = 0;
+	bool stop = false;
+	int rc = 0, k;
+	while (!stop && !rc) {
+		while (!stop && !rc && (k = soak_trace_next(r, &ev, err, sizeof(err))) == 1) {
+			if (s->speed > 0 && rp_pace(t, s, start, ev.ts_ns))
+				stop = true;
+			else
+				rc = rp_event(t, s, &ev, &stop);
+			if (++n % SOAK_WL_BATCH == 0) {
+				rp_publish(t, s);
+				stop = stop || soak_wl_stop_requested(ctx);
+			}
+		}
+		if (!stop && !rc && k < 0)
+			rc = soak_wl_error(ctx, "replay: %s", err);
+		if (stop || rc)
+			break;
+		rp_publish(t, s);
+		if (!s->loop) {
+			/* The end of the trace: hold what is live until stopped. */
+			while (!soak_wl_sleep_ns(t, 100 * 1000 * 1000))
+				rp_publish(t, s);
+			break;
+		}
+		rp_next_pass(t, s, &stop);
+		soak_trace_rewind(r, err, sizeof(err));
+		start = soak_clock_mono_ns();
+	}
+	rp_publish(t, s);
+	soak_trace_close(r);
+	return rc;
+}
+
+const soak_workload_t soak_wl_replay = {
+	.name = "replay",
+	.summary = "replays a trace recorded by soakctl record: the program's own calls, sizes, alignments and threads",
+	.origin = "a real program's allocation stream (soakctl record -o FILE -- CMD), docs/replay.md",
+	.op = "one recorded malloc, calloc, realloc, free or aligned allocation (and, with --loop, each end-of-pass free)",
+	.opts = rp_opts,
+	.n_opts = sizeof(rp_opts) / sizeof(rp_opts[0]),
+	.supported = rp_supported,
+	.setup = rp_setup,
+	.run = rp_run,
+};
