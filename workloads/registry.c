@@ -11,6 +11,7 @@
 	X(tiny_hot)       \
 	X(scenario)       \
 	X(remote_free)    \
+	X(larson)         \
 	X(fragment)       \
 	X(paging)         \
 	X(spin)

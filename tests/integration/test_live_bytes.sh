@@ -7,6 +7,9 @@
 #   counts with the library's at every tick of one-thread workloads, at stop
 #   (remote_free: blocks still in its rings) and after teardown, and exits
 #   non-zero on the first difference; several seeds and shapes each;
+#   workloads that free across threads (larson) also compare their count of
+#   remote frees with the library's (a free by another thread than the
+#   allocating one);
 #   paging with a small swap file of ours when none is on (it refuses to run without);
 # - the leak workload through soakctl: bytes_live grows at the planted rate
 #   (slope over the samples within 3% of --rate) in whole chunks;
@@ -61,6 +64,24 @@ for seed in 1 2 3 4; do
 done
 [ $inflight -gt 0 ] || fail "remote_free: no run stopped with blocks in its rings: the check proved nothing"
 pass "remote_free: equal at stop ($inflight of 12 runs with blocks in flight) and after teardown"
+
+# The classic patterns with cross-thread frees: live bytes at stop (blocks
+# still held, freed by the main thread in teardown) and after teardown, and
+# their count of remote frees (a free by a thread other than the allocating
+# one) equal to the counting library's, which records each block's thread.
+remote() { # remote NAME: the worker's and the library's remote-free counts are equal and > 0
+  local line
+  line=$(grep "^live-check: $1 remote frees" "$T/live.out") || fail "$1: no remote-free comparison: $(cat "$T/live.out")"
+  echo "$line" | grep -q "remote frees \([1-9][0-9]*\) counted \1$" || fail "$1: $line"
+}
+for seed in 1 7 12345; do
+  check larson --seed $seed --life 2000 --duration 0.3s > /dev/null; remote larson
+  check larson --seed $seed --threads 1 --blocks 100 --min-size 1 --max-size 40 --life 700 --duration 0.3s > /dev/null
+  remote larson
+  [ "$(ticks)" -gt 100 ] || fail "larson one thread: only $(ticks) tick comparisons"
+  check larson --seed $seed --threads 3 --blocks 64 --life 300 --max-size 4K --duration 0.3s > /dev/null; remote larson
+done
+pass "larson: equal at every tick (one thread), at stop, after teardown; remote frees equal to the library's"
 
 # paging refuses to run without swap: without an active area, a small swap
 # file of ours (scripts/swap.sh, private paths) for the check, off on every

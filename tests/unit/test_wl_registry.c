@@ -28,10 +28,12 @@
 #include <unistd.h>
 
 #include "../../workloads/clock.c"
+#include "../../workloads/livecheck.c"
 #include "../../workloads/options.c"
 #include "../../workloads/registry.c"
 #include "../../workloads/support.c"
 #include "../../workloads/wl-fragment.c"
+#include "../../workloads/wl-larson.c"
 #include "../../workloads/wl-leak.c"
 #include "../../workloads/wl-paging.c"
 #include "../../workloads/wl-random-mixed.c"
