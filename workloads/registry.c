@@ -12,6 +12,7 @@
 	X(scenario)       \
 	X(remote_free)    \
 	X(larson)         \
+	X(xmalloc)        \
 	X(fragment)       \
 	X(paging)         \
 	X(spin)

@@ -50,7 +50,7 @@ typedef struct {
 static void ca_die(const char *msg);
 static ca_ent_t *tab;
 static int lock;
-static uint64_t live, usable, nlive, remote;
+static uint64_t live, usable, nlive, remote, frees;
 static __thread int counted;
 static __thread uint32_t self_id;
 static uint32_t next_id;
@@ -148,6 +148,7 @@ static void ca_del(void *p)
 	__atomic_store_n(&usable, usable - u, __ATOMIC_RELAXED);
 	if (tab[i].owner != me)
 		__atomic_store_n(&remote, remote + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&frees, frees + 1, __ATOMIC_RELAXED);
 	nlive--;
 	/* Backward shift: pull later entries of the cluster into the hole when
 	 * their home slot is not between the hole and them. */
@@ -183,6 +184,12 @@ uint64_t soak_count_live(void)
 uint64_t soak_count_remote(void)
 {
 	return __atomic_load_n(&remote, __ATOMIC_RELAXED);
+}
+
+/* Counted blocks freed, by any thread. */
+uint64_t soak_count_frees(void)
+{
+	return __atomic_load_n(&frees, __ATOMIC_RELAXED);
 }
 
 uint64_t soak_count_usable(void)

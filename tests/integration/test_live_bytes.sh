@@ -72,7 +72,11 @@ pass "remote_free: equal at stop ($inflight of 12 runs with blocks in flight) an
 remote() { # remote NAME: the worker's and the library's remote-free counts are equal and > 0
   local line
   line=$(grep "^live-check: $1 remote frees" "$T/live.out") || fail "$1: no remote-free comparison: $(cat "$T/live.out")"
-  echo "$line" | grep -q "remote frees \([1-9][0-9]*\) counted \1$" || fail "$1: $line"
+  echo "$line" | grep -q "remote frees \([1-9][0-9]*\) counted \1 of [0-9]* frees$" || fail "$1: $line"
+}
+all_remote() { # all_remote NAME: every free of a counted block was remote
+  grep -q "^live-check: $1 remote frees \([0-9]*\) counted \1 of \1 frees$" "$T/live.out" \
+    || fail "$1: not every free was remote: $(grep "remote frees" "$T/live.out")"
 }
 for seed in 1 7 12345; do
   check larson --seed $seed --life 2000 --duration 0.3s > /dev/null; remote larson
@@ -82,6 +86,17 @@ for seed in 1 7 12345; do
   check larson --seed $seed --threads 3 --blocks 64 --life 300 --max-size 4K --duration 0.3s > /dev/null; remote larson
 done
 pass "larson: equal at every tick (one thread), at stop, after teardown; remote frees equal to the library's"
+inflight=0
+for seed in 1 2 3; do
+  for o in "" "--threads 4 --ring 2" "--threads 4 --min-size 1 --max-size 3K --ring 64"; do
+    # shellcheck disable=SC2086
+    s=$(check xmalloc --seed $seed $o --duration 0.3s)
+    case $s in "bytes_live 0 "*) ;; *) inflight=$((inflight + 1)) ;; esac
+    remote xmalloc; all_remote xmalloc
+  done
+done
+[ $inflight -gt 0 ] || fail "xmalloc: no run stopped with blocks in its rings: the check proved nothing"
+pass "xmalloc: equal at stop ($inflight of 9 runs with blocks in flight) and after teardown; every free remote, as many as the library counted"
 
 # paging refuses to run without swap: without an active area, a small swap
 # file of ours (scripts/swap.sh, private paths) for the check, off on every

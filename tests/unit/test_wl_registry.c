@@ -41,6 +41,7 @@
 #include "../../workloads/wl-scenario.c"
 #include "../../workloads/wl-spin.c"
 #include "../../workloads/wl-tiny-hot.c"
+#include "../../workloads/wl-xmalloc.c"
 
 #define WORKLOADS_DIR SOAK_FIXTURES "/../../workloads"
 
