@@ -13,6 +13,8 @@
 	X(remote_free)    \
 	X(larson)         \
 	X(xmalloc)        \
+	X(cache_thrash)   \
+	X(cache_scratch)  \
 	X(fragment)       \
 	X(paging)         \
 	X(spin)

@@ -7,7 +7,7 @@
 #   counts with the library's at every tick of one-thread workloads, at stop
 #   (remote_free: blocks still in its rings) and after teardown, and exits
 #   non-zero on the first difference; several seeds and shapes each;
-#   workloads that free across threads (larson) also compare their count of
+#   workloads that free across threads (larson, xmalloc, cache_scratch) also compare their count of
 #   remote frees with the library's (a free by another thread than the
 #   allocating one);
 #   paging with a small swap file of ours when none is on (it refuses to run without);
@@ -97,6 +97,22 @@ for seed in 1 2 3; do
 done
 [ $inflight -gt 0 ] || fail "xmalloc: no run stopped with blocks in its rings: the check proved nothing"
 pass "xmalloc: equal at stop ($inflight of 9 runs with blocks in flight) and after teardown; every free remote, as many as the library counted"
+
+# Hoard's false-sharing loops: one object held at a time (every tick of one
+# thread compares); cache_scratch's handed objects are allocated by the main
+# thread (which also runs thread 0): exactly threads - 1 of their frees are remote.
+for seed in 1 7; do
+  check cache_thrash --seed $seed --duration 0.2s > /dev/null
+  check cache_thrash --seed $seed --threads 1 --size 24 --writes 10 --duration 0.2s > /dev/null
+  [ "$(ticks)" -gt 100 ] || fail "cache_thrash one thread: only $(ticks) tick comparisons"
+  check cache_thrash --seed $seed --threads 3 --size 1 --duration 0.2s > /dev/null
+  for n in 1 2 3; do
+    check cache_scratch --seed $seed --threads $n --size $((seed * 8)) --writes 50 --duration 0.2s > /dev/null
+    grep -q "^live-check: cache_scratch remote frees $((n - 1)) counted $((n - 1)) of " "$T/live.out" \
+      || fail "cache_scratch $n threads: $(grep "remote frees" "$T/live.out")"
+  done
+done
+pass "cache_thrash, cache_scratch: equal at every tick (one thread), at stop, after teardown; cache_scratch's remote frees as the library counted"
 
 # paging refuses to run without swap: without an active area, a small swap
 # file of ours (scripts/swap.sh, private paths) for the check, off on every

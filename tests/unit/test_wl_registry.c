@@ -32,6 +32,8 @@
 #include "../../workloads/options.c"
 #include "../../workloads/registry.c"
 #include "../../workloads/support.c"
+#include "../../workloads/wl-cache-scratch.c"
+#include "../../workloads/wl-cache-thrash.c"
 #include "../../workloads/wl-fragment.c"
 #include "../../workloads/wl-larson.c"
 #include "../../workloads/wl-leak.c"
