@@ -15,6 +15,7 @@
 	X(xmalloc)        \
 	X(cache_thrash)   \
 	X(cache_scratch)  \
+	X(lifo)           \
 	X(fragment)       \
 	X(paging)         \
 	X(spin)

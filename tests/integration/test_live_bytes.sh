@@ -114,6 +114,16 @@ for seed in 1 7; do
 done
 pass "cache_thrash, cache_scratch: equal at every tick (one thread), at stop, after teardown; cache_scratch's remote frees as the library counted"
 
+# lifo: a whole burst is held between its fill and its frees; ticks fall
+# inside both phases (burst sizes not multiples of the tick interval).
+for seed in 1 7 12345; do
+  check lifo --seed $seed --threads 1 --burst 1000 --duration 0.2s > /dev/null
+  [ "$(ticks)" -gt 100 ] || fail "lifo one thread: only $(ticks) tick comparisons"
+  check lifo --seed $seed --threads 1 --burst 7 --min-size 1 --max-size 9 --duration 0.2s > /dev/null
+  check lifo --seed $seed --threads 3 --burst 5000 --max-size 64K --duration 0.2s > /dev/null
+done
+pass "lifo: equal at every tick (one thread, mid-burst), at stop, after teardown"
+
 # paging refuses to run without swap: without an active area, a small swap
 # file of ours (scripts/swap.sh, private paths) for the check, off on every
 # exit path. tests/CMakeLists.txt keeps it apart from the other swap tests.

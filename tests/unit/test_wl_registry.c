@@ -37,6 +37,7 @@
 #include "../../workloads/wl-fragment.c"
 #include "../../workloads/wl-larson.c"
 #include "../../workloads/wl-leak.c"
+#include "../../workloads/wl-lifo.c"
 #include "../../workloads/wl-paging.c"
 #include "../../workloads/wl-random-mixed.c"
 #include "../../workloads/wl-remote-free.c"
