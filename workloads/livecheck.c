@@ -20,6 +20,8 @@
 static uint64_t (*lc_live)(void);
 static uint64_t (*lc_usable)(void);
 static void (*lc_thread)(int on);
+static uint64_t (*lc_remote)(void);
+static uint64_t (*lc_frees)(void);
 static uint64_t lc_ticks; /* comparisons made at ticks (one thread: no race) */
 static bool lc_failed;
 
@@ -47,7 +49,9 @@ int soak_wl_live_check_init(soak_wl_ctx_t *ctx)
 	lc_live = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "soak_count_live");
 	lc_usable = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "soak_count_usable");
 	lc_thread = (void (*)(int))dlsym(RTLD_DEFAULT, "soak_count_thread");
-	if (!lc_live || !lc_usable || !lc_thread)
+	lc_remote = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "soak_count_remote");
+	lc_frees = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "soak_count_frees");
+	if (!lc_live || !lc_usable || !lc_thread || !lc_remote || !lc_frees)
 		return soak_wl_error(ctx, "SOAK_TEST_LIVE_CHECK is set but the counting library "
 				     "(tests/helpers/libcountalloc.so) is not preloaded");
 	if (ctx->nthreads == 1)
@@ -82,5 +86,18 @@ int soak_wl_live_check_total(soak_wl_ctx_t *ctx, const char *when)
 	if (ctx->usable_size && usable != wantu)
 		return soak_wl_error(ctx, "live check %s: %s counts %" PRIu64 " usable bytes, the counting library %" PRIu64,
 				     when, ctx->wl->name, usable, wantu);
+	return 0;
+}
+
+int soak_wl_live_check_remote(soak_wl_ctx_t *ctx, uint64_t remote_frees)
+{
+	if (!lc_remote)
+		return 0;
+	uint64_t want = lc_remote();
+	fprintf(stderr, "live-check: %s remote frees %" PRIu64 " counted %" PRIu64 " of %" PRIu64 " frees\n",
+		ctx->wl->name, remote_frees, want, lc_frees());
+	if (remote_frees != want)
+		return soak_wl_error(ctx, "live check: %s counts %" PRIu64 " remote frees, the counting library %" PRIu64,
+				     ctx->wl->name, remote_frees, want);
 	return 0;
 }

@@ -16,4 +16,11 @@ void soak_wl_live_thread(bool on);
  * naming the moment (`when`) on stderr. 0, or an exit code after soak_wl_error(). */
 int soak_wl_live_check_total(soak_wl_ctx_t *ctx, const char *when);
 
+/* Compare the workload's count of frees made by a thread other than the
+ * allocating one (every block, settled: call after the last free, e.g. at the
+ * end of teardown) with the library's, printing both (and the library's
+ * count of all frees of counted blocks) on stderr. 0 when the
+ * check is off, or an exit code after soak_wl_error(). */
+int soak_wl_live_check_remote(soak_wl_ctx_t *ctx, uint64_t remote_frees);
+
 #endif

@@ -11,6 +11,11 @@
 	X(tiny_hot)       \
 	X(scenario)       \
 	X(remote_free)    \
+	X(larson)         \
+	X(xmalloc)        \
+	X(cache_thrash)   \
+	X(cache_scratch)  \
+	X(lifo)           \
 	X(fragment)       \
 	X(paging)         \
 	X(replay)         \

@@ -494,14 +494,16 @@ int main(int argc, char **argv)
 	soak_clock_init(w.force_monotonic);
 	publish_ready(&ctx);
 
-	if (wl->setup) {
-		int rc = wl->setup(&ctx);
-		if (rc)
-			die(rc, "%s", soak_wl_message());
-	}
+	/* Before setup: a workload may count blocks it allocates there
+	 * (cache_scratch hands them to its threads). */
 	int rc = soak_wl_live_check_init(&ctx);
 	if (rc)
 		die(rc, "%s", soak_wl_message());
+	if (wl->setup) {
+		rc = wl->setup(&ctx);
+		if (rc)
+			die(rc, "%s", soak_wl_message());
+	}
 	if (standalone && w.stats_ms)
 		soak_astats_standalone(shm, w.stats_ms);
 	soak_astats_t *as = soak_astats_start(shm);

@@ -12,7 +12,13 @@
  * stacks' TLS, stdio) is not the workload's. A free removes a counted block
  * whichever thread frees it (remote frees). Blocks live in an open-addressing
  * table (linear probing, deletion by backward shift: no tombstones however
- * long the churn) in an mmap'd region, under a spin lock. */
+ * long the churn) in an mmap'd region, under a spin lock.
+ *
+ * Each counted block also remembers which thread allocated it (a number this
+ * library gives each thread on its first counted call, never reused, unlike
+ * kernel thread ids): a free by any other thread is a remote free, counted in
+ * soak_count_remote() so workloads that count their cross-thread frees
+ * (larson, xmalloc, cache_scratch) are held to it. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -38,13 +44,23 @@ extern void __libc_free(void *);
 typedef struct {
 	uintptr_t p;
 	size_t size;
+	uint32_t owner;  /* allocating thread (ca_self) */
 } ca_ent_t;
 
 static void ca_die(const char *msg);
 static ca_ent_t *tab;
 static int lock;
-static uint64_t live, usable, nlive;
+static uint64_t live, usable, nlive, remote, frees;
 static __thread int counted;
+static __thread uint32_t self_id;
+static uint32_t next_id;
+
+static uint32_t ca_self(void)
+{
+	if (!self_id)
+		self_id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	return self_id;
+}
 
 static size_t (*real_usable)(void *);
 
@@ -106,6 +122,7 @@ static void ca_add(void *p, size_t size)
 		i = (i + 1) & (CA_N - 1);
 	tab[i].p = (uintptr_t)p;
 	tab[i].size = size;
+	tab[i].owner = ca_self();
 	nlive++;
 	__atomic_store_n(&live, live + size, __ATOMIC_RELAXED);
 	__atomic_store_n(&usable, usable + u, __ATOMIC_RELAXED);
@@ -118,6 +135,7 @@ static void ca_del(void *p)
 	if (!p || !__atomic_load_n(&tab, __ATOMIC_RELAXED))
 		return;
 	size_t u = malloc_usable_size(p);
+	uint32_t me = ca_self();
 	ca_lock();
 	uint64_t i = ca_hash((uintptr_t)p);
 	while (tab[i].p && tab[i].p != (uintptr_t)p)
@@ -128,6 +146,9 @@ static void ca_del(void *p)
 	}
 	__atomic_store_n(&live, live - tab[i].size, __ATOMIC_RELAXED);
 	__atomic_store_n(&usable, usable - u, __ATOMIC_RELAXED);
+	if (tab[i].owner != me)
+		__atomic_store_n(&remote, remote + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&frees, frees + 1, __ATOMIC_RELAXED);
 	nlive--;
 	/* Backward shift: pull later entries of the cluster into the hole when
 	 * their home slot is not between the hole and them. */
@@ -145,6 +166,7 @@ static void ca_del(void *p)
 	}
 	tab[i].p = 0;
 	tab[i].size = 0;
+	tab[i].owner = 0;
 	ca_unlock();
 }
 
@@ -156,6 +178,18 @@ void soak_count_thread(int on)
 uint64_t soak_count_live(void)
 {
 	return __atomic_load_n(&live, __ATOMIC_RELAXED);
+}
+
+/* Counted blocks freed by a thread other than the one that allocated them. */
+uint64_t soak_count_remote(void)
+{
+	return __atomic_load_n(&remote, __ATOMIC_RELAXED);
+}
+
+/* Counted blocks freed, by any thread. */
+uint64_t soak_count_frees(void)
+{
+	return __atomic_load_n(&frees, __ATOMIC_RELAXED);
 }
 
 uint64_t soak_count_usable(void)

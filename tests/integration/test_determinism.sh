@@ -20,6 +20,8 @@ cases=(
   "scenario|--name mixed|yes"
   "tiny_hot|--size 48|no"
   "fragment|--peak 8M --idle 0.05|yes"
+  "lifo|--threads 1 --burst 300|yes"
+  "larson|--threads 1 --blocks 200 --life 5000|yes"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r wl opts seeded <<< "$c"

@@ -7,6 +7,9 @@
 #   counts with the library's at every tick of one-thread workloads, at stop
 #   (remote_free: blocks still in its rings) and after teardown, and exits
 #   non-zero on the first difference; several seeds and shapes each;
+#   workloads that free across threads (larson, xmalloc, cache_scratch) also compare their count of
+#   remote frees with the library's (a free by another thread than the
+#   allocating one);
 #   paging with a small swap file of ours when none is on (it refuses to run without);
 # - the leak workload through soakctl: bytes_live grows at the planted rate
 #   (slope over the samples within 3% of --rate) in whole chunks;
@@ -61,6 +64,65 @@ for seed in 1 2 3 4; do
 done
 [ $inflight -gt 0 ] || fail "remote_free: no run stopped with blocks in its rings: the check proved nothing"
 pass "remote_free: equal at stop ($inflight of 12 runs with blocks in flight) and after teardown"
+
+# The classic patterns with cross-thread frees: live bytes at stop (blocks
+# still held, freed by the main thread in teardown) and after teardown, and
+# their count of remote frees (a free by a thread other than the allocating
+# one) equal to the counting library's, which records each block's thread.
+remote() { # remote NAME: the worker's and the library's remote-free counts are equal and > 0
+  local line
+  line=$(grep "^live-check: $1 remote frees" "$T/live.out") || fail "$1: no remote-free comparison: $(cat "$T/live.out")"
+  echo "$line" | grep -q "remote frees \([1-9][0-9]*\) counted \1 of [0-9]* frees$" || fail "$1: $line"
+}
+all_remote() { # all_remote NAME: every free of a counted block was remote
+  grep -q "^live-check: $1 remote frees \([0-9]*\) counted \1 of \1 frees$" "$T/live.out" \
+    || fail "$1: not every free was remote: $(grep "remote frees" "$T/live.out")"
+}
+for seed in 1 7 12345; do
+  check larson --seed $seed --life 2000 --duration 0.3s > /dev/null; remote larson
+  check larson --seed $seed --threads 1 --blocks 100 --min-size 1 --max-size 40 --life 700 --duration 0.3s > /dev/null
+  remote larson
+  [ "$(ticks)" -gt 100 ] || fail "larson one thread: only $(ticks) tick comparisons"
+  check larson --seed $seed --threads 3 --blocks 64 --life 300 --max-size 4K --duration 0.3s > /dev/null; remote larson
+done
+pass "larson: equal at every tick (one thread), at stop, after teardown; remote frees equal to the library's"
+inflight=0
+for seed in 1 2 3; do
+  for o in "" "--threads 4 --ring 2" "--threads 4 --min-size 1 --max-size 3K --ring 64"; do
+    # shellcheck disable=SC2086
+    s=$(check xmalloc --seed $seed $o --duration 0.3s)
+    case $s in "bytes_live 0 "*) ;; *) inflight=$((inflight + 1)) ;; esac
+    remote xmalloc; all_remote xmalloc
+  done
+done
+[ $inflight -gt 0 ] || fail "xmalloc: no run stopped with blocks in its rings: the check proved nothing"
+pass "xmalloc: equal at stop ($inflight of 9 runs with blocks in flight) and after teardown; every free remote, as many as the library counted"
+
+# Hoard's false-sharing loops: one object held at a time (every tick of one
+# thread compares); cache_scratch's handed objects are allocated by the main
+# thread (which also runs thread 0): exactly threads - 1 of their frees are remote.
+for seed in 1 7; do
+  check cache_thrash --seed $seed --duration 0.2s > /dev/null
+  check cache_thrash --seed $seed --threads 1 --size 24 --writes 10 --duration 0.2s > /dev/null
+  [ "$(ticks)" -gt 100 ] || fail "cache_thrash one thread: only $(ticks) tick comparisons"
+  check cache_thrash --seed $seed --threads 3 --size 1 --duration 0.2s > /dev/null
+  for n in 1 2 3; do
+    check cache_scratch --seed $seed --threads $n --size $((seed * 8)) --writes 50 --duration 0.2s > /dev/null
+    grep -q "^live-check: cache_scratch remote frees $((n - 1)) counted $((n - 1)) of " "$T/live.out" \
+      || fail "cache_scratch $n threads: $(grep "remote frees" "$T/live.out")"
+  done
+done
+pass "cache_thrash, cache_scratch: equal at every tick (one thread), at stop, after teardown; cache_scratch's remote frees as the library counted"
+
+# lifo: a whole burst is held between its fill and its frees; ticks fall
+# inside both phases (burst sizes not multiples of the tick interval).
+for seed in 1 7 12345; do
+  check lifo --seed $seed --threads 1 --burst 1000 --duration 0.2s > /dev/null
+  [ "$(ticks)" -gt 100 ] || fail "lifo one thread: only $(ticks) tick comparisons"
+  check lifo --seed $seed --threads 1 --burst 7 --min-size 1 --max-size 9 --duration 0.2s > /dev/null
+  check lifo --seed $seed --threads 3 --burst 5000 --max-size 64K --duration 0.2s > /dev/null
+done
+pass "lifo: equal at every tick (one thread, mid-burst), at stop, after teardown"
 
 # paging refuses to run without swap: without an active area, a small swap
 # file of ours (scripts/swap.sh, private paths) for the check, off on every

@@ -42,3 +42,21 @@ said "soakctl: plan: --shard 3/2: not a valid I/N; give I/N with 1 <= I <= N <= 
   plan run p.ini --shard 3/2
 said "soakctl: runs: --format xml: not a valid md|json|csv; give one of: md, markdown, json, csv" runs --format xml
 pass "one parser: the same lines from every command"
+
+# Workload options are the worker's: the classic patterns refuse bad shapes
+# with one line naming the option, exit 2, before a run is recorded.
+said "soak-worker: xmalloc: --threads 3 is odd; give an even number (pairs of one producer and one consumer)" \
+  run --db "$DB" -w xmalloc -d 1s --no-progress -q -- --threads 3
+said "soak-worker: larson: --min-size 2048 is larger than --max-size 1024" \
+  run --db "$DB" -w larson -d 1s --no-progress -q -- --min-size 2K --max-size 1K
+said "soak-worker: lifo: --min-size 64 is larger than --max-size 8" \
+  run --db "$DB" -w lifo -d 1s --no-progress -q -- --min-size 64 --max-size 8
+said "soak-worker: xmalloc: --min-size 9 is larger than --max-size 8" \
+  run --db "$DB" -w xmalloc -d 1s --no-progress -q -- --min-size 9 --max-size 8
+said "soak-worker: cache_scratch: --size 8K: out of bounds [1, 4096]" \
+  run --db "$DB" -w cache_scratch -d 1s --no-progress -q -- --size 8K
+said "soak-worker: cache_thrash: --writes 0: out of bounds [1, 1000000000]" \
+  run --db "$DB" -w cache_thrash -d 1s --no-progress -q -- --writes 0
+said "soak-worker: larson: --life 0: out of bounds [1, 1000000000000]" \
+  run --db "$DB" -w larson -d 1s --no-progress -q -- --life 0
+pass "classic workloads: bad options refused with one line, exit 2, nothing recorded"

@@ -28,11 +28,16 @@
 #include <unistd.h>
 
 #include "../../workloads/clock.c"
+#include "../../workloads/livecheck.c"
 #include "../../workloads/options.c"
 #include "../../workloads/registry.c"
 #include "../../workloads/support.c"
+#include "../../workloads/wl-cache-scratch.c"
+#include "../../workloads/wl-cache-thrash.c"
 #include "../../workloads/wl-fragment.c"
+#include "../../workloads/wl-larson.c"
 #include "../../workloads/wl-leak.c"
+#include "../../workloads/wl-lifo.c"
 #include "../../workloads/wl-paging.c"
 #include "../../workloads/wl-random-mixed.c"
 #include "../../workloads/wl-remote-free.c"
@@ -40,6 +45,7 @@
 #include "../../workloads/wl-scenario.c"
 #include "../../workloads/wl-spin.c"
 #include "../../workloads/wl-tiny-hot.c"
+#include "../../workloads/wl-xmalloc.c"
 
 #define WORKLOADS_DIR SOAK_FIXTURES "/../../workloads"
 
