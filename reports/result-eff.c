@@ -182,6 +182,14 @@ static void eff_end(const soak_run_result_t *r, soak_eff_result_t *e, const soak
 	snprintf(e->rss_end_source, sizeof(e->rss_end_source), "%s",
 		 steps ? "the last step's peak RSS" : "the last steady-state RSS sample");
 	e->rss_end = r->rss.last;
+	if (!e->live.n && !steps && r->steps.n > 1)
+		/* exec --repeat without step peaks: an instant sample falls anywhere
+		 * in a step, or between two, so it is no RSS of the step that printed */
+		soak_rs_fig_none(&e->rss_end, "exec --repeat: no step's own peak RSS was measured (%s), and an "
+				 "RSS sample falls anywhere in a step", r->steps.peak_rss_max.valid ? "none after the "
+				 "warm-up" : r->steps.peak_rss_max.why);
+	else if (!e->live.n && e->rss_end.valid && !(e->rss_end.v > 0))
+		soak_rs_fig_none(&e->rss_end, "the last RSS sample is 0: the command had already exited");
 	if (e->live.n) {
 		/* the workload: the last tick that has both */
 		snprintf(e->live_source, sizeof(e->live_source), "workload");

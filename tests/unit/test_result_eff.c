@@ -294,17 +294,25 @@ static void assert_emits(const soak_run_result_t *r, const char *fmt, const char
  * 30..50 MiB over the steady state, the command said 20 MiB: overhead at the
  * end = 50 / 20 = 2.5; under exec --repeat the RSS at the end is the last
  * step's peak, 80 MiB: 4.0. The series figures stay unavailable. */
-static void fx_exec(fx_t *f, bool repeat, const soak_value_t *v)
+enum { PLAIN, REPEAT, REPEAT_NO_PEAKS };
+
+static void fx_exec(fx_t *f, int kind, const soak_value_t *v)
 {
 	fx_init(f);
 	f->run.workload = "exec";
 	double *rss = series(f, "rss_bytes", NULL), *wall = series(f, "step_wall_s", NULL);
-	double *peak = repeat ? series(f, "step_peak_rss_bytes", NULL) : NULL;
+	double *peak = kind == REPEAT ? series(f, "step_peak_rss_bytes", NULL) : NULL;
 	for (int i = 0; i < NT; i++) {
 		rss[i] = (30 + i) * MIB;
 		wall[i] = 0.5;
 		if (peak)
 			peak[i] = (60 + i) * MIB;
+	}
+	if (kind == PLAIN) {
+		/* a plain exec is one step, stored at the end */
+		f->s[1].n = 1;
+		f->s[1].t = &f->t[NT - 1];
+		f->s[1].v = &wall[NT - 1];
 	}
 	f->in = (soak_result_input_t){ .run = &f->run, .series = f->s, .n_series = f->n, .values = v,
 				       .n_values = 1 };
@@ -317,7 +325,7 @@ static void test_exec_self_reported_live(void **state)
 	soak_value_t v = { .name = "selfreport_live_bytes", .valid = true, .value = 20 * MIB,
 			   .reason = "self-report APP.held" };
 	fx_t f;
-	fx_exec(&f, false, &v);
+	fx_exec(&f, PLAIN, &v);
 	const soak_eff_result_t *e = &f.r.eff;
 	assert_string_equal(e->live_source, "self-report APP.held");
 	assert_fig(&e->live_end, 20 * MIB, 0);
@@ -336,15 +344,22 @@ static void test_exec_self_reported_live(void **state)
 	assert_emits(&f.r, "csv", "self-report APP.held,20971520,52428800,2.5");
 	soak_result_free(&f.r);
 
-	fx_exec(&f, true, &v);
+	fx_exec(&f, REPEAT, &v);
 	assert_fig(&f.r.eff.rss_end, 80 * MIB, 0);
 	assert_string_equal(f.r.eff.rss_end_source, "the last step's peak RSS");
 	assert_fig(&f.r.eff.overhead_end, 4.0, 1e-12);
 	soak_result_free(&f.r);
 
+	/* exec --repeat whose steps' peaks were not measured: no RSS at the end */
+	fx_exec(&f, REPEAT_NO_PEAKS, &v);
+	assert_fig(&f.r.eff.live_end, 20 * MIB, 0);
+	assert_unavail(&f.r.eff.rss_end, "no step's own peak RSS was measured");
+	assert_unavail(&f.r.eff.overhead_end, "no step's own peak RSS was measured");
+	soak_result_free(&f.r);
+
 	soak_value_t none = { .name = "selfreport_live_bytes", .valid = false,
 			      .reason = "declared as APP.held but the command never printed it" };
-	fx_exec(&f, false, &none);
+	fx_exec(&f, PLAIN, &none);
 	assert_int_equal(f.r.eff.live_source[0], 0);
 	assert_unavail(&f.r.eff.live_end, "declared as APP.held but the command never printed it");
 	assert_unavail(&f.r.eff.overhead_end, "declared as APP.held but the command never printed it");
@@ -353,7 +368,7 @@ static void test_exec_self_reported_live(void **state)
 	soak_result_free(&f.r);
 
 	v.value = 0;
-	fx_exec(&f, false, &v);
+	fx_exec(&f, PLAIN, &v);
 	assert_fig(&f.r.eff.live_end, 0, 0);
 	assert_unavail(&f.r.eff.overhead_end, "reported 0 live bytes");
 	soak_result_free(&f.r);
