@@ -69,7 +69,9 @@ static int eff_level(const soak_result_input_t *in, const soak_run_result_t *r, 
 	soak_fig_t why;
 	const soak_input_series_t *s = soak_rs_find_series(in, soak_eff_metrics[i]);
 	if (repeat && i != SOAK_EFF_RSS) {
-		soak_rs_fig_none(&why, "%s (declare a self-report key for them)", EXEC_WHY);
+		/* only the requested layer can be self-reported (live_bytes = KEY) */
+		soak_rs_fig_none(&why, "%s%s", EXEC_WHY, i == SOAK_EFF_LIVE ? " (declare a self-report key for them: "
+				 "live_bytes = KEY in [selfreport.TAG])" : "");
 	} else if (!soak_rs_series_unusable(s, soak_eff_metrics[i], &why)) {
 		if (soak_rs_xy_steady(s, r->warmup_s, &e->level[i]) < 0)
 			return -ENOMEM;

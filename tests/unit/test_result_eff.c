@@ -270,7 +270,11 @@ static void test_unavailable(void **state)
 	}
 	fx_compute(&f);
 	assert_unavail(&f.r.eff.live_mean, "exec commands");
+	assert_unavail(&f.r.eff.live_mean, "live_bytes = KEY in [selfreport.TAG]");
 	assert_unavail(&f.r.eff.overhead_mean, "exec commands");
+	/* the other layers cannot be self-reported: no such hint */
+	assert_unavail(&f.r.eff.level_mean[SOAK_EFF_USABLE], "exec commands");
+	assert_null(strstr(f.r.eff.level_mean[SOAK_EFF_USABLE].why, "self-report"));
 	soak_result_free(&f.r);
 }
 
