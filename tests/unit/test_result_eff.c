@@ -319,7 +319,7 @@ static void fx_exec(fx_t *f, int kind, const soak_value_t *v)
 		f->s[1].v = &wall[NT - 1];
 	}
 	f->in = (soak_result_input_t){ .run = &f->run, .series = f->s, .n_series = f->n, .values = v,
-				       .n_values = 1 };
+				       .n_values = v ? 1 : 0 };
 	assert_int_equal(soak_result_compute(&f->in, NULL, &f->r), 0);
 }
 
@@ -369,6 +369,17 @@ static void test_exec_self_reported_live(void **state)
 	assert_unavail(&f.r.eff.overhead_end, "declared as APP.held but the command never printed it");
 	assert_unavail(&f.r.eff.live_mean, "declared as APP.held but the command never printed it");
 	assert_unavail(&f.r.eff.level_mean[SOAK_EFF_LIVE], "never printed it");
+	soak_result_free(&f.r);
+
+	/* a last RSS sample of 0 (the command gone) is no RSS at the end */
+	fx_exec(&f, PLAIN, NULL);
+	f.v[0][NT - 1] = 0;
+	f.in.values = &v;
+	f.in.n_values = 1;
+	soak_result_free(&f.r);
+	assert_int_equal(soak_result_compute(&f.in, NULL, &f.r), 0);
+	assert_unavail(&f.r.eff.rss_end, "the last RSS sample is 0");
+	assert_unavail(&f.r.eff.overhead_end, "the last RSS sample is 0");
 	soak_result_free(&f.r);
 
 	v.value = 0;
