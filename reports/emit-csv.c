@@ -86,6 +86,8 @@ static const col_t cols[] = {
 	FIG("alloc_active_mean_bytes", eff.level_mean[SOAK_EFF_ACTIVE]),
 	FIG("alloc_resident_mean_bytes", eff.level_mean[SOAK_EFF_RESIDENT]),
 	FIG("alloc_mapped_mean_bytes", eff.level_mean[SOAK_EFF_MAPPED]),
+	STR("live_source", eff.live_source), FIG("live_at_end_bytes", eff.live_end),
+	FIG("rss_at_end_bytes", eff.rss_end), FIG("overhead_at_end", eff.overhead_end),
 };
 
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))

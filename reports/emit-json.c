@@ -158,7 +158,11 @@ static bool eff_fields(cJSON *j, const soak_eff_result_t *e)
 		  put_fig(o, "rss_growth_bytes", &e->rss_growth_bytes) &&
 		  put_fig(o, "live_growth_bytes", &e->live_growth_bytes) &&
 		  put_fig(o, "live_share_of_rss_growth_pct", &e->live_share_pct) &&
-		  put_str(o, "rss_growth_is", eff_why_names[e->why]) && put_str(o, "explain", e->explain);
+		  put_str(o, "rss_growth_is", eff_why_names[e->why]) && put_str(o, "explain", e->explain) &&
+		  put_str(o, "live_source", e->live_source[0] ? e->live_source : NULL) &&
+		  put_fig(o, "live_at_end_bytes", &e->live_end) && put_fig(o, "rss_at_end_bytes", &e->rss_end) &&
+		  put_str(o, "rss_at_end_source", e->rss_end_source) &&
+		  put_fig(o, "overhead_at_end", &e->overhead_end);
 	cJSON *l = ok ? obj(o, "layers_mean_bytes") : NULL;
 	ok = ok && l;
 	for (int i = 0; ok && i < SOAK_EFF_N; i++)

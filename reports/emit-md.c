@@ -249,7 +249,8 @@ static void eff_tables(FILE *f, const soak_run_result_t *r, size_t n)
 {
 	fputs("## Memory efficiency (steady state)\n\n", f);
 	HEADER(f, "Allocator", "Live mean (MiB)", "Live peak (MiB)", "Live drift", "RSS - live (MiB)",
-	       "Overhead (RSS/live)", "Overhead at peak", "Overhead drift", "Overhead slope (%/h)");
+	       "Overhead (RSS/live)", "Overhead at peak", "Overhead drift", "Overhead slope (%/h)",
+	       "Live at end (MiB)", "Overhead at end");
 	for (size_t i = 0; i < n; i++) {
 		const soak_eff_result_t *e = &r[i].eff;
 		row_start(f, &r[i]);
@@ -261,14 +262,26 @@ static void eff_tables(FILE *f, const soak_run_result_t *r, size_t n)
 		fig_cell(f, &e->overhead_peak, "%.3fx", 1);
 		fig_cell(f, &e->overhead_drift_pct, "%+.2f%%", 1);
 		fig_cell(f, &e->overhead_slope_pct_per_hour, "%+.2f", 1);
+		fig_cell(f, &e->live_end, "%.2f", MIB);
+		fig_cell(f, &e->overhead_end, "%.3fx", 1);
 		fputc('\n', f);
 	}
 	fputs("\nLive = bytes the workload requested and has not freed (its own exact count). Overhead = mean "
 	      "RSS / mean live bytes; at peak = peak RSS / peak live bytes. RSS - live includes the program's "
-	      "own code and libraries, so a small working set has a large ratio. RSS growth:\n\n", f);
+	      "own code and libraries, so a small working set has a large ratio. At end = "
+	      "the last tick with both, or for an exec command the value it self-reported last. RSS growth:\n\n", f);
 	for (size_t i = 0; i < n; i++) {
 		char b[160];
 		fprintf(f, "- %s: %s\n", soak_result_name(&r[i], b, sizeof(b)), r[i].eff.explain);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char b[160];
+		const soak_eff_result_t *e = &r[i].eff;
+		if (e->live_source[0] && strcmp(e->live_source, "workload"))
+			fprintf(f, "\n- %s: live bytes at the end self-reported by the command (%s, %s); overhead "
+				"at the end over %s\n", soak_result_name(&r[i], b, sizeof(b)), e->live_source + 12,
+				strcmp(r[i].rss.series_source, "step_peak_rss_bytes") ? "the value it printed last"
+				: "the last step's value", e->rss_end_source);
 	}
 	fputs("\n## Memory layers (steady-state mean, MiB)\n\n", f);
 	const char *cols[SOAK_EFF_N + 1] = { "Allocator" };
@@ -277,8 +290,13 @@ static void eff_tables(FILE *f, const soak_run_result_t *r, size_t n)
 	header(f, cols, SOAK_EFF_N + 1);
 	for (size_t i = 0; i < n; i++) {
 		row_start(f, &r[i]);
+		const soak_eff_result_t *e = &r[i].eff;
+		bool self = e->live_source[0] && strcmp(e->live_source, "workload") && e->live_end.valid;
 		for (int j = 0; j < SOAK_EFF_N; j++)
-			fig_cell(f, &r[i].eff.level_mean[j], "%.2f", MIB);
+			if (j == SOAK_EFF_LIVE && self)
+				cellf(f, "%.2f (self-reported at the end, %s)", e->live_end.v / MIB, e->live_source + 12);
+			else
+				fig_cell(f, &e->level_mean[j], "%.2f", MIB);
 		fputc('\n', f);
 	}
 	fputs("\nFrom what the program asked for to what the kernel charges: requested (bytes_live), usable "

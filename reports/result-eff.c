@@ -54,7 +54,7 @@ static void eff_init(soak_eff_result_t *e)
 			    &e->overhead_first_k_mean, &e->overhead_last_k_mean, &e->overhead_drift_pct,
 			    &e->overhead_slope_pct_per_hour, &e->overhead_slope_ci_lo,
 			    &e->overhead_slope_ci_hi, &e->rss_growth_bytes, &e->live_growth_bytes,
-			    &e->live_share_pct };
+			    &e->live_share_pct, &e->live_end, &e->rss_end, &e->overhead_end };
 	figs_none(f, sizeof(f) / sizeof(f[0]), &why);
 	for (int i = 0; i < SOAK_EFF_N; i++) {
 		soak_rs_fig_copy_why(&e->level_mean[i], &why);
@@ -69,7 +69,9 @@ static int eff_level(const soak_result_input_t *in, const soak_run_result_t *r, 
 	soak_fig_t why;
 	const soak_input_series_t *s = soak_rs_find_series(in, soak_eff_metrics[i]);
 	if (repeat && i != SOAK_EFF_RSS) {
-		soak_rs_fig_none(&why, "%s (declare a self-report key for them)", EXEC_WHY);
+		/* only the requested layer can be self-reported (live_bytes = KEY) */
+		soak_rs_fig_none(&why, "%s%s", EXEC_WHY, i == SOAK_EFF_LIVE ? " (declare a self-report key for them: "
+				 "live_bytes = KEY in [selfreport.TAG])" : "");
 	} else if (!soak_rs_series_unusable(s, soak_eff_metrics[i], &why)) {
 		if (soak_rs_xy_steady(s, r->warmup_s, &e->level[i]) < 0)
 			return -ENOMEM;
@@ -152,6 +154,80 @@ static void eff_overhead(const soak_run_result_t *r, soak_eff_result_t *e, const
 			  &e->overhead_slope_ci_lo, &e->overhead_slope_ci_hi);
 }
 
+/* An exec command's declared live_bytes (selfreport_live_bytes, stored by
+ * the runner with its source or why it has none): one value at the end, so
+ * the series figures stay unavailable with that reason in live_why. */
+static void eff_self_live(const soak_result_input_t *in, soak_eff_result_t *e, soak_fig_t *live_why)
+{
+	const soak_value_t *v = soak_rs_find_value(in, "selfreport_live_bytes");
+	if (!v)
+		return;
+	const char *src = v->reason ? v->reason : "self-report";
+	if (!v->valid || !isfinite(v->value)) {
+		soak_rs_fig_none(live_why, "%s", v->reason ? v->reason : "the declared self-report key has no value");
+		e->level_mean[SOAK_EFF_LIVE] = e->level_last[SOAK_EFF_LIVE] = *live_why;
+		return;
+	}
+	/* always "self-report TAG.KEY": the emitters show the part after the prefix */
+	const char *key = strncmp(src, "self-report ", 12) ? src : src + 12;
+	snprintf(e->live_source, sizeof(e->live_source), "self-report %.*s", SOAK_WHY_MAX - 13, key);
+	soak_rs_fig_set(&e->live_end, v->value);
+	e->level_last[SOAK_EFF_LIVE] = e->live_end;
+	soak_rs_fig_none(live_why, "self-reported by the command (%s): one value at the end, not a series", key);
+	e->level_mean[SOAK_EFF_LIVE] = *live_why;
+}
+
+/* Live bytes, RSS and their ratio at the end of the run. */
+static void eff_end(const soak_run_result_t *r, soak_eff_result_t *e, const soak_fig_t *live_why)
+{
+	bool steps = !strcmp(r->rss.series_source, "step_peak_rss_bytes");
+	snprintf(e->rss_end_source, sizeof(e->rss_end_source), "%s",
+		 steps ? "the last step's peak RSS" : "the last steady-state RSS sample");
+	e->rss_end = r->rss.last;
+	if (!e->live.n && !steps && r->steps.n > 1)
+		/* exec --repeat without step peaks: an instant sample falls anywhere
+		 * in a step, or between two, so it is no RSS of the step that printed */
+		soak_rs_fig_none(&e->rss_end, "exec --repeat: no step's own peak RSS was measured (%s), and an "
+				 "RSS sample falls anywhere in a step", r->steps.peak_rss_max.valid ? "none after the "
+				 "warm-up" : r->steps.peak_rss_max.why);
+	else if (!e->live.n && e->rss_end.valid && !(e->rss_end.v > 0))
+		soak_rs_fig_none(&e->rss_end, "the last RSS sample is 0: the command had already exited");
+	if (e->live.n) {
+		/* the workload: the last tick that has both */
+		snprintf(e->live_source, sizeof(e->live_source), "workload");
+		if (!e->overhead.n) {
+			soak_fig_t why;
+			soak_rs_fig_none(&why, "no steady-state tick has both rss_bytes and a non-zero bytes_live");
+			e->live_end = e->rss_end = e->overhead_end = why;
+			return;
+		}
+		double t = e->overhead.t[e->overhead.n - 1];
+		for (size_t i = e->live.n; i-- > 0;)
+			if (fabs(e->live.t[i] - t) <= 1e-6) {
+				soak_rs_fig_set(&e->live_end, e->live.v[i]);
+				break;
+			}
+		for (size_t i = r->rss.series.n; i-- > 0;)
+			if (fabs(r->rss.series.t[i] - t) <= 1e-6) {
+				soak_rs_fig_set(&e->rss_end, r->rss.series.v[i]);
+				break;
+			}
+		soak_rs_fig_set(&e->overhead_end, e->overhead.v[e->overhead.n - 1]);
+		return;
+	}
+	if (!e->live_end.valid) {
+		soak_rs_fig_copy_why(&e->live_end, live_why);
+		soak_rs_fig_copy_why(&e->overhead_end, live_why);
+	} else if (!e->rss_end.valid) {
+		soak_rs_fig_copy_why(&e->overhead_end, &e->rss_end);
+	} else if (!(e->live_end.v > 0)) {
+		soak_rs_fig_none(&e->overhead_end, "the command reported 0 live bytes, so RSS per live byte is "
+				 "undefined");
+	} else {
+		soak_rs_fig_set(&e->overhead_end, e->rss_end.v / e->live_end.v);
+	}
+}
+
 static const char *fmt_mib_signed(double b, char *buf, size_t len)
 {
 	snprintf(buf, len, "%+.1f MiB", b / 1048576.0);
@@ -228,6 +304,8 @@ int soak_result_eff(const soak_result_input_t *in, soak_run_result_t *r)
 		memcpy(e->live.v, lv->v, lv->n * sizeof(double));
 	}
 	soak_fig_t live_why = e->level_mean[SOAK_EFF_LIVE];
+	if (!e->live.n)
+		eff_self_live(in, e, &live_why);
 	soak_fig_t *lf[] = { &e->live_mean, &e->live_peak, &e->live_first_k_mean, &e->live_last_k_mean,
 			     &e->live_drift_pct, &e->live_slope_pct_per_hour, &e->live_slope_ci_lo,
 			     &e->live_slope_ci_hi, &e->live_growth_bytes, &e->live_slope_bytes_per_s };
@@ -249,6 +327,7 @@ int soak_result_eff(const soak_result_input_t *in, soak_run_result_t *r)
 	    eff_overhead_series(&r->rss.series, &e->live, &e->overhead) < 0)
 		return -ENOMEM;
 	eff_overhead(r, e, &live_why);
+	eff_end(r, e, &live_why);
 	/* No steady state found: drifts are not graded, as RSS's are not. */
 	if (r->warmup.automatic && !r->warmup.found) {
 		soak_fig_t *d[] = { &e->live_drift_pct, &e->live_first_k_mean, &e->live_last_k_mean,

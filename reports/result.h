@@ -250,6 +250,16 @@ typedef struct {
 	char explain[SOAK_WHY_MAX + 64];  /* "RSS +12.0% (+4.0 MiB), live +12.1% (+3.9 MiB):
 	                                     live bytes explain 98% of the growth: the
 	                                     workload holds more" */
+	/* Where live bytes come from: "workload" (bytes_live, a series), "self-report
+	 * TAG.KEY" (an exec command's declared live_bytes, one value at the end),
+	 * or "" (none). */
+	char live_source[SOAK_WHY_MAX];
+	soak_fig_t live_end;         /* bytes at the end: the last steady-state bytes_live
+	                                sample, or the value the command printed last */
+	soak_fig_t rss_end;          /* bytes at the end: the last steady-state RSS sample,
+	                                or for exec --repeat the last step's peak RSS */
+	char rss_end_source[64];     /* which of the two */
+	soak_fig_t overhead_end;     /* rss_end / live_end (same tick for a workload) */
 	soak_fig_t level_mean[SOAK_EFF_N];  /* steady-state mean of each layer, bytes */
 	soak_fig_t level_last[SOAK_EFF_N];  /* last steady-state value */
 	soak_xy_t level[SOAK_EFF_N];        /* each layer's steady-state series (plots) */

@@ -87,6 +87,49 @@ static void run_store_selfreport_classes(run_t *r, soak_sr_store_t *st)
 	}
 }
 
+/* A declared live_bytes (runner/srformat.h): the first declaring tag whose
+ * keys were all printed gives selfreport_live_bytes, the sum of their values
+ * (st holds the last value printed, or for exec --repeat the last step's),
+ * its reason column naming the source ("self-report TAG.KEY"); when no
+ * declaring tag printed its keys, NULL with why, naming the first one. */
+static void run_store_selfreport_live(run_t *r, soak_sr_store_t *st)
+{
+	char decl[600], why[sizeof(decl) + 2 * SOAK_SR_NAME_MAX + 128] = "";
+	for (size_t f = 0; f < r->srfmt.n; f++) {
+		const soak_srfmt_t *fm = &r->srfmt.f[f];
+		if (!fm->live[0][0])
+			continue;
+		soak_srfmt_describe_live(fm, decl, sizeof(decl));
+		double sum = 0, v = 0;
+		const char *missing = NULL, *bad = NULL;
+		for (int k = 0; k < SOAK_SRFMT_KEYS && fm->live[k][0] && !missing && !bad; k++) {
+			if (soak_sr_store_get(st, fm->tag, fm->live[k], &v) < 0)
+				missing = fm->live[k];
+			else if (!isfinite(v) || v < 0)
+				bad = fm->live[k];
+			else
+				sum += v;
+		}
+		if (!missing && !bad) {
+			snprintf(why, sizeof(why), "self-report %s", decl);
+			chk(r, soak_db_value(r->db, r->id, "selfreport_live_bytes", sum, true, why));
+			return;
+		}
+		if (why[0])
+			continue;   /* the first declaration names the reason */
+		if (bad)
+			snprintf(why, sizeof(why), "declared as %s but the command printed %s.%s=%g, not a byte count",
+				 decl, fm->tag, bad, v);
+		else if (fm->live[1][0])
+			snprintf(why, sizeof(why), "declared as %s but the command never printed %s.%s", decl,
+				 fm->tag, missing);
+		else
+			snprintf(why, sizeof(why), "declared as %s but the command never printed it", decl);
+	}
+	if (why[0])
+		chk(r, soak_db_value(r->db, r->id, "selfreport_live_bytes", 0, false, why));
+}
+
 /* exec --repeat: the steps' own counters as the driver folded them (the
  * runner's stream parser saw the same lines but cannot tell steps apart).
  * The whole-run figure, selfreport.TAG.key, is the SUM over the steps that
@@ -100,7 +143,13 @@ static void run_store_selfreport_steps(run_t *r)
 	soak_sr_store_t *sum = malloc(sizeof(*sum));
 	if (!sum)
 		return;
+	soak_sr_store_t *last = malloc(sizeof(*last));
+	if (!last) {
+		free(sum);
+		return;
+	}
 	soak_sr_store_init(sum);
+	soak_sr_store_init(last);
 	uint32_t n = r->shm->sr_n < SOAK_SHM_SR_MAX ? r->shm->sr_n : SOAK_SHM_SR_MAX;
 	for (uint32_t i = 0; i < n; i++) {
 		soak_shm_sr_t e = r->shm->sr[i];   /* written by the driver, now gone: a copy, bounded */
@@ -113,6 +162,7 @@ static void run_store_selfreport_steps(run_t *r)
 			soak_db_value(r->db, r->id, name, v[k], isfinite(v[k]), isfinite(v[k]) ? NULL : "not finite");
 		}
 		soak_sr_store_put(sum, e.tag, e.key, e.sum);
+		soak_sr_store_put(last, e.tag, e.key, e.last);
 	}
 	for (size_t i = 0; i < sum->n; i++) {
 		double total;
@@ -123,7 +173,10 @@ static void run_store_selfreport_steps(run_t *r)
 		}
 	}
 	run_store_selfreport_classes(r, sum);
+	/* live bytes are a level, not a count: the last step's, never a sum */
+	run_store_selfreport_live(r, last);
 	free(sum);
+	free(last);
 	if (r->shm->sr_dropped)
 		soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
 			      "the steps printed more than 256 distinct TAG.key counters: the rest were not stored");
@@ -165,6 +218,7 @@ static void run_store_selfreport(run_t *r)
 		}
 	}
 	run_store_selfreport_classes(r, &r->sr);
+	run_store_selfreport_live(r, &r->sr);
 	if (r->sr.dropped)
 		chk(r, soak_db_event(r->db, r->id, run_now() - r->t0, "selfreport_dropped",
 			      "more than 256 distinct TAG.key counters: the rest were not stored"));

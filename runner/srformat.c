@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <soak/ini.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,6 +67,14 @@ void soak_srfmt_describe(const soak_srfmt_t *f, int c, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", k ? " + " : "", f->keys[c][k]);
 }
 
+void soak_srfmt_describe_live(const soak_srfmt_t *f, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int k = 0; k < SOAK_SRFMT_KEYS && f->live[k][0] && off < len; k++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s.%s", k ? " + " : "", f->tag, f->live[k]);
+}
+
 struct load {
 	soak_srfmt_set_t *set;
 	const char *file;
@@ -107,14 +116,15 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 		snprintf(f->source, sizeof(f->source), "%.63s", l->file);
 	}
 	int c = class_index(key);
-	if (c < 0) {
+	bool live = !strcmp(key, "live_bytes");
+	if (c < 0 && !live) {
 		snprintf(err, errlen,
-			 "[%s]: '%s' is not a syscall class (use mmap, munmap, mremap, madvise, brk, "
-			 "mprotect, mlock, munlock or total)", section, key);
+			 "[%s]: '%s' is not a syscall class or live_bytes (use mmap, munmap, mremap, madvise, "
+			 "brk, mprotect, mlock, munlock, total or live_bytes)", section, key);
 		return -EINVAL;
 	}
 	char why[256];
-	if (soak_srfmt_parse_sum(value, f->keys[c], why, sizeof(why)) < 0) {
+	if (soak_srfmt_parse_sum(value, live ? f->live : f->keys[c], why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "[%s] %s = %s", section, key, why);
 		return -EINVAL;
 	}

@@ -12,6 +12,10 @@
  * total = the sum of those eight), so the report sets each class beside the
  * measured count of the same class. hakmem's SS_OS_STATS is declared built
  * in (mmap = mmap_total, madvise = madvise) unless a file declares it.
+ *
+ * A section may also declare "live_bytes = KEY" (or a sum of keys): the
+ * bytes the program holds by its own count, which the report uses as the
+ * live bytes of an exec command at the end of the run (docs/metrics.md).
  */
 #ifndef SOAK_SRFORMAT_H
 #define SOAK_SRFORMAT_H
@@ -29,6 +33,8 @@ typedef struct {
 	char source[64];               /* the file, or "built-in" */
 	/* keys[c][k]: the k-th key summed for class c; empty = not declared */
 	char keys[SOAK_SRFMT_CLASSES][SOAK_SRFMT_KEYS][SOAK_SR_NAME_MAX];
+	/* live[k]: the k-th key summed for live_bytes; empty = not declared */
+	char live[SOAK_SRFMT_KEYS][SOAK_SR_NAME_MAX];
 } soak_srfmt_t;
 
 typedef struct {
@@ -50,5 +56,7 @@ int soak_srfmt_parse_sum(const char *expr, char keys[SOAK_SRFMT_KEYS][SOAK_SR_NA
 
 /* "mmap_total + fallback_mmap" for class c of f, into buf. */
 void soak_srfmt_describe(const soak_srfmt_t *f, int c, char *buf, size_t len);
+/* "TAG.used_memory" or "TAG.a + TAG.b": f's live_bytes declaration, into buf. */
+void soak_srfmt_describe_live(const soak_srfmt_t *f, char *buf, size_t len);
 
 #endif

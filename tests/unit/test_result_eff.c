@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,11 @@ static void test_leak_holds_more(void **state)
 	assert_fig(&e->live_growth_bytes, 16 * MIB, 1e-6);
 	assert_fig(&e->live_share_pct, 100, 1e-9);
 	assert_int_equal(e->why, SOAK_EFF_WHY_HOLDS);
+	/* at the end: the last tick, live 30 MiB, RSS 34 MiB */
+	assert_string_equal(e->live_source, "workload");
+	assert_fig(&e->live_end, 30 * MIB, 1e-6);
+	assert_fig(&e->rss_end, 34 * MIB, 1e-6);
+	assert_fig(&e->overhead_end, 34.0 / 30, 1e-12);
 	assert_non_null(strstr(e->explain, "RSS +100.0% (+16.0 MiB), live +133.3% (+16.0 MiB)"));
 	assert_non_null(strstr(e->explain, "the workload holds more"));
 	/* overhead per sample (10+i+4)/(10+i): first-5 mean and last-5 mean by hand */
@@ -264,7 +270,122 @@ static void test_unavailable(void **state)
 	}
 	fx_compute(&f);
 	assert_unavail(&f.r.eff.live_mean, "exec commands");
+	assert_unavail(&f.r.eff.live_mean, "live_bytes = KEY in [selfreport.TAG]");
 	assert_unavail(&f.r.eff.overhead_mean, "exec commands");
+	/* the other layers cannot be self-reported: no such hint */
+	assert_unavail(&f.r.eff.level_mean[SOAK_EFF_USABLE], "exec commands");
+	assert_null(strstr(f.r.eff.level_mean[SOAK_EFF_USABLE].why, "self-report"));
+	soak_result_free(&f.r);
+}
+
+/* The report of r in format fmt contains want. */
+static void assert_emits(const soak_run_result_t *r, const char *fmt, const char *want)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	assert_int_equal(soak_emitter_find(fmt)->report(m, r, 1, NULL), 0);
+	fclose(m);
+	if (!strstr(buf, want)) {
+		print_error("%s report lacks '%s'\n", fmt, want);
+		fail();
+	}
+	free(buf);
+}
+
+/* An exec command with a declared live_bytes key: the runner stores the
+ * value it printed as selfreport_live_bytes (reason = its source). RSS runs
+ * 30..50 MiB over the steady state, the command said 20 MiB: overhead at the
+ * end = 50 / 20 = 2.5; under exec --repeat the RSS at the end is the last
+ * step's peak, 80 MiB: 4.0. The series figures stay unavailable. */
+enum { PLAIN, REPEAT, REPEAT_NO_PEAKS };
+
+static void fx_exec(fx_t *f, int kind, const soak_value_t *v)
+{
+	fx_init(f);
+	f->run.workload = "exec";
+	double *rss = series(f, "rss_bytes", NULL), *wall = series(f, "step_wall_s", NULL);
+	double *peak = kind == REPEAT ? series(f, "step_peak_rss_bytes", NULL) : NULL;
+	for (int i = 0; i < NT; i++) {
+		rss[i] = (30 + i) * MIB;
+		wall[i] = 0.5;
+		if (peak)
+			peak[i] = (60 + i) * MIB;
+	}
+	if (kind == PLAIN) {
+		/* a plain exec is one step, stored at the end */
+		f->s[1].n = 1;
+		f->s[1].t = &f->t[NT - 1];
+		f->s[1].v = &wall[NT - 1];
+	}
+	f->in = (soak_result_input_t){ .run = &f->run, .series = f->s, .n_series = f->n, .values = v,
+				       .n_values = v ? 1 : 0 };
+	assert_int_equal(soak_result_compute(&f->in, NULL, &f->r), 0);
+}
+
+static void test_exec_self_reported_live(void **state)
+{
+	(void)state;
+	soak_value_t v = { .name = "selfreport_live_bytes", .valid = true, .value = 20 * MIB,
+			   .reason = "self-report APP.held" };
+	fx_t f;
+	fx_exec(&f, PLAIN, &v);
+	const soak_eff_result_t *e = &f.r.eff;
+	assert_string_equal(e->live_source, "self-report APP.held");
+	assert_fig(&e->live_end, 20 * MIB, 0);
+	assert_fig(&e->rss_end, 50 * MIB, 0);
+	assert_string_equal(e->rss_end_source, "the last steady-state RSS sample");
+	assert_fig(&e->overhead_end, 2.5, 1e-12);
+	assert_fig(&e->level_last[SOAK_EFF_LIVE], 20 * MIB, 0);
+	const soak_fig_t *series_figs[] = { &e->live_mean, &e->live_peak, &e->live_drift_pct,
+					    &e->overhead_mean, &e->overhead_drift_pct, &e->overhead_bytes,
+					    &e->level_mean[SOAK_EFF_LIVE] };
+	for (size_t i = 0; i < sizeof(series_figs) / sizeof(series_figs[0]); i++)
+		assert_unavail(series_figs[i], "self-reported by the command (APP.held): one value at the end, not a series");
+	assert_emits(&f.r, "md", "| 20.00 (self-reported at the end, APP.held) |");
+	assert_emits(&f.r, "md", "| 20.00 | 2.500x |");
+	assert_emits(&f.r, "json", "\"live_source\":\t\"self-report APP.held\"");
+	assert_emits(&f.r, "csv", "self-report APP.held,20971520,52428800,2.5");
+	soak_result_free(&f.r);
+
+	fx_exec(&f, REPEAT, &v);
+	assert_fig(&f.r.eff.rss_end, 80 * MIB, 0);
+	assert_string_equal(f.r.eff.rss_end_source, "the last step's peak RSS");
+	assert_fig(&f.r.eff.overhead_end, 4.0, 1e-12);
+	soak_result_free(&f.r);
+
+	/* exec --repeat whose steps' peaks were not measured: no RSS at the end */
+	fx_exec(&f, REPEAT_NO_PEAKS, &v);
+	assert_fig(&f.r.eff.live_end, 20 * MIB, 0);
+	assert_unavail(&f.r.eff.rss_end, "no step's own peak RSS was measured");
+	assert_unavail(&f.r.eff.overhead_end, "no step's own peak RSS was measured");
+	soak_result_free(&f.r);
+
+	soak_value_t none = { .name = "selfreport_live_bytes", .valid = false,
+			      .reason = "declared as APP.held but the command never printed it" };
+	fx_exec(&f, PLAIN, &none);
+	assert_int_equal(f.r.eff.live_source[0], 0);
+	assert_unavail(&f.r.eff.live_end, "declared as APP.held but the command never printed it");
+	assert_unavail(&f.r.eff.overhead_end, "declared as APP.held but the command never printed it");
+	assert_unavail(&f.r.eff.live_mean, "declared as APP.held but the command never printed it");
+	assert_unavail(&f.r.eff.level_mean[SOAK_EFF_LIVE], "never printed it");
+	soak_result_free(&f.r);
+
+	/* a last RSS sample of 0 (the command gone) is no RSS at the end */
+	fx_exec(&f, PLAIN, NULL);
+	f.v[0][NT - 1] = 0;
+	f.in.values = &v;
+	f.in.n_values = 1;
+	soak_result_free(&f.r);
+	assert_int_equal(soak_result_compute(&f.in, NULL, &f.r), 0);
+	assert_unavail(&f.r.eff.rss_end, "the last RSS sample is 0");
+	assert_unavail(&f.r.eff.overhead_end, "the last RSS sample is 0");
+	soak_result_free(&f.r);
+
+	v.value = 0;
+	fx_exec(&f, PLAIN, &v);
+	assert_fig(&f.r.eff.live_end, 0, 0);
+	assert_unavail(&f.r.eff.overhead_end, "reported 0 live bytes");
 	soak_result_free(&f.r);
 }
 
@@ -299,21 +420,9 @@ static void test_emitters(void **state)
 	fx_init(&f);
 	fx_mib(&f, leak_live, leak_rss);
 	fx_compute(&f);
-	const char *fmts[] = { "md", "json", "csv" };
-	const char *want[] = { "| system #3 | 20.00 | 30.00 | +133.33% | 4.00 | 1.200x |",
-			       "\"rss_growth_is\":\t\"workload_holds_more\"", ",1.2,1.1333" };
-	for (int i = 0; i < 3; i++) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		assert_int_equal(soak_emitter_find(fmts[i])->report(m, &f.r, 1, NULL), 0);
-		fclose(m);
-		if (!strstr(buf, want[i])) {
-			print_error("%s report lacks '%s'\n", fmts[i], want[i]);
-			fail();
-		}
-		free(buf);
-	}
+	assert_emits(&f.r, "md", "| system #3 | 20.00 | 30.00 | +133.33% | 4.00 | 1.200x |");
+	assert_emits(&f.r, "json", "\"rss_growth_is\":\t\"workload_holds_more\"");
+	assert_emits(&f.r, "csv", ",1.2,1.1333");
 	soak_result_free(&f.r);
 }
 
@@ -325,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_rss_grows_live_flat),
 		cmocka_unit_test(test_overhead_below_a_mib),
 		cmocka_unit_test(test_unavailable),
+		cmocka_unit_test(test_exec_self_reported_live),
 		cmocka_unit_test(test_thresholds_overhead),
 		cmocka_unit_test(test_emitters),
 	};
