@@ -7,7 +7,8 @@
  * unknown status, a warm-up or duration beyond a year or negative (a
  * warm-up of -1 means "found at report time", SOAK_WARMUP_AUTO), a
  * non-positive interval, a negative sample (every metric counts or measures
- * something: bytes, operations, faults, ns), a counter that goes down.
+ * something: bytes, operations, faults, ns; but step_exit_code, which is -1
+ * for a command killed by a signal), a counter that goes down.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ static const char *const record_sql =
 static const char *const samples_sql =
 	"SELECT m.name || ' = ' || s.value || ' at t = ' || s.t || ' s is negative'"
 	" FROM %s.samples s JOIN %s.metrics m ON m.id = s.metric_id"
-	" WHERE s.run_id = ?1 AND (s.value < 0 OR s.t < 0) LIMIT 1";
+	" WHERE s.run_id = ?1 AND ((s.value < 0 AND m.name != 'step_exit_code') OR s.t < 0) LIMIT 1";
 static const char *const counter_sql =
 	"SELECT name || ' goes down from ' || prev || ' to ' || value || ' at t = ' || t || ' s (a counter)'"
 	" FROM (SELECT m.name AS name, s.t AS t, s.value AS value,"

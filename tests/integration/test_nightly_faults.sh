@@ -107,6 +107,12 @@ grep -q "1 run still running in the inputs not copied" "$T/r.err" || fail "not s
 pass "a running run in an input: not copied, named"
 
 # 8. Impossible values in an input are refused by merge, naming run and value.
+# An exec command killed by a signal records step_exit_code -1: possible.
+soak run --db "$T/sig.db" -w exec -d 1s -i 200ms --no-progress -q -- sleep 30 || fail "exec run exited $?"
+[ "$(sqlite3 "$T/sig.db" "select min(value) from samples_named where metric = 'step_exit_code'")" = -1.0 ] \
+  || fail "the killed command did not record step_exit_code -1"
+soak report --db "$T/sig.db" 1 > /dev/null 2> "$T/sig.err" || fail "a killed exec command's run refused: $(cat "$T/sig.err")"
+pass "step_exit_code -1 (a command killed by a signal) is not an impossible value"
 upd() { sqlite3 "$T/bad.db" "update sample_values set value = $2 where run_id = 2 and metric_id =
   (select id from metrics where name = '$1') and t = (select $3(t) from sample_values where run_id = 2)"; }
 for edit in "status:update runs set status = '' where id = 2:status '' is not one soakctl writes" \
