@@ -60,7 +60,7 @@ static const soak_opt_t run_opts[] = {
 static const soak_opt_t like_opts[] = {
 	SOAK_OPT(soak_run_opts_t, "like", 0, "ID", "run again with the settings recorded in run ID (workload and its options, allocator, "
 	  "duration, interval, warm-up, limits, label, host class, latency sampling, exec --repeat); "
-	  "options given here override them", SOAK_OT_UINT, like_run, .lo = 1, .hi = INT64_MAX),
+	  "options given here override them", SOAK_OT_UINT, like_run, .lo = 1, .hi = 1e18),
 	{ 0 }
 };
 
