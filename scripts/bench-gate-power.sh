@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench-gate-power.sh [N] [LOSS[,LOSS...]] [M] - measures how often
-# `soakctl gate --until-decided --max-runs M` (default M = 4) detects a
+# bench-gate-power.sh [N] [LOSS[,LOSS...]] [M] [K] - measures how often
+# `soakctl gate --until-decided --max-runs M` (default M = 4; M = 0: one
+# plain gate, no runs added) of K planted runs (default K = 1) detects a
 # planted throughput loss, and the machine time the runs it added took
 # (docs/compare-gate.md, "Undecided: run more"). The plant: allocator "cand"
 # is an LD_PRELOAD shim (tests/helpers/libslowmalloc.c) that busy-waits
@@ -8,10 +9,10 @@
 # operation so that random_mixed (half its operations are mallocs) loses
 # about LOSS percent (default 10,5); the loss measured is printed beside it
 # (the wait loop's own clock reads add to it). Per loss, N trials (default
-# 10): 5 baseline runs labelled nightly-L-i of the unplanted shim and one
-# planted run labelled rc-L-i (interleaved: 2 baseline, the candidate, 3
-# baseline), then one gate of rc-L-i against nightly-L-i that adds runs of
-# the candidate until decided. random_mixed, 3 s runs, 0.5 s warm-up.
+# 10): 5 baseline runs labelled nightly-L-i of the unplanted shim and K
+# planted runs labelled rc-L-i, interleaved (baseline, candidate, baseline,
+# candidate, ...), then one gate of rc-L-i against nightly-L-i that adds runs
+# of the candidate until decided (M > 0). random_mixed, 3 s runs, 0.5 s warm-up.
 # Only the baseline checks are on (a thresholds file turns the runs' own
 # CV and drift checks off). Prints each trial's outcome, then per loss: its
 # baseline_throughput check detected (FAIL) / undecided at the end / passed, the mean runs added and their mean machine time.
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/.."
 N=${1:-10}
 LOSSES=${2:-10,5}
 M=${3:-4}
+K=${4:-1}
 B=$PWD/${BUILD_DIR:-build}
 S=$B/cli/soakctl
 LIB=$B/tests/libslowmalloc.so
@@ -39,7 +41,7 @@ run() { "$S" run --db "$DB" --config "$W/$1.ini" --allocator cand -w random_mixe
   --warmup 0.5s --label "$2" --no-progress -q > /dev/null; }
 tp_of() { "$S" report --db "$DB" --format json "$1" | python3 -c \
   'import json,sys; print(json.load(sys.stdin)["runs"][0]["throughput"]["mean_ops_s"])'; }
-say "start: $(uname -n), $(load); $N trials per loss of $LOSSES%, --max-runs $M"
+say "start: $(uname -n), $(load); $N trials per loss of $LOSSES%, K = $K planted runs, --max-runs $M"
 ini base 0 1
 # Only the baseline checks decide here: a run's own checks (CV, drifts) failing
 # on this host's noise would stop the sequence with nothing learnt.
@@ -54,12 +56,14 @@ print(max(1, round(1000 * (1 - l) / (ns * l))))" "$ns" "$L")
   ini "slow-$L" 2000 "$every"
   say "loss $L%: 2000 ns every $every mallocs (a run took $ns ns per operation)"
   for i in $(seq 1 "$N"); do
-    run base "nightly-$L-$i"; run base "nightly-$L-$i"
-    run "slow-$L" "rc-$L-$i"
-    run base "nightly-$L-$i"; run base "nightly-$L-$i"; run base "nightly-$L-$i"
+    for j in $(seq 1 $(( K > 5 ? K : 5 ))); do
+      [ "$j" -gt 5 ] || run base "nightly-$L-$i"
+      [ "$j" -gt "$K" ] || run "slow-$L" "rc-$L-$i"
+    done
+    until=(); [ "$M" = 0 ] || until=(--until-decided --max-runs "$M")
     rc=0
     "$S" gate --db "$DB" --label "rc-$L-$i" --baseline "nightly-$L-$i" --thresholds "$W/gate.ini" \
-      --until-decided --max-runs "$M" > "$W/out" 2>&1 || rc=$?
+      "${until[@]}" > "$W/out" 2>&1 || rc=$?
     [ $rc -le 2 ] || { cat "$W/out"; exit 2; }
     st=$(sed -n 's/^\([A-Z]*\) *[a-z]*-[0-9]* baseline_throughput: .*/\1/p' "$W/out" | head -1)
     n=$(grep -c '^run [0-9]* of at most' "$W/out" || true)
@@ -77,10 +81,10 @@ print(0 if not m else int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60 + 
 done
 say "end: $(load)"
 echo
-echo "| Planted loss | Trials | Detected (FAIL) | Undecided after $M more | Passed | Mean runs added | Mean machine time added | Measured changes |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| Planted loss | Trials | Gated runs | Detected (FAIL) | Undecided after $M more | Passed | Mean runs added | Mean machine time added | Measured changes |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for L in ${LOSSES//,/ }; do
   python3 -c 'import sys; n, a, s = map(int, sys.argv[1:4]); print(f"{a / n:.1f} | {s / n:.0f} s")' \
     "$N" "${added[$L]:-0}" "${secs[$L]:-0}" > "$W/mean"
-  echo "| ~$L% | $N | ${det[$L]:-0} | ${und[$L]:-0} | ${pas[$L]:-0} | $(cat "$W/mean") | ${meas[$L]% } |"
+  echo "| ~$L% | $N | $K | ${det[$L]:-0} | ${und[$L]:-0} | ${pas[$L]:-0} | $(cat "$W/mean") | ${meas[$L]% } |"
 done
