@@ -4,15 +4,17 @@
 #   usable  bytes_usable counted (--usable-bytes: a malloc_usable_size call per
 #           malloc and per free), and
 #   stats   the allocator's statistics queried every 100 ms (--alloc-stats
-#           100: the fastest period the runner ever uses)
+#           100: the fastest period the runner ever uses), and
+#   live    bytes_live counted, as always (an add per malloc and per free in
+#           the hot loop), against a worker built without those adds
+#           (-DSOAK_BENCH_NO_LIVE=ON, in BUILD_DIR-nolive, built here if absent)
 # against the same without, in paired, interleaved rounds per allocator. Each
 # round runs off, on, off (ABA, which cancels a linear drift of the host); the
 # round's ratio is TP(on) / mean(TP(off)); the two off runs give an A/A ratio,
 # the noise any cost must be read against. The worker runs standalone (its
 # own summary gives ops per wall second and per CPU second; the CPU-second
 # figure counts the statistics thread's CPU too and is the steadier one on a
-# shared machine). bytes_live itself is always counted (it is an add in a
-# register), so it has no off to compare with.
+# shared machine).
 # usage: scripts/bench-live-bytes.sh [ROUNDS (default 5)] [DURATION (default 3s)] [BUILD_DIR (default build-rel)]
 #        ALLOCS="system jemalloc" (default) chooses the allocators.
 set -euo pipefail
@@ -24,6 +26,11 @@ case $B in /*) ;; *) B=$PWD/$B ;; esac
 W=$B/workloads/soak-worker
 S=$B/cli/soakctl
 [ -x "$W" ] || { echo "no $W: build it first (scripts/build.sh)" >&2; exit 1; }
+W0=$B-nolive/workloads/soak-worker
+if [ ! -x "$W0" ]; then
+  BUILD_DIR=$B-nolive SOAK_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Release -DSOAK_BENCH_NO_LIVE=ON" \
+    scripts/build.sh > /dev/null || { echo "building $B-nolive failed" >&2; exit 1; }
+fi
 tmp=$(mktemp -d /tmp/soak-livebytes.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 echo "# random_mixed (1 thread), $dur per run, $rounds rounds of off/on/off; $(nproc) CPUs;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
@@ -31,13 +38,14 @@ for a in ${ALLOCS:-system jemalloc}; do
   lib=
   [ "$a" = system ] || lib=$("$S" allocators | awk -v n="$a" '$1 == n && $2 == "ok" { print $3 }')
   [ "$a" = system ] || [ -n "$lib" ] || { echo "allocator $a does not resolve" >&2; exit 1; }
-  for what in usable stats; do
-    flag=--usable-bytes; [ $what = stats ] && flag="--alloc-stats 100"
+  for what in usable stats live; do
+    flag=--usable-bytes; [ $what = stats ] && flag="--alloc-stats 100"; [ $what = live ] && flag=
     for r in $(seq 1 "$rounds"); do
       for slot in a b c; do
         f=; [ $slot = b ] && f=$flag
+        w=$W; [ $what = live ] && [ $slot != b ] && w=$W0
         # shellcheck disable=SC2086
-        LD_PRELOAD=$lib "$W" random_mixed --duration "$dur" $f > "$tmp/$a.$what.$r$slot"
+        LD_PRELOAD=$lib "$w" random_mixed --duration "$dur" $f > "$tmp/$a.$what.$r$slot"
       done
     done
   done
@@ -56,7 +64,7 @@ def ci(x):
 print("| allocator | counter | off (M ops/cpu-s) | on (M ops/cpu-s) | on / off (cpu-s) | on / off (wall) | A/A (cpu-s) |")
 print("|---|---|---|---|---|---|---|")
 for a in allocs:
-    for what in ("usable", "stats"):
+    for what in ("usable", "stats", "live"):
         rc, rw, aa, offs, ons = [], [], [], [], []
         for r in range(1, rounds + 1):
             x, y, z = (tp(f"{d}/{a}.{what}.{r}{s}") for s in "abc")

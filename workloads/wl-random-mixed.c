@@ -69,6 +69,14 @@ static int rm_drain(soak_wl_thread_t *t, rm_slot_t *slots, uint32_t ws, uint64_t
 	return 0;
 }
 
+/* The hot loop's bytes_live adds; a benchmark build (-DSOAK_BENCH_NO_LIVE=ON)
+ * leaves them out so that scripts/bench-live-bytes.sh can measure their cost. */
+#ifdef SOAK_BENCH_NO_LIVE
+#define RM_LIVE(stmt) ((void)0)
+#else
+#define RM_LIVE(stmt) (stmt)
+#endif
+
 /* The hot loop: one batch of SOAK_WL_BATCH ops. Counters live in locals
  * (registers) and go back to *t once per batch. `small` and `usable` are
  * compile-time constants after inlining: whether sizes below 8 bytes are
@@ -106,7 +114,7 @@ rm_batch(soak_wl_thread_t *t, rm_slot_t *slots, soak_wl_mod32_t ws, size_t min, 
 				use -= usz(s->p);
 			SOAK_WL_TIMED_LOCAL(t, left, free(s->p));
 			s->p = NULL;
-			live -= sz;
+			RM_LIVE(live -= sz);
 		} else {
 			size_t sz = min + soak_wl_mod32(range, r);
 			unsigned char *p;
@@ -122,7 +130,7 @@ rm_batch(soak_wl_thread_t *t, rm_slot_t *slots, soak_wl_mod32_t ws, size_t min, 
 				memcpy(p, &pat, 8);
 			s->p = p;
 			s->size = sz;
-			live += sz;
+			RM_LIVE(live += sz);
 			if (usable)
 				use += usz(p);
 		}
