@@ -40,8 +40,11 @@ static char *fmt_value(int m, const soak_fig_t *f, soak_grade_t grade, char *buf
 	case SOAK_CM_RSS_DRIFT: snprintf(b, sizeof(b), "%+.2f%%", f->v); break;
 	case SOAK_CM_RSS_MEAN:
 	case SOAK_CM_LIVE_MEAN:
+	case SOAK_CM_LIVE_PEAK:
+	case SOAK_CM_LIVE_END:
 	case SOAK_CM_RSS_PEAK: snprintf(b, sizeof(b), "%.2f", f->v / MIB); break;
-	case SOAK_CM_OVERHEAD: snprintf(b, sizeof(b), "%.3fx", f->v); break;
+	case SOAK_CM_OVERHEAD:
+	case SOAK_CM_OVERHEAD_END: snprintf(b, sizeof(b), "%.3fx", f->v); break;
 	case SOAK_CM_SC_PER_OP:
 		snprintf(b, sizeof(b), "%.1e (%s)", f->v, soak_grade_name(grade));
 		break;

@@ -27,6 +27,9 @@ FIG_GETTER(f_rss_drift, rss.drift_pct)
 FIG_GETTER(f_live, eff.live_mean)
 FIG_GETTER(f_overhead, eff.overhead_mean)
 FIG_GETTER(f_overhead_drift, eff.overhead_drift_pct)
+FIG_GETTER(f_live_peak, eff.live_peak)
+FIG_GETTER(f_live_end, eff.live_end)
+FIG_GETTER(f_overhead_end, eff.overhead_end)
 FIG_GETTER(f_sc, sc_total_per_op)
 FIG_GETTER(f_p50, lat.p50_ns)
 FIG_GETTER(f_p99, lat.p99_ns)
@@ -79,6 +82,17 @@ const soak_cmp_metric_def_t soak_cmp_metrics[SOAK_CM_N] = {
 	[SOAK_CM_OVERHEAD_DRIFT] = { "overhead_drift", "Overhead drift", "%", "< +5%", true,
 				     SOAK_LOWER_IS_BETTER, SOAK_SCALE_DIFF, 0, 2, SOAK_BLOCK_MEAN,
 				     f_overhead_drift, NULL },
+	/* At the end: the only efficiency figures an exec command that reports
+	 * its own live bytes has (docs/efficiency.md, "Exec commands"). */
+	[SOAK_CM_LIVE_PEAK] = { "live_peak", "Live bytes (MiB, peak)", "bytes", "-", false,
+				SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 5, MIB, SOAK_BLOCK_MAX,
+				f_live_peak, NULL },
+	[SOAK_CM_LIVE_END] = { "live_end", "Live bytes at end (MiB)", "bytes", "-", false,
+			       SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 5, MIB, SOAK_BLOCK_MEAN,
+			       f_live_end, NULL },
+	[SOAK_CM_OVERHEAD_END] = { "overhead_end", "Overhead at end (RSS / live)", "x", "-", true,
+				   SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 5, 0, SOAK_BLOCK_MEAN,
+				   f_overhead_end, NULL },
 	[SOAK_CM_SC_PER_OP] = { "syscalls_per_op", "Syscall budget (/op)", "per op", "< 1e-7/op",
 				true, SOAK_LOWER_IS_BETTER, SOAK_SCALE_RATIO, 10, 1e-8,
 				SOAK_BLOCK_MEAN, f_sc, NULL },

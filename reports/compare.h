@@ -39,6 +39,9 @@ typedef enum {
 	SOAK_CM_LIVE_MEAN,     /* bytes the workload holds (shown, no verdict) */
 	SOAK_CM_OVERHEAD,      /* RSS / live bytes, ratio */
 	SOAK_CM_OVERHEAD_DRIFT,/* % */
+	SOAK_CM_LIVE_PEAK,     /* bytes, the largest sample (shown, no verdict) */
+	SOAK_CM_LIVE_END,      /* bytes at the end: the last sample, or what an exec command reported */
+	SOAK_CM_OVERHEAD_END,  /* RSS at the end / live bytes at the end, ratio */
 	SOAK_CM_SC_PER_OP,     /* syscalls per operation */
 	SOAK_CM_LAT_P50,       /* ns */
 	SOAK_CM_LAT_P99,

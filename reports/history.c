@@ -30,6 +30,7 @@ const soak_hmetric_t soak_hmetrics[SOAK_HM_N] = {
 	[SOAK_HM_LIVE_MEAN] = { "live_mean", "Mean live bytes", "MiB", 1.0 / 1048576, -1, 5, 1048576 },
 	[SOAK_HM_OVERHEAD] = { "overhead", "Overhead (RSS / live)", "x", 1, -1, 5, 0 },
 	[SOAK_HM_OVERHEAD_DRIFT] = { "overhead_drift", "Overhead drift", "%", 1, -1, 0, 2 },
+	[SOAK_HM_OVERHEAD_END] = { "overhead_end", "Overhead at end (RSS / live)", "x", 1, -1, 5, 0 },
 };
 
 int soak_hmetric_find(const char *key)
@@ -80,6 +81,7 @@ double soak_history_value(const soak_run_result_t *r, size_t m, char *why, size_
 	case SOAK_HM_LIVE_MEAN: return fig(&r->eff.live_mean, why, len);
 	case SOAK_HM_OVERHEAD: return fig(&r->eff.overhead_mean, why, len);
 	case SOAK_HM_OVERHEAD_DRIFT: return fig(&r->eff.overhead_drift_pct, why, len);
+	case SOAK_HM_OVERHEAD_END: return fig(&r->eff.overhead_end, why, len);
 	}
 	snprintf(why, len, "unknown metric");
 	return NAN;

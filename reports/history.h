@@ -38,6 +38,7 @@ enum {
 	SOAK_HM_LIVE_MEAN,     /* bytes the workload holds, steady-state mean */
 	SOAK_HM_OVERHEAD,      /* RSS / live bytes */
 	SOAK_HM_OVERHEAD_DRIFT,
+	SOAK_HM_OVERHEAD_END,  /* RSS at the end / live bytes at the end (exec: self-reported) */
 	SOAK_HM_N
 };
 

@@ -477,8 +477,9 @@ static int compute_tp(const soak_result_input_t *in, soak_run_result_t *r)
 			soak_rs_fig_none(&why, "no step throughput after the warm-up (%.1f s)", r->warmup_s);
 	} else {
 		if (repeat)
-			soak_rs_fig_none(&why, "exec --repeat: a step is not an operation, and no step printed a "
-				 "throughput matching --tp-pattern");
+			/* A plain exec run is one step too (the command's whole run). */
+			soak_rs_fig_none(&why, "exec: a step is not an operation (without --repeat the whole run is one step), and no "
+				 "step printed a throughput matching --tp-pattern");
 		else if (step && step->unavailable && (!ops || !ops->n))
 			soak_rs_fig_none(&why, "%s", step->unavailable);
 		snprintf(m->source, sizeof(m->source), "none");

@@ -54,6 +54,25 @@ assert e["layers_mean_bytes"]["bytes_live"] is None
 PY
 pass "exec live bytes self-reported: $printed bytes, overhead at end = last RSS $last_rss / live"
 
+# compare and history carry the at-end figures (the only ones such a command
+# has): the same numbers as the report's
+soak compare --from-db --db "$DB" --format json 1 > "$T/c.json" 2> /dev/null || fail "compare of run 1 exited $?"
+sqlite3 "$DB" "update runs set label = 'night-1' where id = 1"
+soak history --db "$DB" --format json > "$T/h.json" || fail "history exited $?"
+python3 - "$T/r.json" "$T/c.json" "$T/h.json" <<'PY' || fail "compare/history at-end figures (see above)"
+import json, sys
+e = json.load(open(sys.argv[1]))["runs"][0]["efficiency"]
+f = json.load(open(sys.argv[2]))["allocators"][0]["figures"]
+print(f"compare: live_end {f['live_end']}, overhead_end {f['overhead_end']}")
+assert f["live_end"] == e["live_at_end_bytes"] and f["overhead_end"] == e["overhead_at_end"], f
+assert f["live_mean"] is None and "one value at the end" in f["live_mean_unavailable"]
+h = json.load(open(sys.argv[3]))
+pts = [p for s in h["series"] for p in s["points"]]
+print(f"history: {len(pts)} point(s), overhead_end {[p['metrics'].get('overhead_end') for p in pts]}")
+assert len(pts) == 1 and pts[0]["metrics"]["overhead_end"] == e["overhead_at_end"], pts
+PY
+pass "compare and history: live and overhead at the end as the report's"
+
 soak run --db "$DB" --config "$T/soak.ini" -w exec -d 2s -i 250ms --no-progress -q -- sh -c 'sleep 1' \
   || fail "silent run exited $?"
 soak report --db "$DB" --format json 2 > "$T/s.json"
