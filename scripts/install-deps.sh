@@ -34,12 +34,15 @@ pkgs=(build-essential cmake pkg-config git
 # libclang-rt-14-dev; the install test renders the man pages (man-db, col from
 # bsdextrautils); the package test needs dpkg-shlibdeps (dpkg-dev); the HTML test loads the
 # pages in headless Chromium; the VM tests (tests/vm/) need QEMU, the guests' tools and the
-# systemd rootfs builder.
+# systemd rootfs builder; the Slurm test starts a one-node cluster (slurmctld, slurmd, the
+# client commands, munge; no daemon is enabled: the test runs its own) and the examples' test
+# reads the Kubernetes manifests (python3-yaml).
 test_pkgs=(python3 strace libxml2-utils procps zstd
            clang libclang-rt-14-dev
            man-db bsdextrautils dpkg-dev
            chromium
-           qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
+           qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux
+           slurmctld slurmd slurm-client munge python3-yaml)
 [ $tests = 1 ] && pkgs+=("${test_pkgs[@]}")
 
 if [ $list = 1 ]; then
