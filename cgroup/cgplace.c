@@ -69,6 +69,46 @@ static int self_dir(const char *mount, char *buf, size_t len)
 	return snprintf(buf, len, "%s%s", mount, strcmp(own, "/") ? own : "") < (int)len ? 0 : -ENAMETOOLONG;
 }
 
+/* A systemd unit's cgroup: named after the unit. */
+static bool unit_named(const char *name)
+{
+	static const char *const suffix[] = { ".slice", ".scope", ".service" };
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		size_t l = strlen(suffix[i]);
+		if (n > l && !strcmp(name + n - l, suffix[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Recent systemd marks the cgroups it delegated (trusted.delegate by the
+ * system manager, user.delegate by user managers), at the top of the
+ * delegated subtree only. The cgroup is the delegatee's when the nearest unit
+ * cgroup at or above it carries the mark: a Slurm job's task cgroup
+ * (slurmstepd.scope/job_1/step_batch/user/task_0, slurmstepd.scope delegated
+ * to Slurm) is Slurm's, a scope of a user manager inside user@UID.service
+ * (itself delegated) is the user manager's. Stops above the hierarchy's root
+ * (a directory without cgroup.procs). */
+static bool delegated_here_or_above(const char *dir)
+{
+	char p[PATH_MAX], probe[PATH_MAX + 16], x[8];
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+		return false;
+	for (;;) {
+		if (getxattr(p, "trusted.delegate", x, sizeof(x)) > 0 ||
+		    getxattr(p, "user.delegate", x, sizeof(x)) > 0)
+			return true;
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p || unit_named(slash + 1))
+			return false;
+		*slash = '\0';
+		snprintf(probe, sizeof(probe), "%s/cgroup.procs", p);
+		if (access(probe, F_OK) != 0)
+			return false;
+	}
+}
+
 int soak_place_facts_read(const char *dir, pid_t self, bool systemd, soak_place_facts_t *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -87,12 +127,10 @@ int soak_place_facts_read(const char *dir, pid_t self, bool systemd, soak_place_
 	char me[24];
 	snprintf(me, sizeof(me), "%d\n", (int)self);
 	f->alone = !strcmp(buf, me);
-	/* Recent systemd marks cgroups it delegated (trusted.delegate by the
-	 * system manager, user.delegate by user managers); without the mark a
-	 * systemd host gets a scope instead of a leaf move, which also works. */
-	char x[8];
-	f->delegated = getxattr(dir, "trusted.delegate", x, sizeof(x)) > 0 ||
-		       getxattr(dir, "user.delegate", x, sizeof(x)) > 0;
+	/* Without the mark a systemd host gets a scope instead of a leaf move:
+	 * that works where systemd manages the cgroup, but inside a delegated
+	 * subtree (a Slurm job) it would move soakctl out of it. */
+	f->delegated = delegated_here_or_above(dir);
 	f->systemd = systemd;
 	return 0;
 }

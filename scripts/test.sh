@@ -32,7 +32,9 @@ for variant in release asan; do
   echo "== $variant tests"
   # The VM tests (label vm: pure cgroup v2 guests under QEMU, minutes each)
   # run once, in the release build; they boot the binaries, not sanitizers.
-  vm=(); [ $variant = asan ] && vm=(-LE vm)
+  # So does the Slurm test (label slurm, a minute and more): it tests the
+  # example job scripts on a cluster, which a sanitized soakctl does not change.
+  vm=(); [ $variant = asan ] && vm=(-LE 'vm|slurm')
   # detect_leaks: the runner forks workers; LeakSanitizer runs in the runner only.
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
        ctest --test-dir "$dir" --output-on-failure --timeout 1500 "${vm[@]}"; then

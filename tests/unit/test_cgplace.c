@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -152,6 +153,59 @@ static void test_facts_fake_tree(void **state)
 	assert_int_equal(soak_place_facts_read(sub, getpid(), false, &f), -ENOENT);
 }
 
+/* A cgroup below a delegated one is delegated too when no unit cgroup lies
+ * between: systemd marks only the top of the subtree it hands out (a Slurm
+ * job's task cgroup below the slurmstepd.scope systemd delegated); a scope
+ * below it belongs to the manager it was delegated to. The walk stops above
+ * the hierarchy (a directory without cgroup.procs). */
+static void test_facts_delegated_above(void **state)
+{
+	(void)state;
+	char me[32], d[PATH_MAX + 128];
+	snprintf(me, sizeof(me), "%d\n", (int)getpid());
+	const char *levels[] = { "slurmstepd.scope", "slurmstepd.scope/job_1", "slurmstepd.scope/job_1/step_batch",
+				 "slurmstepd.scope/job_1/step_batch/task_0" };
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		snprintf(d, sizeof(d), "%s/%s", tmp, levels[i]);
+		assert_int_equal(mkdir(d, 0755), 0);
+		put(d, "cgroup.controllers", "cpu memory\n");
+		put(d, "cgroup.procs", "");
+	}
+	put(d, "cgroup.procs", me);
+	soak_place_facts_t f;
+	assert_int_equal(soak_place_facts_read(d, getpid(), true, &f), 0);
+	assert_false(f.delegated);
+	char scope[PATH_MAX + 32];
+	snprintf(scope, sizeof(scope), "%s/slurmstepd.scope", tmp);
+	if (setxattr(scope, "user.delegate", "1", 1, 0) < 0)
+		skip();   /* a file system without user xattrs */
+	assert_int_equal(soak_place_facts_read(d, getpid(), true, &f), 0);
+	assert_true(f.delegated && f.alone && f.systemd);
+	soak_place_how_t plan[SOAK_PLACE_MAX_PLAN];
+	assert_int_equal(soak_place_plan(&f, false, plan), 2);
+	assert_int_equal(plan[0], SOAK_PLACE_LEAF_MOVE);
+	/* A user manager's scope inside user@0.service (delegated to the user
+	 * manager): the nearest unit is the scope, unmarked: systemd's. */
+	const char *user[] = { "user@0.service", "user@0.service/app.slice", "user@0.service/app.slice/run-1.scope" };
+	char ud[PATH_MAX + 128];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(ud, sizeof(ud), "%s/%s", tmp, user[i]);
+		assert_int_equal(mkdir(ud, 0755), 0);
+		put(ud, "cgroup.controllers", "cpu memory\n");
+		put(ud, "cgroup.procs", i == 2 ? me : "");
+		if (i == 0)
+			assert_int_equal(setxattr(ud, "user.delegate", "1", 1, 0), 0);
+	}
+	assert_int_equal(soak_place_facts_read(ud, getpid(), true, &f), 0);
+	assert_true(f.alone && !f.delegated);
+	/* Above the hierarchy (no cgroup.procs between): not seen. */
+	char mid[PATH_MAX + 128];
+	snprintf(mid, sizeof(mid), "%s/slurmstepd.scope/job_1/cgroup.procs", tmp);
+	assert_int_equal(unlink(mid), 0);
+	assert_int_equal(soak_place_facts_read(d, getpid(), true, &f), 0);
+	assert_false(f.delegated);
+}
+
 static void expect_refused(const char *mount, const char *path, const char *needle)
 {
 	char out[PATH_MAX], err[1024] = "";
@@ -272,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_fs_version),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_facts_fake_tree, mk_tmp, rm_tmp),
+		cmocka_unit_test_setup_teardown(test_facts_delegated_above, mk_tmp, rm_tmp),
 		cmocka_unit_test_setup_teardown(test_parent_path, mk_tmp, rm_tmp),
 		cmocka_unit_test_setup_teardown(test_recover_guard, mk_tmp, rm_tmp),
 	};
