@@ -16,7 +16,8 @@
 # figure counts the statistics thread's CPU too and is the steadier one on a
 # shared machine).
 # usage: scripts/bench-live-bytes.sh [ROUNDS (default 5)] [DURATION (default 3s)] [BUILD_DIR (default build-rel)]
-#        ALLOCS="system jemalloc" (default) chooses the allocators.
+#        ALLOCS="system jemalloc" (default) chooses the allocators, COUNTERS="usable stats live"
+#        (default) the counters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -38,7 +39,7 @@ for a in ${ALLOCS:-system jemalloc}; do
   lib=
   [ "$a" = system ] || lib=$("$S" allocators | awk -v n="$a" '$1 == n && $2 == "ok" { print $3 }')
   [ "$a" = system ] || [ -n "$lib" ] || { echo "allocator $a does not resolve" >&2; exit 1; }
-  for what in usable stats live; do
+  for what in ${COUNTERS:-usable stats live}; do
     flag=--usable-bytes; [ $what = stats ] && flag="--alloc-stats 100"; [ $what = live ] && flag=
     for r in $(seq 1 "$rounds"); do
       for slot in a b c; do
@@ -50,8 +51,8 @@ for a in ${ALLOCS:-system jemalloc}; do
     done
   done
 done
-python3 - "$tmp" "$rounds" ${ALLOCS:-system jemalloc} <<'PY'
-import math, re, statistics as st, sys
+COUNTERS="${COUNTERS:-usable stats live}" python3 - "$tmp" "$rounds" ${ALLOCS:-system jemalloc} <<'PY'
+import math, os, re, statistics as st, sys
 d, rounds, allocs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 def tp(path):
     m = re.search(r"\(([\d.]+) M ops/s, ([\d.]+) M ops/cpu-s\)", open(path).read())
@@ -64,7 +65,7 @@ def ci(x):
 print("| allocator | counter | off (M ops/cpu-s) | on (M ops/cpu-s) | on / off (cpu-s) | on / off (wall) | A/A (cpu-s) |")
 print("|---|---|---|---|---|---|---|")
 for a in allocs:
-    for what in ("usable", "stats", "live"):
+    for what in os.environ["COUNTERS"].split():
         rc, rw, aa, offs, ons = [], [], [], [], []
         for r in range(1, rounds + 1):
             x, y, z = (tp(f"{d}/{a}.{what}.{r}{s}") for s in "abc")
