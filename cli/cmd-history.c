@@ -226,12 +226,15 @@ static int gate(const soak_history_t *h, const hist_opts_t *o)
 		const soak_hseries_t *s = &h->s[i];
 		size_t before = fails;
 		char bad[640];
-		if (soak_history_newest_unfinished(s, bad, sizeof(bad))) {
+		int night = soak_history_newest_unfinished(s, bad, sizeof(bad));
+		if (night == SOAK_HNIGHT_FAILED) {
 			printf("FAIL %s %s (%s, %s): %s\n", s->allocator, s->workload, s->limits, s->host_class, bad);
 			unfinished++;
 			checks++;
 			continue;
 		}
+		if (night == SOAK_HNIGHT_RERUN)
+			printf("note %s %s (%s, %s): %s\n", s->allocator, s->workload, s->limits, s->host_class, bad);
 		for (size_t j = 0; j < s->n_cps; j++) {
 			const soak_hchange_t *c = &s->cps[j];
 			if (o->metrics && !(o->metrics >> c->metric & 1u))

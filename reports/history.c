@@ -129,6 +129,7 @@ int soak_history_note_unfinished(soak_history_t *h, const soak_run_t *run, bool 
 		s->bad_night = strdup(night);
 		s->bad_text[0] = '\0';
 		s->n_bad = 0;
+		s->n_bad_interrupted = 0;
 	}
 	if (!s->bad_started || strcmp(st, s->bad_started) > 0) {
 		free(s->bad_started);
@@ -141,23 +142,33 @@ int soak_history_note_unfinished(soak_history_t *h, const soak_run_t *run, bool 
 		snprintf(s->bad_text + l, sizeof(s->bad_text) - l, "%srun %lld %s", l ? ", " : "",
 			 (long long)run->id, run->status && *run->status ? run->status : "(no status)");
 	s->n_bad++;
+	s->n_bad_interrupted += run->status && !strcmp(run->status, "interrupted");
 	return 0;
 }
 
-bool soak_history_newest_unfinished(const soak_hseries_t *s, char *buf, size_t len)
+int soak_history_newest_unfinished(const soak_hseries_t *s, char *buf, size_t len)
 {
 	if (!s->n_bad)
-		return false;
+		return SOAK_HNIGHT_OK;
 	if (s->n) {
 		const soak_hpoint_t *last = &s->p[s->n - 1];
+		bool later = strcmp(last->started_at, s->bad_started) > 0;
 		/* The night of the last finished run is newer: the failures were
 		 * an older night's, and that night's gate already said so. */
-		if (strcmp(last->night, s->bad_night) && strcmp(last->started_at, s->bad_started) > 0)
-			return false;
+		if (strcmp(last->night, s->bad_night) && later)
+			return SOAK_HNIGHT_OK;
+		/* Stopped from outside (a scheduler's cancel or preemption, a
+		 * signal) and run again to the end in the same night: the night is
+		 * whole. A crash, an OOM kill or a timeout is never excused. */
+		if (later && s->n_bad_interrupted == s->n_bad) {
+			snprintf(buf, len, "newest night %s: %zu run%s interrupted and run again after (%s)",
+				 s->bad_night, s->n_bad, s->n_bad == 1 ? "" : "s", s->bad_text);
+			return SOAK_HNIGHT_RERUN;
+		}
 	}
 	snprintf(buf, len, "newest night %s: %zu run%s did not end ok (%s)", s->bad_night, s->n_bad,
 		 s->n_bad == 1 ? "" : "s", s->bad_text);
-	return true;
+	return SOAK_HNIGHT_FAILED;
 }
 
 /* An open-addressing set of strings: each distinct text is held once. At

@@ -102,6 +102,7 @@ typedef struct {
 	char *bad_night, *bad_started;   /* that night; its newest such run's start */
 	char bad_text[512];              /* "run 12 crashed, run 13 oom" */
 	size_t n_bad;
+	size_t n_bad_interrupted;        /* of n_bad, stopped from outside (status interrupted) */
 } soak_hseries_t;
 
 typedef struct {
@@ -122,8 +123,15 @@ soak_hseries_t *soak_history_series(soak_history_t *h, const soak_run_t *run, bo
  * ...): kept when it belongs to the newest night seen with such runs. */
 int soak_history_note_unfinished(soak_history_t *h, const soak_run_t *run, bool by_host_class);
 /* Whether the newest night of s (by start time, finished or not) has runs
- * that did not end ok; the text names them. */
-bool soak_history_newest_unfinished(const soak_hseries_t *s, char *buf, size_t len);
+ * that did not end ok (SOAK_HNIGHT_*); the text names them. */
+enum {
+	SOAK_HNIGHT_OK = 0,     /* every run of the newest night ended ok */
+	SOAK_HNIGHT_FAILED,     /* some did not: buf says which */
+	SOAK_HNIGHT_RERUN,      /* only interrupted ones, and the series ran ok after them
+				 * in the same night (a shard stopped and submitted again):
+				 * buf says which, as a note */
+};
+int soak_history_newest_unfinished(const soak_hseries_t *s, char *buf, size_t len);
 /* Adds a point for run with its metric values taken from res (copied). */
 int soak_history_add(soak_hseries_t *s, const soak_run_t *run, const soak_run_result_t *res);
 /* Turns every value into its ratio to the median of allocator `ref` in the

@@ -115,6 +115,43 @@ static void test_syscalls_from_zero(void **state)
 /* p99 latency 40 ns -> 60 ns (+50%): a regression when the values are exact,
  * no change when the histogram cannot tell values 41 ns apart (a clock
  * tick of 41 ns): below resolution, as compare and gate judge it. */
+/* A run of the newest night that did not end ok fails the night, unless it
+ * was interrupted and the series ran ok after it in the same night (a
+ * cancelled shard submitted again). */
+static void note_bad(soak_history_t *h, int64_t id, const char *status, const char *start)
+{
+	char label[] = "nightly-2026-01-10", st[32], when[32], uuid[] = "x", a[] = "a", w[] = "w", hc[] = "h";
+	snprintf(st, sizeof(st), "%s", status);
+	snprintf(when, sizeof(when), "%s", start);
+	soak_run_t run = { .id = id, .uuid = uuid, .label = label, .started_at = when,
+			   .status = st, .allocator_name = a, .workload = w, .host_class = hc };
+	assert_int_equal(soak_history_note_unfinished(h, &run, true), 0);
+}
+
+static void test_newest_night_rerun(void **state)
+{
+	(void)state;
+	soak_history_t h;
+	char buf[640];
+	/* the newest night's ok runs start at 02:00, 02:01 and 02:02 */
+	make(&h, SOAK_HM_TP, 100, 100);
+	note_bad(&h, 90, "interrupted", "2026-01-10T02:00:30Z");
+	assert_int_equal(soak_history_newest_unfinished(&h.s[0], buf, sizeof(buf)), SOAK_HNIGHT_RERUN);
+	assert_string_equal(buf, "newest night nightly-2026-01-10: 1 run interrupted and run again after "
+				 "(run 90 interrupted)");
+	/* a crash beside it is never excused */
+	note_bad(&h, 91, "crashed", "2026-01-10T02:00:40Z");
+	assert_int_equal(soak_history_newest_unfinished(&h.s[0], buf, sizeof(buf)), SOAK_HNIGHT_FAILED);
+	assert_non_null(strstr(buf, "2 runs did not end ok (run 90 interrupted, run 91 crashed)"));
+	soak_history_free(&h);
+	/* interrupted after the last ok run: nothing ran it again */
+	make(&h, SOAK_HM_TP, 100, 100);
+	note_bad(&h, 90, "interrupted", "2026-01-10T02:05:00Z");
+	assert_int_equal(soak_history_newest_unfinished(&h.s[0], buf, sizeof(buf)), SOAK_HNIGHT_FAILED);
+	assert_non_null(strstr(buf, "1 run did not end ok (run 90 interrupted)"));
+	soak_history_free(&h);
+}
+
 static void test_latency_resolution(void **state)
 {
 	(void)state;
@@ -321,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_load_batches),
 		cmocka_unit_test(test_cp_text_units),
 		cmocka_unit_test(test_latency_resolution),
+		cmocka_unit_test(test_newest_night_rerun),
 		cmocka_unit_test(test_points_share_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
