@@ -19,7 +19,7 @@ static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
 /* Fisher-Yates from the last element down: the order compare and plan have
  * always drawn, so a recorded order seed gives the same order again. */
-static void shuffle(soak_rng_t *rng, size_t *order, size_t n)
+void soak_rounds_shuffle(soak_rng_t *rng, size_t *order, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
@@ -43,7 +43,7 @@ int soak_rounds_run(const soak_rounds_t *r)
 	soak_rng_seed(&rng, r->seed);
 	int rc = 0;
 	for (size_t round = 0; round < r->rounds && !soak_run_interrupted && rc >= 0; round++) {
-		shuffle(&rng, order, r->cells);
+		soak_rounds_shuffle(&rng, order, r->cells);
 		if (r->begin && (rc = r->begin(r->arg, round)) < 0)
 			break;
 		for (size_t k = 0; k < r->cells && !soak_run_interrupted && rc >= 0; k++)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "verdict.h"
+
 typedef struct {
 	size_t rounds, cells;
 	uint64_t seed;        /* of the order shuffle: the same seed, the same orders */
@@ -28,5 +30,8 @@ typedef struct {
  * (soak_run_interrupted says which), else the first negative return of a
  * callback. */
 int soak_rounds_run(const soak_rounds_t *r);
+
+/* One round's order: 0..n-1 shuffled (Fisher-Yates, the last element first). */
+void soak_rounds_shuffle(soak_rng_t *rng, size_t *order, size_t n);
 
 #endif
