@@ -77,7 +77,8 @@ void soak_cmp_until_print_end(FILE *f, const soak_comparison_t *c, const soak_un
 	tally_t t = tally(c);
 	const char *s = u->spent == 1 ? "" : "s";
 	if (soak_run_interrupted)
-		fprintf(f, "interrupted at look %u after %zu more run%s, %s of runs\n", u->look, u->spent, s, tm);
+		fprintf(f, "interrupted after %zu more run%s (the last one interrupted, if one was running); "
+			"reported: look %u; %s of runs\n", u->spent, s, u->look, tm);
 	else if (t.worse)
 		fprintf(f, "stopped at look %u: a metric is worse, which more runs cannot undo; %zu more run%s, "
 			"%s of runs\n", u->look, u->spent, s, tm);

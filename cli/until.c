@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "rounds.h"
 #include "run-like.h"
 #include "soakctl.h"
 #include "until.h"
@@ -82,6 +83,10 @@ static int more_runs(const char *db_path, const soak_until_ops_t *ops, soak_unti
 	int r = ids && names ? 0 : -ENOMEM;
 	size_t n = r ? 0 : ops->repeat(ops->arg, ids, names, cap);
 	for (size_t i = 0; r == 0 && i < n && u->spent < u->max_runs; i++) {
+		if (soak_run_interrupted) {   /* a signal between two runs: start no other */
+			r = 1;
+			break;
+		}
 		int64_t nid = 0;
 		double wall = 0;
 		fprintf(u->out, "run %zu of at most %zu: soakctl run --like %" PRId64 "%s%s%s\n", u->spent + 1,
@@ -110,6 +115,8 @@ int soak_until(const char *db_path, const soak_until_ops_t *ops, soak_until_t *u
 	int r = extra ? 0 : -ENOMEM;
 	if (r)
 		soak_err("%s: out of memory", u->cmd);
+	soak_signals_t sig;
+	soak_rounds_signals_catch(&sig);
 	for (u->look = 1; r == 0; u->look++) {
 		if ((r = ops->look(ops->arg, extra, n_extra, u)) < 0)
 			break;
@@ -119,6 +126,7 @@ int soak_until(const char *db_path, const soak_until_ops_t *ops, soak_until_t *u
 		if ((r = more_runs(db_path, ops, u, extra, &n_extra)) != 0)
 			break;   /* the last look stands */
 	}
+	soak_rounds_signals_restore(&sig);
 	free(extra);
 	return r;
 }
