@@ -1,7 +1,8 @@
 /* cmd-compare.c - `soakctl compare A B [C ...]`: runs every allocator under the
  * same options, interleaved in rounds with the order shuffled per round, all
  * under one comparison id; then prints the side-by-side table with verdicts
- * (reports/compare.h). With --from-db it re-reports recorded runs instead. */
+ * (reports/compare.h). With --from-db it re-reports recorded runs instead;
+ * with --until-decided it adds runs while a metric is undecided (compare-until.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ static const soak_opt_t compare_opts[] = {
 	  SOAK_OT_FLAG, control),
 	O("until-decided", 0, NULL, "while throughput, peak RSS or p99 latency is undecided for a column "
 	  "(no verdict, or an interval reaching beyond the practical threshold), run every allocator once "
-	  "more (run --like its newest run, the order alternating) and compare again, until all are decided, "
+	  "more (run --like its newest run, the order shuffled per round) and compare again, until all are decided, "
 	  "one is worse or --max-runs more runs per allocator are spent; the looks share alpha (Bonferroni "
 	  "over at most M + 1 looks)", SOAK_OT_FLAG, until_decided),
 	O("max-runs", 0, "M", "--until-decided: at most M more runs per allocator (default 5)", SOAK_OT_UINT,

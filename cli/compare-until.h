@@ -2,7 +2,7 @@
  * compare-until.h - `compare --until-decided --max-runs M`: while a metric
  * the comparison decides on (compare.h, soak_cmp_decide_metrics) is
  * undecided for a column, run every allocator once more (run --like its
- * newest run, the order alternating) and compare again, until every such
+ * newest run, in an order shuffled per round) and compare again, until every such
  * metric is decided, one is worse, or M more runs per allocator are spent.
  * The loop is until.h's, shared with the gate; the looks share alpha the
  * same way (Bonferroni over at most M + 1 looks). What each look says and
