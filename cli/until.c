@@ -128,5 +128,5 @@ int soak_until(const char *db_path, const soak_until_ops_t *ops, soak_until_t *u
 	}
 	soak_rounds_signals_restore(&sig);
 	free(extra);
-	return r;
+	return r == 0 && soak_run_interrupted ? 1 : r;   /* a signal during the last look */
 }

@@ -41,9 +41,10 @@ typedef struct {
 	void *arg;
 } soak_until_ops_t;
 
-/* Runs the looks until one says it is done or spent. 0 when the loop ended
- * (u->next says how), a negative errno after printing why, or 1 when a run
- * was interrupted (exit 128+N; the last look stands). */
+/* Runs the looks until one says it is done or spent, with SIGINT, SIGTERM
+ * and SIGHUP caught (rounds.h). 0 when the loop ended (u->next says how), a
+ * negative errno after printing why, or 1 when a signal came (exit 128+N;
+ * the run it stopped is recorded interrupted, the last look stands). */
 int soak_until(const char *db_path, const soak_until_ops_t *ops, soak_until_t *u);
 
 /* "38 s", "4 min 12 s", "1 h 2 min". */
