@@ -1,7 +1,8 @@
 /* cmd-compare.c - `soakctl compare A B [C ...]`: runs every allocator under the
  * same options, interleaved in rounds with the order shuffled per round, all
  * under one comparison id; then prints the side-by-side table with verdicts
- * (reports/compare.h). With --from-db it re-reports recorded runs instead. */
+ * (reports/compare.h). With --from-db it re-reports recorded runs instead;
+ * with --until-decided it adds runs while a metric is undecided (compare-until.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,14 +27,16 @@
 #include "soakctl.h"
 #include "compare-control.h"
 #include "compare-select.h"
+#include "compare-until.h"
+#include "gate.h"
 
 #define MAX_SLOTS 32
 
 typedef struct {
 	const char *format, *output, *baseline;
 	size_t repeat;
-	bool has_seed, from_db, exec_repeat, has_repeat, control;
-	uint64_t seed;
+	bool has_seed, from_db, exec_repeat, has_repeat, control, until_decided;
+	uint64_t seed, max_runs;     /* max_runs 0 = not given */
 	double alpha;
 	char **pos;
 	size_t n_pos;
@@ -62,6 +65,13 @@ static const soak_opt_t compare_opts[] = {
 	  "interleaved with the allocators: the report shows the host's own noise beside theirs "
 	  "(run-to-run CV, CV, drift) and the floor is stored for reports and gates on this host",
 	  SOAK_OT_FLAG, control),
+	O("until-decided", 0, NULL, "while throughput, peak RSS or p99 latency is undecided for a column "
+	  "(no verdict, or an interval reaching beyond the practical threshold), run every allocator once "
+	  "more (run --like its newest run, the order shuffled per round) and compare again, until all are decided, "
+	  "one is worse or --max-runs more runs per allocator are spent; the looks share alpha (Bonferroni "
+	  "over at most M + 1 looks)", SOAK_OT_FLAG, until_decided),
+	O("max-runs", 0, "M", "--until-decided: at most M more runs per allocator (default 5)", SOAK_OT_UINT,
+	  max_runs, .lo = 1, .hi = 1000),
 	O("from-db", 0, NULL, "run nothing: report recorded runs. Each argument is a run id, a "
 	  "comma-separated list of run ids (kept as one column), a label or a comparison id; runs "
 	  "are grouped by allocator", SOAK_OT_FLAG, from_db),
@@ -122,11 +132,14 @@ const soak_cmd_doc_t soak_doc_compare = {
 		      { .title = "Arguments", .opts = compare_operands, .operands = true } },
 	.examples = "soakctl compare system mimalloc jemalloc --duration 2m\n"
 		    "soakctl compare system mimalloc -w random_mixed -d 30s --repeat 5 --format json\n"
+		    "soakctl compare system mimalloc -d 3s --repeat 4 --until-decided --max-runs 3\n"
 		    "soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
 		    "soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)",
 	.exit_status = "0 the comparison ran (whatever the verdicts), 2 usage or environment error, or a "
 		       "run got another allocator than it names (allocator-mismatch), 130/143/129 interrupted by "
-		       "SIGINT/SIGTERM/SIGHUP (what was recorded is still reported).",
+		       "SIGINT/SIGTERM/SIGHUP (what was recorded is still reported). With --until-decided, as the "
+		       "gate: 0 every metric decided and none worse, 1 a column is worse on a metric decided on, "
+		       "2 still undecided after --max-runs more runs per allocator (or nothing could be decided).",
 };
 
 /* 0 ok, 1 help printed, -EINVAL bad input (one line printed), -ENOMEM. */
@@ -189,7 +202,8 @@ static int emit_cb(FILE *f, const void *arg)
 	return soak_compare_emit(f, a[0], a[1]);
 }
 
-static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co, soak_cmp_noise_t *noise)
+/* The comparison of what c holds, against --baseline (or the first). An exit code. */
+static int compute(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co, soak_comparison_t *cmp)
 {
 	if (c->n_g < 2)
 		soak_err("compare: note: only one allocator (%s) among the runs: nothing to compare "
@@ -213,7 +227,8 @@ static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co, soak_c
 		}
 		co->baseline = i;
 	}
-	co->alpha = o->alpha;
+	if (!co->alpha)
+		co->alpha = o->alpha;
 	soak_cmp_group_in_t *in = calloc(c->n_g, sizeof(*in));
 	if (!in)
 		return SOAK_EXIT_USAGE;
@@ -221,27 +236,42 @@ static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co, soak_c
 		in[i] = (soak_cmp_group_in_t){ c->g[i].name,
 					       (const soak_run_result_t *const *)c->g[i].runs,
 					       c->g[i].n };
-	soak_comparison_t cmp;
-	int r = soak_compare_compute(in, c->n_g, co, &cmp);
+	int r = soak_compare_compute(in, c->n_g, co, cmp);
 	free(in);
 	if (r < 0) {
 		soak_err("compare: %s", strerror(-r));
 		return SOAK_EXIT_USAGE;
 	}
-	if (noise)
-		*noise = cmp.noise;
-	int rc = SOAK_EXIT_OK;
+	return SOAK_EXIT_OK;
+}
+
+/* Writes the report to --output or stdout. An exit code. */
+static int emit_report(const cmp_opts_t *o, const soak_comparison_t *cmp)
+{
+	int r;
 	if (o->output) {
 		char err[512];
-		const void *arg[2] = { &cmp, o->format };
+		const void *arg[2] = { cmp, o->format };
 		if (soak_write_atomic(o->output, emit_cb, arg, err, sizeof(err)) < 0) {
 			soak_err("compare: %s", err);
-			rc = SOAK_EXIT_USAGE;
+			return SOAK_EXIT_USAGE;
 		}
-	} else if ((r = emit_cb(stdout, (const void *[]){ &cmp, o->format })) < 0 || fflush(stdout) != 0) {
+	} else if ((r = emit_cb(stdout, (const void *[]){ cmp, o->format })) < 0 || fflush(stdout) != 0) {
 		soak_err("compare: writing the report failed: %s", strerror(r < 0 ? -r : errno));
-		rc = SOAK_EXIT_USAGE;
+		return SOAK_EXIT_USAGE;
 	}
+	return SOAK_EXIT_OK;
+}
+
+static int report(collect_t *c, const cmp_opts_t *o, soak_cmp_opts_t *co, soak_cmp_noise_t *noise)
+{
+	soak_comparison_t cmp;
+	int rc = compute(c, o, co, &cmp);
+	if (rc != SOAK_EXIT_OK)
+		return rc;
+	if (noise)
+		*noise = cmp.noise;
+	rc = emit_report(o, &cmp);
 	soak_compare_free(&cmp);
 	return rc;
 }
@@ -409,8 +439,15 @@ typedef struct {
 	soak_db_t *db;
 	slot_t slots[MAX_SLOTS];
 	size_t ns, planned, made;
-	int64_t *ids;            /* run ids in the order run */
+	int64_t *ids;            /* run ids in the order run (with --until-decided's) */
 	size_t *slot_of;         /* the slot of each */
+	size_t *more_slot;       /* --until-decided: the slot of each run it asked for */
+	soak_rng_t more_rng;     /* the order of its rounds */
+	size_t n_more;
+	collect_t *c;            /* what the last look loaded */
+	size_t *mismatched;      /* its runs that got another allocator */
+	soak_comparison_t cmp;   /* --until-decided: the last look */
+	bool have_cmp;
 	int64_t *ctl_ids;        /* --control: the control runs */
 	size_t n_ctl;
 	char cid[37];
@@ -536,27 +573,115 @@ static int report_recorded(cmp_run_t *x, collect_t *c)
 	return rc;
 }
 
+/* One group per slot, in c (empty), room for cap runs each. */
+static int slot_groups(cmp_run_t *x, collect_t *c, size_t cap)
+{
+	for (size_t i = 0; i < x->ns; i++) {
+		char key[1200];
+		snprintf(key, sizeof(key), "slot %zu", i);
+		if (!new_group(c, x->slots[i].a.name, key, true, cap)) {
+			soak_err("compare: out of memory");
+			return -ENOMEM;
+		}
+	}
+	/* new_group may move the array: take the pointers after the last one. */
+	for (size_t i = 0; i < x->ns; i++)
+		x->slots[i].g = &c->g[i];
+	return 0;
+}
+
+/* ---- --until-decided (the loop: until.c; what a look says: compare-until.c) ---- */
+
+/* One look: every run so far (the rounds' and the ones added, in their
+ * slots), compared at this look's share of alpha. */
+static int until_look(void *arg, const int64_t *extra, size_t n_extra, soak_until_t *u)
+{
+	cmp_run_t *x = arg;
+	while (x->made - x->planned < n_extra) {   /* the runs added since the last look */
+		size_t i = x->made - x->planned;
+		x->ids[x->made] = extra[i];
+		x->slot_of[x->made++] = x->more_slot[i];
+	}
+	if (x->have_cmp)
+		soak_compare_free(&x->cmp);
+	x->have_cmp = false;
+	collect_free(x->c);
+	*x->c = (collect_t){ .cap_res = x->made };
+	if (!(x->c->res = calloc(x->made + 1, sizeof(*x->c->res))) || slot_groups(x, x->c, x->made) < 0 ||
+	    load_recorded(x, x->c, x->mismatched) < 0)
+		return -EIO;
+	double alpha = x->o->alpha > 0 ? x->o->alpha : SOAK_VERDICT_ALPHA;
+	soak_cmp_opts_t co = { .comparison_id = x->cid, .order_seed = x->seed, .has_order_seed = true,
+			       .repeats_planned = x->o->repeat + x->n_more / x->ns, .interrupted = soak_run_interrupted,
+			       .alpha = soak_gate_look_alpha(alpha, u->looks_max) };
+	if (compute(x->c, x->o, &co, &x->cmp) != SOAK_EXIT_OK)
+		return -EINVAL;
+	x->have_cmp = true;
+	soak_cmp_until_look(u->out, &x->cmp, alpha, u);
+	return 0;
+}
+
+/* Every allocator once more, from its newest run, in an order shuffled
+ * per round as the rounds' (the same seed, the same orders), so a drift of
+ * the host hits all alike. */
+static size_t until_repeat(void *arg, int64_t *ids, const char **names, size_t cap)
+{
+	cmp_run_t *x = arg;
+	size_t n = 0, order[MAX_SLOTS];
+	soak_rounds_shuffle(&x->more_rng, order, x->ns);
+	for (size_t k = 0; k < x->ns && n < cap; k++) {
+		size_t s = order[k], j = x->made;
+		while (j > 0 && x->slot_of[j - 1] != s)
+			j--;
+		if (!j)
+			continue;
+		ids[n] = x->ids[j - 1];
+		names[n++] = x->slots[s].g->name;
+		x->more_slot[x->n_more++] = s;
+	}
+	return n;
+}
+
+/* compare --until-decided after the rounds: the looks, the last one's
+ * report, the closing line. An exit code. */
+static int until_decided(cmp_run_t *x, collect_t *c, size_t *mismatched)
+{
+	size_t m = x->o->max_runs ? (size_t)x->o->max_runs : 5;
+	soak_until_t u = { .max_runs = m * x->ns, .looks_max = (unsigned)m + 1, .out = stderr,
+			   .cmd = "compare", .comparison_id = x->cid };
+	soak_until_ops_t ops = { until_look, until_repeat, x };
+	x->c = c;
+	x->mismatched = mismatched;
+	soak_rng_seed(&x->more_rng, x->seed ^ 0x756e74696cULL);   /* "until": another stream than the rounds' */
+	int r = soak_until(x->ro->db_path, &ops, &u);
+	if (!x->have_cmp)
+		return SOAK_EXIT_USAGE;
+	int rc = emit_report(x->o, &x->cmp);
+	soak_cmp_until_print_end(stderr, &x->cmp, &u);
+	if (rc == SOAK_EXIT_OK)
+		rc = r < 0 ? SOAK_EXIT_USAGE : soak_cmp_until_exit(&x->cmp, &u);
+	soak_compare_free(&x->cmp);
+	x->have_cmp = false;
+	return rc;
+}
+
 /* Runs the rounds (the database open, the cgroups placed) and reports. */
 static int run_and_report(cmp_run_t *x, collect_t *c)
 {
 	const cmp_opts_t *o = x->o;
 	x->planned = x->ns * o->repeat;
 	c->cap_res = x->planned;
-	x->ids = calloc(x->planned + 1, sizeof(*x->ids));
+	/* --until-decided adds at most --max-runs runs per allocator */
+	size_t more = o->until_decided ? x->ns * (o->max_runs ? (size_t)o->max_runs : 5) : 0;
+	x->ids = calloc(x->planned + more + 1, sizeof(*x->ids));
 	x->ctl_ids = calloc(o->repeat + 1, sizeof(*x->ctl_ids));
-	x->slot_of = calloc(x->planned + 1, sizeof(*x->slot_of));
+	x->slot_of = calloc(x->planned + more + 1, sizeof(*x->slot_of));
+	x->more_slot = calloc(more + 1, sizeof(*x->more_slot));
 	c->res = calloc(x->planned + 1, sizeof(*c->res));
-	if (!x->ids || !x->slot_of || !c->res || !x->ctl_ids)
+	if (!x->ids || !x->slot_of || !c->res || !x->ctl_ids || !x->more_slot)
 		return soak_err("compare: out of memory"), SOAK_EXIT_USAGE;
-	for (size_t i = 0; i < x->ns; i++) {
-		char key[1200];
-		snprintf(key, sizeof(key), "slot %zu", i);
-		if (!new_group(c, x->slots[i].a.name, key, true, o->repeat))
-			return soak_err("compare: out of memory"), SOAK_EXIT_USAGE;
-	}
-	/* new_group may move the array: take the pointers after the last one. */
-	for (size_t i = 0; i < x->ns; i++)
-		x->slots[i].g = &c->g[i];
+	if (slot_groups(x, c, x->planned) < 0)
+		return SOAK_EXIT_USAGE;
 	if (x->ro->verbose >= 0)
 		fprintf(stderr, "soakctl: comparison %s: %zu allocators x %zu repeat%s = %zu runs of %gs, "
 			"order seed %" PRIu64 "\n", x->cid, x->ns, o->repeat, o->repeat == 1 ? "" : "s",
@@ -572,7 +697,8 @@ static int run_and_report(cmp_run_t *x, collect_t *c)
 			 x->planned);
 	if (!x->made)
 		return SOAK_EXIT_USAGE;
-	int rc = report_recorded(x, c);
+	int rc = o->until_decided && !soak_run_interrupted ? until_decided(x, c, &mismatched)
+							    : report_recorded(x, c);
 	/* A run that got another allocator than it asked for is an error, not a
 	 * result: the table shows it, and the comparison exits 2. */
 	if (rc == SOAK_EXIT_OK && mismatched) {
@@ -614,6 +740,7 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 	free(x.ctl_ids);
 	free(x.ids);
 	free(x.slot_of);
+	free(x.more_slot);
 	soak_cli_close_db(x.db);
 	return rc;
 }
@@ -625,6 +752,15 @@ int soak_cmd_compare(int argc, char **argv)
 	int rc = SOAK_EXIT_USAGE;
 	if (r != 0) {
 		rc = r > 0 ? SOAK_EXIT_OK : SOAK_EXIT_USAGE;
+		goto out;
+	}
+	if (o.max_runs && !o.until_decided) {
+		soak_err("compare: --max-runs applies to --until-decided only");
+		goto out;
+	}
+	if (o.until_decided && (o.from_db || o.control)) {
+		soak_err("compare: --until-decided runs more runs: not with %s (run the comparison with "
+			 "--until-decided instead)", o.from_db ? "--from-db, which runs nothing" : "--control");
 		goto out;
 	}
 	soak_run_opts_t ro;

@@ -565,7 +565,7 @@ static int gate_until(gate_opts_t *o, const soak_gate_thresholds_t *th)
 		soak_cli_close_db(db);
 	}
 	look_arg_t arg = { o, th };
-	soak_gate_until_t u = { .max_runs = o->max_runs ? (size_t)o->max_runs : 5 };
+	soak_until_t u = { .max_runs = o->max_runs ? (size_t)o->max_runs : 5 };
 	soak_gate_report_t rep = { 0 };
 	int r = soak_gate_until(o->db_path, look_cb, &arg, &rep, &u);
 	int rc = SOAK_EXIT_USAGE;

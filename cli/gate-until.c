@@ -1,76 +1,16 @@
 /* gate-until.c - gate --until-decided: run the undecided series again and
- * look again (gate-until.h). The decisions are reports/'s (gate.h); this
- * file runs the runs and says what happened. */
-#include <errno.h>
-#include <inttypes.h>
+ * look again (gate-until.h). The decisions are reports/'s (gate.h), the
+ * loop and the runs until.c's; this file says what each look saw. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gate-until.h"
-#include "run-like.h"
-#include "soakctl.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* "38 s", "4 min 12 s", "1 h 2 min". */
-static void fmt_time(double s, char *buf, size_t len)
-{
-	long t = (long)(s + 0.5);
-	if (t < 60)
-		snprintf(buf, len, "%ld s", t);
-	else if (t < 3600)
-		snprintf(buf, len, "%ld min %ld s", t / 60, t % 60);
-	else
-		snprintf(buf, len, "%ld h %ld min", t / 3600, t % 3600 / 60);
-}
-
-/* run --like id, quietly, into db_path: the new run's id and wall time. */
-static int run_like(const char *db_path, int64_t id, int64_t *ret, double *wall)
-{
-	soak_run_opts_t o;
-	soak_run_opts_init(&o);
-	o.say = soak_cli_say;
-	o.verbose = -1;
-	o.progress = false;
-	soak_like_t like = { 0 };
-	char err[1024];
-	soak_db_t *db = soak_cli_open_db(db_path, SOAK_DB_READ);
-	if (!db)
-		return -EINVAL;
-	int r = soak_like_load(db, id, &o, &like, err, sizeof(err));
-	soak_cli_close_db(db);
-	if (r == 0)
-		r = soak_like_check(&like, &o, err, sizeof(err));
-	if (r < 0) {
-		soak_err("gate: cannot run again: %s", err);
-		soak_like_free(&like);
-		return r;
-	}
-	o.db_path = db_path;
-	soak_place_t place;
-	if ((r = soak_run_place(&o, &place)) < 0) {
-		soak_like_free(&like);
-		return r;
-	}
-	db = soak_cli_open_db(db_path, SOAK_DB_WRITE);
-	r = -EINVAL;
-	if (db) {
-		double t0 = now_s();
-		r = soak_run_execute(db, &o, ret);
-		*wall = now_s() - t0;
-		soak_cli_close_db(db);
-	}
-	soak_run_unplace(&o);
-	soak_like_free(&like);
-	return r < 0 ? r : 0;
-}
+typedef struct {
+	soak_gate_look_fn look;
+	void *arg;
+	soak_gate_report_t *rep;   /* the last look */
+} gate_loop_t;
 
 /* "look 2 of at most 3: 7 checks, 0 failed, 1 undecided (...)", then the
  * baseline checks that are not passed, one line each. */
@@ -90,56 +30,49 @@ static void print_look(const soak_gate_report_t *rep)
 	fflush(stdout);
 }
 
-/* One more run of each series with an undecided check (its newest gated
- * run holds the checks), while runs remain. */
-static int more_runs(const char *db_path, const soak_gate_report_t *rep, int64_t *extra, size_t *n_extra,
-		     soak_gate_until_t *u)
+/* One more run of each series with an undecided check: its newest gated
+ * run holds the checks. */
+static size_t repeat(void *arg, int64_t *ids, const char **names, size_t cap)
 {
-	for (size_t i = 0; i < rep->n && u->spent < u->max_runs; i++) {
-		if (!rep->runs[i].undecided)
-			continue;
-		int64_t id = rep->runs[i].run_id, nid = 0;
-		double wall = 0;
-		printf("run %zu of at most %zu: soakctl run --like %" PRId64 "\n", u->spent + 1, u->max_runs, id);
-		fflush(stdout);
-		int r = run_like(db_path, id, &nid, &wall);
-		u->run_s += wall;
-		if (r < 0)
-			return r;
-		u->spent++;
-		extra[(*n_extra)++] = nid;
-		if (soak_run_interrupted)
-			return 1;
-	}
+	const gate_loop_t *g = arg;
+	size_t n = 0;
+	(void)names;
+	for (size_t i = 0; i < g->rep->n && n < cap; i++)
+		if (g->rep->runs[i].undecided)
+			ids[n++] = g->rep->runs[i].run_id;
+	return n;
+}
+
+/* A look: the previous look's report gives way to this one's. */
+static int look(void *arg, const int64_t *extra, size_t n_extra, soak_until_t *u)
+{
+	gate_loop_t *g = arg;
+	if (u->look > 1)
+		soak_gate_report_free(g->rep);
+	*g->rep = (soak_gate_report_t){ .look = u->look, .looks_max = u->looks_max };
+	int r = g->look(g->arg, extra, n_extra, g->rep);
+	if (r < 0)
+		return r;
+	print_look(g->rep);
+	u->next = soak_gate_look_next(g->rep, u->spent, u->max_runs);
 	return 0;
 }
 
-int soak_gate_until(const char *db_path, soak_gate_look_fn look, void *arg, soak_gate_report_t *rep,
-		    soak_gate_until_t *u)
+int soak_gate_until(const char *db_path, soak_gate_look_fn fn, void *arg, soak_gate_report_t *rep,
+		    soak_until_t *u)
 {
-	int64_t *extra = calloc(u->max_runs + 1, sizeof(*extra));
-	size_t n_extra = 0;
-	int r = extra ? 0 : -ENOMEM;
-	for (unsigned l = 1; r == 0; l++) {
-		*rep = (soak_gate_report_t){ .look = l, .looks_max = (unsigned)u->max_runs + 1 };
-		if ((r = look(arg, extra, n_extra, rep)) < 0)
-			break;
-		print_look(rep);
-		u->next = soak_gate_look_next(rep, u->spent, u->max_runs);
-		if (u->next != SOAK_LOOK_MORE)
-			break;
-		if ((r = more_runs(db_path, rep, extra, &n_extra, u)) != 0)
-			break;   /* rep is the last look */
-		soak_gate_report_free(rep);
-	}
-	free(extra);
-	return r;
+	gate_loop_t g = { fn, arg, rep };
+	soak_until_ops_t ops = { look, repeat, &g };
+	u->looks_max = (unsigned)u->max_runs + 1;
+	u->out = stdout;
+	u->cmd = "gate";
+	return soak_until(db_path, &ops, u);
 }
 
-void soak_gate_until_print_end(FILE *f, const soak_gate_report_t *rep, const soak_gate_until_t *u)
+void soak_gate_until_print_end(FILE *f, const soak_gate_report_t *rep, const soak_until_t *u)
 {
 	char t[64];
-	fmt_time(u->run_s, t, sizeof(t));
+	soak_until_fmt_time(u->run_s, t, sizeof(t));
 	if (u->next == SOAK_LOOK_DONE && (rep->failed || rep->errors)) {
 		fprintf(f, "stopped at look %u: %s, which more runs cannot undo; %zu more run%s, %s of runs\n",
 			rep->look, rep->failed ? "a check failed" : "a check cannot be evaluated", u->spent,

@@ -17,9 +17,23 @@ static void on_signal(int sig)
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define N_SIGNALS (sizeof(stop_signals) / sizeof(stop_signals[0]))
 
+void soak_rounds_signals_catch(soak_signals_t *s)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_SIGNALS; i++)
+		sigaction(stop_signals[i], &sa, &s->old[i]);
+}
+
+void soak_rounds_signals_restore(const soak_signals_t *s)
+{
+	for (size_t i = 0; i < N_SIGNALS; i++)
+		sigaction(stop_signals[i], &s->old[i], NULL);
+}
+
 /* Fisher-Yates from the last element down: the order compare and plan have
  * always drawn, so a recorded order seed gives the same order again. */
-static void shuffle(soak_rng_t *rng, size_t *order, size_t n)
+void soak_rounds_shuffle(soak_rng_t *rng, size_t *order, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
@@ -35,22 +49,19 @@ int soak_rounds_run(const soak_rounds_t *r)
 	size_t *order = calloc(r->cells + 1, sizeof(*order));
 	if (!order)
 		return -ENOMEM;
-	struct sigaction sa = { .sa_handler = on_signal }, old[N_SIGNALS];
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < N_SIGNALS; i++)
-		sigaction(stop_signals[i], &sa, &old[i]);
+	soak_signals_t sig;
+	soak_rounds_signals_catch(&sig);
 	soak_rng_t rng;
 	soak_rng_seed(&rng, r->seed);
 	int rc = 0;
 	for (size_t round = 0; round < r->rounds && !soak_run_interrupted && rc >= 0; round++) {
-		shuffle(&rng, order, r->cells);
+		soak_rounds_shuffle(&rng, order, r->cells);
 		if (r->begin && (rc = r->begin(r->arg, round)) < 0)
 			break;
 		for (size_t k = 0; k < r->cells && !soak_run_interrupted && rc >= 0; k++)
 			rc = r->cell(r->arg, round, order[k]);
 	}
-	for (size_t i = 0; i < N_SIGNALS; i++)
-		sigaction(stop_signals[i], &old[i], NULL);
+	soak_rounds_signals_restore(&sig);
 	free(order);
 	return rc < 0 ? rc : 0;
 }

@@ -9,8 +9,11 @@
 #ifndef SOAK_ROUNDS_H
 #define SOAK_ROUNDS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "verdict.h"
 
 typedef struct {
 	size_t rounds, cells;
@@ -28,5 +31,17 @@ typedef struct {
  * (soak_run_interrupted says which), else the first negative return of a
  * callback. */
 int soak_rounds_run(const soak_rounds_t *r);
+
+/* The handlers soak_rounds_run installs, for other loops of runs (the
+ * --until-decided looks): SIGINT, SIGTERM and SIGHUP set
+ * soak_run_interrupted instead of ending soakctl between two runs. */
+typedef struct {
+	struct sigaction old[3];
+} soak_signals_t;
+void soak_rounds_signals_catch(soak_signals_t *s);
+void soak_rounds_signals_restore(const soak_signals_t *s);
+
+/* One round's order: 0..n-1 shuffled (Fisher-Yates, the last element first). */
+void soak_rounds_shuffle(soak_rng_t *rng, size_t *order, size_t n);
 
 #endif

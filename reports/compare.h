@@ -177,6 +177,25 @@ int soak_compare_compute(const soak_cmp_group_in_t *groups, size_t n, const soak
 			 soak_comparison_t *ret);
 void soak_compare_free(soak_comparison_t *c);
 
+/* ---- compare --until-decided (compare-decide.c) ----
+ * A metric is decided for a column when its verdict is better or worse, or
+ * "no significant difference" with the whole interval of the change within
+ * the practical threshold (both ways: an improvement the interval does not
+ * rule out is no more decided than a loss) or below the resolution. The
+ * metrics decided on are the gate's baseline checks. */
+#define SOAK_CMP_DECIDE_N 3
+extern const soak_cmp_metric_t soak_cmp_decide_metrics[SOAK_CMP_DECIDE_N];   /* throughput, peak RSS, p99 */
+
+typedef enum {
+	SOAK_CMP_DECIDED = 0,
+	SOAK_CMP_UNDECIDED,      /* the interval reaches beyond the threshold, or too few runs: run more */
+	SOAK_CMP_UNDECIDABLE,    /* insufficient data more runs cannot fix (unavailable, not
+	                            applicable, a column without an ok run) */
+} soak_cmp_decision_t;
+
+/* The decision on metric m of column g (not the baseline) of c. */
+soak_cmp_decision_t soak_cmp_decision(const soak_comparison_t *c, size_t g, soak_cmp_metric_t m);
+
 /* Writes the comparison as "md", "json" or "csv". 0, -EINVAL (format), -EIO, -ENOMEM. */
 int soak_compare_emit(FILE *f, const soak_comparison_t *c, const char *format);
 

@@ -330,6 +330,117 @@ static void test_repeats_and_exclusion(void **state)
 	soak_compare_free(&c);
 }
 
+/* compare --until-decided's rule, case by case: decided when better or
+ * worse, or "same" with the whole interval within the threshold (both ways)
+ * or below resolution; undecided when the interval reaches beyond it or the
+ * runs are too few; undecidable when more runs cannot give the data. */
+static void test_decision(void **state)
+{
+	(void)state;
+	soak_cmp_group_t g[2];
+	memset(g, 0, sizeof(g));
+	soak_comparison_t c = { .g = g, .n = 2, .baseline = 0, .units = { .min_units = 4 } };
+	soak_verdict_t *v = &g[1].v[SOAK_CM_TP];
+	const struct {
+		soak_verdict_kind_t kind;
+		double lo, hi;
+		size_t na;
+		soak_cmp_decision_t want;
+	} tp[] = {
+		{ SOAK_VERDICT_WORSE, -12, -8, 5, SOAK_CMP_DECIDED },
+		{ SOAK_VERDICT_BETTER, 8, 12, 5, SOAK_CMP_DECIDED },
+		{ SOAK_VERDICT_SAME, -1.5, 1.9, 5, SOAK_CMP_DECIDED },      /* within 2% both ways */
+		{ SOAK_VERDICT_SAME, -2.5, 1.0, 5, SOAK_CMP_UNDECIDED },    /* a loss not ruled out */
+		{ SOAK_VERDICT_SAME, -1.0, 2.5, 5, SOAK_CMP_UNDECIDED },    /* nor a gain */
+		{ SOAK_VERDICT_INSUFFICIENT, NAN, NAN, 3, SOAK_CMP_UNDECIDED },   /* 3 runs of 4 */
+		{ SOAK_VERDICT_INSUFFICIENT, NAN, NAN, 0, SOAK_CMP_UNDECIDABLE }, /* unavailable */
+		{ SOAK_VERDICT_NOT_APPLICABLE, NAN, NAN, 0, SOAK_CMP_UNDECIDABLE },
+	};
+	for (size_t i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
+		*v = (soak_verdict_t){ .kind = tp[i].kind, .ci_lo = tp[i].lo, .ci_hi = tp[i].hi,
+				       .has_ci = !isnan(tp[i].lo), .n_a = tp[i].na, .n_b = tp[i].na,
+				       .mean_a = 1e7, .mean_b = 1e7 };
+		if (soak_cmp_decision(&c, 1, SOAK_CM_TP) != tp[i].want)
+			fail_msg("case %zu: decision %d, want %d", i, soak_cmp_decision(&c, 1, SOAK_CM_TP), tp[i].want);
+	}
+	/* A baseline mean of 0: no interval of a ratio, more runs cannot give one. */
+	*v = (soak_verdict_t){ .kind = SOAK_VERDICT_SAME, .ci_lo = NAN, .ci_hi = NAN, .n_a = 5, .n_b = 5 };
+	assert_int_equal(soak_cmp_decision(&c, 1, SOAK_CM_TP), SOAK_CMP_UNDECIDABLE);
+	/* Peak RSS: 5% or 1 MiB. +-8% of 4 MiB is 0.32 MiB: decided; of 40 MiB, 3.2 MiB: not. */
+	v = &g[1].v[SOAK_CM_RSS_PEAK];
+	*v = (soak_verdict_t){ .kind = SOAK_VERDICT_SAME, .ci_lo = -8, .ci_hi = 8, .has_ci = true, .n_a = 5,
+			       .n_b = 5, .mean_b = 4 << 20 };
+	assert_int_equal(soak_cmp_decision(&c, 1, SOAK_CM_RSS_PEAK), SOAK_CMP_DECIDED);
+	v->mean_b = 40 << 20;
+	assert_int_equal(soak_cmp_decision(&c, 1, SOAK_CM_RSS_PEAK), SOAK_CMP_UNDECIDED);
+	/* p99 below resolution: decided, whatever its interval. */
+	v = &g[1].v[SOAK_CM_LAT_P99];
+	*v = (soak_verdict_t){ .kind = SOAK_VERDICT_SAME, .ci_lo = -20, .ci_hi = 40, .has_ci = true, .n_a = 5,
+			       .n_b = 5, .mean_b = 50, .below_resolution = true };
+	assert_int_equal(soak_cmp_decision(&c, 1, SOAK_CM_LAT_P99), SOAK_CMP_DECIDED);
+	v->below_resolution = false;
+	assert_int_equal(soak_cmp_decision(&c, 1, SOAK_CM_LAT_P99), SOAK_CMP_UNDECIDED);
+	assert_int_equal(soak_cmp_decide_metrics[0], SOAK_CM_TP);
+}
+
+/* The resolution floor with a known clock: every run's histogram holds
+ * latencies on a 10 ns grid only (20, 30, 40 ns and the tail), as a timer
+ * that advances in 10 ns steps records them, so the tick read from the
+ * histograms is 10 ns (soak_hist_tick_ns: the clusters start 10 ns apart).
+ * Baseline p99 50 ns. A candidate at 60 ns (one tick, +20%, every run
+ * above every baseline run: significant by ranks) is "below resolution
+ * (10 ns)", no significant difference, decided; at 70 ns (two ticks) it is
+ * resolved: worse. */
+static void test_latency_resolution_known_tick(void **state)
+{
+	(void)state;
+	synth_t a[5], b[5];
+	const uint64_t tails[] = { 60, 70 };
+	for (size_t t = 0; t < 2; t++) {
+		for (int i = 0; i < 5; i++) {
+			synth(&b[i], 1 + i, "system", "ok", 10e6, 2e6, (unsigned)i);
+			synth(&a[i], 10 + i, "cand", "ok", 10e6, 2e6, (unsigned)i);
+			soak_hist_t *hb = lat_hist(&b[i].r, 9000, 20, 120, 50);
+			soak_hist_t *ha = lat_hist(&a[i].r, 9000, 20, 120, tails[t]);
+			for (int k = 0; k < 800; k++) {
+				soak_hist_record(hb, 30);
+				soak_hist_record(ha, 30);
+			}
+			for (int k = 0; k < 80; k++) {
+				soak_hist_record(hb, 40);
+				soak_hist_record(ha, 40);
+			}
+			fig(&b[i].r.lat.p99_ns, soak_hist_quantile(hb, 0.99, NULL));
+			fig(&a[i].r.lat.p99_ns, soak_hist_quantile(ha, 0.99, NULL));
+			assert_float_equal(soak_hist_tick_ns(hb), 10, 0);
+			assert_float_equal(soak_hist_tick_ns(ha), 10, 0);
+		}
+		assert_float_equal(b[0].r.lat.p99_ns.v - a[0].r.lat.p99_ns.v, -10.0 * (double)(t + 1), 1e-9);
+		const soak_run_result_t *pa[5], *pb[5];
+		soak_cmp_group_in_t g[2] = { { "system", ptrs(b, 5, pb), 5 }, { "cand", ptrs(a, 5, pa), 5 } };
+		soak_cmp_opts_t o = { .baseline = 0 };
+		soak_comparison_t c;
+		assert_int_equal(soak_compare_compute(g, 2, &o, &c), 0);
+		const soak_verdict_t *v = &c.g[1].v[SOAK_CM_LAT_P99];
+		assert_true(v->mwu.p < 0.05);     /* every candidate run above every baseline run */
+		if (t == 0) {
+			assert_int_equal(v->kind, SOAK_VERDICT_SAME);
+			assert_true(v->below_resolution);
+			assert_non_null(strstr(v->why, "below resolution (10 ns)"));
+			assert_int_equal(soak_cmp_decision(&c, 1, SOAK_CM_LAT_P99), SOAK_CMP_DECIDED);
+		} else {
+			assert_int_equal(v->kind, SOAK_VERDICT_WORSE);
+			assert_false(v->below_resolution);
+			assert_null(strstr(v->why, "below resolution"));
+		}
+		soak_compare_free(&c);
+		for (int i = 0; i < 5; i++) {
+			free(a[i].r.lat.hist);
+			free(b[i].r.lat.hist);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +449,8 @@ int main(void)
 		cmocka_unit_test(test_not_a_rate),
 		cmocka_unit_test(test_repeats_and_exclusion),
 		cmocka_unit_test(test_latency_merged),
+		cmocka_unit_test(test_decision),
+		cmocka_unit_test(test_latency_resolution_known_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

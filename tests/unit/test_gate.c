@@ -620,7 +620,8 @@ static void test_gate_looks(void **state)
 }
 
 /* A one-tick p99 difference (mean 60 ns against 52 ns, with a timer that
- * records in 10 ns steps) is below resolution: pass, never a failure. */
+ * records in 10 ns steps) is below resolution: pass, never a failure; two
+ * ticks are not. */
 static void test_gate_p99_resolution(void **state)
 {
 	(void)state;
@@ -652,6 +653,15 @@ static void test_gate_p99_resolution(void **state)
 	/* by the t test alone p = 0.024; below resolution it enters Holm as 1 */
 	assert_true(c->p < 0.05);
 	assert_float_equal(c->p_holm, 1.0, 0);
+	soak_gate_report_free(&rep);
+	/* Two ticks (70 ns against 52 ns: 18 ns) are resolved: tested, never "below resolution". */
+	for (int i = 0; i < 3; i++)
+		fig(&cand[i].r.lat.p99_ns, 70);
+	rep = gate_series(cand, 3, base, 5, &l);
+	c = find(&rep, 2, "baseline_latency_p99");
+	assert_null(strstr(c->message, "below resolution"));
+	assert_true(c->state != SOAK_CHECK_PASS);
+	assert_true(c->p_holm < 1.0);
 	soak_gate_report_free(&rep);
 }
 
