@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "cmdhelp.h"
@@ -409,23 +406,6 @@ out:
 
 /* ---- running a comparison ---- */
 
-/* The comparison's id, and the default seed of its order shuffle. */
-static void make_uuid(char buf[37], uint64_t *seed_out)
-{
-	if (soak_uuid4(buf) < 0 || getrandom(seed_out, sizeof(*seed_out), 0) != (ssize_t)sizeof(*seed_out)) {
-		/* No entropy source: time and pid are unique enough for an id. */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t x = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
-			     ((uint64_t)getpid() << 32);
-		soak_rng_t r;
-		soak_rng_seed(&r, x);
-		*seed_out = soak_rng_next(&r);
-		snprintf(buf, 37, "%08llx-0000-4000-8000-%012llx", (unsigned long long)(x >> 32),
-			 (unsigned long long)(soak_rng_next(&r) & 0xffffffffffffULL));
-	}
-}
-
 typedef struct {
 	const char *spec;
 	soak_alloc_t a;
@@ -727,7 +707,7 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 		return SOAK_EXIT_USAGE;
 	}
 	soak_html_set_series_source(soak_cli_html_series, x.db);
-	make_uuid(x.cid, &x.seed);
+	soak_rounds_new_id(x.cid, &x.seed);
 	if (o->has_seed)
 		x.seed = o->seed;
 	ro->comparison_id = x.cid;

@@ -1,9 +1,14 @@
 /* rounds.c - interleaved rounds with a shuffled order per round (rounds.h). */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "rounds.h"
+#include "soak/uuid.h"
 #include "run.h"
 #include "verdict.h"
 
@@ -64,4 +69,20 @@ int soak_rounds_run(const soak_rounds_t *r)
 	soak_rounds_signals_restore(&sig);
 	free(order);
 	return rc < 0 ? rc : 0;
+}
+
+void soak_rounds_new_id(char buf[37], uint64_t *seed_out)
+{
+	if (soak_uuid4(buf) < 0 || getrandom(seed_out, sizeof(*seed_out), 0) != (ssize_t)sizeof(*seed_out)) {
+		/* No entropy source: time and pid are unique enough for an id. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t x = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
+			     ((uint64_t)getpid() << 32);
+		soak_rng_t r;
+		soak_rng_seed(&r, x);
+		*seed_out = soak_rng_next(&r);
+		snprintf(buf, 37, "%08llx-0000-4000-8000-%012llx", (unsigned long long)(x >> 32),
+			 (unsigned long long)(soak_rng_next(&r) & 0xffffffffffffULL));
+	}
 }

@@ -26,6 +26,10 @@ typedef struct {
 	void *arg;
 } soak_rounds_t;
 
+/* A new random id (a comparison's) and a random seed for its order shuffle;
+ * without an entropy source, both from the time and the pid. */
+void soak_rounds_new_id(char buf[37], uint64_t *seed_out);
+
 /* Runs the rounds with the signal handlers installed (and the previous ones
  * restored after). 0 when every round ran or a signal stopped them
  * (soak_run_interrupted says which), else the first negative return of a
