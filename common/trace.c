@@ -263,6 +263,7 @@ struct soak_trace_reader {
 	size_t memlen;
 	char name[256];
 	uint64_t pos;               /* offset of the next unread byte */
+	uint64_t chunk_at;          /* offset of the chunk being decoded */
 	uint64_t first_chunk;       /* offset of the first chunk */
 	soak_trace_hdr_t hdr;
 	bool ended, cut, one_stream;
@@ -515,6 +516,7 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 				    ZSTD_isError(z) ? ZSTD_getErrorName(z) : "wrong length");
 		}
 		r->pos += clen;
+		r->chunk_at = at;
 		r->p = r->raw;
 		r->end = r->raw + rlen;
 		r->left = n;
@@ -586,6 +588,13 @@ int soak_trace_next(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size
 			return l;
 	}
 	return decode(r, ev, err, errlen);
+}
+
+int soak_trace_reject(const soak_trace_reader_t *r, char *err, size_t errlen, const char *why)
+{
+	snprintf(err, errlen, "%s: offset %" PRIu64 ": event %" PRIu64 " (stream %" PRIu32 "): %s", r->name,
+		 r->chunk_at, r->events ? r->events - 1 : 0, r->stream, why);
+	return -EINVAL;
 }
 
 bool soak_trace_cut(const soak_trace_reader_t *r)

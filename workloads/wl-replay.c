@@ -188,7 +188,7 @@ static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
 
 static void rp_hold(soak_wl_thread_t *t, rp_state_t *s, uint64_t id, void *p, uint64_t size)
 {
-	if (!id || id > s->max_id || !p)
+	if (!id || !p)
 		return;
 	rp_obj_t *o = &s->obj[id];
 	o->p = p;
@@ -204,8 +204,6 @@ static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *e
 {
 	size_t size = (size_t)ev->size, al = (size_t)1 << ev->align_log2;
 	void *p = NULL;
-	if (ev->id > s->max_id || ev->old_id > s->max_id)
-		return 0; /* cannot happen: the table was sized on this file */
 	switch (ev->kind) {
 	case SOAK_EV_FREE:
 		if (!rp_wait(t, s, ev->id))
@@ -324,6 +322,27 @@ static void rp_next_pass(soak_wl_thread_t *t, rp_state_t *s, bool *stop)
 	rp_barrier(t, s, rp_gen_next, stop);
 }
 
+/* An object id beyond the table: the table was sized on the file as
+ * supported() read it, and the file changed since (a trace still being
+ * recorded, or rewritten, read again by a pass of --loop). Thread starts
+ * carry the process id in id, not an object. */
+static bool rp_beyond(const rp_state_t *s, const soak_trace_ev_t *ev)
+{
+	return (ev->id > s->max_id && ev->kind != SOAK_EV_THREAD_START) || ev->old_id > s->max_id;
+}
+
+static int rp_refuse(soak_wl_ctx_t *ctx, const soak_trace_reader_t *r, const rp_state_t *s,
+		     const soak_trace_ev_t *ev)
+{
+	char why[256], err[768];
+	snprintf(why, sizeof(why),
+		 "%s of object id %" PRIu64 ", beyond the highest id (%" PRIu64 ") the file held when the "
+		 "replay began: the trace changed during the run; replay a finished recording",
+		 soak_trace_kind_name(ev->kind), ev->old_id > s->max_id ? ev->old_id : ev->id, s->max_id);
+	soak_trace_reject(r, err, sizeof(err), why);
+	return soak_wl_error(ctx, "replay: %s", err);
+}
+
 static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
 	rp_state_t *s = ctx->priv;
@@ -338,7 +357,9 @@ static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 	int rc = 0, k;
 	while (!stop && !rc) {
 		while (!stop && !rc && (k = soak_trace_next(r, &ev, err, sizeof(err))) == 1) {
-			if (s->speed > 0 && rp_pace(t, s, start, ev.ts_ns))
+			if (rp_beyond(s, &ev))
+				rc = rp_refuse(ctx, r, s, &ev);
+			else if (s->speed > 0 && rp_pace(t, s, start, ev.ts_ns))
 				stop = true;
 			else
 				rc = rp_event(t, s, &ev, &stop);

@@ -136,6 +136,10 @@ const soak_trace_hdr_t *soak_trace_header(const soak_trace_reader_t *r);
  * missing (a cut trace: everything up to its last whole chunk was returned). */
 int soak_trace_next(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size_t errlen);
 bool soak_trace_cut(const soak_trace_reader_t *r);
+/* For a caller that refuses the event last returned (valid in the format, not
+ * in its context): one line in err naming the file, the offset of its chunk,
+ * the event's number and stream, and why. Returns -EINVAL. */
+int soak_trace_reject(const soak_trace_reader_t *r, char *err, size_t errlen, const char *why);
 /* Streams seen so far: 1 + the highest stream number read. */
 uint32_t soak_trace_streams(const soak_trace_reader_t *r);
 uint64_t soak_trace_events_read(const soak_trace_reader_t *r);

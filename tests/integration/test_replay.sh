@@ -8,7 +8,10 @@
 #     replays many passes under system and mimalloc without deadlock, status ok;
 #   - sqlite3 running a generated script, replayed under system and mimalloc,
 #     ends with exactly the trace's live bytes and operation count;
-#   - a corrupt trace, or none, is refused before the run with one line.
+#   - a corrupt trace, or none, is refused before the run with one line;
+#   - a trace that grows during a --loop run (a crafted, cut trace, appended
+#     to once the replay threads read it) with an object id beyond the table
+#     fails the run with one line naming the file, the chunk and the event.
 source "$(dirname "$0")/lib.sh"
 seqbin=$SOAK_BUILD/tests/allocseq
 soak record -o "$T/seq.trace" -- "$seqbin" 2>/dev/null || fail "record allocseq"
@@ -104,3 +107,27 @@ grep -q "header truncated" "$T/bad.err" || fail "corrupt trace: $(cat "$T/bad.er
 rc=0; soak run --db "$DB" -w replay -d 1s -- >/dev/null 2>"$T/none.err" || rc=$?
 [ "$rc" = 2 ] && grep -q -- "--trace FILE" "$T/none.err" || fail "no --trace: exit $rc: $(cat "$T/none.err")"
 pass "corrupt trace and missing --trace refused with exit 2"
+
+# A crafted trace, cut (no end record, as while still being recorded): one
+# thread allocating and freeing object 1. Once the replay thread has the file
+# open (the run, after the supported() pass sized the table for id 1), a chunk
+# with object 7 is appended: the next pass of --loop reads it.
+craft=$(dirname "$0")/tracecraft.py
+python3 "$craft" "$T/grow.trace" '{"end": false, "chunks": [{"stream": 0, "events":
+  [["thread_start", 1, 1], ["malloc", 1, 100], ["free", 1]]}]}' || fail "craft a trace"
+size0=$(stat -c %s "$T/grow.trace")
+"$SOAK_BUILD/workloads/soak-worker" replay --trace "$T/grow.trace" --loop yes --duration 30 \
+  >"$T/grow.out" 2>"$T/grow.err" &
+wpid=$!
+for _ in $(seq 200); do
+  ls -l "/proc/$wpid/fd" 2>/dev/null | grep -q "grow.trace" && break
+  sleep 0.05
+done
+ls -l "/proc/$wpid/fd" 2>/dev/null | grep -q "grow.trace" || { kill "$wpid"; fail "the replay never opened the trace"; }
+python3 "$craft" "$T/grow.trace" '{"chunks": [{"stream": 0, "events": [["malloc", 7, 64]]}]}' --append
+rc=0; wait "$wpid" || rc=$?
+[ "$rc" = 5 ] || fail "object id beyond the table: worker exit $rc, want 5 (setup error): $(cat "$T/grow.err")"
+grep -q "replay: $T/grow.trace: offset $size0: event 3 (stream 0): malloc of object id 7, beyond the highest id (1)" \
+  "$T/grow.err" || fail "object id beyond the table: $(cat "$T/grow.err")"
+[ "$(wc -l <"$T/grow.err")" = 1 ] || fail "more than one line: $(cat "$T/grow.err")"
+pass "an object id beyond the table fails the run: $(cat "$T/grow.err")"
