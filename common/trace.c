@@ -200,10 +200,10 @@ size_t soak_trace_chunk_encode(const soak_trace_chunk_t *c, void *cctx, uint8_t 
 	return SOAK_TRACE_CHUNK_HDR + z;
 }
 
-void soak_trace_end_encode(uint64_t total_events, uint8_t *buf)
+void soak_trace_end_encode(uint64_t total_events, uint32_t signal, uint8_t *buf)
 {
 	memcpy(buf, "TEND", 4);
-	put32(buf + 4, 0);
+	put32(buf + 4, signal);
 	put64(buf + 8, total_events);
 }
 
@@ -269,6 +269,7 @@ struct soak_trace_reader {
 	bool ended, cut, one_stream;
 	uint32_t stream_only, streams;
 	uint64_t events, total_end;
+	uint32_t end_signal;        /* the end record's signal (0: an exit) */
 	/* the chunk being decoded */
 	uint8_t *raw, *comp;
 	size_t raw_cap, comp_cap;
@@ -463,8 +464,12 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 		}
 		if (got >= SOAK_TRACE_END_LEN && !memcmp(h, "TEND", 4)) {
 			uint64_t total = get64(h + 8);
-			if (get32(h + 4) != 0 || got != SOAK_TRACE_END_LEN)
+			if (got != SOAK_TRACE_END_LEN)
 				return fail(r, err, errlen, "bytes after the end record");
+			if (get32(h + 4) > SOAK_TRACE_SIGNAL_MAX)
+				return fail(r, err, errlen, "end record names signal %" PRIu32 " (at most %d)", get32(h + 4),
+					    SOAK_TRACE_SIGNAL_MAX);
+			r->end_signal = get32(h + 4);
 			if (!r->one_stream && total != r->events)
 				return fail(r, err, errlen, "end record counts %" PRIu64 " events, the chunks hold %" PRIu64,
 					    total, r->events);
@@ -602,6 +607,11 @@ bool soak_trace_cut(const soak_trace_reader_t *r)
 	return r->cut;
 }
 
+uint32_t soak_trace_end_signal(const soak_trace_reader_t *r)
+{
+	return r->end_signal;
+}
+
 uint32_t soak_trace_streams(const soak_trace_reader_t *r)
 {
 	return r->streams;
@@ -633,6 +643,7 @@ int soak_trace_rewind(soak_trace_reader_t *r, char *err, size_t errlen)
 	(void)err, (void)errlen;
 	r->pos = r->first_chunk;
 	r->ended = r->cut = false;
+	r->end_signal = 0;
 	r->left = 0;
 	r->events = 0;
 	return 0;
