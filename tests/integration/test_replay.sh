@@ -8,6 +8,10 @@
 #     replays many passes under system and mimalloc without deadlock, status ok;
 #   - sqlite3 running a generated script, replayed under system and mimalloc,
 #     ends with exactly the trace's live bytes and operation count;
+#   - --order recorded (every event in the recorded order across threads)
+#     replays allocseq under system, mimalloc and jemalloc, and python3's
+#     4-thread trace, each reaching exactly trace info's peak of live bytes
+#     (the workload fails the run otherwise) after all the trace's operations;
 #   - a corrupt trace, or none, is refused before the run with one line;
 #   - a trace that grows during a --loop run (a crafted, cut trace, appended
 #     to once the replay threads read it) with an object id beyond the table
@@ -99,6 +103,22 @@ for a in system mimalloc; do
   [ "$live" = "$want_live" ] && [ "$ops" = "$want_ops" ] || fail "sqlite3 under $a: $ops ops, $live live; trace: $want_ops ops, $want_live live"
 done
 pass "sqlite3 ($want_ops calls) replayed under system and mimalloc: $want_live bytes live at the end, as recorded"
+
+# --order recorded: the peak check runs at the end of the pass, so each run
+# must also have done every operation of the trace.
+py_ops=$(json_get <(soak trace info "$T/py.trace" --format json) 'sum(v for k, v in j["ops"].items() if not k.startswith("thread"))')
+n=$(q "select max(id) from runs")
+for case in seq:system seq:mimalloc seq:jemalloc py:system; do
+  f=${case%%:*} a=${case#*:}
+  n=$((n + 1))
+  soak run --db "$DB" -w replay -a "$a" -d 3s -i 0.5 -- --trace "$T/$f.trace" --order recorded >/dev/null 2>&1 || true
+  [ "$(q "select status from runs where id = $n")" = ok ] || fail "--order recorded, $f under $a: $(q "select status, message from runs where id = $n")"
+  ops=$(q "select cast(max(value) as integer) from samples_named where run_id = $n and metric = 'ops_total'")
+  want=$want_ops; [ "$f" = py ] && want=$py_ops
+  [ "$f" = seq ] && want=$(json_get "$T/seq.json" 'sum(v for k, v in j["ops"].items() if not k.startswith("thread"))')
+  [ "$ops" = "$want" ] || fail "--order recorded, $f under $a: $ops ops, the trace holds $want"
+done
+pass "--order recorded: allocseq under system, mimalloc, jemalloc and python3 (4 threads) reach trace info's peak"
 
 head -c 30 "$T/seq.trace" >"$T/bad.trace"
 rc=0; soak run --db "$DB" -w replay -d 1s -- --trace "$T/bad.trace" >/dev/null 2>"$T/bad.err" || rc=$?
