@@ -76,8 +76,13 @@ static size_t put_var(uint8_t *p, uint64_t v)
 }
 
 /* 0 on success; -1 when the varint runs past end or past 64 bits. */
-static int get_var(const uint8_t **pp, const uint8_t *end, uint64_t *ret)
+static inline int get_var(const uint8_t **pp, const uint8_t *end, uint64_t *ret)
 {
+	/* One byte: most time deltas and id deltas of a busy thread. */
+	if (__builtin_expect(*pp < end && !(**pp & 0x80), 1)) {
+		*ret = *(*pp)++;
+		return 0;
+	}
 	uint64_t v = 0;
 	for (unsigned shift = 0; shift < 64; shift += 7) {
 		if (*pp >= end)
