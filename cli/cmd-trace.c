@@ -37,6 +37,17 @@ const soak_cmd_doc_t soak_doc_trace = {
 	.exit_status = "0 ok, 2 usage error or a trace that cannot be read (corrupt, truncated header).",
 };
 
+/* "SIGABRT" for 6; "signal N" for a number the C library does not name. */
+static const char *sig_name(uint32_t sig, char *buf, size_t len)
+{
+	const char *n = sigabbrev_np((int)sig);
+	if (n)
+		snprintf(buf, len, "SIG%s", n);
+	else
+		snprintf(buf, len, "signal %" PRIu32, sig);
+	return buf;
+}
+
 static void print_text(const soak_trace_info_t *in, const soak_trace_stats_t *st)
 {
 	char clean[4096];
@@ -46,7 +57,13 @@ static void print_text(const soak_trace_info_t *in, const soak_trace_stats_t *st
 	printf("host         %s\n", clean);
 	soak_text_clean(clean, sizeof(clean), in->hdr.allocator, false);
 	printf("allocator    %s\n", clean);
-	printf("complete     %s\n", in->cut ? "no: cut (the program ended before the recorder's last flush)" : "yes");
+	if (in->cut)
+		printf("complete     no: cut (the program ended before the recorder's last flush)\n");
+	else if (in->end_signal)
+		printf("complete     yes, up to %s, which ended the program\n",
+		       sig_name(in->end_signal, clean, sizeof(clean)));
+	else
+		printf("complete     yes\n");
 	printf("events       %" PRIu64 " (%.2f bytes per event, %" PRIu64 " bytes)\n", in->events,
 	       in->events ? (double)in->bytes / (double)in->events : 0.0, in->bytes);
 	printf("duration     %.6f s\n", (double)(st->last_ts_ns - st->first_ts_ns) / 1e9);
@@ -79,11 +96,20 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
 static void print_json(const soak_trace_info_t *in, const soak_trace_stats_t *st)
 {
 	cJSON *o = cJSON_CreateObject();
+	char name[32];
 	cJSON_AddStringToObject(o, "command", in->hdr.cmdline);
 	cJSON_AddStringToObject(o, "host", in->hdr.host);
 	cJSON_AddStringToObject(o, "allocator", in->hdr.allocator);
 	add_u64(o, "format_version", in->hdr.version);
 	cJSON_AddBoolToObject(o, "cut", in->cut);
+	/* How the program ended: "exit", the signal's name, or null for a cut
+	 * trace (the recorder never learnt). */
+	if (in->cut)
+		cJSON_AddNullToObject(o, "ended_by");
+	else if (in->end_signal)
+		cJSON_AddStringToObject(o, "ended_by", sig_name(in->end_signal, name, sizeof(name)));
+	else
+		cJSON_AddStringToObject(o, "ended_by", "exit");
 	add_u64(o, "events", in->events);
 	add_u64(o, "bytes", in->bytes);
 	cJSON_AddNumberToObject(o, "bytes_per_event", in->events ? (double)in->bytes / (double)in->events : 0);

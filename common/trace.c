@@ -76,8 +76,13 @@ static size_t put_var(uint8_t *p, uint64_t v)
 }
 
 /* 0 on success; -1 when the varint runs past end or past 64 bits. */
-static int get_var(const uint8_t **pp, const uint8_t *end, uint64_t *ret)
+static inline int get_var(const uint8_t **pp, const uint8_t *end, uint64_t *ret)
 {
+	/* One byte: most time deltas and id deltas of a busy thread. */
+	if (__builtin_expect(*pp < end && !(**pp & 0x80), 1)) {
+		*ret = *(*pp)++;
+		return 0;
+	}
 	uint64_t v = 0;
 	for (unsigned shift = 0; shift < 64; shift += 7) {
 		if (*pp >= end)
@@ -200,10 +205,10 @@ size_t soak_trace_chunk_encode(const soak_trace_chunk_t *c, void *cctx, uint8_t 
 	return SOAK_TRACE_CHUNK_HDR + z;
 }
 
-void soak_trace_end_encode(uint64_t total_events, uint8_t *buf)
+void soak_trace_end_encode(uint64_t total_events, uint32_t signal, uint8_t *buf)
 {
 	memcpy(buf, "TEND", 4);
-	put32(buf + 4, 0);
+	put32(buf + 4, signal);
 	put64(buf + 8, total_events);
 }
 
@@ -263,11 +268,13 @@ struct soak_trace_reader {
 	size_t memlen;
 	char name[256];
 	uint64_t pos;               /* offset of the next unread byte */
+	uint64_t chunk_at;          /* offset of the chunk being decoded */
 	uint64_t first_chunk;       /* offset of the first chunk */
 	soak_trace_hdr_t hdr;
 	bool ended, cut, one_stream;
 	uint32_t stream_only, streams;
 	uint64_t events, total_end;
+	uint32_t end_signal;        /* the end record's signal (0: an exit) */
 	/* the chunk being decoded */
 	uint8_t *raw, *comp;
 	size_t raw_cap, comp_cap;
@@ -462,8 +469,12 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 		}
 		if (got >= SOAK_TRACE_END_LEN && !memcmp(h, "TEND", 4)) {
 			uint64_t total = get64(h + 8);
-			if (get32(h + 4) != 0 || got != SOAK_TRACE_END_LEN)
+			if (got != SOAK_TRACE_END_LEN)
 				return fail(r, err, errlen, "bytes after the end record");
+			if (get32(h + 4) > SOAK_TRACE_SIGNAL_MAX)
+				return fail(r, err, errlen, "end record names signal %" PRIu32 " (at most %d)", get32(h + 4),
+					    SOAK_TRACE_SIGNAL_MAX);
+			r->end_signal = get32(h + 4);
 			if (!r->one_stream && total != r->events)
 				return fail(r, err, errlen, "end record counts %" PRIu64 " events, the chunks hold %" PRIu64,
 					    total, r->events);
@@ -515,6 +526,7 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 				    ZSTD_isError(z) ? ZSTD_getErrorName(z) : "wrong length");
 		}
 		r->pos += clen;
+		r->chunk_at = at;
 		r->p = r->raw;
 		r->end = r->raw + rlen;
 		r->left = n;
@@ -588,9 +600,21 @@ int soak_trace_next(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size
 	return decode(r, ev, err, errlen);
 }
 
+int soak_trace_reject(const soak_trace_reader_t *r, char *err, size_t errlen, const char *why)
+{
+	snprintf(err, errlen, "%s: offset %" PRIu64 ": event %" PRIu64 " (stream %" PRIu32 "): %s", r->name,
+		 r->chunk_at, r->events ? r->events - 1 : 0, r->stream, why);
+	return -EINVAL;
+}
+
 bool soak_trace_cut(const soak_trace_reader_t *r)
 {
 	return r->cut;
+}
+
+uint32_t soak_trace_end_signal(const soak_trace_reader_t *r)
+{
+	return r->end_signal;
 }
 
 uint32_t soak_trace_streams(const soak_trace_reader_t *r)
@@ -624,6 +648,7 @@ int soak_trace_rewind(soak_trace_reader_t *r, char *err, size_t errlen)
 	(void)err, (void)errlen;
 	r->pos = r->first_chunk;
 	r->ended = r->cut = false;
+	r->end_signal = 0;
 	r->left = 0;
 	r->events = 0;
 	return 0;

@@ -193,6 +193,7 @@ int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_i
 	memset(info, 0, sizeof(*info));
 	info->hdr = *soak_trace_header(r);
 	info->cut = soak_trace_cut(r);
+	info->end_signal = soak_trace_end_signal(r);
 	info->events = soak_trace_events_read(r);
 	info->bytes = soak_trace_bytes_read(r);
 	uint32_t n = soak_trace_streams(r);

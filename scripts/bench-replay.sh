@@ -8,7 +8,8 @@
 #   3. replay rate: the trace replayed (--loop yes, --touch none) vs the
 #      built-in random_mixed, same allocator, op rate ratio; for system and
 #      mimalloc;
-#   4. a normal program: python3 building strings, wall time alone / recorded.
+#   4. the replay's CPU ns per op under a trivial allocator (libbump);
+#   5. a normal program: python3 building strings, wall time alone / recorded.
 # Prints the load average: on a shared host the ratios, not the rates, carry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,19 @@ for a in system mimalloc; do
   b=$(rate "$T/b.out") p=$(rate "$T/p.out")
   echo "replay vs random_mixed, $a: $p vs $b M ops/s: $(ratio "$p" "$b") of the built-in rate (goal >= 0.50)"
 done
+
+# The replay engine's own cost: the trace under a trivial allocator
+# (tests/bench/libbump.c: a bump region and per-thread class lists, a few ns),
+# CPU ns per op; the built-in random_mixed under it for scale.
+bump=$B/tests/libbump.so
+if [ -f "$bump" ]; then
+  nsop() { sed -n 's/^ops .*, \([0-9.]*\) M ops\/cpu-s.*/\1/p' "$1" | tail -1 | python3 -c 'import sys; print(f"{1e3 / float(sys.stdin.read()):.1f}")'; }
+  LD_PRELOAD=$bump "$W" random_mixed --duration "$secs" >"$T/bb.out" 2>&1
+  LD_PRELOAD=$bump "$W" replay --trace "$T/rm.trace" --loop yes --touch none --duration "$secs" >"$T/bp.out" 2>&1
+  echo "replay under libbump: $(nsop "$T/bp.out") CPU ns per op (goal <= 15 beyond the allocator); random_mixed under libbump: $(nsop "$T/bb.out") ns per op"
+else
+  echo "replay under libbump: not measured ($bump not built)"
+fi
 
 py='x = [str(i) * 8 for i in range(300000)]; y = {i: str(i) for i in range(200000)}'
 t0=$(date +%s.%N); python3 -c "$py"; t1=$(date +%s.%N)

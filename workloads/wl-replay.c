@@ -32,7 +32,7 @@
 #include "soak/trace.h"
 #include "workload.h"
 
-enum { RP_TRACE, RP_SPEED, RP_LOOP, RP_TOUCH, RP_SEED };
+enum { RP_TRACE, RP_SPEED, RP_LOOP, RP_TOUCH, RP_SEED, RP_ORDER };
 
 static const soak_wl_opt_t rp_opts[] = {
 	[RP_TRACE] = { "trace", SOAK_OPT_STR, "", 0, 0, "the trace file (soakctl record -o FILE)", NULL },
@@ -43,6 +43,10 @@ static const soak_wl_opt_t rp_opts[] = {
 		      "none|page|all" },
 	[RP_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0,
 		     "the byte --touch writes (seed mod 255, plus 1): the replay has no other randomness", NULL },
+	[RP_ORDER] = { "order", SOAK_OPT_STR, "free", 0, 0,
+		      "free: each thread as fast as frees allow; recorded: every event waits for its turn in the "
+		      "recorded time order across threads, and each pass's peak of live bytes must equal the "
+		      "trace's (a check, slower)", "free|recorded" },
 };
 
 typedef struct {
@@ -54,6 +58,7 @@ typedef struct {
 
 typedef struct {
 	_Alignas(64) uint64_t remote_freed;
+	uint64_t head_ts;  /* --order recorded: the time of its next event (UINT64_MAX: none) */
 } rp_remote_t;
 
 typedef struct {
@@ -66,6 +71,10 @@ typedef struct {
 	unsigned char byte;     /* what --touch writes */
 	uint32_t gen;
 	unsigned nthreads;
+	bool strict;            /* --order recorded */
+	uint64_t want_peak;     /* the trace's peak of live bytes (trace info's) */
+	_Alignas(64) uint64_t live, peak;
+	uint32_t ended;         /* threads at the end of this pass */
 	_Alignas(64) uint32_t bar_count, bar_round;
 	rp_remote_t remote[SOAK_MAX_THREADS];
 } rp_state_t;
@@ -136,6 +145,16 @@ static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 	s->touch = !strcmp(ctx->opt[RP_TOUCH].s, "none") ? 0 : !strcmp(ctx->opt[RP_TOUCH].s, "page") ? 1 : 2;
 	s->byte = (unsigned char)(ctx->opt[RP_SEED].u % 255 + 1);
 	s->gen = 1;
+	s->strict = !strcmp(ctx->opt[RP_ORDER].s, "recorded");
+	if (s->strict) {
+		soak_trace_stats_t st;
+		soak_trace_info_t info;
+		if (soak_trace_summarize(path, &st, &info, err, sizeof(err)) < 0) {
+			snprintf(why, len, "replay: %s", err);
+			return SOAK_WORKER_EXIT_USAGE;
+		}
+		s->want_peak = st.peak_live_bytes;
+	}
 	ctx->nthreads = streams ? streams : 1;
 	s->nthreads = ctx->nthreads;
 	rp_st = s;
@@ -177,8 +196,20 @@ static bool rp_wait(soak_wl_thread_t *t, rp_state_t *s, uint64_t id)
 }
 
 /* The object leaves: counted off its owner's bytes. */
+/* --order recorded: the live bytes of all threads, in the recorded order. */
+static void rp_live(rp_state_t *s, uint64_t add, uint64_t sub)
+{
+	if (!s->strict)
+		return;
+	uint64_t v = __atomic_add_fetch(&s->live, add - sub, __ATOMIC_RELAXED);
+	uint64_t p = __atomic_load_n(&s->peak, __ATOMIC_RELAXED);
+	while (v > p && !__atomic_compare_exchange_n(&s->peak, &p, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
 {
+	rp_live(s, 0, o->size);
 	if (o->owner == t->tid)
 		t->bytes_live -= o->size;
 	else
@@ -188,13 +219,14 @@ static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
 
 static void rp_hold(soak_wl_thread_t *t, rp_state_t *s, uint64_t id, void *p, uint64_t size)
 {
-	if (!id || id > s->max_id || !p)
+	if (!id || !p)
 		return;
 	rp_obj_t *o = &s->obj[id];
 	o->p = p;
 	o->size = size;
 	o->owner = t->tid;
 	t->bytes_live += size;
+	rp_live(s, size, 0);
 	rp_touch(s, p, size);
 	__atomic_store_n(&o->gen, s->gen, __ATOMIC_RELEASE);
 }
@@ -204,8 +236,6 @@ static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *e
 {
 	size_t size = (size_t)ev->size, al = (size_t)1 << ev->align_log2;
 	void *p = NULL;
-	if (ev->id > s->max_id || ev->old_id > s->max_id)
-		return 0; /* cannot happen: the table was sized on this file */
 	switch (ev->kind) {
 	case SOAK_EV_FREE:
 		if (!rp_wait(t, s, ev->id))
@@ -305,6 +335,51 @@ static bool rp_barrier(soak_wl_thread_t *t, rp_state_t *s, void (*last)(rp_state
 static void rp_gen_next(rp_state_t *s)
 {
 	s->gen++;
+	/* --order recorded: no thread moves before every thread has published
+	 * its first event of the new pass. */
+	for (unsigned i = 0; i < s->nthreads; i++)
+		__atomic_store_n(&s->remote[i].head_ts, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ended, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->peak, __atomic_load_n(&s->live, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+}
+
+/* --order recorded: publishes this thread's next event time and waits until
+ * it is the earliest of all threads' (ties: the lower thread first, as trace
+ * info merges them). false on stop. */
+static bool rp_turn(soak_wl_thread_t *t, rp_state_t *s, uint64_t ts)
+{
+	__atomic_store_n(&s->remote[t->tid].head_ts, ts, __ATOMIC_RELEASE);
+	for (unsigned j = 0, spins = 0; j < s->nthreads; j++) {
+		for (;;) {
+			uint64_t h = __atomic_load_n(&s->remote[j].head_ts, __ATOMIC_ACQUIRE);
+			if (j == t->tid || h > ts || (h == ts && h && j > t->tid))
+				break;
+			if (++spins % 1024 == 0) {
+				if (soak_wl_stop_requested(t->ctx))
+					return false;
+				sched_yield();
+			}
+			__builtin_ia32_pause();
+		}
+	}
+	return true;
+}
+
+/* --order recorded, at the end of a pass: the last thread to end it checks
+ * the peak of live bytes against the trace's. 0, or a verify failure. */
+static int rp_pass_end(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, rp_state_t *s)
+{
+	if (!s->strict)
+		return 0;
+	__atomic_store_n(&s->remote[t->tid].head_ts, UINT64_MAX, __ATOMIC_RELEASE);
+	if (__atomic_add_fetch(&s->ended, 1, __ATOMIC_ACQ_REL) != s->nthreads)
+		return 0;
+	uint64_t peak = __atomic_load_n(&s->peak, __ATOMIC_RELAXED);
+	if (peak != s->want_peak)
+		return soak_wl_fail(ctx, "replay: --order recorded: pass %" PRIu32 " of %s reached a peak of %" PRIu64
+				    " live bytes; the trace's is %" PRIu64, s->gen, ctx->opt[RP_TRACE].s, peak,
+				    s->want_peak);
+	return 0;
 }
 
 /* End of a pass with --loop: free what this thread holds, all in step. */
@@ -324,6 +399,27 @@ static void rp_next_pass(soak_wl_thread_t *t, rp_state_t *s, bool *stop)
 	rp_barrier(t, s, rp_gen_next, stop);
 }
 
+/* An object id beyond the table: the table was sized on the file as
+ * supported() read it, and the file changed since (a trace still being
+ * recorded, or rewritten, read again by a pass of --loop). Thread starts
+ * carry the process id in id, not an object. */
+static bool rp_beyond(const rp_state_t *s, const soak_trace_ev_t *ev)
+{
+	return (ev->id > s->max_id && ev->kind != SOAK_EV_THREAD_START) || ev->old_id > s->max_id;
+}
+
+static int rp_refuse(soak_wl_ctx_t *ctx, const soak_trace_reader_t *r, const rp_state_t *s,
+		     const soak_trace_ev_t *ev)
+{
+	char why[256], err[768];
+	snprintf(why, sizeof(why),
+		 "%s of object id %" PRIu64 ", beyond the highest id (%" PRIu64 ") the file held when the "
+		 "replay began: the trace changed during the run; replay a finished recording",
+		 soak_trace_kind_name(ev->kind), ev->old_id > s->max_id ? ev->old_id : ev->id, s->max_id);
+	soak_trace_reject(r, err, sizeof(err), why);
+	return soak_wl_error(ctx, "replay: %s", err);
+}
+
 static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
 	rp_state_t *s = ctx->priv;
@@ -338,7 +434,11 @@ static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 	int rc = 0, k;
 	while (!stop && !rc) {
 		while (!stop && !rc && (k = soak_trace_next(r, &ev, err, sizeof(err))) == 1) {
-			if (s->speed > 0 && rp_pace(t, s, start, ev.ts_ns))
+			if (rp_beyond(s, &ev))
+				rc = rp_refuse(ctx, r, s, &ev);
+			else if (s->speed > 0 && rp_pace(t, s, start, ev.ts_ns))
+				stop = true;
+			else if (s->strict && !rp_turn(t, s, ev.ts_ns ? ev.ts_ns : 1))
 				stop = true;
 			else
 				rc = rp_event(t, s, &ev, &stop);
@@ -349,6 +449,8 @@ static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		}
 		if (!stop && !rc && k < 0)
 			rc = soak_wl_error(ctx, "replay: %s", err);
+		if (!stop && !rc)
+			rc = rp_pass_end(ctx, t, s);
 		if (stop || rc)
 			break;
 		rp_publish(t, s);

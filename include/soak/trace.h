@@ -11,7 +11,9 @@
  *   chunks   each: "CHNK", u32 stream, u32 compressed length C, u32 raw length R
  *            (<= SOAK_TRACE_CHUNK_MAX), u32 event count N, u64 base time, then C
  *            bytes of one zstd frame (with its checksum) holding R bytes of events.
- *   end      "TEND", u32 0, u64 total event count: the recorder wrote everything.
+ *   end      "TEND", u32 signal, u64 total event count: the recorder wrote
+ *            everything. signal: 0 when the program exited, else the number of
+ *            the fatal signal that ended it (the recorder flushed in its handler).
  *            A file without it was cut (the program was killed, or _exit'ed before
  *            the recorder's last flush): it is readable up to its last whole chunk.
  *
@@ -40,6 +42,8 @@
 #define SOAK_TRACE_CHUNK_MAX (1u << 20)
 #define SOAK_TRACE_CHUNK_HDR 28
 #define SOAK_TRACE_END_LEN 16
+/* Highest signal number an end record may name. */
+#define SOAK_TRACE_SIGNAL_MAX 64
 /* Largest encoded event: kind byte + five 10-byte varints. */
 #define SOAK_TRACE_EVENT_MAX 51
 /* Streams a trace may hold (threads over the whole recording). */
@@ -108,8 +112,9 @@ bool soak_trace_chunk_add(soak_trace_chunk_t *c, const soak_trace_ev_t *ev);
 size_t soak_trace_chunk_bound(void);
 size_t soak_trace_chunk_encode(const soak_trace_chunk_t *c, void *cctx, uint8_t *out, size_t outlen,
 			       int level);
-/* The end record into buf (SOAK_TRACE_END_LEN bytes). */
-void soak_trace_end_encode(uint64_t total_events, uint8_t *buf);
+/* The end record into buf (SOAK_TRACE_END_LEN bytes); signal: the fatal
+ * signal that ended the program, 0 for an exit. */
+void soak_trace_end_encode(uint64_t total_events, uint32_t signal, uint8_t *buf);
 
 /* ---- reading ---- */
 
@@ -136,6 +141,13 @@ const soak_trace_hdr_t *soak_trace_header(const soak_trace_reader_t *r);
  * missing (a cut trace: everything up to its last whole chunk was returned). */
 int soak_trace_next(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size_t errlen);
 bool soak_trace_cut(const soak_trace_reader_t *r);
+/* At the end of a whole trace: the signal that ended the recorded program
+ * (the end record's), 0 when it exited. */
+uint32_t soak_trace_end_signal(const soak_trace_reader_t *r);
+/* For a caller that refuses the event last returned (valid in the format, not
+ * in its context): one line in err naming the file, the offset of its chunk,
+ * the event's number and stream, and why. Returns -EINVAL. */
+int soak_trace_reject(const soak_trace_reader_t *r, char *err, size_t errlen, const char *why);
 /* Streams seen so far: 1 + the highest stream number read. */
 uint32_t soak_trace_streams(const soak_trace_reader_t *r);
 uint64_t soak_trace_events_read(const soak_trace_reader_t *r);
@@ -177,6 +189,7 @@ void soak_trace_sum_free(soak_trace_sum_t *s);
 typedef struct {
 	soak_trace_hdr_t hdr;
 	bool cut;            /* the end record is missing: read up to the last whole chunk */
+	uint32_t end_signal; /* the fatal signal that ended the program (0: it exited) */
 	uint64_t events, bytes;
 } soak_trace_info_t;
 

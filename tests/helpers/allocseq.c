@@ -14,10 +14,13 @@
  *   "empty"  the same threads, no sequence: what the C library allocates for
  *            them (the tests subtract it);
  *   "hold"   the sequence, then 20000 malloc(32)/free pairs (enough for the
- *            recorder to write a chunk), then waits to be killed (kill -9 test).
+ *            recorder to write a chunk), then waits to be killed (kill -9 test);
+ *   "abort", "segv"  the sequence, then abort() or a write through a null
+ *            pointer instead of _exit (the recorder's flush on a fatal signal).
  * Threads are created before the sequence starts and wait on a barrier. */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,6 +96,10 @@ int main(int argc, char **argv)
 	free(D);
 	free(E);
 	free(F);
+	if (!strcmp(mode, "abort"))
+		abort();
+	if (!strcmp(mode, "segv"))
+		*(volatile int *)(uintptr_t)argc = 0; /* argc (2) is no valid address */
 	if (!strcmp(mode, "hold")) {
 		for (int i = 0; i < 20000; i++) {
 			void *x = malloc(32);

@@ -5,6 +5,9 @@
 #     every op count, the peak of live bytes and the cross-thread frees are
 #     exactly the fixture's plus what the C library allocates for the same
 #     threads (allocseq empty, recorded the same way);
+#   - a recorded program that aborts or faults (SIGABRT, SIGSEGV) leaves a
+#     whole trace: the recorder flushes in its handler, the end record names
+#     the signal, the op counts are allocseq's, and record exits 128+signal;
 #   - kill -9 of a recorded program leaves a trace read up to its last chunk,
 #     said to be cut, with the events of the chunks written;
 #   - a truncated or corrupt trace is refused with one line, exit 2;
@@ -41,6 +44,31 @@ if bad:
     print("\n".join(bad)); sys.exit(1)
 PY
 pass "allocseq: exact op counts, peak 15912 + the C library's, 12 cross-thread frees, 3 threads"
+
+# A fatal signal after the sequence: everything the threads buffered is in
+# the trace (the same counts as the _exit run), which names the signal.
+for m in abort:SIGABRT:134 segv:SIGSEGV:139; do
+  IFS=: read -r mode sig want <<<"$m"
+  # No core file left behind, whatever the host's limit.
+  rc=0; (ulimit -c 0; soak record -o "$T/$mode.trace" -- "$seqbin" "$mode") >/dev/null 2>&1 || rc=$?
+  [ "$rc" = "$want" ] || fail "$mode: record exit $rc, want $want (128+signal)"
+  soak trace info "$T/$mode.trace" --format json >"$T/$mode.json" 2>"$T/$mode.err" || fail "$mode: $(cat "$T/$mode.err")"
+  python3 - "$T/seq.json" "$T/$mode.json" "$sig" <<'PY' || fail "$mode: the trace after the signal"
+import json, sys
+s, m = (json.load(open(f)) for f in sys.argv[1:3])
+if m["cut"] or m["ended_by"] != sys.argv[3]:
+    sys.exit(f"cut {m['cut']}, ended_by {m['ended_by']}, want {sys.argv[3]}")
+# thread_exit: the _exit run and the signalled one both end with main alive.
+diff = {k: (s["ops"][k], m["ops"][k]) for k in s["ops"] if s["ops"][k] != m["ops"][k]}
+# abort() may allocate nothing; the C library's own blocks are the same in both.
+if diff or m["peak_live_bytes"] != s["peak_live_bytes"]:
+    sys.exit(f"ops differ from the _exit run: {diff}; peak {m['peak_live_bytes']} vs {s['peak_live_bytes']}")
+PY
+  soak trace info "$T/$mode.trace" | grep -q "^complete     yes, up to $sig, which ended the program" \
+    || fail "$mode: $(soak trace info "$T/$mode.trace" | grep complete)"
+done
+[ "$(json_get "$T/seq.json" 'j["ended_by"]')" = exit ] || fail "an _exit trace says ended_by $(json_get "$T/seq.json" 'j["ended_by"]')"
+pass "abort and SIGSEGV: whole traces with allocseq's counts, ending with the signal; record exits 134 and 139"
 
 # kill -9: the fixture writes at least one chunk, then waits to be killed.
 "$SOAKCTL" record -o "$T/cut.trace" -- "$seqbin" hold 2>/dev/null &

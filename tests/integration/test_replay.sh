@@ -8,7 +8,14 @@
 #     replays many passes under system and mimalloc without deadlock, status ok;
 #   - sqlite3 running a generated script, replayed under system and mimalloc,
 #     ends with exactly the trace's live bytes and operation count;
-#   - a corrupt trace, or none, is refused before the run with one line.
+#   - --order recorded (every event in the recorded order across threads)
+#     replays allocseq under system, mimalloc and jemalloc, and python3's
+#     4-thread trace, each reaching exactly trace info's peak of live bytes
+#     (the workload fails the run otherwise) after all the trace's operations;
+#   - a corrupt trace, or none, is refused before the run with one line;
+#   - a trace that grows during a --loop run (a crafted, cut trace, appended
+#     to once the replay threads read it) with an object id beyond the table
+#     fails the run with one line naming the file, the chunk and the event.
 source "$(dirname "$0")/lib.sh"
 seqbin=$SOAK_BUILD/tests/allocseq
 soak record -o "$T/seq.trace" -- "$seqbin" 2>/dev/null || fail "record allocseq"
@@ -97,6 +104,22 @@ for a in system mimalloc; do
 done
 pass "sqlite3 ($want_ops calls) replayed under system and mimalloc: $want_live bytes live at the end, as recorded"
 
+# --order recorded: the peak check runs at the end of the pass, so each run
+# must also have done every operation of the trace.
+py_ops=$(json_get <(soak trace info "$T/py.trace" --format json) 'sum(v for k, v in j["ops"].items() if not k.startswith("thread"))')
+n=$(q "select max(id) from runs")
+for case in seq:system seq:mimalloc seq:jemalloc py:system; do
+  f=${case%%:*} a=${case#*:}
+  n=$((n + 1))
+  soak run --db "$DB" -w replay -a "$a" -d 3s -i 0.5 -- --trace "$T/$f.trace" --order recorded >/dev/null 2>&1 || true
+  [ "$(q "select status from runs where id = $n")" = ok ] || fail "--order recorded, $f under $a: $(q "select status, message from runs where id = $n")"
+  ops=$(q "select cast(max(value) as integer) from samples_named where run_id = $n and metric = 'ops_total'")
+  want=$want_ops; [ "$f" = py ] && want=$py_ops
+  [ "$f" = seq ] && want=$(json_get "$T/seq.json" 'sum(v for k, v in j["ops"].items() if not k.startswith("thread"))')
+  [ "$ops" = "$want" ] || fail "--order recorded, $f under $a: $ops ops, the trace holds $want"
+done
+pass "--order recorded: allocseq under system, mimalloc, jemalloc and python3 (4 threads) reach trace info's peak"
+
 head -c 30 "$T/seq.trace" >"$T/bad.trace"
 rc=0; soak run --db "$DB" -w replay -d 1s -- --trace "$T/bad.trace" >/dev/null 2>"$T/bad.err" || rc=$?
 [ "$rc" = 2 ] || fail "corrupt trace: exit $rc, want 2"
@@ -104,3 +127,31 @@ grep -q "header truncated" "$T/bad.err" || fail "corrupt trace: $(cat "$T/bad.er
 rc=0; soak run --db "$DB" -w replay -d 1s -- >/dev/null 2>"$T/none.err" || rc=$?
 [ "$rc" = 2 ] && grep -q -- "--trace FILE" "$T/none.err" || fail "no --trace: exit $rc: $(cat "$T/none.err")"
 pass "corrupt trace and missing --trace refused with exit 2"
+
+# A crafted trace, cut (no end record, as while still being recorded): one
+# thread allocating and freeing object 1. Once the replay thread has the file
+# open (the run, after the supported() pass sized the table for id 1), a chunk
+# with object 7 is appended: the next pass of --loop reads it.
+craft=$(dirname "$0")/tracecraft.py
+python3 "$craft" "$T/grow.trace" '{"end": false, "chunks": [{"stream": 0, "events":
+  [["thread_start", 1, 1], ["malloc", 1, 100], ["free", 1]]}]}' || fail "craft a trace"
+size0=$(stat -c %s "$T/grow.trace")
+"$SOAK_BUILD/workloads/soak-worker" replay --trace "$T/grow.trace" --loop yes --duration 30 \
+  >"$T/grow.out" 2>"$T/grow.err" &
+wpid=$!
+# Seen open twice 50 ms apart: the replay thread's reader, which stays open,
+# not supported()'s pass, which closes the file within microseconds.
+seen=0
+for _ in $(seq 200); do
+  if ls -l "/proc/$wpid/fd" 2>/dev/null | grep -q "grow.trace"; then seen=$((seen + 1)); else seen=0; fi
+  [ "$seen" -ge 2 ] && break
+  sleep 0.05
+done
+[ "$seen" -ge 2 ] || { kill "$wpid"; fail "the replay never opened the trace"; }
+python3 "$craft" "$T/grow.trace" '{"chunks": [{"stream": 0, "events": [["malloc", 7, 64]]}]}' --append
+rc=0; wait "$wpid" || rc=$?
+[ "$rc" = 5 ] || fail "object id beyond the table: worker exit $rc, want 5 (setup error): $(cat "$T/grow.err")"
+grep -q "replay: $T/grow.trace: offset $size0: event 3 (stream 0): malloc of object id 7, beyond the highest id (1)" \
+  "$T/grow.err" || fail "object id beyond the table: $(cat "$T/grow.err")"
+[ "$(wc -l <"$T/grow.err")" = 1 ] || fail "more than one line: $(cat "$T/grow.err")"
+pass "an object id beyond the table fails the run: $(cat "$T/grow.err")"

@@ -101,7 +101,7 @@ static size_t write_sample(tbuf_t *b, bool end)
 	tb_chunk(b, &c);
 	if (end) {
 		uint8_t t[SOAK_TRACE_END_LEN];
-		soak_trace_end_encode(n, t);
+		soak_trace_end_encode(n, 0, t);
 		tb_put(b, t, sizeof(t));
 	}
 	return after_first;
