@@ -105,7 +105,7 @@ want=$(sed -n '/<!-- test_suites:bad -->/,$p' "$DOC" | grep '^soakctl: ')
 [ "$(cat bad.err)" = "$want" ] || { cat bad.err; fail "unknown suite: not the line docs/suites.md shows"; }
 printf '[suite.empty]\n[suite.noopt]\nrm = random_mixed --nosuch 1\n[suite.first]\nrm = --ws 4\n' > badsuites.ini
 bad "empty suite" "[suite.empty] has no entries" compare --suite empty --config badsuites.ini system mimalloc
-bad "bad option" "entry rm = random_mixed --nosuch 1 is not runnable" compare --suite noopt --config badsuites.ini system mimalloc
+bad "bad option" "random_mixed: unknown option --nosuch" compare --suite noopt --config badsuites.ini system mimalloc
 bad "option first" "badsuites.ini:5: entry rm starts with an option" compare --suite first --config badsuites.ini system mimalloc
 bad "with -w" "--suite does not go with -w/--workload" compare --suite classic system mimalloc -w lifo
 bad "with --" "--suite does not go with workload options" compare --suite classic system mimalloc -- --threads 1
