@@ -343,51 +343,49 @@ static void test_cgroup_limits_and_swaps(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Writes text to root/rel (directories made). */
+static void put(const char *root, const char *rel, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	write_file(p, text);
+}
+
 /* The CPU quota on the way up: v1 "cpu,cpuacct" hierarchy, v2 cpu.max. */
 static void test_cgroup_cpu_quota(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/soak-wl-test-XXXXXX", p[512], cg[512];
+	char root[] = "/tmp/soak-wl-test-XXXXXX", p1[512], p2[512], v1[512], v2[512];
 	assert_non_null(mkdtemp(root));
+	snprintf(p1, sizeof(p1), "%s/v1.cgroup", root);
+	snprintf(p2, sizeof(p2), "%s/v2.cgroup", root);
+	snprintf(v1, sizeof(v1), "%s/v1", root);
+	snprintf(v2, sizeof(v2), "%s/v2", root);
 	double cpus = -1;
-	snprintf(p, sizeof(p), "%s/v1.cgroup", root);
-	write_file(p, "4:memory:/m\n3:cpu,cpuacct:/runner/run-1\n0::/\n");
-	snprintf(cg, sizeof(cg), "%s/v1/cpu/runner/cpu.cfs_quota_us", root);
-	write_file(cg, "250000\n");
-	snprintf(cg, sizeof(cg), "%s/v1/cpu/runner/cpu.cfs_period_us", root);
-	write_file(cg, "100000\n");
-	snprintf(cg, sizeof(cg), "%s/v1/cpu/runner/run-1/cpu.cfs_quota_us", root);
-	write_file(cg, "-1\n");
-	snprintf(cg, sizeof(cg), "%s/v1/cpu/runner/run-1/cpu.cfs_period_us", root);
-	write_file(cg, "100000\n");
-	snprintf(cg, sizeof(cg), "%s/v1", root);
-	assert_int_equal(soak_wl_cg_cpu_quota(p, cg, &cpus), 0);
+	put(root, "v1.cgroup", "4:memory:/m\n3:cpu,cpuacct:/runner/run-1\n0::/\n");
+	put(root, "v1/cpu/runner/cpu.cfs_quota_us", "250000\n");
+	put(root, "v1/cpu/runner/cpu.cfs_period_us", "100000\n");
+	put(root, "v1/cpu/runner/run-1/cpu.cfs_quota_us", "-1\n");
+	put(root, "v1/cpu/runner/run-1/cpu.cfs_period_us", "100000\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p1, v1, &cpus), 0);
 	assert_true(cpus == 2.5);
-	snprintf(cg, sizeof(cg), "%s/v1/cpu/runner/run-1/cpu.cfs_quota_us", root);
-	write_file(cg, "150000\n");
-	snprintf(cg, sizeof(cg), "%s/v1", root);
-	assert_int_equal(soak_wl_cg_cpu_quota(p, cg, &cpus), 0);
+	put(root, "v1/cpu/runner/run-1/cpu.cfs_quota_us", "150000\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p1, v1, &cpus), 0);
 	assert_true(cpus == 1.5);
 
-	snprintf(p, sizeof(p), "%s/v2.cgroup", root);
-	write_file(p, "0::/a/b\n");
-	snprintf(cg, sizeof(cg), "%s/v2/a/cpu.max", root);
-	write_file(cg, "max 100000\n");
-	snprintf(cg, sizeof(cg), "%s/v2/a/b/cpu.max", root);
-	write_file(cg, "50000 100000\n");
-	snprintf(cg, sizeof(cg), "%s/v2", root);
-	assert_int_equal(soak_wl_cg_cpu_quota(p, cg, &cpus), 0);
+	put(root, "v2.cgroup", "0::/a/b\n");
+	put(root, "v2/a/cpu.max", "max 100000\n");
+	put(root, "v2/a/b/cpu.max", "50000 100000\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p2, v2, &cpus), 0);
 	assert_true(cpus == 0.5);
-	write_file(p, "0::/a\n");
-	assert_int_equal(soak_wl_cg_cpu_quota(p, cg, &cpus), 0);
+	put(root, "v2.cgroup", "0::/a\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p2, v2, &cpus), 0);
 	assert_true(cpus == 0);   /* max: no quota */
 	/* the default threads: the quota rounded up, never above the affinity mask */
 	char why[200];
-	unsigned n = soak_wl_default_threads(p, cg, why, sizeof(why));
+	unsigned n = soak_wl_default_threads(p2, v2, why, sizeof(why));
 	assert_true(n >= 1 && strstr(why, "no CPU quota"));
-	snprintf(p, sizeof(p), "%s/v1.cgroup", root);
-	snprintf(cg, sizeof(cg), "%s/v1", root);
-	unsigned m = soak_wl_default_threads(p, cg, why, sizeof(why));
+	unsigned m = soak_wl_default_threads(p1, v1, why, sizeof(why));
 	assert_int_equal(m, n < 2 ? n : 2);
 	assert_non_null(strstr(why, "a CPU quota of 1.50 CPUs"));
 
