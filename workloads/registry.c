@@ -16,6 +16,7 @@
 	X(cache_thrash)   \
 	X(cache_scratch)  \
 	X(lifo)           \
+	X(large)          \
 	X(fragment)       \
 	X(paging)         \
 	X(replay)         \

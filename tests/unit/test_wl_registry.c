@@ -36,6 +36,7 @@
 #include "../../workloads/wl-cache-scratch.c"
 #include "../../workloads/wl-cache-thrash.c"
 #include "../../workloads/wl-fragment.c"
+#include "../../workloads/wl-large.c"
 #include "../../workloads/wl-larson.c"
 #include "../../workloads/wl-leak.c"
 #include "../../workloads/wl-lifo.c"
