@@ -17,6 +17,7 @@
 	X(cache_scratch)  \
 	X(lifo)           \
 	X(large)          \
+	X(pareto)         \
 	X(fragment)       \
 	X(paging)         \
 	X(replay)         \

@@ -94,6 +94,14 @@ for seed in 1 7; do
   check large --seed $seed --realloc-pct 100 --duration 0.3s > /dev/null
 done
 pass "large: equal at every tick (one thread), at stop, after teardown"
+# pareto: heavy-tailed sizes and lifetimes, blocks dying from a timing wheel.
+for seed in 1 7; do
+  check pareto --seed $seed --threads 1 --duration 0.3s > /dev/null
+  [ "$(ticks)" -gt 100 ] || fail "pareto one thread: only $(ticks) tick comparisons"
+  check pareto --seed $seed --threads 1 --pool 10 --alpha 1.1 --max-life 100000 --duration 0.2s > /dev/null
+  check pareto --seed $seed --threads 3 --max-size 64K --max-life 500 --duration 0.3s > /dev/null
+done
+pass "pareto: equal at every tick (one thread), at stop, after teardown"
 inflight=0
 for seed in 1 2 3; do
   for o in "" "--threads 4 --ring 2" "--threads 4 --min-size 1 --max-size 3K --ring 64"; do

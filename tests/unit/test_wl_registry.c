@@ -41,6 +41,7 @@
 #include "../../workloads/wl-leak.c"
 #include "../../workloads/wl-lifo.c"
 #include "../../workloads/wl-paging.c"
+#include "../../workloads/wl-pareto.c"
 #include "../../workloads/wl-random-mixed.c"
 #include "../../workloads/wl-remote-free.c"
 #include "../../workloads/wl-replay.c"
