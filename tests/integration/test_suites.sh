@@ -110,6 +110,7 @@ bad "option first" "badsuites.ini:5: entry rm starts with an option" compare --s
 bad "with -w" "--suite does not go with -w/--workload" compare --suite classic system mimalloc -w lifo
 bad "with --" "--suite does not go with workload options" compare --suite classic system mimalloc -- --threads 1
 bad "with json" "--suite does not go with --format other than md" compare --suite classic system mimalloc --format json
+bad "until-decided" "--suite does not go with --until-decided" compare --suite classic system mimalloc --until-decided
 bad "one allocator" "name at least two allocators" compare --suite classic system
 pass "bad suites: one line, exit 2, nothing written"
 assert_no_cgroups
