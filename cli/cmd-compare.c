@@ -24,13 +24,14 @@
 #include "soakctl.h"
 #include "compare-control.h"
 #include "compare-select.h"
+#include "compare-suite.h"
 #include "compare-until.h"
 #include "gate.h"
 
 #define MAX_SLOTS 32
 
 typedef struct {
-	const char *format, *output, *baseline;
+	const char *format, *output, *baseline, *suite;
 	size_t repeat;
 	bool has_seed, from_db, exec_repeat, has_repeat, control, until_decided;
 	uint64_t seed, max_runs;     /* max_runs 0 = not given */
@@ -49,6 +50,9 @@ static const soak_opt_t compare_opts[] = {
 	  "statistical unit: a verdict needs at least 4 runs per allocator that ended ok at alpha 0.05)",
 	  SOAK_OT_UINT, repeat, .lo = 1, .hi = 1000, .has = SOAK_OPT_HAS(cmp_opts_t, has_repeat)),
 	O("baseline", 0, "NAME", "the reference allocator (default: the first)", SOAK_OT_STR, baseline),
+	O("suite", 0, "NAME", "run every workload of suite NAME (built in: classic, seeds; or [suite.NAME] in "
+	  "soak.ini) under every allocator, interleaved in rounds: one table per workload and a summary "
+	  "(Markdown; docs/suites.md)", SOAK_OT_STR, suite),
 	O("seed", 0, "S", "seed of the per-round order shuffle (default: random, printed)", SOAK_OT_UINT, seed,
 	  .lo = 0, .hi = (double)UINT64_MAX, .has = SOAK_OPT_HAS(cmp_opts_t, has_seed)),
 	O("alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")",
@@ -130,6 +134,7 @@ const soak_cmd_doc_t soak_doc_compare = {
 	.examples = "soakctl compare system mimalloc jemalloc --duration 2m\n"
 		    "soakctl compare system mimalloc -w random_mixed -d 30s --repeat 5 --format json\n"
 		    "soakctl compare system mimalloc -d 3s --repeat 4 --until-decided --max-runs 3\n"
+		    "soakctl compare --suite classic system mimalloc\n"
 		    "soakctl compare --from-db 8f0c3a1e-...      (a comparison id)\n"
 		    "soakctl compare --from-db 1,3,5 2,4,6       (two columns of run ids)",
 	.exit_status = "0 the comparison ran (whatever the verdicts), 2 usage or environment error, or a "
@@ -725,6 +730,19 @@ static int run_all(const cmp_opts_t *o, soak_run_opts_t *ro)
 	return rc;
 }
 
+/* --suite: the suite names the workloads and their options (compare-suite.c
+ * refuses the options that do not go with it). An exit code. */
+static int suite(const cmp_opts_t *o, const soak_run_opts_t *ro)
+{
+	soak_cmp_suite_opts_t so = { .suite = o->suite, .allocs = o->pos, .n_alloc = o->n_pos,
+				     .repeat = o->repeat, .seed = o->seed, .has_seed = o->has_seed,
+				     .baseline = o->baseline, .alpha = o->alpha, .output = o->output,
+				     .format = o->format, .from_db = o->from_db, .control = o->control,
+				     .until_decided = o->until_decided, .run_argv = o->run_argv,
+				     .run_argc = o->run_argc };
+	return soak_compare_suite(&so, ro);
+}
+
 int soak_cmd_compare(int argc, char **argv)
 {
 	cmp_opts_t o = { .format = "md", .repeat = SOAK_CMP_DEFAULT_REPEAT };
@@ -752,24 +770,15 @@ int soak_cmd_compare(int argc, char **argv)
 		goto out;
 	/* The default warm-up applies to runs of 5 warm-ups or more (a short
 	 * -d keeps run's default: found by MSER-5); an explicit --warmup wins. */
-	bool warmup_given = false;
-	for (int i = 0; i < o.run_argc && strcmp(o.run_argv[i], "--"); i++)
-		warmup_given = warmup_given || !strncmp(o.run_argv[i], "--warmup", 8);
-	if (!warmup_given && ro.duration_s >= 5 * SOAK_CMP_DEFAULT_WARMUP_S)
+	if (ro.warmup_s == SOAK_WARMUP_AUTO && ro.duration_s >= 5 * SOAK_CMP_DEFAULT_WARMUP_S)
 		ro.warmup_s = SOAK_CMP_DEFAULT_WARMUP_S;
-	if (o.from_db) {
-		for (int i = 0; i < o.run_argc; i++)
-			if (!strcmp(o.run_argv[i], "--")) {
-				soak_err("compare: --from-db runs nothing: workload options do not apply");
-				goto out;
-			} else if (o.run_argv[i][0] == '-' && strcmp(o.run_argv[i], "--db") &&
-				   strncmp(o.run_argv[i], "--db=", 5)) {
-				soak_err("compare: --from-db runs nothing: %s does not apply (only --db)",
-					 o.run_argv[i]);
-				goto out;
-			} else if (!strcmp(o.run_argv[i], "--db")) {
-				i++;
-			}
+	if (o.suite) {
+		rc = suite(&o, &ro);
+		if (soak_run_interrupted)
+			rc = soak_exit_interrupted();
+	} else if (o.from_db) {
+		if (soak_cmp_from_db_args_check(o.run_argc, o.run_argv) < 0)
+			goto out;
 		if (o.has_repeat || o.has_seed || o.exec_repeat || o.control) {
 			soak_err("compare: --from-db runs nothing: --repeat, --seed, --exec-repeat and "
 				 "--control do not apply");

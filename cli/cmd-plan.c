@@ -88,7 +88,8 @@ static const soak_opt_t plan_opts[] = {
 
 static const soak_opt_t plan_operands[] = {
 	SOAK_OPERAND("run", "the action (the only one)"),
-	SOAK_OPERAND("PLAN.ini", "the plan file: [plan], [workload.NAME], [limits.NAME] (docs/nightly.md)"),
+	SOAK_OPERAND("PLAN.ini", "the plan file: [plan] (suite = NAME adds a suite's workloads), [workload.NAME], "
+		      "[limits.NAME] (docs/nightly.md, docs/suites.md)"),
 	{ 0 }
 };
 

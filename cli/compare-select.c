@@ -58,3 +58,18 @@ int soak_cmp_select_runs(soak_db_t *db, const char *arg, const char *db_path, so
 	}
 	return 0;
 }
+
+int soak_cmp_from_db_args_check(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			soak_err("compare: --from-db runs nothing: workload options do not apply");
+			return -EINVAL;
+		} else if (argv[i][0] == '-' && strcmp(argv[i], "--db") && strncmp(argv[i], "--db=", 5)) {
+			soak_err("compare: --from-db runs nothing: %s does not apply (only --db)", argv[i]);
+			return -EINVAL;
+		} else if (!strcmp(argv[i], "--db")) {
+			i++;
+		}
+	return 0;
+}

@@ -14,4 +14,8 @@
 int soak_cmp_select_runs(soak_db_t *db, const char *arg, const char *db_path, soak_run_t **runs,
 			 size_t *n, bool *explicit_ids);
 
+/* --from-db runs nothing: of run's options only --db applies. 0, or -EINVAL
+ * after one message naming the first option that does not apply. */
+int soak_cmp_from_db_args_check(int argc, char **argv);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "soak/parse.h"
+#include "suite.h"
 
 typedef struct {
 	soak_plan_t *p;
@@ -38,6 +39,8 @@ static int plan_key(pctx_t *c, const char *key, const char *v)
 		return set_str(c, p->label, sizeof(p->label), key, v);
 	if (!strcmp(key, "config"))
 		return set_str(c, p->config, sizeof(p->config), key, v);
+	if (!strcmp(key, "suite"))
+		return set_str(c, p->suites, sizeof(p->suites), key, v);
 	if (!strcmp(key, "duration") || !strcmp(key, "warmup") || !strcmp(key, "interval")) {
 		double s;
 		if (soak_parse_duration(v, &s) < 0)
@@ -77,7 +80,7 @@ static int plan_key(pctx_t *c, const char *key, const char *v)
 		return 1;
 	}
 	return bad(c, "unknown key '%s' in [plan] (%s)",
-		   key, "label, allocators, duration, warmup, interval, repeats, seed, config");
+		   key, "label, allocators, duration, warmup, interval, repeats, seed, config, suite");
 }
 
 static int ini_cb(void *user, const char *section, const char *key, const char *v)
@@ -137,6 +140,47 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 	return bad(c, "unknown section [%s] (%s)", section, "plan, workload.NAME, limits.NAME");
 }
 
+/* suite = NAME [NAME...]: every entry of each suite becomes a workload of
+ * the plan, after the [workload.NAME] sections, named by its entry. 0 or
+ * -EINVAL / -ENOENT / -ENOMEM with err. */
+static int add_suites(const char *path, soak_plan_t *p, char *err, size_t errlen)
+{
+	char buf[sizeof(p->suites)], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", p->suites);
+	soak_suite_t *s = malloc(sizeof(*s));
+	if (!s)
+		return snprintf(err, errlen, "%s: out of memory", path), -ENOMEM;
+	int r = 0;
+	for (char *t = strtok_r(buf, " \t,", &save); t && !r; t = strtok_r(NULL, " \t,", &save)) {
+		char why[1024];
+		if ((r = soak_suite_find(t, p->config[0] ? p->config : NULL, s, why, sizeof(why))) < 0) {
+			snprintf(err, errlen, "%s: suite = %s: %s", path, t, why);
+			break;
+		}
+		for (size_t e = 0; e < s->n && !r; e++) {
+			for (size_t w = 0; w < p->n_wl && !r; w++)
+				if (!strcmp(p->wl[w].section, s->e[e].name)) {
+					snprintf(err, errlen, "%s: suite %s has an entry %s, and the plan already has a "
+						 "workload of that name: rename one", path, t, s->e[e].name);
+					r = -EINVAL;
+				}
+			if (!r && p->n_wl == SOAK_PLAN_MAX) {
+				snprintf(err, errlen, "%s: more than %d workloads with suite %s: split the plan", path,
+					 SOAK_PLAN_MAX, t);
+				r = -EINVAL;
+			}
+			if (r)
+				break;
+			soak_plan_wl_t *w = &p->wl[p->n_wl++];
+			snprintf(w->section, sizeof(w->section), "%s", s->e[e].name);
+			snprintf(w->name, sizeof(w->name), "%s", s->e[e].workload);
+			snprintf(w->args, sizeof(w->args), "%s", s->e[e].args);
+		}
+	}
+	free(s);
+	return r;
+}
+
 int soak_plan_load(const char *path, soak_plan_t *ret, char *err, size_t errlen)
 {
 	soak_plan_t *p = calloc(1, sizeof(*p));
@@ -164,11 +208,13 @@ int soak_plan_load(const char *path, soak_plan_t *ret, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%d: %s", path, line,
 			 c.err[0] ? c.err : "not INI syntax (expected [section] or key = value)");
 		r = -EINVAL;
+	} else if (p->suites[0] && (r = add_suites(path, p, err, errlen)) < 0) {
+		/* err says which suite and why */
 	} else if (!p->n_alloc) {
 		snprintf(err, errlen, "%s: [plan] names no allocators (allocators = system mimalloc)", path);
 		r = -EINVAL;
 	} else if (!p->n_wl) {
-		snprintf(err, errlen, "%s: no [workload.NAME] section (name = random_mixed)", path);
+		snprintf(err, errlen, "%s: no [workload.NAME] section (name = random_mixed) and no suite = NAME", path);
 		r = -EINVAL;
 	}
 	for (size_t i = 0; r == 0 && i < p->n_wl; i++)

@@ -12,7 +12,8 @@
  *   interval = 1s
  *   repeats = 3
  *   seed = 1                      ; order shuffle of each round (default 1)
- *   config = soak.ini             ; allocator registry (optional)
+ *   config = soak.ini             ; allocator registry and suites (optional)
+ *   suite = classic               ; each workload of the suite is a workload of the plan
  *   [workload.rm400]
  *   name = random_mixed
  *   args = --ws 400               ; workload options, split at spaces ('quotes' keep spaces)
@@ -44,6 +45,7 @@ typedef struct {
 typedef struct {
 	char label[256];
 	char config[1024];
+	char suites[256];           /* suite = NAME [NAME...] as written ("" = none) */
 	char duration[32], warmup[32], interval[32];
 	double duration_s;          /* parsed, for machine time */
 	size_t repeats;

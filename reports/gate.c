@@ -202,8 +202,8 @@ static int ini_entry(parse_t *p, const char *section, const char *key, const cha
 		wl = "";
 	else if (!strncmp(section, "gate.", 5) && section[5])
 		wl = section + 5;
-	else if (!strncmp(section, "allocator.", 10))
-		return 0;   /* a soak.ini may hold the allocator registry too */
+	else if (!strncmp(section, "allocator.", 10) || !strncmp(section, "suite.", 6))
+		return 0;   /* a soak.ini may hold the allocator registry and suites too */
 	else if (!section[0])
 		return parse_fail(p, "key '%s' is outside a section: put it under [gate]", key);
 	else

@@ -370,6 +370,15 @@ static void run_store_end_values(run_t *r, double t)
 	}
 	run_store_selfreport(r);
 	run_store_worker_unavailable(r);
+	/* How many threads the workload ran, and how that was chosen (the
+	 * multi-thread workloads default to the cgroup's CPUs). */
+	if (r->shm && r->shm->threads_how[0]) {
+		char how[sizeof(r->shm->threads_how)];
+		snprintf(how, sizeof(how), "%.*s", (int)sizeof(how) - 1, r->shm->threads_how);
+		chk(r, soak_db_value(r->db, r->id, "threads", __atomic_load_n(&r->shm->nthreads, __ATOMIC_ACQUIRE),
+				     true, NULL));
+		chk(r, soak_db_event(r->db, r->id, t, "threads", how));
+	}
 	if (r->shm && r->shm->not_rate[0]) {
 		char why[sizeof(r->shm->not_rate)];
 		snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, r->shm->not_rate);

@@ -16,6 +16,8 @@
 	X(cache_thrash)   \
 	X(cache_scratch)  \
 	X(lifo)           \
+	X(large)          \
+	X(pareto)         \
 	X(fragment)       \
 	X(paging)         \
 	X(replay)         \

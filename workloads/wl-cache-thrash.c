@@ -11,8 +11,8 @@
 enum { CT_THREADS, CT_SIZE, CT_WRITES, CT_SEED };
 
 static const soak_wl_opt_t ct_opts[] = {
-	[CT_THREADS] = { "threads", SOAK_OPT_U64, "2", 1, SOAK_MAX_THREADS,
-			 "threads (default 2: no helper reads the cgroup's CPUs yet)", NULL },
+	[CT_THREADS] = { "threads", SOAK_OPT_U64, "0", 0, SOAK_MAX_THREADS,
+			 "threads (default 0: the CPUs the run's cgroup allows, recorded in the run)", NULL },
 	[CT_SIZE] = { "size", SOAK_OPT_SIZE, "8", 1, 4096, "object size (bytes)", NULL },
 	[CT_WRITES] = { "writes", SOAK_OPT_U64, "1000", 1, 1e9, "times each byte of an object is written", NULL },
 	[CT_SEED] = { "seed", SOAK_OPT_U64, "1", 0, 18446744073709551615.0, "seed of the written values", NULL },

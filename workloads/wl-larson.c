@@ -28,8 +28,8 @@
 enum { LA_THREADS, LA_BLOCKS, LA_MIN, LA_MAX, LA_LIFE, LA_SEED };
 
 static const soak_wl_opt_t la_opts[] = {
-	[LA_THREADS] = { "threads", SOAK_OPT_U64, "2", 1, SOAK_MAX_THREADS,
-			 "threads, each owning one slice (default 2: no helper reads the cgroup's CPUs yet)", NULL },
+	[LA_THREADS] = { "threads", SOAK_OPT_U64, "0", 0, SOAK_MAX_THREADS,
+			 "threads, each owning one slice (default 0: the CPUs the run's cgroup allows, recorded in the run)", NULL },
 	[LA_BLOCKS] = { "blocks", SOAK_OPT_U64, "5000", 1, 1 << 22, "blocks in each thread's slice", NULL },
 	[LA_MIN] = { "min-size", SOAK_OPT_SIZE, "8", 1, 1 << 30, "smallest allocation (bytes)", NULL },
 	[LA_MAX] = { "max-size", SOAK_OPT_SIZE, "1000", 1, 1 << 30, "largest allocation (bytes)", NULL },

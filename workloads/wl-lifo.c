@@ -13,8 +13,8 @@
 enum { LI_THREADS, LI_BURST, LI_MIN, LI_MAX, LI_SEED };
 
 static const soak_wl_opt_t li_opts[] = {
-	[LI_THREADS] = { "threads", SOAK_OPT_U64, "2", 1, SOAK_MAX_THREADS,
-			 "threads, each with its own bursts (default 2: no helper reads the cgroup's CPUs yet)", NULL },
+	[LI_THREADS] = { "threads", SOAK_OPT_U64, "0", 0, SOAK_MAX_THREADS,
+			 "threads, each with its own bursts (default 0: the CPUs the run's cgroup allows, recorded in the run)", NULL },
 	[LI_BURST] = { "burst", SOAK_OPT_U64, "1000", 1, 1 << 24, "blocks allocated before they are freed", NULL },
 	[LI_MIN] = { "min-size", SOAK_OPT_SIZE, "1", 1, 1 << 30, "smallest allocation (bytes)", NULL },
 	[LI_MAX] = { "max-size", SOAK_OPT_SIZE, "1000", 1, 1 << 30, "largest allocation (bytes)", NULL },

@@ -103,35 +103,6 @@ static int pg_stat_key(const char *path, const char *key, uint64_t *ret)
 	return r;
 }
 
-/* The memory controller's path (v1, "N:...memory...:/path") and the cgroup2
- * path ("0::/path") in /proc/self/cgroup-style text; "" where absent. */
-static int pg_self_paths(const char *proc_cgroup, char *v1, char *v2, size_t len)
-{
-	FILE *f = fopen(proc_cgroup, "re");
-	if (!f)
-		return -errno;
-	char line[PATH_MAX + 64];
-	v1[0] = v2[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		const char *ctrls = c1 + 1, *path = c2 + 1;
-		if (!*ctrls) {
-			snprintf(v2, len, "%s", path[0] ? path : "/");
-			continue;
-		}
-		/* "memory" alone or within a comma list */
-		for (const char *p = ctrls; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-			if (!strncmp(p, "memory", 6) && (p[6] == ',' || p[6] == '\0'))
-				snprintf(v1, len, "%s", path[0] ? path : "/");
-	}
-	fclose(f);
-	return 0;
-}
-
 /* v1: the memory controller's hierarchical limits in memory.stat (they include
  * the ancestors'), else its own limit file; memsw counts memory + swap. */
 static int pg_v1_limits(const char *dir, uint64_t *mem, uint64_t *swap)
@@ -185,7 +156,7 @@ static void pg_v2_limits(const char *cg_root, const char *leaf, uint64_t *mem, u
 int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *ret_mem, uint64_t *ret_swap)
 {
 	char v1[PATH_MAX], v2[PATH_MAX];
-	int r = pg_self_paths(proc_cgroup, v1, v2, sizeof(v1));
+	int r = soak_wl_cg_self_paths(proc_cgroup, "memory", v1, v2, sizeof(v1));
 	if (r < 0)
 		return r;
 	uint64_t mem = PG_NO_LIMIT, swap = PG_NO_LIMIT;

@@ -26,9 +26,9 @@
 enum { XM_THREADS, XM_MIN, XM_MAX, XM_RING, XM_SEED };
 
 static const soak_wl_opt_t xm_opts[] = {
-	[XM_THREADS] = { "threads", SOAK_OPT_U64, "2", 2, SOAK_MAX_THREADS,
+	[XM_THREADS] = { "threads", SOAK_OPT_U64, "0", 0, SOAK_MAX_THREADS,
 			 "threads, an even number: pairs of one producer and one consumer "
-			 "(default 2: no helper reads the cgroup's CPUs yet)", NULL },
+			 "(default 0: the CPUs the run's cgroup allows, rounded up to whole pairs)", NULL },
 	[XM_MIN] = { "min-size", SOAK_OPT_SIZE, "8", 1, 1 << 30, "smallest allocation (bytes)", NULL },
 	[XM_MAX] = { "max-size", SOAK_OPT_SIZE, "128", 1, 1 << 30, "largest allocation (bytes)", NULL },
 	[XM_RING] = { "ring", SOAK_OPT_U64, "4096", 2, 1 << 20,
@@ -66,6 +66,13 @@ static int xm_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 		snprintf(why, len, "xmalloc: --min-size %llu is larger than --max-size %llu",
 			 (unsigned long long)ctx->opt[XM_MIN].u, (unsigned long long)ctx->opt[XM_MAX].u);
 		return SOAK_WORKER_EXIT_USAGE;
+	}
+	if (ctx->threads_auto && ctx->nthreads % 2) {
+		/* the cgroup's CPUs, odd: one more thread makes the last pair */
+		ctx->nthreads = ctx->nthreads + 1 > SOAK_MAX_THREADS ? ctx->nthreads - 1 : ctx->nthreads + 1;
+		size_t l = strlen(ctx->shm->threads_how);
+		snprintf(ctx->shm->threads_how + l, sizeof(ctx->shm->threads_how) - l, "; %u for whole pairs",
+			 ctx->nthreads);
 	}
 	if (ctx->nthreads % 2) {
 		snprintf(why, len, "xmalloc: --threads %u is odd; give an even number "

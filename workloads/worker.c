@@ -365,6 +365,16 @@ static const soak_workload_t *prepare_workload(int argc, char **argv, worker_opt
 		die(SOAK_WORKER_EXIT_USAGE, "%s", why);
 	int ti = soak_wl_opt_index(wl, "threads");
 	ctx->nthreads = ti >= 0 ? (unsigned)ctx->opt[ti].u : 1;
+	if (ti >= 0 && ctx->nthreads == 0) {
+		/* --threads 0 (the default of the multi-thread workloads): the
+		 * CPUs the run's cgroup allows, said in the run's record. */
+		char how[sizeof(shm->threads_how) - 40];
+		ctx->nthreads = soak_wl_default_threads("/proc/self/cgroup", "/sys/fs/cgroup", how, sizeof(how));
+		ctx->threads_auto = true;
+		snprintf(shm->threads_how, sizeof(shm->threads_how), "default (--threads 0): %s", how);
+	} else if (ti >= 0) {
+		snprintf(shm->threads_how, sizeof(shm->threads_how), "--threads %u", ctx->nthreads);
+	}
 
 	check_runner_alive();
 	struct sigaction sa = { .sa_handler = on_stop_signal };

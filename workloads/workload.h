@@ -76,6 +76,9 @@ typedef struct {
 	/* Parsed option values, indexed like the workload's option table. */
 	soak_wl_val_t opt[SOAK_WL_MAX_OPTS];
 	unsigned nthreads;          /* from the workload's "threads" option, else 1 */
+	bool threads_auto;          /* "threads" was 0: nthreads is the cgroup's CPUs
+	                             * (soak_wl_default_threads); a workload that needs
+	                             * another shape may round it (xmalloc: pairs) */
 	uint32_t latency_every;     /* 0 = no timing */
 	/* The allocator's malloc_usable_size when bytes_usable is counted (the
 	 * runner's --usable-bytes and the allocator offers it), else NULL. */
@@ -174,6 +177,18 @@ size_t soak_wl_page_size(void);
 /* ---- host facts (wl-paging.c; parameters are paths so tests use fixtures) ---- */
 /* True when /proc/swaps-style text lists at least one active swap area. */
 bool soak_wl_swap_active(const char *proc_swaps);
+/* The cgroup paths of this process in /proc/self/cgroup-style text: the v1
+ * path of controller `ctrl` ("memory", "cpu"; also within a comma list) and
+ * the cgroup2 path ("0::/path"); "" where absent. 0 or -errno (cgcpus.c). */
+int soak_wl_cg_self_paths(const char *proc_cgroup, const char *ctrl, char *v1, char *v2, size_t len);
+/* The smallest CPU quota (quota / period, in CPUs) on the path from this
+ * process's cpu cgroup up to the root; 0 when none. 0 or -errno. */
+int soak_wl_cg_cpu_quota(const char *proc_cgroup, const char *cg_root, double *ret_cpus);
+/* The default of a workload's "threads" option (given as 0): the CPUs the
+ * cgroup allows, the CPUs of the affinity mask (what a cpuset gives) capped
+ * by the quota rounded up (1.5 CPUs: 2 threads), at most SOAK_MAX_THREADS;
+ * `why` says how it was found. */
+unsigned soak_wl_default_threads(const char *proc_cgroup, const char *cg_root, char *why, size_t whylen);
 /* Memory and swap limit of the cgroup in /proc/self/cgroup-style text, under a
  * cgroup mount root ("/sys/fs/cgroup"); UINT64_MAX = none. 0 or -errno. */
 int soak_wl_cg_limits(const char *proc_cgroup, const char *cg_root, uint64_t *ret_mem, uint64_t *ret_swap);

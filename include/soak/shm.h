@@ -17,7 +17,7 @@
 #include "soak/hist.h"
 
 #define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
-#define SOAK_SHM_VERSION    5
+#define SOAK_SHM_VERSION    6
 #define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
 #define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
 #define SOAK_MAX_THREADS    64
@@ -160,6 +160,10 @@ typedef struct {
 	 * stops waiting first sets SKIPPED (0 -> 3), and the worker does not wait. */
 	int32_t first_op;
 	int32_t _pad3;
+	/* How nthreads was chosen ("--threads 4", or the default from the
+	 * cgroup's CPUs and how they were found); "" for a workload without
+	 * a threads option. Written by the worker before READY. */
+	char threads_how[200];
 } soak_shm_t;
 
 enum { SOAK_FIRST_OP_NONE = 0, SOAK_FIRST_OP_WAITING = 1, SOAK_FIRST_OP_MARKED = 2, SOAK_FIRST_OP_SKIPPED = 3 };

@@ -86,6 +86,22 @@ for seed in 1 7 12345; do
   check larson --seed $seed --threads 3 --blocks 64 --life 300 --max-size 4K --duration 0.3s > /dev/null; remote larson
 done
 pass "larson: equal at every tick (one thread), at stop, after teardown; remote frees equal to the library's"
+# large: malloc, realloc (mremap-sized) and free of 64 KiB .. 32 MiB blocks.
+for seed in 1 7; do
+  check large --seed $seed --threads 1 --slots 4 --realloc-pct 50 --duration 0.3s > /dev/null
+  [ "$(ticks)" -gt 3 ] || fail "large one thread: only $(ticks) tick comparisons"
+  check large --seed $seed --threads 3 --min-size 16 --max-size 1M --duration 0.3s > /dev/null
+  check large --seed $seed --realloc-pct 100 --duration 0.3s > /dev/null
+done
+pass "large: equal at every tick (one thread), at stop, after teardown"
+# pareto: heavy-tailed sizes and lifetimes, blocks dying from a timing wheel.
+for seed in 1 7; do
+  check pareto --seed $seed --threads 1 --duration 0.3s > /dev/null
+  [ "$(ticks)" -gt 100 ] || fail "pareto one thread: only $(ticks) tick comparisons"
+  check pareto --seed $seed --threads 1 --pool 10 --alpha 1.1 --max-life 100000 --duration 0.2s > /dev/null
+  check pareto --seed $seed --threads 3 --max-size 64K --max-life 500 --duration 0.3s > /dev/null
+done
+pass "pareto: equal at every tick (one thread), at stop, after teardown"
 inflight=0
 for seed in 1 2 3; do
   for o in "" "--threads 4 --ring 2" "--threads 4 --min-size 1 --max-size 3K --ring 64"; do

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../workloads/cgcpus.c"
 #include "../../workloads/clock.c"
 #include "../../workloads/livecheck.c"
 #include "../../workloads/options.c"
@@ -35,10 +36,12 @@
 #include "../../workloads/wl-cache-scratch.c"
 #include "../../workloads/wl-cache-thrash.c"
 #include "../../workloads/wl-fragment.c"
+#include "../../workloads/wl-large.c"
 #include "../../workloads/wl-larson.c"
 #include "../../workloads/wl-leak.c"
 #include "../../workloads/wl-lifo.c"
 #include "../../workloads/wl-paging.c"
+#include "../../workloads/wl-pareto.c"
 #include "../../workloads/wl-random-mixed.c"
 #include "../../workloads/wl-remote-free.c"
 #include "../../workloads/wl-replay.c"
@@ -117,8 +120,9 @@ static void test_option_tables_sane(void **state)
 				fail_msg("%s --%s: default '%s' is not one of %s", wl->name, o->name, o->def, o->choices);
 			if (soak_wl_opt_parse(o, o->def, &v, why, sizeof(why)) != 0)
 				fail_msg("%s: default does not parse or is out of bounds: %s", wl->name, why);
-			if (!strcmp(o->name, "threads") && (o->min < 1 || o->max > SOAK_MAX_THREADS))
-				fail_msg("%s --threads: bounds must lie in [1, %d]", wl->name, SOAK_MAX_THREADS);
+			/* 0 = the cgroup's CPUs (the worker resolves it) */
+			if (!strcmp(o->name, "threads") && (o->min < 0 || o->max > SOAK_MAX_THREADS))
+				fail_msg("%s --threads: bounds must lie in [0, %d]", wl->name, SOAK_MAX_THREADS);
 		}
 		/* defaults as a whole parse (no argv) */
 		soak_wl_ctx_t ctx;
@@ -341,6 +345,57 @@ static void test_cgroup_limits_and_swaps(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Writes text to root/rel (directories made). */
+static void put(const char *root, const char *rel, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	write_file(p, text);
+}
+
+/* The CPU quota on the way up: v1 "cpu,cpuacct" hierarchy, v2 cpu.max. */
+static void test_cgroup_cpu_quota(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/soak-wl-test-XXXXXX", p1[512], p2[512], v1[512], v2[512];
+	assert_non_null(mkdtemp(root));
+	snprintf(p1, sizeof(p1), "%s/v1.cgroup", root);
+	snprintf(p2, sizeof(p2), "%s/v2.cgroup", root);
+	snprintf(v1, sizeof(v1), "%s/v1", root);
+	snprintf(v2, sizeof(v2), "%s/v2", root);
+	double cpus = -1;
+	put(root, "v1.cgroup", "4:memory:/m\n3:cpu,cpuacct:/runner/run-1\n0::/\n");
+	put(root, "v1/cpu/runner/cpu.cfs_quota_us", "250000\n");
+	put(root, "v1/cpu/runner/cpu.cfs_period_us", "100000\n");
+	put(root, "v1/cpu/runner/run-1/cpu.cfs_quota_us", "-1\n");
+	put(root, "v1/cpu/runner/run-1/cpu.cfs_period_us", "100000\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p1, v1, &cpus), 0);
+	assert_true(cpus == 2.5);
+	put(root, "v1/cpu/runner/run-1/cpu.cfs_quota_us", "150000\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p1, v1, &cpus), 0);
+	assert_true(cpus == 1.5);
+
+	put(root, "v2.cgroup", "0::/a/b\n");
+	put(root, "v2/a/cpu.max", "max 100000\n");
+	put(root, "v2/a/b/cpu.max", "50000 100000\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p2, v2, &cpus), 0);
+	assert_true(cpus == 0.5);
+	put(root, "v2.cgroup", "0::/a\n");
+	assert_int_equal(soak_wl_cg_cpu_quota(p2, v2, &cpus), 0);
+	assert_true(cpus == 0);   /* max: no quota */
+	/* the default threads: the quota rounded up, never above the affinity mask */
+	char why[200];
+	unsigned n = soak_wl_default_threads(p2, v2, why, sizeof(why));
+	assert_true(n >= 1 && strstr(why, "no CPU quota"));
+	unsigned m = soak_wl_default_threads(p1, v1, why, sizeof(why));
+	assert_int_equal(m, n < 2 ? n : 2);
+	assert_non_null(strstr(why, "a CPU quota of 1.50 CPUs"));
+
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_cpuinfo_flags(void **state)
 {
 	(void)state;
@@ -370,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_pattern_fill_check),
 		cmocka_unit_test(test_fastmod_and_gaps),
 		cmocka_unit_test(test_cgroup_limits_and_swaps),
+		cmocka_unit_test(test_cgroup_cpu_quota),
 		cmocka_unit_test(test_cpuinfo_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,108 @@
+/* suite-emit.c - a suite comparison as Markdown; see suite-emit.h. */
+#include "suite-emit.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "emit.h"
+
+soak_suite_tally_t soak_suite_tally(const soak_suite_row_t *rows, size_t n, size_t i)
+{
+	soak_suite_tally_t t = { 0 };
+	for (size_t r = 0; r < n; r++) {
+		const soak_comparison_t *c = rows[r].cmp;
+		if (i >= c->n || i == c->baseline)
+			continue;
+		switch (c->g[i].v[SOAK_CM_TP].kind) {
+		case SOAK_VERDICT_BETTER: t.wins++; break;
+		case SOAK_VERDICT_WORSE: t.losses++; break;
+		case SOAK_VERDICT_SAME: t.same++; break;
+		default: t.no_verdict++; break;
+		}
+	}
+	return t;
+}
+
+/* Candidate i's throughput against the baseline in one workload: the
+ * verdict with the ratio and interval of the workload's table, or why there
+ * is none (a group without an ok run shows its runs' status). */
+static void summary_cell(const soak_comparison_t *c, size_t i, char *b, size_t len)
+{
+	const soak_cmp_group_t *g = &c->g[i], *base = &c->g[c->baseline];
+	const soak_verdict_t *v = &g->v[SOAK_CM_TP];
+	bool diff = v->kind == SOAK_VERDICT_BETTER || v->kind == SOAK_VERDICT_WORSE;
+	if (!g->n_ok)
+		snprintf(b, len, "no ok run (%s)", g->status[0] ? g->status : "no runs");
+	else if (!base->n_ok)
+		snprintf(b, len, "baseline has no ok run (%s)", base->status[0] ? base->status : "no runs");
+	else if (soak_verdict_tested(v->kind) && !isnan(v->change) && v->has_ci)
+		snprintf(b, len, "%s%s%s: %.2f%% [%.2f%%, %.2f%%]", diff ? "**" : "", soak_verdict_name(v->kind),
+			 diff ? "**" : "", 100 + v->change, 100 + v->ci_lo, 100 + v->ci_hi);
+	else if (soak_verdict_tested(v->kind) && !isnan(v->change))
+		snprintf(b, len, "%s%s%s: %.2f%%", diff ? "**" : "", soak_verdict_name(v->kind), diff ? "**" : "",
+			 100 + v->change);
+	else
+		snprintf(b, len, "%s: %s", soak_verdict_name(v->kind), v->why);
+}
+
+static void summary(FILE *f, const soak_suite_row_t *rows, size_t n)
+{
+	const soak_comparison_t *c0 = rows[0].cmp;
+	char b[600];
+	fprintf(f, "# Summary: throughput vs %s\n\n| Workload |", c0->g[c0->baseline].name);
+	for (size_t i = 0; i < c0->n; i++)
+		if (i != c0->baseline)
+			soak_md_cell(f, c0->g[i].name);
+	fputs("\n|---|", f);
+	for (size_t i = 1; i < c0->n; i++)
+		fputs("---|", f);
+	fputc('\n', f);
+	for (size_t r = 0; r < n; r++) {
+		fputs("|", f);
+		if (strcmp(rows[r].entry, rows[r].workload))
+			snprintf(b, sizeof(b), "%s (%s)", rows[r].entry, rows[r].workload);
+		else
+			snprintf(b, sizeof(b), "%s", rows[r].entry);
+		soak_md_cell(f, b);
+		for (size_t i = 0; i < c0->n; i++) {
+			if (i == c0->baseline)
+				continue;
+			summary_cell(rows[r].cmp, i, b, sizeof(b));
+			soak_md_cell(f, b);
+		}
+		fputc('\n', f);
+	}
+	fputs("|", f);
+	soak_md_cell(f, "better / worse / no significant difference / no verdict");
+	for (size_t i = 0; i < c0->n; i++) {
+		if (i == c0->baseline)
+			continue;
+		soak_suite_tally_t t = soak_suite_tally(rows, n, i);
+		snprintf(b, sizeof(b), "%zu / %zu / %zu / %zu", t.wins, t.losses, t.same, t.no_verdict);
+		soak_md_cell(f, b);
+	}
+	fprintf(f, "\n\nEach cell is the throughput verdict of that workload's table above (ratio of the "
+		"mean throughputs to %s with its %.0f%% bootstrap interval; method under each table). "
+		"\"No verdict\" counts insufficient data, a workload whose operation rate is no "
+		"throughput, and allocators without an ok run.\n", c0->g[c0->baseline].name,
+		100 * (1 - c0->alpha));
+}
+
+int soak_suite_emit_md(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n)
+{
+	if (!n)
+		return -EINVAL;
+	fprintf(f, "# Suite `%s`: %zu workload%s x %zu allocators\n\n", suite, n, n == 1 ? "" : "s",
+		rows[0].cmp->n);
+	for (size_t r = 0; r < n; r++) {
+		fprintf(f, "# Workload %zu of %zu: %s (`%s%s%s`)\n\n", r + 1, n, rows[r].entry, rows[r].workload,
+			rows[r].args[0] ? " " : "", rows[r].args);
+		int e = soak_compare_emit(f, rows[r].cmp, "md");
+		if (e < 0)
+			return e;
+		fputc('\n', f);
+	}
+	summary(f, rows, n);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# test_suites.sh - docs/suites.md's examples, run as written there (the
+# classic one shortened to 1 run of 0.5 s per cell), and compare --suite
+# against ground truth: every cell's runs are recorded under one comparison
+# id with the entry's workload and options, each summary cell is the verdict
+# `compare --from-db` computes on the same runs, a workload that fails under
+# one allocator shows its status, and bad suites are one line, exit 2,
+# nothing written.
+source "$(dirname "$0")/lib.sh"
+DOC=$SOAK_SRC/docs/suites.md
+# block TAG: the first fenced block after <!-- test_suites:TAG -->
+block() {
+  python3 - "$DOC" "$1" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+i = text.index("<!-- test_suites:%s -->" % sys.argv[2])
+rest = text[text.index("```", i):]
+rest = rest[rest.index("\n") + 1:]
+print(rest[:rest.index("```")], end="")
+PY
+}
+cmd() { block "$1" | sed "s|^soakctl |$SOAKCTL |"; }
+export XDG_CONFIG_HOME=$T/xdg
+cd "$T"
+
+# ---- [suite.sizes] and its compare, as written ----
+block ini > soak.ini
+(eval "$(cmd mine)") > mine.md 2> mine.err || { cat mine.err; fail "the sizes example failed"; }
+DB=$T/soak.db
+cid=$(q "select distinct comparison_id from runs")
+[ "$(q "select count(distinct comparison_id) from runs")" = 1 ] || fail "one comparison id"
+[ "$(q "select count(*) from runs where status = 'ok'")" = 24 ] || fail "3 workloads x 2 allocators x 4 runs, all ok"
+for spec in 'random_mixed|["--ws","400"]' 'random_mixed|["--ws","4000"]' 'tiny_hot|[]'; do
+  for a in system mimalloc; do
+    [ "$(q "select count(*) from runs where workload = '${spec%%|*}' and workload_args = '${spec#*|}' and allocator_name = '$a'")" = 4 ] \
+      || fail "4 runs of ${spec} under $a"
+  done
+done
+# Interleaved: the first round holds every cell once.
+[ "$(q "select count(distinct workload || workload_args || allocator_name) from (select * from runs order by id limit 6)")" = 6 ] \
+  || fail "the first 6 runs are not the 6 cells of one round"
+for e in rm400 rm4000 hot; do
+  grep -q "^# Workload .*: $e (" mine.md || fail "no table for $e"
+done
+# Each summary cell is compare's verdict on the same runs (--from-db).
+for spec in 'rm400|random_mixed|["--ws","400"]' 'rm4000|random_mixed|["--ws","4000"]' 'hot|tiny_hot|[]'; do
+  IFS='|' read -r e w a <<< "$spec"
+  ids() { q "select group_concat(id) from runs where workload = '$w' and workload_args = '$a' and allocator_name = '$1'"; }
+  soak compare --from-db --db "$DB" "$(ids system)" "$(ids mimalloc)" --format json > "$e.json"
+  want=$(json_get "$e.json" '(lambda v: "%s: %.2f%% [%.2f%%, %.2f%%]" % ({"better": "**better**", "worse": "**worse**", "same": "no significant difference"}[v["verdict"]], 100 + v["change"], 100 + v["ci"][0], 100 + v["ci"][1]))(j["allocators"][1]["verdicts"]["throughput"])')
+  row=$(grep "^| $e (" mine.md) || fail "no summary row for $e"
+  [ "$row" = "| $e ($w) | $want |" ] || fail "summary row for $e: '$row', compare --from-db says '$want'"
+done
+grep -q "^| better / worse / no significant difference / no verdict | [0-9] / [0-9] / [0-9] / 0 |" mine.md \
+  || fail "the tally row"
+pass "sizes suite: 24 runs under one comparison, interleaved, summary = compare --from-db on the same runs"
+
+# ---- the classic example, 1 run of 1 s per cell ----
+(eval "$(cmd classic) --repeat 1 --duration 1s -i 250ms --db classic.db") > classic.md 2> classic.err \
+  || { cat classic.err; fail "the classic example failed"; }
+DB=$T/classic.db
+[ "$(q "select count(*) from runs where status = 'ok'")" = 10 ] || fail "classic: 10 ok runs"
+for w in larson xmalloc cache_thrash cache_scratch lifo; do
+  grep -q "^| $w | insufficient data: " classic.md || fail "classic: no summary row for $w"
+done
+pass "classic suite: 5 workloads x 2 allocators, every row in the summary"
+
+# ---- a plan with suite = classic ----
+block plan > nightly.ini
+(eval "$(cmd dryrun)") > plan.out || fail "plan dry run"
+for w in larson xmalloc cache_thrash cache_scratch lifo; do
+  [ "$(grep -c "^| [0-9]* | [a-z]* | $w |" plan.out)" = 2 ] || { cat plan.out; fail "plan: 2 cells of $w"; }
+done
+grep -q "of 10 cells, 3 repeats" plan.out || fail "plan: 10 cells"
+pass "plan: suite = classic expands into 10 cells"
+
+# ---- a workload that fails under one allocator: its status, not a number ----
+cat >> soak.ini <<EOF
+[allocator.corrupt]
+path = $SOAK_BUILD/tests/libcorrupt.so
+env = SOAK_TEST_CORRUPT_AFTER=1000
+[suite.fails]
+rm = random_mixed
+sp = spin
+EOF
+soak compare --suite fails system corrupt --repeat 1 -d 1s --db fails.db -q > fails.md 2> fails.err || true
+grep -q "^| rm (random_mixed) | no ok run (verify-failed x1) |" fails.md || { cat fails.md fails.err; fail "rm under corrupt: status"; }
+grep -q "^| sp (spin) | insufficient data: " fails.md || fail "spin under corrupt: ran ok"
+pass "a workload failing under one allocator shows its status in the summary"
+
+# ---- bad input: one line, exit 2, nothing written ----
+bad() {  # bad WHAT WANT ARGS...: exit 2, one line on stderr containing WANT, no database
+  local what=$1 want=$2 rc=0
+  shift 2
+  soak "$@" --db bad.db > bad.out 2> bad.err || rc=$?
+  [ "$rc" = 2 ] || fail "$what: exit $rc"
+  [ "$(wc -l < bad.err)" = 1 ] || { cat bad.err; fail "$what: not one line"; }
+  grep -qF -- "$want" bad.err || { cat bad.err; fail "$what: '$want' missing"; }
+  [ ! -e bad.db ] || fail "$what: a database was written"
+}
+rc=0
+(eval "$(cmd bad)") > bad.out 2> bad.err || rc=$?
+[ "$rc" = 2 ] || fail "unknown suite: exit $rc"
+want=$(sed -n '/<!-- test_suites:bad -->/,$p' "$DOC" | grep '^soakctl: ')
+[ "$(cat bad.err)" = "$want" ] || { cat bad.err; fail "unknown suite: not the line docs/suites.md shows"; }
+printf '[suite.empty]\n[suite.noopt]\nrm = random_mixed --nosuch 1\n[suite.first]\nrm = --ws 4\n' > badsuites.ini
+bad "empty suite" "[suite.empty] has no entries" compare --suite empty --config badsuites.ini system mimalloc
+bad "bad option" "random_mixed: unknown option --nosuch" compare --suite noopt --config badsuites.ini system mimalloc
+bad "option first" "badsuites.ini:5: entry rm starts with an option" compare --suite first --config badsuites.ini system mimalloc
+bad "with -w" "--suite does not go with -w/--workload" compare --suite classic system mimalloc -w lifo
+bad "with --" "--suite does not go with workload options" compare --suite classic system mimalloc -- --threads 1
+bad "with json" "--suite does not go with --format other than md" compare --suite classic system mimalloc --format json
+bad "until-decided" "--suite does not go with --until-decided" compare --suite classic system mimalloc --until-decided
+bad "one allocator" "name at least two allocators" compare --suite classic system
+pass "bad suites: one line, exit 2, nothing written"
+assert_no_cgroups
