@@ -282,8 +282,8 @@ static void run_note_lost(run_t *r, bool *bad)
 	if (!s->lost && !*bad)
 		return;
 	if (s->lost) {
-		snprintf(d, sizeof(d), "%llu of %zu samples were lost between t=%.1f s and t=%.1f s: the database "
-			 "could not store them (%.180s)", (unsigned long long)s->lost, r->nsamples, s->lost_t0,
+		snprintf(d, sizeof(d), "%llu of %llu samples were lost between t=%.1f s and t=%.1f s: the database "
+			 "could not store them (%.180s)", (unsigned long long)s->lost, (unsigned long long)s->taken, s->lost_t0,
 			 s->lost_t1, s->fail_msg[0] ? s->fail_msg : "buffer full");
 		/* The flush records these itself when it succeeds; here they are retried once. */
 		if (s->gap_n) {

@@ -46,10 +46,11 @@ typedef struct {
 
 /* run-store.c: what the loop queues for the database. */
 #define SOAK_STORE_EVENTS 64
-/* exec --repeat steps queued between flushes: a step can end every ~2 ms,
- * and a locked or full database may hold the queue for seconds (the sample
- * ring holds 60 s). 8192 x 40 bytes. */
-#define SOAK_STORE_STEPS 8192
+/* exec --repeat steps queued between flushes: a step can end every 0.5 ms
+ * (`/bin/true` on a 2-CPU VM: 1,850 a second), and a locked or full database
+ * may hold the queue for seconds (the sample ring holds 60 s). 32768 x 40
+ * bytes (1.25 MiB, in the heap-allocated run): about 17 s of such steps. */
+#define SOAK_STORE_STEPS 32768
 typedef struct {
 	double t;
 	char kind[32];
@@ -73,6 +74,7 @@ typedef struct {
 	bool hist_pending[2], hist_stored;
 	struct { double t, v[4]; } steps[SOAK_STORE_STEPS];
 	size_t nsteps;
+	uint64_t taken;               /* samples taken: the ticks' rows and exec steps */
 	uint64_t lost;                /* samples taken but never stored */
 	double lost_t0, lost_t1;      /* the first and the last of them */
 	uint64_t gap_n;               /* lost since the last successful flush */

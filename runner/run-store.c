@@ -122,6 +122,7 @@ static void note_lost(run_store_t *s, double t, uint64_t n)
 void run_store_tick(run_t *r, double t)
 {
 	run_store_t *s = &r->store;
+	s->taken++;
 	if (!s->ring) {
 		note_lost(s, t, 1);   /* run_store_init failed and said so */
 		return;
@@ -170,6 +171,7 @@ void run_observed(run_t *r, const char *observed)
 void run_step_sample(run_t *r, double t, const double v[4])
 {
 	run_store_t *s = &r->store;
+	s->taken++;
 	if (s->nsteps == SOAK_STORE_STEPS) {
 		note_lost(s, t, 1);
 		return;

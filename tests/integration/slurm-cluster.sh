@@ -70,7 +70,7 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$mem_mib State=UNKNOW
 PartitionName=soak Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
   if [ "$proctrack" = proctrack/cgroup ]; then
-    printf 'CgroupPlugin=cgroup/v1\nCgroupMountpoint=/sys/fs/cgroup\nConstrainCores=yes\nConstrainRAMSpace=yes\n' > "$d/cgroup.conf"
+    printf 'CgroupPlugin=cgroup/v1\nCgroupMountpoint=/sys/fs/cgroup\nConstrainCores=yes\nConstrainRAMSpace=yes\nConstrainSwapSpace=yes\nAllowedSwapSpace=0\n' > "$d/cgroup.conf"
   fi
   export SLURM_CONF=$d/slurm.conf
   slurmctld -c -f "$SLURM_CONF" || fail "slurmctld did not start: $(tail -5 "$d/slurmctld.log" 2>/dev/null)"
