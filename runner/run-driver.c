@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,9 @@ void run_driver_start(run_t *r)
 	soak_spawn_t sp = { .argv = argv, .env_add = env, .clear_ld_preload = true, .keep_fd = -1,
 			    .capture = true };
 	double t = run_now() - r->t0;
+	/* What the driver's shell starts and leaves (it is killed first) must
+	 * become ours to reap, not init's. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	int rc = soak_spawn(&sp, &r->drv.c);
 	if (rc == 0 && (rc = soak_spawn_release(&r->drv.c)) < 0)
 		waitpid(r->drv.c.pid, NULL, 0);
@@ -119,12 +123,22 @@ static bool driver_exited(run_t *r)
 	return waitid(P_PID, (id_t)r->drv.c.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == r->drv.c.pid;
 }
 
+/* Kills the driver's group and reaps its leader, then the rest of the group:
+ * the runner is their subreaper (run_driver_start), so they are not left as
+ * zombies of an init that may never reap them. Bounded by 1 s. */
 static void driver_reap(run_t *r)
 {
 	int st;
-	kill(-r->drv.c.pid, SIGKILL);
-	if (waitpid(r->drv.c.pid, &st, 0) == r->drv.c.pid)
+	pid_t pid = r->drv.c.pid;
+	kill(-pid, SIGKILL);
+	if (waitpid(pid, &st, 0) == pid)
 		driver_ended(r, st);
+	const struct timespec step = { 0, 5 * 1000 * 1000 };
+	for (int i = 0; i < 200 && kill(-pid, 0) == 0; i++) {
+		while (waitpid(-pid, &st, WNOHANG) > 0)
+			;
+		nanosleep(&step, NULL);
+	}
 }
 
 void run_driver_try_reap(run_t *r)
@@ -172,6 +186,8 @@ void run_driver_finish(run_t *r)
 			  "driver output still arriving after it ended: stopped reading (1 s or 4 MiB per stream)");
 	soak_selfreport_flush(&r->drv.sr_out);
 	soak_selfreport_flush(&r->drv.sr_err);
+	if (!r->o->no_cgroup)   /* the next run of a compare may have no driver */
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
 int run_driver_store(run_t *r)

@@ -200,11 +200,12 @@ bool run_try_reap(run_t *r)
 	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
 	if (p == r->child.pid)
 		r->reaped = true;
-	/* Without cgroups the runner is a subreaper: orphans of the command are
-	 * our children now; reap them as they exit. */
+	/* Without cgroups, or with a driver, the runner is a subreaper: orphans
+	 * of the command (and the driver's) are our children now; reap them as
+	 * they exit. */
 	run_driver_try_reap(r);
 	int st;
-	while (r->o->no_cgroup && (p = waitpid(-1, &st, WNOHANG)) > 0) {
+	while ((r->o->no_cgroup || r->drv.on) && (p = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (run_driver_reaped(r, p, st))
 			continue;
 		if (p == r->child.pid) {
