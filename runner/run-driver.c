@@ -104,7 +104,7 @@ static void driver_ended(run_t *r, int st)
 	/* Ended on its own while the command still runs: it runs undriven. */
 	if (!r->drv.stopped && !r->stop_sent)
 		run_say(r->o, SOAK_SAY_ERROR, "the driver %s at %.2fs, before the run's end: the command ran undriven "
-			"from then on (its output: soakctl report, log driver_stderr)", d, t);
+			"from then on (its output is kept in the run's logs driver_stdout and driver_stderr)", d, t);
 }
 
 bool run_driver_reaped(run_t *r, pid_t p, int st)

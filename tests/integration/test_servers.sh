@@ -10,8 +10,10 @@
 #   self-report (first and last, the last equal to the final [REDIS] line of
 #   the driver's log), the report's live bytes at the end are that value, the
 #   server's RSS samples agree with the RSS redis reported about itself (peak
-#   against peak of used_memory_rss), the driver was stopped by the run, and nothing is left
-#   running (server, driver, benchmark, cgroups, snapshot files);
+#   against peak of used_memory_rss, -5% .. +25%), the driver was stopped
+#   by the run, and nothing is left running (server, driver, benchmark, cgroups, snapshot files);
+# - a driver that exits early (event, one line, its self-report kept), one that
+#   ignores SIGTERM (killed, its group gone), and run --like repeating it;
 # - bad input: --driver without exec, with --repeat, or empty: one line, exit 2.
 source "$(dirname "$0")/lib.sh"
 for c in redis-server redis-cli redis-benchmark; do
@@ -88,13 +90,16 @@ want_first=$(sed -n 's/.* used_memory=\([0-9]*\).*/\1/p' <<< "$first_line")
   || fail "selfreport_first.REDIS.used_memory = $(val selfreport_first.REDIS.used_memory), the first line says $want_first"
 [ "$want_last" -gt $((want_first + 10 * 1024 * 1024)) ] || fail "used_memory grew from $want_first to only $want_last under load"
 grep -q "(self-reported at the end, REDIS.used_memory)" "$T/example.out" || fail "the report does not show used_memory as live bytes"
-# The server's RSS samples are its own: their peak within 15% of the peak of
-# the RSS redis read of itself (used_memory_rss over every [REDIS] line; the
-# samples are denser, 4 a second, than the reports, one per benchmark round).
+# The server's RSS samples are its own (that no other process is in them is
+# the live check above): their peak is at least 95% of the peak RSS redis read
+# of itself (used_memory_rss over every [REDIS] line) and at most 25% above
+# it: the samples, 4 a second, catch peaks the reports (one per benchmark
+# round) miss, 0.2-10% above them on the runs measured here.
 rss_self=$(q "select data from logs where run_id = 1 and stream = 'driver_stdout'" |
   sed -n 's/.* used_memory_rss=\([0-9]*\).*/\1/p' | sort -n | tail -1)
 rss_peak=$(q "select max(value) from samples_named where run_id = 1 and metric = 'rss_bytes'")
-approx "$rss_peak" "$rss_self" 0.15 || fail "peak RSS sample $rss_peak, redis's peak used_memory_rss=$rss_self"
+python3 -c "import sys; s, p = map(float, sys.argv[1:]); sys.exit(0 if 0.95 * s <= p <= 1.25 * s else 1)" \
+  "$rss_self" "$rss_peak" || fail "peak RSS sample $rss_peak, redis's peak used_memory_rss=$rss_self"
 q "select detail from events where run_id = 1 and kind = 'driver_exit'" | grep -q "(the run's stop)" \
   || fail "the driver was not stopped by the run: $(q "select detail from events where run_id = 1 and kind = 'driver_exit'")"
 [ "$(q "select json_extract(data, '$.driver') from logs where run_id = 1 and stream = 'settings'")" = "sh ./drive-redis.sh $PORT" ] \
@@ -108,6 +113,23 @@ assert_no_cgroups
 pass "used_memory $want_first -> $want_last bytes (self-report); peak RSS sample $rss_peak vs used_memory_rss $rss_self; nothing left"
 sed -n '/^## Memory (RSS/,/^Drift/p' "$T/example.out"
 grep "selfreport" "$T/example.out" || true
+
+# ---- a driver that ends early, one that ignores SIGTERM, run --like ----
+DB=$T/drv.db
+soak run --db "$DB" -w exec -d 2s -i 250ms --no-progress --driver 'echo "[LOAD] n=5"; exit 3' -- sleep 100 \
+  2> "$T/early.err" || fail "early driver: soakctl exited $?"
+grep -q "the driver exited with status 3 at .*before the run's end" "$T/early.err" || { cat "$T/early.err"; fail "no line about the early exit"; }
+[ "$(q "select detail from events where run_id = 1 and kind = 'driver_exit'")" = "exited with status 3" ] || fail "early driver: no driver_exit event"
+[ "$(q "select value from run_values where run_id = 1 and name = 'selfreport.LOAD.n'")" = 5.0 ] || fail "early driver: LOAD.n not recorded"
+soak run --db "$DB" -w exec -d 2s -i 250ms --no-progress -q \
+  --driver "trap '' TERM; while :; do sleep 0.05; done" -- sleep 100 || fail "stubborn driver: soakctl exited $?"
+[ "$(q "select count(*) from events where run_id = 2 and kind = 'driver_killed'")" = 1 ] || fail "stubborn driver: no driver_killed event"
+stubborn=$(q "select substr(detail, 5) from events where run_id = 2 and kind = 'driver_started'")
+[ -z "$(pgrep -g "$stubborn" || true)" ] || fail "the stubborn driver's group $stubborn is still there"
+soak run --db "$DB" --like 2 -d 1s --no-progress -q || fail "run --like 2 exited $?"
+[ "$(q "select json_extract(data, '$.driver') from logs where run_id = 3 and stream = 'settings'")" = "trap '' TERM; while :; do sleep 0.05; done" ] \
+  || fail "run --like did not repeat the driver"
+pass "early driver recorded, stubborn driver killed, --like repeats the driver"
 
 # ---- bad input: one line, exit 2, nothing recorded ----
 bad() {
