@@ -5,6 +5,7 @@
  *   run-live.c    the sampling loop: progress, allocator verification, steps,
  *                 stop requests, signals
  *   run-end.c     the end: self-reported counters, status, final records
+ *   run-driver.c  exec --driver: the process that loads the command, unmeasured
  */
 #ifndef SOAK_RUN_INTERNAL_H
 #define SOAK_RUN_INTERNAL_H
