@@ -46,6 +46,7 @@ static const soak_opt_t run_opts[] = {
 	O("usable-bytes", 0, NULL, "count bytes_usable, the usable size of the blocks the workload holds (costs throughput: docs/metrics.md)", FLAG, usable_bytes),
 	O("repeat", 0, NULL, "exec: run the command back to back for the whole duration", FLAG, repeat),
 	O("tp-pattern", 0, "REGEX", "exec: extended regex whose group 1 is the command's (each step's) ops/s (default: a line 'Throughput = N ops/s', as hakmem's bench_random_mixed prints)", STR, tp_pattern),
+	O("driver", 0, "CMD", "exec: a shell command that drives the command (a load generator against a server): started once the command runs, outside its cgroup and without the allocator, stopped at the end; its [TAG] key=value lines are self-reports (docs/servers.md)", STR, driver),
 	O("quiet", 'q', NULL, "print only errors", SET, verbose, .lo = -1),
 	O("verbose", 'v', NULL, "print more about what the runner does", SET, verbose, .lo = 1),
 	O("no-progress", 0, NULL, "no live progress line", SET, progress, .lo = 0),
@@ -123,6 +124,12 @@ static int validate(const soak_run_opts_t *o)
 	}
 	if (o->repeat && strcmp(o->workload, "exec"))
 		return soak_err("--repeat applies to --workload exec only"), -EINVAL;
+	if (o->driver && strcmp(o->workload, "exec"))
+		return soak_err("--driver applies to --workload exec only: soakctl run -w exec --driver 'LOAD CMD' "
+				"-- SERVER ARGS"), -EINVAL;
+	if (o->driver && (o->repeat || !*o->driver))
+		return soak_err("--driver needs a command and drives a single exec, not --repeat: give "
+				"--driver 'LOAD CMD' without --repeat"), -EINVAL;
 	const char *env = getenv("SOAK_HOST_CLASS");
 	if (host_class_bad(o->host_class, "--host-class") || (!o->host_class && host_class_bad(env, "SOAK_HOST_CLASS")))
 		return -EINVAL;

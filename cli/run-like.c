@@ -21,6 +21,7 @@ void soak_like_free(soak_like_t *like)
 	free(like->argv);
 	free(like->alloc_spec);
 	free(like->tp_pattern);
+	free(like->driver);
 	memset(like, 0, sizeof(*like));
 }
 
@@ -49,7 +50,7 @@ static int load_args(soak_like_t *like, char *err, size_t len)
 	return like->argv ? 0 : -ENOMEM;
 }
 
-/* Latency sampling, grace, exec --repeat and --tp-pattern (SOAK_RUN_SETTINGS_STREAM):
+/* Latency sampling, grace, exec --repeat, --tp-pattern and --driver (SOAK_RUN_SETTINGS_STREAM):
  * 1 when read, 0 when the run has none (recorded by an older soak). */
 static int load_settings(soak_db_t *db, soak_like_t *like, soak_run_opts_t *o)
 {
@@ -68,6 +69,7 @@ static int load_settings(soak_db_t *db, soak_like_t *like, soak_run_opts_t *o)
 	}
 	const cJSON *le = cJSON_GetObjectItem(j, "latency_every"), *g = cJSON_GetObjectItem(j, "grace_s");
 	const char *tp = cJSON_GetStringValue(cJSON_GetObjectItem(j, "tp_pattern"));
+	const char *drv = cJSON_GetStringValue(cJSON_GetObjectItem(j, "driver"));
 	if (cJSON_IsNumber(le) && le->valuedouble >= 0 && le->valuedouble <= UINT32_MAX)
 		o->latency_every = (uint32_t)le->valuedouble;
 	if (cJSON_IsNumber(g) && g->valuedouble >= 0)
@@ -75,6 +77,8 @@ static int load_settings(soak_db_t *db, soak_like_t *like, soak_run_opts_t *o)
 	o->repeat = cJSON_IsTrue(cJSON_GetObjectItem(j, "repeat"));
 	if (tp && (like->tp_pattern = strdup(tp)))
 		o->tp_pattern = like->tp_pattern;
+	if (drv && (like->driver = strdup(drv)))
+		o->driver = like->driver;
 	cJSON_Delete(j);
 	return 1;
 }
@@ -173,6 +177,8 @@ static void drop_implied(const soak_like_t *like, soak_run_opts_t *o)
 		if (strcmp(o->workload, "exec")) {
 			if (o->tp_pattern == like->tp_pattern)
 				o->tp_pattern = NULL;
+			if (o->driver == like->driver)
+				o->driver = NULL;
 			o->repeat = false;
 		}
 	}

@@ -19,6 +19,7 @@ typedef struct soak_like {
 	int argc;
 	char *alloc_spec;        /* "system" or NAME=PATH: what o->allocator is set to */
 	char *tp_pattern;        /* exec --tp-pattern as recorded, or NULL */
+	char *driver;            /* exec --driver as recorded, or NULL */
 } soak_like_t;
 
 /* Sets o (as soak_run_opts_init left it) to run id's settings: workload and

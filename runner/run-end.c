@@ -317,6 +317,7 @@ static void run_final_sample(run_t *r, double t)
 	/* Whatever the command left running holds its output pipes: kill it
 	 * first, then drain (bounded in time and bytes all the same). */
 	run_kill_leftovers(r, t);
+	run_driver_finish(r);
 	if (soak_output_drain(&r->out, 200) < 0 || soak_output_drain(&r->err, 200) < 0)
 		run_event(r, t, "output_truncated",
 			  "output still arriving after the command ended: stopped reading (1 s or 4 MiB per stream)");
@@ -472,6 +473,7 @@ void run_finish(run_t *r)
 	run_mark_store(r);
 	chk(r, soak_db_log(r->db, r->id, "stdout", r->out.buf ? r->out.buf : "", r->out.len, r->out.dropped > 0));
 	chk(r, soak_db_log(r->db, r->id, "stderr", r->err.buf ? r->err.buf : "", r->err.len, r->err.dropped > 0));
+	chk(r, run_driver_store(r));
 	bad |= r->store_failed;
 	if (soak_db_commit(r->db) < 0) {
 		bad = true;

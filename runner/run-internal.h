@@ -5,6 +5,7 @@
  *   run-live.c    the sampling loop: progress, allocator verification, steps,
  *                 stop requests, signals
  *   run-end.c     the end: self-reported counters, status, final records
+ *   run-driver.c  exec --driver: the process that loads the command, unmeasured
  */
 #ifndef SOAK_RUN_INTERNAL_H
 #define SOAK_RUN_INTERNAL_H
@@ -104,6 +105,13 @@ typedef struct {
 	soak_sr_store_t sr;                 /* last value of each TAG.key */
 	soak_tpscan_t tp;                   /* a single exec: its throughput line */
 	soak_srfmt_set_t srfmt;             /* declared self-report formats */
+	soak_sr_store_t sr_first;           /* the driver's: first value of each TAG.key */
+	struct {                            /* exec --driver (run-driver.c) */
+		soak_child_t c;
+		bool on, reaped, stopped;
+		soak_output_t out, err;
+		soak_selfreport_t sr_out, sr_err;
+	} drv;
 	bool tp_on;
 	double t0;              /* monotonic time of release */
 	uint64_t oom_before;
@@ -214,6 +222,19 @@ void run_feed_selfreport(const char *data, size_t len, void *arg);
 void run_feed_stdout(const char *data, size_t len, void *arg);
 /* Final sample, status, per-run values and logs; after the reap. */
 void run_finish(run_t *r);
+/* run-driver.c: exec --driver. init in run_new; start once the command runs;
+ * reaped (true when p was the driver, st its status) or tried; pump its
+ * output; stop (SIGTERM, SIGKILL after a grace); finish (stop, drain, flush
+ * its self-reports); store (first values, its logs: 0 or -errno); free. */
+void run_driver_init(run_t *r);
+void run_driver_start(run_t *r);
+bool run_driver_reaped(run_t *r, pid_t p, int st);
+void run_driver_try_reap(run_t *r);
+void run_driver_pump(run_t *r);
+void run_driver_stop(run_t *r);
+void run_driver_finish(run_t *r);
+int run_driver_store(run_t *r);
+void run_driver_free(run_t *r);
 /* run-mark.c: waits (bounded) for the worker's first operation and reads the
  * syscall counters then; run_mark_store records them (run end). */
 void run_mark_first_op(run_t *r);

@@ -200,10 +200,14 @@ bool run_try_reap(run_t *r)
 	pid_t p = waitpid(r->child.pid, &r->wstatus, WNOHANG);
 	if (p == r->child.pid)
 		r->reaped = true;
-	/* Without cgroups the runner is a subreaper: orphans of the command are
-	 * our children now; reap them as they exit. */
+	/* Without cgroups, or with a driver, the runner is a subreaper: orphans
+	 * of the command (and the driver's) are our children now; reap them as
+	 * they exit. */
+	run_driver_try_reap(r);
 	int st;
-	while (r->o->no_cgroup && (p = waitpid(-1, &st, WNOHANG)) > 0) {
+	while ((r->o->no_cgroup || r->drv.on) && (p = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (run_driver_reaped(r, p, st))
+			continue;
 		if (p == r->child.pid) {
 			r->wstatus = st;
 			r->reaped = true;
@@ -271,6 +275,7 @@ static void run_request_stop(run_t *r, double t, const char *why)
 		return;
 	r->stop_sent = true;
 	r->stop_at = t;
+	run_driver_stop(r);   /* the load first: the command is not stopped under it */
 	if (r->shm) {
 		__atomic_store_n(&r->shm->stop, 1, __ATOMIC_RELEASE);
 	} else {
@@ -355,7 +360,7 @@ static void run_flush_due(run_t *r, size_t *committed, double *last_commit)
 static int run_wait(run_t *r, int sfd, double next, bool *reap_due)
 {
 	const soak_run_opts_t *o = r->o;
-	struct pollfd pf[3];
+	struct pollfd pf[5];
 	double wake = next;
 	if (!r->stop_sent && o->duration_s < wake)
 		wake = o->duration_s;
@@ -368,6 +373,8 @@ static int run_wait(run_t *r, int sfd, double next, bool *reap_due)
 	pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pf[n++] = (struct pollfd){ .fd = r->out.fd, .events = POLLIN };
 	pf[n++] = (struct pollfd){ .fd = r->err.fd, .events = POLLIN };
+	pf[n++] = (struct pollfd){ .fd = r->drv.out.fd, .events = POLLIN };   /* -1: ignored */
+	pf[n++] = (struct pollfd){ .fd = r->drv.err.fd, .events = POLLIN };
 	if (ppoll(pf, (nfds_t)n, &timeout, NULL) < 0 && errno != EINTR)
 		return -1;
 	if (pf[0].revents & POLLIN) {
@@ -381,6 +388,10 @@ static int run_wait(run_t *r, int sfd, double next, bool *reap_due)
 		soak_output_pump(&r->out);
 	if (pf[2].revents)
 		soak_output_pump(&r->err);
+	if (pf[3].revents)
+		soak_output_pump(&r->drv.out);
+	if (pf[4].revents)
+		soak_output_pump(&r->drv.err);
 	return 0;
 }
 

