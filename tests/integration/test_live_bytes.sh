@@ -93,6 +93,9 @@ for seed in 1 7; do
   [ "$(ticks)" -gt 3 ] || fail "large one thread: only $(ticks) tick comparisons"
   check large --seed $seed --threads 3 --min-size 16 --max-size 1M --duration 0.3s > /dev/null
   check large --seed $seed --realloc-pct 100 --duration 0.3s > /dev/null
+  # a budget below what the slots would hold: cut sizes and redirected ops
+  check large --seed $seed --threads 1 --max-size 4M --max-live 5M --realloc-pct 50 --duration 0.3s > /dev/null
+  [ "$(ticks)" -gt 3 ] || fail "large under a 5M budget: only $(ticks) tick comparisons"
 done
 pass "large: equal at every tick (one thread), at stop, after teardown"
 # pareto: heavy-tailed sizes and lifetimes, blocks dying from a timing wheel.
