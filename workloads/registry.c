@@ -13,6 +13,8 @@
 	X(remote_free)    \
 	X(larson)         \
 	X(xmalloc)        \
+	X(rptest)         \
+	X(mstress)        \
 	X(cache_thrash)   \
 	X(cache_scratch)  \
 	X(lifo)           \

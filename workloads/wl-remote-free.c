@@ -22,6 +22,7 @@
  * that publication: at stop, after teardown, it is.
  */
 #include "workload.h"
+#include "ring.h"
 
 enum { RF_THREADS, RF_PCT, RF_MIN, RF_MAX, RF_WINDOW, RF_RING, RF_SEED };
 
@@ -36,23 +37,7 @@ static const soak_wl_opt_t rf_opts[] = {
 };
 
 typedef struct {
-	void *p;
-	uint64_t size;
-	uint64_t tag;
-} rf_blk_t;
-
-typedef struct {
-	_Alignas(64) uint64_t head;   /* consumer's position (consumer writes) */
-	uint64_t freed;               /* bytes the consumer freed from this ring (consumer writes) */
-	uint64_t freed_usable;        /* their usable bytes, when counted (consumer writes) */
-	_Alignas(64) uint64_t tail;   /* producer's position (producer writes) */
-	uint64_t freed_seen;          /* `freed` as the producer last subtracted it (producer) */
-	uint64_t freed_usable_seen;   /* the same for freed_usable */
-	_Alignas(64) rf_blk_t *slot;
-} rf_ring_t;
-
-typedef struct {
-	rf_ring_t *ring;       /* ring[i]: produced by thread i, consumed by thread i+1 */
+	soak_ring_t *ring;       /* ring[i]: produced by thread i, consumed by thread i+1 */
 	uint64_t mask;
 	size_t meta;
 } rf_state_t;
@@ -68,39 +53,21 @@ static int rf_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 
 static int rf_setup(soak_wl_ctx_t *ctx)
 {
-	uint64_t cap = 2;
-	while (cap < ctx->opt[RF_RING].u)
-		cap <<= 1;
-	unsigned n = ctx->nthreads;
+	uint64_t cap = soak_ring_cap(ctx->opt[RF_RING].u);
 	/* One mapping: state, then the rings (cache-line aligned), then their slots. */
-	size_t ring_off = (sizeof(rf_state_t) + 63) & ~(size_t)63;
-	size_t slot_off = ring_off + n * sizeof(rf_ring_t);
-	size_t meta = slot_off + n * cap * sizeof(rf_blk_t);
+	size_t meta = soak_ring_meta_size(sizeof(rf_state_t), ctx->nthreads, cap);
 	unsigned char *m = soak_wl_meta_alloc(meta);
 	if (!m)
 		return soak_wl_error(ctx, "remote_free: cannot map %zu bytes of rings", meta);
 	rf_state_t *st = (rf_state_t *)m;
 	st->meta = meta;
 	st->mask = cap - 1;
-	st->ring = (rf_ring_t *)(m + ring_off);
-	for (unsigned i = 0; i < n; i++)
-		st->ring[i].slot = (rf_blk_t *)(m + slot_off) + (size_t)i * cap;
+	st->ring = soak_ring_layout(m, sizeof(rf_state_t), ctx->nthreads, cap);
 	ctx->priv = st;
 	return 0;
 }
 
-static bool rf_ring_push(rf_ring_t *r, uint64_t mask, const rf_blk_t *b)
-{
-	uint64_t tail = r->tail;   /* only we write it */
-	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-	if (tail - head > mask)
-		return false;
-	r->slot[tail & mask] = *b;
-	__atomic_store_n(&r->tail, tail + 1, __ATOMIC_RELEASE);
-	return true;
-}
-
-static int rf_free_checked(soak_wl_thread_t *t, const rf_blk_t *b, uint64_t seed, const char *what)
+static int rf_free_checked(soak_wl_thread_t *t, const soak_ring_item_t *b, uint64_t seed, const char *what)
 {
 	uint64_t pat = soak_wl_pattern(seed, b->tag, b->size);
 	size_t off = soak_wl_check(b->p, b->size, pat);
@@ -111,52 +78,25 @@ static int rf_free_checked(soak_wl_thread_t *t, const rf_blk_t *b, uint64_t seed
 	return 0;
 }
 
-/* Free everything in ring r (we are its only consumer). */
-static int rf_ring_drain(soak_wl_thread_t *t, rf_ring_t *r, uint64_t mask, uint64_t seed)
+/* Free everything in ring r (we are its only consumer): 0 or an exit code. */
+static int rf_ring_drain(soak_wl_thread_t *t, soak_ring_t *r, uint64_t mask, uint64_t seed)
 {
-	uint64_t head = r->head, freed = 0, freed_usable = 0;
-	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-	int rc = 0;
-	for (; head != tail; head++) {
-		rf_blk_t b = r->slot[head & mask];
-		if (t->usable_size)
-			freed_usable += t->usable_size(b.p);
-		if ((rc = rf_free_checked(t, &b, seed, "remotely freed")) != 0)
-			break;
-		freed += b.size;
-	}
-	if (freed_usable)
-		__atomic_store_n(&r->freed_usable, r->freed_usable + freed_usable, __ATOMIC_RELAXED);
-	if (freed)
-		__atomic_store_n(&r->freed, r->freed + freed, __ATOMIC_RELEASE);
-	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
-	return rc;
-}
-
-/* The producer's side of the ring's bytes: what the consumer freed since the
- * last call leaves this thread's count (before each publication). */
-static void rf_settle(soak_wl_thread_t *t, rf_ring_t *out)
-{
-	uint64_t freed = __atomic_load_n(&out->freed, __ATOMIC_ACQUIRE);
-	uint64_t fu = __atomic_load_n(&out->freed_usable, __ATOMIC_RELAXED);
-	t->bytes_live -= freed - out->freed_seen;
-	t->bytes_usable -= fu - out->freed_usable_seen;
-	out->freed_seen = freed;
-	out->freed_usable_seen = fu;
+	int64_t n = soak_ring_drain(t, r, mask, seed, UINT64_MAX);
+	return n < 0 ? (int)-n : 0;
 }
 
 static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
 	rf_state_t *st = ctx->priv;
 	const unsigned n = ctx->nthreads;
-	rf_ring_t *out = &st->ring[t->tid];
-	rf_ring_t *in = &st->ring[(t->tid + n - 1) % n];
+	soak_ring_t *out = &st->ring[t->tid];
+	soak_ring_t *in = &st->ring[(t->tid + n - 1) % n];
 	const uint64_t seed = ctx->opt[RF_SEED].u;
 	const size_t min = ctx->opt[RF_MIN].u, range = ctx->opt[RF_MAX].u - min + 1;
 	const uint64_t remote_lim = (uint64_t)(ctx->opt[RF_PCT].d / 100.0 * 4294967296.0);
 	const uint32_t wn = (uint32_t)ctx->opt[RF_WINDOW].u;
-	size_t meta = wn * sizeof(rf_blk_t);
-	rf_blk_t *win = soak_wl_meta_alloc(meta);
+	size_t meta = wn * sizeof(soak_ring_item_t);
+	soak_ring_item_t *win = soak_wl_meta_alloc(meta);
 	if (!win)
 		return soak_wl_error(ctx, "remote_free: cannot map %zu bytes", meta);
 	uint64_t rng = soak_wl_mix(seed + t->tid), seq = 0;
@@ -166,7 +106,7 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		uint64_t start = t->ops;
 		while (t->ops - start < SOAK_WL_BATCH) {
 			uint64_t r = soak_wl_rand64(&rng);
-			rf_blk_t b = { NULL, min + (r >> 32) % range, ((uint64_t)t->tid << 48) | seq++ };
+			soak_ring_item_t b = { NULL, min + (r >> 32) % range, ((uint64_t)t->tid << 48) | seq++ };
 			SOAK_WL_TIMED(t, b.p = malloc(b.size));
 			if (__builtin_expect(!b.p, 0)) {
 				rc = soak_wl_nomem(t, b.size);
@@ -178,17 +118,17 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 				/* Counted before the push: once in the ring, the
 				 * consumer may free it at any moment. */
 				soak_wl_got(t, b.p, b.size);
-				if (!rf_ring_push(out, st->mask, &b)) {
+				if (!soak_ring_push(out, st->mask, &b)) {
 					if ((rc = rf_ring_drain(t, in, st->mask, seed)) != 0)
 						goto out;
-					if (!rf_ring_push(out, st->mask, &b)) {
+					if (!soak_ring_push(out, st->mask, &b)) {
 						soak_wl_gone(t, b.p, b.size);
 						if ((rc = rf_free_checked(t, &b, seed, "locally freed")) != 0)
 							goto out;
 					}
 				}
 			} else {
-				rf_blk_t *w = &win[wpos];
+				soak_ring_item_t *w = &win[wpos];
 				if (w->p) {
 					soak_wl_gone(t, w->p, w->size);
 					if ((rc = rf_free_checked(t, w, seed, "locally freed")) != 0)
@@ -201,7 +141,7 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 			if ((seq & 15) == 0 && (rc = rf_ring_drain(t, in, st->mask, seed)) != 0)
 				goto out;
 		}
-		rf_settle(t, out);
+		soak_ring_settle(t, out);
 		if (soak_wl_tick(t))
 			break;
 	}
@@ -212,7 +152,7 @@ static int rf_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 				goto out;
 		}
 out:
-	rf_settle(t, out);
+	soak_ring_settle(t, out);
 	soak_wl_publish(t);
 	if (rc != SOAK_WORKER_EXIT_VERIFY)
 		soak_wl_meta_free(win, meta);
@@ -224,11 +164,8 @@ out:
 static void rf_settle_published(soak_wl_ctx_t *ctx, rf_state_t *st, unsigned i)
 {
 	soak_wl_thread_t t;
-	soak_wl_thread_init(&t, ctx, i);
-	t.ops = ctx->shm->thr[i].ops;
-	t.bytes_live = ctx->shm->thr[i].bytes_live;
-	t.bytes_usable = ctx->shm->thr[i].bytes_usable;
-	rf_settle(&t, &st->ring[i]);
+	soak_ring_load(ctx, &t, i);
+	soak_ring_settle(&t, &st->ring[i]);
 	soak_wl_publish(&t);
 }
 
@@ -251,9 +188,7 @@ static int rf_teardown(soak_wl_ctx_t *ctx)
 		return 0;
 	soak_wl_thread_t t;
 	for (unsigned i = 0; i < ctx->nthreads; i++) {
-		soak_wl_thread_init(&t, ctx, 0);
-		t.lat_left = t.lat_every = UINT64_MAX; /* not measured */
-		t.ops = ctx->shm->thr[0].ops;
+		soak_ring_load(ctx, &t, 0); /* not measured */
 		int rc = rf_ring_drain(&t, &st->ring[i], st->mask, ctx->opt[RF_SEED].u);
 		__atomic_store_n(&ctx->shm->thr[0].ops, t.ops, __ATOMIC_RELAXED);
 		if (rc)

@@ -15,10 +15,11 @@
  * yet. The consumer adds the sizes (and usable sizes) it frees to the ring's
  * `freed` words; the producer subtracts the growth before each publication,
  * and quiesce() settles the rest after the threads stop. The consumer's count
- * stays 0.
+ * stays 0. The ring and its settlement are ring.h's.
  */
 #include "workload.h"
 #include "livecheck.h"
+#include "ring.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -37,25 +38,7 @@ static const soak_wl_opt_t xm_opts[] = {
 };
 
 typedef struct {
-	void *p;
-	uint64_t size;
-	uint64_t tag;
-} xm_item_t;
-
-/* One pair's ring; each side's words on its own cache line. */
-typedef struct {
-	_Alignas(64) uint64_t pos_out;  /* next slot to pop (consumer) */
-	uint64_t bytes_freed;           /* sizes popped and freed (consumer) */
-	uint64_t usable_freed;          /* their usable sizes, when counted (consumer) */
-	uint64_t frees;                 /* blocks freed from this ring, by anyone */
-	_Alignas(64) uint64_t pos_in;   /* next slot to fill (producer) */
-	uint64_t bytes_seen;            /* bytes_freed as last subtracted (producer) */
-	uint64_t usable_seen;
-	_Alignas(64) xm_item_t *items;
-} xm_pair_t;
-
-typedef struct {
-	xm_pair_t *pair;
+	soak_ring_t *pair;
 	uint64_t mask;
 	size_t meta;
 } xm_state_t;
@@ -84,35 +67,18 @@ static int xm_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 
 static int xm_setup(soak_wl_ctx_t *ctx)
 {
-	uint64_t cap = 2;
-	while (cap < ctx->opt[XM_RING].u)
-		cap <<= 1;
+	uint64_t cap = soak_ring_cap(ctx->opt[XM_RING].u);
 	unsigned np = ctx->nthreads / 2;
-	size_t pair_off = (sizeof(xm_state_t) + 63) & ~(size_t)63;
-	size_t item_off = pair_off + np * sizeof(xm_pair_t);
-	size_t meta = item_off + np * cap * sizeof(xm_item_t);
+	size_t meta = soak_ring_meta_size(sizeof(xm_state_t), np, cap);
 	unsigned char *m = soak_wl_meta_alloc(meta);
 	if (!m)
 		return soak_wl_error(ctx, "xmalloc: cannot map %zu bytes of rings", meta);
 	xm_state_t *st = (xm_state_t *)m;
 	st->meta = meta;
 	st->mask = cap - 1;
-	st->pair = (xm_pair_t *)(m + pair_off);
-	for (unsigned i = 0; i < np; i++)
-		st->pair[i].items = (xm_item_t *)(m + item_off) + (size_t)i * cap;
+	st->pair = soak_ring_layout(m, sizeof(xm_state_t), np, cap);
 	ctx->priv = st;
 	return 0;
-}
-
-/* Producer: subtract what the consumer freed since the last call. */
-static void xm_settle(soak_wl_thread_t *t, xm_pair_t *q)
-{
-	uint64_t b = __atomic_load_n(&q->bytes_freed, __ATOMIC_ACQUIRE);
-	uint64_t u = __atomic_load_n(&q->usable_freed, __ATOMIC_RELAXED);
-	t->bytes_live -= b - q->bytes_seen;
-	t->bytes_usable -= u - q->usable_seen;
-	q->bytes_seen = b;
-	q->usable_seen = u;
 }
 
 /* Spin a little, then give the CPU away (the other side must run). */
@@ -124,73 +90,47 @@ static void xm_wait(unsigned *spins)
 		sched_yield();
 }
 
-static int xm_produce(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, xm_pair_t *q, uint64_t mask)
+static int xm_produce(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, soak_ring_t *q, uint64_t mask)
 {
 	const uint64_t seed = ctx->opt[XM_SEED].u;
 	const size_t min = ctx->opt[XM_MIN].u;
 	const soak_wl_mod32_t frange = soak_wl_mod32_init((uint32_t)(ctx->opt[XM_MAX].u - min + 1));
-	uint64_t rng = soak_wl_mix(seed ^ (0x3a110cULL + t->tid)), in = q->pos_in;
+	uint64_t rng = soak_wl_mix(seed ^ (0x3a110cULL + t->tid)), in = q->tail;
 	unsigned spins = 0, n = 0;
 	for (;;) {
-		if (in - __atomic_load_n(&q->pos_out, __ATOMIC_ACQUIRE) > mask) {
+		if (in - __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) > mask) {
 			xm_wait(&spins);
-			if ((spins & 1023) == 0 && (xm_settle(t, q), soak_wl_tick(t)))
+			if ((spins & 1023) == 0 && (soak_ring_settle(t, q), soak_wl_tick(t)))
 				return 0;
 			continue;
 		}
-		xm_item_t it = { NULL, min + soak_wl_mod32(frange, (uint32_t)soak_wl_rand64(&rng)),
-				 ((uint64_t)t->tid << 48) | in };
+		soak_ring_item_t it = { NULL, min + soak_wl_mod32(frange, (uint32_t)soak_wl_rand64(&rng)),
+					((uint64_t)t->tid << 48) | in };
 		SOAK_WL_TIMED(t, it.p = malloc(it.size));
 		if (__builtin_expect(!it.p, 0))
 			return soak_wl_nomem(t, it.size);
 		soak_wl_fill(it.p, it.size, soak_wl_pattern(seed, it.tag, it.size));
 		/* Counted before the push: the consumer may free it at once. */
 		soak_wl_got(t, it.p, it.size);
-		q->items[in & mask] = it;
-		__atomic_store_n(&q->pos_in, ++in, __ATOMIC_RELEASE);
+		q->slot[in & mask] = it;
+		__atomic_store_n(&q->tail, ++in, __ATOMIC_RELEASE);
 		t->ops++;
 		if (++n == SOAK_WL_BATCH) {
 			n = 0;
-			xm_settle(t, q);
+			soak_ring_settle(t, q);
 			if (soak_wl_tick(t))
 				return 0;
 		}
 	}
 }
 
-/* Pop and free up to `max` blocks of q: the count freed, or -exit code. */
-static int64_t xm_pop(soak_wl_thread_t *t, xm_pair_t *q, uint64_t mask, uint64_t seed, uint64_t max)
-{
-	uint64_t out = q->pos_out, bytes = 0, usable = 0, n = 0;
-	uint64_t in = __atomic_load_n(&q->pos_in, __ATOMIC_ACQUIRE);
-	int rc = 0;
-	for (; out != in && n < max; out++, n++) {
-		xm_item_t it = q->items[out & mask];
-		size_t off = soak_wl_check(it.p, it.size, soak_wl_pattern(seed, it.tag, it.size));
-		if (__builtin_expect(off != SIZE_MAX, 0)) {
-			rc = soak_wl_fail_block(t, it.p, it.size, off, "remotely freed");
-			break;
-		}
-		if (t->usable_size)
-			usable += t->usable_size(it.p);
-		SOAK_WL_TIMED(t, free(it.p));
-		bytes += it.size;
-		t->ops++;
-	}
-	__atomic_store_n(&q->frees, q->frees + n, __ATOMIC_RELAXED);
-	__atomic_store_n(&q->usable_freed, q->usable_freed + usable, __ATOMIC_RELAXED);
-	__atomic_store_n(&q->bytes_freed, q->bytes_freed + bytes, __ATOMIC_RELEASE);
-	__atomic_store_n(&q->pos_out, out, __ATOMIC_RELEASE);
-	return rc ? -rc : (int64_t)n;
-}
-
-static int xm_consume(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, xm_pair_t *q, uint64_t mask)
+static int xm_consume(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, soak_ring_t *q, uint64_t mask)
 {
 	const uint64_t seed = ctx->opt[XM_SEED].u;
 	unsigned spins = 0;
 	uint64_t since = 0;
 	for (;;) {
-		int64_t n = xm_pop(t, q, mask, seed, SOAK_WL_BATCH);
+		int64_t n = soak_ring_drain(t, q, mask, seed, SOAK_WL_BATCH);
 		if (n < 0)
 			return (int)-n;
 		if (n == 0)
@@ -207,22 +147,12 @@ static int xm_consume(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, xm_pair_t *q, uin
 static int xm_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
 	xm_state_t *st = ctx->priv;
-	xm_pair_t *q = &st->pair[t->tid / 2];
+	soak_ring_t *q = &st->pair[t->tid / 2];
 	int rc = t->tid % 2 ? xm_consume(ctx, t, q, st->mask) : xm_produce(ctx, t, q, st->mask);
 	if (t->tid % 2 == 0)
-		xm_settle(t, q);
+		soak_ring_settle(t, q);
 	soak_wl_publish(t);
 	return rc;
-}
-
-/* Worker slot tid's published counts, through a thread struct. */
-static void xm_load(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, unsigned tid)
-{
-	soak_wl_thread_init(t, ctx, tid);
-	t->lat_left = t->lat_every = UINT64_MAX; /* not measured */
-	t->ops = ctx->shm->thr[tid].ops;
-	t->bytes_live = ctx->shm->thr[tid].bytes_live;
-	t->bytes_usable = ctx->shm->thr[tid].bytes_usable;
 }
 
 /* After the threads stopped: a consumer may have freed blocks after its
@@ -232,8 +162,8 @@ static int xm_quiesce(soak_wl_ctx_t *ctx)
 	xm_state_t *st = ctx->priv;
 	soak_wl_thread_t t;
 	for (unsigned i = 0; st && i < ctx->nthreads; i += 2) {
-		xm_load(ctx, &t, i);
-		xm_settle(&t, &st->pair[i / 2]);
+		soak_ring_load(ctx, &t, i);
+		soak_ring_settle(&t, &st->pair[i / 2]);
 		soak_wl_publish(&t);
 	}
 	return 0;
@@ -254,14 +184,14 @@ static void *xm_drain_main(void *arg)
 	xm_state_t *st = ctx->priv;
 	soak_wl_thread_t c, p;
 	for (unsigned i = 0; i < ctx->nthreads && !d->rc; i += 2) {
-		xm_pair_t *q = &st->pair[i / 2];
-		xm_load(ctx, &c, i + 1);
-		int64_t n = xm_pop(&c, q, st->mask, ctx->opt[XM_SEED].u, UINT64_MAX);
+		soak_ring_t *q = &st->pair[i / 2];
+		soak_ring_load(ctx, &c, i + 1);
+		int64_t n = soak_ring_drain(&c, q, st->mask, ctx->opt[XM_SEED].u, UINT64_MAX);
 		soak_wl_publish(&c);
 		if (n < 0)
 			d->rc = (int)-n;
-		xm_load(ctx, &p, i);
-		xm_settle(&p, q);
+		soak_ring_load(ctx, &p, i);
+		soak_ring_settle(&p, q);
 		soak_wl_publish(&p);
 		d->frees += q->frees;
 	}

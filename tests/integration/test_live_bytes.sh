@@ -7,7 +7,8 @@
 #   counts with the library's at every tick of one-thread workloads, at stop
 #   (remote_free: blocks still in its rings) and after teardown, and exits
 #   non-zero on the first difference; several seeds and shapes each;
-#   workloads that free across threads (larson, xmalloc, cache_scratch) also compare their count of
+#   workloads that free across threads (larson, xmalloc, rptest, mstress,
+#   cache_scratch) also compare their count of
 #   remote frees with the library's (a free by another thread than the
 #   allocating one);
 #   paging with a small swap file of ours when none is on (it refuses to run without);
@@ -92,6 +93,9 @@ for seed in 1 7; do
   [ "$(ticks)" -gt 3 ] || fail "large one thread: only $(ticks) tick comparisons"
   check large --seed $seed --threads 3 --min-size 16 --max-size 1M --duration 0.3s > /dev/null
   check large --seed $seed --realloc-pct 100 --duration 0.3s > /dev/null
+  # a budget below what the slots would hold: cut sizes and redirected ops
+  check large --seed $seed --threads 1 --max-size 4M --max-live 5M --realloc-pct 50 --duration 0.3s > /dev/null
+  [ "$(ticks)" -gt 3 ] || fail "large under a 5M budget: only $(ticks) tick comparisons"
 done
 pass "large: equal at every tick (one thread), at stop, after teardown"
 # pareto: heavy-tailed sizes and lifetimes, blocks dying from a timing wheel.
@@ -113,6 +117,32 @@ for seed in 1 2 3; do
 done
 [ $inflight -gt 0 ] || fail "xmalloc: no run stopped with blocks in its rings: the check proved nothing"
 pass "xmalloc: equal at stop ($inflight of 9 runs with blocks in flight) and after teardown; every free remote, as many as the library counted"
+
+# rptest: frees by the next thread through rings (ring.h), blocks in flight
+# at stop; with one thread its ring is its own (every tick compared, no
+# remote free but teardown's). mstress: phases of threads, long-lived blocks
+# freed by later phases, blocks swapped between threads through shared slots.
+inflight=0
+for seed in 1 7; do
+  for o in "" "--threads 3 --remote-pct 100 --ring 2 --max-size 300" "--threads 4 --remote-pct 40 --ws 50"; do
+    # shellcheck disable=SC2086
+    s=$(check rptest --seed $seed $o --duration 0.3s)
+    case $s in "bytes_live 0 "*) ;; *) inflight=$((inflight + 1)) ;; esac
+    remote rptest
+  done
+  check rptest --seed $seed --threads 1 --ws 100 --remote-pct 30 --duration 0.2s > /dev/null
+  [ "$(ticks)" -gt 100 ] || fail "rptest one thread: only $(ticks) tick comparisons"
+  grep -q "^live-check: rptest remote frees 0 counted 0 of [1-9]" "$T/live.out" \
+    || fail "rptest one thread: $(grep "remote frees" "$T/live.out")"
+  check mstress --seed $seed --duration 0.3s > /dev/null; remote mstress
+  check mstress --seed $seed --threads 1 --phase 700 --min-size 1 --max-size 40 --duration 0.3s > /dev/null
+  remote mstress
+  [ "$(ticks)" -gt 100 ] || fail "mstress one thread: only $(ticks) tick comparisons"
+  check mstress --seed $seed --threads 3 --phase 300 --transfer 8 --transfer-pct 40 --long-pct 30 --duration 0.3s > /dev/null
+  remote mstress
+done
+[ $inflight -gt 0 ] || fail "rptest: no run stopped with blocks in its rings: the check proved nothing"
+pass "rptest, mstress: equal at every tick (one thread), at stop ($inflight of 6 rptest runs with blocks in flight), after teardown; remote frees as the library counted"
 
 # Hoard's false-sharing loops: one object held at a time (every tick of one
 # thread compares); cache_scratch's handed objects are allocated by the main

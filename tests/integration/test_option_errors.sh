@@ -59,4 +59,10 @@ said "soak-worker: cache_thrash: --writes 0: out of bounds [1, 1000000000]" \
   run --db "$DB" -w cache_thrash -d 1s --no-progress -q -- --writes 0
 said "soak-worker: larson: --life 0: out of bounds [1, 1000000000000]" \
   run --db "$DB" -w larson -d 1s --no-progress -q -- --life 0
+said "soak-worker: mstress: --long-pct 60 plus --transfer-pct 50 is over 100" \
+  run --db "$DB" -w mstress -d 1s --no-progress -q -- --long-pct 60 --transfer-pct 50
+said "soak-worker: rptest: --min-size 100 is larger than --max-size 99" \
+  run --db "$DB" -w rptest -d 1s --no-progress -q -- --min-size 100 --max-size 99
+said "soak-worker: large: a budget of 102400 bytes (--max-live, or a quarter of the cgroup's memory limit) leaves each of 2 threads less than --min-size 65536; raise --max-live or --memory-max, or lower --min-size or --threads" \
+  run --db "$DB" -w large -d 1s --no-progress -q -- --threads 2 --max-live 100K
 pass "classic workloads: bad options refused with one line, exit 2, nothing recorded"

@@ -39,7 +39,7 @@ DB=$T/t.db
 run() { soak run --db "$DB" -q --no-progress -d 1s "$@"; }
 last() { q "select value from run_values where name = 'threads' and run_id = (select max(id) from runs)"; }
 how() { q "select detail from events where kind = 'threads' and run_id = (select max(id) from runs)"; }
-for w in larson cache_thrash cache_scratch lifo; do
+for w in larson cache_thrash cache_scratch lifo rptest mstress; do
   run -w $w --cpu-max 100%
   [ "$(last)" = "1.0" ] || fail "$w --cpu-max 100%: $(last) threads"
   how | grep -q "a CPU quota of 1.00 CPUs" || fail "$w: how: $(how)"

@@ -86,6 +86,18 @@ for r in runs:
 assert not bad, "\n".join(bad)
 PY
 
+# large under a tight limit: its default budget is a quarter of the cgroup's
+# memory limit, so a 64M run is ok (no OOM kill) and never holds more than 16 MiB.
+soak run --db "$DB" -w large -d 2s -i 100ms --memory-max 64M --label wl-large-64M --no-progress -q \
+  || fail "large under --memory-max 64M: soakctl run exited $?"
+id=$(q "select max(id) from runs")
+[ "$(q "select status from runs where id=$id")" = ok ] || fail "large under 64M: $(q "select status, message from runs where id=$id")"
+top=$(q "select max(value) from samples_named where run_id=$id and metric='bytes_live'")
+n=$(q "select count(*) from samples_named where run_id=$id and metric='bytes_live' and value > 0")
+[ "$n" -ge 5 ] && [ "${top%.*}" -le $((16 << 20)) ] \
+  || fail "large under 64M: bytes_live peaked at $top in $n samples (budget 16 MiB)"
+pass "large under --memory-max 64M: ok, bytes_live peaked at $top (budget 16 MiB)"
+
 # paging needs swap: without any it is refused before a run is recorded.
 if [ "$(awk 'NR > 1' /proc/swaps | wc -l)" = 0 ]; then
   before=$(q "select count(*) from runs")
