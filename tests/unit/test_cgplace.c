@@ -104,12 +104,13 @@ static int rm_tmp(void **state)
 
 static void put(const char *dir, const char *file, const char *text)
 {
-	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	char *p = NULL;
+	assert_true(asprintf(&p, "%s/%s", dir, file) > 0);
 	FILE *f = fopen(p, "w");
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+	free(p);
 }
 
 /* Facts from the files of a fake cgroup directory, as the kernel writes them. */
