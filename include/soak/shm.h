@@ -17,7 +17,7 @@
 #include "soak/hist.h"
 
 #define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
-#define SOAK_SHM_VERSION    6
+#define SOAK_SHM_VERSION    7
 #define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
 #define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
 #define SOAK_MAX_THREADS    64
@@ -41,8 +41,10 @@ enum soak_worker_state {
 /* One completed step of `exec --repeat` (the worker runs an external command
  * back to back). The ring holds the last SOAK_MAX_STEPS steps; step k lives in
  * steps[(k - 1) % SOAK_MAX_STEPS] and its seq is stored last (release), so a
- * reader that sees seq == k sees the whole record. */
-#define SOAK_MAX_STEPS 256
+ * reader that sees seq == k sees the whole record. 4096 steps (224 KiB): a
+ * step can end every 0.5 ms, and under ASan a flush of thousands of queued
+ * steps held the runner's loop long enough for 256 to overflow. */
+#define SOAK_MAX_STEPS 4096
 typedef struct {
 	uint64_t seq;                /* step number from 1; 0 = empty */
 	double end_mono_s;           /* CLOCK_MONOTONIC at the step's end (system-wide clock) */
