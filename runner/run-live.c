@@ -119,7 +119,7 @@ void run_verify_allocator(run_t *r)
 static const char *const step_metrics[4][3] = {
 	{ "step_wall_s", "s", "wall time of one step of exec --repeat" },
 	{ "step_exit_code", "code", "exit code of the step (-1 when killed by a signal)" },
-	{ "step_peak_rss_bytes", "bytes", "the step's own peak RSS (ru_maxrss, when above the driver's VmHWM)" },
+	{ "step_peak_rss_bytes", "bytes", "the step's own peak RSS (ru_maxrss, when 1 MiB above the driver's VmHWM)" },
 	{ "step_throughput_ops_s", "ops/s", "throughput the step printed (--tp-pattern)" },
 };
 

@@ -16,8 +16,8 @@
  * and for [TAG] key=value self-reports (both), which are folded per step into
  * shm->sr (see shm.h).
  *
- * Peak RSS of a step is its ru_maxrss from wait4 when that is above the
- * driver's own VmHWM: the kernel carries the pre-exec mm's high-water mark
+ * Peak RSS of a step is its ru_maxrss from wait4 when that is more than
+ * 1 MiB above the driver's own VmHWM: the kernel carries the pre-exec mm's high-water mark
  * (ours: vfork shares our mm until the exec) into it, so a value not
  * above ours says nothing about the step and is left unmeasured (0 in the
  * ring, NULL in the database; docs/metrics.md).
@@ -100,6 +100,9 @@ static int maps_has(pid_t pid, const char *path)
 	fclose(f);
 	return found ? 1 : (others ? 0 : -1);
 }
+
+/* How far above our VmHWM a step's ru_maxrss must be to be its own. */
+#define STEP_PEAK_MARGIN_KB 1024u
 
 /* Our own VmHWM in kB, 0 when unreadable. */
 static uint64_t self_hwm_kb(void)
@@ -332,11 +335,16 @@ static void step_record(soak_shm_t *shm, const step_sr_t *sr, const soak_tpscan_
 	ret->wall_s = ret->end_mono_s - t0;
 	ret->exit_code = WIFEXITED(end->status) ? WEXITSTATUS(end->status) : -1;
 	ret->signal = WIFSIGNALED(end->status) ? WTERMSIG(end->status) : 0;
-	/* ru_maxrss = max(the step's own peak, our VmHWM at its exec): only a
-	 * value above our VmHWM (read after the wait, so it is at least the one
-	 * at the exec) is the step's own; else it is not measured (0). */
+	/* ru_maxrss = max(the step's own peak, our mm's high-water mark at its
+	 * exec). Our VmHWM, read after the wait, is that mark give or take a few
+	 * pages: the kernel folds each task's page-fault counts into the mm
+	 * lazily (up to 64 per task before 6.2), and under load a step of sh
+	 * showed ru_maxrss 12 KiB above our VmHWM. So only a value more than
+	 * STEP_PEAK_MARGIN_KB above our VmHWM is the step's own; else it is not
+	 * measured (0). */
 	uint64_t hwm = self_hwm_kb();
-	ret->maxrss_bytes = hwm && (uint64_t)end->ru.ru_maxrss > hwm ? (uint64_t)end->ru.ru_maxrss * 1024u : 0;
+	ret->maxrss_bytes = hwm && (uint64_t)end->ru.ru_maxrss > hwm + STEP_PEAK_MARGIN_KB
+		? (uint64_t)end->ru.ru_maxrss * 1024u : 0;
 	ret->throughput = sc->tp;
 	ret->alloc_seen = end->seen;
 }
