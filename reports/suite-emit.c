@@ -3,9 +3,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
+#include "verdict.h"
+
+/* The most workloads a geometric mean is taken over (a suite has fewer). */
+#define SOAK_SUITE_GM_MAX 64
 
 soak_suite_tally_t soak_suite_tally(const soak_suite_row_t *rows, size_t n, size_t i)
 {
@@ -46,6 +51,56 @@ static void summary_cell(const soak_comparison_t *c, size_t i, char *b, size_t l
 		snprintf(b, len, "%s: %s", soak_verdict_name(v->kind), v->why);
 }
 
+/* Candidate i's geometric mean over the workloads whose summary cell has a
+ * ratio (a tested throughput verdict): exp(mean log ratio) with a bootstrap
+ * interval over each workload's runs (soak_geomean_ratio_ci), or why none. */
+static void geomean_cell(const soak_suite_row_t *rows, size_t n, size_t i, char *b, size_t len)
+{
+	const soak_cmp_metric_def_t *m = &soak_cmp_metrics[SOAK_CM_TP];
+	double **v = calloc(2 * n, sizeof(double *));
+	size_t *nv = calloc(2 * n, sizeof(size_t)), k = 0;
+	int e = v && nv ? 0 : -ENOMEM;
+	for (size_t r = 0; r < n && !e; r++) {
+		const soak_comparison_t *c = rows[r].cmp;
+		const soak_verdict_t *vd = &c->g[i].v[SOAK_CM_TP];
+		if (!soak_verdict_tested(vd->kind) || isnan(vd->change))
+			continue;
+		char why[200];
+		const soak_cmp_group_t *g[2] = { &c->g[i], &c->g[c->baseline] };
+		for (int s = 0; s < 2 && !e; s++) {
+			e = soak_cmp_units(m, (const soak_run_result_t *const *)g[s]->ok, g[s]->n_ok, &c->units,
+					   &v[2 * k + s], &nv[2 * k + s], why, sizeof(why));
+			if (!e && !nv[2 * k + s])
+				e = -ENODATA;
+		}
+		k++;
+	}
+	double gm, lo, hi;
+	if (!e && k) {
+		const double *a[SOAK_SUITE_GM_MAX], *bs[SOAK_SUITE_GM_MAX];
+		size_t na[SOAK_SUITE_GM_MAX], nb[SOAK_SUITE_GM_MAX];
+		for (size_t w = 0; w < k && w < SOAK_SUITE_GM_MAX; w++) {
+			a[w] = v[2 * w], na[w] = nv[2 * w];
+			bs[w] = v[2 * w + 1], nb[w] = nv[2 * w + 1];
+		}
+		const soak_comparison_t *c0 = rows[0].cmp;
+		e = k > SOAK_SUITE_GM_MAX ? -E2BIG
+			: soak_geomean_ratio_ci(a, na, bs, nb, k, 1 - c0->alpha, SOAK_VERDICT_BOOTSTRAP_N, c0->seed,
+						&gm, &lo, &hi);
+	}
+	if (!k)
+		snprintf(b, len, "no workload with a throughput ratio");
+	else if (e)
+		snprintf(b, len, "not computed: %s", strerror(-e));
+	else
+		snprintf(b, len, "%.2f%% [%.2f%%, %.2f%%] over %zu of %zu workloads", 100 * gm, 100 * lo, 100 * hi,
+			 k, n);
+	for (size_t j = 0; v && j < 2 * n; j++)
+		free(v[j]);
+	free(v);
+	free(nv);
+}
+
 static void summary(FILE *f, const soak_suite_row_t *rows, size_t n)
 {
 	const soak_comparison_t *c0 = rows[0].cmp;
@@ -82,11 +137,22 @@ static void summary(FILE *f, const soak_suite_row_t *rows, size_t n)
 		snprintf(b, sizeof(b), "%zu / %zu / %zu / %zu", t.wins, t.losses, t.same, t.no_verdict);
 		soak_md_cell(f, b);
 	}
+	fputs("\n|", f);
+	soak_md_cell(f, "geometric mean of the ratios");
+	for (size_t i = 0; i < c0->n; i++) {
+		if (i == c0->baseline)
+			continue;
+		geomean_cell(rows, n, i, b, sizeof(b));
+		soak_md_cell(f, b);
+	}
 	fprintf(f, "\n\nEach cell is the throughput verdict of that workload's table above (ratio of the "
 		"mean throughputs to %s with its %.0f%% bootstrap interval; method under each table). "
 		"\"No verdict\" counts insufficient data, a workload whose operation rate is no "
-		"throughput, and allocators without an ok run.\n", c0->g[c0->baseline].name,
-		100 * (1 - c0->alpha));
+		"throughput, and allocators without an ok run. The geometric mean is taken over the "
+		"workloads with a ratio, each weighing the same whatever its rate; its %.0f%% bootstrap "
+		"interval resamples each workload's runs. It sums the suite up and is no verdict: a "
+		"suite of other workloads gives another mean.\n", c0->g[c0->baseline].name,
+		100 * (1 - c0->alpha), 100 * (1 - c0->alpha));
 }
 
 int soak_suite_emit_md(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n)

@@ -4,7 +4,9 @@
  * candidate allocator: the throughput verdict against the baseline, the
  * ratio of the means with its interval, both exactly as the workload's own
  * table has them, or the runs' status when an allocator has no ok run.
- * The last row counts the verdicts per allocator. No statistic of its own.
+ * The last rows count the verdicts per allocator and give the geometric mean
+ * of the ratios over the workloads that have one, with a bootstrap interval
+ * (soak_geomean_ratio_ci): the summary's only statistic of its own.
  */
 #ifndef SOAK_SUITE_EMIT_H
 #define SOAK_SUITE_EMIT_H

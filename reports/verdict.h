@@ -82,6 +82,17 @@ int soak_bootstrap_ci(const double *a, size_t na, const double *b, size_t nb, so
 		      double conf, unsigned resamples, uint64_t seed, double *ret_lo,
 		      double *ret_hi);
 
+/* Geometric mean over k workloads of the ratio mean(a_w) / mean(b_w),
+ * exp(mean of the log ratios): every workload weighs the same, whatever its
+ * rate. Its percentile bootstrap interval at `conf` resamples the runs of a_w
+ * and b_w independently within each workload (the workloads are fixed).
+ * Every a_w and b_w needs >= 1 value, each finite and > 0 (rates).
+ * -EINVAL (k = 0, an empty sample, bad conf/resamples), -EDOM (a value <= 0
+ * or not finite), -ENOMEM. */
+int soak_geomean_ratio_ci(const double *const *a, const size_t *na, const double *const *b,
+			  const size_t *nb, size_t k, double conf, unsigned resamples, uint64_t seed,
+			  double *ret_gm, double *ret_lo, double *ret_hi);
+
 /* ---- independent units from a series ---- */
 typedef enum {
 	SOAK_BLOCK_MEAN = 0,

@@ -3,7 +3,8 @@
 # classic one shortened to 1 run of 0.5 s per cell), and compare --suite
 # against ground truth: every cell's runs are recorded under one comparison
 # id with the entry's workload and options, each summary cell is the verdict
-# `compare --from-db` computes on the same runs, a workload that fails under
+# `compare --from-db` computes on the same runs, the geometric mean is that of
+# those ratios, a workload that fails under
 # one allocator shows its status, and bad suites are one line, exit 2,
 # nothing written.
 source "$(dirname "$0")/lib.sh"
@@ -53,6 +54,21 @@ for spec in 'rm400|random_mixed|["--ws","400"]' 'rm4000|random_mixed|["--ws","40
 done
 grep -q "^| better / worse / no significant difference / no verdict | [0-9] / [0-9] / [0-9] / 0 |" mine.md \
   || fail "the tally row"
+# The geometric mean row: exp(mean log ratio) of the three workloads' ratios
+# as compare --from-db computes them, its interval around it.
+python3 - mine.md rm400.json rm4000.json hot.json <<'PY' || fail "the geometric mean row"
+import json, math, re, sys
+row = [l for l in open(sys.argv[1]) if l.startswith("| geometric mean of the ratios |")]
+assert len(row) == 1, row
+m = re.match(r"\| geometric mean of the ratios \| ([0-9.]+)% \[([0-9.]+)%, ([0-9.]+)%\] over 3 of 3 workloads \|$", row[0].strip())
+assert m, row[0]
+gm, lo, hi = map(float, m.groups())
+ratios = [1 + json.load(open(f))["allocators"][1]["verdicts"]["throughput"]["change"] / 100 for f in sys.argv[2:]]
+want = 100 * math.exp(sum(map(math.log, ratios)) / len(ratios))
+print(f"geometric mean {gm}% [{lo}%, {hi}%], from the ratios {ratios}: {want:.4f}%")
+assert abs(gm - want) <= 0.0051, (gm, want)
+assert lo <= gm <= hi and hi - lo > 0, (lo, gm, hi)
+PY
 pass "sizes suite: 24 runs under one comparison, interleaved, summary = compare --from-db on the same runs"
 
 # ---- the classic example, 1 run of 1 s per cell ----
@@ -63,6 +79,8 @@ DB=$T/classic.db
 for w in larson xmalloc cache_thrash cache_scratch lifo; do
   grep -q "^| $w | insufficient data: " classic.md || fail "classic: no summary row for $w"
 done
+grep -q "^| geometric mean of the ratios | no workload with a throughput ratio |$" classic.md \
+  || fail "classic: a geometric mean without a ratio"
 pass "classic suite: 5 workloads x 2 allocators, every row in the summary"
 
 # ---- a plan with suite = classic ----

@@ -201,6 +201,49 @@ static soak_verdict_opts_t tp_opts(void)
 				      .practical_pct = 2, .unit_name = "repeats" };
 }
 
+/* Geometric mean of ratios against hand-computed values: constant runs
+ * give ratios 2 and 9, so sqrt(18) with an interval of that point; one
+ * workload is the ratio of means with soak_bootstrap_ci's interval (the same
+ * draws from the same seed); bad input refused. */
+static void test_geomean_ratio(void **state)
+{
+	(void)state;
+	const double a1[] = { 2, 2, 2 }, b1[] = { 1, 1 }, a2[] = { 9 }, b2[] = { 1, 1, 1 };
+	const double *a[] = { a1, a2 }, *b[] = { b1, b2 };
+	size_t na[] = { 3, 1 }, nb[] = { 2, 3 };
+	double gm, lo, hi;
+	assert_int_equal(soak_geomean_ratio_ci(a, na, b, nb, 2, 0.95, 1000, 5, &gm, &lo, &hi), 0);
+	assert_float_equal(gm, sqrt(18.0), 1e-12);
+	assert_float_equal(lo, sqrt(18.0), 1e-12);
+	assert_float_equal(hi, sqrt(18.0), 1e-12);
+
+	/* the geometric mean of 1/2 and 2 is 1, whatever the weights of the rates */
+	const double c1[] = { 1000 }, d1[] = { 2000 }, c2[] = { 4e9 }, d2[] = { 2e9 };
+	const double *c[] = { c1, c2 }, *d[] = { d1, d2 };
+	size_t one[] = { 1, 1 };
+	assert_int_equal(soak_geomean_ratio_ci(c, one, d, one, 2, 0.95, 100, 5, &gm, &lo, &hi), 0);
+	assert_float_equal(gm, 1.0, 1e-12);
+
+	const double x[] = { 10, 12, 9, 11, 14, 8 }, y[] = { 5, 6, 7, 5.5, 6.5 };
+	const double *xa[] = { x }, *yb[] = { y };
+	size_t nx[] = { 6 }, ny[] = { 5 };
+	double blo, bhi;
+	assert_int_equal(soak_geomean_ratio_ci(xa, nx, yb, ny, 1, 0.9, 4000, 11, &gm, &lo, &hi), 0);
+	assert_int_equal(soak_bootstrap_ci(x, 6, y, 5, SOAK_SCALE_RATIO, 0.9, 4000, 11, &blo, &bhi), 0);
+	assert_float_equal(gm, (64.0 / 6) / (30.0 / 5), 1e-12);
+	assert_float_equal(lo, blo, 1e-9 * blo);
+	assert_float_equal(hi, bhi, 1e-9 * bhi);
+	assert_true(lo < gm && gm < hi);
+
+	const double z[] = { 0 }, nan1[] = { NAN };
+	const double *za[] = { z }, *nana[] = { nan1 };
+	assert_int_equal(soak_geomean_ratio_ci(za, one, yb, one, 1, 0.95, 100, 1, &gm, &lo, &hi), -EDOM);
+	assert_int_equal(soak_geomean_ratio_ci(xa, one, nana, one, 1, 0.95, 100, 1, &gm, &lo, &hi), -EDOM);
+	assert_int_equal(soak_geomean_ratio_ci(xa, nx, yb, ny, 0, 0.95, 100, 1, &gm, &lo, &hi), -EINVAL);
+	size_t zero[] = { 0 };
+	assert_int_equal(soak_geomean_ratio_ci(xa, zero, yb, ny, 1, 0.95, 100, 1, &gm, &lo, &hi), -EINVAL);
+}
+
 static void test_verdict_identical(void **state)
 {
 	(void)state;
@@ -438,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_min_units),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_bootstrap_covers_true_ratio),
+		cmocka_unit_test(test_geomean_ratio),
 		cmocka_unit_test(test_verdict_identical),
 		cmocka_unit_test(test_verdict_shifted),
 		cmocka_unit_test(test_verdict_practical_threshold),
