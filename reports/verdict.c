@@ -192,6 +192,23 @@ static double ratio_or_diff(soak_scale_t scale, double ma, double mb)
 	return ma == 0 ? 1.0 : copysign(INFINITY, ma);
 }
 
+/* Room for the resampled statistics, with rng seeded; NULL when out of memory. */
+static double *boot_start(unsigned resamples, uint64_t seed, soak_rng_t *rng)
+{
+	soak_rng_seed(rng, seed);
+	return malloc(resamples * sizeof(double));
+}
+
+/* The percentile interval at conf of the statistics st (sorted here), and frees st. */
+static void boot_finish(double *st, unsigned resamples, double conf, double *ret_lo, double *ret_hi)
+{
+	qsort(st, resamples, sizeof(double), cmp_double);
+	double tail = (1 - conf) / 2;
+	*ret_lo = quantile_sorted(st, resamples, tail);
+	*ret_hi = quantile_sorted(st, resamples, 1 - tail);
+	free(st);
+}
+
 int soak_bootstrap_ci(const double *a, size_t na, const double *b, size_t nb, soak_scale_t scale,
 		      double conf, unsigned resamples, uint64_t seed, double *ret_lo,
 		      double *ret_hi)
@@ -200,20 +217,15 @@ int soak_bootstrap_ci(const double *a, size_t na, const double *b, size_t nb, so
 		return -EINVAL;
 	if (scale == SOAK_SCALE_RATIO && mean_of(b, nb) == 0)
 		return -EDOM;
-	double *st = malloc(resamples * sizeof(double));
+	soak_rng_t rng;
+	double *st = boot_start(resamples, seed, &rng);
 	if (!st)
 		return -ENOMEM;
-	soak_rng_t rng;
-	soak_rng_seed(&rng, seed);
 	for (unsigned i = 0; i < resamples; i++) {
 		double ma = resample_mean(&rng, a, na), mb = resample_mean(&rng, b, nb);
 		st[i] = ratio_or_diff(scale, ma, mb);
 	}
-	qsort(st, resamples, sizeof(double), cmp_double);
-	double tail = (1 - conf) / 2;
-	*ret_lo = quantile_sorted(st, resamples, tail);
-	*ret_hi = quantile_sorted(st, resamples, 1 - tail);
-	free(st);
+	boot_finish(st, resamples, conf, ret_lo, ret_hi);
 	return 0;
 }
 
@@ -247,19 +259,14 @@ int soak_geomean_ratio_ci(const double *const *a, const size_t *na, const double
 				return -EDOM;
 		}
 	}
-	double *st = malloc(resamples * sizeof(double));
+	soak_rng_t rng;
+	double *st = boot_start(resamples, seed, &rng);
 	if (!st)
 		return -ENOMEM;
-	soak_rng_t rng;
-	soak_rng_seed(&rng, seed);
 	for (unsigned i = 0; i < resamples; i++)
 		st[i] = geomean_ratio(a, na, b, nb, k, &rng);
-	qsort(st, resamples, sizeof(double), cmp_double);
-	double tail = (1 - conf) / 2;
 	*ret_gm = geomean_ratio(a, na, b, nb, k, NULL);
-	*ret_lo = quantile_sorted(st, resamples, tail);
-	*ret_hi = quantile_sorted(st, resamples, 1 - tail);
-	free(st);
+	boot_finish(st, resamples, conf, ret_lo, ret_hi);
 	return 0;
 }
 
@@ -298,10 +305,8 @@ int soak_bootstrap_stat_ci(const soak_verdict_opts_t *o, size_t na, size_t nb, d
 		}
 		st[k] = ratio_or_diff(o->scale, sa, sb);
 	}
-	qsort(st, resamples, sizeof(double), cmp_double);
-	double tail = (1 - conf) / 2;
-	*ret_lo = quantile_sorted(st, resamples, tail);
-	*ret_hi = quantile_sorted(st, resamples, 1 - tail);
+	boot_finish(st, resamples, conf, ret_lo, ret_hi);
+	st = NULL;
 out:
 	free(ia);
 	free(st);
