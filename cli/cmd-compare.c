@@ -58,7 +58,7 @@ static const soak_opt_t compare_opts[] = {
 	O("alpha", 0, "A", "significance level of the verdicts (default " SOAK_STR(SOAK_VERDICT_ALPHA) ")",
 	  SOAK_OT_DOUBLE, alpha, .lo = 0, .lo_open = 1, .hi = 0.5),
 	O("format", 0, "md|json|csv|html", "md (default), json (versioned), csv or html (one self-contained page "
-	  "with gnuplot plots)", SOAK_OT_CHOICE, format, .choices = "md|markdown|json|csv|html"),
+	  "with gnuplot plots); with --suite md or json", SOAK_OT_CHOICE, format, .choices = "md|markdown|json|csv|html"),
 	O("output", 0, "FILE", "write the report to FILE (atomically) instead of stdout", SOAK_OT_STR, output),
 	O("exec-repeat", 0, NULL, "exec workload: run the command back to back (run's --repeat)", SOAK_OT_FLAG,
 	  exec_repeat),

@@ -181,7 +181,7 @@ static int load_recorded(suite_run_t *x, loaded_t *l)
 static int emit_cb(FILE *f, const void *arg)
 {
 	const void *const *a = arg;
-	return soak_suite_emit_md(f, a[0], a[1], *(const size_t *)a[2]);
+	return soak_suite_emit(f, a[0], a[1], *(const size_t *)a[2], a[3]);
 }
 
 /* One comparison per workload, then the report. An exit code. */
@@ -212,7 +212,7 @@ static int report(suite_run_t *x, const loaded_t *l)
 		rows[done] = (soak_suite_row_t){ x->s.e[done].name, x->s.e[done].workload, x->s.e[done].args,
 						 &cmp[done] };
 	}
-	const void *arg[3] = { x->s.name, rows, &done };
+	const void *arg[4] = { x->s.name, rows, &done, x->o->format };
 	char err[512];
 	rc = SOAK_EXIT_OK;
 	if (x->o->output) {
@@ -282,8 +282,8 @@ static int refuse_clashes(const soak_cmp_suite_opts_t *o)
 			clash = "workload options after -- (the suite gives each workload its options)";
 		else if (!strncmp(o->run_argv[i], "-w", 2) || !strncmp(o->run_argv[i], "--workload", 10))
 			clash = "-w/--workload (the suite names the workloads)";
-	if (!clash && strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown"))
-		clash = "--format other than md (a suite is reported in Markdown only)";
+	if (!clash && strcasecmp(o->format, "md") && strcasecmp(o->format, "markdown") && strcasecmp(o->format, "json"))
+		clash = "--format other than md or json (a suite's tables do not fit one CSV; HTML is per run)";
 	if (clash)
 		soak_err("compare: --suite does not go with %s", clash);
 	return clash ? -EINVAL : 0;

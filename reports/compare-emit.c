@@ -470,7 +470,7 @@ static cJSON *method_json(const soak_comparison_t *c)
 	return o;
 }
 
-static int json_emit(FILE *f, const soak_comparison_t *c)
+cJSON *soak_compare_json(const soak_comparison_t *c)
 {
 	cJSON *doc = cJSON_CreateObject();
 	bool ok = doc && cJSON_AddNumberToObject(doc, "schema_version", SOAK_COMPARE_SCHEMA_VERSION) &&
@@ -503,7 +503,17 @@ static int json_emit(FILE *f, const soak_comparison_t *c)
 			cJSON *r = soak_result_to_json(c->g[i].runs[j], NULL);
 			ok = r && cJSON_AddItemToArray(runs, r);
 		}
-	return soak_json_write(f, doc, ok);
+	if (!ok) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static int json_emit(FILE *f, const soak_comparison_t *c)
+{
+	cJSON *doc = soak_compare_json(c);
+	return doc ? soak_json_write(f, doc, true) : -ENOMEM;
 }
 
 /* ---- CSV ---- */

@@ -196,6 +196,10 @@ typedef enum {
 /* The decision on metric m of column g (not the baseline) of c. */
 soak_cmp_decision_t soak_cmp_decision(const soak_comparison_t *c, size_t g, soak_cmp_metric_t m);
 
+/* The comparison as the JSON document `--format json` writes (cJSON; the
+ * caller deletes it), NULL when out of memory. */
+struct cJSON *soak_compare_json(const soak_comparison_t *c);
+
 /* Writes the comparison as "md", "json" or "csv". 0, -EINVAL (format), -EIO, -ENOMEM. */
 int soak_compare_emit(FILE *f, const soak_comparison_t *c, const char *format);
 

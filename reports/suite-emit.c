@@ -5,12 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "emit.h"
 #include "verdict.h"
-
-/* The most workloads a geometric mean is taken over (a suite has fewer). */
-#define SOAK_SUITE_GM_MAX 64
 
 soak_suite_tally_t soak_suite_tally(const soak_suite_row_t *rows, size_t n, size_t i)
 {
@@ -51,14 +49,12 @@ static void summary_cell(const soak_comparison_t *c, size_t i, char *b, size_t l
 		snprintf(b, len, "%s: %s", soak_verdict_name(v->kind), v->why);
 }
 
-/* Candidate i's geometric mean over the workloads whose summary cell has a
- * ratio (a tested throughput verdict): exp(mean log ratio) with a bootstrap
- * interval over each workload's runs (soak_geomean_ratio_ci), or why none. */
-static void geomean_cell(const soak_suite_row_t *rows, size_t n, size_t i, char *b, size_t len)
+soak_suite_gm_t soak_suite_geomean(const soak_suite_row_t *rows, size_t n, size_t i)
 {
 	const soak_cmp_metric_def_t *m = &soak_cmp_metrics[SOAK_CM_TP];
+	soak_suite_gm_t g = { .of = n };
 	double **v = calloc(2 * n, sizeof(double *));
-	size_t *nv = calloc(2 * n, sizeof(size_t)), k = 0;
+	size_t *nv = calloc(2 * n, sizeof(size_t));
 	int e = v && nv ? 0 : -ENOMEM;
 	for (size_t r = 0; r < n && !e; r++) {
 		const soak_comparison_t *c = rows[r].cmp;
@@ -66,39 +62,39 @@ static void geomean_cell(const soak_suite_row_t *rows, size_t n, size_t i, char 
 		if (!soak_verdict_tested(vd->kind) || isnan(vd->change))
 			continue;
 		char why[200];
-		const soak_cmp_group_t *g[2] = { &c->g[i], &c->g[c->baseline] };
+		const soak_cmp_group_t *gr[2] = { &c->g[i], &c->g[c->baseline] };
 		for (int s = 0; s < 2 && !e; s++) {
-			e = soak_cmp_units(m, (const soak_run_result_t *const *)g[s]->ok, g[s]->n_ok, &c->units,
-					   &v[2 * k + s], &nv[2 * k + s], why, sizeof(why));
-			if (!e && !nv[2 * k + s])
+			size_t j = 2 * g.k + (size_t)s;
+			e = soak_cmp_units(m, (const soak_run_result_t *const *)gr[s]->ok, gr[s]->n_ok, &c->units,
+					   &v[j], &nv[j], why, sizeof(why));
+			if (!e && !nv[j])
 				e = -ENODATA;
 		}
-		k++;
+		g.k++;
 	}
-	double gm, lo, hi;
-	if (!e && k) {
-		const double *a[SOAK_SUITE_GM_MAX], *bs[SOAK_SUITE_GM_MAX];
+	if (!e && g.k > SOAK_SUITE_GM_MAX)
+		e = -E2BIG;
+	if (!e && g.k) {
+		const double *a[SOAK_SUITE_GM_MAX], *b[SOAK_SUITE_GM_MAX];
 		size_t na[SOAK_SUITE_GM_MAX], nb[SOAK_SUITE_GM_MAX];
-		for (size_t w = 0; w < k && w < SOAK_SUITE_GM_MAX; w++) {
+		for (size_t w = 0; w < g.k; w++) {
 			a[w] = v[2 * w], na[w] = nv[2 * w];
-			bs[w] = v[2 * w + 1], nb[w] = nv[2 * w + 1];
+			b[w] = v[2 * w + 1], nb[w] = nv[2 * w + 1];
 		}
 		const soak_comparison_t *c0 = rows[0].cmp;
-		e = k > SOAK_SUITE_GM_MAX ? -E2BIG
-			: soak_geomean_ratio_ci(a, na, bs, nb, k, 1 - c0->alpha, SOAK_VERDICT_BOOTSTRAP_N, c0->seed,
-						&gm, &lo, &hi);
+		e = soak_geomean_ratio_ci(a, na, b, nb, g.k, 1 - c0->alpha, SOAK_VERDICT_BOOTSTRAP_N, c0->seed,
+					  &g.gm, &g.lo, &g.hi);
 	}
-	if (!k)
-		snprintf(b, len, "no workload with a throughput ratio");
+	if (!g.k)
+		snprintf(g.why, sizeof(g.why), "no workload with a throughput ratio");
 	else if (e)
-		snprintf(b, len, "not computed: %s", strerror(-e));
-	else
-		snprintf(b, len, "%.2f%% [%.2f%%, %.2f%%] over %zu of %zu workloads", 100 * gm, 100 * lo, 100 * hi,
-			 k, n);
+		snprintf(g.why, sizeof(g.why), "not computed: %s", strerror(-e));
+	g.ok = g.k && !e;
 	for (size_t j = 0; v && j < 2 * n; j++)
 		free(v[j]);
 	free(v);
 	free(nv);
+	return g;
 }
 
 static void summary(FILE *f, const soak_suite_row_t *rows, size_t n)
@@ -142,7 +138,12 @@ static void summary(FILE *f, const soak_suite_row_t *rows, size_t n)
 	for (size_t i = 0; i < c0->n; i++) {
 		if (i == c0->baseline)
 			continue;
-		geomean_cell(rows, n, i, b, sizeof(b));
+		soak_suite_gm_t g = soak_suite_geomean(rows, n, i);
+		if (g.ok)
+			snprintf(b, sizeof(b), "%.2f%% [%.2f%%, %.2f%%] over %zu of %zu workloads", 100 * g.gm,
+				 100 * g.lo, 100 * g.hi, g.k, g.of);
+		else
+			snprintf(b, sizeof(b), "%s", g.why);
 		soak_md_cell(f, b);
 	}
 	fprintf(f, "\n\nEach cell is the throughput verdict of that workload's table above (ratio of the "
@@ -155,7 +156,7 @@ static void summary(FILE *f, const soak_suite_row_t *rows, size_t n)
 		100 * (1 - c0->alpha), 100 * (1 - c0->alpha));
 }
 
-int soak_suite_emit_md(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n)
+static int suite_emit_md(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n)
 {
 	if (!n)
 		return -EINVAL;
@@ -171,4 +172,15 @@ int soak_suite_emit_md(FILE *f, const char *suite, const soak_suite_row_t *rows,
 	}
 	summary(f, rows, n);
 	return ferror(f) ? -EIO : 0;
+}
+
+int soak_suite_emit(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n, const char *format)
+{
+	if (!n)
+		return -EINVAL;
+	if (!format || !strcasecmp(format, "md") || !strcasecmp(format, "markdown"))
+		return suite_emit_md(f, suite, rows, n);
+	if (!strcasecmp(format, "json"))
+		return soak_suite_emit_json(f, suite, rows, n);
+	return -EINVAL;
 }

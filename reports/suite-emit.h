@@ -11,6 +11,7 @@
 #ifndef SOAK_SUITE_EMIT_H
 #define SOAK_SUITE_EMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -30,7 +31,26 @@ typedef struct {
 /* The verdict counts of candidate group i over the rows (i != baseline). */
 soak_suite_tally_t soak_suite_tally(const soak_suite_row_t *rows, size_t n, size_t i);
 
-/* Writes every workload's table and the summary, as Markdown. 0, -EIO. */
-int soak_suite_emit_md(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n);
+/* The most workloads a geometric mean is taken over (a suite has fewer). */
+#define SOAK_SUITE_GM_MAX 64
+
+/* Candidate i's geometric mean of the throughput ratios over the rows whose
+ * throughput verdict was tested, with its bootstrap interval
+ * (soak_geomean_ratio_ci, the comparison's alpha and seed), or why none. */
+typedef struct {
+	bool ok;
+	double gm, lo, hi;               /* ratios (1.05 = 5% more throughput) */
+	size_t k, of;                    /* over k of `of` workloads */
+	char why[120];                   /* when !ok */
+} soak_suite_gm_t;
+soak_suite_gm_t soak_suite_geomean(const soak_suite_row_t *rows, size_t n, size_t i);
+
+/* Writes every workload's comparison and the summary as "md" (Markdown) or
+ * "json" (SOAK_SUITE_SCHEMA_VERSION; docs/suites.md). 0, -EINVAL (format),
+ * -EIO, -ENOMEM. */
+#define SOAK_SUITE_SCHEMA_VERSION 1
+int soak_suite_emit(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n, const char *format);
+/* The JSON of soak_suite_emit (suite-json.c). */
+int soak_suite_emit_json(FILE *f, const char *suite, const soak_suite_row_t *rows, size_t n);
 
 #endif

@@ -83,6 +83,46 @@ grep -q "^| geometric mean of the ratios | no workload with a throughput ratio |
   || fail "classic: a geometric mean without a ratio"
 pass "classic suite: 5 workloads x 2 allocators, every row in the summary"
 
+# ---- --format json: each workload's comparison is compare --from-db's on the
+# same runs; the summary's geometric mean is exp(mean log ratio) of them ----
+printf '[suite.two]\nrm = random_mixed --ws 400\nhot = tiny_hot\n' >> soak.ini
+soak compare --suite two system mimalloc --repeat 4 -d 500ms -i 100ms --warmup 0 --db two.db -q \
+  --format json --output two.json || fail "suite two --format json exited $?"
+DB=$T/two.db
+for w in random_mixed tiny_hot; do
+  ids() { q "select group_concat(id) from runs where workload = '$w' and allocator_name = '$1'"; }
+  soak compare --from-db --db "$DB" "$(ids system)" "$(ids mimalloc)" --format json > "two-$w.json"
+done
+python3 - two.json two-random_mixed.json two-tiny_hot.json <<'PY' || fail "suite JSON (see above)"
+import json, math, sys
+j = json.load(open(sys.argv[1]))
+assert j["kind"] == "suite_comparison" and j["schema_version"] == 1 and j["suite"] == "two", j.keys()
+assert j["baseline"] == "system" and [w["entry"] for w in j["workloads"]] == ["rm", "hot"]
+assert [w["args"] for w in j["workloads"]] == ["--ws 400", ""]
+ratios = []
+for w, f in zip(j["workloads"], sys.argv[2:]):
+    mine = w["comparison"]["allocators"][1]["verdicts"]["throughput"]
+    ref = json.load(open(f))["allocators"][1]["verdicts"]["throughput"]
+    assert mine["verdict"] == ref["verdict"] and mine["change"] == ref["change"] and mine["ci"] == ref["ci"], (mine, ref)
+    ratios.append(1 + ref["change"] / 100)
+(s,) = j["summary"]
+assert s["allocator"] == "mimalloc"
+cells = s["workloads"]
+for c, w in zip(cells, j["workloads"]):
+    v = w["comparison"]["allocators"][1]["verdicts"]["throughput"]
+    assert c["entry"] == w["entry"] and c["verdict"] == v["verdict"] and c["change_pct"] == v["change"], (c, v)
+    assert c["ci_pct"] == v["ci"] and c["why"] == "", c
+t = s["tally"]
+assert sorted(t) == ["better", "no_verdict", "same", "worse"] and sum(t.values()) == 2, t
+assert t["better"] == sum(c["verdict"] == "better" for c in cells) and t["worse"] == sum(c["verdict"] == "worse" for c in cells)
+g = s["geometric_mean"]
+want = math.exp(sum(map(math.log, ratios)) / 2)
+print(f"suite JSON: geometric mean {g['ratio']} {g['ci']} over {g['workloads']} of {g['of']}; from the ratios {ratios}: {want}")
+assert abs(g["ratio"] - want) <= 1e-9 * want and g["workloads"] == 2 and g["of"] == 2, g
+assert g["ci"][0] <= g["ratio"] <= g["ci"][1] and g["why"] == "", g
+PY
+pass "suite --format json: per workload = compare --from-db, geometric mean of their ratios"
+
 # ---- a plan with suite = classic ----
 block plan > nightly.ini
 (eval "$(cmd dryrun)") > plan.out || fail "plan dry run"
@@ -104,6 +144,19 @@ EOF
 soak compare --suite fails system corrupt --repeat 1 -d 1s --db fails.db -q > fails.md 2> fails.err || true
 grep -q "^| rm (random_mixed) | no ok run (verify-failed x1) |" fails.md || { cat fails.md fails.err; fail "rm under corrupt: status"; }
 grep -q "^| sp (spin) | insufficient data: " fails.md || fail "spin under corrupt: ran ok"
+grep -q "^| geometric mean of the ratios | no workload with a throughput ratio |$" fails.md \
+  || fail "fails: a geometric mean without a ratio"
+soak compare --suite fails system corrupt --repeat 1 -d 1s --db fails2.db -q --format json > fails.json 2> fails.err || true
+python3 - fails.json <<'PY' || { cat fails.err; fail "fails: the JSON summary"; }
+import json, sys
+(s,) = json.load(open(sys.argv[1]))["summary"]
+rm, sp = s["workloads"]
+assert rm["entry"] == "rm" and rm["change_pct"] is None and rm["ci_pct"] is None, rm
+assert rm["why"] == "no ok run" and rm["status"] == "verify-failed x1", rm
+assert sp["entry"] == "sp" and sp["change_pct"] is None and sp["verdict"] == "insufficient", sp
+g = s["geometric_mean"]
+assert g["ratio"] is None and g["ci"] is None and g["workloads"] == 0 and g["why"] == "no workload with a throughput ratio", g
+PY
 pass "a workload failing under one allocator shows its status in the summary"
 
 # ---- bad input: one line, exit 2, nothing written ----
@@ -127,7 +180,7 @@ bad "bad option" "random_mixed: unknown option --nosuch" compare --suite noopt -
 bad "option first" "badsuites.ini:5: entry rm starts with an option" compare --suite first --config badsuites.ini system mimalloc
 bad "with -w" "--suite does not go with -w/--workload" compare --suite classic system mimalloc -w lifo
 bad "with --" "--suite does not go with workload options" compare --suite classic system mimalloc -- --threads 1
-bad "with json" "--suite does not go with --format other than md" compare --suite classic system mimalloc --format json
+bad "with csv" "--suite does not go with --format other than md or json" compare --suite classic system mimalloc --format csv
 bad "until-decided" "--suite does not go with --until-decided" compare --suite classic system mimalloc --until-decided
 bad "one allocator" "name at least two allocators" compare --suite classic system
 pass "bad suites: one line, exit 2, nothing written"
