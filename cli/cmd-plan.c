@@ -171,6 +171,7 @@ static int cell_setup(const soak_plan_t *p, cell_t *x, const plan_opts_t *o, con
 	if (l->cpu_max[0]) { A("--cpu-max"); A(l->cpu_max); }
 	if (o->quiet) A("-q");
 	if (o->host_class) { A("--host-class"); A(o->host_class); }
+	if (w->driver[0]) { A("--driver"); A(w->driver); }
 	A("--");
 	for (int i = 0; i < n; i++)
 		A(x->wl_argv[i]);

@@ -109,7 +109,9 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
 			return set_str(c, p->wl[i].name, sizeof(p->wl[i].name), key, v);
 		if (!strcmp(key, "args"))
 			return set_str(c, p->wl[i].args, sizeof(p->wl[i].args), key, v);
-		return bad(c, "unknown key '%s' in [%s] (name, args)", key, section);
+		if (!strcmp(key, "driver"))
+			return set_str(c, p->wl[i].driver, sizeof(p->wl[i].driver), key, v);
+		return bad(c, "unknown key '%s' in [%s] (name, args, driver)", key, section);
 	}
 	if (kind == 6 && !strncmp(section, "limits", 6)) {
 		size_t i = 0;

@@ -35,6 +35,7 @@ typedef struct {
 	char section[64];           /* "rm400" */
 	char name[64];              /* workload name ("random_mixed", "exec") */
 	char args[1024];            /* raw options text */
+	char driver[1024];          /* exec: driver = CMD (run --driver), "" = none */
 } soak_plan_wl_t;
 
 typedef struct {

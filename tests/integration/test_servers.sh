@@ -14,6 +14,8 @@
 #   by the run, and nothing is left running (server, driver, benchmark, cgroups, snapshot files);
 # - a driver that exits early (event, one line, its self-report kept), one that
 #   ignores SIGTERM (killed, its group gone), and run --like repeating it;
+# - compare --driver and a plan's `driver =`: every run driven, no driver with
+#   the allocator;
 # - bad input: --driver without exec, with --repeat, or empty: one line, exit 2.
 source "$(dirname "$0")/lib.sh"
 for c in redis-server redis-cli redis-benchmark; do
@@ -130,6 +132,29 @@ soak run --db "$DB" --like 2 -d 1s --no-progress -q || fail "run --like 2 exited
 [ "$(q "select json_extract(data, '$.driver') from logs where run_id = 3 and stream = 'settings'")" = "trap '' TERM; while :; do sleep 0.05; done" ] \
   || fail "run --like did not repeat the driver"
 pass "early driver recorded, stubborn driver killed, --like repeats the driver"
+
+# ---- compare and plan take the driver: every run drives, no driver has the allocator ----
+# (the driver appends its LD_PRELOAD to a file: one line per run, all empty)
+DRV="echo \"pre=\${LD_PRELOAD-}\" >> $T/drv-env; while :; do sleep 0.05; done"
+soak compare system mimalloc -w exec --driver "$DRV" --repeat 2 -d 1s -i 250ms --db "$T/cmpdrv.db" -q \
+  -- sleep 100 > "$T/cmpdrv.md" || fail "compare --driver exited $?"
+printf '[plan]\nlabel = drv\nallocators = system mimalloc\nduration = 1s\nrepeats = 2\n[workload.srv]\nname = exec\nargs = sleep 100\ndriver = %s\n' \
+  "$DRV" > "$T/drv-plan.ini"
+soak plan run "$T/drv-plan.ini" --db "$T/plandrv.db" -q > /dev/null || fail "plan with driver = exited $?"
+for db in cmpdrv plandrv; do
+  DB=$T/$db.db
+  [ "$(q "select count(*) from runs where status = 'ok'")" = 4 ] || fail "$db: 4 ok runs"
+  [ "$(q "select count(distinct run_id) from events where kind = 'driver_started'")" = 4 ] || fail "$db: a driver per run"
+  [ "$(q "select count(*) from events where kind = 'driver_exit' and detail like '%(the run''s stop)'")" = 4 ] \
+    || fail "$db: every driver stopped by its run"
+  [ "$(q "select count(*) from logs where stream = 'settings' and json_extract(data, '$.driver') = '$(printf '%s' "$DRV" | sed "s/'/''/g")'")" = 4 ] \
+    || fail "$db: the driver is not in every run's settings"
+done
+[ "$(grep -c '^pre=$' "$T/drv-env")" = 8 ] && [ "$(wc -l < "$T/drv-env")" = 8 ] || { cat "$T/drv-env"; fail "a driver had LD_PRELOAD"; }
+DB=$T/plandrv.db
+[ "$(q "select count(*) from runs where allocator_name = 'mimalloc' and allocator_observed like '%libmimalloc%'")" = 2 ] \
+  || fail "plan: the commands under mimalloc were not seen running on it"
+pass "compare --driver and a plan's driver = : 8 runs, each driven, no driver with the allocator"
 
 # ---- bad input: one line, exit 2, nothing recorded ----
 bad() {
