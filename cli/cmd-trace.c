@@ -75,8 +75,9 @@ static void print_text(const soak_trace_info_t *in, const soak_trace_stats_t *st
 	printf("\npeak live    %" PRIu64 " bytes in %" PRIu64 " objects, at %.6f s\n", st->peak_live_bytes,
 	       st->peak_live_objects, (double)st->peak_ts_ns / 1e9);
 	printf("end live     %" PRIu64 " bytes in %" PRIu64 " objects\n", st->end_live_bytes, st->end_live_objects);
-	printf("cross-thread frees %" PRIu64 "; frees of blocks allocated before recording %" PRIu64 "\n",
-	       st->cross_thread_frees, st->unknown_frees);
+	printf("cross-thread frees %" PRIu64 "; frees of objects no event allocated before them %" PRIu64
+	       " (0 in a trace soakctl record writes; replay refuses others)\n", st->cross_thread_frees,
+	       st->unknown_frees);
 	printf("sizes (log2 class: count):");
 	for (unsigned c = 0; c < SOAK_TRACE_SIZE_CLASSES; c++)
 		if (st->size_log2[c])
@@ -126,6 +127,7 @@ static void print_json(const soak_trace_info_t *in, const soak_trace_stats_t *st
 	add_u64(o, "end_live_objects", st->end_live_objects);
 	add_u64(o, "cross_thread_frees", st->cross_thread_frees);
 	add_u64(o, "unknown_frees", st->unknown_frees);
+	add_u64(o, "reused_ids", st->reused_ids);
 	cJSON *sz = cJSON_AddArrayToObject(o, "size_log2");
 	for (unsigned c = 0; c < SOAK_TRACE_SIZE_CLASSES; c++)
 		cJSON_AddItemToArray(sz, cJSON_CreateNumber((double)st->size_log2[c]));

@@ -14,6 +14,7 @@ typedef struct {
 } ts_obj_t;
 
 struct soak_trace_sum {
+	const soak_trace_mem_t *mem;   /* NULL: calloc and free */
 	soak_trace_stats_t st;
 	ts_obj_t *tab;
 	size_t cap, n;         /* cap: a power of two */
@@ -21,6 +22,25 @@ struct soak_trace_sum {
 	uint8_t *seen;         /* streams seen (bitmap over SOAK_TRACE_STREAMS_MAX) */
 	bool any;
 };
+
+/* Zeroed memory from mem (or calloc), and its release. */
+static void *z_alloc(const soak_trace_mem_t *m, size_t n)
+{
+	if (!m)
+		return calloc(1, n ? n : 1);
+	void *p = m->alloc(n ? n : 1);
+	if (p)
+		memset(p, 0, n ? n : 1);
+	return p;
+}
+
+static void z_free(const soak_trace_mem_t *m, void *p, size_t n)
+{
+	if (p && m)
+		m->release(p, n ? n : 1);
+	else
+		free(p);
+}
 
 static size_t slot_of(uint64_t id, size_t cap)
 {
@@ -31,7 +51,7 @@ static size_t slot_of(uint64_t id, size_t cap)
 static int tab_grow(soak_trace_sum_t *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 1024;
-	ts_obj_t *t = calloc(cap, sizeof(*t));
+	ts_obj_t *t = z_alloc(s->mem, cap * sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->cap; i++) {
@@ -42,7 +62,7 @@ static int tab_grow(soak_trace_sum_t *s)
 			j = (j + 1) & (cap - 1);
 		t[j] = s->tab[i];
 	}
-	free(s->tab);
+	z_free(s->mem, s->tab, s->cap * sizeof(*t));
 	s->tab = t;
 	s->cap = cap;
 	return 0;
@@ -82,24 +102,32 @@ static int tab_put(soak_trace_sum_t *s, uint64_t id, uint64_t size, uint64_t ts,
 	size_t j = slot_of(id, s->cap);
 	while (s->tab[j].id && s->tab[j].id != id)
 		j = (j + 1) & (s->cap - 1);
-	if (!s->tab[j].id)
+	if (!s->tab[j].id) {
 		s->n++;
-	else
+	} else {
 		s->live_bytes -= s->tab[j].size; /* an id reused: the file says so, count the last */
+		s->st.reused_ids++;
+	}
 	s->tab[j] = (ts_obj_t){ id, size, ts, stream };
 	s->live_bytes += size;
 	return 0;
 }
 
-int soak_trace_sum_new(soak_trace_sum_t **ret)
+int soak_trace_sum_new_with(const soak_trace_mem_t *mem, soak_trace_sum_t **ret)
 {
-	soak_trace_sum_t *s = calloc(1, sizeof(*s));
-	if (!s || !(s->seen = calloc(SOAK_TRACE_STREAMS_MAX / 8, 1))) {
-		free(s);
+	soak_trace_sum_t *s = z_alloc(mem, sizeof(*s));
+	if (!s || !(s->seen = z_alloc(mem, SOAK_TRACE_STREAMS_MAX / 8))) {
+		z_free(mem, s, sizeof(*s));
 		return -ENOMEM;
 	}
+	s->mem = mem;
 	*ret = s;
 	return 0;
+}
+
+int soak_trace_sum_new(soak_trace_sum_t **ret)
+{
+	return soak_trace_sum_new_with(NULL, ret);
 }
 
 static unsigned log2_class(uint64_t v)
@@ -112,7 +140,11 @@ static void release(soak_trace_sum_t *s, uint64_t id, const soak_trace_ev_t *ev)
 {
 	ts_obj_t *o = tab_find(s, id);
 	if (!o) {
-		s->st.unknown_frees++;
+		if (!s->st.unknown_frees++) {
+			s->st.first_unknown_id = id;
+			s->st.first_unknown_ts_ns = ev->ts_ns;
+			s->st.first_unknown_stream = ev->stream;
+		}
 		return;
 	}
 	if (o->stream != ev->stream)
@@ -142,6 +174,10 @@ int soak_trace_sum_add(soak_trace_sum_t *s, const soak_trace_ev_t *ev)
 	}
 	if (ev->kind == SOAK_EV_THREAD_START && ev->size == ev->id)
 		st->processes++; /* a process's first thread: its tid is its pid */
+	else if (ev->kind != SOAK_EV_THREAD_START && ev->id > st->max_id)
+		st->max_id = ev->id; /* a thread start's id is its tid, not an object */
+	if (ev->old_id > st->max_id)
+		st->max_id = ev->old_id;
 	if (ev->kind == SOAK_EV_FREE && ev->id)
 		release(s, ev->id, ev);
 	if ((ev->kind == SOAK_EV_REALLOC || ev->kind == SOAK_EV_REALLOCARRAY) && ev->old_id &&
@@ -171,9 +207,10 @@ void soak_trace_sum_free(soak_trace_sum_t *s)
 {
 	if (!s)
 		return;
-	free(s->tab);
-	free(s->seen);
-	free(s);
+	const soak_trace_mem_t *m = s->mem;
+	z_free(m, s->tab, s->cap * sizeof(*s->tab));
+	z_free(m, s->seen, SOAK_TRACE_STREAMS_MAX / 8);
+	z_free(m, s, sizeof(*s));
 }
 
 /* ---- a whole file, in time order ---- */
@@ -183,8 +220,14 @@ void soak_trace_sum_free(soak_trace_sum_t *s)
 int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_info_t *info, char *err,
 			 size_t errlen)
 {
+	return soak_trace_summarize_with(path, NULL, ret, info, err, errlen);
+}
+
+int soak_trace_summarize_with(const char *path, const soak_trace_mem_t *mem, soak_trace_stats_t *ret,
+			      soak_trace_info_t *info, char *err, size_t errlen)
+{
 	soak_trace_reader_t *r;
-	int e = soak_trace_open(path, &r, err, errlen);
+	int e = soak_trace_open_with(path, mem, &r, err, errlen);
 	if (e < 0)
 		return e;
 	soak_trace_ev_t ev;
@@ -197,16 +240,18 @@ int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_i
 	info->events = soak_trace_events_read(r);
 	info->bytes = soak_trace_bytes_read(r);
 	uint32_t n = soak_trace_streams(r);
+	info->streams = n;
 	soak_trace_close(r);
 	if (e < 0)
 		return e;
-	soak_trace_reader_t **rs = calloc(n ? n : 1, sizeof(*rs));
-	soak_trace_ev_t *head = calloc(n ? n : 1, sizeof(*head));
-	bool *has = calloc(n ? n : 1, sizeof(*has));
+	size_t m = n ? n : 1;
+	soak_trace_reader_t **rs = z_alloc(mem, m * sizeof(*rs));
+	soak_trace_ev_t *head = z_alloc(mem, m * sizeof(*head));
+	bool *has = z_alloc(mem, m * sizeof(*has));
 	soak_trace_sum_t *s = NULL;
-	e = rs && head && has ? soak_trace_sum_new(&s) : -ENOMEM;
+	e = rs && head && has ? soak_trace_sum_new_with(mem, &s) : -ENOMEM;
 	for (uint32_t i = 0; i < n && e >= 0; i++) {
-		e = soak_trace_open(path, &rs[i], err, errlen);
+		e = soak_trace_open_with(path, mem, &rs[i], err, errlen);
 		if (e >= 0) {
 			soak_trace_only_stream(rs[i], i);
 			e = soak_trace_next(rs[i], &head[i], err, errlen);
@@ -232,9 +277,9 @@ int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_i
 		*ret = *soak_trace_sum_stats(s);
 	for (uint32_t i = 0; rs && i < n; i++)
 		soak_trace_close(rs[i]);
-	free(rs);
-	free(head);
-	free(has);
+	z_free(mem, rs, m * sizeof(*rs));
+	z_free(mem, head, m * sizeof(*head));
+	z_free(mem, has, m * sizeof(*has));
 	soak_trace_sum_free(s);
 	return e < 0 ? e : 0;
 }

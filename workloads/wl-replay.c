@@ -85,7 +85,8 @@ static rp_state_t *rp_st;
  * allocator under test. */
 static const soak_trace_mem_t rp_mem = { soak_wl_meta_alloc, soak_wl_meta_free };
 
-/* Reads the whole trace once: streams, highest id, first time. */
+/* Reads the whole trace: streams, highest id, first time, and refuses one
+ * the replay could not finish. */
 static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 {
 	const char *path = ctx->opt[RP_TRACE].s, *speed = ctx->opt[RP_SPEED].s;
@@ -102,31 +103,33 @@ static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 			return SOAK_WORKER_EXIT_USAGE;
 		}
 	}
-	soak_trace_reader_t *r;
+	/* The whole trace once, in time order across threads: its highest id,
+	 * its threads, and whether every free follows its allocation (a free
+	 * of an object no thread allocates would wait for it forever). */
+	soak_trace_stats_t st;
+	soak_trace_info_t info;
 	char err[512];
-	if (soak_trace_open_with(path, &rp_mem, &r, err, sizeof(err)) < 0) {
+	if (soak_trace_summarize_with(path, &rp_mem, &st, &info, err, sizeof(err)) < 0) {
 		snprintf(why, len, "replay: %s", err);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
-	soak_trace_ev_t ev;
-	int k;
-	uint64_t max_id = 0, first = UINT64_MAX;
-	while ((k = soak_trace_next(r, &ev, err, sizeof(err))) == 1) {
-		max_id = ev.id > max_id && ev.kind != SOAK_EV_THREAD_START ? ev.id : max_id;
-		max_id = ev.old_id > max_id ? ev.old_id : max_id;
-		first = ev.ts_ns < first ? ev.ts_ns : first;
-	}
-	uint32_t streams = soak_trace_streams(r);
-	soak_trace_close(r);
-	if (k < 0) {
-		snprintf(why, len, "replay: %s", err);
+	if (st.unknown_frees) {
+		snprintf(why, len, "replay: %s: %" PRIu64 " frees of objects no event allocated before them (the "
+			 "first: object %" PRIu64 " on thread %" PRIu32 " at %.6f s): the replay would wait for "
+			 "them forever; a damaged or hand-made trace, or a fork child's recorded before soak "
+			 "stopped naming its parent's blocks: record it again", path, st.unknown_frees,
+			 st.first_unknown_id, st.first_unknown_stream,
+			 (double)(st.first_unknown_ts_ns - st.first_ts_ns) / 1e9);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
-	if (streams > SOAK_MAX_THREADS) {
-		snprintf(why, len, "replay: %s holds %u threads; the replay runs at most %d", path, streams,
-			 SOAK_MAX_THREADS);
+	if (st.reused_ids) {
+		snprintf(why, len, "replay: %s: %" PRIu64 " allocations of an object id still live: a trace "
+			 "soakctl record writes never reuses one (a damaged or hand-made trace)", path,
+			 st.reused_ids);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
+	uint64_t max_id = st.max_id, first = st.events ? st.first_ts_ns : UINT64_MAX;
+	uint32_t streams = info.streams;
 	rp_state_t *s = soak_wl_meta_alloc(sizeof(*s));
 	if (!s) {
 		snprintf(why, len, "replay: out of memory");
@@ -146,15 +149,7 @@ static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 	s->byte = (unsigned char)(ctx->opt[RP_SEED].u % 255 + 1);
 	s->gen = 1;
 	s->strict = !strcmp(ctx->opt[RP_ORDER].s, "recorded");
-	if (s->strict) {
-		soak_trace_stats_t st;
-		soak_trace_info_t info;
-		if (soak_trace_summarize(path, &st, &info, err, sizeof(err)) < 0) {
-			snprintf(why, len, "replay: %s", err);
-			return SOAK_WORKER_EXIT_USAGE;
-		}
-		s->want_peak = st.peak_live_bytes;
-	}
+	s->want_peak = st.peak_live_bytes;
 	ctx->nthreads = streams ? streams : 1;
 	s->nthreads = ctx->nthreads;
 	rp_st = s;

@@ -176,11 +176,18 @@ typedef struct {
 	uint64_t life_log2[SOAK_TRACE_LIFE_CLASSES]; /* lifetimes of freed objects, log2 ns */
 	uint64_t cross_thread_frees;                 /* freed (or realloc'ed) by another thread */
 	uint64_t unknown_frees;                      /* of blocks the trace never allocated */
+	uint64_t first_unknown_id, first_unknown_ts_ns; /* the first of them (time order) */
+	uint32_t first_unknown_stream;
+	uint64_t reused_ids;                         /* allocations of an id already live */
+	uint64_t max_id;                             /* the highest object id */
 	uint64_t end_live_bytes, end_live_objects;
 	uint64_t first_ts_ns, last_ts_ns;
 } soak_trace_stats_t;
 
 int soak_trace_sum_new(soak_trace_sum_t **ret);
+/* The same with its memory from mem (the replay: never the allocator under
+ * test); NULL = calloc and free. */
+int soak_trace_sum_new_with(const soak_trace_mem_t *mem, soak_trace_sum_t **ret);
 /* Adds one event; -ENOMEM when the live-object table cannot grow. */
 int soak_trace_sum_add(soak_trace_sum_t *s, const soak_trace_ev_t *ev);
 const soak_trace_stats_t *soak_trace_sum_stats(const soak_trace_sum_t *s);
@@ -191,11 +198,14 @@ typedef struct {
 	bool cut;            /* the end record is missing: read up to the last whole chunk */
 	uint32_t end_signal; /* the fatal signal that ended the program (0: it exited) */
 	uint64_t events, bytes;
+	uint32_t streams;    /* 1 + the highest stream number */
 } soak_trace_info_t;
 
 /* Reads the file at path (one reader per stream, merged in time order) into
  * its summary. 0, or negative errno with one line in err. */
 int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_info_t *info, char *err,
 			 size_t errlen);
+int soak_trace_summarize_with(const char *path, const soak_trace_mem_t *mem, soak_trace_stats_t *ret,
+			      soak_trace_info_t *info, char *err, size_t errlen);
 
 #endif

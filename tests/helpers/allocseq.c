@@ -16,13 +16,17 @@
  *   "hold"   the sequence, then 20000 malloc(32)/free pairs (enough for the
  *            recorder to write a chunk), then waits to be killed (kill -9 test);
  *   "abort", "segv"  the sequence, then abort() or a write through a null
- *            pointer instead of _exit (the recorder's flush on a fatal signal).
+ *            pointer instead of _exit (the recorder's flush on a fatal signal);
+ *   "fork"   the sequence, then malloc 50 x 64 and fork: the child frees
+ *            those 50 (its parent's blocks), mallocs 5 x 48 and frees them,
+ *            _exit(0); the parent waits, frees its 50 and _exit(0)s.
  * Threads are created before the sequence starts and wait on a barrier. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void *blocks[10];
@@ -96,6 +100,24 @@ int main(int argc, char **argv)
 	free(D);
 	free(E);
 	free(F);
+	if (!strcmp(mode, "fork")) {
+		void *y[50], *z[5];
+		for (int i = 0; i < 50; i++)
+			y[i] = malloc(64);
+		pid_t pid = fork();
+		if (pid == 0) {
+			for (int i = 0; i < 50; i++)
+				free(y[i]);
+			for (int i = 0; i < 5; i++)
+				z[i] = malloc(48);
+			for (int i = 0; i < 5; i++)
+				free(z[i]);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		for (int i = 0; i < 50; i++)
+			free(y[i]);
+	}
 	if (!strcmp(mode, "abort"))
 		abort();
 	if (!strcmp(mode, "segv"))

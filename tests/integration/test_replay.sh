@@ -128,11 +128,39 @@ rc=0; soak run --db "$DB" -w replay -d 1s -- >/dev/null 2>"$T/none.err" || rc=$?
 [ "$rc" = 2 ] && grep -q -- "--trace FILE" "$T/none.err" || fail "no --trace: exit $rc: $(cat "$T/none.err")"
 pass "corrupt trace and missing --trace refused with exit 2"
 
+# A free of an object no event allocated before it, or an id allocated again
+# while live, would leave a replay thread waiting forever (the run ended ok
+# at 0 ops/s): refused before the run, one line, exit 2.
+craft=$(dirname "$0")/tracecraft.py
+python3 "$craft" "$T/orphan.trace" '{"end": true, "chunks": [{"stream": 0, "events":
+  [["thread_start", 1, 1], ["malloc", 1, 100], ["free", 5], ["free", 1]]}]}' || fail "craft a trace"
+python3 "$craft" "$T/reuse.trace" '{"end": true, "chunks": [{"stream": 0, "events":
+  [["thread_start", 1, 1], ["malloc", 1, 100], ["malloc", 1, 50], ["free", 1]]}]}' || fail "craft a trace"
+for c in "orphan|1 frees of objects no event allocated before them (the first: object 5 on thread 0 at 0.000002 s)" \
+         "reuse|1 allocations of an object id still live"; do
+  rc=0; soak run --db "$T/refused.db" -w replay -d 1s --no-progress -- --trace "$T/${c%%|*}.trace" --loop yes \
+    >/dev/null 2>"$T/refused.err" || rc=$?
+  [ "$rc" = 2 ] && [ "$(wc -l < "$T/refused.err")" = 1 ] && grep -qF "${c#*|}" "$T/refused.err" \
+    || fail "${c%%|*} trace: exit $rc: $(cat "$T/refused.err")"
+done
+[ ! -e "$T/refused.db" ] || [ "$(sqlite3 "$T/refused.db" 'select count(*) from runs')" = 0 ] || fail "a refused trace recorded a run"
+# A fork child's trace (--follow-forks): its frees of the parent's blocks are
+# no events (they named the parent's ids, which its trace never allocates).
+soak record -o "$T/fk.trace" --follow-forks -- "$SOAK_BUILD/tests/allocseq" fork 2>/dev/null || fail "record allocseq fork"
+child=$(ls "$T"/fk.trace.* 2>/dev/null)
+[ "$(printf '%s\n' "$child" | grep -c .)" = 1 ] || fail "want one child trace, have: $child"
+soak trace info --format json "$child" > "$T/fk.json"
+[ "$(json_get "$T/fk.json" '(j["ops"]["malloc"], j["ops"]["free"], j["unknown_frees"])')" = "(5, 5, 0)" ] \
+  || fail "the child's trace: $(json_get "$T/fk.json" '(j["ops"]["malloc"], j["ops"]["free"], j["unknown_frees"])'), want 5 malloc, 5 free, 0 unknown"
+soak run --db "$T/fk.db" -w replay -d 1s -i 250ms --no-progress -q -- --trace "$child" --loop yes || fail "replay of the child exited $?"
+[ "$(sqlite3 "$T/fk.db" "select status from runs")" = ok ] || fail "replay of the child: not ok"
+[ "$(sqlite3 "$T/fk.db" "select max(value) > 0 from samples_named where metric = 'ops_total'")" = 1 ] || fail "replay of the child made no op"
+pass "frees of objects never allocated and reused ids refused; a fork child's trace replays"
+
 # A crafted trace, cut (no end record, as while still being recorded): one
 # thread allocating and freeing object 1. Once the replay thread has the file
 # open (the run, after the supported() pass sized the table for id 1), a chunk
 # with object 7 is appended: the next pass of --loop reads it.
-craft=$(dirname "$0")/tracecraft.py
 python3 "$craft" "$T/grow.trace" '{"end": false, "chunks": [{"stream": 0, "events":
   [["thread_start", 1, 1], ["malloc", 1, 100], ["free", 1]]}]}' || fail "craft a trace"
 size0=$(stat -c %s "$T/grow.trace")

@@ -269,6 +269,31 @@ static void test_corrupt(void **state)
 	free(orig);
 }
 
+/* What a replay cannot finish: a free of an object no event allocated
+ * before it (the first one named), and an id allocated again while live. */
+static void test_summary_orphans(void **state)
+{
+	(void)state;
+	soak_trace_sum_t *s;
+	assert_int_equal(soak_trace_sum_new(&s), 0);
+	soak_trace_ev_t e[] = {
+		ev(SOAK_EV_MALLOC, 100, 1, 0, 10, 0), ev(SOAK_EV_FREE, 200, 9, 0, 0, 0),
+		ev(SOAK_EV_MALLOC, 300, 1, 0, 20, 0), ev(SOAK_EV_REALLOC, 400, 2, 8, 30, 0),
+		ev(SOAK_EV_FREE, 500, 1, 0, 0, 0), ev(SOAK_EV_FREE, 600, 1, 0, 0, 0),
+	};
+	e[1].stream = 3;
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++)
+		assert_int_equal(soak_trace_sum_add(s, &e[i]), 0);
+	const soak_trace_stats_t *st = soak_trace_sum_stats(s);
+	assert_int_equal(st->unknown_frees, 3);   /* 9; the realloc's old 8; 1's second free */
+	assert_int_equal(st->first_unknown_id, 9);
+	assert_int_equal(st->first_unknown_ts_ns, 200);
+	assert_int_equal(st->first_unknown_stream, 3);
+	assert_int_equal(st->reused_ids, 1);
+	assert_int_equal(st->max_id, 9);   /* the highest id any event names */
+	soak_trace_sum_free(s);
+}
+
 static void test_summary(void **state)
 {
 	(void)state;
@@ -291,6 +316,8 @@ static void test_summary(void **state)
 	assert_int_equal(st->peak_ts_ns, 300);
 	assert_int_equal(st->cross_thread_frees, 1);  /* id 3 freed by stream 1 */
 	assert_int_equal(st->unknown_frees, 0);
+	assert_int_equal(st->reused_ids, 0);
+	assert_int_equal(st->max_id, 4);   /* a thread start's 7 is a pid, no object */
 	assert_int_equal(st->end_live_bytes, 1ULL << 40);
 	assert_int_equal(st->size_log2[7], 1);   /* 100 */
 	assert_int_equal(st->size_log2[13], 1);  /* 4096 */
@@ -308,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary_orphans),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

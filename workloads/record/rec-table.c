@@ -119,3 +119,14 @@ void rec_table_unlock_all(void)
 	for (int i = 0; i < REC_STRIPES; i++)
 		spin_unlock(&rec_stripes[i].lock);
 }
+
+void rec_table_clear(void)
+{
+	for (int i = 0; i < REC_STRIPES; i++) {
+		rec_stripe_t *s = &rec_stripes[i];
+		if (s->tab)
+			munmap(s->tab, s->cap * sizeof(*s->tab));
+		s->tab = NULL;
+		s->cap = s->n = 0;
+	}
+}

@@ -31,5 +31,8 @@ uint64_t rec_table_take(const void *p);
 /* Fork: every stripe's lock taken, then released (in parent and child). */
 void rec_table_lock_all(void);
 void rec_table_unlock_all(void);
+/* Forgets every address (a fork child: its parent's blocks are, to its own
+ * trace, blocks allocated before recording; their frees are not events). */
+void rec_table_clear(void);
 
 #endif

@@ -704,7 +704,10 @@ static void fork_child(void)
 		rec_state = 2;
 		return;
 	}
-	/* Its own trace: the parent's unwritten events are the parent's. */
+	/* Its own trace: the parent's unwritten events are the parent's, and
+	 * so are its blocks (a free of one named the parent's object id, which
+	 * the child's trace never allocates: a replay of it waited forever). */
+	rec_table_clear();
 	size_t len = strlen(rec_path);
 	snprintf(rec_path + len, sizeof(rec_path) - len, ".%d", (int)getpid());
 	rec_fd = -1;
