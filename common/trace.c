@@ -279,7 +279,7 @@ struct soak_trace_reader {
 	uint8_t *raw, *comp;
 	size_t raw_cap, comp_cap;
 	const uint8_t *p, *end;
-	uint32_t left, stream;
+	uint32_t left, stream, chunk_n;
 	uint64_t last_ns, last_id;
 	ZSTD_DCtx *dctx;
 };
@@ -530,6 +530,7 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 		r->p = r->raw;
 		r->end = r->raw + rlen;
 		r->left = n;
+		r->chunk_n = n;
 		r->stream = stream;
 		r->last_ns = get64(h + 20);
 		r->last_id = 0;
@@ -651,6 +652,33 @@ int soak_trace_rewind(soak_trace_reader_t *r, char *err, size_t errlen)
 	r->end_signal = 0;
 	r->left = 0;
 	r->events = 0;
+	return 0;
+}
+
+void soak_trace_mark(const soak_trace_reader_t *r, soak_trace_mark_t *m)
+{
+	m->chunk_at = r->chunk_at;
+	m->index = r->chunk_n - r->left - 1;
+	m->events = r->events - 1 - m->index;
+}
+
+int soak_trace_seek(soak_trace_reader_t *r, const soak_trace_mark_t *m, char *err, size_t errlen)
+{
+	soak_trace_rewind(r, err, errlen);
+	r->pos = m->chunk_at;
+	r->events = m->events;
+	int l = load_chunk(r, err, errlen);
+	if (l == 0)
+		return fail(r, err, errlen, "the chunk is gone: the trace changed since it was read");
+	if (l < 0)
+		return l;
+	if (m->index >= r->left)
+		return fail(r, err, errlen, "the chunk holds %" PRIu32 " events, not %" PRIu32 ": the trace changed",
+			    r->left, m->index + 1);
+	soak_trace_ev_t ev;
+	for (uint32_t i = 0; i < m->index; i++)
+		if (decode(r, &ev, err, errlen) < 0)
+			return -EINVAL;
 	return 0;
 }
 

@@ -20,8 +20,13 @@
  *
  * --loop yes: at the end of the trace every thread waits for the others,
  * frees the objects it holds, and the replay starts again (a generation
- * number makes last pass's readiness stale). --speed real|X paces each event
- * at its recorded time (divided by X); max replays as fast as it can.
+ * number makes last pass's readiness stale). --window FROM-TO: the first
+ * pass stops at TO, later ones start at FROM (a mark in each thread's
+ * stream) and stop at TO; between passes each thread frees its objects
+ * live and not live at FROM, allocates again its objects live at FROM and
+ * no longer, and makes those it keeps ready in the next pass. --speed
+ * real|X paces each event at its recorded time (divided by X); max replays
+ * as fast as it can.
  * --touch page writes one byte per page of each new block, all every byte,
  * none nothing.
  */
@@ -32,7 +37,7 @@
 #include "soak/trace.h"
 #include "workload.h"
 
-enum { RP_TRACE, RP_SPEED, RP_LOOP, RP_TOUCH, RP_SEED, RP_ORDER };
+enum { RP_TRACE, RP_SPEED, RP_LOOP, RP_TOUCH, RP_SEED, RP_ORDER, RP_WINDOW };
 
 static const soak_wl_opt_t rp_opts[] = {
 	[RP_TRACE] = { "trace", SOAK_OPT_STR, "", 0, 0, "the trace file (soakctl record -o FILE)", NULL },
@@ -47,6 +52,9 @@ static const soak_wl_opt_t rp_opts[] = {
 		      "free: each thread as fast as frees allow; recorded: every event waits for its turn in the "
 		      "recorded time order across threads, and each pass's peak of live bytes must equal the "
 		      "trace's (a check, slower)", "free|recorded" },
+	[RP_WINDOW] = { "window", SOAK_OPT_STR, "", 0, 0,
+		       "FROM-TO seconds of the trace (2-8, 1.5s-3.25s): the first pass replays up to TO, every later "
+		       "one only [FROM, TO), back to the state at FROM between passes (implies --loop yes)", NULL },
 };
 
 typedef struct {
@@ -54,6 +62,9 @@ typedef struct {
 	uint64_t size;
 	uint32_t gen;      /* readiness: the pass that allocated it (0: never) */
 	uint32_t owner;
+	uint8_t kind;      /* --window: the call that allocates it again (realloc: malloc) */
+	uint8_t align_log2;
+	bool at_from;      /* --window: live at FROM */
 } rp_obj_t;
 
 typedef struct {
@@ -67,6 +78,8 @@ typedef struct {
 	size_t obj_bytes;
 	double speed;           /* 0: max */
 	bool loop;
+	bool window;            /* --window: events in [from_ns, to_ns) loop */
+	uint64_t from_ns, to_ns;
 	int touch;              /* 0 none, 1 page, 2 all */
 	unsigned char byte;     /* what --touch writes */
 	uint32_t gen;
@@ -84,6 +97,77 @@ static rp_state_t *rp_st;
 /* The readers' buffers and zstd's context come from mmap, not from the
  * allocator under test. */
 static const soak_trace_mem_t rp_mem = { soak_wl_meta_alloc, soak_wl_meta_free };
+
+/* One bound of --window: seconds, an optional "s"; NULL when not one. */
+static const char *rp_seconds(const char *p, double *v)
+{
+	char *end;
+	if (!((*p >= '0' && *p <= '9') || *p == '.'))
+		return NULL;
+	*v = strtod(p, &end);
+	if (end == p || !(*v >= 0) || *v > 1e9)
+		return NULL;
+	return *end == 's' ? end + 1 : end;
+}
+
+/* The allocations and frees of the trace in [from, to) (absolute times). */
+static int rp_window_events(const char *path, uint64_t from, uint64_t to, uint64_t *n, char *err, size_t len)
+{
+	soak_trace_reader_t *r;
+	if (soak_trace_open_with(path, &rp_mem, &r, err, len) < 0)
+		return -1;
+	soak_trace_ev_t ev;
+	int k;
+	*n = 0;
+	while ((k = soak_trace_next(r, &ev, err, len)) == 1)
+		*n += ev.ts_ns >= from && ev.ts_ns < to && ev.kind < SOAK_EV_THREAD_START;
+	soak_trace_close(r);
+	return k;
+}
+
+/* --window FROM-TO: parsed and checked against the trace (first and last:
+ * its first and last event times). 0, or SOAK_WORKER_EXIT_USAGE with one
+ * line in why. */
+static int rp_window_setup(soak_wl_ctx_t *ctx, rp_state_t *s, uint64_t first, uint64_t last, char *why,
+			   size_t len)
+{
+	const char *w = ctx->opt[RP_WINDOW].s, *p;
+	double from, to, dur = (double)(last - first) / 1e9;
+	if (!w[0])
+		return 0;
+	if (!(p = rp_seconds(w, &from)) || *p != '-' || !(p = rp_seconds(p + 1, &to)) || *p) {
+		snprintf(why, len, "replay: --window %s: give FROM-TO in seconds of the trace, e.g. 2-8 or 1.5s-3.25s",
+			 w);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	if (from >= to) {
+		snprintf(why, len, "replay: --window %s: FROM must be below TO (seconds of the trace, e.g. 2-8)", w);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	if (to > dur) {
+		snprintf(why, len, "replay: --window %s: the trace lasts %.9g s (soakctl trace info); give TO at most that",
+			 w, dur);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	if (s->strict) {
+		snprintf(why, len, "replay: --window and --order recorded: choose one (the peak check covers whole passes)");
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	s->window = s->loop = true;
+	s->from_ns = first + (uint64_t)(from * 1e9 + 0.5);
+	s->to_ns = first + (uint64_t)(to * 1e9 + 0.5);
+	uint64_t n;
+	char err[512];
+	if (rp_window_events(ctx->opt[RP_TRACE].s, s->from_ns, s->to_ns, &n, err, sizeof(err)) < 0) {
+		snprintf(why, len, "replay: %s", err);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	if (n == 0) {
+		snprintf(why, len, "replay: --window %s: no allocation or free of the trace falls in it; widen it", w);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
+	return 0;
+}
 
 /* Reads the whole trace: streams, highest id, first time, and refuses one
  * the replay could not finish. */
@@ -150,6 +234,10 @@ static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 	s->gen = 1;
 	s->strict = !strcmp(ctx->opt[RP_ORDER].s, "recorded");
 	s->want_peak = st.peak_live_bytes;
+	uint64_t last = st.events ? st.last_ts_ns : s->first_ts;
+	int w = rp_window_setup(ctx, s, s->first_ts, last > s->first_ts ? last : s->first_ts, why, len);
+	if (w)
+		return w;
 	ctx->nthreads = streams ? streams : 1;
 	s->nthreads = ctx->nthreads;
 	rp_st = s;
@@ -202,8 +290,12 @@ static void rp_live(rp_state_t *s, uint64_t add, uint64_t sub)
 		;
 }
 
-static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
+/* before: --window, an event before FROM (the first pass): the object was
+ * not live at FROM. */
+static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o, bool before)
 {
+	if (before)
+		o->at_from = false;
 	rp_live(s, 0, o->size);
 	if (o->owner == t->tid)
 		t->bytes_live -= o->size;
@@ -212,31 +304,57 @@ static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
 	__atomic_store_n(&o->gen, 0, __ATOMIC_RELAXED);
 }
 
-static void rp_hold(soak_wl_thread_t *t, rp_state_t *s, uint64_t id, void *p, uint64_t size)
+static void rp_hold(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *ev, void *p, uint64_t size)
 {
-	if (!id || !p)
+	if (!ev->id || !p)
 		return;
-	rp_obj_t *o = &s->obj[id];
+	rp_obj_t *o = &s->obj[ev->id];
 	o->p = p;
 	o->size = size;
 	o->owner = t->tid;
+	o->kind = ev->kind == SOAK_EV_REALLOC || ev->kind == SOAK_EV_REALLOCARRAY ? SOAK_EV_MALLOC : ev->kind;
+	o->align_log2 = ev->align_log2;
+	o->at_from = s->window && ev->ts_ns < s->from_ns;
 	t->bytes_live += size;
 	rp_live(s, size, 0);
 	rp_touch(s, p, size);
 	__atomic_store_n(&o->gen, s->gen, __ATOMIC_RELEASE);
 }
 
+/* One allocating call of a kind that takes no block (all but realloc). */
+static void *rp_alloc(soak_wl_thread_t *t, unsigned kind, size_t size, unsigned align_log2)
+{
+	size_t al = (size_t)1 << align_log2;
+	void *p = NULL;
+	if (kind == SOAK_EV_MALLOC)
+		SOAK_WL_TIMED(t, p = malloc(size));
+	else if (kind == SOAK_EV_CALLOC)
+		SOAK_WL_TIMED(t, p = calloc(1, size));
+	else if (kind == SOAK_EV_POSIX_MEMALIGN)
+		SOAK_WL_TIMED(t, p = posix_memalign(&p, al, size) ? NULL : p);
+	else if (kind == SOAK_EV_ALIGNED_ALLOC)
+		SOAK_WL_TIMED(t, p = aligned_alloc(al, size));
+	else if (kind == SOAK_EV_MEMALIGN)
+		SOAK_WL_TIMED(t, p = memalign(al, size));
+	else if (kind == SOAK_EV_VALLOC)
+		SOAK_WL_TIMED(t, p = valloc(size));
+	else
+		SOAK_WL_TIMED(t, p = pvalloc(size));
+	return p;
+}
+
 /* One event: 0, or a SOAK_WORKER_EXIT_* code; *stop on a stop while waiting. */
 static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *ev, bool *stop)
 {
-	size_t size = (size_t)ev->size, al = (size_t)1 << ev->align_log2;
+	size_t size = (size_t)ev->size;
+	bool before = s->window && ev->ts_ns < s->from_ns;
 	void *p = NULL;
 	switch (ev->kind) {
 	case SOAK_EV_FREE:
 		if (!rp_wait(t, s, ev->id))
 			return *stop = true, 0;
 		p = s->obj[ev->id].p;
-		rp_release(t, s, &s->obj[ev->id]);
+		rp_release(t, s, &s->obj[ev->id], before);
 		SOAK_WL_TIMED(t, free(p));
 		break;
 	case SOAK_EV_REALLOC:
@@ -252,10 +370,10 @@ static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *e
 		else
 			SOAK_WL_TIMED(t, p = reallocarray(old, 1, size));
 		if (ev->old_id && (p || size == 0))
-			rp_release(t, s, &s->obj[ev->old_id]);
+			rp_release(t, s, &s->obj[ev->old_id], before);
 		if (!p && size && ev->id)
 			return soak_wl_nomem(t, size);
-		rp_hold(t, s, ev->id, p, size);
+		rp_hold(t, s, ev, p, size);
 		break;
 	}
 	case SOAK_EV_MALLOC:
@@ -265,23 +383,10 @@ static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *e
 	case SOAK_EV_MEMALIGN:
 	case SOAK_EV_VALLOC:
 	case SOAK_EV_PVALLOC:
-		if (ev->kind == SOAK_EV_MALLOC)
-			SOAK_WL_TIMED(t, p = malloc(size));
-		else if (ev->kind == SOAK_EV_CALLOC)
-			SOAK_WL_TIMED(t, p = calloc(1, size));
-		else if (ev->kind == SOAK_EV_POSIX_MEMALIGN)
-			SOAK_WL_TIMED(t, p = posix_memalign(&p, al, size) ? NULL : p);
-		else if (ev->kind == SOAK_EV_ALIGNED_ALLOC)
-			SOAK_WL_TIMED(t, p = aligned_alloc(al, size));
-		else if (ev->kind == SOAK_EV_MEMALIGN)
-			SOAK_WL_TIMED(t, p = memalign(al, size));
-		else if (ev->kind == SOAK_EV_VALLOC)
-			SOAK_WL_TIMED(t, p = valloc(size));
-		else
-			SOAK_WL_TIMED(t, p = pvalloc(size));
+		p = rp_alloc(t, ev->kind, size, ev->align_log2);
 		if (!p && ev->id)
 			return soak_wl_nomem(t, size);
-		rp_hold(t, s, ev->id, p, size);
+		rp_hold(t, s, ev, p, size);
 		break;
 	default:
 		return 0; /* thread start and exit: the replay thread is already there */
@@ -296,10 +401,11 @@ static void rp_publish(soak_wl_thread_t *t, rp_state_t *s)
 	soak_wl_publish(t);
 }
 
-/* Paces the event at its recorded time / speed; true on stop. */
-static bool rp_pace(soak_wl_thread_t *t, rp_state_t *s, uint64_t start, uint64_t ts)
+/* Paces the event at its recorded time / speed (base: the recorded time of
+ * the pass's start); true on stop. */
+static bool rp_pace(soak_wl_thread_t *t, rp_state_t *s, uint64_t start, uint64_t base, uint64_t ts)
 {
-	uint64_t due = start + (uint64_t)((double)(ts - s->first_ts) / s->speed);
+	uint64_t due = start + (uint64_t)((double)(ts - base) / s->speed);
 	uint64_t now = soak_clock_mono_ns();
 	return now < due && soak_wl_sleep_ns(t, due - now);
 }
@@ -377,21 +483,51 @@ static int rp_pass_end(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, rp_state_t *s)
 	return 0;
 }
 
-/* End of a pass with --loop: free what this thread holds, all in step. */
-static void rp_next_pass(soak_wl_thread_t *t, rp_state_t *s, bool *stop)
+/* --window, at the end of a pass: an object live at FROM and freed in the
+ * window is allocated again by its owner, with its size, alignment and call,
+ * ready in the next pass. */
+static int rp_reborn(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
+{
+	void *p = rp_alloc(t, o->kind, (size_t)o->size, o->align_log2);
+	if (!p)
+		return soak_wl_nomem(t, (size_t)o->size);
+	t->ops++;
+	o->p = p;
+	t->bytes_live += o->size;
+	rp_live(s, o->size, 0);
+	rp_touch(s, p, o->size);
+	__atomic_store_n(&o->gen, s->gen + 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* End of a pass with --loop, all threads in step: each frees what it holds
+ * (--window: what is live and was not live at FROM) and, with --window,
+ * allocates again what was live at FROM and is not; what stays live is
+ * ready in the next pass. 0, or a SOAK_WORKER_EXIT_* code. */
+static int rp_next_pass(soak_wl_thread_t *t, rp_state_t *s, bool *stop)
 {
 	rp_barrier(t, s, NULL, stop);
 	if (*stop)
-		return;
-	for (uint64_t id = 1; id <= s->max_id; id++) {
+		return 0;
+	int rc = 0;
+	for (uint64_t id = 1; id <= s->max_id && !rc; id++) {
 		rp_obj_t *o = &s->obj[id];
-		if (o->owner == t->tid && __atomic_load_n(&o->gen, __ATOMIC_ACQUIRE) == s->gen) {
-			rp_release(t, s, o);
+		if (o->owner != t->tid)
+			continue;
+		bool live = __atomic_load_n(&o->gen, __ATOMIC_ACQUIRE) == s->gen;
+		if (live && !o->at_from) {
+			rp_release(t, s, o, false);
 			SOAK_WL_TIMED(t, free(o->p));
 			t->ops++;
+		} else if (live) {
+			__atomic_store_n(&o->gen, s->gen + 1, __ATOMIC_RELAXED);
+		} else if (o->at_from) {
+			rc = rp_reborn(t, s, o);
 		}
 	}
+	/* A thread that failed still meets the others (they wait for it). */
 	rp_barrier(t, s, rp_gen_next, stop);
+	return rc;
 }
 
 /* An object id beyond the table: the table was sized on the file as
@@ -415,6 +551,48 @@ static int rp_refuse(soak_wl_ctx_t *ctx, const soak_trace_reader_t *r, const rp_
 	return soak_wl_error(ctx, "replay: %s", err);
 }
 
+/* Where a replay thread is in the trace. */
+typedef struct {
+	uint64_t start, n;      /* the pass's start (monotonic); events read */
+	bool later;             /* --window: a pass after the first */
+	bool marked, idle;      /* --window: mark is its first event at or after FROM; idle: it has none */
+	soak_trace_mark_t mark;
+} rp_cursor_t;
+
+/* One pass of this thread's events (--window: up to TO). 0, or a
+ * SOAK_WORKER_EXIT_* code. */
+static int rp_pass(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, rp_state_t *s, soak_trace_reader_t *r, rp_cursor_t *c,
+		   bool *stop)
+{
+	soak_trace_ev_t ev;
+	char err[512];
+	uint64_t base = c->later ? s->from_ns : s->first_ts;
+	int rc = 0, k = 0;
+	while (!*stop && !rc && !c->idle && (k = soak_trace_next(r, &ev, err, sizeof(err))) == 1) {
+		if (s->window && !c->marked && ev.ts_ns >= s->from_ns) {
+			soak_trace_mark(r, &c->mark);
+			c->marked = true;
+		}
+		if (s->window && ev.ts_ns >= s->to_ns)
+			break;
+		if (rp_beyond(s, &ev))
+			rc = rp_refuse(ctx, r, s, &ev);
+		else if (s->speed > 0 && rp_pace(t, s, c->start, base, ev.ts_ns))
+			*stop = true;
+		else if (s->strict && !rp_turn(t, s, ev.ts_ns ? ev.ts_ns : 1))
+			*stop = true;
+		else
+			rc = rp_event(t, s, &ev, stop);
+		if (++c->n % SOAK_WL_BATCH == 0) {
+			rp_publish(t, s);
+			*stop = *stop || soak_wl_stop_requested(ctx);
+		}
+	}
+	if (!*stop && !rc && k < 0)
+		rc = soak_wl_error(ctx, "replay: %s", err);
+	return rc;
+}
+
 static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 {
 	rp_state_t *s = ctx->priv;
@@ -423,27 +601,11 @@ static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 	if (soak_trace_open_with(ctx->opt[RP_TRACE].s, &rp_mem, &r, err, sizeof(err)) < 0)
 		return soak_wl_error(ctx, "replay: %s", err);
 	soak_trace_only_stream(r, t->tid);
-	soak_trace_ev_t ev;
-	uint64_t start = soak_clock_mono_ns(), n = 0;
+	rp_cursor_t c = { .start = soak_clock_mono_ns() };
 	bool stop = false;
-	int rc = 0, k;
+	int rc = 0;
 	while (!stop && !rc) {
-		while (!stop && !rc && (k = soak_trace_next(r, &ev, err, sizeof(err))) == 1) {
-			if (rp_beyond(s, &ev))
-				rc = rp_refuse(ctx, r, s, &ev);
-			else if (s->speed > 0 && rp_pace(t, s, start, ev.ts_ns))
-				stop = true;
-			else if (s->strict && !rp_turn(t, s, ev.ts_ns ? ev.ts_ns : 1))
-				stop = true;
-			else
-				rc = rp_event(t, s, &ev, &stop);
-			if (++n % SOAK_WL_BATCH == 0) {
-				rp_publish(t, s);
-				stop = stop || soak_wl_stop_requested(ctx);
-			}
-		}
-		if (!stop && !rc && k < 0)
-			rc = soak_wl_error(ctx, "replay: %s", err);
+		rc = rp_pass(ctx, t, s, r, &c, &stop);
 		if (!stop && !rc)
 			rc = rp_pass_end(ctx, t, s);
 		if (stop || rc)
@@ -455,9 +617,17 @@ static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 				rp_publish(t, s);
 			break;
 		}
-		rp_next_pass(t, s, &stop);
-		soak_trace_rewind(r, err, sizeof(err));
-		start = soak_clock_mono_ns();
+		rc = rp_next_pass(t, s, &stop);
+		if (!s->window) {
+			soak_trace_rewind(r, err, sizeof(err));
+		} else {
+			/* Later passes start at the first event at or after FROM. */
+			c.later = true;
+			c.idle = !c.marked;
+			if (!rc && c.marked && soak_trace_seek(r, &c.mark, err, sizeof(err)) < 0)
+				rc = soak_wl_error(ctx, "replay: %s", err);
+		}
+		c.start = soak_clock_mono_ns();
 	}
 	rp_publish(t, s);
 	soak_trace_close(r);
@@ -468,7 +638,8 @@ const soak_workload_t soak_wl_replay = {
 	.name = "replay",
 	.summary = "replays a trace recorded by soakctl record: the program's own calls, sizes, alignments and threads",
 	.origin = "a real program's allocation stream (soakctl record -o FILE -- CMD), docs/replay.md",
-	.op = "one recorded malloc, calloc, realloc, free or aligned allocation (and, with --loop, each end-of-pass free)",
+	.op = "one recorded malloc, calloc, realloc, free or aligned allocation (and, with --loop, each end-of-pass free; "
+	      "with --window, each end-of-pass allocation again)",
 	.opts = rp_opts,
 	.n_opts = sizeof(rp_opts) / sizeof(rp_opts[0]),
 	.supported = rp_supported,

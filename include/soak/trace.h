@@ -158,6 +158,17 @@ uint64_t soak_trace_bytes_read(const soak_trace_reader_t *r);
 void soak_trace_only_stream(soak_trace_reader_t *r, uint32_t stream);
 /* Back to the first chunk (the replay's --loop). */
 int soak_trace_rewind(soak_trace_reader_t *r, char *err, size_t errlen);
+/* A position in the trace: soak_trace_mark() takes the event last returned
+ * by soak_trace_next(); soak_trace_seek() goes back there, so that event is
+ * the next one returned (only its chunk is read again). The replay's
+ * --window starts each later pass at its first event this way. 0, or
+ * negative errno with one line in err (the file changed since the mark). */
+typedef struct {
+	uint64_t chunk_at, events; /* the chunk's offset; events before it */
+	uint32_t index;            /* the event's number in the chunk */
+} soak_trace_mark_t;
+void soak_trace_mark(const soak_trace_reader_t *r, soak_trace_mark_t *m);
+int soak_trace_seek(soak_trace_reader_t *r, const soak_trace_mark_t *m, char *err, size_t errlen);
 void soak_trace_close(soak_trace_reader_t *r);
 
 /* ---- summary (pure: fed events in time order, tracesum.c) ---- */

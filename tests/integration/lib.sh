@@ -38,5 +38,29 @@ for line in sys.stdin:
 }
 # json_get FILE EXPR: evaluates a python expression over the parsed JSON `j`.
 json_get() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# said LINE CMD...: soakctl CMD exits 2, its stderr is exactly LINE, nothing
+# on stdout, $DB not created (bad input: one line, nothing written). Each
+# LINE is appended to $T/said-lines.
+said() {
+  local want=$1; shift
+  local rc=0
+  soak "$@" > "$T/out" 2> "$T/err" || rc=$?
+  [ $rc = 2 ] || fail "$*: exit $rc, expected 2 ($(cat "$T/err"))"
+  [ "$(cat "$T/err")" = "$want" ] || fail "$*: said '$(cat "$T/err")', expected '$want'"
+  [ ! -s "$T/out" ] || fail "$*: wrote to stdout: $(cat "$T/out")"
+  [ ! -e "$DB" ] || fail "$*: created the database"
+  echo "$want" >> "$T/said-lines"
+}
+# doc_example DOC TAG: the first ```sh block after <!-- TAG --> in DOC (a path
+# below $SOAK_SRC), its S= line set to the soakctl under test.
+doc_example() {
+  python3 - "$SOAK_SRC/$1" "$2" <<'PY' | sed "s|^S=.*|S=$SOAKCTL|"
+import sys
+text = open(sys.argv[1]).read()
+i = text.index("<!-- %s -->" % sys.argv[2])
+block = text[text.index("```sh\n", i) + 6:]
+print(block[:block.index("```")])
+PY
+}
 # approx A B TOL: |A-B| <= TOL*|B|
 approx() { python3 -c "import sys; a,b,t=map(float,sys.argv[1:]); sys.exit(0 if abs(a-b)<=t*abs(b) else 1)" "$1" "$2" "$3"; }

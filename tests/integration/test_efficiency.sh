@@ -9,14 +9,7 @@
 #   equals mean RSS / mean live bytes of the run's own samples.
 # The commands are docs/efficiency.md's example, run as written there.
 source "$(dirname "$0")/lib.sh"
-python3 - "$SOAK_SRC/docs/efficiency.md" > "$T/example.sh" <<'PY' || fail "no test_efficiency example in docs/efficiency.md"
-import sys
-text = open(sys.argv[1]).read()
-i = text.index("<!-- test_efficiency -->")
-block = text[text.index("```sh\n", i) + 6:]
-print(block[:block.index("```")])
-PY
-sed -i "s|^S=.*|S=$SOAKCTL|" "$T/example.sh"
+doc_example docs/efficiency.md test_efficiency > "$T/example.sh" || fail "no test_efficiency example in docs/efficiency.md"
 (cd "$T" && bash "$T/example.sh") > "$T/example.out" 2>&1 || true
 DB=$T/eff.db
 [ "$(q 'select count(*) from runs where status = "ok"')" = 2 ] || { cat "$T/example.out"; fail "the example did not record two ok runs"; }

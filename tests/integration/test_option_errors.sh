@@ -5,16 +5,6 @@
 # one line, nothing written. The lines docs/install.md shows ("Option values
 # and errors") are the lines these commands print, byte for byte.
 source "$(dirname "$0")/lib.sh"
-said() { # said LINE CMD...: exit 2, stderr is exactly LINE, no database created
-  local want=$1; shift
-  local rc=0
-  soak "$@" > "$T/out" 2> "$T/err" || rc=$?
-  [ $rc = 2 ] || fail "$*: exit $rc, expected 2 ($(cat "$T/err"))"
-  [ "$(cat "$T/err")" = "$want" ] || fail "$*: said '$(cat "$T/err")', expected '$want'"
-  [ ! -s "$T/out" ] || fail "$*: wrote to stdout: $(cat "$T/out")"
-  [ ! -e "$DB" ] || fail "$*: created the database"
-  echo "$want" >> "$T/lines"
-}
 cd "$T"
 said "soakctl: report: unknown option '--bogus' (see soakctl report --help)" report --db "$DB" --bogus
 said "soakctl: report: --drift-k needs a value: K (see soakctl report --help)" report --db "$DB" --drift-k
@@ -26,7 +16,7 @@ said "soakctl: --duration 1s1s: not a valid TIME; give a number with one unit ea
 # The docs show exactly these lines.
 awk '/Bad input gets one line naming the option/ {on=1; next} on && /^```$/ {n++; if (n == 2) exit; next} on && n == 1' \
   "$SOAK_SRC/docs/install.md" > "$T/doc-lines"
-diff "$T/lines" "$T/doc-lines" > "$T/diff" || fail "docs/install.md's error lines differ from soakctl's: $(cat "$T/diff")"
+diff "$T/said-lines" "$T/doc-lines" > "$T/diff" || fail "docs/install.md's error lines differ from soakctl's: $(cat "$T/diff")"
 pass "the documented error lines are what soakctl prints"
 
 # The same kind of line from every command.

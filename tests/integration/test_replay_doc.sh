@@ -3,14 +3,7 @@
 # set to the soakctl under test): the recording is complete, trace info reads
 # it, and both replays end ok with a report comparing them.
 source "$(dirname "$0")/lib.sh"
-python3 - "$SOAK_SRC/docs/replay.md" > "$T/example.sh" <<'PY' || fail "no test_replay_doc example in docs/replay.md"
-import sys
-text = open(sys.argv[1]).read()
-i = text.index("<!-- test_replay_doc -->")
-block = text[text.index("```sh\n", i) + 6:]
-print(block[:block.index("```")])
-PY
-sed -i "s|^S=.*|S=$SOAKCTL|" "$T/example.sh"
+doc_example docs/replay.md test_replay_doc > "$T/example.sh" || fail "no test_replay_doc example in docs/replay.md"
 (cd "$T" && bash -e "$T/example.sh") > "$T/example.out" 2>&1 || { cat "$T/example.out"; fail "the example failed"; }
 DB=$T/replay.db
 grep -q "^complete     yes" "$T/example.out" || { cat "$T/example.out"; fail "trace info: not complete"; }

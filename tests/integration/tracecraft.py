@@ -7,7 +7,9 @@ SPEC is JSON: {"chunks": [{"stream": S, "events": [EV, ...]}, ...],
 "end": true|false}. EV is [kind, id, size] (malloc, calloc), [kind, id]
 (free), [kind, old_id, id, size] (realloc), [kind, id, size, align_log2]
 (posix_memalign, aligned_alloc, memalign) or [kind] (thread_exit);
-thread_start is [kind, pid, tid]. Each event is 1000 ns after the last.
+thread_start is [kind, pid, tid]. Each event is 1000 ns after the last
+(SPEC's "gap_ns": that many ns), the first of a chunk two gaps after the
+last of the chunk before: the file order is the time order.
 Without --append: the header, the chunks, and the end record when "end"
 is true (its count: the events written). --append: the chunks only, added
 to OUT (a trace still being written)."""
@@ -31,7 +33,7 @@ def zigzag(v):
     return (v << 1) ^ (v >> 63) if v >= 0 else ((-v) << 1) - 1
 
 
-def chunk(stream, events, base):
+def chunk(stream, events, base, gap):
     raw, last = bytearray(), 0
 
     def idv(i):
@@ -41,7 +43,7 @@ def chunk(stream, events, base):
         return b
     for ev in events:
         k = KINDS[ev[0]]
-        raw += bytes([k]) + var(0 if not raw else 1000)
+        raw += bytes([k]) + var(0 if not raw else gap)
         if k in (3, 4):
             raw += idv(ev[1]) + idv(ev[2]) + var(ev[3])
         elif k == 5:
@@ -68,10 +70,11 @@ def main():
     out, spec = sys.argv[1], json.loads(sys.argv[2])
     append = "--append" in sys.argv[3:]
     data, n, base = b"" if append else header(), 0, 1_000_000
+    gap = spec.get("gap_ns", 1000)
     for c in spec["chunks"]:
-        data += chunk(c["stream"], c["events"], base)
+        data += chunk(c["stream"], c["events"], base, gap)
         n += len(c["events"])
-        base += 1000 * (len(c["events"]) + 1)
+        base += gap * (len(c["events"]) + 1)
     if not append and spec.get("end", True):
         data += b"TEND" + struct.pack("<IQ", 0, n)
     with open(out, "ab" if append else "wb") as f:

@@ -171,6 +171,45 @@ static void test_round_trip(void **state)
 	free(b.buf);
 }
 
+/* A mark on each event of stream 0 (two chunks, four events in the first):
+ * a seek to it returns that event next, then the rest of the stream, with
+ * the event count as when it was read first. */
+static void test_mark_seek(void **state)
+{
+	(void)state;
+	tbuf_t b = { 0 };
+	write_sample(&b, true);
+	char err[256] = "";
+	size_t n;
+	const soak_trace_ev_t *e = sample(&n);
+	for (int at = 0; at < 6; at++) {
+		soak_trace_reader_t *r;
+		assert_int_equal(soak_trace_open_mem(b.buf, b.len, &r, err, sizeof(err)), 0);
+		soak_trace_only_stream(r, 0);
+		soak_trace_ev_t x;
+		soak_trace_mark_t m;
+		for (int i = 0; i <= at; i++)
+			assert_int_equal(soak_trace_next(r, &x, err, sizeof(err)), 1);
+		soak_trace_mark(r, &m);
+		uint64_t events = soak_trace_events_read(r);
+		while (soak_trace_next(r, &x, err, sizeof(err)) == 1)
+			;
+		for (int again = 0; again < 2; again++) {
+			assert_int_equal(soak_trace_seek(r, &m, err, sizeof(err)), 0);
+			for (int i = at; i < 6; i++) {
+				assert_int_equal(soak_trace_next(r, &x, err, sizeof(err)), 1);
+				assert_int_equal(x.ts_ns, e[i].ts_ns);
+				assert_int_equal(x.kind, e[i].kind);
+				if (i == at)
+					assert_int_equal(soak_trace_events_read(r), events);
+			}
+			assert_int_equal(soak_trace_next(r, &x, err, sizeof(err)), 0);
+		}
+		soak_trace_close(r);
+	}
+	free(b.buf);
+}
+
 static void test_cut(void **state)
 {
 	(void)state;
@@ -332,6 +371,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_mark_seek),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_summary),
