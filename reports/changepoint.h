@@ -20,7 +20,9 @@
  * soak_cp_find_window is what history uses: the same Q, but searched within
  * windows of `window` points (overlapping by half, the last one ending at the
  * newest point), and a split is significant by a Student's t test of the means
- * on either side (pooled variance, two-sided), its p multiplied by the number
+ * on either side (pooled variance, two-sided; the tested points winsorized at
+ * their median -+ SOAK_CP_WINSOR robust sd, 1.4826 MAD, so that a heavy tail
+ * does not inflate the variance), its p multiplied by the number
  * of splits the scan chose from (Bonferroni: the best of many splits is not
  * significant by chance). The points found in all windows are then pruned:
  * the weakest one whose test against its neighbouring change points (at most
@@ -40,6 +42,8 @@
 #define SOAK_CP_MIN_SIZE 2
 #define SOAK_CP_WINDOW 50
 #define SOAK_CP_MAX_SPLITS 16      /* Bonferroni factor cap (changepoint-window.c) */
+#define SOAK_CP_WINSOR 5.0         /* t test winsorized at median -+ this many robust sd */
+#define SOAK_CP_MAD_SD 1.482602218505602   /* 1/Phi^-1(3/4): MAD -> sd for normal noise */
 
 typedef struct {
 	double alpha;           /* significance level (0 = SOAK_CP_ALPHA) */
@@ -76,8 +80,12 @@ int soak_cp_find(const double *x, size_t n, const soak_cp_opts_t *o, soak_cp_t *
  * when the mean before is 0 (show the absolute change then). */
 int soak_cp_find_window(const double *x, size_t n, const soak_cp_opts_t *o, soak_cp_t **ret, size_t *n_ret);
 /* The corrected two-sided p of a split at tau of x[a..b), each side clipped
- * to `window` points (0 = no clip): 1 when a side has fewer than min_size
- * points or the means differ only by rounding; 0 for a noiseless step. */
-double soak_cp_ttest(const double *x, size_t a, size_t tau, size_t b, size_t min_size, size_t window);
+ * to `window` points (0 = no clip), the points of both sides winsorized at
+ * median -+ SOAK_CP_WINSOR * SOAK_CP_MAD_SD * MAD of those points (none when
+ * the MAD is 0): 1 when a side has fewer than min_size points or the means
+ * differ only by rounding; 0 for a noiseless step. scratch holds b - a
+ * doubles (overwritten). */
+double soak_cp_ttest(const double *x, size_t a, size_t tau, size_t b, size_t min_size, size_t window,
+		     double *scratch);
 
 #endif

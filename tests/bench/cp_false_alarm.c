@@ -84,9 +84,9 @@ int main(int argc, char **argv)
 	use_window = argc <= 3 || strcmp(argv[3], "permutation");
 	const size_t lens[] = { 9, 15, 30, 60 };
 	if (use_window)
-		printf("E-divisive in windows of %d, Student's t test, alpha %.2f, min segment %d, no minimum "
-		       "effect; %zu series per cell, seed %llu\n\n",
-		       SOAK_CP_WINDOW, SOAK_CP_ALPHA, SOAK_CP_MIN_SIZE, reps, (unsigned long long)seed);
+		printf("E-divisive in windows of %d, Student's t test (winsorized at median +- %.0f robust sd), "
+		       "alpha %.2f, min segment %d, no minimum effect; %zu series per cell, seed %llu\n\n",
+		       SOAK_CP_WINDOW, SOAK_CP_WINSOR, SOAK_CP_ALPHA, SOAK_CP_MIN_SIZE, reps, (unsigned long long)seed);
 	else
 		printf("E-divisive, alpha %.2f, %d permutations, min segment %d; %zu series per cell, seed %llu\n\n",
 		       SOAK_CP_ALPHA, SOAK_CP_PERMUTATIONS, SOAK_CP_MIN_SIZE, reps, (unsigned long long)seed);

@@ -149,7 +149,8 @@ static void test_bad_input(void **state)
 	assert_int_equal(n, 0);
 }
 
-/* x = 1 2 3 10 11 12 split at 3: means 2 and 11, within sums of squares 2 and
+/* x = 1 2 3 10 11 12 split at 3 (median 6.5, MAD 4.5: the winsorizing bounds
+ * 6.5 -+ 5 * 1.4826 * 4.5 clip nothing): means 2 and 11, within sums of squares 2 and
  * 2, df 4, pooled variance 1, t = 9 / sqrt(2/3) = 11.0227; for 4 degrees of
  * freedom the two-sided p is 1 - t/sqrt(4+t^2) * (1 + 2/(4+t^2)) = 3.8507e-4;
  * the scan chose among 6 - 2*2 + 1 = 3 splits: p = 1.1552e-3. */
@@ -157,16 +158,41 @@ static void test_ttest_hand(void **state)
 {
 	(void)state;
 	const double x[] = { 1, 2, 3, 10, 11, 12 };
+	double sc[6];
 	double t = 9 / sqrt(2.0 / 3.0);
 	double p = 1 - t / sqrt(4 + t * t) * (1 + 2 / (4 + t * t));
-	assert_near(soak_cp_ttest(x, 0, 3, 6, 2, 0), 3 * p, 1e-9);
+	assert_near(soak_cp_ttest(x, 0, 3, 6, 2, 0, sc), 3 * p, 1e-9);
 	/* One point on a side (min size 2): no test. */
-	assert_near(soak_cp_ttest(x, 0, 1, 6, 2, 0), 1, 0);
+	assert_near(soak_cp_ttest(x, 0, 1, 6, 2, 0, sc), 1, 0);
 	/* Clipped to 2 points each side: x[1..5) = 2 3 | 10 11, means 2.5 and
 	 * 10.5, ss 0.5 + 0.5, df 2, s2 0.5, t = 8 / sqrt(0.5) = 11.3137; for 2
 	 * degrees of freedom p = 1 - t/sqrt(2+t^2); one split: no correction. */
 	double t2 = 8 / sqrt(0.5);
-	assert_near(soak_cp_ttest(x, 0, 3, 6, 2, 2), 1 - t2 / sqrt(2 + t2 * t2), 1e-9);
+	assert_near(soak_cp_ttest(x, 0, 3, 6, 2, 2, sc), 1 - t2 / sqrt(2 + t2 * t2), 1e-9);
+}
+
+/* x = 0 1 2 50 split at 2, min size 2: median 1.5, absolute deviations
+ * 1.5 0.5 0.5 48.5, MAD 1, so the bounds are 1.5 -+ 5 * 1.482602218505602:
+ * 50 becomes h = 8.91301109252801, the rest stay. Means 0.5 and (2 + h)/2,
+ * ss 0.5 and (h - 2)^2/2, df 2, t = (m2 - m1) / sqrt((ss1 + ss2)/2 * (1/2 + 1/2))
+ * = 1.4192, p = 1 - t/sqrt(2+t^2) = 0.2916 (one split: no correction); without
+ * winsorizing it would be 0.399.
+ * y = 5 5 5 6 5 9 split at 4: MAD 0, nothing is clipped: means 5.25 and 7,
+ * ss 0.75 and 8, df 4, s2 2.1875, t = 1.75 / sqrt(2.1875 * 3/4) = 1.3663,
+ * p for 4 df (as above) times 3 splits. */
+static void test_ttest_winsorized_hand(void **state)
+{
+	(void)state;
+	const double x[] = { 0, 1, 2, 50 }, y[] = { 5, 5, 5, 6, 5, 9 };
+	double sc[6];
+	double h = 1.5 + 5 * 1.482602218505602, m1 = 0.5, m2 = (2 + h) / 2;
+	double s2 = (0.5 + (h - 2) * (h - 2) / 2) / 2, t = (m2 - m1) / sqrt(s2);
+	assert_near(t, 1.4192, 1e-4);
+	assert_near(soak_cp_ttest(x, 0, 2, 4, 2, 0, sc), 1 - t / sqrt(2 + t * t), 1e-9);
+	assert_near(soak_cp_ttest(x, 0, 2, 4, 2, 0, sc), 0.2916, 1e-4);
+	double ty = 1.75 / sqrt(2.1875 * 0.75);
+	double py = 1 - ty / sqrt(4 + ty * ty) * (1 + 2 / (4 + ty * ty));
+	assert_near(soak_cp_ttest(y, 0, 4, 6, 2, 0, sc), 3 * py, 1e-9);
 }
 
 static void test_window_planted_step(void **state)
@@ -219,7 +245,7 @@ static void test_window_long_series(void **state)
 static void test_window_constant(void **state)
 {
 	(void)state;
-	double x[60], y[60], z[60] = { 0 };
+	double x[60], y[60], z[60] = { 0 }, sc[60];
 	for (size_t i = 0; i < N(x); i++) {
 		x[i] = 5e6;
 		y[i] = i % 7 == 3 ? 5e6 * (1 + 2e-16) * (1 - 1e-16) + 1e-9 : 5e6;
@@ -233,8 +259,8 @@ static void test_window_constant(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(soak_cp_find_window(z, N(z), NULL, &cp, &n), 0);
 	assert_int_equal(n, 0);
-	assert_near(soak_cp_ttest(x, 0, 30, 60, 2, 0), 1, 0);
-	assert_near(soak_cp_ttest(z, 0, 30, 60, 2, 0), 1, 0);
+	assert_near(soak_cp_ttest(x, 0, 30, 60, 2, 0, sc), 1, 0);
+	assert_near(soak_cp_ttest(z, 0, 30, 60, 2, 0, sc), 1, 0);
 }
 
 /* A change below the minimum effect is no change point; above it, it is. */
@@ -301,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_stationary_and_seeded),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_ttest_hand),
+		cmocka_unit_test(test_ttest_winsorized_hand),
 		cmocka_unit_test(test_window_planted_step),
 		cmocka_unit_test(test_window_long_series),
 		cmocka_unit_test(test_window_constant),
