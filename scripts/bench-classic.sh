@@ -80,4 +80,5 @@ for wl in wls:
           + ("" if v["p_value"] is None else " (p < 0.001)" if v["p_value"] < 0.001 else f" (p = {v['p_value']:.3f})")
           + f" | {s['ok_runs']}, {m['ok_runs']} |")
 PY
+grep '^| geometric mean of the ratios |' "$W/suite.md" || true
 if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$W"/* "$KEEP"/ && echo "kept in $KEEP"; fi
