@@ -16,6 +16,11 @@
 # Only the baseline checks are on (a thresholds file turns the runs' own
 # CV and drift checks off). Prints each trial's outcome, then per loss: its
 # baseline_throughput check detected (FAIL) / undecided at the end / passed, the mean runs added and their mean machine time.
+# PLANT=p99 plants a p99 latency growth instead: every 37th malloc waits D ns
+# (1.35% of the operations), with D = (1 + LOSS/100) p99 - p50 of the
+# calibration run, so the slowed mallocs become the top 1% (LOSS = 20: a
+# ~20% p99 growth; the measured change is printed); the check read is then
+# baseline_latency_p99.
 # Root, after scripts/build.sh (BUILD_DIR=dir picks another build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +46,11 @@ run() { "$S" run --db "$DB" --config "$W/$1.ini" --allocator cand -w random_mixe
   --warmup 0.5s --label "$2" --no-progress -q > /dev/null; }
 tp_of() { "$S" report --db "$DB" --format json "$1" | python3 -c \
   'import json,sys; print(json.load(sys.stdin)["runs"][0]["throughput"]["mean_ops_s"])'; }
+lat_of() { "$S" report --db "$DB" --format json "$1" | python3 -c \
+  'import json,sys; l = json.load(sys.stdin)["runs"][0]["latency"]; print(l["p50_ns"], l["p99_ns"])'; }
+PLANT=${PLANT:-throughput}
+case $PLANT in throughput) CHECK=baseline_throughput ;; p99) CHECK=baseline_latency_p99 ;;
+  *) echo "PLANT=throughput or p99" >&2; exit 2 ;; esac
 say "start: $(uname -n), $(load); $N trials per loss of $LOSSES%, K = $K planted runs, --max-runs $M"
 ini base 0 1
 # Only the baseline checks decide here: a run's own checks (CV, drifts) failing
@@ -48,13 +58,22 @@ ini base 0 1
 printf '[gate]\ncv_max_pct = off\ntp_drift_min_pct = off\nrss_drift_max_pct = off\n' > "$W/gate.ini"
 run base calibrate
 ns=$(python3 -c "import sys; print(1e9 / float(sys.argv[1]))" "$(tp_of 1)")
+read -r p50 p99 <<< "$(lat_of 1)"
 declare -A det=() und=() pas=() added=() secs=() meas=()
 for L in ${LOSSES//,/ }; do
   # added per op = 0.5 * 2000 / E ns = ns * L / (1 - L)  =>  E = 1000 (1 - L) / (ns L)
-  every=$(python3 -c "import sys; ns, l = float(sys.argv[1]), float(sys.argv[2]) / 100
+  if [ "$PLANT" = p99 ]; then
+    every=37
+    delay=$(python3 -c "import sys; p50, p99, g = map(float, sys.argv[1:4]); print(max(1, round((1 + g / 100) * p99 - p50)))" \
+      "$p50" "$p99" "$L")
+    ini "slow-$L" "$delay" "$every"
+    say "p99 growth $L%: $delay ns every $every mallocs (calibration run: p50 $p50 ns, p99 $p99 ns)"
+  else
+    every=$(python3 -c "import sys; ns, l = float(sys.argv[1]), float(sys.argv[2]) / 100
 print(max(1, round(1000 * (1 - l) / (ns * l))))" "$ns" "$L")
-  ini "slow-$L" 2000 "$every"
-  say "loss $L%: 2000 ns every $every mallocs (a run took $ns ns per operation)"
+    ini "slow-$L" 2000 "$every"
+    say "loss $L%: 2000 ns every $every mallocs (a run took $ns ns per operation)"
+  fi
   for i in $(seq 1 "$N"); do
     for j in $(seq 1 $(( K > 5 ? K : 5 ))); do
       [ "$j" -gt 5 ] || run base "nightly-$L-$i"
@@ -65,23 +84,23 @@ print(max(1, round(1000 * (1 - l) / (ns * l))))" "$ns" "$L")
     "$S" gate --db "$DB" --label "rc-$L-$i" --baseline "nightly-$L-$i" --thresholds "$W/gate.ini" \
       "${until[@]}" > "$W/out" 2>&1 || rc=$?
     [ $rc -le 2 ] || { cat "$W/out"; exit 2; }
-    st=$(sed -n 's/^\([A-Z]*\) *[a-z]*-[0-9]* baseline_throughput: .*/\1/p' "$W/out" | head -1)
+    st=$(sed -n "s/^\([A-Z]*\) *[a-z]*-[0-9]* $CHECK: .*/\1/p" "$W/out" | head -1)
     n=$(grep -c '^run [0-9]* of at most' "$W/out" || true)
     t=$(python3 -c '
 import re, sys
 m = re.search(r"(?:(\d+) h )?(?:(\d+) min )?(\d+) s of runs", open(sys.argv[1]).read())
 print(0 if not m else int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60 + int(m.group(3)))' "$W/out")
-    ch=$(sed -n 's/^[A-Z]* *[a-z]*-[0-9]* baseline_throughput: [^:]*: \([-+][0-9.]*%\) .*/\1/p' "$W/out" | head -1)
+    ch=$(sed -n "s/^[A-Z]* *[a-z]*-[0-9]* $CHECK: [^:]*: \([-+][0-9.]*%\) .*/\1/p" "$W/out" | head -1)
     case $st in FAIL) det[$L]=$(( ${det[$L]:-0} + 1 ));; UNDECIDED) und[$L]=$(( ${und[$L]:-0} + 1 ));;
                 PASS) pas[$L]=$(( ${pas[$L]:-0} + 1 ));; *) cat "$W/out"; exit 2;; esac
     added[$L]=$(( ${added[$L]:-0} + n )); secs[$L]=$(( ${secs[$L]:-0} + t ))
     meas[$L]="${meas[$L]:-}${ch:-?} "
-    say "loss $L% trial $i/$N: baseline_throughput $st, exit $rc, $n runs added ($t s), throughput change $ch | $(load)"
+    say "$PLANT $L% trial $i/$N: $CHECK $st, exit $rc, $n runs added ($t s), throughput change $ch | $(load)"
   done
 done
 say "end: $(load)"
 echo
-echo "| Planted loss | Trials | Gated runs | Detected (FAIL) | Undecided after $M more | Passed | Mean runs added | Mean machine time added | Measured changes |"
+echo "| Planted $PLANT change ($CHECK) | Trials | Gated runs | Detected (FAIL) | Undecided after $M more | Passed | Mean runs added | Mean machine time added | Measured changes |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for L in ${LOSSES//,/ }; do
   python3 -c 'import sys; n, a, s = map(int, sys.argv[1:4]); print(f"{a / n:.1f} | {s / n:.0f} s")' \
