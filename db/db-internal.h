@@ -66,6 +66,7 @@ struct soak_db {
 	char err[512];
 	struct {                     /* read statements kept prepared (db_prepare_cached) */
 		char *sql;
+		uint64_t hash;       /* of sql: most lookups compare no string */
 		sqlite3_stmt *st;
 	} rcache[DB_RCACHE];
 	size_t rcache_next;          /* the slot replaced next when all are taken */

@@ -246,12 +246,29 @@ static int read_singles(soak_db_t *db, int64_t run, const char *const *metrics, 
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_double(st, 2, t_from);
 	int rc;
+	/* The rows come by name: the metrics a name matches are looked up once
+	 * per name, not once per row (a strcmp per metric and row was a tenth
+	 * of a cold history). */
+	char prev[128] = "";
+	bool *match = calloc(n ? n : 1, sizeof(bool));
+	if (!match) {
+		db_release(st);
+		return db_fail(db, -ENOMEM, "reading series of run %lld: out of memory", (long long)run);
+	}
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		double t = sqlite3_column_double(st, 1);
 		double v = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
-		for (size_t i = 0; name && i < n && r == 0; i++) {
-			if (strcmp(metrics[i], name))
+		if (!name)
+			continue;
+		if (!prev[0] || strcmp(prev, name)) {
+			for (size_t i = 0; i < n; i++)
+				match[i] = !strcmp(metrics[i], name);
+			/* a name too long to keep is looked up on every row */
+			snprintf(prev, sizeof(prev), "%s", strlen(name) < sizeof(prev) ? name : "");
+		}
+		for (size_t i = 0; i < n && r == 0; i++) {
+			if (!match[i])
 				continue;
 			if (grow2(&s[i], &cap[i]) < 0) {
 				r = db_fail(db, -ENOMEM, "reading %s of run %lld: out of memory", name, (long long)run);
@@ -263,6 +280,7 @@ static int read_singles(soak_db_t *db, int64_t run, const char *const *metrics, 
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_sqlfail(db, rc, "reading a series");
+	free(match);
 	db_release(st);
 	return r;
 }

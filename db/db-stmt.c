@@ -240,10 +240,20 @@ const char *soak_db_errmsg(const soak_db_t *db)
 	return db->err;
 }
 
+/* FNV-1a of the statement's text. */
+static uint64_t sql_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
 int db_prepare_cached(soak_db_t *db, const char *sql, sqlite3_stmt **ret)
 {
+	uint64_t h = sql_hash(sql);
 	for (size_t i = 0; i < DB_RCACHE; i++)
-		if (db->rcache[i].sql && !strcmp(db->rcache[i].sql, sql)) {
+		if (db->rcache[i].sql && db->rcache[i].hash == h && !strcmp(db->rcache[i].sql, sql)) {
 			sqlite3_reset(db->rcache[i].st);
 			sqlite3_clear_bindings(db->rcache[i].st);
 			*ret = db->rcache[i].st;
@@ -262,6 +272,7 @@ int db_prepare_cached(soak_db_t *db, const char *sql, sqlite3_stmt **ret)
 	sqlite3_finalize(db->rcache[k].st);
 	free(db->rcache[k].sql);
 	db->rcache[k].sql = copy;
+	db->rcache[k].hash = h;
 	db->rcache[k].st = st;
 	*ret = st;
 	return 0;
