@@ -40,8 +40,10 @@ soak_cmp_decision_t soak_cmp_decision(const soak_comparison_t *c, size_t g, soak
 	case SOAK_VERDICT_SAME:
 		break;
 	}
-	if (v->below_resolution)
-		return SOAK_CMP_DECIDED;
+	/* A point change below the resolution is no verdict on its own: with a
+	 * wide interval the runs may still hide a change the timer resolves,
+	 * so it is decided only as any other: by the whole interval (within()
+	 * counts the resolution as no change). */
 	if (!v->has_ci || isnan(v->ci_lo) || isnan(v->ci_hi))
 		return fabs(v->mean_b) > 0 ? SOAK_CMP_UNDECIDED : SOAK_CMP_UNDECIDABLE;
 	double res = soak_cmp_lat_resolution((const soak_run_result_t *const *)c->g[g].ok, c->g[g].n_ok,

@@ -193,7 +193,10 @@ static void decide(soak_check_t *c, const pend_t *p, bool reject, double adj, do
 		 "(Holm-adjusted %.3g; %s)", t->k == 1 ? "prediction interval" : "pooled t", t->k,
 		 t->k == 1 ? "" : "s", t->n, 100 * conf, t->p, adj, family);
 	const char *what = defs[p->def].what;
-	if (p->res > 0 && fabs(t->diff) <= p->res) {
+	/* Below resolution is a pass only when the whole interval is: a point
+	 * change below it with an interval reaching far beyond (noisy runs) is
+	 * decided as any other, and never fails (thr >= res below). */
+	if (p->res > 0 && fabs(t->diff) <= p->res && fabs(t->lo) <= p->res && fabs(t->hi) <= p->res) {
 		soak_gate_set_state(c, SOAK_CHECK_PASS, "%s %s vs baseline %s: %s is below resolution "
 				    "(%g ns): the timer cannot tell them apart", what, c->value,
 				    c->baseline, ch, p->res);

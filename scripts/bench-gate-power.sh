@@ -16,11 +16,11 @@
 # Only the baseline checks are on (a thresholds file turns the runs' own
 # CV and drift checks off). Prints each trial's outcome, then per loss: its
 # baseline_throughput check detected (FAIL) / undecided at the end / passed, the mean runs added and their mean machine time.
-# PLANT=p99 plants a p99 latency growth instead: every 37th malloc waits D ns
-# (1.35% of the operations), with D = (1 + LOSS/100) p99 - p50 of the
-# calibration run, so the slowed mallocs become the top 1% (LOSS = 20: a
-# ~20% p99 growth; the measured change is printed); the check read is then
-# baseline_latency_p99.
+# PLANT=p99 plants a p99 latency growth instead: every 37th malloc spins K
+# rounds of a loop (SOAK_TEST_MALLOC_SPIN; 1.35% of the operations, so the
+# slowed mallocs are the top 1%), K set from two planted calibration runs so
+# that p99 grows by LOSS percent (20: a ~20% p99 growth; the change the gate
+# measured is printed per trial); the check read is baseline_latency_p99.
 # Root, after scripts/build.sh (BUILD_DIR=dir picks another build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,11 +63,26 @@ declare -A det=() und=() pas=() added=() secs=() meas=()
 for L in ${LOSSES//,/ }; do
   # added per op = 0.5 * 2000 / E ns = ns * L / (1 - L)  =>  E = 1000 (1 - L) / (ns L)
   if [ "$PLANT" = p99 ]; then
+    # Every 37th malloc spins K rounds (no clock read: a clock read alone
+    # costs more than the delay wanted). The slowed mallocs are the top 1%
+    # of the operations, so p99 grows with K about linearly: two planted
+    # calibration runs (K0 and 2 K0) give the slope, K is set from it.
     every=37
-    delay=$(python3 -c "import sys; p50, p99, g = map(float, sys.argv[1:4]); print(max(1, round((1 + g / 100) * p99 - p50)))" \
-      "$p50" "$p99" "$L")
-    ini "slow-$L" "$delay" "$every"
-    say "p99 growth $L%: $delay ns every $every mallocs (calibration run: p50 $p50 ns, p99 $p99 ns)"
+    k0=100
+    for k in $k0 $((2 * k0)); do
+      printf '[allocator.cand]\npath = %s\nenv = SOAK_TEST_MALLOC_SPIN=%s SOAK_TEST_MALLOC_DELAY_EVERY=%s\n' \
+        "$LIB" "$k" "$every" > "$W/cal.ini"
+      run cal "calibrate-$L-$k"
+      id=$("$S" runs --db "$DB" --label "calibrate-$L-$k" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][0]["id"])')
+      read -r _ q <<< "$(lat_of "$id")"
+      eval "q$k=\$q"
+    done
+    qa=$(eval echo "\$q$k0"); qb=$(eval echo "\$q$((2 * k0))")
+    spin=$(python3 -c "import sys; k0, qa, qb, p99, g = map(float, sys.argv[1:6]); s = (qb - qa) / k0
+print(max(1, round(k0 + ((1 + g / 100) * p99 - qa) / s)) if s > 0 else round(k0))" "$k0" "$qa" "$qb" "$p99" "$L")
+    printf '[allocator.cand]\npath = %s\nenv = SOAK_TEST_MALLOC_SPIN=%s SOAK_TEST_MALLOC_DELAY_EVERY=%s\n' \
+      "$LIB" "$spin" "$every" > "$W/slow-$L.ini"
+    say "p99 growth $L%: $spin spin rounds every $every mallocs (unplanted p50 $p50 ns, p99 $p99 ns; $k0 rounds gave p99 $qa ns, $((2 * k0)) gave $qb ns)"
   else
     every=$(python3 -c "import sys; ns, l = float(sys.argv[1]), float(sys.argv[2]) / 100
 print(max(1, round(1000 * (1 - l) / (ns * l))))" "$ns" "$L")
@@ -95,7 +110,7 @@ print(0 if not m else int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60 + 
                 PASS) pas[$L]=$(( ${pas[$L]:-0} + 1 ));; *) cat "$W/out"; exit 2;; esac
     added[$L]=$(( ${added[$L]:-0} + n )); secs[$L]=$(( ${secs[$L]:-0} + t ))
     meas[$L]="${meas[$L]:-}${ch:-?} "
-    say "$PLANT $L% trial $i/$N: $CHECK $st, exit $rc, $n runs added ($t s), throughput change $ch | $(load)"
+    say "$PLANT $L% trial $i/$N: $CHECK $st, exit $rc, $n runs added ($t s), change $ch | $(load)"
   done
 done
 say "end: $(load)"

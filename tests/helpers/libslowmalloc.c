@@ -25,6 +25,10 @@ static uint64_t delay_every = 1;
  * than the delay it spreads (a 20 ns operation), and the same counting runs
  * with or without a delay, so delay 0 is the exact baseline of a delay. */
 static __thread uint64_t countdown __attribute__((tls_model("initial-exec")));
+/* SOAK_TEST_MALLOC_SPIN=K: the slowed mallocs spin K rounds of a loop
+ * without a clock read instead (a delay below a clock read's own cost, in
+ * steps as fine as one round: the p99 plant of scripts/bench-gate-power.sh). */
+static uint64_t spin_rounds;
 
 static uint64_t now_ns(void)
 {
@@ -51,6 +55,13 @@ __attribute__((constructor)) static void slowmalloc_init(void)
 		if (end != e && *end == '\0')
 			delay_ns = v;
 	}
+	const char *es = getenv("SOAK_TEST_MALLOC_SPIN");
+	if (es) {
+		char *end;
+		unsigned long long v = strtoull(es, &end, 10);
+		if (end != es && *end == '\0')
+			spin_rounds = v;
+	}
 	const char *ev = getenv("SOAK_TEST_MALLOC_DELAY_EVERY");
 	if (ev) {
 		char *end;
@@ -75,6 +86,8 @@ void *malloc(size_t size)
 			while (now_ns() < end)
 				;
 		}
+		for (volatile uint64_t i = 0; i < spin_rounds; i++)
+			;
 	}
 	return m(size);
 }
