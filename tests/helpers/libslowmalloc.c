@@ -46,29 +46,22 @@ static void resolve(void)
 	__atomic_store_n(&next_malloc, (void *(*)(size_t))m, __ATOMIC_RELEASE);
 }
 
+/* The whole of environment variable name as a decimal number into *out,
+ * when it is one and at least min; else *out stays. */
+static void env_u64(const char *name, uint64_t min, uint64_t *out)
+{
+	const char *e = getenv(name);
+	char *end;
+	unsigned long long v = e ? strtoull(e, &end, 10) : 0;
+	if (e && end != e && *end == '\0' && v >= min)
+		*out = v;
+}
+
 __attribute__((constructor)) static void slowmalloc_init(void)
 {
-	const char *e = getenv("SOAK_TEST_MALLOC_DELAY_NS");
-	if (e) {
-		char *end;
-		unsigned long long v = strtoull(e, &end, 10);
-		if (end != e && *end == '\0')
-			delay_ns = v;
-	}
-	const char *es = getenv("SOAK_TEST_MALLOC_SPIN");
-	if (es) {
-		char *end;
-		unsigned long long v = strtoull(es, &end, 10);
-		if (end != es && *end == '\0')
-			spin_rounds = v;
-	}
-	const char *ev = getenv("SOAK_TEST_MALLOC_DELAY_EVERY");
-	if (ev) {
-		char *end;
-		unsigned long long v = strtoull(ev, &end, 10);
-		if (end != ev && *end == '\0' && v > 0)
-			delay_every = v;
-	}
+	env_u64("SOAK_TEST_MALLOC_DELAY_NS", 0, &delay_ns);
+	env_u64("SOAK_TEST_MALLOC_SPIN", 0, &spin_rounds);
+	env_u64("SOAK_TEST_MALLOC_DELAY_EVERY", 1, &delay_every);
 	resolve();
 }
 
