@@ -16,11 +16,6 @@
 # Only the baseline checks are on (a thresholds file turns the runs' own
 # CV and drift checks off). Prints each trial's outcome, then per loss: its
 # baseline_throughput check detected (FAIL) / undecided at the end / passed, the mean runs added and their mean machine time.
-# PLANT=p99 plants a p99 latency growth instead: every 37th malloc spins K
-# rounds of a loop (SOAK_TEST_MALLOC_SPIN; 1.35% of the operations, so the
-# slowed mallocs are the top 1%), K set from two planted calibration runs so
-# that p99 grows by LOSS percent (20: a ~20% p99 growth; the change the gate
-# measured is printed per trial); the check read is baseline_latency_p99.
 # Root, after scripts/build.sh (BUILD_DIR=dir picks another build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,11 +41,6 @@ run() { "$S" run --db "$DB" --config "$W/$1.ini" --allocator cand -w random_mixe
   --warmup 0.5s --label "$2" --no-progress -q > /dev/null; }
 tp_of() { "$S" report --db "$DB" --format json "$1" | python3 -c \
   'import json,sys; print(json.load(sys.stdin)["runs"][0]["throughput"]["mean_ops_s"])'; }
-lat_of() { "$S" report --db "$DB" --format json "$1" | python3 -c \
-  'import json,sys; l = json.load(sys.stdin)["runs"][0]["latency"]; print(l["p50_ns"], l["p99_ns"])'; }
-PLANT=${PLANT:-throughput}
-case $PLANT in throughput) CHECK=baseline_throughput ;; p99) CHECK=baseline_latency_p99 ;;
-  *) echo "PLANT=throughput or p99" >&2; exit 2 ;; esac
 say "start: $(uname -n), $(load); $N trials per loss of $LOSSES%, K = $K planted runs, --max-runs $M"
 ini base 0 1
 # Only the baseline checks decide here: a run's own checks (CV, drifts) failing
@@ -58,37 +48,13 @@ ini base 0 1
 printf '[gate]\ncv_max_pct = off\ntp_drift_min_pct = off\nrss_drift_max_pct = off\n' > "$W/gate.ini"
 run base calibrate
 ns=$(python3 -c "import sys; print(1e9 / float(sys.argv[1]))" "$(tp_of 1)")
-read -r p50 p99 <<< "$(lat_of 1)"
 declare -A det=() und=() pas=() added=() secs=() meas=()
 for L in ${LOSSES//,/ }; do
   # added per op = 0.5 * 2000 / E ns = ns * L / (1 - L)  =>  E = 1000 (1 - L) / (ns L)
-  if [ "$PLANT" = p99 ]; then
-    # Every 37th malloc spins K rounds (no clock read: a clock read alone
-    # costs more than the delay wanted). The slowed mallocs are the top 1%
-    # of the operations, so p99 grows with K about linearly: two planted
-    # calibration runs (K0 and 2 K0) give the slope, K is set from it.
-    every=37
-    k0=100
-    for k in $k0 $((2 * k0)); do
-      printf '[allocator.cand]\npath = %s\nenv = SOAK_TEST_MALLOC_SPIN=%s SOAK_TEST_MALLOC_DELAY_EVERY=%s\n' \
-        "$LIB" "$k" "$every" > "$W/cal.ini"
-      run cal "calibrate-$L-$k"
-      id=$("$S" runs --db "$DB" --label "calibrate-$L-$k" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][0]["id"])')
-      read -r _ q <<< "$(lat_of "$id")"
-      eval "q$k=\$q"
-    done
-    qa=$(eval echo "\$q$k0"); qb=$(eval echo "\$q$((2 * k0))")
-    spin=$(python3 -c "import sys; k0, qa, qb, p99, g = map(float, sys.argv[1:6]); s = (qb - qa) / k0
-print(max(1, round(k0 + ((1 + g / 100) * p99 - qa) / s)) if s > 0 else round(k0))" "$k0" "$qa" "$qb" "$p99" "$L")
-    printf '[allocator.cand]\npath = %s\nenv = SOAK_TEST_MALLOC_SPIN=%s SOAK_TEST_MALLOC_DELAY_EVERY=%s\n' \
-      "$LIB" "$spin" "$every" > "$W/slow-$L.ini"
-    say "p99 growth $L%: $spin spin rounds every $every mallocs (unplanted p50 $p50 ns, p99 $p99 ns; $k0 rounds gave p99 $qa ns, $((2 * k0)) gave $qb ns)"
-  else
-    every=$(python3 -c "import sys; ns, l = float(sys.argv[1]), float(sys.argv[2]) / 100
+  every=$(python3 -c "import sys; ns, l = float(sys.argv[1]), float(sys.argv[2]) / 100
 print(max(1, round(1000 * (1 - l) / (ns * l))))" "$ns" "$L")
-    ini "slow-$L" 2000 "$every"
-    say "loss $L%: 2000 ns every $every mallocs (a run took $ns ns per operation)"
-  fi
+  ini "slow-$L" 2000 "$every"
+  say "loss $L%: 2000 ns every $every mallocs (a run took $ns ns per operation)"
   for i in $(seq 1 "$N"); do
     for j in $(seq 1 $(( K > 5 ? K : 5 ))); do
       [ "$j" -gt 5 ] || run base "nightly-$L-$i"
@@ -99,23 +65,23 @@ print(max(1, round(1000 * (1 - l) / (ns * l))))" "$ns" "$L")
     "$S" gate --db "$DB" --label "rc-$L-$i" --baseline "nightly-$L-$i" --thresholds "$W/gate.ini" \
       "${until[@]}" > "$W/out" 2>&1 || rc=$?
     [ $rc -le 2 ] || { cat "$W/out"; exit 2; }
-    st=$(sed -n "s/^\([A-Z]*\) *[a-z]*-[0-9]* $CHECK: .*/\1/p" "$W/out" | head -1)
+    st=$(sed -n 's/^\([A-Z]*\) *[a-z]*-[0-9]* baseline_throughput: .*/\1/p' "$W/out" | head -1)
     n=$(grep -c '^run [0-9]* of at most' "$W/out" || true)
     t=$(python3 -c '
 import re, sys
 m = re.search(r"(?:(\d+) h )?(?:(\d+) min )?(\d+) s of runs", open(sys.argv[1]).read())
 print(0 if not m else int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60 + int(m.group(3)))' "$W/out")
-    ch=$(sed -n "s/^[A-Z]* *[a-z]*-[0-9]* $CHECK: [^:]*: \([-+][0-9.]*%\) .*/\1/p" "$W/out" | head -1)
+    ch=$(sed -n 's/^[A-Z]* *[a-z]*-[0-9]* baseline_throughput: [^:]*: \([-+][0-9.]*%\) .*/\1/p' "$W/out" | head -1)
     case $st in FAIL) det[$L]=$(( ${det[$L]:-0} + 1 ));; UNDECIDED) und[$L]=$(( ${und[$L]:-0} + 1 ));;
                 PASS) pas[$L]=$(( ${pas[$L]:-0} + 1 ));; *) cat "$W/out"; exit 2;; esac
     added[$L]=$(( ${added[$L]:-0} + n )); secs[$L]=$(( ${secs[$L]:-0} + t ))
     meas[$L]="${meas[$L]:-}${ch:-?} "
-    say "$PLANT $L% trial $i/$N: $CHECK $st, exit $rc, $n runs added ($t s), change $ch | $(load)"
+    say "loss $L% trial $i/$N: baseline_throughput $st, exit $rc, $n runs added ($t s), throughput change $ch | $(load)"
   done
 done
 say "end: $(load)"
 echo
-echo "| Planted $PLANT change ($CHECK) | Trials | Gated runs | Detected (FAIL) | Undecided after $M more | Passed | Mean runs added | Mean machine time added | Measured changes |"
+echo "| Planted loss | Trials | Gated runs | Detected (FAIL) | Undecided after $M more | Passed | Mean runs added | Mean machine time added | Measured changes |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for L in ${LOSSES//,/ }; do
   python3 -c 'import sys; n, a, s = map(int, sys.argv[1:4]); print(f"{a / n:.1f} | {s / n:.0f} s")' \

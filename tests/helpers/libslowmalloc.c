@@ -25,10 +25,6 @@ static uint64_t delay_every = 1;
  * than the delay it spreads (a 20 ns operation), and the same counting runs
  * with or without a delay, so delay 0 is the exact baseline of a delay. */
 static __thread uint64_t countdown __attribute__((tls_model("initial-exec")));
-/* SOAK_TEST_MALLOC_SPIN=K: the slowed mallocs spin K rounds of a loop
- * without a clock read instead (a delay below a clock read's own cost, in
- * steps as fine as one round: the p99 plant of scripts/bench-gate-power.sh). */
-static uint64_t spin_rounds;
 
 static uint64_t now_ns(void)
 {
@@ -46,22 +42,22 @@ static void resolve(void)
 	__atomic_store_n(&next_malloc, (void *(*)(size_t))m, __ATOMIC_RELEASE);
 }
 
-/* The whole of environment variable name as a decimal number into *out,
- * when it is one and at least min; else *out stays. */
-static void env_u64(const char *name, uint64_t min, uint64_t *out)
-{
-	const char *e = getenv(name);
-	char *end;
-	unsigned long long v = e ? strtoull(e, &end, 10) : 0;
-	if (e && end != e && *end == '\0' && v >= min)
-		*out = v;
-}
-
 __attribute__((constructor)) static void slowmalloc_init(void)
 {
-	env_u64("SOAK_TEST_MALLOC_DELAY_NS", 0, &delay_ns);
-	env_u64("SOAK_TEST_MALLOC_SPIN", 0, &spin_rounds);
-	env_u64("SOAK_TEST_MALLOC_DELAY_EVERY", 1, &delay_every);
+	const char *e = getenv("SOAK_TEST_MALLOC_DELAY_NS");
+	if (e) {
+		char *end;
+		unsigned long long v = strtoull(e, &end, 10);
+		if (end != e && *end == '\0')
+			delay_ns = v;
+	}
+	const char *ev = getenv("SOAK_TEST_MALLOC_DELAY_EVERY");
+	if (ev) {
+		char *end;
+		unsigned long long v = strtoull(ev, &end, 10);
+		if (end != ev && *end == '\0' && v > 0)
+			delay_every = v;
+	}
 	resolve();
 }
 
@@ -79,8 +75,6 @@ void *malloc(size_t size)
 			while (now_ns() < end)
 				;
 		}
-		for (volatile uint64_t i = 0; i < spin_rounds; i++)
-			;
 	}
 	return m(size);
 }
