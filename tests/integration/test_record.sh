@@ -71,12 +71,18 @@ done
 pass "abort and SIGSEGV: whole traces with allocseq's counts, ending with the signal; record exits 134 and 139"
 
 # kill -9: the fixture writes at least one chunk, then waits to be killed.
+# Killed once the file holds more than 1000 events (the main thread's chunk
+# of malloc/free pairs): its size alone was not enough, as the early thread's
+# exit writes a chunk of 18 events first (CI once killed it right then).
 "$SOAKCTL" record -o "$T/cut.trace" -- "$seqbin" hold 2>/dev/null &
 rec=$!
 child=
-for _ in $(seq 100); do
+for _ in $(seq 200); do
   child=$(pgrep -P "$rec" || true)
-  [ -n "$child" ] && [ -s "$T/cut.trace" ] && [ "$(stat -c %s "$T/cut.trace")" -gt 200 ] && break
+  if [ -n "$child" ] && [ -s "$T/cut.trace" ]; then
+    held=$(soak trace info "$T/cut.trace" 2>/dev/null | awk '$1 == "events" { print $2 }')
+    [ "${held:-0}" -gt 1000 ] && break
+  fi
   sleep 0.05
 done
 [ -n "$child" ] || fail "no recorded child"
