@@ -79,8 +79,16 @@ static size_t put_var(uint8_t *p, uint64_t v)
 static inline int get_var(const uint8_t **pp, const uint8_t *end, uint64_t *ret)
 {
 	/* One byte: most time deltas and id deltas of a busy thread. */
-	if (__builtin_expect(*pp < end && !(**pp & 0x80), 1)) {
-		*ret = *(*pp)++;
+	const uint8_t *p = *pp;
+	if (__builtin_expect(p < end && !(p[0] & 0x80), 1)) {
+		*ret = p[0];
+		*pp = p + 1;
+		return 0;
+	}
+	/* Two bytes: most sizes and the time deltas of a thread that waited. */
+	if (end - p >= 2 && !(p[1] & 0x80)) {
+		*ret = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		*pp = p + 2;
 		return 0;
 	}
 	uint64_t v = 0;
@@ -538,52 +546,60 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 	}
 }
 
-static int get_id(soak_trace_reader_t *r, uint64_t *id)
+/* One object id: a zigzag delta from the last id of the chunk. */
+static inline int get_id(const uint8_t **p, const uint8_t *end, uint64_t *last, uint64_t *id)
 {
 	uint64_t v;
-	if (get_var(&r->p, r->end, &v) < 0)
+	if (get_var(p, end, &v) < 0)
 		return -1;
-	*id = r->last_id + (uint64_t)unzigzag(v);
-	r->last_id = *id;
+	*id = *last + (uint64_t)unzigzag(v);
+	*last = *id;
 	return 0;
 }
 
+/* The cursor lives in locals: stores of the event's bytes may alias the
+ * reader (uint8_t), which would reload r->p after each one. */
 static int decode(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size_t errlen)
 {
-	memset(ev, 0, sizeof(*ev));
+	const uint8_t *p = r->p, *end = r->end;
+	uint64_t last_id = r->last_id, dt = 0, id = 0, old_id = 0, size = 0;
+	unsigned kind = 0, align = 0;
 	const char *bad = NULL;
-	uint64_t dt;
-	if (r->p >= r->end) {
+	if (p >= end) {
 		bad = "chunk ends before its last event";
 	} else {
-		ev->kind = *r->p++;
-		if (ev->kind == 0 || ev->kind >= SOAK_EV_KINDS)
+		kind = *p++;
+		if (kind == 0 || kind >= SOAK_EV_KINDS)
 			bad = "unknown event kind";
 	}
-	if (!bad && get_var(&r->p, r->end, &dt) < 0)
+	if (!bad && get_var(&p, end, &dt) < 0)
 		bad = "bad time delta";
 	if (!bad && dt > UINT64_MAX - r->last_ns)
 		bad = "time delta overflows the clock";
-	if (!bad && kind_reallocs(ev->kind) && get_id(r, &ev->old_id) < 0)
+	if (!bad && kind_reallocs(kind) && get_id(&p, end, &last_id, &old_id) < 0)
 		bad = "bad object id delta";
-	if (!bad && get_id(r, &ev->id) < 0)
+	if (!bad && get_id(&p, end, &last_id, &id) < 0)
 		bad = "bad object id delta";
-	if (!bad && ev->kind != SOAK_EV_FREE && ev->kind != SOAK_EV_THREAD_EXIT &&
-	    get_var(&r->p, r->end, &ev->size) < 0)
+	if (!bad && kind != SOAK_EV_FREE && kind != SOAK_EV_THREAD_EXIT && get_var(&p, end, &size) < 0)
 		bad = "bad size";
-	if (!bad && kind_aligned(ev->kind)) {
-		if (r->p >= r->end || *r->p > 63)
+	if (!bad && kind_aligned(kind)) {
+		if (p >= end || *p > 63)
 			bad = "bad alignment";
 		else
-			ev->align_log2 = *r->p++;
+			align = *p++;
 	}
-	if (!bad && r->left == 1 && r->p != r->end)
+	if (!bad && r->left == 1 && p != end)
 		bad = "bytes after the chunk's last event";
-	if (bad)
+	r->p = p;
+	r->last_id = last_id;
+	if (bad) {
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = (uint8_t)kind;
 		return fail(r, err, errlen, "event %" PRIu64 " (stream %" PRIu32 "): %s", r->events, r->stream, bad);
+	}
 	r->last_ns += dt;
-	ev->ts_ns = r->last_ns;
-	ev->stream = r->stream;
+	*ev = (soak_trace_ev_t){ .kind = (uint8_t)kind, .align_log2 = (uint8_t)align, .stream = r->stream,
+				 .ts_ns = r->last_ns, .id = id, .old_id = old_id, .size = size };
 	r->left--;
 	r->events++;
 	return 1;

@@ -193,6 +193,8 @@ int soak_trace_sum_add(soak_trace_sum_t *s, const soak_trace_ev_t *ev)
 		st->peak_live_objects = s->n;
 		st->peak_ts_ns = ev->ts_ns - st->first_ts_ns;
 	}
+	if (s->n > st->max_live_objects)
+		st->max_live_objects = s->n;
 	st->end_live_bytes = s->live_bytes;
 	st->end_live_objects = s->n;
 	return 0;

@@ -4,10 +4,11 @@
  * streaming its own events from the file (one chunk in memory at a time) and
  * issuing the same call with the same size and alignment.
  *
- * Object ids index a table in mmap'd memory (sized by the highest id of the
- * trace): the block, its requested size, the replay thread that holds it and
- * a readiness word. A free or realloc of an object another thread allocates
- * waits (spin, then sched_yield) until that allocation happened in this pass;
+ * Live objects sit in a table in mmap'd memory sized by the objects live at
+ * a time, not by the trace's length (replay-objs.h): the block, its
+ * requested size, the replay thread that holds it. An object is ready once
+ * its id is in the table. A free or realloc of an object another thread
+ * allocates waits (spin, then sched_yield) until that allocation happened;
  * the recording's times order every allocation before its free, and each
  * thread replays its own events in order, so the waits never form a cycle:
  * the replay is a legal interleaving of the recording. No global lock.
@@ -19,8 +20,8 @@
  * exact at publication points.
  *
  * --loop yes: at the end of the trace every thread waits for the others,
- * frees the objects it holds, and the replay starts again (a generation
- * number makes last pass's readiness stale). --window FROM-TO: the first
+ * frees the objects it holds, and the replay starts again with an empty
+ * table. --window FROM-TO: the first
  * pass stops at TO, later ones start at FROM (a mark in each thread's
  * stream) and stop at TO; between passes each thread frees its objects
  * live and not live at FROM, allocates again its objects live at FROM and
@@ -34,6 +35,7 @@
 #include <malloc.h>
 #include <sched.h>
 
+#include "replay-objs.h"
 #include "soak/trace.h"
 #include "workload.h"
 
@@ -58,31 +60,20 @@ static const soak_wl_opt_t rp_opts[] = {
 };
 
 typedef struct {
-	void *p;
-	uint64_t size;
-	uint32_t gen;      /* readiness: the pass that allocated it (0: never) */
-	uint32_t owner;
-	uint8_t kind;      /* --window: the call that allocates it again (realloc: malloc) */
-	uint8_t align_log2;
-	bool at_from;      /* --window: live at FROM */
-} rp_obj_t;
-
-typedef struct {
 	_Alignas(64) uint64_t remote_freed;
 	uint64_t head_ts;  /* --order recorded: the time of its next event (UINT64_MAX: none) */
 } rp_remote_t;
 
 typedef struct {
-	rp_obj_t *obj;
+	rp_objs_t objs;
 	uint64_t max_id, first_ts;
-	size_t obj_bytes;
 	double speed;           /* 0: max */
 	bool loop;
 	bool window;            /* --window: events in [from_ns, to_ns) loop */
 	uint64_t from_ns, to_ns;
 	int touch;              /* 0 none, 1 page, 2 all */
 	unsigned char byte;     /* what --touch writes */
-	uint32_t gen;
+	uint32_t gen;           /* the pass, from 1 */
 	unsigned nthreads;
 	bool strict;            /* --order recorded */
 	uint64_t want_peak;     /* the trace's peak of live bytes (trace info's) */
@@ -212,6 +203,11 @@ static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 			 st.reused_ids);
 		return SOAK_WORKER_EXIT_USAGE;
 	}
+	if (st.max_id >= RP_OBJ_ID_MAX) {
+		snprintf(why, len, "replay: %s: object id %" PRIu64 " (at most 2^62): a trace soakctl record "
+			 "writes numbers its objects from 1 (a damaged or hand-made trace)", path, st.max_id);
+		return SOAK_WORKER_EXIT_USAGE;
+	}
 	uint64_t max_id = st.max_id, first = st.events ? st.first_ts_ns : UINT64_MAX;
 	uint32_t streams = info.streams;
 	rp_state_t *s = soak_wl_meta_alloc(sizeof(*s));
@@ -219,10 +215,8 @@ static int rp_supported(soak_wl_ctx_t *ctx, char *why, size_t len)
 		snprintf(why, len, "replay: out of memory");
 		return SOAK_WORKER_EXIT_SETUP;
 	}
-	s->obj_bytes = (max_id + 1) * sizeof(rp_obj_t);
-	s->obj = soak_wl_meta_alloc(s->obj_bytes);
-	if (!s->obj) {
-		snprintf(why, len, "replay: no memory for a table of %" PRIu64 " objects", max_id + 1);
+	if (rp_objs_init(&s->objs, st.max_live_objects, info.streams <= 1) < 0) {
+		snprintf(why, len, "replay: no memory for a table of %" PRIu64 " live objects", st.max_live_objects);
 		return SOAK_WORKER_EXIT_SETUP;
 	}
 	s->max_id = max_id;
@@ -263,19 +257,21 @@ static void rp_touch(const rp_state_t *s, void *p, uint64_t size)
 		((volatile unsigned char *)p)[off] = s->byte;
 }
 
-/* Waits until object id was allocated in this pass; false on stop. */
-static bool rp_wait(soak_wl_thread_t *t, rp_state_t *s, uint64_t id)
+/* Waits until object id is live (allocated in this pass, or kept from the
+ * last); its slot, or NULL on stop. */
+static rp_obj_t *rp_wait(soak_wl_thread_t *t, rp_state_t *s, uint64_t id)
 {
-	for (unsigned spins = 0; __atomic_load_n(&s->obj[id].gen, __ATOMIC_ACQUIRE) != s->gen; spins++) {
+	rp_obj_t *o;
+	for (unsigned spins = 0; !(o = rp_objs_find(&s->objs, id)); spins++) {
 		if (spins < 1000) {
 			__builtin_ia32_pause();
 			continue;
 		}
 		if (soak_wl_stop_requested(t->ctx))
-			return false;
+			return NULL;
 		sched_yield();
 	}
-	return true;
+	return o;
 }
 
 /* The object leaves: counted off its owner's bytes. */
@@ -291,7 +287,8 @@ static void rp_live(rp_state_t *s, uint64_t add, uint64_t sub)
 }
 
 /* before: --window, an event before FROM (the first pass): the object was
- * not live at FROM. */
+ * not live at FROM. One live at FROM stays in the table, dead, for the pass
+ * end to allocate again. */
 static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o, bool before)
 {
 	if (before)
@@ -301,24 +298,29 @@ static void rp_release(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o, bool bef
 		t->bytes_live -= o->size;
 	else
 		__atomic_fetch_add(&s->remote[o->owner].remote_freed, o->size, __ATOMIC_RELAXED);
-	__atomic_store_n(&o->gen, 0, __ATOMIC_RELAXED);
+	rp_objs_remove(o, s->window && o->at_from);
 }
 
-static void rp_hold(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *ev, void *p, uint64_t size)
+/* The new block enters the table. 0, or a SOAK_WORKER_EXIT_* code. */
+static int rp_hold(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *ev, void *p, uint64_t size)
 {
 	if (!ev->id || !p)
-		return;
-	rp_obj_t *o = &s->obj[ev->id];
-	o->p = p;
-	o->size = size;
-	o->owner = t->tid;
-	o->kind = ev->kind == SOAK_EV_REALLOC || ev->kind == SOAK_EV_REALLOCARRAY ? SOAK_EV_MALLOC : ev->kind;
-	o->align_log2 = ev->align_log2;
-	o->at_from = s->window && ev->ts_ns < s->from_ns;
+		return 0;
+	rp_touch(s, p, size);
+	rp_obj_t fill = {
+		.p = p,
+		.size = size,
+		.owner = t->tid,
+		.kind = ev->kind == SOAK_EV_REALLOC || ev->kind == SOAK_EV_REALLOCARRAY ? SOAK_EV_MALLOC : ev->kind,
+		.align_log2 = ev->align_log2,
+		.at_from = s->window && ev->ts_ns < s->from_ns,
+	};
 	t->bytes_live += size;
 	rp_live(s, size, 0);
-	rp_touch(s, p, size);
-	__atomic_store_n(&o->gen, s->gen, __ATOMIC_RELEASE);
+	if (!rp_objs_put(&s->objs, ev->id, &fill))
+		return soak_wl_error(t->ctx, "replay: no memory for the table of live objects (%zu bytes mapped)",
+				     rp_objs_bytes(&s->objs));
+	return 0;
 }
 
 /* One allocating call of a kind that takes no block (all but realloc). */
@@ -349,31 +351,36 @@ static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *e
 	size_t size = (size_t)ev->size;
 	bool before = s->window && ev->ts_ns < s->from_ns;
 	void *p = NULL;
+	int rc;
 	switch (ev->kind) {
-	case SOAK_EV_FREE:
-		if (!rp_wait(t, s, ev->id))
+	case SOAK_EV_FREE: {
+		rp_obj_t *o = rp_wait(t, s, ev->id);
+		if (!o)
 			return *stop = true, 0;
-		p = s->obj[ev->id].p;
-		rp_release(t, s, &s->obj[ev->id], before);
+		p = o->p;
+		rp_release(t, s, o, before);
 		SOAK_WL_TIMED(t, free(p));
 		break;
+	}
 	case SOAK_EV_REALLOC:
 	case SOAK_EV_REALLOCARRAY: {
 		void *old = NULL;
+		rp_obj_t *o = NULL;
 		if (ev->old_id) {
-			if (!rp_wait(t, s, ev->old_id))
+			if (!(o = rp_wait(t, s, ev->old_id)))
 				return *stop = true, 0;
-			old = s->obj[ev->old_id].p;
+			old = o->p;
 		}
 		if (ev->kind == SOAK_EV_REALLOC)
 			SOAK_WL_TIMED(t, p = realloc(old, size));
 		else
 			SOAK_WL_TIMED(t, p = reallocarray(old, 1, size));
-		if (ev->old_id && (p || size == 0))
-			rp_release(t, s, &s->obj[ev->old_id], before);
+		if (o && (p || size == 0))
+			rp_release(t, s, o, before);
 		if (!p && size && ev->id)
 			return soak_wl_nomem(t, size);
-		rp_hold(t, s, ev, p, size);
+		if ((rc = rp_hold(t, s, ev, p, size)))
+			return rc;
 		break;
 	}
 	case SOAK_EV_MALLOC:
@@ -386,7 +393,8 @@ static int rp_event(soak_wl_thread_t *t, rp_state_t *s, const soak_trace_ev_t *e
 		p = rp_alloc(t, ev->kind, size, ev->align_log2);
 		if (!p && ev->id)
 			return soak_wl_nomem(t, size);
-		rp_hold(t, s, ev, p, size);
+		if ((rc = rp_hold(t, s, ev, p, size)))
+			return rc;
 		break;
 	default:
 		return 0; /* thread start and exit: the replay thread is already there */
@@ -492,38 +500,92 @@ static int rp_reborn(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
 	if (!p)
 		return soak_wl_nomem(t, (size_t)o->size);
 	t->ops++;
-	o->p = p;
 	t->bytes_live += o->size;
 	rp_live(s, o->size, 0);
 	rp_touch(s, p, o->size);
-	__atomic_store_n(&o->gen, s->gen + 1, __ATOMIC_RELAXED);
+	rp_objs_revive(o, p);
 	return 0;
+}
+
+/* One object at the end of a pass: freed (--window: kept when live at FROM,
+ * allocated again when live at FROM and freed since). */
+static int rp_pass_end_obj(soak_wl_thread_t *t, rp_state_t *s, rp_obj_t *o)
+{
+	if (rp_obj_dead(o))
+		return rp_reborn(t, s, o);
+	if (o->at_from)
+		return 0;
+	void *p = o->p;
+	rp_release(t, s, o, false);
+	SOAK_WL_TIMED(t, free(p));
+	t->ops++;
+	return 0;
+}
+
+/* This thread's objects, collected from the table to be taken in id order
+ * (the order of the recording's allocations). */
+typedef struct {
+	rp_obj_t **v;
+	size_t n;
+	uint32_t tid;
+} rp_mine_t;
+
+static int rp_collect(rp_obj_t *o, void *arg)
+{
+	rp_mine_t *m = arg;
+	if (o->owner == m->tid)
+		m->v[m->n++] = o;
+	return 0;
+}
+
+/* Heapsort by id: qsort may take its buffer from the allocator under test. */
+static void rp_sift(rp_obj_t **v, size_t i, size_t n)
+{
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && rp_obj_id(v[c + 1]) > rp_obj_id(v[c]))
+			c++;
+		if (rp_obj_id(v[i]) >= rp_obj_id(v[c]))
+			return;
+		rp_obj_t *x = v[i];
+		v[i] = v[c];
+		v[c] = x;
+	}
+}
+
+static void rp_sort_by_id(rp_obj_t **v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		rp_sift(v, i, n);
+	for (size_t end = n; end-- > 1;) {
+		rp_obj_t *x = v[0];
+		v[0] = v[end];
+		v[end] = x;
+		rp_sift(v, 0, end);
+	}
 }
 
 /* End of a pass with --loop, all threads in step: each frees what it holds
  * (--window: what is live and was not live at FROM) and, with --window,
- * allocates again what was live at FROM and is not; what stays live is
- * ready in the next pass. 0, or a SOAK_WORKER_EXIT_* code. */
+ * allocates again what was live at FROM and is not, in id order; what stays
+ * live is ready in the next pass. 0, or a SOAK_WORKER_EXIT_* code. */
 static int rp_next_pass(soak_wl_thread_t *t, rp_state_t *s, bool *stop)
 {
 	rp_barrier(t, s, NULL, stop);
 	if (*stop)
 		return 0;
+	/* Nothing enters the table until the next barrier: the slots bound
+	 * this thread's objects. */
+	size_t bytes = rp_objs_bytes(&s->objs) / sizeof(rp_obj_t) * sizeof(rp_obj_t *);
+	rp_mine_t m = { soak_wl_meta_alloc(bytes), 0, t->tid };
 	int rc = 0;
-	for (uint64_t id = 1; id <= s->max_id && !rc; id++) {
-		rp_obj_t *o = &s->obj[id];
-		if (o->owner != t->tid)
-			continue;
-		bool live = __atomic_load_n(&o->gen, __ATOMIC_ACQUIRE) == s->gen;
-		if (live && !o->at_from) {
-			rp_release(t, s, o, false);
-			SOAK_WL_TIMED(t, free(o->p));
-			t->ops++;
-		} else if (live) {
-			__atomic_store_n(&o->gen, s->gen + 1, __ATOMIC_RELAXED);
-		} else if (o->at_from) {
-			rc = rp_reborn(t, s, o);
-		}
+	if (!m.v) {
+		rc = soak_wl_error(t->ctx, "replay: no memory for the end of a pass (%zu bytes)", bytes);
+	} else {
+		rp_objs_each(&s->objs, rp_collect, &m);
+		rp_sort_by_id(m.v, m.n);
+		for (size_t i = 0; i < m.n && !rc; i++)
+			rc = rp_pass_end_obj(t, s, m.v[i]);
+		soak_wl_meta_free(m.v, bytes);
 	}
 	/* A thread that failed still meets the others (they wait for it). */
 	rp_barrier(t, s, rp_gen_next, stop);

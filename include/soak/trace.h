@@ -183,6 +183,7 @@ typedef struct {
 	uint64_t threads, processes;
 	uint64_t size_log2[SOAK_TRACE_SIZE_CLASSES]; /* class k: sizes in [2^(k-1), 2^k), 0 in 0 */
 	uint64_t peak_live_bytes, peak_live_objects; /* at the peak of live bytes */
+	uint64_t max_live_objects;                   /* the most live at once */
 	uint64_t peak_ts_ns;                         /* since the first event */
 	uint64_t life_log2[SOAK_TRACE_LIFE_CLASSES]; /* lifetimes of freed objects, log2 ns */
 	uint64_t cross_thread_frees;                 /* freed (or realloc'ed) by another thread */

@@ -136,8 +136,13 @@ python3 "$craft" "$T/orphan.trace" '{"end": true, "chunks": [{"stream": 0, "even
   [["thread_start", 1, 1], ["malloc", 1, 100], ["free", 5], ["free", 1]]}]}' || fail "craft a trace"
 python3 "$craft" "$T/reuse.trace" '{"end": true, "chunks": [{"stream": 0, "events":
   [["thread_start", 1, 1], ["malloc", 1, 100], ["malloc", 1, 50], ["free", 1]]}]}' || fail "craft a trace"
+# Ids at or above 2^62 (the live-object table keeps two marks in its keys).
+python3 "$craft" "$T/bigid.trace" '{"end": true, "chunks": [{"stream": 0, "events":
+  [["thread_start", 1, 1], ["malloc", 4611686018427387904, 100], ["free", 4611686018427387904]]}]}' \
+  || fail "craft a trace"
 for c in "orphan|1 frees of objects no event allocated before them (the first: object 5 on thread 0 at 0.000002 s)" \
-         "reuse|1 allocations of an object id still live"; do
+         "reuse|1 allocations of an object id still live" \
+         "bigid|object id 4611686018427387904 (at most 2^62)"; do
   rc=0; soak run --db "$T/refused.db" -w replay -d 1s --no-progress -- --trace "$T/${c%%|*}.trace" --loop yes \
     >/dev/null 2>"$T/refused.err" || rc=$?
   [ "$rc" = 2 ] && [ "$(wc -l < "$T/refused.err")" = 1 ] && grep -qF "${c#*|}" "$T/refused.err" \
@@ -159,7 +164,7 @@ pass "frees of objects never allocated and reused ids refused; a fork child's tr
 
 # A crafted trace, cut (no end record, as while still being recorded): one
 # thread allocating and freeing object 1. Once the replay thread has the file
-# open (the run, after the supported() pass sized the table for id 1), a chunk
+# open (the run, after the supported() pass found 1 the highest id), a chunk
 # with object 7 is appended: the next pass of --loop reads it.
 python3 "$craft" "$T/grow.trace" '{"end": false, "chunks": [{"stream": 0, "events":
   [["thread_start", 1, 1], ["malloc", 1, 100], ["free", 1]]}]}' || fail "craft a trace"

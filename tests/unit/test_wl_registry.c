@@ -32,6 +32,7 @@
 #include "../../workloads/livecheck.c"
 #include "../../workloads/options.c"
 #include "../../workloads/registry.c"
+#include "../../workloads/replay-objs.c"
 #include "../../workloads/support.c"
 #include "../../workloads/wl-cache-scratch.c"
 #include "../../workloads/wl-cache-thrash.c"
