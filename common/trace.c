@@ -279,7 +279,7 @@ struct soak_trace_reader {
 	uint64_t chunk_at;          /* offset of the chunk being decoded */
 	uint64_t first_chunk;       /* offset of the first chunk */
 	soak_trace_hdr_t hdr;
-	bool ended, cut, one_stream;
+	bool ended, cut, one_stream, skim;
 	uint32_t stream_only, streams;
 	uint64_t events, total_end;
 	uint32_t end_signal;        /* the end record's signal (0: an exit) */
@@ -512,6 +512,21 @@ static int load_chunk(soak_trace_reader_t *r, char *err, size_t errlen)
 			return fail(r, err, errlen, "chunk of %" PRIu32 " raw bytes claims %" PRIu32 " events", rlen, n);
 		if (stream + 1 > r->streams)
 			r->streams = stream + 1;
+		if (r->skim) {
+			/* Headers only: a chunk counts when its body is all in the file. */
+			uint8_t last;
+			uint64_t at = r->pos;
+			r->pos += sizeof(h) + clen - 1;
+			if (rd(r, &last, 1) < 1) {
+				r->pos = at;
+				r->cut = true;
+				return 0;
+			}
+			r->pos += 1;
+			r->chunk_at = at;
+			r->events += n;
+			continue;
+		}
 		if (r->one_stream && stream != r->stream_only) {
 			r->pos += sizeof(h) + clen;
 			continue;
@@ -652,6 +667,14 @@ uint64_t soak_trace_bytes_read(const soak_trace_reader_t *r)
 const soak_trace_hdr_t *soak_trace_header(const soak_trace_reader_t *r)
 {
 	return &r->hdr;
+}
+
+int soak_trace_skim(soak_trace_reader_t *r, char *err, size_t errlen)
+{
+	r->skim = true;
+	int e = r->left == 0 && !r->ended && !r->cut ? load_chunk(r, err, errlen) : 0;
+	r->skim = false;
+	return e < 0 ? e : 0;
 }
 
 void soak_trace_only_stream(soak_trace_reader_t *r, uint32_t stream)

@@ -218,7 +218,8 @@ void soak_trace_sum_free(soak_trace_sum_t *s)
 /* ---- a whole file, in time order ---- */
 
 /* One reader per stream, merged by time (ties: the lower stream first). A
- * first pass counts the streams and checks the whole file. */
+ * first pass reads the chunk headers only: the streams, the events, the end
+ * (every event is decoded and checked once, in the merge). */
 int soak_trace_summarize(const char *path, soak_trace_stats_t *ret, soak_trace_info_t *info, char *err,
 			 size_t errlen)
 {
@@ -232,9 +233,7 @@ int soak_trace_summarize_with(const char *path, const soak_trace_mem_t *mem, soa
 	int e = soak_trace_open_with(path, mem, &r, err, errlen);
 	if (e < 0)
 		return e;
-	soak_trace_ev_t ev;
-	while ((e = soak_trace_next(r, &ev, err, errlen)) == 1)
-		;
+	e = soak_trace_skim(r, err, errlen);
 	memset(info, 0, sizeof(*info));
 	info->hdr = *soak_trace_header(r);
 	info->cut = soak_trace_cut(r);

@@ -155,6 +155,10 @@ uint64_t soak_trace_events_read(const soak_trace_reader_t *r);
 uint64_t soak_trace_bytes_read(const soak_trace_reader_t *r);
 /* Only the events of one stream from now on (the replay threads: one reader
  * per stream). */
+/* Reads to the end of the trace, chunk headers only (no chunk is
+ * decompressed or its events checked): its streams, its whole chunks'
+ * events, whether it ended or was cut. 0, or < 0 with one line in err. */
+int soak_trace_skim(soak_trace_reader_t *r, char *err, size_t errlen);
 void soak_trace_only_stream(soak_trace_reader_t *r, uint32_t stream);
 /* Back to the first chunk (the replay's --loop). */
 int soak_trace_rewind(soak_trace_reader_t *r, char *err, size_t errlen);

@@ -229,6 +229,39 @@ static void test_cut(void **state)
 	free(b.buf);
 }
 
+/* The header-only pass agrees with a full read on every prefix of the
+ * sample: events of the whole chunks, streams, cut or ended. */
+static void test_skim(void **state)
+{
+	(void)state;
+	tbuf_t b = { 0 };
+	write_sample(&b, true);
+	soak_trace_ev_t got[16];
+	char err[256] = "";
+	size_t hdr = 0;
+	for (size_t at = 1; at <= b.len; at++) {
+		tbuf_t c = { b.buf, at, at };
+		bool cut;
+		long n = read_all(&c, got, 16, err, &cut);
+		soak_trace_reader_t *r;
+		if (soak_trace_open_mem(c.buf, c.len, &r, err, sizeof(err)) < 0) {
+			assert_int_equal(n, -1);
+			continue;
+		}
+		if (!hdr)
+			hdr = at;
+		assert_int_equal(soak_trace_skim(r, err, sizeof(err)), 0);
+		assert_int_equal(soak_trace_events_read(r), n);
+		assert_int_equal(soak_trace_cut(r), cut);
+		assert_int_equal(soak_trace_cut(r), at < b.len);
+		if (n >= 7)
+			assert_int_equal(soak_trace_streams(r), 2);
+		soak_trace_close(r);
+	}
+	assert_true(hdr > 0);
+	free(b.buf);
+}
+
 static void expect_refused(tbuf_t *b, const char *why)
 {
 	soak_trace_ev_t got[16];
@@ -373,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_mark_seek),
 		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_skim),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_summary_orphans),
