@@ -574,7 +574,7 @@ static inline int get_id(const uint8_t **p, const uint8_t *end, uint64_t *last, 
 
 /* The cursor lives in locals: stores of the event's bytes may alias the
  * reader (uint8_t), which would reload r->p after each one. */
-static int decode(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size_t errlen)
+static __attribute__((noinline)) int decode(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size_t errlen)
 {
 	const uint8_t *p = r->p, *end = r->end;
 	uint64_t last_id = r->last_id, dt = 0, id = 0, old_id = 0, size = 0;
@@ -620,16 +620,21 @@ static int decode(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size_t
 	return 1;
 }
 
+static __attribute__((noinline)) int next_chunk(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err,
+						 size_t errlen)
+{
+	if (r->ended || r->cut)
+		return 0;
+	int l = load_chunk(r, err, errlen);
+	return l <= 0 ? l : decode(r, ev, err, errlen);
+}
+
+/* The common case (an event left in the chunk) is a jump to decode. */
 int soak_trace_next(soak_trace_reader_t *r, soak_trace_ev_t *ev, char *err, size_t errlen)
 {
-	if (r->left == 0) {
-		if (r->ended || r->cut)
-			return 0;
-		int l = load_chunk(r, err, errlen);
-		if (l <= 0)
-			return l;
-	}
-	return decode(r, ev, err, errlen);
+	if (__builtin_expect(r->left != 0, 1))
+		return decode(r, ev, err, errlen);
+	return next_chunk(r, ev, err, errlen);
 }
 
 int soak_trace_reject(const soak_trace_reader_t *r, char *err, size_t errlen, const char *why)
