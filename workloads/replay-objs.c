@@ -40,9 +40,9 @@ rp_obj_t *rp_objs_find_slow(rp_objs_t *t, uint64_t id)
 {
 	unsigned n = __atomic_load_n(&t->levels, __ATOMIC_ACQUIRE);
 	for (unsigned l = 0; l < n; l++) {
-		size_t mask = ((size_t)1 << t->bits[l]) - 1, h = rp_objs_home(id, t->bits[l]);
+		size_t mask = ((size_t)1 << t->bits[l]) - 1, h = rp_objs_home(id, l, t->bits[l]);
 		rp_obj_t *s = t->slot[l];
-		for (unsigned i = 0; i < RP_OBJ_PROBES; i++) {
+		for (unsigned i = 0; i < (l ? RP_OBJ_PROBES : 1); i++) {
 			rp_obj_t *o = &s[(h + i) & mask];
 			if (__atomic_load_n(&o->key, __ATOMIC_ACQUIRE) == id)
 				return o;
@@ -77,9 +77,9 @@ rp_obj_t *rp_objs_put_slow(rp_objs_t *t, uint64_t id, const rp_obj_t *fill)
 		unsigned n = __atomic_load_n(&t->levels, __ATOMIC_ACQUIRE);
 		if (l == n && !add_level(t, n))
 			return NULL;
-		size_t mask = ((size_t)1 << t->bits[l]) - 1, h = rp_objs_home(id, t->bits[l]);
+		size_t mask = ((size_t)1 << t->bits[l]) - 1, h = rp_objs_home(id, l, t->bits[l]);
 		rp_obj_t *s = t->slot[l];
-		for (unsigned i = 0; i < RP_OBJ_PROBES; i++) {
+		for (unsigned i = 0; i < (l ? RP_OBJ_PROBES : 1); i++) {
 			rp_obj_t *o = &s[(h + i) & mask];
 			if (rp_objs_claim(t, o, id, fill))
 				return o;

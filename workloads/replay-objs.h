@@ -5,9 +5,10 @@
  * with a few thousand live at a time replays in a table of a few thousand
  * slots (docs/replay.md).
  *
- * Open addressing: an id hashes to a slot and may sit in the 16 slots from
- * there; when those are taken it goes to the next level, a table twice as
- * large, made on demand (the only lock, taken once per level). Every
+ * The first level is direct-mapped (an id's slot is its id modulo the
+ * size); an id whose slot is taken goes to the levels above, open
+ * addressing (an id may sit in the 16 slots from its hashed home), each
+ * twice as large as the one below, made on demand (the only lock, taken once per level). Every
  * operation is lock-free otherwise: a slot is claimed by a compare-and-swap
  * of its key from 0, filled, and published by a release store of the id, so
  * a thread that finds the id (acquire) sees the block. The thread that frees
@@ -61,9 +62,17 @@ rp_obj_t *rp_objs_find_slow(rp_objs_t *t, uint64_t id);
  * NULL when no level can be added (out of memory). */
 rp_obj_t *rp_objs_put_slow(rp_objs_t *t, uint64_t id, const rp_obj_t *fill);
 
-/* Fibonacci hashing: consecutive ids spread over the level. */
-static inline size_t rp_objs_home(uint64_t id, unsigned bits)
+/* The first level keeps consecutive ids in consecutive slots (a program
+ * frees mostly what it allocated recently, so the live objects sit in a
+ * few cache lines, as they do in the program) and probes no further: one
+ * long-lived object in the way sends the id above instead of shifting
+ * every later id by a slot. The levels above spread ids (Fibonacci
+ * hashing), so a run of long-lived objects that fills a stretch of the
+ * first level does not fill theirs. */
+static inline size_t rp_objs_home(uint64_t id, unsigned level, unsigned bits)
 {
+	if (level == 0)
+		return (size_t)(id & (((uint64_t)1 << bits) - 1));
 	return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
 }
 
@@ -71,7 +80,7 @@ static inline size_t rp_objs_home(uint64_t id, unsigned bits)
  * that slot free for a new id. */
 static inline rp_obj_t *rp_objs_find(rp_objs_t *t, uint64_t id)
 {
-	rp_obj_t *o = &t->slot[0][rp_objs_home(id, t->bits[0])];
+	rp_obj_t *o = &t->slot[0][rp_objs_home(id, 0, t->bits[0])];
 	return __atomic_load_n(&o->key, __ATOMIC_ACQUIRE) == id ? o : rp_objs_find_slow(t, id);
 }
 
@@ -82,15 +91,21 @@ static inline bool rp_objs_claim(const rp_objs_t *t, rp_obj_t *o, uint64_t id, c
 	    (!t->one_writer && !__atomic_compare_exchange_n(&o->key, &free_key, RP_OBJ_BUSY, false, __ATOMIC_ACQUIRE,
 							     __ATOMIC_RELAXED)))
 		return false;
-	/* Every field after the key (the key is only ever accessed atomically). */
-	memcpy(&o->p, &fill->p, sizeof(*o) - offsetof(rp_obj_t, p));
+	/* Field by field: one wide copy of the caller's fill, written just
+	 * before in narrower stores, would stall on store forwarding. */
+	o->p = fill->p;
+	o->size = fill->size;
+	o->owner = fill->owner;
+	o->kind = fill->kind;
+	o->align_log2 = fill->align_log2;
+	o->at_from = fill->at_from;
 	__atomic_store_n(&o->key, id, __ATOMIC_RELEASE);
 	return true;
 }
 
 static inline rp_obj_t *rp_objs_put(rp_objs_t *t, uint64_t id, const rp_obj_t *fill)
 {
-	rp_obj_t *o = &t->slot[0][rp_objs_home(id, t->bits[0])];
+	rp_obj_t *o = &t->slot[0][rp_objs_home(id, 0, t->bits[0])];
 	return rp_objs_claim(t, o, id, fill) ? o : rp_objs_put_slow(t, id, fill);
 }
 /* The object leaves: its slot is free again (dead: kept, key marked dead). */

@@ -3,7 +3,8 @@
  * with its block until removed and never after; a table far too small
  * grows by levels and still finds all; a million allocations with at most
  * 100 live at once stay in the first level of 1024 slots (the table is
- * sized by live objects, not by the trace); dead objects are kept, not
+ * sized by live objects, not by the trace); a long-lived object moves only
+ * the id whose slot it holds to the level above; dead objects are kept, not
  * found, and found again once revived; two threads putting while two
  * others wait for and remove every id find each exactly once.
  *
@@ -109,6 +110,29 @@ static void test_sized_by_live_objects(void **state)
 	rp_objs_destroy(&t);
 }
 
+/* A long-lived object in the way sends only the id whose slot it holds to
+ * the level above; the ids after it keep their own slots (no shift). */
+static void test_long_lived_in_the_way(void **state)
+{
+	(void)state;
+	rp_objs_t t;
+	assert_int_equal(rp_objs_init(&t, 100, true), 0);   /* 1024 slots */
+	assert_non_null(put(&t, 7));                         /* never freed */
+	for (uint64_t id = 8; id <= 100000; id++) {
+		rp_obj_t *o = put(&t, id);
+		assert_non_null(o);
+		if ((id & 1023) == 7)
+			assert_true(o < t.slot[0] || o >= t.slot[0] + 1024);
+		else
+			assert_ptr_equal(o, &t.slot[0][id & 1023]);
+		if (id >= 108)
+			rp_objs_remove(rp_objs_find(&t, id - 100), false);
+	}
+	assert_ptr_equal(rp_objs_find(&t, 7), &t.slot[0][7]);
+	assert_int_equal(t.levels, 2);
+	rp_objs_destroy(&t);
+}
+
 static void test_dead_and_revived(void **state)
 {
 	(void)state;
@@ -183,7 +207,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_find_remove),   cmocka_unit_test(test_grows_by_levels),
-		cmocka_unit_test(test_sized_by_live_objects), cmocka_unit_test(test_dead_and_revived),
+		cmocka_unit_test(test_sized_by_live_objects), cmocka_unit_test(test_long_lived_in_the_way),
+		cmocka_unit_test(test_dead_and_revived),
 		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
