@@ -250,6 +250,49 @@ void run_drain_signals(int sfd)
 		}
 }
 
+/* A signal sent to a whole group or job (Ctrl-C, scancel, kill -TERM
+ * -PGID, a service stop) reaches the command and the runner in no set
+ * order: the command may end of it, and its SIGCHLD end the loop, before
+ * the runner's own copy is read. The run then looked crashed (the command
+ * died of the signal) or even ok (a built-in worker stops cleanly on
+ * SIGTERM). A command that ended so, without the runner's stop, waits up
+ * to 200 ms for that copy, so the run is recorded interrupted. */
+static bool run_ended_by_group_signal(const run_t *r)
+{
+	if (!r->reaped || r->sent_sigterm)
+		return false;
+	if (WIFSIGNALED(r->wstatus)) {
+		int sig = WTERMSIG(r->wstatus);
+		return sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
+	}
+	if (!WIFEXITED(r->wstatus))
+		return false;
+	int code = WEXITSTATUS(r->wstatus);
+	if (code == 128 + SIGTERM || code == 128 + SIGINT || code == 128 + SIGHUP)
+		return true;   /* a wrapper (sh -c) reporting the signal */
+	/* A built-in workload runs until stopped: exit 0 before the runner
+	 * asked is its SIGTERM or SIGINT handler. */
+	return r->shm && !r->stop_sent && code == 0;
+}
+
+void run_await_group_signal(run_t *r, int sfd)
+{
+	if (soak_run_interrupted || !run_ended_by_group_signal(r))
+		return;
+	/* Until the deadline: a SIGCHLD of another child also wakes the poll. */
+	for (double end = run_now() + 0.2, left; !soak_run_interrupted && (left = end - run_now()) > 0;) {
+		struct pollfd pf = { .fd = sfd, .events = POLLIN };
+		const struct timespec wait = { 0, (long)(left * 1e9) };
+		if (ppoll(&pf, 1, &wait, NULL) > 0)
+			run_drain_signals(sfd);
+	}
+	if (soak_run_interrupted) {
+		char d[64];
+		snprintf(d, sizeof(d), "runner got %s", strsignal(soak_run_interrupt_signal));
+		run_event(r, run_now() - r->t0, "interrupted", d);
+	}
+}
+
 /* An external command is checked as soon as it runs: its memory maps are
  * polled every millisecond until the allocator appears, it exits, or
  * SOAK_EXEC_VERIFY_S passes (then the periodic checks take over). */

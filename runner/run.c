@@ -701,6 +701,7 @@ static int run_released(run_t *r, int sfd)
 	/* The loop never waits for another process's write lock (run-store.c). */
 	soak_db_set_busy_timeout(r->db, 0);
 	(void)run_loop(r, sfd);
+	run_await_group_signal(r, sfd);
 	run_finish(r);
 	run_probes_close(r);
 	run_store_free(r);

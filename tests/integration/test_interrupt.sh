@@ -18,6 +18,26 @@ n=$(q "select count(*) from samples where run_id=1 and t > 1")
 assert_no_cgroups
 pass "SIGTERM: exit 143, interrupted with $n samples"
 
+# A signal to the whole job (scancel, kill -TERM -PGID) may reach the worker
+# first: it stops (exit 0) or dies before the runner reads its own copy. The
+# run was recorded ok (or crashed); it is interrupted.
+for k in 1 2; do
+  "$SOAKCTL" run --db "$T/job.db" -w random_mixed -d 60s -i 100ms --no-progress -q &
+  runner=$!
+  for _ in $(seq 100); do
+    worker=$(sqlite3 "$T/job.db" "select worker_pid from runs where id = $k" 2>/dev/null || true)
+    [ -n "$worker" ] && [ "$(sqlite3 "$T/job.db" "select count(*) from samples where run_id = $k")" -gt 5 ] && break
+    sleep 0.1
+  done
+  [ -n "$worker" ] || fail "job-wide SIGTERM: no worker pid recorded"
+  kill -TERM "$worker"; sleep 0.05; kill -TERM $runner
+  rc=0; wait $runner || rc=$?
+  st=$(sqlite3 "$T/job.db" "select status from runs where id = $k")
+  [ $rc -eq 143 ] && [ "$st" = interrupted ] || fail "job-wide SIGTERM, worker first: exit $rc, status $st (want 143, interrupted)"
+done
+assert_no_cgroups
+pass "job-wide SIGTERM reaching the worker first: exit 143, interrupted (2 of 2)"
+
 
 "$SOAKCTL" run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
 runner=$!
