@@ -226,6 +226,17 @@ static void run_store_selfreport(run_t *r)
 
 /* ---- end of run ---- */
 
+/* A built-in worker runs until the runner stops it. One that stopped on a
+ * SIGTERM or SIGINT the runner never got or sent (someone's kill of the
+ * worker alone) exits 0 as if its run were whole: it was cut short. */
+static bool run_worker_stopped_by_other(const run_t *r, int exit_code)
+{
+	if (!r->shm || r->stop_sent || exit_code != 0)
+		return false;
+	int sig = __atomic_load_n(&r->shm->stop_signal, __ATOMIC_ACQUIRE);
+	return sig == SIGTERM || sig == SIGINT;
+}
+
 static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_exit, bool *has_sig)
 {
 	*has_exit = *has_sig = false;
@@ -246,6 +257,8 @@ static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_ex
 	if (oom)
 		return "oom-killed";
 	if (soak_run_interrupted)
+		return "interrupted";
+	if (*has_exit && run_worker_stopped_by_other(r, *exit_code))
 		return "interrupted";
 	if (r->killed_after_grace)
 		return "timed-out";
@@ -399,6 +412,16 @@ static const char *run_end_status(run_t *r, double t, int *code, int *sig, bool 
 		snprintf(r->message, sizeof(r->message), "the kernel's OOM killer killed a process in the "
 			 "run's cgroup; the command then %s %d", *has_sig ? "died of signal" : "exited with code",
 			 *has_sig ? *sig : *code);
+	if (!strcmp(status, "interrupted") && !soak_run_interrupted) {
+		int by = r->shm->stop_sender;
+		char from[48] = "the kernel or an unknown sender";
+		if (by > 0)
+			snprintf(from, sizeof(from), "pid %d", by);
+		snprintf(r->message, sizeof(r->message), "the worker got %s from %s, not from this runner, and "
+			 "stopped at t=%.1f s: the run was cut short", r->shm->stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+			 from, t);
+		chk(r, soak_db_event(r->db, r->id, t, "interrupted", r->message));
+	}
 	if (*has_sig) {
 		char d[64];
 		snprintf(d, sizeof(d), "worker killed by %s", strsignal(*sig));

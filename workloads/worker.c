@@ -66,9 +66,18 @@ static void __attribute__((noreturn, format(printf, 2, 3))) die(int code, const 
 	exit(code);
 }
 
-static void on_stop_signal(int sig)
+/* SIGTERM and SIGINT are also noted in the shared memory with their sender:
+ * a worker stopped by a signal the runner did not send (someone else's kill,
+ * a job-wide signal whose copy never reached the runner) was cut short, and
+ * the runner must not record that run as whole. */
+static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
+	(void)uc;
+	if (shm && sig != SIGALRM) {
+		int32_t none = 0;
+		if (__atomic_compare_exchange_n(&shm->stop_signal, &none, sig, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			__atomic_store_n(&shm->stop_sender, si ? (int32_t)si->si_pid : 0, __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&soak_wl_stop_flag, 1, __ATOMIC_RELAXED);
 }
 
@@ -377,7 +386,7 @@ static const soak_workload_t *prepare_workload(int argc, char **argv, worker_opt
 	}
 
 	check_runner_alive();
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct sigaction sa = { .sa_sigaction = on_stop_signal, .sa_flags = SA_SIGINFO };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

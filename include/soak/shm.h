@@ -17,7 +17,7 @@
 #include "soak/hist.h"
 
 #define SOAK_SHM_MAGIC      0x314d48534b414f53ULL /* "SOAKSHM1" */
-#define SOAK_SHM_VERSION    7
+#define SOAK_SHM_VERSION    8
 #define SOAK_SHM_FD_ENV     "SOAK_SHM_FD"
 #define SOAK_RUNNER_PID_ENV "SOAK_RUNNER_PID"
 #define SOAK_MAX_THREADS    64
@@ -137,7 +137,7 @@ typedef struct {
 	int32_t stop;                /* runner sets 1: finish the current op and exit 0 */
 	int32_t state;               /* enum soak_worker_state */
 	uint32_t latency_every;      /* 1 in N ops is timed (0 = timing off) */
-	uint32_t _pad;
+	int32_t stop_signal;         /* worker: the first SIGTERM/SIGINT it got (0: none) */
 	char malloc_so[256];         /* dladdr() path of the object providing malloc */
 	char free_so[256];           /* same for free */
 	char message[256];           /* human text for ERROR / VERIFY_FAILED */
@@ -145,7 +145,7 @@ typedef struct {
 	uint32_t usable_on;          /* runner sets 1: count bytes_usable (a call per alloc/free);
 	                              * the worker clears it when the allocator has no
 	                              * malloc_usable_size of its own */
-	uint32_t _pad2;
+	int32_t stop_sender;         /* worker: si_pid of stop_signal (0: the kernel or unknown) */
 	char usable_why[160];        /* runner: why bytes_usable is not counted (else empty) */
 	soak_shm_astats_t astats;
 	soak_shm_thread_t thr[SOAK_MAX_THREADS];

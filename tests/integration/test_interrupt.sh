@@ -38,6 +38,31 @@ done
 assert_no_cgroups
 pass "job-wide SIGTERM reaching the worker first: exit 143, interrupted (2 of 2)"
 
+# SIGTERM to the worker alone (someone's kill; the runner gets none): the
+# worker stops cleanly and exits 0, and the 60 s run ending at 3 s was
+# recorded ok. It is interrupted, and says who sent the signal.
+"$SOAKCTL" run --db "$T/alone.db" -w random_mixed -d 60s -i 100ms --no-progress -q &
+runner=$!
+for _ in $(seq 100); do
+  worker=$(sqlite3 "$T/alone.db" "select worker_pid from runs where id = 1" 2>/dev/null || true)
+  [ -n "$worker" ] && [ "$(sqlite3 "$T/alone.db" "select count(*) from samples where run_id = 1")" -gt 5 ] && break
+  sleep 0.1
+done
+[ -n "$worker" ] || fail "worker alone: no worker pid recorded"
+kill -TERM "$worker"
+rc=0; wait $runner || rc=$?
+st=$(sqlite3 "$T/alone.db" "select status from runs where id = 1")
+msg=$(sqlite3 "$T/alone.db" "select message from runs where id = 1")
+ev=$(sqlite3 "$T/alone.db" "select count(*) from events where run_id = 1 and kind = 'interrupted' and detail = '$msg'")
+[ $rc -eq 0 ] && [ "$st" = interrupted ] || fail "SIGTERM to the worker alone: exit $rc, status $st (want 0: the runner was not interrupted; interrupted)"
+case "$msg" in
+  "the worker got SIGTERM from pid $BASHPID, not from this runner, and stopped at t="*"s: the run was cut short") ;;
+  *) fail "SIGTERM to the worker alone: message '$msg' does not name the sender (pid $BASHPID)" ;;
+esac
+[ "$ev" = 1 ] || fail "SIGTERM to the worker alone: no interrupted event with the message"
+assert_no_cgroups
+pass "SIGTERM to the worker alone: interrupted, exit 0, sender pid $BASHPID named"
+
 
 "$SOAKCTL" run --db "$DB" -w random_mixed -d 60s -i 100ms --no-progress -q &
 runner=$!
