@@ -31,6 +31,17 @@ ops=$(q "select cast(value as integer) from samples_named where run_id = 1 and m
 [ "$ops" = "$want_ops" ] || fail "ops_total $ops, the trace holds $want_ops operations"
 pass "allocseq replayed: $ops ops, $live bytes live at the end, as trace info says"
 
+# After the trace's end (no --loop) the replay calls nothing: its later
+# intervals count 0 ops, so its ops/s is no throughput, and the gate says so
+# instead of grading a mean diluted by idle time (a looped run is graded).
+why=$(q "select reason from run_values where run_id = 1 and name = 'throughput_verdict'")
+case "$why" in "the replay reached the end of its trace after "*" s and then made no calls (--loop no): ops/s is no throughput; give --loop yes") ;;
+  *) fail "replay without --loop: throughput_verdict '$why'" ;; esac
+soak gate --db "$DB" 1 > "$T/g1.out" 2>&1 || true
+grep -q "^SKIP .* tp_drift: throughput drift not applicable: the replay reached the end of its trace" "$T/g1.out" \
+  || fail "gate of a replay without --loop: $(cat "$T/g1.out")"
+pass "replay without --loop: ops/s after the trace's end is no throughput, and the gate skips it"
+
 # What the replay calls, recorded by the same recorder and decoded by an
 # independent decoder (tracedump.py, the zstd command): every recorded
 # thread's (kind, size, alignment) multiset is issued by one replay thread,
@@ -78,6 +89,8 @@ for a in system mimalloc; do
   [ "$ops" -gt "$(json_get <(soak trace info "$T/py.trace" --format json) 'j["events"]')" ] || fail "$a: only $ops ops: no second pass"
   n=$((n + 1))
 done
+[ "$(q "select count(*) from run_values where run_id in (2, 3) and name = 'throughput_verdict'")" = 0 ] \
+  || fail "a looped replay's ops/s was called no throughput"
 pass "python3 trace ($threads threads) looped under system and mimalloc"
 
 # A real program: sqlite3 running a generated SQL script, replayed without
