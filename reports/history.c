@@ -52,6 +52,13 @@ static double fig(const soak_fig_t *f, char *why, size_t len)
 double soak_history_value(const soak_run_result_t *r, size_t m, char *why, size_t len)
 {
 	why[0] = '\0';
+	/* A workload whose ops/s is no throughput (fragment's idle phases, a
+	 * replay idle after its trace's end): no throughput figure to track. */
+	bool tp = m == SOAK_HM_TP || m == SOAK_HM_TP_CPU || m == SOAK_HM_TP_DRIFT || m == SOAK_HM_TP_CV;
+	if (tp && r->tp.not_rate[0]) {
+		snprintf(why, len, "not a throughput: %s", r->tp.not_rate);
+		return NAN;
+	}
 	switch (m) {
 	case SOAK_HM_TP: return fig(&r->tp.mean, why, len);
 	case SOAK_HM_TP_CPU: {

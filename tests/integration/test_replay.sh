@@ -40,7 +40,17 @@ case "$why" in "the replay reached the end of its trace after "*" s and then mad
 soak gate --db "$DB" 1 > "$T/g1.out" 2>&1 || true
 grep -q "^SKIP .* tp_drift: throughput drift not applicable: the replay reached the end of its trace" "$T/g1.out" \
   || fail "gate of a replay without --loop: $(cat "$T/g1.out")"
-pass "replay without --loop: ops/s after the trace's end is no throughput, and the gate skips it"
+soak history --db "$DB" --unlabelled-nights --workload replay --format json > "$T/h1.json" 2>/dev/null \
+  || fail "history of the replay runs"
+python3 - "$T/h1.json" <<'PY' || fail "history of a replay without --loop tracks its ops/s as a throughput"
+import json, sys
+j = json.load(open(sys.argv[1]))
+p = [pt["metrics"] for s in j["series"] for pt in s["points"] if pt["run_id"] == 1]
+assert p, "run 1 not in the history"
+m = p[0]
+assert m.get("throughput") is None and m["throughput_unavailable"].startswith("not a throughput: the replay reached the end"), m
+PY
+pass "replay without --loop: ops/s after the trace's end is no throughput, and the gate and history skip it"
 
 # What the replay calls, recorded by the same recorder and decoded by an
 # independent decoder (tracedump.py, the zstd command): every recorded
