@@ -226,17 +226,6 @@ static void run_store_selfreport(run_t *r)
 
 /* ---- end of run ---- */
 
-/* A built-in worker runs until the runner stops it. One that stopped on a
- * SIGTERM or SIGINT the runner never got or sent (someone's kill of the
- * worker alone) exits 0 as if its run were whole: it was cut short. */
-static bool run_worker_stopped_by_other(const run_t *r, int exit_code)
-{
-	if (!r->shm || r->stop_sent || exit_code != 0)
-		return false;
-	int sig = __atomic_load_n(&r->shm->stop_signal, __ATOMIC_ACQUIRE);
-	return sig == SIGTERM || sig == SIGINT;
-}
-
 static const char *run_classify(run_t *r, int *exit_code, int *sig, bool *has_exit, bool *has_sig)
 {
 	*has_exit = *has_sig = false;

@@ -213,6 +213,8 @@ void run_kill_leftovers(run_t *r, double t);
 /* Reads signals still queued on sfd after the loop (they count as an interrupt
  * of the command, not of the run that already ended). */
 void run_drain_signals(int sfd);
+/* A built-in worker exited 0 on a SIGTERM/SIGINT the runner did not send. */
+bool run_worker_stopped_by_other(const run_t *r, int exit_code);
 void run_await_group_signal(run_t *r, int sfd);
 /* Samples until the worker is reaped; sfd is the signalfd of SIGINT/TERM/CHLD/HUP. */
 int run_loop(run_t *r, int sfd);

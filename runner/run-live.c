@@ -250,6 +250,19 @@ void run_drain_signals(int sfd)
 		}
 }
 
+/* A built-in worker runs until the runner stops it. One that stopped on a
+ * SIGTERM or SIGINT the runner did not send (it notes the first in the
+ * shared memory) exits 0 as if its run were whole: it was cut short, by a
+ * signal to the whole job whose copy the runner may still read, or by
+ * someone's kill of the worker alone. */
+bool run_worker_stopped_by_other(const run_t *r, int exit_code)
+{
+	if (!r->shm || r->stop_sent || exit_code != 0)
+		return false;
+	int sig = __atomic_load_n(&r->shm->stop_signal, __ATOMIC_ACQUIRE);
+	return sig == SIGTERM || sig == SIGINT;
+}
+
 /* A signal sent to a whole group or job (Ctrl-C, scancel, kill -TERM
  * -PGID, a service stop) reaches the command and the runner in no set
  * order: the command may end of it, and its SIGCHLD end the loop, before
@@ -270,9 +283,7 @@ static bool run_ended_by_group_signal(const run_t *r)
 	int code = WEXITSTATUS(r->wstatus);
 	if (code == 128 + SIGTERM || code == 128 + SIGINT || code == 128 + SIGHUP)
 		return true;   /* a wrapper (sh -c) reporting the signal */
-	/* A built-in workload runs until stopped: exit 0 before the runner
-	 * asked is its SIGTERM or SIGINT handler. */
-	return r->shm && !r->stop_sent && code == 0;
+	return run_worker_stopped_by_other(r, code);
 }
 
 void run_await_group_signal(run_t *r, int sfd)

@@ -655,14 +655,15 @@ static int rp_pass(soak_wl_ctx_t *ctx, soak_wl_thread_t *t, rp_state_t *s, soak_
 	return rc;
 }
 
-/* The end of the trace without --loop: the replay holds what is live and
- * makes no more calls until stopped, so the run's later intervals count 0
- * ops; its ops/s is then no throughput (the reports and gates say so and
- * skip their throughput figures) rather than a mean diluted by idle time. */
-static void rp_note_idle(soak_wl_ctx_t *ctx, uint64_t start)
+/* The end of the trace without --loop: each thread holds what is live and
+ * makes no more calls until stopped. Once the last thread is there, the
+ * run's later intervals count 0 ops: its ops/s is then no throughput (the
+ * gates, compare and history say so and skip their throughput figures)
+ * rather than a mean diluted by idle time. */
+static void rp_note_idle(soak_wl_ctx_t *ctx, const rp_state_t *s, uint64_t start)
 {
-	static int once;
-	if (__atomic_exchange_n(&once, 1, __ATOMIC_RELAXED))
+	static unsigned ended;
+	if (__atomic_add_fetch(&ended, 1, __ATOMIC_RELAXED) != s->nthreads)
 		return;
 	snprintf(ctx->shm->not_rate, sizeof(ctx->shm->not_rate), "the replay reached the end of its trace after "
 		 "%.1f s and then made no calls (--loop no): ops/s is no throughput; give --loop yes",
@@ -689,7 +690,7 @@ static int rp_run(soak_wl_ctx_t *ctx, soak_wl_thread_t *t)
 		rp_publish(t, s);
 		if (!s->loop) {
 			/* The end of the trace: hold what is live until stopped. */
-			rp_note_idle(ctx, c.start);
+			rp_note_idle(ctx, s, c.start);
 			while (!soak_wl_sleep_ns(t, 100 * 1000 * 1000))
 				rp_publish(t, s);
 			break;

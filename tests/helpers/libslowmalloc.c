@@ -78,20 +78,10 @@ static void resolve(void)
 
 __attribute__((constructor)) static void slowmalloc_init(void)
 {
-	const char *e = getenv("SOAK_TEST_MALLOC_DELAY_NS");
-	if (e) {
-		char *end;
-		unsigned long long v = strtoull(e, &end, 10);
-		if (end != e && *end == '\0')
-			delay_ns = v;
-	}
-	const char *ev = getenv("SOAK_TEST_MALLOC_DELAY_EVERY");
-	if (ev) {
-		char *end;
-		unsigned long long v = strtoull(ev, &end, 10);
-		if (end != ev && *end == '\0' && v > 0)
-			delay_every = v;
-	}
+	delay_ns = env_u64("SOAK_TEST_MALLOC_DELAY_NS", 0);
+	delay_every = env_u64("SOAK_TEST_MALLOC_DELAY_EVERY", 1);
+	if (!delay_every)
+		delay_every = 1;
 	spin_n = env_u64("SOAK_TEST_MALLOC_SPIN", 0);
 	spin_one_in = env_u64("SOAK_TEST_MALLOC_SPIN_ONE_IN", 1);
 	if (!spin_one_in)
